@@ -1,0 +1,104 @@
+// Package answer composes cited answers: it retrieves passages for a
+// question, writes the answer (with a model when one is configured, else by
+// extracting the best sentences), and checks every quote verbatim against the
+// stored articles before it is shown.
+package answer
+
+// Answer is the bot's reply to one question. Its JSON form is the shape
+// `bot ask --json` prints.
+type Answer struct {
+	Question string `json:"question"`
+	// Answer is the answer as text; every claim ends with citation markers
+	// such as [1] or [1][2] that refer to Citations by N.
+	Answer string `json:"answer"`
+	// Grounded is false when the articles do not support an answer; the
+	// Answer then says so and Citations is empty.
+	Grounded bool `json:"grounded"`
+	// Sentences is Answer split into its claims, each with its citations.
+	Sentences []Sentence `json:"sentences,omitempty"`
+	Citations []Citation `json:"citations"`
+	Passages  []Passage  `json:"passages"`
+	// Disagreements lists facts the outlets report differently.
+	Disagreements []Disagreement `json:"disagreements,omitempty"`
+	// Mode is "extractive" or "model".
+	Mode string `json:"mode"`
+	// Notes are remarks the user should see, such as a question that was cut
+	// or a model that was unavailable.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Sentence is one claim of an answer and the citations that back it.
+type Sentence struct {
+	Text      string `json:"text"`
+	Citations []int  `json:"citations"`
+}
+
+// Citation is a verbatim quote from an article with its source. Quote is
+// exactly the article's text between Start and End, verified before it is
+// shown.
+type Citation struct {
+	N           int    `json:"n"`
+	Source      string `json:"source"` // article ID
+	Title       string `json:"title"`
+	Outlet      string `json:"outlet"`
+	Author      string `json:"author"`
+	PublishedAt string `json:"published_at"` // YYYY-MM-DD, "" when unknown
+	URL         string `json:"url"`
+	Quote       string `json:"quote"`
+	Start       int    `json:"start"`
+	End         int    `json:"end"`
+}
+
+// Passage is one retrieved chunk, in rank order.
+type Passage struct {
+	Rank        int     `json:"rank"`
+	Source      string  `json:"source"`
+	Title       string  `json:"title"`
+	URL         string  `json:"url"`
+	PublishedAt string  `json:"published_at"`
+	Text        string  `json:"text"`
+	Score       float64 `json:"score"`
+}
+
+// Disagreement is a fact that outlets report differently: each side names
+// what it says and the citation that backs it.
+type Disagreement struct {
+	// Kind is "figure", "title", "name" or "timing".
+	Kind  string `json:"kind"`
+	About string `json:"about"`
+	Sides []Side `json:"sides"`
+}
+
+// Side is one version of a disputed fact.
+type Side struct {
+	Says     string `json:"says"`
+	Citation int    `json:"citation"`
+}
+
+// Turn is one message of a conversation, for follow-up questions.
+type Turn struct {
+	Role string `json:"role"` // "user" or "assistant"
+	Text string `json:"text"`
+}
+
+// SourceResult is the result of a source lookup: where a piece of text
+// appears in the articles.
+type SourceResult struct {
+	Text    string        `json:"text"`
+	Matches []SourceMatch `json:"matches"`
+	Notes   []string      `json:"notes,omitempty"`
+}
+
+// SourceMatch is one place a looked-up text appears.
+type SourceMatch struct {
+	Citation
+	// Exact is true when the text was found verbatim; otherwise this is the
+	// closest near-match and Similarity says how close (0..1).
+	Exact      bool    `json:"exact"`
+	Similarity float64 `json:"similarity"`
+	// Sentence is the sentence around the match, verbatim.
+	Sentence string `json:"sentence"`
+	// Altered describes how the looked-up text differs from the article's
+	// ("trimmed", "altered", or "" when identical).
+	Altered string `json:"altered,omitempty"`
+}
