@@ -1,0 +1,199 @@
+// Package quote checks quotes verbatim against the stored article text. It is
+// the one place that decides whether a piece of text may be shown to a user as
+// a quote: a quote is found when it appears in an article's body with the
+// same words, letters and punctuation, normalising only white space and
+// typographic quotes, apostrophes and dashes.
+package quote
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/article"
+)
+
+// ErrNotFound is returned when a quote does not appear verbatim.
+var ErrNotFound = errors.New("quote not found verbatim in the articles")
+
+// ErrEmpty is returned for a quote with no visible characters.
+var ErrEmpty = errors.New("empty quote")
+
+// Match is a place a quote was found. Text is the article's own text between
+// Start and End (byte offsets into Article.Text): what may be shown.
+type Match struct {
+	ArticleID string
+	Start     int
+	End       int
+	Text      string
+}
+
+// Articles is the store of articles quotes are checked against.
+type Articles interface {
+	Article(id string) (*article.Article, bool)
+	Articles() []*article.Article
+}
+
+// Verify finds q verbatim in the body of one of the articles named by ids, or
+// of any article when no ids are given, and returns the first match. Page
+// chrome outside an article's body is never a match.
+func Verify(store Articles, q string, ids ...string) (Match, error) {
+	nq := normalize(q)
+	if len(nq.s) == 0 {
+		return Match{}, ErrEmpty
+	}
+	var arts []*article.Article
+	if len(ids) == 0 {
+		arts = store.Articles()
+	} else {
+		for _, id := range ids {
+			if a, ok := store.Article(id); ok {
+				arts = append(arts, a)
+			}
+		}
+	}
+	for _, a := range arts {
+		if m, ok := findIn(a, nq); ok {
+			return m, nil
+		}
+	}
+	return Match{}, ErrNotFound
+}
+
+// FindIn finds q verbatim in the body of a and returns the first match.
+func FindIn(a *article.Article, q string) (Match, bool) {
+	nq := normalize(q)
+	if len(nq.s) == 0 {
+		return Match{}, false
+	}
+	return findIn(a, nq)
+}
+
+func findIn(a *article.Article, nq normText) (Match, bool) {
+	for _, span := range a.Body {
+		if start, end, ok := findNorm(a.Text[span.Start:span.End], nq.s); ok {
+			s, e := span.Start+start, span.Start+end
+			return Match{ArticleID: a.ID, Start: s, End: e, Text: a.Text[s:e]}, true
+		}
+	}
+	return Match{}, false
+}
+
+// FindAllIn returns every non-overlapping verbatim match of q in the body of
+// a, in order.
+func FindAllIn(a *article.Article, q string) []Match {
+	nq := normalize(q)
+	if len(nq.s) == 0 {
+		return nil
+	}
+	var out []Match
+	for _, span := range a.Body {
+		text := a.Text[span.Start:span.End]
+		nt := normalize(text)
+		from := 0
+		for {
+			i := strings.Index(nt.s[from:], nq.s)
+			if i < 0 {
+				break
+			}
+			i += from
+			j := i + len(nq.s)
+			s, e := span.Start+nt.start[i], span.Start+nt.end[j-1]
+			out = append(out, Match{ArticleID: a.ID, Start: s, End: e, Text: a.Text[s:e]})
+			from = j
+		}
+	}
+	return out
+}
+
+// Find finds q in text, normalising white space and typographic quotes and
+// dashes on both sides, and returns the byte offsets in text of the first
+// match.
+func Find(text, q string) (start, end int, ok bool) {
+	nq := normalize(q)
+	if len(nq.s) == 0 {
+		return 0, 0, false
+	}
+	return findNorm(text, nq.s)
+}
+
+// Equal reports whether a and b are the same text after normalising white
+// space and typographic quotes and dashes.
+func Equal(a, b string) bool { return normalize(a).s == normalize(b).s }
+
+func findNorm(text, nq string) (start, end int, ok bool) {
+	nt := normalize(text)
+	i := strings.Index(nt.s, nq)
+	if i < 0 {
+		return 0, 0, false
+	}
+	return nt.start[i], nt.end[i+len(nq)-1], true
+}
+
+// normText is normalised text with, for each of its bytes, the byte range of
+// the original rune it came from.
+type normText struct {
+	s     string
+	start []int
+	end   []int
+}
+
+// normalize folds typographic quotes, apostrophes and dashes to their ASCII
+// forms and collapses every run of white space to one space, trimming both
+// ends. Invalid UTF-8 bytes are kept as U+FFFD so offsets stay exact.
+func normalize(text string) normText {
+	var b strings.Builder
+	b.Grow(len(text))
+	start := make([]int, 0, len(text))
+	end := make([]int, 0, len(text))
+	pendingSpace, spaceAt := false, 0
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if isSpace(r) {
+			if !pendingSpace && b.Len() > 0 {
+				pendingSpace, spaceAt = true, i
+			}
+			i += size
+			continue
+		}
+		if pendingSpace {
+			b.WriteByte(' ')
+			// The space stands for the whole run of white space before this rune.
+			start = append(start, spaceAt)
+			end = append(end, i)
+			pendingSpace = false
+		}
+		n := utf8.EncodeRune(buf[:], fold(r))
+		b.Write(buf[:n])
+		for k := 0; k < n; k++ {
+			start = append(start, i)
+			end = append(end, i+size)
+		}
+		i += size
+	}
+	return normText{s: b.String(), start: start, end: end}
+}
+
+// isSpace reports white space, including no-break and zero-width spaces.
+func isSpace(r rune) bool {
+	switch r {
+	case '\u00a0', '\u2007', '\u202f', '\u200b', '\ufeff':
+		return true
+	}
+	return unicode.IsSpace(r)
+}
+
+// fold maps typographic quotes, apostrophes and dashes to ASCII.
+func fold(r rune) rune {
+	switch r {
+	case '\u2018', '\u2019', '\u201a', '\u201b', '\u2032', '\u02bc', '`', '\u00b4':
+		return '\''
+	case '\u201c', '\u201d', '\u201e', '\u201f', '\u2033', '\u00ab', '\u00bb':
+		return '"'
+	case '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212':
+		return '-'
+	}
+	return r
+}
