@@ -98,7 +98,10 @@ type SourceMatch struct {
 	Similarity float64 `json:"similarity"`
 	// Sentence is the sentence around the match, verbatim.
 	Sentence string `json:"sentence"`
-	// Altered describes how the looked-up text differs from the article's
-	// ("trimmed", "altered", or "" when identical).
+	// Altered describes how the looked-up text differs from the article's:
+	// "trimmed" (cut from a longer sentence), "altered" (words differ), or ""
+	// when it is the whole sentence.
 	Altered string `json:"altered,omitempty"`
+	// Speaker is who the article says said it, when it says so.
+	Speaker string `json:"speaker,omitempty"`
 }

@@ -1,0 +1,425 @@
+package answer
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/quote"
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/sentence"
+)
+
+// NotCovered is the answer given when the articles do not support one.
+const NotCovered = "The articles don't cover this: nothing in them answers the question, so I won't guess."
+
+// metaTerms are words a question uses to talk about the articles rather than
+// about the news ("what did the articles report about ..."); they are left out
+// when measuring how much of a question the evidence covers.
+var metaTerms = termSet("article articles report reported reports outlet outlets news story stories say says said tell told mention mentioned discuss discussed describe described according source sources write wrote written claim claimed state stated think")
+
+func termSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, t := range retrieval.Analyze(words) {
+		m[t] = true
+	}
+	return m
+}
+
+// weightedTerm is a question term and its weight (its IDF).
+type weightedTerm struct {
+	term   string
+	weight float64
+}
+
+// queryTerms weighs the analysed terms of the question (full weight) and of
+// the widened follow-up query (half weight), leaving out meta terms.
+func (c *Composer) queryTerms(question, query string) []weightedTerm {
+	seen := map[string]int{}
+	var out []weightedTerm
+	add := func(text string, factor float64) {
+		for _, t := range retrieval.Analyze(text) {
+			if metaTerms[t] {
+				continue
+			}
+			if i, ok := seen[t]; ok {
+				if w := c.index.IDF(t) * factor; w > out[i].weight {
+					out[i].weight = w
+				}
+				continue
+			}
+			seen[t] = len(out)
+			out = append(out, weightedTerm{term: t, weight: c.index.IDF(t) * factor})
+		}
+	}
+	add(question, 1)
+	if query != question {
+		add(query, 0.5)
+	}
+	return out
+}
+
+// candidate is one sentence of a retrieved passage, scored against the
+// question.
+type candidate struct {
+	art        *article.Article
+	start, end int // byte offsets into art.Text
+	terms      []string
+	set        map[string]bool
+	rank       int     // rank of the passage it came from
+	cov        float64 // weighted share of the question's terms in the sentence
+	window     float64 // the same for the sentence with its neighbours
+	score      float64
+}
+
+func (cd *candidate) text() string { return cd.art.Text[cd.start:cd.end] }
+
+// source names where a candidate comes from, for spreading an answer across
+// outlets: the outlet, or the article when the outlet is unknown.
+func (cd *candidate) source() string {
+	if cd.art.Outlet != "" {
+		return strings.ToLower(cd.art.Outlet)
+	}
+	return "id:" + cd.art.ID
+}
+
+// candidates splits the passages into scored sentences, best first.
+func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candidate {
+	total := 0.0
+	for _, t := range qt {
+		total += t.weight
+	}
+	if total == 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []*candidate
+	for rank, h := range hits {
+		a := h.Article
+		if a == nil {
+			continue
+		}
+		spans := sentence.Split(h.Chunk.Text)
+		var chunkCands []*candidate
+		for _, s := range spans {
+			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End
+			key := fmt.Sprintf("%s:%d", a.ID, start)
+			cd := &candidate{art: a, start: start, end: end, rank: rank}
+			cd.terms = retrieval.Analyze(cd.text())
+			cd.set = make(map[string]bool, len(cd.terms))
+			for _, t := range cd.terms {
+				cd.set[t] = true
+			}
+			cd.cov = coverage(qt, total, cd.set)
+			chunkCands = append(chunkCands, cd)
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, cd)
+			}
+		}
+		// Window coverage: a sentence with its neighbours in the passage.
+		for i, cd := range chunkCands {
+			union := map[string]bool{}
+			for j := max(0, i-1); j <= min(len(chunkCands)-1, i+1); j++ {
+				for t := range chunkCands[j].set {
+					union[t] = true
+				}
+			}
+			cd.window = coverage(qt, total, union)
+		}
+	}
+	for _, cd := range out {
+		cd.score = 0.75*cd.cov + 0.25*cd.window + bigramBonus(qt, cd.terms) + 0.08/float64(1+cd.rank)
+		words := len(strings.Fields(cd.text()))
+		switch {
+		case words < 5:
+			cd.score *= 0.4
+		case !endsSentence(cd.text()) && words < 15:
+			cd.score *= 0.6 // a heading or list item, not a claim
+		case words > 70:
+			cd.score *= 0.85
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// coverage is the weighted share of the question's terms found in set; a
+// term also counts when a word of the set is a near spelling of it
+// (Zelensky/Zelenskyy).
+func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
+	got := 0.0
+	for _, t := range qt {
+		if set[t.term] {
+			got += t.weight
+			continue
+		}
+		if len(t.term) >= 5 {
+			for s := range set {
+				if len(s) >= 5 && nearSpelling(t.term, s) {
+					got += t.weight
+					break
+				}
+			}
+		}
+	}
+	return got / total
+}
+
+// nearSpelling reports words one edit apart.
+func nearSpelling(a, b string) bool {
+	if a == b {
+		return true
+	}
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a)-len(b) > 1 {
+		return false
+	}
+	i, j, edits := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if a[i] == b[j] {
+			i++
+			j++
+			continue
+		}
+		edits++
+		if edits > 1 {
+			return false
+		}
+		i++
+		if len(a) == len(b) {
+			j++
+		}
+	}
+	return edits+(len(a)-i)+(len(b)-j) <= 1
+}
+
+// bigramBonus rewards sentences where consecutive question terms stand
+// together, as in a name or a phrase.
+func bigramBonus(qt []weightedTerm, terms []string) float64 {
+	if len(qt) < 2 || len(terms) < 2 {
+		return 0
+	}
+	pairs := map[[2]string]bool{}
+	for i := 0; i+1 < len(terms); i++ {
+		pairs[[2]string{terms[i], terms[i+1]}] = true
+	}
+	bonus := 0.0
+	for i := 0; i+1 < len(qt); i++ {
+		if pairs[[2]string{qt[i].term, qt[i+1].term}] {
+			bonus += 0.05
+		}
+	}
+	return min(bonus, 0.15)
+}
+
+func endsSentence(s string) bool {
+	s = strings.TrimRight(s, " \"'”’)]")
+	return strings.HasSuffix(s, ".") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, ":")
+}
+
+// jaccard is the overlap of two term sets.
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	inter := 0
+	for t := range a {
+		if b[t] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// extract writes an extractive answer: the sentences that best answer the
+// question, each cited, with disagreements between outlets shown.
+func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
+	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
+	qt := c.queryTerms(question, query)
+	cands := c.candidates(hits, qt)
+	if len(cands) == 0 || !c.grounded(cands) {
+		ans.Answer = NotCovered
+		return ans
+	}
+	chosen := c.choose(cands)
+	disagreements := findDisagreements(cands, chosen, qt)
+	// Make sure both sides of every disagreement are cited.
+	for _, d := range disagreements {
+		for _, s := range d.sides {
+			if !containsCand(chosen, s.cand) {
+				chosen = append(chosen, s.cand)
+			}
+		}
+	}
+	b := newBuilder(c)
+	for _, cd := range chosen {
+		n, ok := b.cite(cd.art, cd.text())
+		if !ok {
+			continue
+		}
+		b.sentence(collapse(cd.text()), n)
+	}
+	for _, d := range disagreements {
+		b.disagreement(d)
+	}
+	if len(b.ans.Citations) == 0 {
+		ans.Answer = NotCovered
+		return ans
+	}
+	ans.Grounded = true
+	ans.Sentences = b.ans.Sentences
+	ans.Citations = b.ans.Citations
+	ans.Disagreements = b.ans.Disagreements
+	ans.Answer = renderText(ans.Sentences)
+	return ans
+}
+
+// grounded applies the calibrated cut-off: the best evidence must contain
+// enough of the question.
+func (c *Composer) grounded(cands []*candidate) bool {
+	best := 0.0
+	for _, cd := range cands {
+		if v := max(cd.cov, 0.9*cd.window); v > best {
+			best = v
+		}
+	}
+	return best >= c.opts.MinCoverage
+}
+
+// choose picks up to MaxSentences sentences: relevant, not repeating each
+// other, spread across sources, at most two from one article.
+func (c *Composer) choose(cands []*candidate) []*candidate {
+	best := cands[0].score
+	var chosen []*candidate
+	perArticle := map[string]int{}
+	sources := map[string]bool{}
+	for len(chosen) < c.opts.MaxSentences {
+		var pick *candidate
+		pickScore := 0.0
+		for _, cd := range cands {
+			if cd.score < 0.6*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
+				continue
+			}
+			redundant := 0.0
+			for _, ch := range chosen {
+				redundant = max(redundant, jaccard(cd.set, ch.set))
+			}
+			if redundant > 0.6 {
+				continue
+			}
+			s := cd.score - 0.3*redundant
+			if len(chosen) > 0 && !sources[cd.source()] {
+				s += 0.05
+			}
+			if pick == nil || s > pickScore {
+				pick, pickScore = cd, s
+			}
+		}
+		if pick == nil {
+			break
+		}
+		chosen = append(chosen, pick)
+		perArticle[pick.art.ID]++
+		sources[pick.source()] = true
+	}
+	return chosen
+}
+
+func containsCand(list []*candidate, cd *candidate) bool {
+	for _, x := range list {
+		if x.art.ID == cd.art.ID && x.start == cd.start {
+			return true
+		}
+	}
+	return false
+}
+
+// collapse folds runs of white space to single spaces.
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// renderText joins the sentences with their citation markers.
+func renderText(ss []Sentence) string {
+	var b strings.Builder
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s.Text)
+		for _, n := range s.Citations {
+			if marker := fmt.Sprintf("[%d]", n); !strings.Contains(s.Text, marker) {
+				b.WriteString(" " + marker)
+			}
+		}
+	}
+	return b.String()
+}
+
+// builder assembles an answer's sentences and citations, verifying every
+// quote before it becomes a citation.
+type builder struct {
+	c   *Composer
+	ans Answer
+}
+
+func newBuilder(c *Composer) *builder { return &builder{c: c, ans: Answer{Citations: []Citation{}}} }
+
+// cite verifies q against a and returns its citation number, reusing the
+// number of an identical citation. A quote that fails is counted and
+// dropped.
+func (b *builder) cite(a *article.Article, q string) (int, bool) {
+	m, ok := quote.FindIn(a, q)
+	if !ok {
+		b.c.stats.QuotesDropped.Add(1)
+		b.c.log.Warn("quote failed verification", "article", a.ID, "quote", q)
+		return 0, false
+	}
+	for _, ct := range b.ans.Citations {
+		if ct.Source == a.ID && ct.Start == m.Start && ct.End == m.End {
+			return ct.N, true
+		}
+	}
+	n := len(b.ans.Citations) + 1
+	b.ans.Citations = append(b.ans.Citations, citationFor(n, a, m.Start, m.End))
+	return n, true
+}
+
+func (b *builder) sentence(text string, cites ...int) {
+	b.ans.Sentences = append(b.ans.Sentences, Sentence{Text: text, Citations: cites})
+}
+
+// disagreement adds a disagreement whose every side is a verified part of
+// its cited quote, and a sentence that states it.
+func (b *builder) disagreement(d disagreement) {
+	out := Disagreement{Kind: d.kind, About: d.about}
+	var parts []string
+	var cites []int
+	for _, s := range d.sides {
+		n, ok := b.cite(s.cand.art, s.cand.text())
+		if !ok {
+			return
+		}
+		if _, _, ok := quote.Find(s.cand.text(), s.says); !ok {
+			return
+		}
+		out.Sides = append(out.Sides, Side{Says: s.says, Citation: n})
+		cites = append(cites, n)
+		parts = append(parts, fmt.Sprintf("%s“%s” [%d]", sourceLabel(s.cand.art), s.says, n))
+	}
+	b.ans.Disagreements = append(b.ans.Disagreements, out)
+	b.ans.Sentences = append(b.ans.Sentences, Sentence{
+		Text:      fmt.Sprintf("The reports differ on a %s (%s): %s.", d.kind, d.about, strings.Join(parts, " versus ")),
+		Citations: cites,
+	})
+}
+
+// sourceLabel prefixes a side of a disagreement with its outlet when known.
+func sourceLabel(a *article.Article) string {
+	if a.Outlet != "" {
+		return a.Outlet + ": "
+	}
+	return ""
+}
