@@ -1,0 +1,93 @@
+package slackbot
+
+import (
+	"context"
+	"strings"
+
+	"github.com/slack-go/slack"
+)
+
+// commandReply is the immediate answer to a slash command: the body of the
+// HTTP response, or the payload of the Socket Mode ack.
+type commandReply struct {
+	ResponseType string `json:"response_type"`
+	Text         string `json:"text"`
+}
+
+func ephemeral(text string) *commandReply {
+	return &commandReply{ResponseType: slack.ResponseTypeEphemeral, Text: text}
+}
+
+// planCommand returns the immediate reply to a slash command and the work
+// to do after the ack (nil when the reply is all there is: usage, a rate
+// limit, an unknown command).
+func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.Context)) {
+	text := cleanText(cmd.Text, "")
+	var req request
+	switch strings.ToLower(cmd.Command) {
+	case "/ask":
+		if isHelp(text) {
+			return ephemeral(usageAsk), nil
+		}
+		req = request{kind: kindAsk, text: text}
+	case "/source":
+		if isHelp(text) {
+			return ephemeral(usageSource), nil
+		}
+		if rest, ok := cutPrefixFold(text, "source:"); ok { // "/source source: …"
+			text = strings.TrimSpace(rest)
+		}
+		req = request{kind: kindSource, text: unquote(text)}
+	case "/briefing":
+		br, help := ParseBriefingRequest(text, b.cfg.Now())
+		if help {
+			return ephemeral(usageBriefing + "\n\n" + Usage), nil
+		}
+		req = request{kind: kindBriefing, text: strings.TrimSpace("/briefing " + text), briefing: br}
+	default:
+		return ephemeral("I don't know the command " + cmd.Command + ".\n\n" + Usage), nil
+	}
+	if ok, wait := b.limiter.Allow(cmd.UserID); !ok {
+		b.metrics.userLimited.Inc()
+		return ephemeral(rateLimited(wait)), nil
+	}
+	if cmd.ResponseURL == "" {
+		b.log.Warn("slash command without response_url", "command", cmd.Command)
+		return ephemeral(msgFailed), nil
+	}
+	return ephemeral(":hourglass_flowing_sand: Working on it…"), func(ctx context.Context) { b.answerCommand(ctx, cmd, req) }
+}
+
+// answerCommand answers a slash command privately on its response_url,
+// with a button to share the answer in the channel.
+func (b *Bot) answerCommand(ctx context.Context, cmd slack.SlashCommand, req request) {
+	s, err := b.compute(ctx, surfaceCommand, req, nil)
+	if err != nil {
+		b.respond(ctx, cmd.ResponseURL, slack.ResponseTypeEphemeral, renderText(b.apology(err)))
+		return
+	}
+	s.channel = cmd.ChannelID
+	ref := b.remember(s)
+	md, plain := askedLine("", req.kind, s.question)
+	b.respond(ctx, cmd.ResponseURL, slack.ResponseTypeEphemeral, s.render(renderOpts{ref: ref, share: true, header: md, headerText: plain}))
+	b.log.Info("answered", "surface", surfaceCommand, "kind", req.kind, "channel", cmd.ChannelID, "citations", len(s.citations))
+}
+
+// respond posts messages to a response_url. Slack accepts five posts per
+// response_url, so a longer answer keeps its first four messages and its
+// last (the one with the buttons).
+func (b *Bot) respond(ctx context.Context, responseURL, responseType string, msgs []message) {
+	if len(msgs) > maxResponseURLPosts {
+		msgs = append(msgs[:maxResponseURLPosts-1:maxResponseURLPosts-1], msgs[len(msgs)-1])
+	}
+	for _, m := range msgs {
+		_, _, _, err := b.api.SendMessageContext(ctx, "",
+			slack.MsgOptionResponseURL(responseURL, responseType),
+			slack.MsgOptionBlocks(m.Blocks...),
+			slack.MsgOptionText(m.Text, false))
+		if err != nil {
+			b.slackError("response_url", err)
+			return
+		}
+	}
+}

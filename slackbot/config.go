@@ -1,0 +1,191 @@
+package slackbot
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults used when the matching Config field is zero.
+const (
+	DefaultAddr          = ":3000"
+	DefaultAnswerTimeout = 60 * time.Second
+	DefaultRateBurst     = 3
+	DefaultMaxBodyBytes  = 1 << 20
+)
+
+// DefaultRateLimit is the per-user rate used when Config.RateLimit is zero:
+// six questions a minute.
+const DefaultRateLimit = rate.Limit(6.0 / 60.0)
+
+// Config holds everything the Slack app needs. cmd/bot fills it from the
+// environment; the field comments name the variables it reads.
+type Config struct {
+	// BotToken is the bot user OAuth token (SLACK_BOT_TOKEN, "xoxb-…").
+	BotToken string
+	// AppToken is the app-level token (SLACK_APP_TOKEN, "xapp-…"); when set
+	// the bot runs in Socket Mode.
+	AppToken string
+	// SigningSecret (SLACK_SIGNING_SECRET) verifies HTTP requests; it is
+	// required for the HTTP Events API mode.
+	SigningSecret string
+	// APIURL overrides the Web API base URL (SLACK_API_URL); "" is Slack's
+	// own. A missing trailing "/" is added.
+	APIURL string
+	// Addr is the HTTP mode listen address (BOT_ADDR), default ":3000".
+	Addr string
+	// DataDir (BOT_DATA_DIR) holds the feedback store,
+	// DataDir/feedback.jsonl.
+	DataDir string
+	// AnswerTimeout (BOT_ANSWER_TIMEOUT) bounds each answer, default 60s.
+	AnswerTimeout time.Duration
+	// ShutdownTimeout bounds how long Run waits for answers in flight once
+	// its context is done; default AnswerTimeout plus 15s to post them.
+	ShutdownTimeout time.Duration
+	// RateLimit and RateBurst (BOT_RATE_PER_MINUTE, BOT_RATE_BURST) limit
+	// each user's questions; zero values mean DefaultRateLimit and
+	// DefaultRateBurst, rate.Inf turns the limit off.
+	RateLimit rate.Limit
+	RateBurst int
+	// MaxBodyBytes caps the size of an HTTP request body, default 1 MiB.
+	MaxBodyBytes int64
+	// HTTPClient is used for Web API calls and response_url posts; nil
+	// means a client with a 30s timeout.
+	HTTPClient *http.Client
+	// Now returns the current time; nil means time.Now. Tests use it for the
+	// signature window, the rate limit and relative dates.
+	Now func() time.Time
+
+	// retryWait, when set, turns the wait Slack asked for after a 429 into
+	// the wait actually slept. Tests use it to avoid sleeping for seconds.
+	retryWait func(time.Duration) time.Duration
+}
+
+// Mode reports which way the settings ask the bot to talk to Slack:
+// "socket" when an app token is set, "http" when only a bot token and/or
+// signing secret are set, and "" when no Slack setting is present (the
+// terminal bot). Call Validate to check the settings are complete.
+func (c Config) Mode() string {
+	switch {
+	case c.AppToken != "":
+		return "socket"
+	case c.BotToken != "" || c.SigningSecret != "":
+		return "http"
+	default:
+		return ""
+	}
+}
+
+// ErrConfig is wrapped by every error Validate returns.
+var ErrConfig = errors.New("slack configuration")
+
+// Validate checks the settings for the mode they select and returns an
+// error whose message is a sentence naming the variable to fix. It never
+// includes a token in the message.
+func (c Config) Validate() error {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	mode := c.Mode()
+	if mode == "" {
+		return nil
+	}
+	switch {
+	case c.BotToken == "":
+		add("SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from your app's OAuth & Permissions page")
+	case !strings.HasPrefix(c.BotToken, "xoxb-"):
+		add("SLACK_BOT_TOKEN must be a bot token starting with xoxb-%s", tokenKind(c.BotToken))
+	}
+	if mode == "socket" && !strings.HasPrefix(c.AppToken, "xapp-") {
+		add("SLACK_APP_TOKEN must be an app-level token starting with xapp-%s", tokenKind(c.AppToken))
+	}
+	if mode == "http" && c.SigningSecret == "" {
+		add("SLACK_SIGNING_SECRET is not set: the HTTP Events API needs it to verify requests (or set SLACK_APP_TOKEN to use Socket Mode)")
+	}
+	if c.APIURL != "" {
+		u, err := url.Parse(c.APIURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("SLACK_API_URL must be an absolute http(s) URL such as https://slack.com/api/")
+		}
+	}
+	if mode == "http" && c.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+			add("BOT_ADDR must be host:port or :port, such as :3000")
+		}
+	}
+	if c.DataDir == "" {
+		add("BOT_DATA_DIR is empty: the Slack app keeps its feedback there")
+	}
+	if c.AnswerTimeout < 0 || c.ShutdownTimeout < 0 {
+		add("the answer and shutdown timeouts must not be negative")
+	}
+	if c.RateLimit < 0 || c.RateBurst < 0 {
+		add("the per-user rate limit and burst must not be negative")
+	}
+	if c.MaxBodyBytes < 0 {
+		add("the maximum request body size must not be negative")
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
+}
+
+// tokenKind names the kind of a misplaced Slack token from its public
+// prefix, without echoing any of the secret part.
+func tokenKind(tok string) string {
+	kinds := []struct{ prefix, name string }{
+		{"xoxb-", "a bot token"},
+		{"xoxp-", "a user token"},
+		{"xapp-", "an app-level token"},
+		{"xoxe", "a refresh or configuration token"},
+		{"xoxa-", "a workspace token"},
+	}
+	for _, k := range kinds {
+		if strings.HasPrefix(tok, k.prefix) {
+			return fmt.Sprintf(" (it looks like %s)", k.name)
+		}
+	}
+	return " (the value set is not a Slack token of that kind)"
+}
+
+// withDefaults returns c with zero fields set to their defaults.
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/"
+	}
+	if c.AnswerTimeout == 0 {
+		c.AnswerTimeout = DefaultAnswerTimeout
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = c.AnswerTimeout + replyBudget
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst == 0 {
+		c.RateBurst = DefaultRateBurst
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.retryWait == nil {
+		c.retryWait = func(d time.Duration) time.Duration { return d }
+	}
+	return c
+}

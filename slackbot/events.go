@@ -1,0 +1,352 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+
+	"github.com/briefbot/briefbot/answer"
+)
+
+// Surfaces a question can come from, as the questions metric labels them.
+const (
+	surfaceMention = "mention"
+	surfaceThread  = "thread"
+	surfaceDM      = "dm"
+	surfaceCommand = "command"
+)
+
+// conversation is where a message was posted and where the reply goes.
+type conversation struct {
+	surface  string
+	channel  string
+	user     string
+	ts       string // the message's own timestamp
+	threadTS string // the thread to reply in; "" for a top-level reply
+	react    bool   // add :eyes: to the message while working
+}
+
+// planEvent decides what an Events API event asks for and returns the work
+// to do once the event has been acked, or nil when there is nothing to do:
+// events already handled, messages from bots, and messages not meant for
+// the bot. It does no I/O except a cached auth.test.
+func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) func(context.Context) {
+	if ev.Type != slackevents.CallbackEvent {
+		return nil
+	}
+	me, err := b.identity(ctx)
+	if err != nil {
+		b.log.Error("cannot tell which user the bot is", "err", err)
+		return nil
+	}
+	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
+		if !b.events.Claim(cb.EventID, struct{}{}) {
+			b.log.Info("event already handled; not answering it again", "event_id", cb.EventID)
+			return nil
+		}
+	}
+	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppMentionEvent:
+		return b.planMention(me, e)
+	case *slackevents.MessageEvent:
+		return b.planMessage(me, e)
+	}
+	return nil
+}
+
+func (b *Bot) planMention(me identity, e *slackevents.AppMentionEvent) func(context.Context) {
+	if e.BotID != "" || e.User == "" || e.User == me.userID || e.Edited != nil {
+		return nil
+	}
+	if !b.messages.Claim(e.Channel+"/"+e.TimeStamp, struct{}{}) {
+		return nil // already answered as a message event
+	}
+	c := conversation{surface: surfaceMention, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+	if c.threadTS == "" {
+		c.threadTS = e.TimeStamp
+	}
+	// From now on later messages in this thread are follow-ups, even
+	// those sent while this answer is being computed.
+	b.threads.Update(e.Channel+"/"+c.threadTS, func(cur threadMemory, _ bool) threadMemory { return cur })
+	return b.planConversation(c, cleanText(e.Text, me.userID))
+}
+
+func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) func(context.Context) {
+	if e.BotID != "" || e.User == "" || e.User == me.userID {
+		return nil
+	}
+	switch e.SubType {
+	case "", "thread_broadcast", "file_share":
+	default: // bot_message, message_changed, message_deleted, channel_join, …
+		return nil
+	}
+	var c conversation
+	if e.ChannelType == slackevents.ChannelTypeIM {
+		c = conversation{surface: surfaceDM, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp}
+	} else {
+		if mentions(e.Text, me.userID) {
+			return nil // the app_mention event for the same message answers it
+		}
+		if e.ThreadTimeStamp == "" {
+			return nil
+		}
+		if _, ok := b.threads.Get(e.Channel + "/" + e.ThreadTimeStamp); !ok {
+			return nil // not a thread the bot answered in
+		}
+		c = conversation{surface: surfaceThread, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+	}
+	if !b.messages.Claim(e.Channel+"/"+e.TimeStamp, struct{}{}) {
+		return nil
+	}
+	return b.planConversation(c, cleanText(e.Text, me.userID))
+}
+
+// planConversation routes a message's text and applies the rate limit.
+func (b *Bot) planConversation(c conversation, text string) func(context.Context) {
+	req := route(text)
+	if req.kind == kindHelp {
+		return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(Usage)) }
+	}
+	if ok, wait := b.limiter.Allow(c.user); !ok {
+		b.metrics.userLimited.Inc()
+		return func(ctx context.Context) { b.tellPrivately(ctx, c, rateLimited(wait)) }
+	}
+	return func(ctx context.Context) { b.converse(ctx, c, req) }
+}
+
+// converse answers a message in its conversation.
+func (b *Bot) converse(ctx context.Context, c conversation, req request) {
+	me, err := b.identity(ctx)
+	if err != nil {
+		b.log.Error("cannot tell which user the bot is", "err", err)
+		return
+	}
+	if c.react {
+		if err := b.api.AddReactionContext(ctx, "eyes", slack.NewRefToMessage(c.channel, c.ts)); err != nil {
+			b.slackError("reactions.add", err)
+		}
+	}
+	var history []answer.Turn
+	if c.threadTS != "" && c.threadTS != c.ts {
+		history = b.history(ctx, me, c)
+	}
+	s, err := b.compute(ctx, c.surface, req, history)
+	if err != nil {
+		b.post(ctx, c.channel, c.threadTS, renderText(b.apology(err)))
+		return
+	}
+	s.channel = c.channel
+	ref := b.remember(s)
+	if c.threadTS != "" {
+		b.rememberTurns(c.channel, c.threadTS, s.question, s.answer)
+	}
+	tss := b.post(ctx, c.channel, c.threadTS, s.render(renderOpts{ref: ref}))
+	if c.threadTS != "" && len(tss) > 0 {
+		b.rememberPosts(c.channel, c.threadTS, s.answer, tss)
+	}
+	b.log.Info("answered", "surface", c.surface, "kind", req.kind, "channel", c.channel, "citations", len(s.citations), "messages", len(tss))
+}
+
+// compute asks the service, within AnswerTimeout, and keeps what the
+// buttons need.
+func (b *Bot) compute(ctx context.Context, surface string, req request, history []answer.Turn) (storedAnswer, error) {
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.AnswerTimeout)
+	defer cancel()
+	b.metrics.questions.WithLabelValues(surface).Inc()
+	start := time.Now()
+	defer func() { b.metrics.latency.WithLabelValues(req.kind).Observe(time.Since(start).Seconds()) }()
+	fail := func(err error) (storedAnswer, error) {
+		b.metrics.serviceErrors.WithLabelValues(req.kind).Inc()
+		b.log.Error("answer failed", "kind", req.kind, "surface", surface, "err", err)
+		return storedAnswer{}, fmt.Errorf("%s: %w", req.kind, err)
+	}
+	switch req.kind {
+	case kindSource:
+		r, err := b.svc.Source(ctx, req.text)
+		if err != nil {
+			return fail(err)
+		}
+		cites := make([]answer.Citation, 0, len(r.Matches))
+		for _, m := range r.Matches {
+			cites = append(cites, m.Citation)
+		}
+		summary := "I couldn't find this text in the articles."
+		if len(r.Matches) > 0 {
+			summary = "Found in " + plural(len(r.Matches), "place", "places") + ": " + sourceLine(r.Matches[0].Citation)
+		}
+		return storedAnswer{kind: kindSource, question: req.text, answer: summary, citations: cites,
+			render: func(o renderOpts) []message { return renderSource(r, o) }}, nil
+	case kindBriefing:
+		br, err := b.svc.Briefing(ctx, req.briefing)
+		if err != nil {
+			return fail(err)
+		}
+		b.metrics.observeModelNotes(br.Notes)
+		var heads []string
+		for _, s := range br.Stories {
+			heads = append(heads, s.Headline)
+		}
+		summary := "No stories."
+		if len(heads) > 0 {
+			summary = strings.Join(heads, "; ")
+		}
+		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations,
+			render: func(o renderOpts) []message { return renderBriefing(br, o) }}, nil
+	default:
+		a, err := b.svc.Answer(ctx, req.text, history)
+		if err != nil {
+			return fail(err)
+		}
+		b.metrics.observeModelNotes(a.Notes)
+		text := a.Answer
+		if !a.Grounded {
+			text = NotCovered
+		}
+		return storedAnswer{kind: kindAsk, question: req.text, answer: text, citations: a.Citations,
+			render: func(o renderOpts) []message { return renderAnswer(a, o) }}, nil
+	}
+}
+
+// apology is the sentence users see when an answer fails; the details go
+// to the log.
+func (b *Bot) apology(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return msgTimeout
+	}
+	return msgFailed
+}
+
+// history returns the earlier turns of the thread c is in, from
+// conversations.replies, or from the bot's own memory of the thread when
+// that call fails.
+func (b *Bot) history(ctx context.Context, me identity, c conversation) []answer.Turn {
+	mem, _ := b.threads.Get(c.channel + "/" + c.threadTS)
+	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: c.channel, Timestamp: c.threadTS, Limit: 200,
+	})
+	if err != nil {
+		b.slackError("conversations.replies", err)
+		return lastTurns(mem.turns)
+	}
+	var turns []answer.Turn
+	for _, m := range msgs {
+		if m.Timestamp == c.ts || (c.ts != "" && tsAfter(m.Timestamp, c.ts)) {
+			continue
+		}
+		switch {
+		case m.User == me.userID || (me.botID != "" && m.BotID == me.botID):
+			text, known := mem.botTexts[m.Timestamp]
+			if !known {
+				text = cleanText(m.Text, me.userID)
+			}
+			if text != "" {
+				turns = append(turns, answer.Turn{Role: "assistant", Text: text})
+			}
+		case m.BotID != "" || (m.SubType != "" && m.SubType != "thread_broadcast" && m.SubType != "file_share"):
+			// another bot, or a join/leave notice
+		default:
+			if text := cleanText(m.Text, me.userID); text != "" {
+				turns = append(turns, answer.Turn{Role: "user", Text: text})
+			}
+		}
+	}
+	return lastTurns(turns)
+}
+
+func lastTurns(turns []answer.Turn) []answer.Turn {
+	if len(turns) > maxHistoryTurns {
+		turns = turns[len(turns)-maxHistoryTurns:]
+	}
+	return slices.Clone(turns)
+}
+
+// tsAfter reports whether Slack timestamp a is later than b.
+func tsAfter(a, b string) bool {
+	fa, errA := strconv.ParseFloat(a, 64)
+	fb, errB := strconv.ParseFloat(b, 64)
+	return errA == nil && errB == nil && fa > fb
+}
+
+// rememberTurns records a question and its answer in the bot's memory of
+// a thread, the fallback history when conversations.replies fails.
+func (b *Bot) rememberTurns(channel, threadTS, question, answerText string) {
+	b.threads.Update(channel+"/"+threadTS, func(cur threadMemory, _ bool) threadMemory {
+		turns := append(slices.Clone(cur.turns),
+			answer.Turn{Role: "user", Text: question},
+			answer.Turn{Role: "assistant", Text: answerText})
+		if len(turns) > 2*maxHistoryTurns {
+			turns = turns[len(turns)-2*maxHistoryTurns:]
+		}
+		return threadMemory{turns: turns, botTexts: cur.botTexts}
+	})
+}
+
+// rememberPosts records which answer the bot's messages in a thread carry,
+// so the history read back from conversations.replies has the answer
+// rather than the message's notification text.
+func (b *Bot) rememberPosts(channel, threadTS, answerText string, tss []string) {
+	b.threads.Update(channel+"/"+threadTS, func(cur threadMemory, _ bool) threadMemory {
+		texts := maps.Clone(cur.botTexts)
+		if texts == nil || len(texts) > 4*maxHistoryTurns {
+			texts = make(map[string]string)
+		}
+		for i, ts := range tss {
+			if i == 0 {
+				texts[ts] = answerText
+			} else {
+				texts[ts] = "" // the rest of a long answer
+			}
+		}
+		return threadMemory{turns: cur.turns, botTexts: texts}
+	})
+}
+
+// post sends messages to a channel (in a thread when threadTS is set) and
+// returns their timestamps. It stops at the first failure.
+func (b *Bot) post(ctx context.Context, channel, threadTS string, msgs []message) []string {
+	var tss []string
+	for _, m := range msgs {
+		opts := []slack.MsgOption{slack.MsgOptionBlocks(m.Blocks...), slack.MsgOptionText(m.Text, false), slack.MsgOptionDisableLinkUnfurl()}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		_, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
+		if err != nil {
+			b.slackError("chat.postMessage", err)
+			return tss
+		}
+		tss = append(tss, ts)
+	}
+	return tss
+}
+
+// tellPrivately shows text to the user who wrote in c: an ephemeral
+// message in a channel, a plain reply in a direct message.
+func (b *Bot) tellPrivately(ctx context.Context, c conversation, text string) {
+	if c.surface == surfaceDM {
+		b.post(ctx, c.channel, c.threadTS, renderText(text))
+		return
+	}
+	m := renderText(text)[0]
+	opts := []slack.MsgOption{slack.MsgOptionBlocks(m.Blocks...), slack.MsgOptionText(m.Text, false)}
+	if c.threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(c.threadTS))
+	}
+	if _, err := b.api.PostEphemeralContext(ctx, c.channel, c.user, opts...); err != nil {
+		b.slackError("chat.postEphemeral", err)
+	}
+}
+
+// slackError counts and logs a failed Web API call.
+func (b *Bot) slackError(method string, err error) {
+	b.metrics.slackErrors.WithLabelValues(method).Inc()
+	b.log.Error("slack api call failed", "method", method, "err", err)
+}

@@ -1,0 +1,207 @@
+package slackbot
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// signatureWindow is how far a request's timestamp may be from now.
+const signatureWindow = 5 * time.Minute
+
+// Errors from signature verification; all of them are answered 401.
+var (
+	errMissingSignature = errors.New("missing X-Slack-Signature or X-Slack-Request-Timestamp")
+	errStaleTimestamp   = errors.New("request timestamp outside the 5-minute window")
+	errBadSignature     = errors.New("signature does not match")
+)
+
+// Handler returns the HTTP routes: POST /slack/events, /slack/commands and
+// /slack/interactions (signed by Slack), GET /healthz and GET /metrics.
+func (b *Bot) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /slack/events", b.verified(b.serveEvents))
+	mux.Handle("POST /slack/commands", b.verified(b.serveCommand))
+	mux.Handle("POST /slack/interactions", b.verified(b.serveInteraction))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, "ok")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(b.gatherer, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// runHTTP serves Handler on Config.Addr until ctx is done.
+func (b *Bot) runHTTP(ctx context.Context) error {
+	srv := &http.Server{
+		Addr:              b.cfg.Addr,
+		Handler:           b.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", b.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on BOT_ADDR %s: %w", b.cfg.Addr, err)
+	}
+	b.log.Info("serving the slack events api", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	return nil
+}
+
+// verified reads the body (at most MaxBodyBytes) and checks Slack's
+// signature on it before calling next.
+func (b *Bot) verified(next func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "cannot read request body", http.StatusBadRequest)
+			return
+		}
+		if err := verifySignature(r.Header, body, b.cfg.SigningSecret, b.cfg.Now()); err != nil {
+			b.log.Warn("refused a request with a bad signature", "path", r.URL.Path, "err", err, "remote", r.RemoteAddr)
+			http.Error(w, "invalid signature", http.StatusUnauthorized)
+			return
+		}
+		if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+			b.log.Info("slack retried a request", "path", r.URL.Path, "retry_num", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+		}
+		next(w, r, body)
+	})
+}
+
+// verifySignature checks Slack's v0 request signature: HMAC-SHA256 of
+// "v0:timestamp:body" keyed with the signing secret, compared in constant
+// time, with the timestamp within five minutes of now.
+func verifySignature(h http.Header, body []byte, secret string, now time.Time) error {
+	sig, ts := h.Get("X-Slack-Signature"), h.Get("X-Slack-Request-Timestamp")
+	if sig == "" || ts == "" {
+		return errMissingSignature
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: timestamp %q is not a number", errStaleTimestamp, ts)
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > signatureWindow || d < -signatureWindow {
+		return errStaleTimestamp
+	}
+	hexSig, ok := strings.CutPrefix(sig, "v0=")
+	if !ok {
+		return fmt.Errorf("%w: not a v0 signature", errBadSignature)
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return fmt.Errorf("%w: not hex", errBadSignature)
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	if !hmac.Equal(mac.Sum(nil), got) {
+		return errBadSignature
+	}
+	return nil
+}
+
+// serveEvents acks an Events API request and then handles the event.
+func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) {
+	var outer struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if err := json.Unmarshal(body, &outer); err != nil {
+		http.Error(w, "malformed event", http.StatusBadRequest)
+		return
+	}
+	switch outer.Type {
+	case slackevents.URLVerification:
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, outer.Challenge)
+		return
+	case slackevents.AppRateLimited:
+		b.log.Warn("slack is rate limiting the events sent to the app")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	ev, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
+	if err != nil {
+		// An event type we do not know: ack it so Slack does not retry.
+		b.log.Debug("ignored an event", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	work := b.planEvent(r.Context(), ev)
+	ack(w)
+	if work != nil {
+		b.spawn(r.Context(), "event", work)
+	}
+}
+
+// serveCommand acks a slash command with its immediate reply and then
+// answers it on its response_url.
+func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil || cmd.Command == "" {
+		http.Error(w, "malformed slash command", http.StatusBadRequest)
+		return
+	}
+	reply, work := b.planCommand(cmd)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(reply)
+	ack(w)
+	if work != nil {
+		b.spawn(r.Context(), "command", work)
+	}
+}
+
+// serveInteraction acks a button click and then handles it.
+func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	ic, err := slack.InteractionCallbackParse(r)
+	if err != nil {
+		http.Error(w, "malformed interaction", http.StatusBadRequest)
+		return
+	}
+	work := b.planInteraction(ic)
+	ack(w)
+	if work != nil {
+		b.spawn(r.Context(), "interaction", work)
+	}
+}
+
+// ack sends the response now, so Slack has it before the work starts.
+func ack(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).Flush()
+}

@@ -1,0 +1,102 @@
+package slackbot
+
+import (
+	"context"
+
+	"github.com/slack-go/slack"
+)
+
+// planInteraction returns the work a button click asks for, or nil for
+// interactions the bot does not handle.
+func (b *Bot) planInteraction(ic slack.InteractionCallback) func(context.Context) {
+	if ic.Type != slack.InteractionTypeBlockActions {
+		return nil
+	}
+	for _, a := range ic.ActionCallback.BlockActions {
+		ref := a.Value
+		switch a.ActionID {
+		case actionHelpful, actionNotHelpful:
+			helpful := a.ActionID == actionHelpful
+			return func(ctx context.Context) { b.recordFeedback(ctx, ic, ref, helpful) }
+		case actionShare:
+			return func(ctx context.Context) { b.share(ctx, ic, ref) }
+		}
+	}
+	return nil
+}
+
+// recordFeedback stores a "helpful" / "not helpful" click with the answer
+// it is about and thanks the user privately.
+func (b *Bot) recordFeedback(ctx context.Context, ic slack.InteractionCallback, ref string, helpful bool) {
+	rec := FeedbackRecord{
+		Time:    b.cfg.Now().UTC(),
+		User:    ic.User.ID,
+		Channel: interactionChannel(ic),
+		Helpful: helpful,
+	}
+	if s, ok := b.answers.Get(ref); ok {
+		rec.Question, rec.Answer, rec.Citations = s.question, s.answer, s.citations
+	} else {
+		// The answer is no longer in memory (a restart, or older than a
+		// day): keep what the clicked message itself says.
+		rec.Answer = ic.Message.Text
+		b.log.Info("feedback on an answer no longer in memory", "ref", ref)
+	}
+	verdict, thanks := "not_helpful", "Thanks for telling me this answer wasn't helpful. It is noted for review."
+	if helpful {
+		verdict, thanks = "helpful", "Thanks! I noted that this answer was helpful."
+	}
+	if err := b.feedback.Add(ctx, rec); err != nil {
+		b.log.Error("recording feedback failed", "err", err)
+		thanks = "Sorry, I couldn't record your feedback. Please try again later."
+	} else {
+		b.metrics.feedback.WithLabelValues(verdict).Inc()
+	}
+	b.tellInteraction(ctx, ic, thanks)
+}
+
+// share posts a private answer in its channel for everyone, then removes
+// the private copy.
+func (b *Bot) share(ctx context.Context, ic slack.InteractionCallback, ref string) {
+	s, ok := b.answers.Get(ref)
+	if !ok {
+		b.tellInteraction(ctx, ic, "That answer has expired, so I can't share it. Please ask again.")
+		return
+	}
+	if ic.ResponseURL == "" {
+		b.log.Warn("share click without response_url")
+		return
+	}
+	md, plain := askedLine(ic.User.ID, s.kind, s.question)
+	b.respond(ctx, ic.ResponseURL, slack.ResponseTypeInChannel, s.render(renderOpts{ref: ref, header: md, headerText: plain}))
+	if _, _, _, err := b.api.SendMessageContext(ctx, "", slack.MsgOptionDeleteOriginal(ic.ResponseURL)); err != nil {
+		b.slackError("response_url", err)
+	}
+}
+
+// tellInteraction shows text privately to the user who clicked.
+func (b *Bot) tellInteraction(ctx context.Context, ic slack.InteractionCallback, text string) {
+	if ic.ResponseURL != "" {
+		b.respond(ctx, ic.ResponseURL, slack.ResponseTypeEphemeral, renderText(text))
+		return
+	}
+	channel := interactionChannel(ic)
+	if channel == "" {
+		return
+	}
+	m := renderText(text)[0]
+	opts := []slack.MsgOption{slack.MsgOptionBlocks(m.Blocks...), slack.MsgOptionText(m.Text, false)}
+	if ts := ic.Container.ThreadTs; ts != "" {
+		opts = append(opts, slack.MsgOptionTS(ts))
+	}
+	if _, err := b.api.PostEphemeralContext(ctx, channel, ic.User.ID, opts...); err != nil {
+		b.slackError("chat.postEphemeral", err)
+	}
+}
+
+func interactionChannel(ic slack.InteractionCallback) string {
+	if ic.Channel.ID != "" {
+		return ic.Channel.ID
+	}
+	return ic.Container.ChannelID
+}
