@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// maxLine bounds one line of standard input for `ask`.
+const maxLine = 1 << 20
+
+func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlags("ask", stderr)
+	corpus := fs.String("corpus", "", "articles to use instead of the seeds")
+	asJSON := fs.Bool("json", false, "print one JSON object per question")
+	k := fs.Int("k", cfg.K, "passages to retrieve")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *k < 1 || *k > 100 {
+		return usagef("--k %d: want a number from 1 to 100", *k)
+	}
+	question := strings.TrimSpace(strings.Join(pos, " "))
+	if len(pos) > 0 && question == "" {
+		return usagef("empty question\n\n%s", usage)
+	}
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k}, logger, stderr)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	answerOne := func(q string) error {
+		ans, err := eng.composer.Answer(ctx, q, nil)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSONLine(out, ans)
+		}
+		printAnswer(out, ans)
+		return out.Flush()
+	}
+	if question != "" {
+		return answerOne(question)
+	}
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	asked := 0
+	for sc.Scan() {
+		q := strings.TrimSpace(sc.Text())
+		if q == "" {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		asked++
+		if err := answerOne(q); err != nil {
+			return fmt.Errorf("question %d: %w", asked, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read questions: %w", err)
+	}
+	if asked == 0 {
+		return usagef("no question given\n\n%s", usage)
+	}
+	return nil
+}
+
+func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("source", stderr)
+	corpus := fs.String("corpus", "", "articles to use instead of the seeds")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	text := strings.TrimSpace(strings.Join(pos, " "))
+	if text == "" {
+		return usagef("source needs the text to look up\n\n%s", usage)
+	}
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K}, logger, stderr)
+	if err != nil {
+		return err
+	}
+	res, err := eng.composer.Source(ctx, text)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSONLine(stdout, res)
+	}
+	printSource(stdout, res)
+	return nil
+}
+
+func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("ingest needs at least one file or directory\n\n%s", usage)
+	}
+	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
+	if err != nil {
+		return err
+	}
+	total := retrieval.AddStats{}
+	for _, p := range args {
+		arts, skips, err := article.Load(p)
+		if err != nil {
+			if errors.Is(err, article.ErrNotFound) {
+				return usagef("ingest %s: no such file or directory", p)
+			}
+			return fmt.Errorf("ingest %s: %w", p, err)
+		}
+		for _, s := range skips {
+			fmt.Fprintf(stderr, "skipped %s\n", s)
+		}
+		if len(arts) == 0 {
+			continue
+		}
+		st, err := eng.index.Add(ctx, arts)
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", p, err)
+		}
+		total.Added += st.Added
+		total.Updated += st.Updated
+		total.Unchanged += st.Unchanged
+		total.Chunks += st.Chunks
+	}
+	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles (%d chunks embedded)\n",
+		cfg.DataDir, total.Added, total.Updated, total.Unchanged, total.Chunks)
+	return nil
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// printAnswer writes an answer for a terminal: the answer, then each
+// citation's verbatim quote and source.
+func printAnswer(w io.Writer, a answer.Answer) {
+	fmt.Fprintln(w, wrap(a.Answer, 78, ""))
+	for _, n := range a.Notes {
+		fmt.Fprintf(w, "(note: %s)\n", n)
+	}
+	if len(a.Citations) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, c := range a.Citations {
+		fmt.Fprintf(w, "[%d] %s\n", c.N, wrap("“"+collapseSpace(c.Quote)+"”", 74, "    "))
+		fmt.Fprintf(w, "    — %s\n", citationSource(c))
+	}
+	fmt.Fprintln(w)
+}
+
+// citationSource names a citation's article: outlet, title, author, date,
+// link and file, whichever are known.
+func citationSource(c answer.Citation) string {
+	parts := []string{}
+	if c.Outlet != "" {
+		parts = append(parts, c.Outlet)
+	}
+	if c.Title != "" {
+		parts = append(parts, "“"+c.Title+"”")
+	}
+	if c.Author != "" {
+		parts = append(parts, c.Author)
+	}
+	if c.PublishedAt != "" {
+		parts = append(parts, c.PublishedAt)
+	} else {
+		parts = append(parts, "date unknown")
+	}
+	if c.URL != "" {
+		parts = append(parts, c.URL)
+	}
+	parts = append(parts, c.Source)
+	return strings.Join(parts, " · ")
+}
+
+func printSource(w io.Writer, r answer.SourceResult) {
+	if len(r.Matches) == 0 {
+		fmt.Fprintf(w, "“%s” does not appear in the articles.\n", r.Text)
+	}
+	for i, m := range r.Matches {
+		kind := "exact"
+		switch {
+		case !m.Exact:
+			kind = fmt.Sprintf("near-match, %.0f%% alike", 100*m.Similarity)
+		case m.Altered == "trimmed":
+			kind = "exact, part of a longer sentence"
+		}
+		fmt.Fprintf(w, "%d. (%s) %s\n", i+1, kind, wrap("“"+collapseSpace(m.Quote)+"”", 70, "   "))
+		if m.Sentence != m.Quote {
+			fmt.Fprintf(w, "   in: %s\n", wrap(collapseSpace(m.Sentence), 70, "       "))
+		}
+		if m.Speaker != "" {
+			fmt.Fprintf(w, "   said by: %s\n", m.Speaker)
+		}
+		fmt.Fprintf(w, "   — %s\n", citationSource(m.Citation))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "(note: %s)\n", n)
+	}
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// wrap folds text at width columns, indenting continuation lines.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Fields(s) {
+		n := len([]rune(word))
+		if i > 0 {
+			if col+1+n > width {
+				b.WriteString("\n" + indent)
+				col = len(indent)
+			} else {
+				b.WriteByte(' ')
+				col++
+			}
+		}
+		b.WriteString(word)
+		col += n
+	}
+	return b.String()
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is every setting the bot reads from the environment. Only cmd/bot
+// reads the environment; packages get these values through constructors.
+type config struct {
+	DataDir     string // BOT_DATA_DIR: persistent index, feedback, briefing state
+	ArticlesDir string // BOT_ARTICLES_DIR: extra articles loaded (and watched) at start
+	LogLevel    slog.Level
+	LogLevelSet bool // BOT_LOG_LEVEL given; else terminal commands log warnings only
+	K           int  // BOT_PASSAGES: passages retrieved per question
+
+	OpenAIKey            string
+	OpenAIBaseURL        string
+	AzureEndpoint        string
+	AzureDeployment      string
+	AzureEmbedDeployment string
+	AzureAPIVersion      string
+	ChatModel            string
+	EmbedModel           string
+	ModelEmbeddings      bool // BOT_MODEL_EMBEDDINGS: embed through the model server too
+	ModelTimeout         time.Duration
+	AnswerTimeout        time.Duration
+
+	SlackBotToken      string
+	SlackAppToken      string
+	SlackSigningSecret string
+	SlackAPIURL        string
+	Addr               string
+	RatePerMinute      float64
+	RateBurst          int
+
+	BriefingChannel string
+	BriefingTime    string
+}
+
+// loadConfig reads the configuration through getenv, applying defaults.
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DataDir:              or(getenv("BOT_DATA_DIR"), "data"),
+		ArticlesDir:          getenv("BOT_ARTICLES_DIR"),
+		OpenAIKey:            getenv("OPENAI_API_KEY"),
+		OpenAIBaseURL:        getenv("OPENAI_BASE_URL"),
+		AzureEndpoint:        getenv("AZURE_OPENAI_ENDPOINT"),
+		AzureDeployment:      getenv("AZURE_OPENAI_DEPLOYMENT"),
+		AzureEmbedDeployment: getenv("AZURE_OPENAI_EMBED_DEPLOYMENT"),
+		AzureAPIVersion:      or(getenv("AZURE_OPENAI_API_VERSION"), "2024-10-21"),
+		ChatModel:            or(getenv("OPENAI_CHAT_MODEL"), "gpt-4o-mini"),
+		EmbedModel:           or(getenv("OPENAI_EMBED_MODEL"), "text-embedding-3-small"),
+		SlackBotToken:        getenv("SLACK_BOT_TOKEN"),
+		SlackAppToken:        getenv("SLACK_APP_TOKEN"),
+		SlackSigningSecret:   getenv("SLACK_SIGNING_SECRET"),
+		SlackAPIURL:          getenv("SLACK_API_URL"),
+		Addr:                 or(getenv("BOT_ADDR"), ":3000"),
+		BriefingChannel:      getenv("BOT_BRIEFING_CHANNEL"),
+		BriefingTime:         getenv("BOT_BRIEFING_TIME"),
+	}
+	var err error
+	if c.LogLevel, err = parseLevel(or(getenv("BOT_LOG_LEVEL"), "info")); err != nil {
+		return c, err
+	}
+	c.LogLevelSet = strings.TrimSpace(getenv("BOT_LOG_LEVEL")) != ""
+	if c.K, err = intSetting(getenv, "BOT_PASSAGES", 8, 1, 100); err != nil {
+		return c, err
+	}
+	if c.ModelEmbeddings, err = boolSetting(getenv, "BOT_MODEL_EMBEDDINGS", false); err != nil {
+		return c, err
+	}
+	if c.ModelTimeout, err = durationSetting(getenv, "OPENAI_TIMEOUT", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.AnswerTimeout, err = durationSetting(getenv, "BOT_ANSWER_TIMEOUT", 60*time.Second); err != nil {
+		return c, err
+	}
+	rpm, err := intSetting(getenv, "BOT_RATE_PER_MINUTE", 6, 1, 10000)
+	if err != nil {
+		return c, err
+	}
+	c.RatePerMinute = float64(rpm)
+	if c.RateBurst, err = intSetting(getenv, "BOT_RATE_BURST", 3, 1, 1000); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// modelConfigured reports whether an OpenAI-compatible server is set up.
+func (c config) modelConfigured() bool {
+	return c.OpenAIKey != "" || c.OpenAIBaseURL != "" || c.AzureEndpoint != ""
+}
+
+func or(v, def string) string {
+	if strings.TrimSpace(v) == "" {
+		return def
+	}
+	return strings.TrimSpace(v)
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("BOT_LOG_LEVEL=%q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+func intSetting(getenv func(string) string, name string, def, lo, hi int) (int, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%s=%q: want a whole number from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
+}
+
+func boolSetting(getenv func(string) string, name string, def bool) (bool, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: want true or false", name, v)
+	}
+	return b, nil
+}
+
+func durationSetting(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 30s or 2m", name, v)
+	}
+	return d, nil
+}

@@ -1,0 +1,20 @@
+// Command bot is briefbot: a Slack bot, and a terminal program, that answers
+// briefing questions about news articles with cited, verbatim quotes.
+//
+// Run it with no settings for a terminal chat over the shipped seed articles;
+// see README.md for the subcommands and the Slack set-up.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
