@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
@@ -36,6 +37,16 @@ type Options struct {
 	MinCoverage float64
 	// Filter restricts every search (outlets, dates).
 	Filter retrieval.Filter
+	// Model, when set, writes the answers (see Model); nil answers
+	// extractively.
+	Model Model
+	// ModelTimeout bounds the model's part of one answer, follow-up
+	// rewrite and retries included; when it passes, the answer is
+	// extracted instead. Default DefaultModelTimeout.
+	ModelTimeout time.Duration
+	// RewriteTimeout bounds the rewrite of a follow-up question by the
+	// model, within ModelTimeout. Default DefaultRewriteTimeout.
+	RewriteTimeout time.Duration
 }
 
 // DefaultMinCoverage is the grounding cut-off calibrated on the seed
@@ -59,6 +70,14 @@ type Stats struct {
 	Declined      atomic.Int64 // answers not grounded in the articles
 	QuotesShown   atomic.Int64 // quotes verified and shown
 	QuotesDropped atomic.Int64 // quotes that failed verification and were not shown
+
+	// Model answers (see Model).
+	ModelAnswers     atomic.Int64 // answers the model wrote (declines included)
+	ModelFallbacks   atomic.Int64 // answers extracted because the model failed or could not be verified
+	QuotesVerified   atomic.Int64 // model quotes found verbatim
+	QuotesRepaired   atomic.Int64 // model quotes replaced by the exact words of the articles
+	CitationsDropped atomic.Int64 // model citations left without a verified quote
+	SentencesDropped atomic.Int64 // model sentences removed for want of verified support
 }
 
 // New returns a composer over index. logger may be nil.
@@ -75,6 +94,12 @@ func New(index Index, opts Options, logger *slog.Logger) *Composer {
 	if opts.MinCoverage <= 0 {
 		opts.MinCoverage = DefaultMinCoverage
 	}
+	if opts.ModelTimeout <= 0 {
+		opts.ModelTimeout = DefaultModelTimeout
+	}
+	if opts.RewriteTimeout <= 0 {
+		opts.RewriteTimeout = DefaultRewriteTimeout
+	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -85,13 +110,18 @@ func New(index Index, opts Options, logger *slog.Logger) *Composer {
 func (c *Composer) Stats() *Stats { return &c.stats }
 
 // Answer answers question, using history (earlier turns of the same
-// conversation, oldest first) to understand a follow-up.
+// conversation, oldest first) to understand a follow-up. With a Model the
+// model writes the answer and every quote is verified (see Model); without
+// one, or when the model fails, the answer is extracted from the articles.
 func (c *Composer) Answer(ctx context.Context, question string, history []Turn) (Answer, error) {
 	q, notes := c.cleanQuestion(question)
 	if q == "" {
 		return Answer{}, ErrEmptyQuestion
 	}
 	c.stats.Questions.Add(1)
+	if c.opts.Model != nil {
+		return c.modelAnswer(ctx, q, notes, history)
+	}
 	query := followUpQuery(q, history)
 	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: c.opts.K, Filter: c.opts.Filter, Diverse: true})
 	if err != nil {
