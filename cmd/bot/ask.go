@@ -161,7 +161,7 @@ func printAnswer(w io.Writer, a answer.Answer) {
 	}
 	for _, c := range a.Citations {
 		fmt.Fprintf(w, "[%d] %s\n", c.N, wrap("“"+collapseSpace(c.Quote)+"”", 74, "    "))
-		fmt.Fprintf(w, "    — %s\n", citationSource(c))
+		fmt.Fprintf(w, "    — %s\n", wrap(citationSource(c), 72, "      "))
 	}
 	fmt.Fprintln(w)
 }
@@ -210,7 +210,7 @@ func printSource(w io.Writer, r answer.SourceResult) {
 		if m.Speaker != "" {
 			fmt.Fprintf(w, "   said by: %s\n", m.Speaker)
 		}
-		fmt.Fprintf(w, "   — %s\n", citationSource(m.Citation))
+		fmt.Fprintf(w, "   — %s\n", wrap(citationSource(m.Citation), 70, "     "))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "(note: %s)\n", n)

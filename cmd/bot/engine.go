@@ -84,6 +84,9 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		if model.applyAnswer != nil {
 			model.applyAnswer(&aopts)
 		}
+		if model.applyBriefing != nil {
+			model.applyBriefing(&bopts)
+		}
 	}
 	if rcfg.Dir != "" {
 		if err := os.MkdirAll(rcfg.Dir, 0o755); err != nil {

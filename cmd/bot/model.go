@@ -9,17 +9,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/briefbot/briefbot/briefing"
 	"github.com/briefbot/briefbot/llm"
+	"github.com/briefbot/briefbot/prompts"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
 // modelSetup is what a configured model server adds to the engine: the
 // composer's model and, optionally, the index's embeddings.
 type modelSetup struct {
-	// answerOpts is applied to the composer's options.
+	// applyAnswer is applied to the composer's options.
 	applyAnswer func(*answerOptions)
 	// applyIndex is applied to the index configuration.
 	applyIndex func(*retrieval.Config)
+	// applyBriefing is applied to the briefing builder's options.
+	applyBriefing func(*briefing.Options)
 }
 
 const (
@@ -59,10 +63,23 @@ func openModel(ctx context.Context, cfg config, logger *slog.Logger) (*modelSetu
 	if err := checkModel(ctx, client, cfg, logger); err != nil {
 		return nil, err
 	}
-	setup := &modelSetup{applyAnswer: func(o *answerOptions) {
-		o.Model = client
-		o.ModelTimeout = cfg.AnswerTimeout
-	}}
+	setup := &modelSetup{
+		applyAnswer: func(o *answerOptions) {
+			o.Model = client
+			o.ModelTimeout = cfg.AnswerTimeout
+		},
+		applyBriefing: func(o *briefing.Options) {
+			o.Write = func(ctx context.Context, p prompts.Prompt) (string, error) {
+				ctx, cancel := context.WithTimeout(ctx, cfg.AnswerTimeout)
+				defer cancel()
+				return client.Complete(ctx, llm.CompletionRequest{
+					System: p.System,
+					User:   p.User,
+					Schema: &llm.Schema{Name: p.SchemaName, JSON: p.Schema},
+				})
+			}
+		},
+	}
 	if cfg.ModelEmbeddings {
 		b := newEmbedBatcher(client.Embed, embedBatchSize)
 		name := embedModelName(cfg)

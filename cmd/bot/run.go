@@ -41,6 +41,8 @@ Usage:
       --k N                   passages to retrieve (default 8)
   bot source [--corpus PATH] [--json] TEXT
                             find where TEXT appears in the articles
+  bot briefing [--date YYYY-MM-DD] [--topic T] [--json] [--corpus PATH]
+                            the day's stories across outlets, with quotes and disagreements
   bot ingest PATH...        add articles to the persistent index in BOT_DATA_DIR
   bot feedback              list the feedback given in Slack, newest first
   bot help                  this text
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runSource(ctx, cfg, logger, rest, stdout, stderr)
 	case "ingest":
 		return runIngest(ctx, cfg, logger, rest, stdout, stderr)
+	case "briefing":
+		return runBriefing(ctx, cfg, logger, rest, stdout, stderr)
 	case "feedback":
 		return runFeedback(cfg, rest, stdout)
 	case "help", "-h", "--help":

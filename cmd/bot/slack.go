@@ -76,3 +76,7 @@ func (s service) Briefing(ctx context.Context, req slackbot.BriefingRequest) (br
 // DroppedQuotes feeds the Slack app's metric of quotes that failed
 // verification.
 func (s service) DroppedQuotes() int64 { return s.eng.composer.Stats().QuotesDropped.Load() }
+
+// ModelErrors feeds the Slack app's metric of answers for which the model
+// failed or could not be verified and the extractive answer was given.
+func (s service) ModelErrors() int64 { return s.eng.composer.Stats().ModelFallbacks.Load() }
