@@ -2,8 +2,10 @@
 // threads (and follow-ups in those threads), direct messages, and the
 // /briefing, /ask and /source slash commands, over Socket Mode or the HTTP
 // Events API, rendering each answer with its verbatim quotes in Block Kit.
-// It asks a Service for answers and never talks to retrieval or the model
-// itself.
+// In direct messages it also adds the links and files people share as
+// articles, when its Service is an Ingester; PostBriefing posts the daily
+// briefing to a channel. It asks a Service for answers and never talks to
+// retrieval or the model itself.
 package slackbot
 
 import (

@@ -41,11 +41,11 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 	case "/briefing":
 		br, help := ParseBriefingRequest(text, b.cfg.Now())
 		if help {
-			return ephemeral(usageBriefing + "\n\n" + Usage), nil
+			return ephemeral(usageBriefing + "\n\n" + b.usage()), nil
 		}
 		req = request{kind: kindBriefing, text: strings.TrimSpace("/briefing " + text), briefing: br}
 	default:
-		return ephemeral("I don't know the command " + cmd.Command + ".\n\n" + Usage), nil
+		return ephemeral("I don't know the command " + cmd.Command + ".\n\n" + b.usage()), nil
 	}
 	if ok, wait := b.limiter.Allow(cmd.UserID); !ok {
 		b.metrics.userLimited.Inc()

@@ -18,6 +18,7 @@ const (
 	DefaultAnswerTimeout = 60 * time.Second
 	DefaultRateBurst     = 3
 	DefaultMaxBodyBytes  = 1 << 20
+	DefaultMaxFileBytes  = 5 << 20
 )
 
 // DefaultRateLimit is the per-user rate used when Config.RateLimit is zero:
@@ -55,6 +56,10 @@ type Config struct {
 	RateBurst int
 	// MaxBodyBytes caps the size of an HTTP request body, default 1 MiB.
 	MaxBodyBytes int64
+	// MaxFileBytes caps the size of a file shared in a direct message to be
+	// added as an article, default 5 MiB. Larger files are refused before
+	// they are downloaded, and a download is cut off past it.
+	MaxFileBytes int64
 	// HTTPClient is used for Web API calls and response_url posts; nil
 	// means a client with a 30s timeout.
 	HTTPClient *http.Client
@@ -128,8 +133,8 @@ func (c Config) Validate() error {
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		add("the per-user rate limit and burst must not be negative")
 	}
-	if c.MaxBodyBytes < 0 {
-		add("the maximum request body size must not be negative")
+	if c.MaxBodyBytes < 0 || c.MaxFileBytes < 0 {
+		add("the maximum request body and file sizes must not be negative")
 	}
 	if len(problems) == 0 {
 		return nil
@@ -177,6 +182,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.MaxFileBytes == 0 {
+		c.MaxFileBytes = DefaultMaxFileBytes
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}

@@ -29,6 +29,7 @@ func TestConfigValidate(t *testing.T) {
 		{"bad addr", Config{BotToken: "xoxb-1", SigningSecret: "s", DataDir: dir, Addr: "3000"}, "http", []string{"BOT_ADDR must be host:port"}},
 		{"no data dir", Config{BotToken: "xoxb-1", AppToken: "xapp-1"}, "socket", []string{"BOT_DATA_DIR is empty"}},
 		{"negative rate", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, RateLimit: -1}, "socket", []string{"rate limit"}},
+		{"negative file size", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, MaxFileBytes: -1}, "socket", []string{"file sizes must not be negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.cfg.Mode(); got != tc.wantMode {
@@ -73,7 +74,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Errorf("got APIURL %q, want a trailing slash added", c.APIURL)
 	}
 	if c.Addr != ":3000" || c.AnswerTimeout != 60*time.Second || c.ShutdownTimeout != 75*time.Second ||
-		c.RateLimit != DefaultRateLimit || c.RateBurst != 3 || c.MaxBodyBytes != 1<<20 || c.HTTPClient == nil || c.Now == nil {
+		c.RateLimit != DefaultRateLimit || c.RateBurst != 3 || c.MaxBodyBytes != 1<<20 || c.MaxFileBytes != 5<<20 || c.HTTPClient == nil || c.Now == nil {
 		t.Errorf("got defaults %+v", c)
 	}
 }

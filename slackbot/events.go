@@ -106,6 +106,11 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) func(context
 	if !b.messages.Claim(e.Channel+"/"+e.TimeStamp, struct{}{}) {
 		return nil
 	}
+	if c.surface == surfaceDM {
+		if work := b.planAddition(me, c, e); work != nil {
+			return work
+		}
+	}
 	return b.planConversation(c, cleanText(e.Text, me.userID))
 }
 
@@ -113,7 +118,7 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) func(context
 func (b *Bot) planConversation(c conversation, text string) func(context.Context) {
 	req := route(text)
 	if req.kind == kindHelp {
-		return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(Usage)) }
+		return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
 	}
 	if ok, wait := b.limiter.Allow(c.user); !ok {
 		b.metrics.userLimited.Inc()
@@ -310,8 +315,19 @@ func (b *Bot) rememberPosts(channel, threadTS, answerText string, tss []string) 
 }
 
 // post sends messages to a channel (in a thread when threadTS is set) and
-// returns their timestamps. It stops at the first failure.
+// returns their timestamps. It stops at the first failure, which it logs.
 func (b *Bot) post(ctx context.Context, channel, threadTS string, msgs []message) []string {
+	tss, err := b.send(ctx, channel, threadTS, msgs)
+	if err != nil {
+		b.slackError("chat.postMessage", err)
+	}
+	return tss
+}
+
+// send posts messages with chat.postMessage, in a thread when threadTS is
+// set, and returns the timestamps of those posted. It stops at the first
+// failure and returns Slack's error unwrapped.
+func (b *Bot) send(ctx context.Context, channel, threadTS string, msgs []message) ([]string, error) {
 	var tss []string
 	for _, m := range msgs {
 		opts := []slack.MsgOption{slack.MsgOptionBlocks(m.Blocks...), slack.MsgOptionText(m.Text, false), slack.MsgOptionDisableLinkUnfurl()}
@@ -320,12 +336,11 @@ func (b *Bot) post(ctx context.Context, channel, threadTS string, msgs []message
 		}
 		_, ts, err := b.api.PostMessageContext(ctx, channel, opts...)
 		if err != nil {
-			b.slackError("chat.postMessage", err)
-			return tss
+			return tss, err
 		}
 		tss = append(tss, ts)
 	}
-	return tss
+	return tss, nil
 }
 
 // tellPrivately shows text to the user who wrote in c: an ephemeral

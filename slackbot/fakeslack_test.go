@@ -63,6 +63,9 @@ type fakeSlack struct {
 	retryAfter string            // Retry-After header on those 429s
 	failWith   map[string]string // method -> Slack error to answer with
 	changed    chan struct{}     // closed and replaced on every change
+	files      map[string][]byte // path -> content, served at url_private_download
+	fileInfo   map[string]any    // file ID -> file object, for files.info
+	downloads  []fileDownload
 
 	sockets chan *fakeSocket
 }
@@ -77,11 +80,15 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		retryAfter: "1",
 		changed:    make(chan struct{}),
 		sockets:    make(chan *fakeSocket, 4),
+		files:      make(map[string][]byte),
+		fileInfo:   make(map[string]any),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", f.serveAPI)
 	mux.HandleFunc("/response/", f.serveResponseURL)
 	mux.HandleFunc("/link/", f.serveSocket)
+	mux.HandleFunc("GET /files-pri/", f.serveFile)
+	mux.HandleFunc("GET /signin", f.serveSignIn)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -290,6 +297,14 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts"), "text": form.Get("text")})
 	case "chat.postEphemeral":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": f.nextTS()})
+	case "files.info":
+		file, ok := f.fileInfo[form.Get("file")]
+		if !ok {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "file_not_found"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "file": file, "comments": []any{},
+			"response_metadata": map[string]any{"next_cursor": ""}})
 	case "reactions.add":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
 	case "conversations.replies":
@@ -328,6 +343,61 @@ func (f *fakeSlack) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	f.notify()
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+// fileDownload is one request for a file's url_private_download.
+type fileDownload struct {
+	Path          string
+	Authorization string
+	Served        bool // false: redirected to the sign-in page
+}
+
+// AddFile stores a file shared in the workspace and returns its
+// url_private_download. Like files.slack.com, the fake serves it only with
+// the bot token in an Authorization: Bearer header, and sends other
+// requests to the sign-in page.
+func (f *fakeSlack) AddFile(id, name string, data []byte) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := "/files-pri/T1-" + id + "/download/" + url.PathEscape(name)
+	f.files[p] = data
+	return f.srv.URL + p
+}
+
+// SetFileInfo makes files.info answer with file, a file object as Slack
+// sends it, for its "id".
+func (f *fakeSlack) SetFileInfo(file map[string]any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fileInfo[file["id"].(string)] = file
+}
+
+// Downloads returns the file requests the fake received.
+func (f *fakeSlack) Downloads() []fileDownload {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fileDownload(nil), f.downloads...)
+}
+
+func (f *fakeSlack) serveFile(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	data, found := f.files[r.URL.EscapedPath()]
+	auth := r.Header.Get("Authorization")
+	ok := found && auth == "Bearer "+testBotToken
+	f.downloads = append(f.downloads, fileDownload{Path: r.URL.EscapedPath(), Authorization: auth, Served: ok})
+	f.notify()
+	f.mu.Unlock()
+	if !ok {
+		http.Redirect(w, r, "/signin?redir="+url.QueryEscape(r.URL.Path), http.StatusFound)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = w.Write(data)
+}
+
+func (f *fakeSlack) serveSignIn(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = io.WriteString(w, "<!DOCTYPE html><html><body>Sign in to Fake</body></html>")
 }
 
 // fakeSocket is one Socket Mode connection on the server side.

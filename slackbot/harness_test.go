@@ -210,6 +210,15 @@ func testConfig(t testing.TB, f *fakeSlack) Config {
 	}
 }
 
+// fakeBased is a test Service built on a fakeService; the harness keeps
+// the fakeService for assertions.
+type fakeBased interface {
+	Service
+	base() *fakeService
+}
+
+func (s *fakeService) base() *fakeService { return s }
+
 // harness is a bot running against the fake Slack.
 type harness struct {
 	fake *fakeSlack
@@ -224,7 +233,7 @@ type harness struct {
 }
 
 // startSocket runs a bot in Socket Mode and waits for its websocket.
-func startSocket(t testing.TB, svc *fakeService, edit func(*Config)) *harness {
+func startSocket(t testing.TB, svc fakeBased, edit func(*Config)) *harness {
 	t.Helper()
 	h := newHarness(t, svc, edit)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -242,7 +251,7 @@ func startSocket(t testing.TB, svc *fakeService, edit func(*Config)) *harness {
 }
 
 // startHTTP serves the bot's Handler on an httptest server.
-func startHTTP(t testing.TB, svc *fakeService, edit func(*Config)) (*harness, *httptest.Server) {
+func startHTTP(t testing.TB, svc fakeBased, edit func(*Config)) (*harness, *httptest.Server) {
 	t.Helper()
 	h := newHarness(t, svc, func(c *Config) {
 		c.AppToken = ""
@@ -263,7 +272,7 @@ func startHTTP(t testing.TB, svc *fakeService, edit func(*Config)) (*harness, *h
 	return h, srv
 }
 
-func newHarness(t testing.TB, svc *fakeService, edit func(*Config)) *harness {
+func newHarness(t testing.TB, svc fakeBased, edit func(*Config)) *harness {
 	t.Helper()
 	if svc == nil {
 		svc = &fakeService{}
@@ -278,7 +287,7 @@ func newHarness(t testing.TB, svc *fakeService, edit func(*Config)) *harness {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &harness{fake: f, svc: svc, bot: b, reg: reg, cfg: cfg}
+	return &harness{fake: f, svc: svc.base(), bot: b, reg: reg, cfg: cfg}
 }
 
 // stop cancels Run and waits for it; every envelope must have been acked.

@@ -273,6 +273,9 @@ func TestHTTPHealthAndMetrics(t *testing.T) {
 		`briefbot_slack_api_errors_total{method="reactions.add"} 1`,
 		`briefbot_model_errors_total 0`,
 		`briefbot_slack_tasks_in_flight 0`,
+		`briefbot_ingested_total{kind="url",result="ok"} 0`,
+		`briefbot_ingested_total{kind="file",result="error"} 0`,
+		`briefbot_briefings_posted_total{result="ok"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)

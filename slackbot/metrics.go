@@ -24,6 +24,14 @@ type ModelErrorCounter interface {
 	ModelErrors() int64
 }
 
+// Label values of the ingestion and posting metrics.
+const (
+	ingestURL   = "url"
+	ingestFile  = "file"
+	resultOK    = "ok"
+	resultError = "error"
+)
+
 // metrics are the bot's Prometheus metrics.
 type metrics struct {
 	questions       *prometheus.CounterVec
@@ -33,6 +41,8 @@ type metrics struct {
 	slackRetries    prometheus.Counter
 	userLimited     prometheus.Counter
 	feedback        *prometheus.CounterVec
+	ingested        *prometheus.CounterVec
+	briefingsPosted *prometheus.CounterVec
 	modelErrorNotes prometheus.Counter // nil when the service counts them
 }
 
@@ -67,8 +77,24 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 			Name: "briefbot_feedback_total",
 			Help: "Feedback clicks recorded, by verdict (helpful, not_helpful).",
 		}, []string{"verdict"}),
+		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_ingested_total",
+			Help: "Links and files shared in direct messages to be added as articles, by kind (url, file) and result (ok, error).",
+		}, []string{"kind", "result"}),
+		briefingsPosted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_briefings_posted_total",
+			Help: "Briefings posted to a channel with PostBriefing, by result (ok, error).",
+		}, []string{"result"}),
 	}
-	cs := []prometheus.Collector{m.questions, m.latency, m.serviceErrors, m.slackErrors, m.slackRetries, m.userLimited, m.feedback}
+	for _, kind := range []string{ingestURL, ingestFile} {
+		for _, result := range []string{resultOK, resultError} {
+			m.ingested.WithLabelValues(kind, result)
+		}
+	}
+	for _, result := range []string{resultOK, resultError} {
+		m.briefingsPosted.WithLabelValues(result)
+	}
+	cs := []prometheus.Collector{m.questions, m.latency, m.serviceErrors, m.slackErrors, m.slackRetries, m.userLimited, m.feedback, m.ingested, m.briefingsPosted}
 	if d, ok := svc.(DroppedQuotesCounter); ok {
 		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "briefbot_quotes_dropped_total",

@@ -140,7 +140,16 @@ func renderBriefing(b briefing.Briefing, o renderOpts) []message {
 	if b.Articles > 0 {
 		line := fmt.Sprintf("%s from %s", plural(len(b.Stories), "story", "stories"), plural(b.Articles, "article", "articles"))
 		if b.Since != "" {
-			line += " · new and updated since the last briefing are marked"
+			newN, updN := 0, 0
+			for _, s := range b.Stories {
+				switch {
+				case s.New:
+					newN++
+				case s.Updated:
+					updN++
+				}
+			}
+			line += fmt.Sprintf(" · %d new, %d updated since the last briefing", newN, updN)
 		}
 		units = append(units, unit{blocks: []slack.Block{contextBlock(escape(line))}, text: line})
 	}
@@ -183,15 +192,22 @@ func renderText(text string) []message {
 
 func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 	var md, plain strings.Builder
-	md.WriteString("*" + escape(oneLine(s.Headline, 300)) + "*")
-	plain.WriteString(oneLine(s.Headline, 300))
+	head := oneLine(s.Headline, 300)
 	switch {
 	case s.New:
-		md.WriteString("  `new`")
-		plain.WriteString(" (new)")
+		md.WriteString("`NEW` *" + escape(head) + "*")
+		plain.WriteString("NEW: " + head)
 	case s.Updated:
-		md.WriteString("  `updated`")
-		plain.WriteString(" (updated)")
+		md.WriteString("`UPDATED` *" + escape(head) + "*")
+		plain.WriteString("UPDATED: " + head)
+		if n := len(s.NewArticles); n > 0 {
+			more := "+" + plural(n, "new article", "new articles")
+			md.WriteString(" _(" + more + ")_")
+			plain.WriteString(" (" + more + ")")
+		}
+	default:
+		md.WriteString("*" + escape(head) + "*")
+		plain.WriteString(head)
 	}
 	for _, p := range s.Points {
 		marks := citeMarks(p.Text, p.Citations)

@@ -209,7 +209,7 @@ func TestRenderBriefing(t *testing.T) {
 	for _, want := range []string{
 		"## Briefing for 2025-03-04",
 		"1 story from 2 articles",
-		"*Council passes budget*  `new`",
+		"`NEW` *Council passes budget*",
 		"• The council approved the budget after a long debate. [1]",
 		"Outlets: Daily Ledger, Evening Courier",
 		`*Outlets differ:*` + "\n• when the vote happened: Daily Ledger says “Tuesday” [1]; Evening Courier says “Monday night” [2]",

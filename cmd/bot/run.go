@@ -45,6 +45,8 @@ Usage:
                             the day's stories across outlets, with quotes and disagreements
   bot ingest PATH...        add articles to the persistent index in BOT_DATA_DIR
   bot feedback              list the feedback given in Slack, newest first
+  bot bench [--corpus PATH] [--questions FILE] [--n N]
+                            print start-up, per-question and memory figures
   bot help                  this text
 
 Settings come from the environment; see .env.example.
@@ -86,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBriefing(ctx, cfg, logger, rest, stdout, stderr)
 	case "feedback":
 		return runFeedback(cfg, rest, stdout)
+	case "bench":
+		return runBench(ctx, cfg, logger, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
