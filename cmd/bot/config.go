@@ -37,8 +37,9 @@ type config struct {
 	RatePerMinute      float64
 	RateBurst          int
 
-	BriefingChannel string
-	BriefingTime    string
+	BriefingChannel   string
+	BriefingTime      string
+	FetchAllowPrivate bool // BOT_FETCH_ALLOW_PRIVATE: links may point at private networks
 }
 
 // loadConfig reads the configuration through getenv, applying defaults.
@@ -71,6 +72,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.ModelEmbeddings, err = boolSetting(getenv, "BOT_MODEL_EMBEDDINGS", false); err != nil {
+		return c, err
+	}
+	if c.FetchAllowPrivate, err = boolSetting(getenv, "BOT_FETCH_ALLOW_PRIVATE", false); err != nil {
 		return c, err
 	}
 	if c.ModelTimeout, err = durationSetting(getenv, "OPENAI_TIMEOUT", 30*time.Second); err != nil {

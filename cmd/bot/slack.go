@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
@@ -42,16 +43,27 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	bot, err := slackbot.New(scfg, service{eng: eng}, logger, reg)
+	bot, err := slackbot.New(scfg, service{eng: eng, allowPrivate: cfg.FetchAllowPrivate}, logger, reg)
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: background work stops with the app
+	if err := startSchedule(ctx, &wg, cfg, eng, bot, logger); err != nil {
+		return err
+	}
+	startWatch(ctx, &wg, cfg, eng, logger)
 	logger.Info("starting slack app", "mode", scfg.Mode(), "articles", len(eng.index.Articles()))
 	return bot.Run(ctx)
 }
 
 // service adapts the engine to what the Slack app needs.
-type service struct{ eng *engine }
+type service struct {
+	eng          *engine
+	allowPrivate bool // links shared in DMs may point at private addresses
+}
 
 func (s service) Answer(ctx context.Context, question string, history []answer.Turn) (answer.Answer, error) {
 	return s.eng.composer.Answer(ctx, question, history)

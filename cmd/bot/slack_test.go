@@ -19,12 +19,19 @@ import (
 	"time"
 )
 
-// fakeSlackAPI answers the Web API calls the app makes at start-up.
-func fakeSlackAPI(tb testing.TB) *httptest.Server {
+// fakeSlackAPI answers the Web API calls the app makes; every
+// chat.postMessage is sent on posts (when not nil) as its form values.
+func fakeSlackAPI(tb testing.TB, posts chan<- url.Values) *httptest.Server {
 	tb.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		switch strings.TrimPrefix(r.URL.Path, "/") {
+		case "chat.postMessage":
+			r.ParseForm()
+			if posts != nil {
+				posts <- r.Form
+			}
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.000100"}`, r.Form.Get("channel"))
 		case "auth.test":
 			r.ParseForm()
 			if r.Header.Get("Authorization") != "Bearer xoxb-test-token" && r.Form.Get("token") != "xoxb-test-token" {
@@ -61,7 +68,7 @@ func sign(secret string, ts int64, body []byte) string {
 // through run, sends a signed /ask command and reads the answer Slack would
 // receive on response_url.
 func TestSlackHTTPModeThroughRun(t *testing.T) {
-	api := fakeSlackAPI(t)
+	api := fakeSlackAPI(t, nil)
 	responses := make(chan []byte, 4)
 	respURL := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/webpage"
+)
+
+// watchInterval is how often BOT_ARTICLES_DIR is polled for new files.
+const watchInterval = 10 * time.Second
+
+// startWatch picks up files added to BOT_ARTICLES_DIR while the bot runs.
+// The goroutine ends when ctx is done; wg waits for it.
+func startWatch(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine, logger *slog.Logger) {
+	if cfg.ArticlesDir == "" {
+		return
+	}
+	wg.Go(func() {
+		err := briefing.WatchDir(ctx, cfg.ArticlesDir, watchInterval, func(ctx context.Context, arts []article.Article, skips []article.Skip) {
+			for _, s := range skips {
+				logger.Warn("skipped article file", "file", s.Name, "reason", s.Reason)
+			}
+			if len(arts) == 0 {
+				return
+			}
+			st, err := eng.index.Add(ctx, arts)
+			if err != nil {
+				logger.Error("index new articles", "dir", cfg.ArticlesDir, "err", err)
+				return
+			}
+			logger.Info("picked up new articles", "dir", cfg.ArticlesDir, "added", st.Added, "updated", st.Updated)
+		})
+		if err != nil {
+			logger.Error("watch BOT_ARTICLES_DIR", "err", err)
+		}
+	})
+}
+
+// briefingPoster posts a briefing to a channel.
+type briefingPoster interface {
+	PostBriefing(ctx context.Context, channel string, br briefing.Briefing) error
+}
+
+// startSchedule posts the daily briefing to BOT_BRIEFING_CHANNEL at
+// BOT_BRIEFING_TIME, catching up once on a run missed while the bot was
+// down. It returns an error for settings that cannot be used.
+func startSchedule(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine, poster briefingPoster, logger *slog.Logger) error {
+	if cfg.BriefingChannel == "" && cfg.BriefingTime == "" {
+		return nil
+	}
+	if cfg.BriefingChannel == "" || cfg.BriefingTime == "" {
+		return usagef("set both BOT_BRIEFING_CHANNEL and BOT_BRIEFING_TIME to post a daily briefing, or neither")
+	}
+	sched, err := briefing.ParseSchedule(cfg.BriefingTime)
+	if err != nil {
+		return usagef("BOT_BRIEFING_TIME=%q: %v", cfg.BriefingTime, err)
+	}
+	channel := cfg.BriefingChannel
+	runs := briefing.RunLog{Dir: cfg.DataDir}
+	states := briefing.StateStore{Dir: cfg.DataDir}
+	post := func(ctx context.Context) error {
+		if err := postBriefing(ctx, eng, poster, states, channel); err != nil {
+			logger.Error("daily briefing not posted", "channel", channel, "err", err)
+			return err
+		}
+		if err := runs.Record(channel, time.Now()); err != nil {
+			logger.Error("record daily briefing", "channel", channel, "err", err)
+		}
+		logger.Info("daily briefing posted", "channel", channel)
+		return nil
+	}
+	logger.Info("daily briefing scheduled", "channel", channel, "at", sched.String())
+	wg.Go(func() {
+		err := briefing.RunSchedule(ctx, sched, briefing.SystemClock{}, func() (time.Time, error) { return runs.Last(channel) }, post)
+		if err != nil {
+			logger.Error("daily briefing schedule stopped", "err", err)
+		}
+	})
+	return nil
+}
+
+// postBriefing builds the briefing, marks what changed since the last one
+// posted to channel, posts it, and remembers it for next time.
+func postBriefing(ctx context.Context, eng *engine, poster briefingPoster, states briefing.StateStore, channel string) error {
+	req := briefing.Request{}
+	prev, err := states.Load(channel)
+	switch {
+	case err == nil:
+		req.Since = &prev
+	case !errors.Is(err, briefing.ErrNoState):
+		return err
+	}
+	br, err := eng.briefer.Build(ctx, req)
+	if err != nil {
+		return fmt.Errorf("build briefing: %w", err)
+	}
+	if err := poster.PostBriefing(ctx, channel, br); err != nil {
+		return err
+	}
+	return states.Save(br.State(channel, time.Now()))
+}
+
+// IngestURL fetches a page shared in a DM and adds it to the index.
+func (s service) IngestURL(ctx context.Context, rawURL string) (article.Article, error) {
+	a, err := webpage.Fetch(ctx, rawURL, webpage.Options{AllowPrivate: s.allowPrivate})
+	if err != nil {
+		return article.Article{}, err
+	}
+	return s.add(ctx, a)
+}
+
+// IngestFile adds a file shared in a DM to the index.
+func (s service) IngestFile(ctx context.Context, name string, data []byte) (article.Article, error) {
+	a, err := webpage.FromFile(name, data)
+	if err != nil {
+		return article.Article{}, err
+	}
+	return s.add(ctx, a)
+}
+
+func (s service) add(ctx context.Context, a article.Article) (article.Article, error) {
+	if _, err := s.eng.index.Add(ctx, []article.Article{a}); err != nil {
+		return article.Article{}, fmt.Errorf("index %s: %w", a.ID, err)
+	}
+	return a, nil
+}
