@@ -1,0 +1,214 @@
+package briefing
+
+import (
+	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/sentence"
+)
+
+// vector is a sparse TF-IDF vector of analysed terms, of unit length.
+type vector map[string]float64
+
+// cosine is the cosine similarity of two unit vectors.
+func cosine(a, b vector) float64 {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	s := 0.0
+	for t, w := range a {
+		s += w * b[t]
+	}
+	return s
+}
+
+// idfFloor is the least weight of a term. The index's BM25 IDF gives a term
+// that nearly every chunk has almost no weight, which in a small corpus about
+// one event (the seeds) would ignore the very words the articles share.
+const idfFloor = 1.0
+
+// analysis turns articles into term vectors and sentences, with the index's
+// IDF. It belongs to one Build and is not safe for concurrent use.
+type analysis struct {
+	index interface{ IDF(string) float64 }
+	idf   map[string]float64
+}
+
+func newAnalysis(index interface{ IDF(string) float64 }) *analysis {
+	return &analysis{index: index, idf: map[string]float64{}}
+}
+
+func (an *analysis) idfOf(t string) float64 {
+	w, ok := an.idf[t]
+	if !ok {
+		w = max(an.index.IDF(t), idfFloor)
+		an.idf[t] = w
+	}
+	return w
+}
+
+// vectorOf weighs term counts as (1 + ln tf) * idf and normalises.
+func (an *analysis) vectorOf(counts map[string]int) vector {
+	v := make(vector, len(counts))
+	norm := 0.0
+	for t, n := range counts {
+		w := (1 + math.Log(float64(n))) * an.idfOf(t)
+		if w <= 0 {
+			continue
+		}
+		v[t] = w
+		norm += w * w
+	}
+	if norm == 0 {
+		return v
+	}
+	norm = math.Sqrt(norm)
+	for t := range v {
+		v[t] /= norm
+	}
+	return v
+}
+
+// doc is an analysed article.
+type doc struct {
+	art *article.Article
+	// outlet is the name shown for the article's outlet; source is the key
+	// that counts distinct outlets (an article of unknown outlet is a source
+	// of its own).
+	outlet, source string
+	vec            vector
+	sents          []*sent
+}
+
+// sent is a sentence of an article's body.
+type sent struct {
+	d          *doc
+	start, end int // byte offsets into d.art.Text
+	pos        int // position among the article's sentences, from 0
+	words      int
+	terms      []string
+	set        map[string]bool
+	vec        vector
+	// claim is true for a sentence that can stand as a point: a whole
+	// sentence of reasonable length, not a heading, question or list item.
+	claim bool
+}
+
+func (s *sent) text() string { return s.d.art.Text[s.start:s.end] }
+
+// unknownOutlet names the outlet of an article whose outlet is unknown.
+func unknownOutlet(id string) string { return "unknown outlet (" + id + ")" }
+
+func (an *analysis) doc(a *article.Article) *doc {
+	d := &doc{art: a, outlet: strings.TrimSpace(a.Outlet)}
+	if d.outlet == "" {
+		d.outlet = unknownOutlet(a.ID)
+		d.source = "\x00" + a.ID
+	} else {
+		d.source = strings.ToLower(d.outlet)
+	}
+	counts := map[string]int{}
+	for _, t := range retrieval.Analyze(a.Title) {
+		counts[t] += 2 // the title says what the article is about
+	}
+	title := collapse(a.Title)
+	seen := map[string]bool{}
+	for _, span := range a.Body {
+		for _, sp := range sentence.Split(a.Text[span.Start:span.End]) {
+			s := &sent{d: d, start: span.Start + sp.Start, end: span.Start + sp.End, pos: len(d.sents)}
+			txt := s.text()
+			key := strings.ToLower(collapse(txt))
+			if seen[key] {
+				continue // a live blog repeats its posts
+			}
+			seen[key] = true
+			s.terms = retrieval.Analyze(txt)
+			s.words = len(strings.Fields(txt))
+			sc := make(map[string]int, len(s.terms))
+			s.set = make(map[string]bool, len(s.terms))
+			for _, t := range s.terms {
+				sc[t]++
+				counts[t]++
+				s.set[t] = true
+			}
+			s.vec = an.vectorOf(sc)
+			s.claim = isClaim(txt, s.words) && !strings.EqualFold(key, strings.ToLower(title))
+			d.sents = append(d.sents, s)
+		}
+	}
+	d.vec = an.vectorOf(counts)
+	return d
+}
+
+// isClaim reports a sentence that can stand as a point.
+func isClaim(s string, words int) bool {
+	if words < 8 || words > 60 {
+		return false
+	}
+	if !endsSentence(s) || strings.HasSuffix(strings.TrimRight(s, ` "'”’)`), "?") {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(s)
+	if unicode.IsLower(r) {
+		return false // a fragment, such as the rest of a quotation
+	}
+	// A headline in title case ("Trump Brokers Ukraine Peace Talks As ...").
+	caps, all := 0, 0
+	for _, w := range strings.Fields(s) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		all++
+		if unicode.IsUpper(r) {
+			caps++
+		}
+	}
+	return all == 0 || float64(caps)/float64(all) < 0.6
+}
+
+func endsSentence(s string) bool {
+	s = strings.TrimRight(s, ` "'”’)]`)
+	return strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?")
+}
+
+// collapse folds runs of white space to single spaces.
+func collapse(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// jaccard is the overlap of two term sets.
+func jaccard(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	inter := 0
+	for t := range a {
+		if b[t] {
+			inter++
+		}
+	}
+	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// shorten cuts s to at most limit bytes at a word boundary, ending it with
+// an ellipsis when it was cut; it never adds words.
+func shorten(s string, limit int) string {
+	s = collapse(s)
+	if len(s) <= limit {
+		return s
+	}
+	cut := strings.LastIndexByte(s[:limit], ' ')
+	if cut <= 0 {
+		cut = limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+	}
+	return strings.TrimRight(s[:cut], " ,;:–—-") + "…"
+}
