@@ -1,0 +1,135 @@
+package retrieval_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/seeds"
+)
+
+var seedQuestions = []string{
+	"What did Leavitt say about US boots on the ground?",
+	"How much did Zelenskyy offer to spend on American weapons?",
+	"Which city is the White House eyeing for the Putin-Zelenskyy summit?",
+	"security guarantees for Ukraine",
+	"Did Merz think a Putin-Zelenskyy meeting could happen without a ceasefire?",
+}
+
+// BenchmarkStartSeeds measures start-up with the seeds: load them, open an
+// in-memory index, chunk, analyse and embed them.
+func BenchmarkStartSeeds(b *testing.B) {
+	ctx := context.Background()
+	for b.Loop() {
+		arts, _, err := article.LoadFS(seeds.FS)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := retrieval.New(ctx, retrieval.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ix.Add(ctx, arts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSearchSeeds(b *testing.B) {
+	ix := newIndex(b, retrieval.Config{}, loadSeeds(b))
+	benchSearch(b, ix, seedQuestions, false)
+}
+
+func BenchmarkSearchSeedsDiverse(b *testing.B) {
+	ix := newIndex(b, retrieval.Config{}, loadSeeds(b))
+	benchSearch(b, ix, seedQuestions, true)
+}
+
+func benchSearch(b *testing.B, ix *retrieval.Index, qs []string, diverse bool) {
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		if _, err := ix.Search(ctx, retrieval.Query{Text: qs[i%len(qs)], K: 10, Diverse: diverse}); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+// BenchmarkReopenSeeds measures opening a persisted seed index.
+func BenchmarkReopenSeeds(b *testing.B) {
+	dir := tempDir(b)
+	newIndex(b, retrieval.Config{Dir: dir}, loadSeeds(b))
+	benchReopen(b, dir)
+}
+
+func benchReopen(b *testing.B, dir string) {
+	ctx := context.Background()
+	for b.Loop() {
+		ix, err := retrieval.New(ctx, retrieval.Config{Dir: dir})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ix.Len() == 0 {
+			b.Fatal("reopened index is empty")
+		}
+	}
+}
+
+// BenchmarkStartMultiHop measures loading the 609 MultiHop-RAG articles and
+// indexing them in memory.
+func BenchmarkStartMultiHop(b *testing.B) {
+	loadMultiHop(b) // skip when absent
+	ctx := context.Background()
+	for b.Loop() {
+		arts, _, err := article.Load(multiHopCorpus)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ix, err := retrieval.New(ctx, retrieval.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ix.Add(ctx, arts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func multiHopQuestions(b *testing.B) []string {
+	data, err := os.ReadFile("/work/shared/benchmarks/multihop-rag/MultiHopRAG.dev.json")
+	if err != nil {
+		b.Skipf("shared benchmark files absent: %v", err)
+	}
+	var qs []struct {
+		Query string `json:"query"`
+	}
+	if err := json.Unmarshal(data, &qs); err != nil {
+		b.Fatal(err)
+	}
+	out := make([]string, len(qs))
+	for i, q := range qs {
+		out[i] = q.Query
+	}
+	return out
+}
+
+func BenchmarkSearchMultiHop(b *testing.B) {
+	ix := newIndex(b, retrieval.Config{}, loadMultiHop(b))
+	benchSearch(b, ix, multiHopQuestions(b), false)
+}
+
+func BenchmarkSearchMultiHopDiverse(b *testing.B) {
+	ix := newIndex(b, retrieval.Config{}, loadMultiHop(b))
+	benchSearch(b, ix, multiHopQuestions(b), true)
+}
+
+// BenchmarkReopenMultiHop measures opening a persisted MultiHop-RAG index.
+func BenchmarkReopenMultiHop(b *testing.B) {
+	dir := tempDir(b)
+	newIndex(b, retrieval.Config{Dir: dir}, loadMultiHop(b))
+	benchReopen(b, dir)
+}
