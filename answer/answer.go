@@ -54,6 +54,7 @@ type Passage struct {
 	Rank        int     `json:"rank"`
 	Source      string  `json:"source"`
 	Title       string  `json:"title"`
+	Outlet      string  `json:"outlet"`
 	URL         string  `json:"url"`
 	PublishedAt string  `json:"published_at"`
 	Text        string  `json:"text"`

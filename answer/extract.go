@@ -67,9 +67,10 @@ type candidate struct {
 	start, end int // byte offsets into art.Text
 	terms      []string
 	set        map[string]bool
-	rank       int     // rank of the passage it came from
-	cov        float64 // weighted share of the question's terms in the sentence
-	window     float64 // the same for the sentence with its neighbours
+	meta       map[string]bool // terms of the article's title, outlet and date
+	rank       int             // rank of the passage it came from
+	cov        float64         // weighted share of the question's terms in the sentence
+	window     float64         // the same for the sentence with its neighbours
 	score      float64
 }
 
@@ -94,18 +95,24 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 		return nil
 	}
 	seen := map[string]bool{}
+	metas := map[string]map[string]bool{}
 	var out []*candidate
 	for rank, h := range hits {
 		a := h.Article
 		if a == nil {
 			continue
 		}
+		meta, ok := metas[a.ID]
+		if !ok {
+			meta = articleTerms(a)
+			metas[a.ID] = meta
+		}
 		spans := sentence.Split(h.Chunk.Text)
 		var chunkCands []*candidate
 		for _, s := range spans {
 			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End
 			key := fmt.Sprintf("%s:%d", a.ID, start)
-			cd := &candidate{art: a, start: start, end: end, rank: rank}
+			cd := &candidate{art: a, start: start, end: end, rank: rank, meta: meta}
 			cd.terms = retrieval.Analyze(cd.text())
 			cd.set = make(map[string]bool, len(cd.terms))
 			for _, t := range cd.terms {
@@ -120,13 +127,12 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 		}
 		// Window coverage: a sentence with its neighbours in the passage.
 		for i, cd := range chunkCands {
-			union := map[string]bool{}
-			for j := max(0, i-1); j <= min(len(chunkCands)-1, i+1); j++ {
-				for t := range chunkCands[j].set {
-					union[t] = true
-				}
+			lo, hi := max(0, i-1), min(len(chunkCands)-1, i+1)
+			sets := make([]map[string]bool, 0, 3)
+			for j := lo; j <= hi; j++ {
+				sets = append(sets, chunkCands[j].set)
 			}
-			cd.window = coverage(qt, total, union)
+			cd.window = coverage(qt, total, union(sets...))
 		}
 	}
 	for _, cd := range out {
@@ -145,9 +151,28 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 	return out
 }
 
+// articleTerms are the terms of what a question may name an article by:
+// its title, outlet and publication date ("published by TechCrunch on
+// October 5, 2023").
+func articleTerms(a *article.Article) map[string]bool {
+	text := a.Title + " " + a.Outlet
+	if !a.PublishedAt.IsZero() {
+		text += " " + a.PublishedAt.UTC().Format("January 2, 2006")
+	}
+	set := map[string]bool{}
+	for _, t := range retrieval.Analyze(text) {
+		set[t] = true
+	}
+	return set
+}
+
+// minFuzzyLen is the shortest term a near spelling may stand in for: long
+// enough for name variants (Zelensky/Zelenskyy, Witkof/Witkoff), too long
+// for different short words one letter apart (price/prime).
+const minFuzzyLen = 6
+
 // coverage is the weighted share of the question's terms found in set; a
-// term also counts when a word of the set is a near spelling of it
-// (Zelensky/Zelenskyy).
+// term also counts when a word of the set is a near spelling of it.
 func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 	got := 0.0
 	for _, t := range qt {
@@ -155,9 +180,9 @@ func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 			got += t.weight
 			continue
 		}
-		if len(t.term) >= 5 {
+		if len(t.term) >= minFuzzyLen {
 			for s := range set {
-				if len(s) >= 5 && nearSpelling(t.term, s) {
+				if len(s) >= minFuzzyLen && nearSpelling(t.term, s) {
 					got += t.weight
 					break
 				}
@@ -241,11 +266,11 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
 	qt := c.queryTerms(question, query)
 	cands := c.candidates(hits, qt)
-	if len(cands) == 0 || !c.grounded(cands) {
+	chosen := c.choose(cands, qt)
+	if len(chosen) == 0 || support(chosen, qt) < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
 	}
-	chosen := c.choose(cands)
 	disagreements := findDisagreements(cands, chosen, qt)
 	// Make sure both sides of every disagreement are cited.
 	for _, d := range disagreements {
@@ -278,30 +303,60 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 	return ans
 }
 
-// grounded applies the calibrated cut-off: the best evidence must contain
-// enough of the question.
-func (c *Composer) grounded(cands []*candidate) bool {
-	best := 0.0
-	for _, cd := range cands {
-		if v := max(cd.cov, 0.9*cd.window); v > best {
-			best = v
+// support is the grounding measure: the weighted share of the question's
+// terms that the chosen evidence contains, counting each sentence's article
+// title, outlet and date (a question may name the outlet or the day). The
+// answer counts as grounded when it reaches Options.MinCoverage.
+func support(chosen []*candidate, qt []weightedTerm) float64 {
+	total := 0.0
+	for _, t := range qt {
+		total += t.weight
+	}
+	if total == 0 {
+		return 0
+	}
+	return coverage(qt, total, evidenceTerms(chosen))
+}
+
+// evidenceTerms is the union of the chosen sentences' terms and their
+// articles' metadata terms.
+func evidenceTerms(chosen []*candidate) map[string]bool {
+	u := map[string]bool{}
+	for _, cd := range chosen {
+		for t := range cd.set {
+			u[t] = true
+		}
+		for t := range cd.meta {
+			u[t] = true
 		}
 	}
-	return best >= c.opts.MinCoverage
+	return u
 }
 
 // choose picks up to MaxSentences sentences: relevant, not repeating each
-// other, spread across sources, at most two from one article.
-func (c *Composer) choose(cands []*candidate) []*candidate {
+// other, spread across sources, at most two from one article. After the
+// first, each pick is also rewarded for the question terms it adds to what
+// the chosen sentences already cover, so a question with several parts gets
+// evidence for each.
+func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
+	if len(cands) == 0 {
+		return nil
+	}
+	total := 0.0
+	for _, t := range qt {
+		total += t.weight
+	}
 	best := cands[0].score
 	var chosen []*candidate
 	perArticle := map[string]int{}
 	sources := map[string]bool{}
+	covered := map[string]bool{}
 	for len(chosen) < c.opts.MaxSentences {
+		base := coverage(qt, total, covered)
 		var pick *candidate
 		pickScore := 0.0
 		for _, cd := range cands {
-			if cd.score < 0.6*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
+			if cd.score < 0.5*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
 				continue
 			}
 			redundant := 0.0
@@ -312,8 +367,11 @@ func (c *Composer) choose(cands []*candidate) []*candidate {
 				continue
 			}
 			s := cd.score - 0.3*redundant
-			if len(chosen) > 0 && !sources[cd.source()] {
-				s += 0.05
+			if len(chosen) > 0 {
+				if !sources[cd.source()] {
+					s += 0.05
+				}
+				s += 0.5 * (coverage(qt, total, union(covered, cd.set, cd.meta)) - base)
 			}
 			if pick == nil || s > pickScore {
 				pick, pickScore = cd, s
@@ -325,8 +383,24 @@ func (c *Composer) choose(cands []*candidate) []*candidate {
 		chosen = append(chosen, pick)
 		perArticle[pick.art.ID]++
 		sources[pick.source()] = true
+		covered = union(covered, pick.set, pick.meta)
 	}
 	return chosen
+}
+
+// union returns a new set holding the members of every set.
+func union(sets ...map[string]bool) map[string]bool {
+	n := 0
+	for _, s := range sets {
+		n += len(s)
+	}
+	u := make(map[string]bool, n)
+	for _, s := range sets {
+		for t := range s {
+			u[t] = true
+		}
+	}
+	return u
 }
 
 func containsCand(list []*candidate, cd *candidate) bool {

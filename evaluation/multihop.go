@@ -90,16 +90,26 @@ func squash(s string) string {
 // (LlamaIndex MetadataMode.LLM with title, source and published_at), which
 // is the text the relevance rule looks in.
 func RenderChunk(h retrieval.Hit) string {
-	var b strings.Builder
-	if a := h.Article; a != nil {
-		b.WriteString("title: " + a.Title + "\n")
-		b.WriteString("source: " + a.Outlet + "\n")
-		if !a.PublishedAt.IsZero() {
-			b.WriteString("published_at: " + a.PublishedAt.Format("2006-01-02T15:04:05-07:00") + "\n")
-		}
-		b.WriteString("\n")
+	a := h.Article
+	if a == nil {
+		return h.Chunk.Text
 	}
-	b.WriteString(h.Chunk.Text)
+	date := ""
+	if !a.PublishedAt.IsZero() {
+		date = a.PublishedAt.Format("2006-01-02T15:04:05-07:00")
+	}
+	return renderMeta(a.Title, a.Outlet, date) + h.Chunk.Text
+}
+
+// renderMeta is the metadata header of a rendered chunk.
+func renderMeta(title, outlet, date string) string {
+	var b strings.Builder
+	b.WriteString("title: " + title + "\n")
+	b.WriteString("source: " + outlet + "\n")
+	if date != "" {
+		b.WriteString("published_at: " + date + "\n")
+	}
+	b.WriteString("\n")
 	return b.String()
 }
 

@@ -30,7 +30,11 @@ type engineOptions struct {
 	// corpus, when set, replaces the seeds and the persistent index with an
 	// in-memory index of these articles.
 	corpus string
-	k      int
+	// memory keeps the seeds' index in memory instead of BOT_DATA_DIR.
+	memory bool
+	// noModel leaves the model server out even when one is configured.
+	noModel bool
+	k       int
 }
 
 // openEngine builds the index and the composer. Without a corpus it opens
@@ -51,13 +55,15 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		}
 		arts, skips = a, s
 	} else {
-		rcfg.Dir = filepath.Join(cfg.DataDir, "index")
+		if !opts.memory {
+			rcfg.Dir = filepath.Join(cfg.DataDir, "index")
+		}
 		a, s, err := article.LoadFS(seeds.FS)
 		if err != nil {
 			return nil, fmt.Errorf("load seeds: %w", err)
 		}
 		arts, skips = a, s
-		if cfg.ArticlesDir != "" {
+		if cfg.ArticlesDir != "" && !opts.memory {
 			a, s, err := article.Load(cfg.ArticlesDir)
 			if err != nil {
 				return nil, fmt.Errorf("BOT_ARTICLES_DIR: %w", err)
@@ -71,9 +77,13 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 	if len(arts) == 0 {
 		return nil, fmt.Errorf("no articles to answer from (%d files skipped)", len(skips))
 	}
-	model, err := openModel(ctx, cfg, logger)
-	if err != nil {
-		return nil, err
+	var model *modelSetup
+	if !opts.noModel {
+		m, err := openModel(ctx, cfg, logger)
+		if err != nil {
+			return nil, err
+		}
+		model = m
 	}
 	aopts := answerOptions{K: opts.k}
 	var bopts briefing.Options

@@ -45,6 +45,8 @@ Usage:
                             the day's stories across outlets, with quotes and disagreements
   bot ingest PATH...        add articles to the persistent index in BOT_DATA_DIR
   bot feedback              list the feedback given in Slack, newest first
+  bot eval [--limit N] [--only seeds,multihop,scifact] [--answers FILE] [--markdown FILE]
+                            measure quality on the seed questions, MultiHop-RAG and SciFact
   bot bench [--corpus PATH] [--questions FILE] [--n N]
                             print start-up, per-question and memory figures
   bot help                  this text
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runBriefing(ctx, cfg, logger, rest, stdout, stderr)
 	case "feedback":
 		return runFeedback(cfg, rest, stdout)
+	case "eval":
+		return runEval(ctx, cfg, logger, rest, stdout, stderr)
 	case "bench":
 		return runBench(ctx, cfg, logger, rest, stdout, stderr)
 	case "help", "-h", "--help":

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/evaluation"
+	"github.com/briefbot/briefbot/seeds"
+)
+
+// Markers around the section `bot eval --markdown FILE` rewrites.
+const (
+	evalBegin = "<!-- bot eval: begin (generated, do not edit by hand) -->"
+	evalEnd   = "<!-- bot eval: end -->"
+)
+
+// Published goals the eval checks (issue: measure and raise quality).
+const (
+	goalHits10  = 0.80
+	goalMRR10   = 0.65
+	goalSciNDCG = 0.70
+)
+
+// runEval measures answer and retrieval quality on the seed question set,
+// the MultiHop-RAG dev split and the SciFact test split, through the same
+// composer that `bot ask --json` uses, and prints Markdown tables.
+func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	bench := fs.String("benchmarks", findBenchmarks(), "directory holding multihop-rag/ and scifact/")
+	limit := fs.Int("limit", 0, "score only the first N questions of each benchmark (0: all)")
+	k := fs.Int("k", 10, "passages per question (as `bot ask --k`)")
+	only := fs.String("only", "seeds,multihop,scifact", "which evaluations to run, comma-separated")
+	answersFile := fs.String("answers", "", "score this JSONL file of `bot ask --json` answers instead of answering")
+	markdown := fs.String("markdown", "", "also write the report into this Markdown file, between markers")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("eval takes no arguments besides its flags")
+	}
+	if *k < 1 || *k > 100 {
+		return usagef("--k %d: want a number from 1 to 100", *k)
+	}
+	want := map[string]bool{}
+	for _, w := range strings.Split(*only, ",") {
+		switch w = strings.TrimSpace(w); w {
+		case "seeds", "multihop", "scifact":
+			want[w] = true
+		case "":
+		default:
+			return usagef("--only %q: want seeds, multihop or scifact", w)
+		}
+	}
+	var given evaluation.AnswerIndex
+	if *answersFile != "" {
+		as, err := readAnswers(*answersFile)
+		if err != nil {
+			return err
+		}
+		given = evaluation.IndexAnswers(as)
+		delete(want, "seeds")
+	}
+
+	var report bytes.Buffer
+	out := io.MultiWriter(stdout, &report)
+	fmt.Fprintf(out, "Measured by `bot eval%s` on %s (embedded default: local embeddings, extractive answers, no model).\n\n",
+		argsText(args), time.Now().UTC().Format("2006-01-02"))
+	var missed []string
+	if want["seeds"] {
+		m, err := evalSeeds(ctx, cfg, logger, out, *k)
+		if err != nil {
+			return err
+		}
+		missed = append(missed, m...)
+	}
+	if want["multihop"] {
+		m, err := evalMultiHop(ctx, cfg, logger, out, stderr, filepath.Join(*bench, "multihop-rag"), *k, *limit, given)
+		if err != nil {
+			return err
+		}
+		missed = append(missed, m...)
+	}
+	if want["scifact"] {
+		m, err := evalSciFact(ctx, cfg, logger, out, stderr, filepath.Join(*bench, "scifact"), *k, *limit, given)
+		if err != nil {
+			return err
+		}
+		missed = append(missed, m...)
+	}
+	if len(missed) == 0 {
+		fmt.Fprintln(out, "All goals met.")
+	} else {
+		fmt.Fprintf(out, "Goals missed: %s.\n", strings.Join(missed, "; "))
+	}
+	if *markdown != "" {
+		if err := writeSection(*markdown, report.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func argsText(args []string) string {
+	var b strings.Builder
+	for _, a := range args {
+		if strings.HasPrefix(a, "--markdown") {
+			continue
+		}
+		b.WriteString(" " + a)
+	}
+	return b.String()
+}
+
+// findBenchmarks looks for shared/benchmarks beside the working directory
+// or one of its parents.
+func findBenchmarks() string {
+	dir, err := os.Getwd()
+	if err != nil {
+		return filepath.Join("..", "shared", "benchmarks")
+	}
+	for {
+		p := filepath.Join(dir, "..", "shared", "benchmarks")
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			return filepath.Clean(p)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return filepath.Join("..", "shared", "benchmarks")
+		}
+		dir = parent
+	}
+}
+
+// evalSeeds answers the seed question set and checks every quote.
+func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, k int) ([]string, error) {
+	var qs struct {
+		Answerable []struct {
+			Question string   `json:"question"`
+			Articles []string `json:"articles"`
+		} `json:"answerable"`
+		Unanswerable []string `json:"unanswerable"`
+	}
+	if err := json.Unmarshal([]byte(seeds.Questions), &qs); err != nil {
+		return nil, fmt.Errorf("seed questions: %w", err)
+	}
+	eng, err := openEngine(ctx, cfg, engineOptions{memory: true, noModel: true, k: k}, logger, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	quotes, verbatim, cited, answered, declined := 0, 0, 0, 0, 0
+	check := func(a answer.Answer) {
+		for _, c := range a.Citations {
+			quotes++
+			art, ok := eng.index.Article(c.Source)
+			if ok && c.Start >= 0 && c.End <= len(art.Text) && c.Start < c.End && art.Text[c.Start:c.End] == c.Quote && inBody(art.Body, c.Start, c.End) {
+				verbatim++
+			}
+		}
+	}
+	for _, q := range qs.Answerable {
+		a, err := eng.composer.Answer(ctx, q.Question, nil)
+		if err != nil {
+			return nil, err
+		}
+		check(a)
+		if a.Grounded {
+			answered++
+		}
+		for _, c := range a.Citations {
+			if slices.Contains(q.Articles, c.Source) {
+				cited++
+				break
+			}
+		}
+	}
+	for _, q := range qs.Unanswerable {
+		a, err := eng.composer.Answer(ctx, q, nil)
+		if err != nil {
+			return nil, err
+		}
+		check(a)
+		if !a.Grounded {
+			declined++
+		}
+	}
+	n, u := len(qs.Answerable), len(qs.Unanswerable)
+	fmt.Fprintf(w, "### Seed question set (seeds/questions.json)\n\n")
+	fmt.Fprintf(w, "| measure | value |\n|---|---|\n")
+	fmt.Fprintf(w, "| quotes shown that are verbatim in the article body | %d/%d (%.1f%%) |\n", verbatim, quotes, pct(verbatim, quotes))
+	fmt.Fprintf(w, "| answerable questions citing an expected article | %d/%d (%.1f%%) |\n", cited, n, pct(cited, n))
+	fmt.Fprintf(w, "| answerable questions answered (grounded) | %d/%d (%.1f%%) |\n", answered, n, pct(answered, n))
+	fmt.Fprintf(w, "| out-of-scope questions declined | %d/%d (%.1f%%) |\n\n", declined, u, pct(declined, u))
+	var missed []string
+	if verbatim != quotes {
+		missed = append(missed, fmt.Sprintf("seed quotes verbatim %d/%d (goal: all)", verbatim, quotes))
+	}
+	return missed, nil
+}
+
+func inBody(body []article.Span, start, end int) bool {
+	for _, s := range body {
+		if start >= s.Start && end <= s.End {
+			return true
+		}
+	}
+	return false
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
+}
+
+// answerAll answers questions through the composer, as `bot ask --json`
+// does, and reports the time per question.
+func answerAll(ctx context.Context, eng *engine, questions []string, stderr io.Writer, label string) ([]answer.Answer, time.Duration, error) {
+	out := make([]answer.Answer, 0, len(questions))
+	start := time.Now()
+	for i, q := range questions {
+		a, err := eng.composer.Answer(ctx, q, nil)
+		if errors.Is(err, answer.ErrEmptyQuestion) {
+			continue
+		}
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s question %d: %w", label, i, err)
+		}
+		out = append(out, a)
+		if (i+1)%100 == 0 {
+			fmt.Fprintf(stderr, "%s: %d/%d questions\n", label, i+1, len(questions))
+		}
+	}
+	per := time.Duration(0)
+	if len(questions) > 0 {
+		per = time.Since(start) / time.Duration(len(questions))
+	}
+	return out, per, nil
+}
+
+func evalMultiHop(ctx context.Context, cfg config, logger *slog.Logger, w, stderr io.Writer, dir string, k, limit int, given evaluation.AnswerIndex) ([]string, error) {
+	qs, err := evaluation.LoadMultiHopQueries(filepath.Join(dir, "MultiHopRAG.dev.json"))
+	if err != nil {
+		return nil, fmt.Errorf("multihop: %w", err)
+	}
+	if limit > 0 && limit < len(qs) {
+		qs = qs[:limit]
+	}
+	urls, err := evaluation.MultiHopCorpusURLs(filepath.Join(dir, "corpus.json"))
+	if err != nil {
+		return nil, fmt.Errorf("multihop: %w", err)
+	}
+	qrels, err := evaluation.LoadQrels(filepath.Join(dir, "qrels_doc.dev.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("multihop: %w", err)
+	}
+	answers, timing := given, ""
+	if answers == nil {
+		start := time.Now()
+		eng, err := openEngine(ctx, cfg, engineOptions{corpus: filepath.Join(dir, "corpus.json"), noModel: true, k: k}, logger, stderr)
+		if err != nil {
+			return nil, err
+		}
+		indexed := time.Since(start)
+		questions := make([]string, len(qs))
+		for i, q := range qs {
+			questions[i] = q.Query
+		}
+		as, per, err := answerAll(ctx, eng, questions, stderr, "multihop")
+		if err != nil {
+			return nil, err
+		}
+		answers = evaluation.IndexAnswers(as)
+		timing = fmt.Sprintf("load+index %v for %d chunks; %v per question (retrieval and answer)", indexed.Round(time.Millisecond), eng.index.ChunkCount(), per.Round(time.Microsecond))
+	}
+	rep := evaluation.ScoreMultiHopAnswers(qs, answers, evaluation.MultiHopOptions{Qrels: qrels, CorpusIDs: urls})
+	fmt.Fprintf(w, "### MultiHop-RAG, dev split (%d questions; passages = top %d chunks of `bot ask`)\n\n", len(qs), k)
+	if err := rep.WriteTable(w); err != nil {
+		return nil, err
+	}
+	if timing != "" {
+		fmt.Fprintf(w, "%s\n", timing)
+	}
+	fmt.Fprintf(w, "\nPublished best (paper, voyage-02 + bge-large reranker): Hits@10 0.7467, MRR@10 0.586. Goals: Hits@10 >= %.2f, MRR@10 >= %.2f.\n\n", goalHits10, goalMRR10)
+	var missed []string
+	if rep.Chunk.Hits10 < goalHits10 {
+		missed = append(missed, fmt.Sprintf("MultiHop Hits@10 %.3f < %.2f", rep.Chunk.Hits10, goalHits10))
+	}
+	if rep.Chunk.MRR10 < goalMRR10 {
+		missed = append(missed, fmt.Sprintf("MultiHop MRR@10 %.3f < %.2f", rep.Chunk.MRR10, goalMRR10))
+	}
+	return missed, nil
+}
+
+func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr io.Writer, dir string, k, limit int, given evaluation.AnswerIndex) ([]string, error) {
+	queries, err := evaluation.LoadBEIRQueries(filepath.Join(dir, "queries.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("scifact: %w", err)
+	}
+	qrels, err := evaluation.LoadQrels(filepath.Join(dir, "qrels", "test.tsv"))
+	if err != nil {
+		return nil, fmt.Errorf("scifact: %w", err)
+	}
+	var test []evaluation.BEIRQuery
+	for _, q := range queries {
+		if _, ok := qrels[q.ID]; ok {
+			test = append(test, q)
+		}
+	}
+	if limit > 0 && limit < len(test) {
+		test = test[:limit]
+	}
+	answers, timing := given, ""
+	var recall100 string
+	if answers == nil {
+		start := time.Now()
+		eng, err := openEngine(ctx, cfg, engineOptions{corpus: filepath.Join(dir, "corpus.jsonl"), noModel: true, k: k}, logger, stderr)
+		if err != nil {
+			return nil, err
+		}
+		indexed := time.Since(start)
+		questions := make([]string, len(test))
+		for i, q := range test {
+			questions[i] = q.Text
+		}
+		as, per, err := answerAll(ctx, eng, questions, stderr, "scifact")
+		if err != nil {
+			return nil, err
+		}
+		answers = evaluation.IndexAnswers(as)
+		timing = fmt.Sprintf("load+index %v for %d chunks; %v per question (retrieval and answer)", indexed.Round(time.Millisecond), eng.index.ChunkCount(), per.Round(time.Microsecond))
+		// Recall@100 needs 100 documents per query, more than an answer's
+		// passages: measure it on the index directly, 400 chunks deep.
+		deep, err := evaluation.EvalBEIR(ctx, eng.index, test, qrels, evaluation.BEIROptions{Depth: 400})
+		if err != nil {
+			return nil, err
+		}
+		recall100 = fmt.Sprintf("%.3f", deep.Recall100)
+	}
+	rep := evaluation.ScoreBEIRAnswers(test, answers, qrels)
+	fmt.Fprintf(w, "### SciFact, BEIR test split (%d claims; doc ranking from the top %d passages of `bot ask`)\n\n", rep.Queries, k)
+	fmt.Fprintf(w, "| SciFact test | nDCG@10 | Recall@10 | MRR@10 | Recall@100 (retrieval, 400 chunks deep) |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| briefbot | %.3f | %.3f | %.3f | %s |\n", rep.NDCG10, rep.Recall10, rep.MRR10, or(recall100, "n/a"))
+	fmt.Fprintf(w, "| BM25 (BEIR paper) | 0.665 | | | 0.908 |\n| SPLADE++ ED | 0.704 | | | 0.935 |\n\n")
+	if timing != "" {
+		fmt.Fprintf(w, "%s\n\n", timing)
+	}
+	var missed []string
+	if rep.NDCG10 < goalSciNDCG {
+		missed = append(missed, fmt.Sprintf("SciFact nDCG@10 %.3f < %.2f", rep.NDCG10, goalSciNDCG))
+	}
+	return missed, nil
+}
+
+// readAnswers reads the JSONL output of `bot ask --json`.
+func readAnswers(path string) ([]answer.Answer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--answers: %w", err)
+	}
+	defer f.Close()
+	var out []answer.Answer
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<26)
+	line := 0
+	for sc.Scan() {
+		line++
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		var a answer.Answer
+		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
+			return nil, fmt.Errorf("--answers %s line %d: %w", path, line, err)
+		}
+		out = append(out, a)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("--answers: %w", err)
+	}
+	return out, nil
+}
+
+// writeSection replaces the generated section of a Markdown file (or
+// appends one) with body.
+func writeSection(path, body string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	section := evalBegin + "\n" + body + evalEnd + "\n"
+	s := string(old)
+	i, j := strings.Index(s, evalBegin), strings.Index(s, evalEnd)
+	switch {
+	case i >= 0 && j > i:
+		s = s[:i] + section + s[j+len(evalEnd):]
+		s = strings.Replace(s, evalEnd+"\n\n", evalEnd+"\n", 1)
+	case s == "":
+		s = section
+	default:
+		s = strings.TrimRight(s, "\n") + "\n\n" + section
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
+}

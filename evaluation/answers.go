@@ -1,0 +1,182 @@
+package evaluation
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/briefbot/briefbot/answer"
+)
+
+// This file scores answers as `bot ask --json` prints them: the retrieval
+// metrics read each answer's passages (the top k chunks in rank order), and
+// the null-query metric reads its grounded flag. `bot eval` uses it on
+// answers it computes through the same composer, and on a file of answers
+// written by `bot ask --json`.
+
+// RenderPassage renders a passage the way the paper renders a chunk: its
+// title, source (the outlet) and publication date, then its text. It
+// matches RenderChunk for the same chunk.
+func RenderPassage(p answer.Passage) string {
+	return renderMeta(p.Title, p.Outlet, p.PublishedAt) + p.Text
+}
+
+// normQuestion is how answers are matched with benchmark questions.
+func normQuestion(q string) string { return strings.Join(strings.Fields(q), " ") }
+
+// AnswerIndex maps questions to answers by their normalised text.
+type AnswerIndex map[string]answer.Answer
+
+// IndexAnswers builds an AnswerIndex; a question asked twice keeps its
+// first answer.
+func IndexAnswers(as []answer.Answer) AnswerIndex {
+	idx := make(AnswerIndex, len(as))
+	for _, a := range as {
+		k := normQuestion(a.Question)
+		if _, ok := idx[k]; !ok {
+			idx[k] = a
+		}
+	}
+	return idx
+}
+
+// MultiHopAnswerReport scores answers to the MultiHop-RAG queries.
+type MultiHopAnswerReport struct {
+	// Queries is the non-null queries scored; Missing those with no answer
+	// (they score zero).
+	Queries, Missing int
+	Chunk            ChunkMetrics
+	ByType           map[string]ChunkMetrics
+	// DocRecall10 is the share of gold articles among the articles of the
+	// first ten passages.
+	DocRecall10 float64
+	// Null is the null queries answered; NullDeclined how many were
+	// declined (grounded false). Answered is the non-null queries given a
+	// grounded answer.
+	Null, NullDeclined, Answered int
+}
+
+// ScoreMultiHopAnswers scores answers against the MultiHop-RAG queries with
+// the paper's chunk-level rule over each answer's first ten passages.
+func ScoreMultiHopAnswers(qs []MultiHopQuery, answers AnswerIndex, opt MultiHopOptions) MultiHopAnswerReport {
+	rep := MultiHopAnswerReport{ByType: map[string]ChunkMetrics{}}
+	docRecall := 0.0
+	for _, q := range qs {
+		a, ok := answers[normQuestion(q.Query)]
+		if q.Type == NullQuery || len(q.Evidence) == 0 {
+			if ok {
+				rep.Null++
+				if !a.Grounded {
+					rep.NullDeclined++
+				}
+			}
+			continue
+		}
+		rep.Queries++
+		if !ok {
+			rep.Missing++
+		}
+		if a.Grounded {
+			rep.Answered++
+		}
+		texts := make([]string, 0, 10)
+		var docs []string
+		for i, p := range a.Passages {
+			if i >= 10 {
+				break
+			}
+			texts = append(texts, RenderPassage(p))
+			if !slices.Contains(docs, p.Source) {
+				docs = append(docs, p.Source)
+			}
+		}
+		gold := make([]string, len(q.Evidence))
+		for i, e := range q.Evidence {
+			gold[i] = e.Fact
+		}
+		h4, h10, ap, rr := ChunkScores(texts, gold)
+		rep.Chunk.add(h4, h10, ap, rr)
+		m := rep.ByType[q.Type]
+		m.add(h4, h10, ap, rr)
+		rep.ByType[q.Type] = m
+		docRecall += Recall(docs, goldDocs(q, opt), 10)
+	}
+	rep.Chunk.finish()
+	for t, m := range rep.ByType {
+		m.finish()
+		rep.ByType[t] = m
+	}
+	if rep.Queries > 0 {
+		docRecall /= float64(rep.Queries)
+	}
+	rep.DocRecall10 = docRecall
+	return rep
+}
+
+// WriteTable prints the report as a Markdown table.
+func (r MultiHopAnswerReport) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', tabwriter.Debug)
+	fmt.Fprintf(tw, "| MultiHop-RAG dev\t queries\t Hits@4\t Hits@10\t MAP@10\t MRR@10\t|\n")
+	fmt.Fprintf(tw, "|---\t---\t---\t---\t---\t---\t|\n")
+	row := func(name string, m ChunkMetrics) {
+		fmt.Fprintf(tw, "| %s\t %d\t %.3f\t %.3f\t %.3f\t %.3f\t|\n", name, m.N, m.Hits4, m.Hits10, m.MAP10, m.MRR10)
+	}
+	row("all (chunk rule)", r.Chunk)
+	types := make([]string, 0, len(r.ByType))
+	for t := range r.ByType {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	for _, t := range types {
+		row(t, r.ByType[t])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	share := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	_, err := fmt.Fprintf(w, "\ndoc-level recall@10 %.3f · null queries declined %d/%d (%.3f) · non-null queries answered %d/%d (%.3f) · missing answers %d\n",
+		r.DocRecall10, r.NullDeclined, r.Null, share(r.NullDeclined, r.Null), r.Answered, r.Queries, share(r.Answered, r.Queries), r.Missing)
+	return err
+}
+
+// ScoreBEIRAnswers scores the doc ranking of each answer's passages (a doc
+// ranks by its first passage) against qrels, over the queries in qrels.
+// Recall@100 is exact only when answers have 100 distinct docs.
+func ScoreBEIRAnswers(queries []BEIRQuery, answers AnswerIndex, qrels Qrels) BEIRReport {
+	var rep BEIRReport
+	for _, q := range queries {
+		rel, ok := qrels[q.ID]
+		if !ok {
+			continue
+		}
+		a := answers[normQuestion(q.Text)]
+		var docs []string
+		for _, p := range a.Passages {
+			if !slices.Contains(docs, p.Source) {
+				docs = append(docs, p.Source)
+			}
+		}
+		if len(docs) < 100 {
+			rep.ShortRankings++
+		}
+		rep.Queries++
+		rep.NDCG10 += NDCG(docs, rel, 10)
+		rep.Recall10 += Recall(docs, rel, 10)
+		rep.Recall100 += Recall(docs, rel, 100)
+		rep.MRR10 += ReciprocalRank(docs, rel, 10)
+	}
+	if n := float64(rep.Queries); n > 0 {
+		rep.NDCG10 /= n
+		rep.Recall10 /= n
+		rep.Recall100 /= n
+		rep.MRR10 /= n
+	}
+	return rep
+}
