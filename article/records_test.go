@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
 )
 
 func readRecordsFixture(tb testing.TB, name string) []byte {
@@ -176,8 +177,8 @@ func TestParseRecordsBad(t *testing.T) {
 }
 
 const (
-	multiHopPath = "../../shared/benchmarks/multihop-rag/corpus.json"
-	sciFactPath  = "../../shared/benchmarks/scifact/corpus.jsonl"
+	multiHopPath = "multihop-rag/corpus.json"
+	sciFactPath  = "scifact/corpus.jsonl"
 )
 
 func TestLoadBenchmarkCorpora(t *testing.T) {
@@ -199,10 +200,7 @@ func TestLoadBenchmarkCorpora(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			if _, err := os.Stat(tt.path); errors.Is(err, os.ErrNotExist) {
-				t.Skipf("%s is absent", tt.path)
-			}
-			arts, skips, err := article.Load(tt.path)
+			arts, skips, err := article.Load(benchdata.Path(t, tt.path))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -231,9 +229,7 @@ func TestLoadBenchmarkCorpora(t *testing.T) {
 }
 
 func benchmarkLoad(b *testing.B, path string, n int) {
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		b.Skipf("%s is absent", path)
-	}
+	path = benchdata.Path(b, path)
 	b.ReportAllocs()
 	for b.Loop() {
 		arts, _, err := article.Load(path)

@@ -14,13 +14,12 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/seeds"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-const multihopCorpus = "/work/shared/benchmarks/multihop-rag/corpus.json"
 
 // indexOnce builds an in-memory index once per test binary.
 type indexOnce struct {
@@ -70,9 +69,10 @@ func seedIndex(tb testing.TB) *retrieval.Index {
 func multihopIndex(tb testing.TB) *retrieval.Index {
 	tb.Helper()
 	return multihopIx.get(tb, func() ([]article.Article, error) {
-		arts, _, err := article.Load(multihopCorpus)
+		corpus := benchdata.Path(tb, "multihop-rag", "corpus.json")
+		arts, _, err := article.Load(corpus)
 		if err == nil && len(arts) != 609 {
-			tb.Errorf("article.Load(%s): got %d articles, want 609", multihopCorpus, len(arts))
+			tb.Errorf("article.Load(%s): got %d articles, want 609", corpus, len(arts))
 		}
 		return arts, err
 	})

@@ -11,12 +11,11 @@ import (
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/evaluation"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
 var full = flag.Bool("full", false, "run the full MultiHop-RAG dev and SciFact test evaluations and print the reports")
-
-const benchDir = "/work/shared/benchmarks"
 
 // TestFullEvaluation prints the full reports; it runs only with -full.
 func TestFullEvaluation(t *testing.T) {
@@ -33,7 +32,7 @@ func TestFullEvaluation(t *testing.T) {
 		}
 	})
 	t.Run("scifact", func(t *testing.T) {
-		dir := filepath.Join(benchDir, "scifact")
+		dir := filepath.Dir(benchdata.Path(t, "scifact", "corpus.jsonl"))
 		arts, _, err := article.Load(filepath.Join(dir, "corpus.jsonl"))
 		if err != nil {
 			t.Fatal(err)

@@ -2,13 +2,13 @@ package evaluation_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/evaluation"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -16,10 +16,7 @@ import (
 // shared benchmark files are absent).
 func multiHopIndex(tb testing.TB, tuning *retrieval.Tuning) *retrieval.Index {
 	tb.Helper()
-	path := filepath.Join(benchDir, "multihop-rag", "corpus.json")
-	if _, err := os.Stat(path); err != nil {
-		tb.Skipf("benchmark files absent: %v", err)
-	}
+	path := benchdata.Path(tb, "multihop-rag", "corpus.json")
 	arts, _, err := article.Load(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -45,7 +42,7 @@ func runMultiHop(tb testing.TB, s evaluation.Searcher, limit int) evaluation.Mul
 
 func runMultiHopOpt(tb testing.TB, s evaluation.Searcher, limit int, diverse bool) evaluation.MultiHopReport {
 	tb.Helper()
-	dir := filepath.Join(benchDir, "multihop-rag")
+	dir := filepath.Dir(benchdata.Path(tb, "multihop-rag", "MultiHopRAG.dev.json"))
 	qs, err := evaluation.LoadMultiHopQueries(filepath.Join(dir, "MultiHopRAG.dev.json"))
 	if err != nil {
 		tb.Fatal(err)

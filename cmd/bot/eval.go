@@ -82,25 +82,34 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		argsText(args), time.Now().UTC().Format("2006-01-02"))
 	var missed []string
 	if want["seeds"] {
-		m, err := evalSeeds(ctx, cfg, logger, out, *k)
+		r, err := evalSeeds(ctx, cfg, logger, out, *k)
 		if err != nil {
 			return err
 		}
-		missed = append(missed, m...)
+		if r.verbatim != r.quotes {
+			missed = append(missed, fmt.Sprintf("seed quotes verbatim %d/%d (goal: all)", r.verbatim, r.quotes))
+		}
 	}
 	if want["multihop"] {
-		m, err := evalMultiHop(ctx, cfg, logger, out, stderr, filepath.Join(*bench, "multihop-rag"), *k, *limit, given)
+		r, err := evalMultiHop(ctx, cfg, logger, out, stderr, filepath.Join(*bench, "multihop-rag"), *k, *limit, given)
 		if err != nil {
 			return err
 		}
-		missed = append(missed, m...)
+		if r.Chunk.Hits10 < goalHits10 {
+			missed = append(missed, fmt.Sprintf("MultiHop Hits@10 %.3f < %.2f", r.Chunk.Hits10, goalHits10))
+		}
+		if r.Chunk.MRR10 < goalMRR10 {
+			missed = append(missed, fmt.Sprintf("MultiHop MRR@10 %.3f < %.2f", r.Chunk.MRR10, goalMRR10))
+		}
 	}
 	if want["scifact"] {
-		m, err := evalSciFact(ctx, cfg, logger, out, stderr, filepath.Join(*bench, "scifact"), *k, *limit, given)
+		r, err := evalSciFact(ctx, cfg, logger, out, stderr, filepath.Join(*bench, "scifact"), *k, *limit, given)
 		if err != nil {
 			return err
 		}
-		missed = append(missed, m...)
+		if r.NDCG10 < goalSciNDCG {
+			missed = append(missed, fmt.Sprintf("SciFact nDCG@10 %.3f < %.2f", r.NDCG10, goalSciNDCG))
+		}
 	}
 	if len(missed) == 0 {
 		fmt.Fprintln(out, "All goals met.")
@@ -146,8 +155,16 @@ func findBenchmarks() string {
 	}
 }
 
+// seedReport is what evalSeeds measured.
+type seedReport struct {
+	quotes, verbatim       int // citations shown, and those verbatim in the body
+	answerable, cited      int // answerable questions, and those citing an expected article
+	answered               int // answerable questions given a grounded answer
+	unanswerable, declined int
+}
+
 // evalSeeds answers the seed question set and checks every quote.
-func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, k int) ([]string, error) {
+func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, k int) (seedReport, error) {
 	var qs struct {
 		Answerable []struct {
 			Question string   `json:"question"`
@@ -156,11 +173,11 @@ func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer
 		Unanswerable []string `json:"unanswerable"`
 	}
 	if err := json.Unmarshal([]byte(seeds.Questions), &qs); err != nil {
-		return nil, fmt.Errorf("seed questions: %w", err)
+		return seedReport{}, fmt.Errorf("seed questions: %w", err)
 	}
 	eng, err := openEngine(ctx, cfg, engineOptions{memory: true, noModel: true, k: k}, logger, io.Discard)
 	if err != nil {
-		return nil, err
+		return seedReport{}, err
 	}
 	quotes, verbatim, cited, answered, declined := 0, 0, 0, 0, 0
 	check := func(a answer.Answer) {
@@ -175,7 +192,7 @@ func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer
 	for _, q := range qs.Answerable {
 		a, err := eng.composer.Answer(ctx, q.Question, nil)
 		if err != nil {
-			return nil, err
+			return seedReport{}, err
 		}
 		check(a)
 		if a.Grounded {
@@ -191,7 +208,7 @@ func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer
 	for _, q := range qs.Unanswerable {
 		a, err := eng.composer.Answer(ctx, q, nil)
 		if err != nil {
-			return nil, err
+			return seedReport{}, err
 		}
 		check(a)
 		if !a.Grounded {
@@ -205,11 +222,7 @@ func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer
 	fmt.Fprintf(w, "| answerable questions citing an expected article | %d/%d (%.1f%%) |\n", cited, n, pct(cited, n))
 	fmt.Fprintf(w, "| answerable questions answered (grounded) | %d/%d (%.1f%%) |\n", answered, n, pct(answered, n))
 	fmt.Fprintf(w, "| out-of-scope questions declined | %d/%d (%.1f%%) |\n\n", declined, u, pct(declined, u))
-	var missed []string
-	if verbatim != quotes {
-		missed = append(missed, fmt.Sprintf("seed quotes verbatim %d/%d (goal: all)", verbatim, quotes))
-	}
-	return missed, nil
+	return seedReport{quotes: quotes, verbatim: verbatim, answerable: n, cited: cited, answered: answered, unanswerable: u, declined: declined}, nil
 }
 
 func inBody(body []article.Span, start, end int) bool {
@@ -253,28 +266,29 @@ func answerAll(ctx context.Context, eng *engine, questions []string, stderr io.W
 	return out, per, nil
 }
 
-func evalMultiHop(ctx context.Context, cfg config, logger *slog.Logger, w, stderr io.Writer, dir string, k, limit int, given evaluation.AnswerIndex) ([]string, error) {
+func evalMultiHop(ctx context.Context, cfg config, logger *slog.Logger, w, stderr io.Writer, dir string, k, limit int, given evaluation.AnswerIndex) (evaluation.MultiHopAnswerReport, error) {
+	var none evaluation.MultiHopAnswerReport
 	qs, err := evaluation.LoadMultiHopQueries(filepath.Join(dir, "MultiHopRAG.dev.json"))
 	if err != nil {
-		return nil, fmt.Errorf("multihop: %w", err)
+		return none, fmt.Errorf("multihop: %w", err)
 	}
 	if limit > 0 && limit < len(qs) {
 		qs = qs[:limit]
 	}
 	urls, err := evaluation.MultiHopCorpusURLs(filepath.Join(dir, "corpus.json"))
 	if err != nil {
-		return nil, fmt.Errorf("multihop: %w", err)
+		return none, fmt.Errorf("multihop: %w", err)
 	}
 	qrels, err := evaluation.LoadQrels(filepath.Join(dir, "qrels_doc.dev.tsv"))
 	if err != nil {
-		return nil, fmt.Errorf("multihop: %w", err)
+		return none, fmt.Errorf("multihop: %w", err)
 	}
 	answers, timing := given, ""
 	if answers == nil {
 		start := time.Now()
 		eng, err := openEngine(ctx, cfg, engineOptions{corpus: filepath.Join(dir, "corpus.json"), noModel: true, k: k}, logger, stderr)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		indexed := time.Since(start)
 		questions := make([]string, len(qs))
@@ -283,7 +297,7 @@ func evalMultiHop(ctx context.Context, cfg config, logger *slog.Logger, w, stder
 		}
 		as, per, err := answerAll(ctx, eng, questions, stderr, "multihop")
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		answers = evaluation.IndexAnswers(as)
 		timing = fmt.Sprintf("load+index %v for %d chunks; %v per question (retrieval and answer)", indexed.Round(time.Millisecond), eng.index.ChunkCount(), per.Round(time.Microsecond))
@@ -291,30 +305,24 @@ func evalMultiHop(ctx context.Context, cfg config, logger *slog.Logger, w, stder
 	rep := evaluation.ScoreMultiHopAnswers(qs, answers, evaluation.MultiHopOptions{Qrels: qrels, CorpusIDs: urls})
 	fmt.Fprintf(w, "### MultiHop-RAG, dev split (%d questions; passages = top %d chunks of `bot ask`)\n\n", len(qs), k)
 	if err := rep.WriteTable(w); err != nil {
-		return nil, err
+		return none, err
 	}
 	if timing != "" {
 		fmt.Fprintf(w, "%s\n", timing)
 	}
 	fmt.Fprintf(w, "\nPublished best (paper, voyage-02 + bge-large reranker): Hits@10 0.7467, MRR@10 0.586. Goals: Hits@10 >= %.2f, MRR@10 >= %.2f.\n\n", goalHits10, goalMRR10)
-	var missed []string
-	if rep.Chunk.Hits10 < goalHits10 {
-		missed = append(missed, fmt.Sprintf("MultiHop Hits@10 %.3f < %.2f", rep.Chunk.Hits10, goalHits10))
-	}
-	if rep.Chunk.MRR10 < goalMRR10 {
-		missed = append(missed, fmt.Sprintf("MultiHop MRR@10 %.3f < %.2f", rep.Chunk.MRR10, goalMRR10))
-	}
-	return missed, nil
+	return rep, nil
 }
 
-func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr io.Writer, dir string, k, limit int, given evaluation.AnswerIndex) ([]string, error) {
+func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr io.Writer, dir string, k, limit int, given evaluation.AnswerIndex) (evaluation.BEIRReport, error) {
+	var none evaluation.BEIRReport
 	queries, err := evaluation.LoadBEIRQueries(filepath.Join(dir, "queries.jsonl"))
 	if err != nil {
-		return nil, fmt.Errorf("scifact: %w", err)
+		return none, fmt.Errorf("scifact: %w", err)
 	}
 	qrels, err := evaluation.LoadQrels(filepath.Join(dir, "qrels", "test.tsv"))
 	if err != nil {
-		return nil, fmt.Errorf("scifact: %w", err)
+		return none, fmt.Errorf("scifact: %w", err)
 	}
 	var test []evaluation.BEIRQuery
 	for _, q := range queries {
@@ -331,7 +339,7 @@ func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr
 		start := time.Now()
 		eng, err := openEngine(ctx, cfg, engineOptions{corpus: filepath.Join(dir, "corpus.jsonl"), noModel: true, k: k}, logger, stderr)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		indexed := time.Since(start)
 		questions := make([]string, len(test))
@@ -340,7 +348,7 @@ func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr
 		}
 		as, per, err := answerAll(ctx, eng, questions, stderr, "scifact")
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		answers = evaluation.IndexAnswers(as)
 		timing = fmt.Sprintf("load+index %v for %d chunks; %v per question (retrieval and answer)", indexed.Round(time.Millisecond), eng.index.ChunkCount(), per.Round(time.Microsecond))
@@ -348,7 +356,7 @@ func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr
 		// passages: measure it on the index directly, 400 chunks deep.
 		deep, err := evaluation.EvalBEIR(ctx, eng.index, test, qrels, evaluation.BEIROptions{Depth: 400})
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		recall100 = fmt.Sprintf("%.3f", deep.Recall100)
 	}
@@ -360,11 +368,7 @@ func evalSciFact(ctx context.Context, cfg config, logger *slog.Logger, w, stderr
 	if timing != "" {
 		fmt.Fprintf(w, "%s\n\n", timing)
 	}
-	var missed []string
-	if rep.NDCG10 < goalSciNDCG {
-		missed = append(missed, fmt.Sprintf("SciFact nDCG@10 %.3f < %.2f", rep.NDCG10, goalSciNDCG))
-	}
-	return missed, nil
+	return rep, nil
 }
 
 // readAnswers reads the JSONL output of `bot ask --json`.
