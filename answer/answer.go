@@ -4,6 +4,11 @@
 // stored articles before it is shown.
 package answer
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Answer is the bot's reply to one question. Its JSON form is the shape
 // `bot ask --json` prints.
 type Answer struct {
@@ -33,6 +38,22 @@ type Sentence struct {
 	Citations []int  `json:"citations"`
 }
 
+// Marks returns the citation markers of s not already written in its text,
+// such as " [1][2]" ("" when there are none left).
+func (s Sentence) Marks() string {
+	var b strings.Builder
+	for _, n := range s.Citations {
+		m := "[" + strconv.Itoa(n) + "]"
+		if !strings.Contains(s.Text, m) {
+			b.WriteString(m)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return " " + b.String()
+}
+
 // Citation is a verbatim quote from an article with its source. Quote is
 // exactly the article's text between Start and End, verified before it is
 // shown.
@@ -47,6 +68,32 @@ type Citation struct {
 	Quote       string `json:"quote"`
 	Start       int    `json:"start"`
 	End         int    `json:"end"`
+}
+
+// SourceLine names the citation's article for people: outlet, title,
+// author, date, link and ID, whichever are known; an unknown date is said
+// to be unknown.
+func (c Citation) SourceLine() string {
+	var parts []string
+	if c.Outlet != "" {
+		parts = append(parts, c.Outlet)
+	}
+	if c.Title != "" {
+		parts = append(parts, "“"+collapse(c.Title)+"”")
+	}
+	if c.Author != "" {
+		parts = append(parts, c.Author)
+	}
+	if c.PublishedAt != "" {
+		parts = append(parts, c.PublishedAt)
+	} else {
+		parts = append(parts, "date unknown")
+	}
+	if c.URL != "" && c.URL != c.Source {
+		parts = append(parts, c.URL)
+	}
+	parts = append(parts, c.Source)
+	return strings.Join(parts, " · ")
 }
 
 // Passage is one retrieved chunk, in rank order.

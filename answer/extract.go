@@ -192,35 +192,8 @@ func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 	return got / total
 }
 
-// nearSpelling reports words one edit apart.
-func nearSpelling(a, b string) bool {
-	if a == b {
-		return true
-	}
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	if len(a)-len(b) > 1 {
-		return false
-	}
-	i, j, edits := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		if a[i] == b[j] {
-			i++
-			j++
-			continue
-		}
-		edits++
-		if edits > 1 {
-			return false
-		}
-		i++
-		if len(a) == len(b) {
-			j++
-		}
-	}
-	return edits+(len(a)-i)+(len(b)-j) <= 1
-}
+// nearSpelling reports words at most one edit apart.
+func nearSpelling(a, b string) bool { return quote.OneEdit(a, b) }
 
 // bigramBonus rewards sentences where consecutive question terms stand
 // together, as in a name or a phrase.
@@ -422,12 +395,7 @@ func renderText(ss []Sentence) string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(s.Text)
-		for _, n := range s.Citations {
-			if marker := fmt.Sprintf("[%d]", n); !strings.Contains(s.Text, marker) {
-				b.WriteString(" " + marker)
-			}
-		}
+		b.WriteString(s.Text + s.Marks())
 	}
 	return b.String()
 }

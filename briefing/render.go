@@ -2,10 +2,10 @@ package briefing
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/termtext"
 )
 
 // Text renders the briefing for a terminal: a title line, then each story
@@ -55,15 +55,15 @@ func (b Briefing) Text() string {
 		case s.Updated:
 			head += fmt.Sprintf(" [updated: %d new %s]", len(s.NewArticles), plural(len(s.NewArticles), "article", "articles"))
 		}
-		w.WriteString(wrap(head, 78, "   ") + "\n")
+		w.WriteString(termtext.Wrap(head, 78, "   ") + "\n")
 		for _, p := range s.Points {
-			w.WriteString("   • " + wrap(p.Text+marks(p.Text, p.Citations), 73, "     ") + "\n")
+			w.WriteString("   • " + termtext.Wrap(p.Text+p.Marks(), 73, "     ") + "\n")
 		}
 		if len(s.Outlets) > 0 {
-			w.WriteString("   " + wrap(fmt.Sprintf("Outlets (%d): %s", len(s.Outlets), strings.Join(s.Outlets, ", ")), 75, "     ") + "\n")
+			w.WriteString("   " + termtext.Wrap(fmt.Sprintf("Outlets (%d): %s", len(s.Outlets), strings.Join(s.Outlets, ", ")), 75, "     ") + "\n")
 		}
 		for _, d := range s.Disagreements {
-			w.WriteString("   " + wrap(differs(d, byN), 75, "     ") + "\n")
+			w.WriteString("   " + termtext.Wrap(differs(d, byN), 75, "     ") + "\n")
 		}
 	}
 	if len(b.Stories) == 0 {
@@ -73,11 +73,11 @@ func (b Briefing) Text() string {
 		w.WriteString("\nSources\n")
 	}
 	for _, c := range b.Citations {
-		fmt.Fprintf(&w, "[%d] %s\n", c.N, wrap("“"+collapse(c.Quote)+"”", 74, "    "))
-		fmt.Fprintf(&w, "    — %s\n", wrap(SourceLine(c), 72, "      "))
+		fmt.Fprintf(&w, "[%d] %s\n", c.N, termtext.Wrap("“"+collapse(c.Quote)+"”", 74, "    "))
+		fmt.Fprintf(&w, "    — %s\n", termtext.Wrap(c.SourceLine(), 72, "      "))
 	}
 	for _, n := range b.Notes {
-		w.WriteString("\n" + wrap("Note: "+n, 78, "  "))
+		w.WriteString("\n" + termtext.Wrap("Note: "+n, 78, "  "))
 	}
 	if len(b.Notes) > 0 {
 		w.WriteString("\n")
@@ -108,65 +108,4 @@ func differs(d answer.Disagreement, byN map[int]answer.Citation) string {
 		about = " (" + d.About + ")"
 	}
 	return fmt.Sprintf("Outlets differ on a %s%s: %s.", kind, about, strings.Join(sides, "; "))
-}
-
-// SourceLine names a citation's article: outlet, title, author, date, link
-// and ID, whichever are known; an unknown date is said to be unknown.
-func SourceLine(c answer.Citation) string {
-	var parts []string
-	if c.Outlet != "" {
-		parts = append(parts, c.Outlet)
-	}
-	if c.Title != "" {
-		parts = append(parts, "“"+collapse(c.Title)+"”")
-	}
-	if c.Author != "" {
-		parts = append(parts, c.Author)
-	}
-	if c.PublishedAt != "" {
-		parts = append(parts, c.PublishedAt)
-	} else {
-		parts = append(parts, "date unknown")
-	}
-	if c.URL != "" && c.URL != c.Source {
-		parts = append(parts, c.URL)
-	}
-	parts = append(parts, c.Source)
-	return strings.Join(parts, " · ")
-}
-
-// marks returns " [1][2]" for the citations not already marked in text.
-func marks(text string, ns []int) string {
-	var b strings.Builder
-	for _, n := range ns {
-		m := "[" + strconv.Itoa(n) + "]"
-		if !strings.Contains(text, m) {
-			b.WriteString(m)
-		}
-	}
-	if b.Len() == 0 {
-		return ""
-	}
-	return " " + b.String()
-}
-
-// wrap folds text at width columns, indenting continuation lines.
-func wrap(s string, width int, indent string) string {
-	var b strings.Builder
-	col := 0
-	for i, word := range strings.Fields(s) {
-		n := len([]rune(word))
-		if i > 0 {
-			if col+1+n > width {
-				b.WriteString("\n" + indent)
-				col = len(indent)
-			} else {
-				b.WriteByte(' ')
-				col++
-			}
-		}
-		b.WriteString(word)
-		col += n
-	}
-	return b.String()
 }

@@ -82,16 +82,13 @@ func ScoreMultiHopAnswers(qs []MultiHopQuery, answers AnswerIndex, opt MultiHopO
 			rep.Answered++
 		}
 		texts := make([]string, 0, 10)
-		var docs []string
 		for i, p := range a.Passages {
 			if i >= 10 {
 				break
 			}
 			texts = append(texts, RenderPassage(p))
-			if !slices.Contains(docs, p.Source) {
-				docs = append(docs, p.Source)
-			}
 		}
+		docs := passageDocs(a.Passages, 10)
 		gold := make([]string, len(q.Evidence))
 		for i, e := range q.Evidence {
 			gold[i] = e.Fact
@@ -157,26 +154,23 @@ func ScoreBEIRAnswers(queries []BEIRQuery, answers AnswerIndex, qrels Qrels) BEI
 			continue
 		}
 		a := answers[normQuestion(q.Text)]
-		var docs []string
-		for _, p := range a.Passages {
-			if !slices.Contains(docs, p.Source) {
-				docs = append(docs, p.Source)
-			}
-		}
-		if len(docs) < 100 {
-			rep.ShortRankings++
-		}
-		rep.Queries++
-		rep.NDCG10 += NDCG(docs, rel, 10)
-		rep.Recall10 += Recall(docs, rel, 10)
-		rep.Recall100 += Recall(docs, rel, 100)
-		rep.MRR10 += ReciprocalRank(docs, rel, 10)
+		rep.add(passageDocs(a.Passages, len(a.Passages)), rel)
 	}
-	if n := float64(rep.Queries); n > 0 {
-		rep.NDCG10 /= n
-		rep.Recall10 /= n
-		rep.Recall100 /= n
-		rep.MRR10 /= n
-	}
+	rep.finish()
 	return rep
+}
+
+// passageDocs returns the distinct articles of the first n passages, in
+// order of first appearance.
+func passageDocs(ps []answer.Passage, n int) []string {
+	var docs []string
+	for i, p := range ps {
+		if i >= n {
+			break
+		}
+		if !slices.Contains(docs, p.Source) {
+			docs = append(docs, p.Source)
+		}
+	}
+	return docs
 }

@@ -117,24 +117,33 @@ func EvalBEIR(ctx context.Context, s Searcher, queries []BEIRQuery, qrels Qrels,
 		if err != nil {
 			return rep, fmt.Errorf("beir query %s: %w", q.ID, err)
 		}
-		docs := RankDocs(hits)
-		if len(docs) < 100 {
-			rep.ShortRankings++
-		}
-		rep.Queries++
-		rep.NDCG10 += NDCG(docs, rel, 10)
-		rep.Recall100 += Recall(docs, rel, 100)
-		rep.Recall10 += Recall(docs, rel, 10)
-		rep.MRR10 += ReciprocalRank(docs, rel, 10)
+		rep.add(RankDocs(hits), rel)
 	}
-	if n := float64(rep.Queries); n > 0 {
-		rep.NDCG10 /= n
-		rep.Recall100 /= n
-		rep.Recall10 /= n
-		rep.MRR10 /= n
-	}
+	rep.finish()
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// add scores one query's doc ranking against its judgements.
+func (r *BEIRReport) add(docs []string, rel map[string]int) {
+	if len(docs) < 100 {
+		r.ShortRankings++
+	}
+	r.Queries++
+	r.NDCG10 += NDCG(docs, rel, 10)
+	r.Recall100 += Recall(docs, rel, 100)
+	r.Recall10 += Recall(docs, rel, 10)
+	r.MRR10 += ReciprocalRank(docs, rel, 10)
+}
+
+// finish turns the sums into means over the queries.
+func (r *BEIRReport) finish() {
+	if n := float64(r.Queries); n > 0 {
+		r.NDCG10 /= n
+		r.Recall100 /= n
+		r.Recall10 /= n
+		r.MRR10 /= n
+	}
 }
 
 // WriteTable prints the report as an aligned table under a title.

@@ -101,10 +101,12 @@ func closeWords(a, b string) bool {
 	if d := len(a) - len(b); d > 1 || d < -1 || len(a) < 4 {
 		return false
 	}
-	return editDistanceAtMostOne(a, b)
+	return OneEdit(a, b)
 }
 
-func editDistanceAtMostOne(a, b string) bool {
+// OneEdit reports whether a and b are at most one edit apart: one letter
+// changed, added or left out.
+func OneEdit(a, b string) bool {
 	if len(a) < len(b) {
 		a, b = b, a
 	}

@@ -210,7 +210,7 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 		plain.WriteString(head)
 	}
 	for _, p := range s.Points {
-		marks := citeMarks(p.Text, p.Citations)
+		marks := p.Marks()
 		md.WriteString("\n• " + escape(p.Text) + marks)
 		plain.WriteString("\n• " + p.Text + marks)
 	}
@@ -223,21 +223,6 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 		units = append(units, disagreementUnits(s.Disagreements, cites)...)
 	}
 	return units
-}
-
-// citeMarks returns " [1][2]" for the citations not already marked in text.
-func citeMarks(text string, ns []int) string {
-	var b strings.Builder
-	for _, n := range ns {
-		m := "[" + strconv.Itoa(n) + "]"
-		if !strings.Contains(text, m) {
-			b.WriteString(m)
-		}
-	}
-	if b.Len() == 0 {
-		return ""
-	}
-	return " " + b.String()
 }
 
 // disagreementUnits renders "Outlets differ" lines: what each side says,

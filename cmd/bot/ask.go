@@ -13,6 +13,7 @@ import (
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/termtext"
 )
 
 // maxLine bounds one line of standard input for `ask`.
@@ -152,7 +153,7 @@ func writeJSONLine(w io.Writer, v any) error {
 // printAnswer writes an answer for a terminal: the answer, then each
 // citation's verbatim quote and source.
 func printAnswer(w io.Writer, a answer.Answer) {
-	fmt.Fprintln(w, wrap(a.Answer, 78, ""))
+	fmt.Fprintln(w, termtext.Wrap(a.Answer, 78, ""))
 	for _, n := range a.Notes {
 		fmt.Fprintf(w, "(note: %s)\n", n)
 	}
@@ -160,35 +161,10 @@ func printAnswer(w io.Writer, a answer.Answer) {
 		fmt.Fprintln(w)
 	}
 	for _, c := range a.Citations {
-		fmt.Fprintf(w, "[%d] %s\n", c.N, wrap("“"+collapseSpace(c.Quote)+"”", 74, "    "))
-		fmt.Fprintf(w, "    — %s\n", wrap(citationSource(c), 72, "      "))
+		fmt.Fprintf(w, "[%d] %s\n", c.N, termtext.Wrap("“"+collapseSpace(c.Quote)+"”", 74, "    "))
+		fmt.Fprintf(w, "    — %s\n", termtext.Wrap(c.SourceLine(), 72, "      "))
 	}
 	fmt.Fprintln(w)
-}
-
-// citationSource names a citation's article: outlet, title, author, date,
-// link and file, whichever are known.
-func citationSource(c answer.Citation) string {
-	parts := []string{}
-	if c.Outlet != "" {
-		parts = append(parts, c.Outlet)
-	}
-	if c.Title != "" {
-		parts = append(parts, "“"+c.Title+"”")
-	}
-	if c.Author != "" {
-		parts = append(parts, c.Author)
-	}
-	if c.PublishedAt != "" {
-		parts = append(parts, c.PublishedAt)
-	} else {
-		parts = append(parts, "date unknown")
-	}
-	if c.URL != "" {
-		parts = append(parts, c.URL)
-	}
-	parts = append(parts, c.Source)
-	return strings.Join(parts, " · ")
 }
 
 func printSource(w io.Writer, r answer.SourceResult) {
@@ -203,14 +179,14 @@ func printSource(w io.Writer, r answer.SourceResult) {
 		case m.Altered == "trimmed":
 			kind = "exact, part of a longer sentence"
 		}
-		fmt.Fprintf(w, "%d. (%s) %s\n", i+1, kind, wrap("“"+collapseSpace(m.Quote)+"”", 70, "   "))
+		fmt.Fprintf(w, "%d. (%s) %s\n", i+1, kind, termtext.Wrap("“"+collapseSpace(m.Quote)+"”", 70, "   "))
 		if m.Sentence != m.Quote {
-			fmt.Fprintf(w, "   in: %s\n", wrap(collapseSpace(m.Sentence), 70, "       "))
+			fmt.Fprintf(w, "   in: %s\n", termtext.Wrap(collapseSpace(m.Sentence), 70, "       "))
 		}
 		if m.Speaker != "" {
 			fmt.Fprintf(w, "   said by: %s\n", m.Speaker)
 		}
-		fmt.Fprintf(w, "   — %s\n", wrap(citationSource(m.Citation), 70, "     "))
+		fmt.Fprintf(w, "   — %s\n", termtext.Wrap(m.SourceLine(), 70, "     "))
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "(note: %s)\n", n)
@@ -218,24 +194,3 @@ func printSource(w io.Writer, r answer.SourceResult) {
 }
 
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// wrap folds text at width columns, indenting continuation lines.
-func wrap(s string, width int, indent string) string {
-	var b strings.Builder
-	col := 0
-	for i, word := range strings.Fields(s) {
-		n := len([]rune(word))
-		if i > 0 {
-			if col+1+n > width {
-				b.WriteString("\n" + indent)
-				col = len(indent)
-			} else {
-				b.WriteByte(' ')
-				col++
-			}
-		}
-		b.WriteString(word)
-		col += n
-	}
-	return b.String()
-}
