@@ -366,3 +366,45 @@ func TestSourceNotFound(t *testing.T) {
 		t.Error("no note saying the text was not found")
 	}
 }
+
+// TestHistoryDoesNotGroundAnUnrelatedQuestion guards against a follow-up
+// being grounded by the evidence of the question before it.
+func TestHistoryDoesNotGroundAnUnrelatedQuestion(t *testing.T) {
+	c := seedComposer(t, Options{})
+	history := []Turn{
+		{Role: "user", Text: "How much in American weapons did Ukraine propose to buy?"},
+		{Role: "assistant", Text: "Reports differ: $90bn or $100bn."},
+	}
+	for _, q := range loadQuestions(t).Unanswerable {
+		t.Run(q, func(t *testing.T) {
+			ans, err := c.Answer(context.Background(), q, history)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ans.Grounded {
+				t.Errorf("answered after an unrelated question: %s", ans.Answer)
+			}
+		})
+	}
+}
+
+func TestLooksLikeFollowUp(t *testing.T) {
+	tests := []struct {
+		q    string
+		want bool
+	}{
+		{"and what did Russia say?", true},
+		{"What about air support?", true},
+		{"what did she say next?", true},
+		{"Why?", true},
+		{"Did they agree?", true},
+		{"What did Putin say about the Olympic Games?", false},
+		{"Who attended the White House meeting with Zelenskyy?", false},
+		{"How long did Trump's call with Putin last?", false},
+	}
+	for _, tt := range tests {
+		if got := looksLikeFollowUp(tt.q); got != tt.want {
+			t.Errorf("looksLikeFollowUp(%q) = %v, want %v", tt.q, got, tt.want)
+		}
+	}
+}

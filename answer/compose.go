@@ -176,21 +176,30 @@ func followUpQuery(q string, history []Turn) string {
 	return q + " " + prev
 }
 
-// looksLikeFollowUp reports a question that leans on an earlier one: short,
-// or opening with a connective or a pronoun.
+// looksLikeFollowUp reports a question that leans on an earlier one: it
+// opens with a connective ("and what did Russia say?", "what about air
+// support?"), refers back with a pronoun ("what did she say next?"), or has
+// at most two words of its own. A complete question with no such reference
+// ("What did Putin say about the Olympic Games?") stands alone.
 func looksLikeFollowUp(q string) bool {
-	if len(retrieval.Analyze(q)) <= 3 {
+	if len(retrieval.Analyze(q)) <= 2 {
 		return true
 	}
-	first := strings.ToLower(strings.Trim(strings.Fields(q)[0], ",.?!"))
-	switch first {
-	case "and", "but", "also", "what", "how", "so", "then", "he", "she", "they", "it", "his", "her", "their", "that", "this", "those", "these":
-		for _, w := range []string{" he ", " she ", " they ", " it ", " that ", " this ", " them ", " his ", " her ", " their ", " there ", " else"} {
-			if strings.Contains(" "+strings.ToLower(q)+" ", w) {
-				return true
-			}
+	lower := " " + strings.ToLower(strings.Map(func(r rune) rune {
+		if strings.ContainsRune(",.?!;:“”\"", r) {
+			return ' '
 		}
-		return first == "and" || first == "but" || first == "also" || first == "so" || first == "then"
+		return r
+	}, q)) + " "
+	for _, opener := range []string{" and ", " but ", " also ", " so ", " then ", " what about ", " how about ", " what else ", " anything else "} {
+		if strings.HasPrefix(lower, opener) {
+			return true
+		}
+	}
+	for _, w := range []string{" he ", " she ", " they ", " it ", " them ", " his ", " her ", " hers ", " their ", " theirs ", " its ", " there ", " that one ", " the same "} {
+		if strings.Contains(lower, w) {
+			return true
+		}
 	}
 	return false
 }

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -18,6 +19,10 @@ const NotCovered = "The articles don't cover this: nothing in them answers the q
 // about the news ("what did the articles report about ..."); they are left out
 // when measuring how much of a question the evidence covers.
 var metaTerms = termSet("article articles report reported reports outlet outlets news story stories say says said tell told mention mentioned discuss discussed describe described according source sources write wrote written claim claimed state stated think")
+
+// questionForms are the words that make a question of "how much", "how
+// long" and the like; they ask, they are not what is asked about.
+var questionForms = regexp.MustCompile(`(?i)\bhow\s+(much|many|long|often|far|soon|old|big|large)\b`)
 
 func termSet(words string) map[string]bool {
 	m := map[string]bool{}
@@ -39,7 +44,7 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 	seen := map[string]int{}
 	var out []weightedTerm
 	add := func(text string, factor float64) {
-		for _, t := range retrieval.Analyze(text) {
+		for _, t := range retrieval.Analyze(questionForms.ReplaceAllString(text, " ")) {
 			if metaTerms[t] {
 				continue
 			}
@@ -240,7 +245,13 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 	qt := c.queryTerms(question, query)
 	cands := c.candidates(hits, qt)
 	chosen := c.choose(cands, qt)
-	if len(chosen) == 0 || support(chosen, qt) < c.opts.MinCoverage {
+	// Grounding is judged on the question's own words when it has any: a
+	// follow-up must not be grounded by the evidence of the question before.
+	own := c.queryTerms(question, question)
+	if len(own) == 0 {
+		own = qt
+	}
+	if len(chosen) == 0 || support(chosen, own) < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
 	}
@@ -329,7 +340,16 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 		var pick *candidate
 		pickScore := 0.0
 		for _, cd := range cands {
-			if cd.score < 0.5*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
+			if cd.score < minShare*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
+				continue
+			}
+			gain := 0.0
+			if len(chosen) > 0 {
+				gain = coverage(qt, total, union(covered, cd.set, cd.meta)) - base
+			}
+			// A weaker sentence joins only for a part of the question the
+			// chosen ones leave uncovered.
+			if cd.score < strongShare*best && gain < minGain {
 				continue
 			}
 			redundant := 0.0
@@ -344,7 +364,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 				if !sources[cd.source()] {
 					s += 0.05
 				}
-				s += 0.5 * (coverage(qt, total, union(covered, cd.set, cd.meta)) - base)
+				s += 0.5 * gain
 			}
 			if pick == nil || s > pickScore {
 				pick, pickScore = cd, s
@@ -360,6 +380,15 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 	}
 	return chosen
 }
+
+// Selection thresholds, as shares of the best candidate's score: a
+// sentence scoring at least strongShare may join an answer; one scoring at
+// least minShare only when it adds minGain of the question's weighted terms.
+const (
+	strongShare = 0.6
+	minShare    = 0.4
+	minGain     = 0.15
+)
 
 // union returns a new set holding the members of every set.
 func union(sets ...map[string]bool) map[string]bool {
