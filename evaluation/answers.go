@@ -5,7 +5,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/briefbot/briefbot/answer"
 )
@@ -114,11 +113,9 @@ func ScoreMultiHopAnswers(qs []MultiHopQuery, answers AnswerIndex, opt MultiHopO
 
 // WriteTable prints the report as a Markdown table.
 func (r MultiHopAnswerReport) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', tabwriter.Debug)
-	fmt.Fprintf(tw, "| MultiHop-RAG dev\t queries\t Hits@4\t Hits@10\t MAP@10\t MRR@10\t|\n")
-	fmt.Fprintf(tw, "|---\t---\t---\t---\t---\t---\t|\n")
+	fmt.Fprintf(w, "| MultiHop-RAG dev | queries | Hits@4 | Hits@10 | MAP@10 | MRR@10 |\n|---|---|---|---|---|---|\n")
 	row := func(name string, m ChunkMetrics) {
-		fmt.Fprintf(tw, "| %s\t %d\t %.3f\t %.3f\t %.3f\t %.3f\t|\n", name, m.N, m.Hits4, m.Hits10, m.MAP10, m.MRR10)
+		fmt.Fprintf(w, "| %s | %d | %.3f | %.3f | %.3f | %.3f |\n", name, m.N, m.Hits4, m.Hits10, m.MAP10, m.MRR10)
 	}
 	row("all (chunk rule)", r.Chunk)
 	types := make([]string, 0, len(r.ByType))
@@ -128,9 +125,6 @@ func (r MultiHopAnswerReport) WriteTable(w io.Writer) error {
 	slices.Sort(types)
 	for _, t := range types {
 		row(t, r.ByType[t])
-	}
-	if err := tw.Flush(); err != nil {
-		return err
 	}
 	share := func(a, b int) float64 {
 		if b == 0 {

@@ -86,7 +86,7 @@ func TestEvalScoresAskOutput(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("eval: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(report, "| all (chunk rule) | 1 ") || !strings.Contains(report, "missing answers 0") {
+	if !strings.Contains(report, "| all (chunk rule) | 1 |") || !strings.Contains(report, "missing answers 0") {
 		t.Errorf("report does not score the one answer given:\n%s", report)
 	}
 }
