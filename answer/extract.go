@@ -331,6 +331,10 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 		total += t.weight
 	}
 	best := cands[0].score
+	bestCov := 0.0
+	for _, cd := range cands {
+		bestCov = max(bestCov, cd.cov)
+	}
 	var chosen []*candidate
 	perArticle := map[string]int{}
 	sources := map[string]bool{}
@@ -347,9 +351,11 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 			if len(chosen) > 0 {
 				gain = coverage(qt, total, union(covered, cd.set, cd.meta)) - base
 			}
-			// A weaker sentence joins only for a part of the question the
-			// chosen ones leave uncovered.
-			if cd.score < strongShare*best && gain < minGain {
+			// After the first, a sentence joins for a part of the question
+			// the chosen ones leave uncovered, or to corroborate: to answer
+			// the question nearly as fully on its own. A weaker sentence
+			// joins only for an uncovered part.
+			if len(chosen) > 0 && gain < minGain && (cd.score < strongShare*best || cd.cov < corroborate*bestCov) {
 				continue
 			}
 			redundant := 0.0
@@ -381,13 +387,16 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 	return chosen
 }
 
-// Selection thresholds, as shares of the best candidate's score: a
-// sentence scoring at least strongShare may join an answer; one scoring at
-// least minShare only when it adds minGain of the question's weighted terms.
+// Selection thresholds. A sentence after the first joins an answer when it
+// adds minGain of the question's weighted terms (scoring at least minShare
+// of the best score), or when it corroborates: it scores at least
+// strongShare of the best and covers at least corroborate of the best
+// sentence coverage.
 const (
 	strongShare = 0.6
 	minShare    = 0.4
 	minGain     = 0.15
+	corroborate = 0.8
 )
 
 // union returns a new set holding the members of every set.
