@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
@@ -24,6 +25,9 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	corpus := fs.String("corpus", "", "articles to use instead of the seeds")
 	asJSON := fs.Bool("json", false, "print one JSON object per question")
 	k := fs.Int("k", cfg.K, "passages to retrieve")
+	outlet := fs.String("outlet", "", "only articles from these outlets (comma-separated)")
+	from := fs.String("from", "", "only articles published on or after this day (YYYY-MM-DD)")
+	to := fs.String("to", "", "only articles published on or before this day (YYYY-MM-DD)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -31,11 +35,15 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	if *k < 1 || *k > 100 {
 		return usagef("--k %d: want a number from 1 to 100", *k)
 	}
+	filter, err := searchFilter(*outlet, *from, *to)
+	if err != nil {
+		return err
+	}
 	question := strings.TrimSpace(strings.Join(pos, " "))
 	if len(pos) > 0 && question == "" {
 		return usagef("empty question\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k, filter: filter}, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -78,6 +86,34 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		return usagef("no question given\n\n%s", usage)
 	}
 	return nil
+}
+
+// searchFilter builds a search filter from the --outlet, --from and --to
+// flags.
+func searchFilter(outlets, from, to string) (retrieval.Filter, error) {
+	var f retrieval.Filter
+	for _, o := range strings.Split(outlets, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			f.Outlets = append(f.Outlets, o)
+		}
+	}
+	for _, d := range []struct {
+		flag, value string
+		into        *time.Time
+	}{{"--from", from, &f.From}, {"--to", to, &f.To}} {
+		if d.value == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", d.value)
+		if err != nil {
+			return f, usagef("%s %q: want a day as YYYY-MM-DD", d.flag, d.value)
+		}
+		*d.into = t
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		return f, usagef("--to %s is before --from %s", to, from)
+	}
+	return f, nil
 }
 
 func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {

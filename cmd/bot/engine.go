@@ -35,6 +35,8 @@ type engineOptions struct {
 	// noModel leaves the model server out even when one is configured.
 	noModel bool
 	k       int
+	// filter restricts every search (outlets, dates).
+	filter retrieval.Filter
 }
 
 // openEngine builds the index and the composer. Without a corpus it opens
@@ -85,7 +87,7 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		}
 		model = m
 	}
-	aopts := answerOptions{K: opts.k}
+	aopts := answerOptions{K: opts.k, Filter: opts.filter}
 	var bopts briefing.Options
 	if model != nil {
 		if model.applyIndex != nil {

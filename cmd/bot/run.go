@@ -39,6 +39,8 @@ Usage:
       --corpus PATH           use these articles instead of the seeds (directory, .txt/.md, .json, .jsonl)
       --json                  print one JSON object per question
       --k N                   passages to retrieve (default 8)
+      --outlet A,B            only articles from these outlets
+      --from D, --to D        only articles published in this range of days (YYYY-MM-DD)
   bot source [--corpus PATH] [--json] TEXT
                             find where TEXT appears in the articles
   bot briefing [--date YYYY-MM-DD] [--topic T] [--json] [--corpus PATH]

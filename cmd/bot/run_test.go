@@ -210,6 +210,8 @@ func TestBadInput(t *testing.T) {
 		{"source needs text", []string{"source"}, "", 2, []string{"source needs the text"}, ""},
 		{"ingest needs a path", []string{"ingest"}, "", 2, []string{"ingest needs"}, ""},
 		{"bad setting", []string{"ask", "q"}, "", 2, []string{"BOT_PASSAGES"}, ""},
+		{"bad date filter", []string{"ask", "--from", "yesterday", "q"}, "", 2, []string{`--from "yesterday"`}, ""},
+		{"date range backwards", []string{"ask", "--from", "2025-02-01", "--to", "2025-01-01", "q"}, "", 2, []string{"is before --from"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,5 +295,42 @@ func TestIngestPersists(t *testing.T) {
 	a := decodeAnswers(t, out)[0]
 	if !*a.Grounded || len(a.Citations) == 0 || a.Citations[0].Source != "ferry.txt" {
 		t.Errorf("answer after restart does not cite the ingested article: %+v", a)
+	}
+}
+
+func TestAskFilters(t *testing.T) {
+	corpus := filepath.Join(t.TempDir(), "news.jsonl")
+	records := `{"title": "Harbour ferry approved", "source": "Harbour Gazette", "published_at": "2025-03-04T09:00:00+00:00", "url": "https://gazette.example/ferry", "body": "The harbour council approved a new ferry route to the northern islands on Monday."}
+{"title": "Ferry plan criticised", "source": "Island Post", "published_at": "2025-03-09T09:00:00+00:00", "url": "https://post.example/ferry", "body": "Island residents said the new ferry route approved by the harbour council runs too rarely."}
+`
+	if err := os.WriteFile(corpus, []byte(records), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string // the only source expected among the passages
+	}{
+		{"outlet", []string{"--outlet", "island post"}, "https://post.example/ferry"},
+		{"date range", []string{"--from", "2025-03-01", "--to", "2025-03-05"}, "https://gazette.example/ferry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"ask", "--json", "--corpus", corpus}, tt.args...)
+			args = append(args, "What did the harbour council approve?")
+			out, errOut, code := runBot(t, env{}, "", args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			a := decodeAnswers(t, out)[0]
+			if len(a.Passages) == 0 {
+				t.Fatal("no passages")
+			}
+			for _, p := range a.Passages {
+				if p.Source != tt.want {
+					t.Errorf("passage from %s, want only %s", p.Source, tt.want)
+				}
+			}
+		})
 	}
 }
