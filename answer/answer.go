@@ -70,6 +70,15 @@ type Citation struct {
 	End         int    `json:"end"`
 }
 
+// OutletName names the citation's outlet, or its article when the outlet
+// is unknown: "unknown outlet (<article ID>)".
+func (c Citation) OutletName() string {
+	if c.Outlet != "" {
+		return c.Outlet
+	}
+	return "unknown outlet (" + c.Source + ")"
+}
+
 // SourceLine names the citation's article for people: outlet, title,
 // author, date, link and ID, whichever are known; an unknown date is said
 // to be unknown.

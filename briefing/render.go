@@ -92,10 +92,7 @@ func differs(d answer.Disagreement, byN map[int]answer.Citation) string {
 	for _, s := range d.Sides {
 		who := "one source"
 		if c, ok := byN[s.Citation]; ok {
-			who = c.Outlet
-			if who == "" {
-				who = unknownOutlet(c.Source)
-			}
+			who = c.OutletName()
 		}
 		sides = append(sides, fmt.Sprintf("%s says “%s” [%d]", who, s.Says, s.Citation))
 	}

@@ -230,7 +230,7 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 func disagreementUnits(ds []answer.Disagreement, cites []answer.Citation) []unit {
 	outlet := make(map[int]string, len(cites))
 	for _, c := range cites {
-		outlet[c.N] = c.Outlet
+		outlet[c.N] = c.OutletName()
 	}
 	var md, plain strings.Builder
 	md.WriteString(":warning: *Outlets differ:*")

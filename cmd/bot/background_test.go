@@ -50,6 +50,7 @@ func TestScheduledBriefingCatchUp(t *testing.T) {
 		if !strings.Contains(p.Get("blocks"), "$100bn") || !strings.Contains(p.Get("blocks"), "$90bn") {
 			t.Errorf("the posted briefing lacks the seeds' disagreement: %.300s", p.Get("blocks"))
 		}
+		t.Logf("briefing posted to C0NEWS (notification text):\n%s", p.Get("text"))
 	case <-time.After(15 * time.Second):
 		t.Fatalf("no briefing posted; stderr:\n%s", stderr.String())
 	}
