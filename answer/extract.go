@@ -242,16 +242,9 @@ func jaccard(a, b map[string]bool) float64 {
 // question, each cited, with disagreements between outlets shown.
 func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
 	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
+	cands, chosen, sup := c.evidence(question, query, hits)
 	qt := c.queryTerms(question, query)
-	cands := c.candidates(hits, qt)
-	chosen := c.choose(cands, qt)
-	// Grounding is judged on the question's own words when it has any: a
-	// follow-up must not be grounded by the evidence of the question before.
-	own := c.queryTerms(question, question)
-	if len(own) == 0 {
-		own = qt
-	}
-	if len(chosen) == 0 || support(chosen, own) < c.opts.MinCoverage {
+	if len(chosen) == 0 || sup < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
 	}
@@ -285,6 +278,21 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 	ans.Disagreements = b.ans.Disagreements
 	ans.Answer = renderText(ans.Sentences)
 	return ans
+}
+
+// evidence scores the sentences of hits against the question, chooses the
+// answer's sentences and measures their support. Grounding is judged on the
+// question's own words when it has any: a follow-up must not be grounded by
+// the evidence of the question before it.
+func (c *Composer) evidence(question, query string, hits []retrieval.Hit) (cands, chosen []*candidate, sup float64) {
+	qt := c.queryTerms(question, query)
+	cands = c.candidates(hits, qt)
+	chosen = c.choose(cands, qt)
+	own := c.queryTerms(question, question)
+	if len(own) == 0 {
+		own = qt
+	}
+	return cands, chosen, support(chosen, own)
 }
 
 // support is the grounding measure: the weighted share of the question's
