@@ -96,33 +96,74 @@ func isASCIILetters(w string) bool {
 }
 
 // tokens appends the analysed tokens of text to out.
+//
+// Text splits into runs of letters, digits, combining marks and connectors
+// (' - . , &); each run, with its combining marks and leading connectors
+// dropped and folded, is a raw word for rawWord. A run of ASCII letters and
+// digits alone, the common case, skips the general path: it is its own
+// word, lower-cased, with no copy when it is lower-case already.
 func (an analyzer) tokens(text string, out []token) []token {
-	var raw strings.Builder
-	flush := func() {
-		if raw.Len() > 0 {
-			out = an.rawWord(raw.String(), out)
-			raw.Reset()
-		}
-	}
+	var raw []byte
 	for i := 0; i < len(text); {
-		r, size := utf8.DecodeRuneInString(text[i:])
-		i += size
-		r = fold(r)
-		switch {
-		case r == '\'' || r == '-' || r == '.' || r == ',' || r == '&':
-			if raw.Len() > 0 {
-				raw.WriteRune(r)
+		if isASCIIAlnum(text[i]) {
+			j, upper := i, false
+			for ; j < len(text) && isASCIIAlnum(text[j]); j++ {
+				upper = upper || text[j] >= 'A' && text[j] <= 'Z'
 			}
-		case unicode.Is(unicode.Mn, r):
-			// combining mark: drop it, keep the word together
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			raw.WriteRune(r)
-		default:
-			flush()
+			if j == len(text) || endsASCIIWord(text[j]) {
+				w := text[i:j]
+				if upper {
+					w = strings.ToLower(w)
+				}
+				out = an.word(w, out, false)
+				i = j
+				continue
+			}
+		}
+		// General path: one run, up to and including the character that
+		// ends it.
+		raw = raw[:0]
+		for i < len(text) {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			i += size
+			r = fold(r)
+			if r == '\'' || r == '-' || r == '.' || r == ',' || r == '&' {
+				if len(raw) > 0 {
+					raw = utf8.AppendRune(raw, r)
+				}
+				continue
+			}
+			if unicode.Is(unicode.Mn, r) {
+				continue // combining mark: drop it, keep the word together
+			}
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				raw = utf8.AppendRune(raw, r)
+				continue
+			}
+			break
+		}
+		if len(raw) > 0 {
+			out = an.rawWord(string(raw), out)
 		}
 	}
-	flush()
 	return out
+}
+
+func isASCIIAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// endsASCIIWord reports whether c is an ASCII character that ends a run:
+// neither a letter, a digit nor a connector (nor '`', which folds to one).
+func endsASCIIWord(c byte) bool {
+	if c >= 0x80 || isASCIIAlnum(c) {
+		return false
+	}
+	switch c {
+	case '\'', '-', '.', ',', '&', '`':
+		return false
+	}
+	return true
 }
 
 // rawWord analyses a run of letters, digits and connectors (' - . , &).

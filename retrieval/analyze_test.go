@@ -2,7 +2,13 @@ package retrieval
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/seeds"
 )
 
 func TestAnalyze(t *testing.T) {
@@ -83,4 +89,82 @@ func TestAnalyzerCacheAgrees(t *testing.T) {
 			t.Fatalf("round %d: cached analyser gave %q, want %q", i, got, want)
 		}
 	}
+}
+
+// referenceTokens is the plain rune-by-rune tokenizer that tokens
+// reproduces faster; the two must agree on every text.
+func (an analyzer) referenceTokens(text string, out []token) []token {
+	var raw strings.Builder
+	flush := func() {
+		if raw.Len() > 0 {
+			out = an.rawWord(raw.String(), out)
+			raw.Reset()
+		}
+	}
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		r = fold(r)
+		switch {
+		case r == '\'' || r == '-' || r == '.' || r == ',' || r == '&':
+			if raw.Len() > 0 {
+				raw.WriteRune(r)
+			}
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			raw.WriteRune(r)
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+func TestTokensMatchReference(t *testing.T) {
+	texts := []string{
+		"", " ", "a", "A", "Hello, World!", "U.S. boots", "co-ordinate", "$100bn 3.5% 1,000",
+		"Trump's pledge", "don’t", "e\u0301tude", "\u0301abc", "-abc", "abc-", "abc`s", "`abc",
+		"x&y", "AT&T", "naïve café", "Zürich—Geneva", "a\xffb", "12ab-CD.ef", "word.\nNext",
+		"ÀÉÎ mixed ascii", "tab\there", "end.", "...", "a.b.c.", "'quoted'", "k-12", "ﬁne ligature",
+	}
+	for _, a := range loadSeedsInternal(t) {
+		texts = append(texts, a)
+	}
+	an := analyzer{cache: newStemCache(1 << 10)}
+	for _, text := range texts {
+		got := an.tokens(text, nil)
+		want := an.referenceTokens(text, nil)
+		if !slices.Equal(got, want) {
+			t.Errorf("tokens(%.60q):\n got %v\nwant %v", text, got, want)
+		}
+	}
+}
+
+func FuzzTokensMatchReference(f *testing.F) {
+	for _, s := range []string{"Hello, World!", "U.S.-led co-op's 1,000.5 naïve", "a\u0301b-c.d,e&f'g"} {
+		f.Add(s)
+	}
+	an := analyzer{}
+	f.Fuzz(func(t *testing.T, text string) {
+		got := an.tokens(text, nil)
+		want := an.referenceTokens(text, nil)
+		if !slices.Equal(got, want) {
+			t.Errorf("tokens(%q) = %v, want %v", text, got, want)
+		}
+	})
+}
+
+// loadSeedsInternal returns the texts of the seed articles.
+func loadSeedsInternal(tb testing.TB) []string {
+	tb.Helper()
+	arts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []string
+	for _, a := range arts {
+		out = append(out, a.Title, a.Text)
+	}
+	return out
 }

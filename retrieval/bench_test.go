@@ -3,11 +3,13 @@ package retrieval_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/synthetic"
 	"github.com/briefbot/briefbot/seeds"
 )
 
@@ -132,4 +134,74 @@ func BenchmarkReopenMultiHop(b *testing.B) {
 	dir := tempDir(b)
 	newIndex(b, retrieval.Config{Dir: dir}, loadMultiHop(b))
 	benchReopen(b, dir)
+}
+
+// synthArticles returns synthetic articles with about n chunks in all
+// (articles are added until their chunks reach n).
+func synthArticles(tb testing.TB, n int) []article.Article {
+	tb.Helper()
+	g := synthetic.New(1)
+	var out []article.Article
+	for i, chunks := 0, 0; chunks < n; i++ {
+		a := g.Article(i)
+		chunks += len(retrieval.ChunkOptions{}.Chunks(&a))
+		out = append(out, a)
+	}
+	return out
+}
+
+func synthQuestions(n, arts int) []string {
+	g := synthetic.New(1)
+	out := make([]string, n)
+	for i := range out {
+		out[i] = g.Question(i, arts)
+	}
+	return out
+}
+
+// BenchmarkSynthetic measures the index on synthetic corpora of 10,000 and
+// 100,000 chunks (the larger not under -short): building it in memory
+// (reported as chunks/s), searching (hybrid, lexical only, vector only),
+// and reopening it from its file. cmd/scalebench goes up to 1M chunks and
+// compares with chromem-go and bleve.
+func BenchmarkSynthetic(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			if size > 10_000 && testing.Short() {
+				b.Skip("large synthetic corpus; not with -short")
+			}
+			arts := synthArticles(b, size)
+			qs := synthQuestions(200, len(arts))
+			dir := tempDir(b)
+			ix := newIndex(b, retrieval.Config{Dir: dir}, arts)
+			b.Run("add", func(b *testing.B) {
+				for b.Loop() {
+					ix, err := retrieval.New(ctx, retrieval.Config{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := ix.Add(ctx, arts); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(ix.ChunkCount())*float64(b.N)/b.Elapsed().Seconds(), "chunks/s")
+			})
+			for _, mode := range []string{"hybrid", "lexical", "vector"} {
+				b.Run("search-"+mode, func(b *testing.B) {
+					t := retrieval.DefaultTuning()
+					switch mode {
+					case "lexical":
+						t.VectorWeight = -1
+					case "vector":
+						t.LexicalWeight = -1
+					}
+					ix.SetTuning(t)
+					defer ix.SetTuning(retrieval.DefaultTuning())
+					benchSearch(b, ix, qs, false)
+				})
+			}
+			b.Run("reopen", func(b *testing.B) { benchReopen(b, dir) })
+		})
+	}
 }

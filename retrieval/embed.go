@@ -41,9 +41,26 @@ func LocalEmbedder() chromem.EmbeddingFunc {
 }
 
 func embedLocal(an analyzer, text string, dim int) []float32 {
-	toks := an.tokens(text, make([]token, 0, 64))
-	words := make([]uint64, 0, len(toks))
-	chars := make([]uint64, 0, len(toks)*12)
+	v := make([]float32, dim)
+	var sc embedScratch
+	embedTokens(v, an.tokens(text, make([]token, 0, 64)), &sc, func() string { return text })
+	return v
+}
+
+// embedScratch is reusable scratch space for embedTokens.
+type embedScratch struct {
+	words, chars, sorted []uint64
+	buckets              []uint32
+	start                []int32
+}
+
+// embedTokens writes into v (zeroed, of the embedding's dimension) the
+// local embedding of a text whose tokens are toks; text returns the text,
+// needed only when there is nothing to hash.
+func embedTokens(v []float32, toks []token, sc *embedScratch, text func() string) {
+	dim := len(v)
+	words := sc.words[:0]
+	chars := sc.chars[:0]
 	for _, t := range toks {
 		words = append(words, hashString(1, t.term))
 		if t.extra {
@@ -58,41 +75,98 @@ func embedLocal(an analyzer, text string, dim int) []float32 {
 			}
 		}
 	}
-	v := make([]float32, dim)
-	addHashed(v, words, localWordWeight)
-	addHashed(v, chars, localCharWeight)
+	sc.words, sc.chars = words, chars
+	addHashed(v, words, localWordWeight, sc)
+	addHashed(v, chars, localCharWeight, sc)
 	var sum float64
 	for _, x := range v {
 		sum += float64(x) * float64(x)
 	}
 	if sum == 0 {
 		// Nothing to hash: a fixed unit vector that depends only on the text.
-		v[hashString(4, text)%uint64(dim)] = 1
-		return v
+		v[hashString(4, text())%uint64(dim)] = 1
+		return
 	}
 	inv := float32(1 / math.Sqrt(sum))
 	for i := range v {
 		v[i] *= inv
 	}
-	return v
 }
 
 // addHashed adds each distinct hash once, signed by its top bit, with
-// weight w*(1+ln(count)), into v[hash mod len(v)]. The hashes are sorted
-// first so that the float sums always run in the same order.
-func addHashed(v []float32, hs []uint64, w float32) {
-	slices.Sort(hs)
-	for i := 0; i < len(hs); {
-		j := i + 1
-		for j < len(hs) && hs[j] == hs[i] {
-			j++
+// weight w*(1+ln(count)), into v[hash mod len(v)]. Each component receives
+// its hashes in increasing order, so that the float sums always run in the
+// same order; the hashes are grouped by component with a counting sort
+// and each (small) group is sorted, which gives the order a full sort
+// would at a fraction of its cost.
+func addHashed(v []float32, hs []uint64, w float32, sc *embedScratch) {
+	dim := len(v)
+	if cap(sc.start) < dim+1 {
+		sc.start = make([]int32, dim+1)
+	}
+	start := sc.start[:dim+1]
+	clear(start)
+	if cap(sc.buckets) < len(hs) {
+		sc.buckets = make([]uint32, len(hs))
+	}
+	buckets := sc.buckets[:len(hs)]
+	if dim&(dim-1) == 0 { // a power of two: hash mod dim is a mask
+		mask := uint64(dim - 1)
+		for i, h := range hs {
+			buckets[i] = uint32(h & mask)
 		}
-		x := w * (1 + float32(math.Log(float64(j-i))))
-		if hs[i]>>63 == 1 {
-			x = -x
+	} else {
+		for i, h := range hs {
+			buckets[i] = uint32(h % uint64(dim))
 		}
-		v[hs[i]%uint64(len(v))] += x
-		i = j
+	}
+	for _, b := range buckets {
+		start[b+1]++
+	}
+	for i := 1; i <= dim; i++ {
+		start[i] += start[i-1]
+	}
+	if cap(sc.sorted) < len(hs) {
+		sc.sorted = make([]uint64, len(hs))
+	}
+	sorted := sc.sorted[:len(hs)]
+	for i, h := range hs {
+		b := buckets[i]
+		sorted[start[b]] = h
+		start[b]++
+	}
+	// start[b] is now the end of component b's group.
+	lo := 0
+	for b := 0; b < dim; b++ {
+		g := sorted[lo:start[b]]
+		lo = int(start[b])
+		if len(g) == 0 {
+			continue
+		}
+		if len(g) > 32 {
+			slices.Sort(g)
+		} else {
+			for i := 1; i < len(g); i++ { // insertion sort: groups are small
+				for j := i; j > 0 && g[j] < g[j-1]; j-- {
+					g[j], g[j-1] = g[j-1], g[j]
+				}
+			}
+		}
+		for i := 0; i < len(g); {
+			j := i + 1
+			for j < len(g) && g[j] == g[i] {
+				j++
+			}
+			x := w
+			if j-i > 1 {
+				x = w * (1 + float32(math.Log(float64(j-i))))
+			}
+			if g[i]>>63 == 1 {
+				x = -x
+			}
+			v[b] += x
+			i = j
+		}
 	}
 }
 

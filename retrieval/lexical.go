@@ -1,27 +1,19 @@
 package retrieval
 
 import (
+	"cmp"
+	"errors"
 	"math"
 	"slices"
 	"strings"
 )
 
-// bag is a sparse term-frequency vector: term IDs in increasing order and
-// their counts.
+// bag is a sparse term-frequency vector: term IDs and their counts, in no
+// particular order, each ID once.
 type bag struct {
 	IDs []uint32
 	TFs []uint32
 }
-
-// has reports whether the bag holds term id.
-func (b bag) has(id uint32) bool {
-	_, ok := slices.BinarySearch(b.IDs, id)
-	return ok
-}
-
-// termCounts counts analysed terms (unigrams and "a b" bigrams) by string,
-// before they have IDs.
-type termCounts map[string]uint32
 
 // sentTerms is the analysis of one sentence: its unigram and bigram terms,
 // and its length in words (unigrams that are not extra).
@@ -53,16 +45,243 @@ func (an analyzer) analyzeField(text string, buf []token) (sentTerms, []token) {
 // isBigram reports whether an analysed term is a bigram.
 func isBigram(term string) bool { return strings.IndexByte(term, ' ') >= 0 }
 
-// posting is one entry of a posting list: a chunk or article index and the
-// term's frequency there.
-type posting struct {
+// maxTF16 marks a term frequency too large for a uint16; the real one is in
+// postings.big.
+const maxTF16 = math.MaxUint16
+
+// errTooManyPostings is returned when an index would pass 2^32 postings of
+// one kind.
+var errTooManyPostings = errors.New("index too large: over 2^32 postings")
+
+// postings are the posting lists of terms, in one block (compressed sparse
+// rows): row r's postings are doc[off[r]:off[r+1]], in increasing doc
+// order, with their term frequencies in tf. A posting is 6 bytes. Rows are
+// terms (row t is term t) unless keys is set: then row r holds term
+// keys[r], and terms without postings take no room, which suits a field
+// as small as the titles.
+type postings struct {
+	keys []uint32 // sorted term IDs of the rows, or nil for one row per term
+	off  []uint32 // len rows+1
+	doc  []uint32
+	tf   []uint16
+	big  map[uint32]uint32 // position -> term frequency, where tf is maxTF16
+}
+
+// terms returns the number of terms the postings cover (rows, for dense
+// postings).
+func (p *postings) terms() int { return max(0, len(p.off)-1) }
+
+// row returns the row of term t.
+func (p *postings) row(t uint32) (uint32, bool) {
+	if p.keys == nil {
+		return t, int(t)+1 < len(p.off)
+	}
+	i, ok := slices.BinarySearch(p.keys, t)
+	return uint32(i), ok
+}
+
+// span returns the positions of term t's postings.
+func (p *postings) span(t uint32) (lo, hi uint32) {
+	r, ok := p.row(t)
+	if !ok {
+		return 0, 0
+	}
+	return p.off[r], p.off[r+1]
+}
+
+// freq returns the term frequency at a position.
+func (p *postings) freq(pos uint32) uint32 {
+	if f := p.tf[pos]; f != maxTF16 {
+		return uint32(f)
+	}
+	return p.big[pos]
+}
+
+// setFreq stores the term frequency at a position.
+func (p *postings) setFreq(pos, f uint32) {
+	if f < maxTF16 {
+		p.tf[pos] = uint16(f)
+		return
+	}
+	p.tf[pos] = maxTF16
+	if p.big == nil {
+		p.big = map[uint32]uint32{}
+	}
+	p.big[pos] = f
+}
+
+// docBag is a bag and the document it belongs to.
+type docBag struct {
 	doc uint32
-	tf  uint32
+	b   *bag
+}
+
+// postingsFromBags builds the postings of bags given in increasing doc
+// order, over nTerms terms.
+func postingsFromBags(nTerms int, bags []docBag) (postings, error) {
+	p := postings{off: make([]uint32, nTerms+1)}
+	total := 0
+	for _, db := range bags {
+		for _, id := range db.b.IDs {
+			p.off[id+1]++
+		}
+		total += len(db.b.IDs)
+	}
+	if total > math.MaxUint32 {
+		return p, errTooManyPostings
+	}
+	for t := 1; t <= nTerms; t++ {
+		p.off[t] += p.off[t-1]
+	}
+	p.doc = make([]uint32, total)
+	p.tf = make([]uint16, total)
+	next := slices.Clone(p.off[:nTerms])
+	for _, db := range bags {
+		for k, id := range db.b.IDs {
+			pos := next[id]
+			next[id]++
+			p.doc[pos] = db.doc
+			p.setFreq(pos, db.b.TFs[k])
+		}
+	}
+	return p, nil
+}
+
+// mergePostings returns old's postings with their docs renumbered by remap
+// (-1 drops a doc; nil keeps every doc as it is) merged with add's, over
+// nTerms terms. Renumbering keeps the docs' order, and add's docs are none
+// of old's, so each merged list stays in increasing doc order.
+func mergePostings(nTerms int, old *postings, remap []int32, add *postings) (postings, error) {
+	oldTerms := old.terms()
+	if oldTerms == 0 || len(old.doc) == 0 {
+		if add.terms() == nTerms {
+			return *add, nil
+		}
+	}
+	p := postings{off: make([]uint32, nTerms+1)}
+	total := 0
+	for t := 0; t < nTerms; t++ {
+		n := 0
+		if t < oldTerms {
+			lo, hi := old.span(uint32(t))
+			if remap == nil {
+				n = int(hi - lo)
+			} else {
+				for _, d := range old.doc[lo:hi] {
+					if remap[d] >= 0 {
+						n++
+					}
+				}
+			}
+		}
+		alo, ahi := add.span(uint32(t))
+		total += n + int(ahi-alo)
+		if total > math.MaxUint32 {
+			return p, errTooManyPostings
+		}
+		p.off[t+1] = uint32(total)
+	}
+	p.doc = make([]uint32, total)
+	p.tf = make([]uint16, total)
+	for t := 0; t < nTerms; t++ {
+		pos := p.off[t]
+		var olo, ohi uint32
+		if t < oldTerms {
+			olo, ohi = old.span(uint32(t))
+		}
+		alo, ahi := add.span(uint32(t))
+		i, j := olo, alo
+		for i < ohi || j < ahi {
+			// The next old posting that is kept, renumbered.
+			var od uint32
+			ok := false
+			for i < ohi {
+				if remap == nil {
+					od, ok = old.doc[i], true
+					break
+				}
+				if r := remap[old.doc[i]]; r >= 0 {
+					od, ok = uint32(r), true
+					break
+				}
+				i++
+			}
+			if ok && (j >= ahi || od < add.doc[j]) {
+				p.doc[pos] = od
+				p.setFreq(pos, old.freq(i))
+				i++
+			} else if j < ahi {
+				p.doc[pos] = add.doc[j]
+				p.setFreq(pos, add.freq(j))
+				j++
+			} else {
+				break
+			}
+			pos++
+		}
+	}
+	return p, nil
+}
+
+// sparsePostings returns old's postings with their docs renumbered by remap
+// (-1 drops a doc; nil keeps them) together with the postings of bags, as
+// sparse postings: only terms that have some get a row. It sorts, which
+// suits small fields.
+func sparsePostings(old *postings, remap []int32, bags []docBag) (postings, error) {
+	type entry struct {
+		term, doc, tf uint32
+	}
+	var all []entry
+	for r := 0; r < old.terms(); r++ {
+		t := uint32(r)
+		if old.keys != nil {
+			t = old.keys[r]
+		}
+		for pos := old.off[r]; pos < old.off[r+1]; pos++ {
+			d := old.doc[pos]
+			if remap != nil {
+				if remap[d] < 0 {
+					continue
+				}
+				d = uint32(remap[d])
+			}
+			all = append(all, entry{t, d, old.freq(pos)})
+		}
+	}
+	for _, db := range bags {
+		for k, id := range db.b.IDs {
+			all = append(all, entry{id, db.doc, db.b.TFs[k]})
+		}
+	}
+	if len(all) > math.MaxUint32 {
+		return postings{}, errTooManyPostings
+	}
+	slices.SortFunc(all, func(a, b entry) int {
+		if a.term != b.term {
+			return cmp.Compare(a.term, b.term)
+		}
+		return cmp.Compare(a.doc, b.doc)
+	})
+	p := postings{keys: []uint32{}, off: []uint32{0}, doc: make([]uint32, len(all)), tf: make([]uint16, len(all))}
+	for i, e := range all {
+		if i == 0 || e.term != all[i-1].term {
+			if i > 0 {
+				p.off = append(p.off, uint32(i))
+			}
+			p.keys = append(p.keys, e.term)
+		}
+		p.doc[i] = e.doc
+		p.setFreq(uint32(i), e.tf)
+	}
+	if len(all) > 0 {
+		p.off = append(p.off, uint32(len(all)))
+	}
+	return p, nil
 }
 
 // lexIndex is an immutable inverted index over the chunks and articles of
-// an Index, built afresh after every change. Chunks of one article are
-// contiguous and articles are in ID order.
+// a snapshot. Chunks of one article are contiguous and articles are in ID
+// order.
 type lexIndex struct {
 	nChunks, nArts int
 	chunkArt       []int32 // chunk -> article
@@ -71,99 +290,80 @@ type lexIndex struct {
 	chunkLen, artLen, titleLen []float32
 	avgChunk, avgArt, avgTitle float64
 
-	chunkPost [][]posting // term -> chunks whose text has it
-	artPost   [][]posting // term -> articles whose body has it
-	titlePost [][]posting // term -> articles whose title or outlet has it
+	chunkPost postings // term -> chunks whose text has it
+	artPost   postings // term -> articles whose body has it
+	titlePost postings // term -> articles whose title field has it (sparse)
 
-	chunkDF []int32 // chunks with the term in text or title
-	artDF   []int32 // articles with the term in body or title
+	// titleChunkDF and titleArtDF are the document frequencies of the
+	// terms of the title field (by row of titlePost): chunks with the term
+	// in text or title, articles with it in body or title. Any other
+	// term's are the lengths of its posting lists.
+	titleChunkDF, titleArtDF []int32
 }
 
-// lexInput is what buildLex needs of one article.
-type lexInput struct {
-	title    bag
-	titleLen int32
-	body     bag
-	bodyLen  int32
-	chunks   []bag
-	chunkLen []int32
-}
-
-// buildLex builds the inverted index for articles in order, over nTerms term
-// IDs.
-func buildLex(nTerms int, arts []lexInput) *lexIndex {
-	lx := &lexIndex{nArts: len(arts)}
-	for _, a := range arts {
-		lx.nChunks += len(a.chunks)
+// chunkDF returns the number of chunks with term t in text or title.
+func (lx *lexIndex) chunkDF(t uint32) int32 {
+	if r, ok := lx.titlePost.row(t); ok {
+		return lx.titleChunkDF[r]
 	}
-	lx.chunkArt = make([]int32, 0, lx.nChunks)
-	lx.artFirst = make([]int32, 0, lx.nArts+1)
-	lx.chunkLen = make([]float32, 0, lx.nChunks)
-	lx.artLen = make([]float32, lx.nArts)
-	lx.titleLen = make([]float32, lx.nArts)
+	lo, hi := lx.chunkPost.span(t)
+	return int32(hi - lo)
+}
 
-	nChunk := make([]int32, nTerms)
-	nArt := make([]int32, nTerms)
-	nTitle := make([]int32, nTerms)
+// artDF returns the number of articles with term t in body or title.
+func (lx *lexIndex) artDF(t uint32) int32 {
+	if r, ok := lx.titlePost.row(t); ok {
+		return lx.titleArtDF[r]
+	}
+	lo, hi := lx.artPost.span(t)
+	return int32(hi - lo)
+}
+
+// nTerms returns the number of terms the index covers.
+func (lx *lexIndex) nTerms() int { return lx.chunkPost.terms() }
+
+// setAverages computes the average lengths.
+func (lx *lexIndex) setAverages() {
 	var sumChunk, sumArt, sumTitle float64
-	for ai, a := range arts {
-		lx.artFirst = append(lx.artFirst, int32(len(lx.chunkArt)))
-		for ci, c := range a.chunks {
-			lx.chunkArt = append(lx.chunkArt, int32(ai))
-			lx.chunkLen = append(lx.chunkLen, float32(a.chunkLen[ci]))
-			sumChunk += float64(a.chunkLen[ci])
-			for _, id := range c.IDs {
-				nChunk[id]++
-			}
-		}
-		lx.artLen[ai] = float32(a.bodyLen)
-		lx.titleLen[ai] = float32(a.titleLen)
-		sumArt += float64(a.bodyLen)
-		sumTitle += float64(a.titleLen)
-		for _, id := range a.body.IDs {
-			nArt[id]++
-		}
-		for _, id := range a.title.IDs {
-			nTitle[id]++
-		}
+	for _, l := range lx.chunkLen {
+		sumChunk += float64(l)
 	}
-	lx.artFirst = append(lx.artFirst, int32(lx.nChunks))
+	for a := range lx.artLen {
+		sumArt += float64(lx.artLen[a])
+		sumTitle += float64(lx.titleLen[a])
+	}
 	lx.avgChunk = safeAvg(sumChunk, lx.nChunks)
 	lx.avgArt = safeAvg(sumArt, lx.nArts)
 	lx.avgTitle = safeAvg(sumTitle, lx.nArts)
+}
 
-	lx.chunkPost = allocPostings(nChunk)
-	lx.artPost = allocPostings(nArt)
-	lx.titlePost = allocPostings(nTitle)
-	lx.chunkDF = make([]int32, nTerms)
-	lx.artDF = make([]int32, nTerms)
-	ci := uint32(0)
-	for ai, a := range arts {
-		for _, c := range a.chunks {
-			for k, id := range c.IDs {
-				lx.chunkPost[id] = append(lx.chunkPost[id], posting{ci, c.TFs[k]})
-				lx.chunkDF[id]++
-			}
-			ci++
-		}
-		for k, id := range a.body.IDs {
-			lx.artPost[id] = append(lx.artPost[id], posting{uint32(ai), a.body.TFs[k]})
-			lx.artDF[id]++
-		}
-		for k, id := range a.title.IDs {
-			lx.titlePost[id] = append(lx.titlePost[id], posting{uint32(ai), a.title.TFs[k]})
-			if !a.body.has(id) {
-				lx.artDF[id]++
-			}
+// computeDF counts, for every term of the title field, the chunks that have
+// it in their text or their article's title field, and the articles that
+// have it in body or title.
+func (lx *lexIndex) computeDF() {
+	tp := &lx.titlePost
+	n := tp.terms()
+	lx.titleChunkDF = make([]int32, n)
+	lx.titleArtDF = make([]int32, n)
+	for r := 0; r < n; r++ {
+		t := tp.keys[r]
+		clo, chi := lx.chunkPost.span(t)
+		alo, ahi := lx.artPost.span(t)
+		cdf, adf := int32(chi-clo), int32(ahi-alo)
+		cdocs := lx.chunkPost.doc[clo:chi]
+		adocs := lx.artPost.doc[alo:ahi]
+		for _, a := range tp.doc[tp.off[r]:tp.off[r+1]] {
 			// Every chunk of the article has the title's terms.
-			for _, c := range a.chunks {
-				if !c.has(id) {
-					lx.chunkDF[id]++
-				}
+			first, end := uint32(lx.artFirst[a]), uint32(lx.artFirst[a+1])
+			i, _ := slices.BinarySearch(cdocs, first)
+			j, _ := slices.BinarySearch(cdocs, end)
+			cdf += int32(end-first) - int32(j-i)
+			if _, found := slices.BinarySearch(adocs, a); !found {
+				adf++
 			}
 		}
+		lx.titleChunkDF[r], lx.titleArtDF[r] = cdf, adf
 	}
-	return lx
 }
 
 func safeAvg(sum float64, n int) float64 {
@@ -171,23 +371,6 @@ func safeAvg(sum float64, n int) float64 {
 		return 1
 	}
 	return sum / float64(n)
-}
-
-// allocPostings makes posting lists with the given capacities, carved out of
-// one allocation.
-func allocPostings(counts []int32) [][]posting {
-	total := 0
-	for _, n := range counts {
-		total += int(n)
-	}
-	all := make([]posting, total)
-	out := make([][]posting, len(counts))
-	off := 0
-	for id, n := range counts {
-		out[id] = all[off : off : off+int(n)]
-		off += int(n)
-	}
-	return out
 }
 
 // idf is the BM25 inverse document frequency (always positive).
@@ -208,23 +391,29 @@ type bm25f struct {
 }
 
 // scoreChunks adds the BM25F score of every query term to sc, indexed by
-// chunk. The title field of an article belongs to each of its chunks. acc
-// is scratch space of nChunks zeros, left zeroed.
-func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched []int32) []int32 {
+// chunk, touching only the chunks in the term's postings. The title field
+// of an article belongs to each of its chunks. acc is scratch space of
+// nChunks zeros, left zeroed; touched is scratch; hit gets every chunk
+// whose score turns positive.
+func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
 	for _, t := range q {
 		touched = touched[:0]
-		for _, ps := range lx.chunkPost[t.id] {
-			if acc[ps.doc] == 0 {
-				touched = append(touched, int32(ps.doc))
+		lo, hi := lx.chunkPost.span(t.id)
+		for pos := lo; pos < hi; pos++ {
+			d := lx.chunkPost.doc[pos]
+			if acc[d] == 0 {
+				touched = append(touched, int32(d))
 			}
-			norm := (1 - p.b) + p.b*float64(lx.chunkLen[ps.doc])/lx.avgChunk
-			acc[ps.doc] += float32(float64(ps.tf) / norm)
+			norm := (1 - p.b) + p.b*float64(lx.chunkLen[d])/lx.avgChunk
+			acc[d] += float32(float64(lx.chunkPost.freq(pos)) / norm)
 		}
 		if p.titleW > 0 {
-			for _, ps := range lx.titlePost[t.id] {
-				norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[ps.doc])/lx.avgTitle
-				x := float32(p.titleW * float64(ps.tf) / norm)
-				for c := lx.artFirst[ps.doc]; c < lx.artFirst[ps.doc+1]; c++ {
+			lo, hi := lx.titlePost.span(t.id)
+			for pos := lo; pos < hi; pos++ {
+				a := lx.titlePost.doc[pos]
+				norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
+				x := float32(p.titleW * float64(lx.titlePost.freq(pos)) / norm)
+				for c := lx.artFirst[a]; c < lx.artFirst[a+1]; c++ {
 					if acc[c] == 0 {
 						touched = append(touched, c)
 					}
@@ -232,44 +421,57 @@ func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched [
 				}
 			}
 		}
-		w := t.weight * idf(lx.nChunks, lx.chunkDF[t.id]) * (p.k1 + 1)
+		w := t.weight * idf(lx.nChunks, lx.chunkDF(t.id)) * (p.k1 + 1)
 		for _, c := range touched {
 			x := float64(acc[c])
+			before := sc[c]
 			sc[c] += float32(w * x / (p.k1 + x))
+			if before == 0 && sc[c] > 0 {
+				hit = append(hit, c)
+			}
 			acc[c] = 0
 		}
 	}
-	return touched
+	return touched, hit
 }
 
 // scoreArticles adds the BM25F score of every query term to sc, indexed by
 // article, over whole article bodies and titles. acc is scratch space of
-// nArts zeros, left zeroed.
-func (lx *lexIndex) scoreArticles(q []qterm, p bm25f, sc, acc []float32, touched []int32) []int32 {
+// nArts zeros, left zeroed; hit gets every article whose score turns
+// positive.
+func (lx *lexIndex) scoreArticles(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
 	for _, t := range q {
 		touched = touched[:0]
-		for _, ps := range lx.artPost[t.id] {
-			if acc[ps.doc] == 0 {
-				touched = append(touched, int32(ps.doc))
+		lo, hi := lx.artPost.span(t.id)
+		for pos := lo; pos < hi; pos++ {
+			d := lx.artPost.doc[pos]
+			if acc[d] == 0 {
+				touched = append(touched, int32(d))
 			}
-			norm := (1 - p.b) + p.b*float64(lx.artLen[ps.doc])/lx.avgArt
-			acc[ps.doc] += float32(float64(ps.tf) / norm)
+			norm := (1 - p.b) + p.b*float64(lx.artLen[d])/lx.avgArt
+			acc[d] += float32(float64(lx.artPost.freq(pos)) / norm)
 		}
 		if p.titleW > 0 {
-			for _, ps := range lx.titlePost[t.id] {
-				if acc[ps.doc] == 0 {
-					touched = append(touched, int32(ps.doc))
+			lo, hi := lx.titlePost.span(t.id)
+			for pos := lo; pos < hi; pos++ {
+				d := lx.titlePost.doc[pos]
+				if acc[d] == 0 {
+					touched = append(touched, int32(d))
 				}
-				norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[ps.doc])/lx.avgTitle
-				acc[ps.doc] += float32(p.titleW * float64(ps.tf) / norm)
+				norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
+				acc[d] += float32(p.titleW * float64(lx.titlePost.freq(pos)) / norm)
 			}
 		}
-		w := t.weight * idf(lx.nArts, lx.artDF[t.id]) * (p.k1 + 1)
+		w := t.weight * idf(lx.nArts, lx.artDF(t.id)) * (p.k1 + 1)
 		for _, a := range touched {
 			x := float64(acc[a])
+			before := sc[a]
 			sc[a] += float32(w * x / (p.k1 + x))
+			if before == 0 && sc[a] > 0 {
+				hit = append(hit, a)
+			}
 			acc[a] = 0
 		}
 	}
-	return touched
+	return touched, hit
 }

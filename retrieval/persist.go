@@ -2,16 +2,20 @@ package retrieval
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
+	"sync"
 	"time"
 
 	"github.com/briefbot/briefbot/article"
@@ -20,48 +24,49 @@ import (
 
 // IndexFile is the name of the file, in Config.Dir, that holds a persistent
 // index.
-const IndexFile = "index.gob"
+const IndexFile = "index.bin"
+
+// legacyIndexFile is the gob file of the first format; an index found only
+// there is converted, reusing its vectors.
+const legacyIndexFile = "index.gob"
 
 // fileFormat is the layout version of IndexFile.
-const fileFormat = 1
+const fileFormat = 2
+
+// fileMagic opens IndexFile.
+var fileMagic = []byte("briefbot-index\n\x00")
 
 // chunkerVersion changes whenever the chunker would cut articles differently.
 const chunkerVersion = 1
-
-// persistFile is what IndexFile holds: the articles, their chunks (as
-// offsets), term bags and vectors, and what they were made with.
-type persistFile struct {
-	Format int
-	// Signature names the analyser and chunker the bags and chunks come
-	// from; Model and Dim the embeddings.
-	Signature string
-	Model     string
-	Dim       int
-	Terms     []string
-	Articles  []persistArticle
-}
-
-type persistArticle struct {
-	Article           article.Article
-	Hash              string
-	Title, Body       bag
-	TitleLen, BodyLen int32
-	Chunks            []persistChunk
-}
-
-type persistChunk struct {
-	Start, End int
-	Length     int32
-	Bag        bag
-	// Vec is the unit embedding as little-endian float32s.
-	Vec []byte
-}
 
 // signature names the analyser, chunker and chunk sizes of the index.
 func (ix *Index) signature() string {
 	return fmt.Sprintf("analyzer=%d chunker=%d target=%d max=%d min=%d title=%t",
 		analyzerVersion, chunkerVersion, ix.chunking.Target, ix.chunking.Max, ix.chunking.Min, ix.embedText)
 }
+
+// The layout of IndexFile (integers little-endian or uvarint, strings and
+// byte strings uvarint-length-prefixed):
+//
+//	magic, format
+//	signature, model, dim, articles, chunks, terms
+//	terms:    byte length, the terms' bytes one after the other, their
+//	          lengths (a byte each), the dictionary's hash table (length,
+//	          uint32 entries)
+//	articles: in ID order, each: ID, title, outlet, author, URL, category,
+//	          date source, text, publication time (time.MarshalBinary),
+//	          body spans, content hash, title-field and body lengths in
+//	          words, number of chunks
+//	chunks:   start offsets, end offsets, lengths in words (uint32 each)
+//	postings: chunk, article body, title field, each: rows, whether
+//	          sparse (then the rows' term IDs, uint32), offsets (rows+1
+//	          uint32), count, docs (uint32), term frequencies (uint16),
+//	          overflowing frequencies (count, then position and frequency)
+//	vectors:  chunks x dim float32, in chunk order
+//	CRC-32C of everything before
+//
+// Everything the index holds in memory is stored as it is, in bulk, so
+// that a restart reads arrays instead of decoding records or re-analysing.
 
 // save writes the index to IndexFile atomically (temporary file, then
 // rename). Callers hold addMu.
@@ -70,30 +75,15 @@ func (ix *Index) save() error {
 		return nil
 	}
 	start := time.Now()
-	ix.mu.RLock()
-	pf := persistFile{Format: fileFormat, Signature: ix.signature(), Model: ix.model, Dim: ix.dim, Terms: ix.terms}
-	pf.Articles = make([]persistArticle, len(ix.order))
-	for i, e := range ix.order {
-		pa := persistArticle{Article: *e.art, Hash: e.hash, Title: e.title, Body: e.body,
-			TitleLen: e.tLen, BodyLen: e.bLen, Chunks: make([]persistChunk, len(e.chunks))}
-		for j, c := range e.chunks {
-			pa.Chunks[j] = persistChunk{Start: c.Start, End: c.End, Length: c.length, Bag: c.bag, Vec: vecBytes(c.vec)}
-		}
-		pf.Articles[i] = pa
-	}
-	ix.mu.RUnlock()
-
+	s := ix.snap
 	tmp, err := os.CreateTemp(ix.dir, IndexFile+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := gob.NewEncoder(w).Encode(&pf); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save index: encode: %w", err)
-	}
-	if err := w.Flush(); err != nil {
+	w := newBinWriter(tmp)
+	ix.encode(w, s)
+	if err := w.finish(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("save index: %w", err)
 	}
@@ -108,15 +98,673 @@ func (ix *Index) save() error {
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	ix.log.Debug("saved index", "path", path, "articles", len(pf.Articles), "took", time.Since(start).Round(time.Millisecond))
+	if err := os.Remove(filepath.Join(ix.dir, legacyIndexFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		ix.log.Warn("could not remove the old index file", "err", err)
+	}
+	ix.log.Debug("saved index", "path", path, "articles", len(s.arts), "chunks", len(s.chunks), "took", time.Since(start))
 	return nil
 }
 
-// load reads IndexFile if there is one. Articles whose chunks, bags or
-// vectors cannot be reused (another model, analyser or chunker; a damaged
-// record) are re-indexed from their stored text.
+// encode writes snapshot s.
+func (ix *Index) encode(w *binWriter, s *snapshot) {
+	lx := s.lex
+	nTerms := lx.nTerms()
+	terms, lens := ix.terms.appendTerms(nTerms, nil, make([]uint8, 0, nTerms))
+	w.raw(fileMagic)
+	w.uvarint(fileFormat)
+	w.str(ix.signature())
+	w.str(ix.model)
+	w.uvarint(uint64(s.vecs.dim))
+	w.uvarint(uint64(len(s.arts)))
+	w.uvarint(uint64(len(s.chunks)))
+	w.uvarint(uint64(nTerms))
+
+	w.bytes(terms)
+	w.raw(lens)
+	table := ix.terms.hashTable()
+	w.uvarint(uint64(len(table)))
+	w.u32s(table)
+
+	for a, e := range s.arts {
+		art := e.art
+		for _, x := range []string{art.ID, art.Title, art.Outlet, art.Author, art.URL, art.Category, art.DateSource, art.Text} {
+			w.str(x)
+		}
+		t, err := art.PublishedAt.MarshalBinary()
+		if err != nil {
+			w.fail(fmt.Errorf("article %s: %w", art.ID, err))
+		}
+		w.bytes(t)
+		w.uvarint(uint64(len(art.Body)))
+		for _, sp := range art.Body {
+			w.uvarint(uint64(sp.Start))
+			w.uvarint(uint64(sp.End))
+		}
+		w.str(e.hash)
+		w.uvarint(uint64(lx.titleLen[a]))
+		w.uvarint(uint64(lx.artLen[a]))
+		w.uvarint(uint64(lx.artFirst[a+1] - lx.artFirst[a]))
+	}
+
+	col := make([]uint32, len(s.chunks))
+	for i, c := range s.chunks {
+		col[i] = uint32(c.start)
+	}
+	w.u32s(col)
+	for i, c := range s.chunks {
+		col[i] = uint32(c.end)
+	}
+	w.u32s(col)
+	for i, l := range lx.chunkLen {
+		col[i] = uint32(l)
+	}
+	w.u32s(col)
+
+	for _, p := range []*postings{&lx.chunkPost, &lx.artPost, &lx.titlePost} {
+		w.uvarint(uint64(p.terms()))
+		if p.keys != nil {
+			w.uvarint(1)
+			w.u32s(p.keys)
+		} else {
+			w.uvarint(0)
+		}
+		w.u32s(p.off)
+		w.uvarint(uint64(len(p.doc)))
+		w.u32s(p.doc)
+		w.u16s(p.tf)
+		w.uvarint(uint64(len(p.big)))
+		for pos := range p.tf {
+			if p.tf[pos] == maxTF16 {
+				w.uvarint(uint64(pos))
+				w.uvarint(uint64(p.big[uint32(pos)]))
+			}
+		}
+	}
+
+	for _, c := range s.chunks {
+		w.f32s(s.vecs.vec(c.slot))
+	}
+}
+
+// load reads IndexFile if there is one (or converts a legacy gob file).
+// When the embedding model, analyser or chunker changed, the stored
+// articles are indexed again. A damaged file is an error.
 func (ix *Index) load(ctx context.Context) error {
 	path := filepath.Join(ix.dir, IndexFile)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return ix.loadLegacy(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	r := newBinReader(f, fi.Size())
+	st, err := ix.decode(r)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if st.reason == "" {
+		if err := ix.install(st); err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		ix.log.Info("opened index", "path", path, "articles", len(st.arts), "chunks", len(st.starts), "took", time.Since(start).Round(time.Millisecond))
+		return nil
+	}
+	ix.log.Info("re-indexing stored articles", "articles", len(st.arts), "reason", st.reason)
+	ix.addMu.Lock()
+	defer ix.addMu.Unlock()
+	if _, err := ix.add(ctx, st.arts, nil); err != nil {
+		return fmt.Errorf("re-index: %w", err)
+	}
+	return nil
+}
+
+// stored is a decoded IndexFile.
+type stored struct {
+	reason     string // why the stored index cannot be used as it is; "" if it can
+	dim        int
+	terms      []byte  // the terms' bytes, one after the other
+	lens       []uint8 // their lengths
+	arts       []article.Article
+	hashes     []string
+	titleLen   []uint32
+	bodyLen    []uint32
+	nChunks    []uint32 // per article
+	starts     []uint32
+	ends       []uint32
+	lengths    []uint32
+	post       [3]postings
+	vs         *vecStore  // the vectors, in chunk order
+	dictionary *dict      // the dictionary, being loaded
+	dict       chan error // the dictionary's load result
+}
+
+// decode reads a whole IndexFile and checks its checksum. When the
+// embedding model or analyser differ it reads only as far as the articles.
+func (ix *Index) decode(r *binReader) (*stored, error) {
+	st := &stored{}
+	if !bytes.Equal(r.raw(len(fileMagic)), fileMagic) {
+		return nil, errors.New("not an index file")
+	}
+	if format := r.uvarint(); r.err == nil && format != fileFormat {
+		return nil, fmt.Errorf("index file format %d, want %d", format, fileFormat)
+	}
+	sig, model := r.str(), r.str()
+	st.dim = int(r.uvarint())
+	nArts, nChunks, nTerms := r.count(1), r.count(4), r.count(1)
+	switch {
+	case model != ix.model:
+		st.reason = fmt.Sprintf("embedding model changed from %q to %q", model, ix.model)
+	case sig != ix.signature():
+		st.reason = fmt.Sprintf("analyser or chunker changed from %q to %q", sig, ix.signature())
+	}
+	st.terms = r.bytes()
+	st.lens = r.raw(nTerms)
+	table := r.u32s(r.count(4))
+	if r.err == nil && st.reason == "" {
+		// The dictionary is made meanwhile, on another core.
+		d, terms, lens := newDict(), st.terms, st.lens
+		st.dict = make(chan error, 1)
+		st.dictionary = d
+		go func() { st.dict <- d.load(terms, lens, table) }()
+	}
+	st.arts = make([]article.Article, 0, nArts)
+	for i := 0; i < nArts && r.err == nil; i++ {
+		var a article.Article
+		for _, x := range []*string{&a.ID, &a.Title, &a.Outlet, &a.Author, &a.URL, &a.Category, &a.DateSource, &a.Text} {
+			*x = r.str()
+		}
+		if t := r.bytes(); r.err == nil {
+			if err := a.PublishedAt.UnmarshalBinary(t); err != nil {
+				return nil, fmt.Errorf("article %d: %w", i, err)
+			}
+		}
+		nb := r.count(2)
+		a.Body = make([]article.Span, nb)
+		for j := range a.Body {
+			a.Body[j] = article.Span{Start: int(r.uvarint()), End: int(r.uvarint())}
+		}
+		st.arts = append(st.arts, a)
+		st.hashes = append(st.hashes, r.str())
+		st.titleLen = append(st.titleLen, uint32(r.uvarint()))
+		st.bodyLen = append(st.bodyLen, uint32(r.uvarint()))
+		st.nChunks = append(st.nChunks, uint32(r.uvarint()))
+	}
+	if st.reason != "" {
+		// Only the articles are needed; the rest is not read.
+		return st, r.err
+	}
+	st.starts, st.ends, st.lengths = r.u32s(nChunks), r.u32s(nChunks), r.u32s(nChunks)
+	for k := range st.post {
+		p := &st.post[k]
+		rows := r.count(4)
+		if r.uvarint() == 1 {
+			p.keys = r.u32s(rows)
+		}
+		p.off = r.u32s(rows + 1)
+		n := r.count(6)
+		p.doc = r.u32s(n)
+		p.tf = r.u16s(n)
+		nBig := r.count(2)
+		for i := 0; i < nBig && r.err == nil; i++ {
+			pos, f := r.uvarint(), r.uvarint()
+			if pos >= uint64(n) || f > math.MaxUint32 {
+				return nil, errors.New("damaged term frequency")
+			}
+			if p.big == nil {
+				p.big = map[uint32]uint32{}
+			}
+			p.big[uint32(pos)] = uint32(f)
+		}
+	}
+	if r.err == nil && (st.dim <= 0 || st.dim > 1<<16) && nChunks > 0 {
+		return nil, fmt.Errorf("bad dimension %d", st.dim)
+	}
+	if r.err == nil && nChunks > 0 {
+		// The vectors go straight into the slabs of a vector store.
+		st.vs = &vecStore{}
+		if err := st.vs.setDim(st.dim); err != nil {
+			return nil, err
+		}
+		if r.remaining < int64(nChunks)*int64(st.dim)*4 {
+			return nil, io.ErrUnexpectedEOF
+		}
+		slots := st.vs.reserve(nChunks, nil)
+		for c := 0; c < nChunks && r.err == nil; c++ {
+			r.f32sInto(st.vs.vec(slots[c]))
+		}
+	}
+	if err := r.verify(); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// install checks a decoded index and makes it the index's state. It runs
+// before the index is shared.
+func (ix *Index) install(st *stored) error {
+	nArts, nChunks, nTerms := len(st.arts), len(st.starts), len(st.lens)
+	s := &snapshot{arts: make([]*entry, nArts), byID: make(map[string]int32, nArts), chunks: make([]chunkRec, nChunks)}
+	lx := &lexIndex{nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
+		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks)}
+	c := 0
+	for a := range st.arts {
+		art := &st.arts[a]
+		if art.ID == "" || a > 0 && st.arts[a-1].ID >= art.ID {
+			return fmt.Errorf("article %d: ID %q empty or out of order", a, art.ID)
+		}
+		p := prepArticle{art: art, hash: st.hashes[a]}
+		s.arts[a] = p.entry()
+		s.byID[art.ID] = int32(a)
+		lx.artFirst[a] = int32(c)
+		lx.artLen[a], lx.titleLen[a] = float32(st.bodyLen[a]), float32(st.titleLen[a])
+		for n := 0; n < int(st.nChunks[a]); n++ {
+			if c >= nChunks {
+				return errors.New("more chunks in the articles than stored")
+			}
+			start, end := st.starts[c], st.ends[c]
+			if start >= end || int(end) > len(art.Text) {
+				return fmt.Errorf("chunk %d of %s: offsets [%d,%d) out of range", n, art.ID, start, end)
+			}
+			s.chunks[c] = chunkRec{id: fmt.Sprintf("%s#%d", art.ID, n), start: int32(start), end: int32(end), slot: int32(c)}
+			lx.chunkArt[c] = int32(a)
+			lx.chunkLen[c] = float32(st.lengths[c])
+			c++
+		}
+	}
+	if c != nChunks {
+		return fmt.Errorf("the articles have %d chunks, %d are stored", c, nChunks)
+	}
+	lx.artFirst[nArts] = int32(nChunks)
+	limits := []int{nChunks, nArts, nArts}
+	ps := []*postings{&lx.chunkPost, &lx.artPost, &lx.titlePost}
+	errs := make([]error, len(ps))
+	var wg sync.WaitGroup
+	for k, p := range ps {
+		*p = st.post[k]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = checkPostings(p, nTerms, limits[k])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	lx.setAverages()
+	lx.computeDF()
+	s.lex = lx
+	s.maxIDF = idf(nChunks, 0)
+	s.setOutlets()
+	if st.vs != nil {
+		ix.vecs = st.vs
+	}
+	slabs, slots, dim := ix.vecs.view()
+	s.vecs = vecView{dim: dim, slabs: slabs, slotChunk: make([]int32, slots)}
+	for i := range s.vecs.slotChunk {
+		s.vecs.slotChunk[i] = int32(i)
+	}
+	// The store of record: every chunk a chromem-go document again, sharing
+	// its vector.
+	docs := make([]chromem.Document, nChunks)
+	for i := range s.chunks {
+		r := &s.chunks[i]
+		e := s.arts[lx.chunkArt[i]]
+		docs[i] = chromem.Document{ID: r.id, Metadata: e.meta, Embedding: ix.vecs.vec(r.slot), Content: e.art.Text[r.start:r.end]}
+	}
+	if err := addDocuments(context.Background(), ix.coll, docs); err != nil {
+		return err
+	}
+	if err := <-st.dict; err != nil {
+		return err
+	}
+	ix.terms = st.dictionary
+	ix.snap = s
+	return nil
+}
+
+// checkPostings checks that postings are well formed: one row per term
+// (or sorted term IDs below nTerms), offsets in order and spanning the
+// docs, each list's docs in increasing order and below n.
+func checkPostings(p *postings, nTerms, n int) error {
+	rows := p.terms()
+	if p.keys == nil && rows != nTerms || p.keys != nil && len(p.keys) != rows {
+		return errors.New("posting rows do not match the terms")
+	}
+	for i, t := range p.keys {
+		if int(t) >= nTerms || i > 0 && t <= p.keys[i-1] {
+			return errors.New("posting terms out of order or range")
+		}
+	}
+	if len(p.off) != rows+1 || p.off[0] != 0 || int(p.off[rows]) != len(p.doc) {
+		return errors.New("posting offsets do not span the postings")
+	}
+	for r := 0; r < rows; r++ {
+		lo, hi := p.off[r], p.off[r+1]
+		if hi < lo {
+			return errors.New("posting offsets out of order")
+		}
+		for i := lo; i < hi; i++ {
+			if int(p.doc[i]) >= n || i > lo && p.doc[i] <= p.doc[i-1] {
+				return fmt.Errorf("postings of row %d out of order or range", r)
+			}
+		}
+	}
+	return nil
+}
+
+// binWriter writes the index file's encoding through a buffer, keeping a
+// CRC-32C of everything written. The first error sticks.
+type binWriter struct {
+	w   *bufio.Writer
+	crc hash.Hash32
+	buf []byte
+	err error
+}
+
+func newBinWriter(w io.Writer) *binWriter {
+	return &binWriter{w: bufio.NewWriterSize(w, 1<<20), crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)), buf: make([]byte, 0, 1<<16)}
+}
+
+func (w *binWriter) fail(err error) {
+	if w.err == nil {
+		w.err = err
+	}
+}
+
+func (w *binWriter) raw(b []byte) {
+	if w.err != nil {
+		return
+	}
+	w.crc.Write(b)
+	_, err := w.w.Write(b)
+	w.fail(err)
+}
+
+func (w *binWriter) uvarint(x uint64) {
+	w.raw(binary.AppendUvarint(w.buf[:0], x))
+}
+
+func (w *binWriter) bytes(b []byte) {
+	w.uvarint(uint64(len(b)))
+	w.raw(b)
+}
+
+func (w *binWriter) str(s string) {
+	w.uvarint(uint64(len(s)))
+	if w.err != nil {
+		return
+	}
+	w.crc.Write([]byte(s))
+	_, err := w.w.WriteString(s)
+	w.fail(err)
+}
+
+// flushBuf writes the buffer once it is nearly full, or when force is set.
+func (w *binWriter) flushBuf(force bool) {
+	if force || len(w.buf) > cap(w.buf)-8 {
+		w.raw(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+func (w *binWriter) u32s(xs []uint32) {
+	w.buf = w.buf[:0]
+	for _, x := range xs {
+		w.buf = binary.LittleEndian.AppendUint32(w.buf, x)
+		w.flushBuf(false)
+	}
+	w.flushBuf(true)
+}
+
+func (w *binWriter) u16s(xs []uint16) {
+	w.buf = w.buf[:0]
+	for _, x := range xs {
+		w.buf = binary.LittleEndian.AppendUint16(w.buf, x)
+		w.flushBuf(false)
+	}
+	w.flushBuf(true)
+}
+
+func (w *binWriter) f32s(xs []float32) {
+	w.buf = w.buf[:0]
+	for _, x := range xs {
+		w.buf = binary.LittleEndian.AppendUint32(w.buf, math.Float32bits(x))
+		w.flushBuf(false)
+	}
+	w.flushBuf(true)
+}
+
+// finish writes the checksum and flushes.
+func (w *binWriter) finish() error {
+	sum := w.crc.Sum32()
+	if w.err == nil {
+		_, w.err = w.w.Write(binary.LittleEndian.AppendUint32(nil, sum))
+	}
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	return w.err
+}
+
+// binReader reads the index file's encoding, keeping a CRC-32C of what it
+// reads and refusing lengths the rest of the file cannot hold. The first
+// error sticks; reads after it return zero values.
+type binReader struct {
+	r         *bufio.Reader
+	crc       hash.Hash32
+	remaining int64 // bytes left before the checksum
+	buf       []byte
+	err       error
+}
+
+func newBinReader(r io.Reader, size int64) *binReader {
+	return &binReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)),
+		remaining: size - 4, buf: make([]byte, 1<<16)}
+}
+
+func (r *binReader) fail(err error) {
+	if r.err == nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		r.err = err
+	}
+}
+
+// fill reads exactly len(b) bytes.
+func (r *binReader) fill(b []byte) bool {
+	if r.err != nil {
+		return false
+	}
+	if int64(len(b)) > r.remaining {
+		r.fail(io.ErrUnexpectedEOF)
+		return false
+	}
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		r.fail(err)
+		return false
+	}
+	r.remaining -= int64(len(b))
+	r.crc.Write(b)
+	return true
+}
+
+func (r *binReader) raw(n int) []byte {
+	b := make([]byte, n)
+	if !r.fill(b) {
+		return nil
+	}
+	return b
+}
+
+func (r *binReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	var x uint64
+	var s uint
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		if !r.fill(r.buf[:1]) {
+			return 0
+		}
+		c := r.buf[0]
+		if c < 0x80 {
+			return x | uint64(c)<<s
+		}
+		x |= uint64(c&0x7f) << s
+		s += 7
+	}
+	r.fail(errors.New("bad varint"))
+	return 0
+}
+
+// count reads a count of items of at least size bytes each.
+func (r *binReader) count(size int) int {
+	n := r.uvarint()
+	if r.err == nil && n > uint64(r.remaining)/uint64(size)+1 {
+		r.fail(fmt.Errorf("count %d too large for the file", n))
+		return 0
+	}
+	return int(n)
+}
+
+func (r *binReader) bytes() []byte { return r.raw(r.count(1)) }
+
+func (r *binReader) str() string { return string(r.bytes()) }
+
+// block reads the next block of at most max items of size bytes into the
+// scratch buffer and returns it; want is the number of items still wanted.
+func (r *binReader) block(want, size int) []byte {
+	k := min(len(r.buf)/size, want)
+	b := r.buf[:k*size]
+	if !r.fill(b) {
+		return nil
+	}
+	return b
+}
+
+// fits reports whether n items of size bytes fit in the rest of the file,
+// failing otherwise.
+func (r *binReader) fits(n, size int) bool {
+	if r.err == nil && int64(n)*int64(size) > r.remaining {
+		r.fail(io.ErrUnexpectedEOF)
+	}
+	return r.err == nil
+}
+
+func (r *binReader) u32s(n int) []uint32 {
+	if !r.fits(n, 4) {
+		return nil
+	}
+	out := make([]uint32, n)
+	for i := 0; i < n; {
+		b := r.block(n-i, 4)
+		if b == nil {
+			return nil
+		}
+		dst := out[i : i+len(b)/4]
+		for j := range dst {
+			dst[j] = binary.LittleEndian.Uint32(b[4*j : 4*j+4])
+		}
+		i += len(dst)
+	}
+	return out
+}
+
+func (r *binReader) u16s(n int) []uint16 {
+	if !r.fits(n, 2) {
+		return nil
+	}
+	out := make([]uint16, n)
+	for i := 0; i < n; {
+		b := r.block(n-i, 2)
+		if b == nil {
+			return nil
+		}
+		dst := out[i : i+len(b)/2]
+		for j := range dst {
+			dst[j] = binary.LittleEndian.Uint16(b[2*j : 2*j+2])
+		}
+		i += len(dst)
+	}
+	return out
+}
+
+func (r *binReader) f32sInto(out []float32) {
+	if !r.fits(len(out), 4) {
+		return
+	}
+	for i := 0; i < len(out); {
+		b := r.block(len(out)-i, 4)
+		if b == nil {
+			return
+		}
+		dst := out[i : i+len(b)/4]
+		for j := range dst {
+			dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j : 4*j+4]))
+		}
+		i += len(dst)
+	}
+}
+
+// verify checks that the whole file was read and that its checksum holds.
+func (r *binReader) verify() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.remaining != 0 {
+		return fmt.Errorf("%d bytes of unexpected data", r.remaining)
+	}
+	want := r.crc.Sum32()
+	var b [4]byte
+	if _, err := io.ReadFull(r.r, b[:]); err != nil {
+		return fmt.Errorf("read checksum: %w", err)
+	}
+	if got := binary.LittleEndian.Uint32(b[:]); got != want {
+		return errors.New("checksum mismatch: the file is damaged")
+	}
+	return nil
+}
+
+// legacyFile is what the gob IndexFile of format 1 held.
+type legacyFile struct {
+	Format    int
+	Signature string
+	Model     string
+	Dim       int
+	Terms     []string
+	Articles  []legacyArticle
+}
+
+type legacyArticle struct {
+	Article           article.Article
+	Hash              string
+	Title, Body       bag
+	TitleLen, BodyLen int32
+	Chunks            []legacyChunk
+}
+
+type legacyChunk struct {
+	Start, End int
+	Length     int32
+	Bag        bag
+	// Vec is the unit embedding as little-endian float32s.
+	Vec []byte
+}
+
+// loadLegacy converts an index file of the first (gob) format, if there is
+// one: its articles are indexed again, reusing their stored vectors when
+// the embedding model is the same, and saved in the current format.
+func (ix *Index) loadLegacy(ctx context.Context) error {
+	path := filepath.Join(ix.dir, legacyIndexFile)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -125,125 +773,37 @@ func (ix *Index) load(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
-	start := time.Now()
-	var pf persistFile
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&pf); err != nil {
+	var lf legacyFile
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&lf); err != nil {
 		return fmt.Errorf("decode %s: %w", path, err)
 	}
-	var redo []article.Article
-	reason := ""
-	switch {
-	case pf.Format != fileFormat:
-		reason = fmt.Sprintf("file format %d, want %d", pf.Format, fileFormat)
-	case pf.Model != ix.model:
-		reason = fmt.Sprintf("embedding model changed from %q to %q", pf.Model, ix.model)
-	case pf.Signature != ix.signature():
-		reason = fmt.Sprintf("analyser or chunker changed from %q to %q", pf.Signature, ix.signature())
-	}
-	if reason != "" {
-		for _, pa := range pf.Articles {
-			redo = append(redo, pa.Article)
+	reuse := lf.Format == 1 && lf.Model == ix.model
+	known := map[string][]knownChunk{}
+	arts := make([]article.Article, len(lf.Articles))
+	for i := range lf.Articles {
+		la := &lf.Articles[i]
+		arts[i] = la.Article
+		if !reuse || la.Article.Hash() != la.Hash {
+			continue
 		}
-	} else {
-		redo = ix.restore(&pf)
-		reason = "stored record unusable"
+		for _, c := range la.Chunks {
+			if len(c.Vec) == 4*lf.Dim && lf.Dim > 0 {
+				v := make([]float32, lf.Dim)
+				for j := range v {
+					v[j] = math.Float32frombits(binary.LittleEndian.Uint32(c.Vec[4*j:]))
+				}
+				known[la.Article.ID] = append(known[la.Article.ID], knownChunk{start: c.Start, end: c.End, vec: v})
+			}
+		}
 	}
-	ix.log.Info("opened index", "path", path, "articles", len(pf.Articles)-len(redo), "took", time.Since(start).Round(time.Millisecond))
-	if len(redo) == 0 {
-		return nil
+	ix.log.Info("converting the index file to the current format", "path", path, "articles", len(arts), "reuse_vectors", reuse)
+	ix.addMu.Lock()
+	defer ix.addMu.Unlock()
+	if _, err := ix.add(ctx, arts, known); err != nil {
+		return fmt.Errorf("convert %s: %w", path, err)
 	}
-	ix.log.Info("re-indexing stored articles", "articles", len(redo), "reason", reason)
-	if _, err := ix.Add(ctx, redo); err != nil {
-		return fmt.Errorf("re-index: %w", err)
+	if ix.dir != "" && len(arts) == 0 {
+		return ix.save()
 	}
 	return nil
-}
-
-// restore installs the stored articles whose records are sound and returns
-// the others for re-indexing. It runs before the index is shared.
-func (ix *Index) restore(pf *persistFile) []article.Article {
-	var redo []article.Article
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	ix.terms = pf.Terms
-	for id, t := range ix.terms {
-		ix.dict[t] = uint32(id)
-	}
-	nTerms := uint32(len(ix.terms))
-	okBag := func(b bag) bool {
-		if len(b.IDs) != len(b.TFs) {
-			return false
-		}
-		for _, id := range b.IDs {
-			if id >= nTerms {
-				return false
-			}
-		}
-		return true
-	}
-	ctx := context.Background() // chromem does no I/O here
-	for i := range pf.Articles {
-		pa := &pf.Articles[i]
-		a := &pa.Article
-		sound := a.ID != "" && a.Hash() == pa.Hash && okBag(pa.Title) && okBag(pa.Body)
-		e := &entry{art: a, hash: pa.Hash, outlet: strings.ToLower(strings.TrimSpace(a.Outlet)),
-			title: pa.Title, tLen: pa.TitleLen, body: pa.Body, bLen: pa.BodyLen}
-		for n, pc := range pa.Chunks {
-			if !sound {
-				break
-			}
-			if pc.Start < 0 || pc.End > len(a.Text) || pc.Start >= pc.End || len(pc.Vec) != 4*pf.Dim || !okBag(pc.Bag) {
-				sound = false
-				break
-			}
-			e.chunks = append(e.chunks, &chunkRec{Chunk: makeChunk(a, n, pc.Start, pc.End), vec: bytesVec(pc.Vec), bag: pc.Bag, length: pc.Length})
-		}
-		if !sound {
-			redo = append(redo, *a)
-			continue
-		}
-		var added []string
-		for _, c := range e.chunks {
-			doc := chromem.Document{
-				ID:        c.ID,
-				Metadata:  map[string]string{"article_id": a.ID, "outlet": a.Outlet, "date": a.Date()},
-				Embedding: c.vec,
-				Content:   c.Text,
-			}
-			if err := ix.coll.AddDocument(ctx, doc); err != nil {
-				sound = false
-				break
-			}
-			added = append(added, c.ID)
-		}
-		if !sound {
-			if len(added) > 0 {
-				_ = ix.coll.Delete(ctx, nil, nil, added...) // in memory: cannot fail with IDs given
-			}
-			redo = append(redo, *a)
-			continue
-		}
-		ix.entries[a.ID] = e
-	}
-	if len(ix.entries) > 0 {
-		ix.dim = pf.Dim
-	}
-	ix.rebuild()
-	return redo
-}
-
-func vecBytes(v []float32) []byte {
-	b := make([]byte, 4*len(v))
-	for i, x := range v {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
-	}
-	return b
-}
-
-func bytesVec(b []byte) []float32 {
-	v := make([]float32, len(b)/4)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
 }

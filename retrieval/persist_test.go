@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -172,4 +173,76 @@ func TestPersistErrors(t *testing.T) {
 			t.Error("got no error, want one")
 		}
 	})
+}
+
+// TestPersistExact reopens a persisted synthetic index and checks that it
+// answers exactly as before.
+func TestPersistExact(t *testing.T) {
+	dir := tempDir(t)
+	arts := synthArticles(t, 1500)
+	ix := newIndex(t, retrieval.Config{Dir: dir}, arts)
+	qs := synthQuestions(20, len(arts))
+	filter := retrieval.Filter{From: time.Date(2023, 1, 5, 0, 0, 0, 0, time.UTC), To: time.Date(2023, 1, 20, 0, 0, 0, 0, time.UTC)}
+	want := searchAll(t, ix, qs, filter)
+	re := newIndex(t, retrieval.Config{Dir: dir}, nil)
+	got := searchAll(t, re, qs, filter)
+	for i := range want {
+		if !sameHits(got[i], want[i]) {
+			t.Fatalf("search %d: reopened index gives %v, want %v", i, articleIDs(got[i]), articleIDs(want[i]))
+		}
+	}
+	for _, a := range arts[:20] {
+		if !slices.Equal(re.Chunks(a.ID), ix.Chunks(a.ID)) {
+			t.Errorf("%s: chunks differ after reopening", a.ID)
+		}
+		b, _ := re.Article(a.ID)
+		if b.Hash() != a.Hash() || !b.PublishedAt.Equal(a.PublishedAt) {
+			t.Errorf("%s: article not restored intact", a.ID)
+		}
+	}
+}
+
+// TestPersistDamaged checks that a damaged or truncated index file is an
+// error, not a silently wrong index.
+func TestPersistDamaged(t *testing.T) {
+	dir := tempDir(t)
+	newIndex(t, retrieval.Config{Dir: dir}, loadSeeds(t))
+	path := filepath.Join(dir, retrieval.IndexFile)
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"byte flipped in the text", flip(good, len(good)/10)},
+		{"byte flipped in the vectors", flip(good, len(good)-100)},
+		{"byte flipped in the checksum", flip(good, len(good)-1)},
+		{"truncated", good[:len(good)/2]},
+		{"empty", nil},
+		{"trailing data", append(slices.Clone(good), 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := retrieval.New(context.Background(), retrieval.Config{Dir: dir}); err == nil {
+				t.Error("got no error, want one")
+			}
+		})
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ix := newIndex(t, retrieval.Config{Dir: dir}, nil); ix.Len() != 5 {
+		t.Errorf("the intact file gives %d articles, want 5", ix.Len())
+	}
+}
+
+func flip(b []byte, i int) []byte {
+	b = slices.Clone(b)
+	b[i] ^= 0x40
+	return b
 }

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Fusion methods for Tuning.Fusion.
@@ -151,6 +151,11 @@ type cand struct {
 // a Diverse query, spread over articles and outlets. A query with no
 // indexable word returns no hits. When the embedding function fails the
 // search goes on with the lexical component alone and logs a warning.
+//
+// The question is embedded before the index is locked, so that a slow
+// embedding service holds up no Add. BM25F touches only the postings of the
+// query's terms; the vector side scans the contiguous embeddings on every
+// core.
 func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -164,44 +169,56 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		return nil, nil
 	}
 	ix.mu.RLock()
-	defer ix.mu.RUnlock()
-	if len(ix.chunks) == 0 {
+	t, s := ix.tuning, ix.snap
+	ix.mu.RUnlock()
+	if len(s.chunks) == 0 {
 		return nil, nil
 	}
-	t := ix.tuning
-	allowed, some := ix.allowed(q.Filter)
+	var qv []float32
+	var qerr error
+	if t.VectorWeight > 0 {
+		qv, qerr = ix.embedQuery(ctx, q.Text)
+		if qerr != nil && ctx.Err() != nil {
+			return nil, fmt.Errorf("search %q: %w", q.Text, ctx.Err())
+		}
+	}
+
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	s = ix.snap
+	if len(s.chunks) == 0 {
+		return nil, nil
+	}
+	allowed, some := s.allowed(q.Filter)
 	if !some {
 		return nil, nil
 	}
 	pool := max(t.Candidates, k)
 	var lexC []cand
 	if t.LexicalWeight > 0 {
-		lexC = ix.lexical(toks, allowed, pool, t)
+		lexC = ix.lexical(s, toks, allowed, pool, t)
 	}
 	var vecC []cand
 	if t.VectorWeight > 0 {
-		var err error
-		vecC, err = ix.vector(ctx, q.Text, allowed, pool)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("search %q: %w", q.Text, ctx.Err())
-			}
-			ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", err)
+		if qerr == nil {
+			vecC, qerr = s.vector(qv, allowed, pool)
+		}
+		if qerr != nil {
+			ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
 		}
 	}
 	cands := fuse(lexC, vecC, t)
 	if q.Diverse {
-		cands = ix.diversify(cands, k, t)
+		cands = s.diversify(cands, k, t)
 	}
 	if len(cands) > k {
 		cands = cands[:k]
 	}
 	hits := make([]Hit, len(cands))
 	for i, c := range cands {
-		rec := ix.chunks[c.chunk]
 		hits[i] = Hit{
-			Chunk:   rec.Chunk,
-			Article: ix.order[ix.lex.chunkArt[c.chunk]].art,
+			Chunk:   s.chunk(c.chunk),
+			Article: s.arts[s.lex.chunkArt[c.chunk]].art,
 			Score:   c.score,
 			Lexical: c.lex,
 			Vector:  c.vec,
@@ -215,29 +232,32 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 
 // queryTerms gives the analysed query terms that the index knows IDs, each
 // weighted 1+ln(its weighted count), a bigram counting BigramWeight.
-func (ix *Index) queryTerms(toks []token, t Tuning) []qterm {
-	w := map[uint32]float64{}
-	var order []uint32
-	addTerm := func(term string, weight float64) {
-		id, ok := ix.dict[term]
-		if !ok || int(id) >= len(ix.lex.chunkPost) {
-			return
-		}
-		if _, seen := w[id]; !seen {
-			order = append(order, id)
-		}
-		w[id] += weight
-	}
+func (ix *Index) queryTerms(s *snapshot, toks []token, t Tuning) []qterm {
+	var terms []string
+	var weights []float64
 	prev := ""
 	for _, tk := range toks {
-		addTerm(tk.term, 1)
+		terms, weights = append(terms, tk.term), append(weights, 1)
 		if tk.extra {
 			continue
 		}
 		if prev != "" && t.BigramWeight > 0 {
-			addTerm(prev+" "+tk.term, t.BigramWeight)
+			terms, weights = append(terms, prev+" "+tk.term), append(weights, t.BigramWeight)
 		}
 		prev = tk.term
+	}
+	ids := ix.terms.lookupAll(terms, make([]uint32, 0, len(terms)))
+	nTerms := s.lex.nTerms()
+	w := map[uint32]float64{}
+	var order []uint32
+	for i, id := range ids {
+		if int(id) >= nTerms { // unknown, or new since the snapshot
+			continue
+		}
+		if _, seen := w[id]; !seen {
+			order = append(order, id)
+		}
+		w[id] += weights[i]
 	}
 	out := make([]qterm, len(order))
 	for i, id := range order {
@@ -250,47 +270,100 @@ func (ix *Index) queryTerms(toks []token, t Tuning) []qterm {
 	return out
 }
 
+// searchScratch is the per-search scratch space of the lexical component:
+// score and accumulator arrays over chunks and articles, all zero between
+// searches, and lists of the entries touched.
+type searchScratch struct {
+	sc, acc, asc     []float32
+	touched, hit, ah []int32
+}
+
+// getScratch returns zeroed scratch space for a snapshot's sizes. Idle
+// scratch space is kept (up to one per core) rather than pooled: a
+// sync.Pool empties at every garbage collection, and allocating and zeroing
+// arrays over every chunk would then cost more than the search.
+func (ix *Index) getScratch(s *snapshot) *searchScratch {
+	ix.scratchMu.Lock()
+	var x *searchScratch
+	if n := len(ix.scratch); n > 0 {
+		x, ix.scratch = ix.scratch[n-1], ix.scratch[:n-1]
+	}
+	ix.scratchMu.Unlock()
+	if x == nil {
+		x = &searchScratch{}
+	}
+	n, na := s.lex.nChunks, s.lex.nArts
+	if len(x.sc) < n {
+		x.sc = make([]float32, n)
+	}
+	if len(x.acc) < max(n, na) {
+		x.acc = make([]float32, max(n, na))
+	}
+	if len(x.asc) < na {
+		x.asc = make([]float32, na)
+	}
+	return x
+}
+
+// putScratch zeroes the entries a search touched and keeps the space for
+// the next search.
+func (ix *Index) putScratch(x *searchScratch) {
+	for _, c := range x.hit {
+		x.sc[c] = 0
+	}
+	for _, a := range x.ah {
+		x.asc[a] = 0
+	}
+	x.touched, x.hit, x.ah = x.touched[:0], x.hit[:0], x.ah[:0]
+	ix.scratchMu.Lock()
+	if len(ix.scratch) < runtime.GOMAXPROCS(0) {
+		ix.scratch = append(ix.scratch, x)
+	}
+	ix.scratchMu.Unlock()
+}
+
 // lexical returns up to pool allowed chunks by lexical score, best first.
 // A chunk's score is its BM25F score over the best chunk's plus
 // ArticleWeight times its article's over the best article's; only chunks
-// that match some query term are candidates.
-func (ix *Index) lexical(toks []token, allowed []bool, pool int, t Tuning) []cand {
-	q := ix.queryTerms(toks, t)
+// that match some query term are candidates, and only they are visited.
+func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t Tuning) []cand {
+	q := ix.queryTerms(s, toks, t)
 	if len(q) == 0 {
 		return nil
 	}
-	lx := ix.lex
-	sc := make([]float32, lx.nChunks)
-	acc := make([]float32, max(lx.nChunks, lx.nArts))
-	touched := make([]int32, 0, 256)
+	lx := s.lex
+	x := ix.getScratch(s)
+	defer ix.putScratch(x)
+	sc, acc := x.sc[:lx.nChunks], x.acc[:max(lx.nChunks, lx.nArts)]
 	pc := bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB}
-	touched = lx.scoreChunks(q, pc, sc, acc, touched)
+	x.touched, x.hit = lx.scoreChunks(q, pc, sc, acc, x.touched, x.hit)
 	if t.PRFDocs > 0 {
-		if exp := ix.feedback(q, sc, allowed, t); len(exp) > 0 {
-			touched = lx.scoreChunks(exp, pc, sc, acc, touched)
+		if exp := ix.feedback(s, q, sc, x.hit, allowed, t); len(exp) > 0 {
+			x.touched, x.hit = lx.scoreChunks(exp, pc, sc, acc, x.touched, x.hit)
 			q = append(q, exp...)
 		}
 	}
 	var asc []float32
 	var maxArt float32
 	if t.ArticleWeight > 0 {
-		asc = make([]float32, lx.nArts)
+		asc = x.asc[:lx.nArts]
 		pa := bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB}
-		lx.scoreArticles(q, pa, asc, acc, touched)
-		for a, s := range asc {
-			if s > maxArt && (allowed == nil || allowed[a]) {
+		x.touched, x.ah = lx.scoreArticles(q, pa, asc, acc, x.touched, x.ah)
+		for _, a := range x.ah {
+			if s := asc[a]; s > maxArt && (allowed == nil || allowed[a]) {
 				maxArt = s
 			}
 		}
 	}
 	var out []cand
 	var maxChunk float32
-	for c, s := range sc {
+	for _, c := range x.hit {
+		s := sc[c]
 		if s <= 0 || allowed != nil && !allowed[lx.chunkArt[c]] {
 			continue
 		}
 		maxChunk = max(maxChunk, s)
-		out = append(out, cand{chunk: int32(c)})
+		out = append(out, cand{chunk: c})
 	}
 	for i := range out {
 		c := out[i].chunk
@@ -298,7 +371,6 @@ func (ix *Index) lexical(toks []token, allowed []bool, pool int, t Tuning) []can
 		if maxArt > 0 {
 			s += t.ArticleWeight * float64(asc[lx.chunkArt[c]]/maxArt)
 		}
-
 		out[i].lex = s
 	}
 	out = topK(out, pool, func(a, b cand) int {
@@ -340,17 +412,18 @@ func topK[T any](s []T, k int, cmp func(a, b T) int) []T {
 // term of a feedback chunk is weighted by its share of the chunk times its
 // IDF times the chunk's normalised score; the best PRFTerms terms that are
 // not bigrams and not in the query get weights summing to PRFWeight times
-// the query's.
-func (ix *Index) feedback(q []qterm, sc []float32, allowed []bool, t Tuning) []qterm {
-	lx := ix.lex
+// the query's. The index keeps no per-chunk term lists, so the few
+// feedback chunks are analysed again.
+func (ix *Index) feedback(s *snapshot, q []qterm, sc []float32, hit []int32, allowed []bool, t Tuning) []qterm {
+	lx := s.lex
 	type cs struct {
 		c int32
 		s float32
 	}
 	var top []cs
-	for c, s := range sc {
-		if s > 0 && (allowed == nil || allowed[lx.chunkArt[c]]) {
-			top = append(top, cs{int32(c), s})
+	for _, c := range hit {
+		if s := sc[c]; s > 0 && (allowed == nil || allowed[lx.chunkArt[c]]) {
+			top = append(top, cs{c, s})
 		}
 	}
 	slices.SortFunc(top, func(a, b cs) int { return cmp.Or(cmp.Compare(b.s, a.s), cmp.Compare(a.c, b.c)) })
@@ -367,17 +440,21 @@ func (ix *Index) feedback(q []qterm, sc []float32, allowed []bool, t Tuning) []q
 		qw += x.weight
 	}
 	w := map[uint32]float64{}
+	name := map[uint32]string{}
+	nTerms := lx.nTerms()
 	for _, x := range top {
-		b := ix.chunks[x.c].bag
+		terms, tfs := ix.chunkTerms(s, x.c)
+		ids := ix.terms.lookupAll(terms, make([]uint32, 0, len(terms)))
 		total := 0.0
-		for _, tf := range b.TFs {
+		for _, tf := range tfs {
 			total += float64(tf)
 		}
-		for i, id := range b.IDs {
-			if inQuery[id] || isBigram(ix.terms[id]) || lx.chunkDF[id] < 2 {
+		for i, id := range ids {
+			if int(id) >= nTerms || inQuery[id] || isBigram(terms[i]) || lx.chunkDF(id) < 2 {
 				continue
 			}
-			w[id] += float64(b.TFs[i]) / total * idf(lx.nChunks, lx.chunkDF[id]) * float64(x.s/top[0].s)
+			w[id] += float64(tfs[i]) / total * idf(lx.nChunks, lx.chunkDF(id)) * float64(x.s/top[0].s)
+			name[id] = terms[i]
 		}
 	}
 	type tw struct {
@@ -388,7 +465,9 @@ func (ix *Index) feedback(q []qterm, sc []float32, allowed []bool, t Tuning) []q
 	for id, v := range w {
 		all = append(all, tw{id, v})
 	}
-	slices.SortFunc(all, func(a, b tw) int { return cmp.Or(cmp.Compare(b.w, a.w), cmp.Compare(a.id, b.id)) })
+	// Ties go by term, so that the choice does not depend on the order in
+	// which terms got their IDs.
+	slices.SortFunc(all, func(a, b tw) int { return cmp.Or(cmp.Compare(b.w, a.w), strings.Compare(name[a.id], name[b.id])) })
 	if len(all) > t.PRFTerms {
 		all = all[:t.PRFTerms]
 	}
@@ -403,41 +482,58 @@ func (ix *Index) feedback(q []qterm, sc []float32, allowed []bool, t Tuning) []q
 	return out
 }
 
-// vector returns up to pool allowed chunks by cosine similarity to the
-// query's embedding, best first.
-func (ix *Index) vector(ctx context.Context, text string, allowed []bool, pool int) ([]cand, error) {
-	n := ix.coll.Count()
-	if n == 0 {
+// chunkTerms analyses chunk c again: its distinct terms and their counts,
+// the terms the index gave it when it was added.
+func (ix *Index) chunkTerms(s *snapshot, c int32) ([]string, []uint32) {
+	a := s.arts[s.lex.chunkArt[c]].art
+	n := int(c - s.lex.artFirst[s.lex.chunkArt[c]])
+	sents := articleSentences(a, ix.chunking)
+	plans := planChunks(sents, ix.chunking)
+	if n >= len(plans) {
 		return nil, nil
 	}
+	counts := map[string]uint32{}
+	var order []string
+	var buf []token
+	for i := plans[n].first; i < plans[n].last; i++ {
+		var st sentTerms
+		st, buf = ix.an.analyzeField(a.Text[sents[i].start:sents[i].end], buf)
+		for _, t := range st.terms {
+			if counts[t] == 0 {
+				order = append(order, t)
+			}
+			counts[t]++
+		}
+	}
+	tfs := make([]uint32, len(order))
+	for i, t := range order {
+		tfs[i] = counts[t]
+	}
+	return order, tfs
+}
+
+// embedQuery embeds a question as a unit vector.
+func (ix *Index) embedQuery(ctx context.Context, text string) ([]float32, error) {
 	qv, err := ix.embed(ctx, text)
 	if err != nil {
 		return nil, fmt.Errorf("embed query: %w", err)
 	}
-	if len(qv) != ix.dim {
-		return nil, fmt.Errorf("embed query: %d dimensions, the index holds %d", len(qv), ix.dim)
-	}
 	if qv = normalized(qv); qv == nil {
 		return nil, errors.New("embed query: zero embedding")
 	}
-	want := n
-	if allowed == nil {
-		want = min(pool, n)
+	return qv, nil
+}
+
+// vector returns up to pool allowed chunks by cosine similarity to the
+// query's unit embedding qv, best first.
+func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error) {
+	if len(qv) != s.vecs.dim {
+		return nil, fmt.Errorf("embed query: %d dimensions, the index holds %d", len(qv), s.vecs.dim)
 	}
-	res, err := ix.coll.QueryEmbedding(ctx, qv, want, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("query collection: %w", err)
-	}
-	out := make([]cand, 0, min(pool, len(res)))
-	for _, r := range res {
-		c, ok := ix.chunkIdx[r.ID]
-		if !ok || allowed != nil && !allowed[ix.lex.chunkArt[c]] {
-			continue
-		}
-		out = append(out, cand{chunk: c, vec: float64(r.Similarity), vecRank: len(out) + 1})
-		if len(out) == pool {
-			break
-		}
+	hits := s.vecs.scan(qv, pool, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
+	out := make([]cand, len(hits))
+	for i, h := range hits {
+		out[i] = cand{chunk: h.chunk, vec: float64(h.sim), vecRank: i + 1}
 	}
 	return out, nil
 }
@@ -507,7 +603,7 @@ func unit(x, lo, hi float64) float64 {
 
 // diversify picks up to k candidates greedily, each step taking the best
 // score after the article and outlet penalties of the hits already picked.
-func (ix *Index) diversify(cands []cand, k int, t Tuning) []cand {
+func (s *snapshot) diversify(cands []cand, k int, t Tuning) []cand {
 	artF := map[int32]float64{} // penalty factor per article, 1 when absent
 	srcF := map[string]float64{}
 	factor := func(m map[int32]float64, a int32) float64 {
@@ -518,7 +614,7 @@ func (ix *Index) diversify(cands []cand, k int, t Tuning) []cand {
 	}
 	srcs := make([]string, len(cands))
 	for i, c := range cands {
-		srcs[i] = ix.source(ix.lex.chunkArt[c.chunk])
+		srcs[i] = s.source(s.lex.chunkArt[c.chunk])
 	}
 	out := make([]cand, 0, min(k, len(cands)))
 	used := make([]bool, len(cands))
@@ -532,13 +628,13 @@ func (ix *Index) diversify(cands []cand, k int, t Tuning) []cand {
 			if !ok {
 				sf = 1
 			}
-			cands[i].adjusted = c.score * factor(artF, ix.lex.chunkArt[c.chunk]) * sf
+			cands[i].adjusted = c.score * factor(artF, s.lex.chunkArt[c.chunk]) * sf
 			if best < 0 || cands[i].adjusted > cands[best].adjusted {
 				best = i
 			}
 		}
 		used[best] = true
-		a := ix.lex.chunkArt[cands[best].chunk]
+		a := s.lex.chunkArt[cands[best].chunk]
 		artF[a] = factor(artF, a) * t.ArticlePenalty
 		sf, ok := srcF[srcs[best]]
 		if !ok {
@@ -552,61 +648,10 @@ func (ix *Index) diversify(cands []cand, k int, t Tuning) []cand {
 
 // source names an article's outlet for diversity; an article with no outlet
 // is a source of its own.
-func (ix *Index) source(a int32) string {
-	e := ix.order[a]
+func (s *snapshot) source(a int32) string {
+	e := s.arts[a]
 	if e.outlet == "" {
 		return "\x00" + e.art.ID
 	}
 	return e.outlet
-}
-
-// allowed returns which articles (by position in ix.order) pass the filter,
-// nil for no filter, and whether any does.
-func (ix *Index) allowed(f Filter) ([]bool, bool) {
-	var outlets []string
-	for _, o := range f.Outlets {
-		if o = strings.ToLower(strings.TrimSpace(o)); o != "" {
-			outlets = append(outlets, o)
-		}
-	}
-	var ids map[string]bool
-	if len(f.ArticleIDs) > 0 {
-		ids = make(map[string]bool, len(f.ArticleIDs))
-		for _, id := range f.ArticleIDs {
-			ids[id] = true
-		}
-	}
-	if len(outlets) == 0 && ids == nil && f.From.IsZero() && f.To.IsZero() {
-		return nil, true
-	}
-	to := f.To
-	if !to.IsZero() {
-		h, m, s := to.Clock()
-		if h == 0 && m == 0 && s == 0 && to.Nanosecond() == 0 {
-			to = to.AddDate(0, 0, 1) // a bare date includes its whole day
-		} else {
-			to = to.Add(time.Nanosecond)
-		}
-	}
-	out := make([]bool, len(ix.order))
-	some := false
-	for i, e := range ix.order {
-		ok := ids == nil || ids[e.art.ID]
-		if ok && len(outlets) > 0 {
-			ok = false
-			for _, o := range outlets {
-				if e.outlet != "" && strings.Contains(e.outlet, o) {
-					ok = true
-					break
-				}
-			}
-		}
-		if ok && (!f.From.IsZero() || !f.To.IsZero()) {
-			p := e.art.PublishedAt
-			ok = !p.IsZero() && (f.From.IsZero() || !p.Before(f.From)) && (to.IsZero() || p.Before(to))
-		}
-		out[i] = ok
-		some = some || ok
-	}
-	return out, some
 }

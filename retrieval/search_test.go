@@ -477,3 +477,98 @@ func TestAddEdgeCases(t *testing.T) {
 		}
 	})
 }
+
+// searchAll runs questions with and without filters and diversity and
+// returns every hit, for comparing two indexes.
+func searchAll(tb testing.TB, ix *retrieval.Index, qs []string, filter retrieval.Filter) [][]retrieval.Hit {
+	tb.Helper()
+	var out [][]retrieval.Hit
+	for _, q := range qs {
+		for _, diverse := range []bool{false, true} {
+			for _, f := range []retrieval.Filter{{}, filter} {
+				hits, err := ix.Search(context.Background(), retrieval.Query{Text: q, K: 10, Diverse: diverse, Filter: f})
+				if err != nil {
+					tb.Fatal(err)
+				}
+				out = append(out, hits)
+			}
+		}
+	}
+	return out
+}
+
+func sameHits(a, b []retrieval.Hit) bool {
+	return slices.EqualFunc(a, b, func(x, y retrieval.Hit) bool {
+		return x.Chunk == y.Chunk && x.Score == y.Score && x.Lexical == y.Lexical && x.Vector == y.Vector && x.Article.ID == y.Article.ID
+	})
+}
+
+// TestIncrementalMatchesBulk builds an index in several Adds, with updates
+// and removals along the way, and checks that it answers exactly as an
+// index built in one Add of the final articles: the merged posting lists,
+// renumbered chunks and reused vector slots change nothing.
+func TestIncrementalMatchesBulk(t *testing.T) {
+	ctx := context.Background()
+	all := synthArticles(t, 1200)
+	n := len(all)
+	qs := synthQuestions(12, n)
+	for _, tuning := range []string{"default", "prf"} {
+		t.Run(tuning, func(t *testing.T) {
+			cfg := retrieval.Config{}
+			if tuning == "prf" {
+				tu := retrieval.DefaultTuning()
+				tu.PRFDocs = 5
+				cfg.Tuning = &tu
+			}
+			inc := newIndex(t, cfg, nil)
+			// Add in an order other than by ID, in three parts.
+			order := make([]article.Article, 0, n)
+			for i := 0; i < n; i += 2 {
+				order = append(order, all[i])
+			}
+			for i := n - 1 - n%2; i >= 1; i -= 2 {
+				order = append(order, all[i])
+			}
+			for _, part := range [][]article.Article{order[:n/3], order[n/3 : 2*n/3], order[2*n/3:]} {
+				if _, err := inc.Add(ctx, part); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Update a few articles, remove others, add one back.
+			final := slices.Clone(all)
+			changed := []article.Article{}
+			for _, i := range []int{3, 40, n - 2} {
+				final[i].Title += " updated"
+				changed = append(changed, final[i])
+			}
+			if st, err := inc.Add(ctx, changed); err != nil || st.Updated != 3 {
+				t.Fatalf("update: %+v, %v", st, err)
+			}
+			removed := []string{all[10].ID, all[11].ID, all[n/2].ID}
+			if got, err := inc.Remove(ctx, removed...); err != nil || got != 3 {
+				t.Fatalf("Remove: %d, %v", got, err)
+			}
+			if _, err := inc.Add(ctx, []article.Article{all[11]}); err != nil {
+				t.Fatal(err)
+			}
+			final = slices.DeleteFunc(final, func(a article.Article) bool { return a.ID == all[10].ID || a.ID == all[n/2].ID })
+
+			bulk := newIndex(t, cfg, final)
+			if inc.ChunkCount() != bulk.ChunkCount() || inc.Len() != bulk.Len() {
+				t.Fatalf("incremental index: %d articles, %d chunks; bulk %d, %d", inc.Len(), inc.ChunkCount(), bulk.Len(), bulk.ChunkCount())
+			}
+			filter := retrieval.Filter{Outlets: []string{"guardian", "reuters"}}
+			got, want := searchAll(t, inc, qs, filter), searchAll(t, bulk, qs, filter)
+			for i := range want {
+				if !sameHits(got[i], want[i]) {
+					t.Fatalf("search %d: incremental index gives %v, bulk %v", i, articleIDs(got[i]), articleIDs(want[i]))
+				}
+			}
+			for _, term := range []string{"govern", "the", "zzz", "white hous"} {
+				if a, b := inc.IDF(term), bulk.IDF(term); a != b {
+					t.Errorf("IDF(%q): incremental %v, bulk %v", term, a, b)
+				}
+			}
+		})
+	}
+}

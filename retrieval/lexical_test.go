@@ -1,0 +1,204 @@
+package retrieval
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDict(t *testing.T) {
+	d := newDict()
+	var terms []string
+	for i := 0; i < 5000; i++ { // several table growths
+		terms = append(terms, fmt.Sprintf("term%d", i*7919%5000), fmt.Sprintf("bi %d", i))
+	}
+	ids, err := d.intern(terms, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.len() != 10000 {
+		t.Fatalf("got %d terms, want 10000", d.len())
+	}
+	seen := map[uint32]string{}
+	for i, id := range ids {
+		if prev, ok := seen[id]; ok && prev != terms[i] {
+			t.Fatalf("ID %d for both %q and %q", id, prev, terms[i])
+		}
+		seen[id] = terms[i]
+		if got, ok := d.lookup(terms[i]); !ok || got != id {
+			t.Errorf("lookup(%q) = %d, %v; want %d", terms[i], got, ok, id)
+		}
+		if got := d.term(id); got != terms[i] {
+			t.Errorf("term(%d) = %q, want %q", id, got, terms[i])
+		}
+	}
+	again, _ := d.intern(terms[:10], nil)
+	if !slices.Equal(again, ids[:10]) || d.len() != 10000 {
+		t.Errorf("interning known terms again: got %v (len %d), want %v", again, d.len(), ids[:10])
+	}
+	if _, ok := d.lookup("absent"); ok {
+		t.Error("lookup(absent): found")
+	}
+	if got := d.lookupAll([]string{"absent", terms[3]}, nil); got[0] != math.MaxUint32 || got[1] != ids[3] {
+		t.Errorf("lookupAll: got %v", got)
+	}
+	// A dictionary loaded from another's terms finds the same IDs.
+	// With its saved hash table, or without one (rebuilt).
+	data, lens := d.appendTerms(d.len(), nil, nil)
+	for _, table := range [][]uint32{slices.Clone(d.hashTable()), nil, make([]uint32, 1<<15)} {
+		e := newDict()
+		if err := e.load(data, lens, table); err != nil {
+			t.Fatal(err)
+		}
+		for i, term := range terms {
+			if got, ok := e.lookup(term); !ok || got != ids[i] {
+				t.Fatalf("loaded dictionary: lookup(%q) = %d, %v; want %d", term, got, ok, ids[i])
+			}
+		}
+		if _, ok := e.lookup("absent"); ok {
+			t.Error("loaded dictionary: lookup(absent): found")
+		}
+	}
+	if err := newDict().load([]byte("ab"), []uint8{3}, nil); err == nil {
+		t.Error("loading lengths past the bytes: got no error")
+	}
+	// Terms spread over several blocks.
+	f := newDict()
+	long := strings.Repeat("x", 200)
+	for i := 0; i < 2*termBlockSize/200; i++ {
+		if _, err := f.intern([]string{fmt.Sprint(i, long)}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.blocks) < 2 {
+		t.Fatalf("got %d blocks, want several", len(f.blocks))
+	}
+	for i := 0; i < 2*termBlockSize/200; i += 97 {
+		if id, ok := f.lookup(fmt.Sprint(i, long)); !ok || f.term(id) != fmt.Sprint(i, long) {
+			t.Fatalf("term %d not found across blocks", i)
+		}
+	}
+	if _, err := f.intern([]string{strings.Repeat("y", 300)}, nil); err == nil {
+		t.Error("interning a 300-byte term: got no error")
+	}
+}
+
+// naivePostings is a reference: term -> doc -> tf.
+type naivePostings map[uint32]map[uint32]uint32
+
+func (n naivePostings) check(tb testing.TB, p *postings, nTerms int) {
+	tb.Helper()
+	for t := 0; t < nTerms; t++ {
+		lo, hi := p.span(uint32(t))
+		want := n[uint32(t)]
+		if int(hi-lo) != len(want) {
+			tb.Fatalf("term %d: %d postings, want %d", t, hi-lo, len(want))
+		}
+		for pos := lo; pos < hi; pos++ {
+			d := p.doc[pos]
+			if pos > lo && d <= p.doc[pos-1] {
+				tb.Fatalf("term %d: docs out of order", t)
+			}
+			if got := p.freq(pos); got != want[d] {
+				tb.Fatalf("term %d doc %d: tf %d, want %d", t, d, got, want[d])
+			}
+		}
+	}
+}
+
+// TestPostingsMerge builds postings from bags, renumbers and merges them
+// with more bags, dense and sparse, against a map-based reference, with
+// term frequencies past what a uint16 holds.
+func TestPostingsMerge(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const nTerms, nDocs = 60, 300
+	randBag := func() bag {
+		var b bag
+		for _, id := range r.Perm(nTerms)[:r.IntN(12)] {
+			tf := uint32(1 + r.IntN(3))
+			if r.IntN(50) == 0 {
+				tf = 70000 + uint32(r.IntN(5))
+			}
+			b.IDs, b.TFs = append(b.IDs, uint32(id)), append(b.TFs, tf)
+		}
+		return b
+	}
+	old := make([]bag, nDocs)
+	var oldBags []docBag
+	for d := range old {
+		old[d] = randBag()
+		oldBags = append(oldBags, docBag{uint32(d), &old[d]})
+	}
+	// Keep two thirds of the docs, renumbered, and interleave new ones.
+	remap := make([]int32, nDocs)
+	var addBags []docBag
+	added := map[uint32]*bag{}
+	next := int32(0)
+	for d := range old {
+		if r.IntN(3) == 0 {
+			remap[d] = -1
+		} else {
+			remap[d] = next
+			next++
+		}
+		if r.IntN(4) == 0 {
+			b := randBag()
+			addBags = append(addBags, docBag{uint32(next), &b})
+			added[uint32(next)] = &b
+			next++
+		}
+	}
+	want := naivePostings{}
+	put := func(doc uint32, b *bag) {
+		for k, id := range b.IDs {
+			if want[id] == nil {
+				want[id] = map[uint32]uint32{}
+			}
+			want[id][doc] = b.TFs[k]
+		}
+	}
+	for d := range old {
+		if remap[d] >= 0 {
+			put(uint32(remap[d]), &old[d])
+		}
+	}
+	for d, b := range added {
+		put(d, b)
+	}
+
+	dense, err := postingsFromBags(nTerms, oldBags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add, err := postingsFromBags(nTerms+5, addBags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := mergePostings(nTerms+5, &dense, remap, &add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.check(t, &merged, nTerms+5)
+
+	sparseOld, err := sparsePostings(&postings{}, nil, oldBags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sparse, err := sparsePostings(&sparseOld, remap, addBags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.check(t, &sparse, nTerms+5)
+	if err := checkPostings(&sparse, nTerms+5, int(next)); err != nil {
+		t.Errorf("checkPostings(sparse): %v", err)
+	}
+	if err := checkPostings(&merged, nTerms+5, int(next)); err != nil {
+		t.Errorf("checkPostings(dense): %v", err)
+	}
+	if err := checkPostings(&merged, nTerms+5, int(next)/2); err == nil {
+		t.Error("checkPostings with a doc out of range: got no error")
+	}
+}

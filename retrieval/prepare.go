@@ -1,0 +1,354 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+)
+
+// prepBatch is how many articles a worker analyses between two visits to
+// the shared term dictionary.
+const prepBatch = 256
+
+// prepare chunks, analyses and embeds articles. Every core analyses
+// batches of articles, giving terms IDs of its own, then interns each
+// batch's distinct terms in the dictionary at once. With the local embedder
+// a chunk is embedded right away from the tokens its analysis made (one
+// tokenisation for both); other embedding functions run afterwards,
+// EmbedConcurrency at once. Vectors go straight into their slots.
+func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
+	if ix.local {
+		if err := ix.vecs.setDim(LocalDim); err != nil {
+			return ix.dimErr(err)
+		}
+	}
+	for _, p := range preps {
+		for i := range p.chunks {
+			p.chunks[i].slot = -1
+		}
+	}
+	nb := (len(preps) + prepBatch - 1) / prepBatch
+	var nextBatch atomic.Int64
+	workers := min(runtime.GOMAXPROCS(0), nb)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			aw := newAnalysisWorker(ix)
+			for ctx.Err() == nil {
+				b := int(nextBatch.Add(1)) - 1
+				if b >= nb {
+					return
+				}
+				if err := aw.batch(ctx, preps[b*prepBatch:min((b+1)*prepBatch, len(preps))]); err != nil {
+					errs[w] = err
+					nextBatch.Store(int64(nb)) // stop the others
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Chunks the workers did not embed: a custom embedding function.
+	type job struct{ p, c int }
+	var jobs []job
+	for pi, p := range preps {
+		for ci := range p.chunks {
+			if p.chunks[ci].slot < 0 {
+				jobs = append(jobs, job{pi, ci})
+			}
+		}
+	}
+	return parallel(ctx, len(jobs), ix.embedN, func(i int) error {
+		p := preps[jobs[i].p]
+		c := &p.chunks[jobs[i].c]
+		text := p.art.Text[c.start:c.end]
+		if ix.embedText && p.art.Title != "" {
+			text = p.art.Title + "\n\n" + text
+		}
+		v, err := ix.embed(ctx, text)
+		if err != nil {
+			return fmt.Errorf("embed chunk %s: %w", c.id, err)
+		}
+		if v = normalized(v); v == nil {
+			return fmt.Errorf("embed chunk %s: empty or zero embedding", c.id)
+		}
+		if err := ix.vecs.setDim(len(v)); err != nil {
+			return ix.dimErr(err)
+		}
+		c.slot = ix.vecs.reserve(1, nil)[0]
+		copy(ix.vecs.vec(c.slot), v)
+		return nil
+	})
+}
+
+func (ix *Index) dimErr(err error) error {
+	return fmt.Errorf("model %q gave %w; name a new EmbedModel to re-embed", ix.model, err)
+}
+
+// analysisWorker is one core's state while preparing articles: its own
+// term IDs for the batch at hand, and scratch space.
+type analysisWorker struct {
+	ix     *Index
+	local  map[string]uint32
+	terms  []string // local ID -> term
+	counts []uint32 // local ID -> count, zero between bags
+	seen   []uint32
+	bigram []byte
+
+	toks    []token    // the tokens of an article, sentence by sentence
+	sentOff []int      // sentence i's tokens are toks[sentOff[i]:sentOff[i+1]]
+	sentIDs [][]uint32 // local term IDs of each sentence
+	sentLen []int32
+	emb     []token
+	hashes  embedScratch
+	gids    []uint32
+}
+
+func newAnalysisWorker(ix *Index) *analysisWorker {
+	return &analysisWorker{ix: ix, local: map[string]uint32{}}
+}
+
+// id returns the local ID of a term.
+func (w *analysisWorker) id(term string) uint32 {
+	id, ok := w.local[term]
+	if !ok {
+		id = uint32(len(w.terms))
+		w.local[term] = id
+		w.terms = append(w.terms, term)
+		w.counts = append(w.counts, 0)
+	}
+	return id
+}
+
+// bigramID returns the local ID of the bigram "a b".
+func (w *analysisWorker) bigramID(a, b string) uint32 {
+	w.bigram = append(append(append(w.bigram[:0], a...), ' '), b...)
+	if id, ok := w.local[string(w.bigram)]; ok {
+		return id
+	}
+	return w.id(string(w.bigram))
+}
+
+// fieldIDs appends the local term IDs of tokens (unigrams, and bigrams of
+// consecutive non-extra unigrams) to ids and returns them with the field's
+// length in words.
+func (w *analysisWorker) fieldIDs(toks []token, ids []uint32) ([]uint32, int32) {
+	var n int32
+	prev := ""
+	for _, t := range toks {
+		ids = append(ids, w.id(t.term))
+		if t.extra {
+			continue
+		}
+		n++
+		if prev != "" {
+			ids = append(ids, w.bigramID(prev, t.term))
+		}
+		prev = t.term
+	}
+	return ids, n
+}
+
+// count adds term IDs to the bag being counted.
+func (w *analysisWorker) count(ids []uint32) {
+	for _, id := range ids {
+		if w.counts[id] == 0 {
+			w.seen = append(w.seen, id)
+		}
+		w.counts[id]++
+	}
+}
+
+// bag returns the counted bag and starts a new one.
+func (w *analysisWorker) bag() bag {
+	b := bag{IDs: make([]uint32, len(w.seen)), TFs: make([]uint32, len(w.seen))}
+	for i, id := range w.seen {
+		b.IDs[i], b.TFs[i] = id, w.counts[id]
+		w.counts[id] = 0
+	}
+	w.seen = w.seen[:0]
+	return b
+}
+
+// batch prepares a batch of articles and gives their terms global IDs.
+func (w *analysisWorker) batch(ctx context.Context, preps []*prepArticle) error {
+	clear(w.local)
+	w.terms, w.counts = w.terms[:0], w.counts[:0]
+	for _, p := range preps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := w.article(p); err != nil {
+			return err
+		}
+	}
+	var err error
+	if w.gids, err = w.ix.terms.intern(w.terms, w.gids[:0]); err != nil {
+		return err
+	}
+	remap := func(b *bag) {
+		for i, id := range b.IDs {
+			b.IDs[i] = w.gids[id]
+		}
+	}
+	for _, p := range preps {
+		remap(&p.title)
+		remap(&p.body)
+		for i := range p.chunks {
+			remap(&p.chunks[i].bag)
+		}
+	}
+	return nil
+}
+
+// article chunks an article and analyses its title field, body and chunks.
+// Every sentence is analysed once: a chunk's terms are the sum of its
+// sentences', the article's the sum of all its sentences'. With the local
+// embedder, each chunk is embedded from the same tokens.
+func (w *analysisWorker) article(p *prepArticle) error {
+	ix, a := w.ix, p.art
+	an := ix.an
+
+	// Title field: title, outlet and date, each its own run of words.
+	date := ""
+	if !a.PublishedAt.IsZero() {
+		date = a.PublishedAt.UTC().Format("January 2, 2006")
+	}
+	w.toks = an.tokens(a.Title, w.toks[:0])
+	titleToks := len(w.toks)
+	var ids []uint32
+	var n int32
+	ids, n = w.fieldIDs(w.toks, ids)
+	p.titleLen = n
+	for _, field := range []string{a.Outlet, date} {
+		start := len(w.toks)
+		w.toks = an.tokens(field, w.toks)
+		ids, n = w.fieldIDs(w.toks[start:], ids)
+		p.titleLen += n
+	}
+	w.count(ids)
+	p.title = w.bag()
+	w.toks = w.toks[:titleToks] // keep the title's tokens for embedding
+
+	// Sentences.
+	sents := articleSentences(a, ix.chunking)
+	w.sentOff = append(w.sentOff[:0], len(w.toks))
+	w.sentIDs = w.sentIDs[:0]
+	w.sentLen = w.sentLen[:0]
+	p.bodyLen = 0
+	for _, s := range sents {
+		var sids []uint32
+		var sl int32
+		if s.start >= 0 {
+			start := len(w.toks)
+			w.toks = an.tokens(a.Text[s.start:s.end], w.toks)
+			sids, sl = w.fieldIDs(w.toks[start:], nil)
+			w.count(sids)
+			p.bodyLen += sl
+		}
+		w.sentOff = append(w.sentOff, len(w.toks))
+		w.sentIDs = append(w.sentIDs, sids)
+		w.sentLen = append(w.sentLen, sl)
+	}
+	p.body = w.bag()
+
+	// Chunks.
+	plans := planChunks(sents, ix.chunking)
+	p.chunks = make([]prepChunk, len(plans))
+	for i, pl := range plans {
+		c := &p.chunks[i]
+		ch := makeChunk(a, i, pl.start, pl.end)
+		c.id, c.start, c.end, c.slot = ch.ID, int32(pl.start), int32(pl.end), -1
+		for s := pl.first; s < pl.last; s++ {
+			w.count(w.sentIDs[s])
+			c.length += w.sentLen[s]
+		}
+		c.bag = w.bag()
+		if kv := p.knownVec(pl.start, pl.end); kv != nil {
+			if err := ix.vecs.setDim(len(kv)); err != nil {
+				return ix.dimErr(err)
+			}
+			c.slot = ix.vecs.reserve(1, nil)[0]
+			copy(ix.vecs.vec(c.slot), kv)
+			continue
+		}
+		if !ix.local {
+			continue
+		}
+		// The local embedder's tokens of title + "\n\n" + text are the
+		// title's and then the sentences', provided the sentences are
+		// separated by characters that end a word and start none;
+		// otherwise the chunk text is tokenised afresh.
+		w.emb = w.emb[:0]
+		if ix.embedText && a.Title != "" {
+			w.emb = append(w.emb, w.toks[:titleToks]...)
+		}
+		if w.separated(a.Text, sents, pl) {
+			w.emb = append(w.emb, w.toks[w.sentOff[pl.first]:w.sentOff[pl.last]]...)
+		} else {
+			w.emb = an.tokens(a.Text[pl.start:pl.end], w.emb)
+		}
+		c.slot = ix.vecs.reserve(1, nil)[0]
+		v := ix.vecs.vec(c.slot)
+		clear(v)
+		embedTokens(v, w.emb, &w.hashes, func() string {
+			if ix.embedText && a.Title != "" {
+				return a.Title + "\n\n" + a.Text[pl.start:pl.end]
+			}
+			return a.Text[pl.start:pl.end]
+		})
+		if normalized(v) == nil {
+			return fmt.Errorf("embed chunk %s: empty or zero embedding", c.id)
+		}
+	}
+	return nil
+}
+
+// separated reports whether the sentences of a chunk plan are separated by
+// non-empty runs of characters that the tokenizer neither keeps nor joins
+// words across (white space, mostly), so that the tokens of the chunk's
+// text are the sentences' tokens one after the other.
+func (w *analysisWorker) separated(text string, sents []sentSpan, pl chunkPlan) bool {
+	for s := pl.first; s+1 < pl.last; s++ {
+		gap := text[sents[s].end:sents[s+1].start]
+		if gap == "" {
+			return false
+		}
+		for i := 0; i < len(gap); {
+			r, size := utf8.DecodeRuneInString(gap[i:])
+			i += size
+			r = fold(r)
+			switch {
+			case r == '\'' || r == '-' || r == '.' || r == ',' || r == '&',
+				unicode.Is(unicode.Mn, r), unicode.IsLetter(r), unicode.IsDigit(r):
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// knownVec returns the stored vector of the chunk at [start, end), if any.
+func (p *prepArticle) knownVec(start, end int) []float32 {
+	for _, k := range p.known {
+		if k.start == start && k.end == end {
+			return k.vec
+		}
+	}
+	return nil
+}
