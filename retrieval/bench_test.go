@@ -3,6 +3,7 @@ package retrieval_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"testing"
@@ -159,8 +160,12 @@ func synthQuestions(n, arts int) []string {
 	return out
 }
 
+// large enables the benchmarks on 100,000 synthetic chunks, which take a
+// minute: go test -run '^$' -bench Synthetic ./retrieval/ -args -large
+var large = flag.Bool("large", false, "also run the benchmarks on 100,000 synthetic chunks")
+
 // BenchmarkSynthetic measures the index on synthetic corpora of 10,000 and
-// 100,000 chunks (the larger not under -short): building it in memory
+// (with -large) 100,000 chunks: building it in memory
 // (reported as chunks/s), searching (hybrid, lexical only, vector only),
 // and reopening it from its file. cmd/scalebench goes up to 1M chunks and
 // compares with chromem-go and bleve.
@@ -168,8 +173,8 @@ func BenchmarkSynthetic(b *testing.B) {
 	ctx := context.Background()
 	for _, size := range []int{10_000, 100_000} {
 		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
-			if size > 10_000 && testing.Short() {
-				b.Skip("large synthetic corpus; not with -short")
+			if size > 10_000 && !*large {
+				b.Skip("large synthetic corpus: run with -args -large")
 			}
 			arts := synthArticles(b, size)
 			qs := synthQuestions(200, len(arts))
