@@ -118,12 +118,7 @@ func (r MultiHopAnswerReport) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "| %s | %d | %.3f | %.3f | %.3f | %.3f |\n", name, m.N, m.Hits4, m.Hits10, m.MAP10, m.MRR10)
 	}
 	row("all (chunk rule)", r.Chunk)
-	types := make([]string, 0, len(r.ByType))
-	for t := range r.ByType {
-		types = append(types, t)
-	}
-	slices.Sort(types)
-	for _, t := range types {
+	for _, t := range typeNames(r.ByType) {
 		row(t, r.ByType[t])
 	}
 	share := func(a, b int) float64 {

@@ -338,12 +338,7 @@ func (r MultiHopReport) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%.4f\t%.4f\n", name, m.N, m.Hits4, m.Hits10, m.MAP10, m.MRR10)
 	}
 	row("chunk, all", r.Chunk)
-	types := make([]string, 0, len(r.ByType))
-	for t := range r.ByType {
-		types = append(types, t)
-	}
-	slices.Sort(types)
-	for _, t := range types {
+	for _, t := range typeNames(r.ByType) {
 		row("chunk, "+t, r.ByType[t])
 	}
 	fmt.Fprintf(tw, "\t\tR@4\tR@10\tall@10\tMRR@10\n")
@@ -357,4 +352,14 @@ func (r MultiHopReport) WriteTable(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "skipped null queries: %d; search time %v (%v per query)\n", r.Skipped, r.Elapsed.Round(time.Millisecond), perQ.Round(time.Microsecond))
 	return err
+}
+
+// typeNames returns the question types of a per-type breakdown, sorted.
+func typeNames(byType map[string]ChunkMetrics) []string {
+	types := make([]string, 0, len(byType))
+	for t := range byType {
+		types = append(types, t)
+	}
+	slices.Sort(types)
+	return types
 }
