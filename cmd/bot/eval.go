@@ -124,10 +124,17 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	return nil
 }
 
+// argsText is the command line as the report shows it, without the
+// --markdown flag and its value.
 func argsText(args []string) string {
 	var b strings.Builder
-	for _, a := range args {
-		if strings.HasPrefix(a, "--markdown") {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--markdown" || a == "-markdown" {
+			i++ // and its value
+			continue
+		}
+		if strings.HasPrefix(a, "--markdown=") || strings.HasPrefix(a, "-markdown=") {
 			continue
 		}
 		b.WriteString(" " + a)
