@@ -169,9 +169,7 @@ func endsASCIIWord(c byte) bool {
 // rawWord analyses a run of letters, digits and connectors (' - . , &).
 func (an analyzer) rawWord(w string, out []token) []token {
 	w = strings.TrimRight(w, "'-.,&")
-	if strings.HasSuffix(w, "'s") {
-		w = w[:len(w)-2]
-	}
+	w = strings.TrimSuffix(w, "'s")
 	w = strings.TrimRight(w, "'-.,&")
 	if w == "" {
 		return out

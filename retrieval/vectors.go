@@ -48,13 +48,6 @@ func (s *vecStore) setDim(dim int) error {
 	return nil
 }
 
-// getDim returns the dimension, 0 before the first vector.
-func (s *vecStore) getDim() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.dim
-}
-
 // reserve hands out n slots.
 func (s *vecStore) reserve(n int, out []int32) []int32 {
 	s.mu.Lock()

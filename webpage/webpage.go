@@ -183,7 +183,7 @@ func checkURL(raw string) (*url.URL, error) {
 		if u.Scheme == "" {
 			return nil, fmt.Errorf("not a link: %q has no http:// or https://", raw)
 		}
-		return nil, fmt.Errorf("%w: only http and https links are fetched, not %s:", ErrRefused, u.Scheme)
+		return nil, fmt.Errorf("%w: only http and https links are fetched, not %s links", ErrRefused, u.Scheme)
 	}
 	if u.Hostname() == "" {
 		return nil, fmt.Errorf("not a link: %q has no host", raw)

@@ -196,7 +196,6 @@ type publicDialer struct {
 	public string // the pretend address, "203.0.113.7"
 	honest bool   // report the real (loopback) remote address
 	dials  atomic.Int64
-	to     []string
 }
 
 type remoteConn struct {

@@ -444,14 +444,6 @@ func (s *Server) serveModels(w http.ResponseWriter, r *http.Request, req Request
 // countTokens estimates a token count: a word is a token.
 func countTokens(s string) int { return len(strings.Fields(s)) }
 
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
-}
-
 // writeJSON writes v as the response body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
