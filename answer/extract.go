@@ -242,8 +242,7 @@ func jaccard(a, b map[string]bool) float64 {
 // question, each cited, with disagreements between outlets shown.
 func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
 	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
-	cands, chosen, sup := c.evidence(question, query, hits)
-	qt := c.queryTerms(question, query)
+	qt, cands, chosen, sup := c.evidence(question, query, hits)
 	if len(chosen) == 0 || sup < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
@@ -284,15 +283,17 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 // answer's sentences and measures their support. Grounding is judged on the
 // question's own words when it has any: a follow-up must not be grounded by
 // the evidence of the question before it.
-func (c *Composer) evidence(question, query string, hits []retrieval.Hit) (cands, chosen []*candidate, sup float64) {
-	qt := c.queryTerms(question, query)
+func (c *Composer) evidence(question, query string, hits []retrieval.Hit) (qt []weightedTerm, cands, chosen []*candidate, sup float64) {
+	qt = c.queryTerms(question, query)
 	cands = c.candidates(hits, qt)
 	chosen = c.choose(cands, qt)
-	own := c.queryTerms(question, question)
-	if len(own) == 0 {
-		own = qt
+	own := qt
+	if query != question {
+		if o := c.queryTerms(question, question); len(o) > 0 {
+			own = o
+		}
 	}
-	return cands, chosen, support(chosen, own)
+	return qt, cands, chosen, support(chosen, own)
 }
 
 // support is the grounding measure: the weighted share of the question's

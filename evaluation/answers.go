@@ -87,17 +87,8 @@ func ScoreMultiHopAnswers(qs []MultiHopQuery, answers AnswerIndex, opt MultiHopO
 			}
 			texts = append(texts, RenderPassage(p))
 		}
-		docs := passageDocs(a.Passages, 10)
-		gold := make([]string, len(q.Evidence))
-		for i, e := range q.Evidence {
-			gold[i] = e.Fact
-		}
-		h4, h10, ap, rr := ChunkScores(texts, gold)
-		rep.Chunk.add(h4, h10, ap, rr)
-		m := rep.ByType[q.Type]
-		m.add(h4, h10, ap, rr)
-		rep.ByType[q.Type] = m
-		docRecall += Recall(docs, goldDocs(q, opt), 10)
+		scoreQuery(&rep.Chunk, rep.ByType, q, texts)
+		docRecall += Recall(passageDocs(a.Passages, 10), goldDocs(q, opt), 10)
 	}
 	rep.Chunk.finish()
 	for t, m := range rep.ByType {

@@ -263,15 +263,7 @@ func EvalMultiHop(ctx context.Context, s Searcher, qs []MultiHopQuery, opt Multi
 		for i := 0; i < len(hits) && i < 10; i++ {
 			texts = append(texts, RenderChunk(hits[i]))
 		}
-		gold := make([]string, len(q.Evidence))
-		for i, e := range q.Evidence {
-			gold[i] = e.Fact
-		}
-		h4, h10, ap, rr := ChunkScores(texts, gold)
-		rep.Chunk.add(h4, h10, ap, rr)
-		m := rep.ByType[q.Type]
-		m.add(h4, h10, ap, rr)
-		rep.ByType[q.Type] = m
+		scoreQuery(&rep.Chunk, rep.ByType, q, texts)
 
 		golds := goldDocs(q, opt)
 		docs := RankDocs(hits)
@@ -362,4 +354,19 @@ func typeNames(byType map[string]ChunkMetrics) []string {
 	}
 	slices.Sort(types)
 	return types
+}
+
+// scoreQuery scores one query's retrieved texts (its first ten, rendered)
+// by the paper's rule and adds the result to the overall and per-type
+// metrics.
+func scoreQuery(all *ChunkMetrics, byType map[string]ChunkMetrics, q MultiHopQuery, texts []string) {
+	gold := make([]string, len(q.Evidence))
+	for i, e := range q.Evidence {
+		gold[i] = e.Fact
+	}
+	h4, h10, ap, rr := ChunkScores(texts, gold)
+	all.add(h4, h10, ap, rr)
+	m := byType[q.Type]
+	m.add(h4, h10, ap, rr)
+	byType[q.Type] = m
 }
