@@ -19,6 +19,10 @@ type Answer struct {
 	// Grounded is false when the articles do not support an answer; the
 	// Answer then says so and Citations is empty.
 	Grounded bool `json:"grounded"`
+	// Support is the answerability score (0..1) that was compared with the
+	// grounding cut-off (Options.MinCoverage): how well the chosen evidence
+	// covers the question. 0 when nothing was found or a hard rule declined.
+	Support float64 `json:"support"`
 	// Sentences is Answer split into its claims, each with its citations.
 	Sentences []Sentence `json:"sentences,omitempty"`
 	Citations []Citation `json:"citations"`

@@ -33,7 +33,10 @@ type Options struct {
 	MaxSentences int
 	// MinCoverage is the grounding cut-off: the share (0..1) of the
 	// question's weighted terms that the best evidence must contain for the
-	// answer to count as supported. Default DefaultMinCoverage.
+	// answer to count as supported. Default DefaultMinCoverage; a negative
+	// value turns the cut-off off (every question with evidence is
+	// answered), which `bot eval` uses to draw the trade-off curve from
+	// Answer.Support.
 	MinCoverage float64
 	// Filter restricts every search (outlets, dates).
 	Filter retrieval.Filter
@@ -94,7 +97,7 @@ func New(index Index, opts Options, logger *slog.Logger) *Composer {
 	if opts.MaxSentences <= 0 {
 		opts.MaxSentences = 3
 	}
-	if opts.MinCoverage <= 0 {
+	if opts.MinCoverage == 0 {
 		opts.MinCoverage = DefaultMinCoverage
 	}
 	if opts.ModelTimeout <= 0 {

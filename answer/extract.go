@@ -243,6 +243,7 @@ func jaccard(a, b map[string]bool) float64 {
 func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
 	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
 	qt, cands, chosen, sup := c.evidence(question, query, hits)
+	ans.Support = sup
 	if len(chosen) == 0 || sup < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
