@@ -33,6 +33,9 @@ const (
 	goalHits10  = 0.80
 	goalMRR10   = 0.65
 	goalSciNDCG = 0.70
+	// goalDesk is the share of the desk question set answered right
+	// (issue 14).
+	goalDesk = 0.90
 )
 
 // runEval measures answer and retrieval quality on the seed question set,
@@ -43,7 +46,8 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	bench := fs.String("benchmarks", findBenchmarks(), "directory holding multihop-rag/ and scifact/")
 	limit := fs.Int("limit", 0, "score only the first N questions of each benchmark (0: all)")
 	k := fs.Int("k", 10, "passages per question (as `bot ask --k`)")
-	only := fs.String("only", "seeds,multihop,scifact", "which evaluations to run, comma-separated")
+	only := fs.String("only", "seeds,desk,multihop,scifact", "which evaluations to run, comma-separated")
+	questions := fs.String("questions", "", "desk question set to score instead of seeds/desk_questions.json (layout: evaluation.DeskSet)")
 	answersFile := fs.String("answers", "", "score this JSONL file of `bot ask --json` answers instead of answering")
 	markdown := fs.String("markdown", "", "also write the report into this Markdown file, between markers")
 	pos, err := parseFlags(fs, args)
@@ -59,11 +63,11 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 	want := map[string]bool{}
 	for _, w := range strings.Split(*only, ",") {
 		switch w = strings.TrimSpace(w); w {
-		case "seeds", "multihop", "scifact":
+		case "seeds", "desk", "multihop", "scifact":
 			want[w] = true
 		case "":
 		default:
-			return usagef("--only %q: want seeds, multihop or scifact", w)
+			return usagef("--only %q: want seeds, desk, multihop or scifact", w)
 		}
 	}
 	var given evaluation.AnswerIndex
@@ -74,6 +78,19 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		}
 		given = evaluation.IndexAnswers(as)
 		delete(want, "seeds")
+		delete(want, "desk")
+	}
+	deskTitle, deskSet := "Desk question set (seeds/desk_questions.json)", seeds.DeskQuestions
+	if *questions != "" {
+		data, err := os.ReadFile(*questions)
+		if err != nil {
+			return fmt.Errorf("--questions: %w", err)
+		}
+		deskTitle, deskSet = "Desk questions ("+filepath.Base(*questions)+")", string(data)
+	}
+	deskQs, err := evaluation.ParseDeskQuestions([]byte(deskSet))
+	if err != nil {
+		return fmt.Errorf("--questions: %w", err)
 	}
 
 	var report bytes.Buffer
@@ -88,6 +105,15 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		}
 		if r.verbatim != r.quotes {
 			missed = append(missed, fmt.Sprintf("seed quotes verbatim %d/%d (goal: all)", r.verbatim, r.quotes))
+		}
+	}
+	if want["desk"] {
+		r, err := evalDesk(ctx, cfg, logger, out, deskQs, deskTitle)
+		if err != nil {
+			return err
+		}
+		if r.Share() < goalDesk {
+			missed = append(missed, fmt.Sprintf("desk questions right %d/%d < %.0f%%", r.Right(), len(r.Results), 100*goalDesk))
 		}
 	}
 	if want["multihop"] {
@@ -246,6 +272,46 @@ func pct(a, b int) float64 {
 		return 0
 	}
 	return 100 * float64(a) / float64(b)
+}
+
+// evalDesk answers a desk question set through the same composer and
+// settings as `bot ask --json` (no model, default passages), a follow-up
+// after its history as the terminal chat asks it, and scores every answer
+// at sentence level (see evaluation.ScoreDesk).
+func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, qs []evaluation.DeskQuestion, title string) (evaluation.DeskReport, error) {
+	var rep evaluation.DeskReport
+	eng, err := openEngine(ctx, cfg, engineOptions{memory: true, noModel: true, k: cfg.K}, logger, io.Discard)
+	if err != nil {
+		return rep, err
+	}
+	ask := func(q string, history []answer.Turn) (answer.Answer, error) {
+		a, err := eng.composer.Answer(ctx, q, history)
+		if errors.Is(err, answer.ErrEmptyQuestion) {
+			return answer.Answer{Question: q}, nil // no reply at all
+		}
+		return a, err
+	}
+	for _, q := range qs {
+		var history []answer.Turn
+		for _, h := range q.History {
+			a, err := ask(h, history)
+			if err != nil {
+				return rep, fmt.Errorf("desk question %s: %w", q.ID, err)
+			}
+			history = append(history, answer.Turn{Role: "user", Text: h}, answer.Turn{Role: "assistant", Text: a.Answer})
+		}
+		a, err := ask(q.Question, history)
+		if err != nil {
+			return rep, fmt.Errorf("desk question %s: %w", q.ID, err)
+		}
+		rep.Results = append(rep.Results, evaluation.ScoreDesk(q, a))
+	}
+	fmt.Fprintf(w, "### %s\n\n", title)
+	fmt.Fprintf(w, "Right = the phrase that answers the question is in the cited quotes (an overview: also at least 3 points from 2 articles; a disagreement: both sides; a list: enough items); a decline has no quotes; small talk gets a reply with no quotes. Same composer and settings as `bot ask --json`; follow-ups after their history, as in the terminal chat.\n\n")
+	if err := rep.WriteTable(w, "kind"); err != nil {
+		return rep, err
+	}
+	return rep, nil
 }
 
 // answerAll answers questions through the composer, as `bot ask --json`
