@@ -305,3 +305,52 @@ func (r DeskReport) WriteTable(w io.Writer, title string) error {
 	_, err := fmt.Fprintln(w)
 	return err
 }
+
+// AnswerHygiene counts readability faults in answers (issue 14, readable
+// answers): the same quote cited twice, unbalanced or doubled quotation
+// marks in the answer text, and a cited article named by its ID (a file
+// name) in the answer text.
+type AnswerHygiene struct {
+	Answers, RepeatedQuote, Unbalanced, FileNames int
+}
+
+// Add counts one answer.
+func (h *AnswerHygiene) Add(a answer.Answer) {
+	h.Answers++
+	points, _ := citedPoints(a)
+	if points < len(a.Citations) {
+		h.RepeatedQuote++
+	}
+	if UnbalancedQuotes(a.Answer) {
+		h.Unbalanced++
+	}
+	if slices.ContainsFunc(a.Citations, func(c answer.Citation) bool { return c.Source != "" && strings.Contains(a.Answer, c.Source) }) {
+		h.FileNames++
+	}
+}
+
+// UnbalancedQuotes reports text whose curly double quotation marks do not
+// pair up (as many opening as closing, never two openings or two closings
+// in a row) or whose straight double quotation marks are odd in number.
+func UnbalancedQuotes(text string) bool {
+	depth := 0
+	for _, r := range text {
+		switch r {
+		case '“':
+			depth++
+		case '”':
+			depth--
+		}
+		if depth < 0 || depth > 1 {
+			return true
+		}
+	}
+	return depth != 0 || strings.Count(text, `"`)%2 != 0
+}
+
+// WriteTable prints the counts as a Markdown table.
+func (h AnswerHygiene) WriteTable(w io.Writer) error {
+	_, err := fmt.Fprintf(w, "| answer hygiene | answers |\n|---|---|\n| citing the same quote twice | %d/%d |\n| unbalanced or doubled quotation marks | %d/%d |\n| naming a source by its file name or ID | %d/%d |\n\n",
+		h.RepeatedQuote, h.Answers, h.Unbalanced, h.Answers, h.FileNames, h.Answers)
+	return err
+}

@@ -156,3 +156,40 @@ func TestDeskQuestionSet(t *testing.T) {
 		}
 	}
 }
+
+func TestUnbalancedQuotes(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"No quotes at all.", false},
+		{"He said “yes” and “no”.", false},
+		{`He said "yes".`, false},
+		{"““I just want to see what happens.", true},
+		{"He said “yes.", true},
+		{"He said yes” then.", true},
+		{"“a ”” b", true},
+		{`He said "yes.`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			if got := evaluation.UnbalancedQuotes(tt.text); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAnswerHygiene(t *testing.T) {
+	c1 := cite("000_a.txt", "one", 0)
+	var h evaluation.AnswerHygiene
+	h.Add(grounded(c1, cite("000_a.txt", "two", 10)))                                                     // clean
+	h.Add(grounded(c1, c1))                                                                               // repeated
+	h.Add(answer.Answer{Grounded: true, Answer: "““Broken [1]", Citations: []answer.Citation{c1}})        // unbalanced
+	h.Add(answer.Answer{Grounded: true, Answer: "One [1] (000_a.txt)", Citations: []answer.Citation{c1}}) // file name
+	h.Add(answer.Answer{Answer: answer.NotCovered})                                                       // decline
+	want := evaluation.AnswerHygiene{Answers: 5, RepeatedQuote: 1, Unbalanced: 1, FileNames: 1}
+	if h != want {
+		t.Errorf("got %+v, want %+v", h, want)
+	}
+}

@@ -112,6 +112,9 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		if err != nil {
 			return err
 		}
+		if r.verbatim != r.quotes {
+			missed = append(missed, fmt.Sprintf("desk quotes verbatim %d/%d (goal: all)", r.verbatim, r.quotes))
+		}
 		if r.Share() < goalDesk {
 			missed = append(missed, fmt.Sprintf("desk questions right %d/%d < %.0f%%", r.Right(), len(r.Results), 100*goalDesk))
 		}
@@ -224,13 +227,9 @@ func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer
 	}
 	quotes, verbatim, cited, answered, declined := 0, 0, 0, 0, 0
 	check := func(a answer.Answer) {
-		for _, c := range a.Citations {
-			quotes++
-			art, ok := eng.index.Article(c.Source)
-			if ok && c.Start >= 0 && c.End <= len(art.Text) && c.Start < c.End && art.Text[c.Start:c.End] == c.Quote && inBody(art.Body, c.Start, c.End) {
-				verbatim++
-			}
-		}
+		q, v := verbatimQuotes(eng, a)
+		quotes += q
+		verbatim += v
 	}
 	for _, q := range qs.Answerable {
 		a, err := eng.composer.Answer(ctx, q.Question, nil)
@@ -268,6 +267,19 @@ func evalSeeds(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer
 	return seedReport{quotes: quotes, verbatim: verbatim, answerable: n, cited: cited, answered: answered, unanswerable: u, declined: declined}, nil
 }
 
+// verbatimQuotes counts an answer's citations and those whose quote is
+// exactly the article's text at its offsets, inside the article's body.
+func verbatimQuotes(eng *engine, a answer.Answer) (quotes, verbatim int) {
+	for _, c := range a.Citations {
+		quotes++
+		art, ok := eng.index.Article(c.Source)
+		if ok && c.Start >= 0 && c.End <= len(art.Text) && c.Start < c.End && art.Text[c.Start:c.End] == c.Quote && inBody(art.Body, c.Start, c.End) {
+			verbatim++
+		}
+	}
+	return quotes, verbatim
+}
+
 func inBody(body []article.Span, start, end int) bool {
 	for _, s := range body {
 		if start >= s.Start && end <= s.End {
@@ -288,8 +300,15 @@ func pct(a, b int) float64 {
 // settings as `bot ask --json` (no model, default passages), a follow-up
 // after its history as the terminal chat asks it, and scores every answer
 // at sentence level (see evaluation.ScoreDesk).
-func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, qs []evaluation.DeskQuestion, title string) (evaluation.DeskReport, error) {
-	var rep evaluation.DeskReport
+// deskResult is what evalDesk measured.
+type deskResult struct {
+	evaluation.DeskReport
+	hygiene          evaluation.AnswerHygiene
+	quotes, verbatim int // citations shown, and those verbatim in the body
+}
+
+func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, qs []evaluation.DeskQuestion, title string) (deskResult, error) {
+	var rep deskResult
 	eng, err := openEngine(ctx, cfg, engineOptions{memory: true, noModel: true, k: cfg.K}, logger, io.Discard)
 	if err != nil {
 		return rep, err
@@ -315,10 +334,18 @@ func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer,
 			return rep, fmt.Errorf("desk question %s: %w", q.ID, err)
 		}
 		rep.Results = append(rep.Results, evaluation.ScoreDesk(q, a))
+		rep.hygiene.Add(a)
+		n, v := verbatimQuotes(eng, a)
+		rep.quotes += n
+		rep.verbatim += v
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
 	fmt.Fprintf(w, "Right = the phrase that answers the question is in the cited quotes (an overview: also at least 3 points from 2 articles; a disagreement: both sides; a list: enough items); a decline has no quotes; small talk gets a reply with no quotes. Same composer and settings as `bot ask --json`; follow-ups after their history, as in the terminal chat.\n\n")
 	if err := rep.WriteTable(w, "kind"); err != nil {
+		return rep, err
+	}
+	fmt.Fprintf(w, "Quotes shown that are verbatim in the article body: %d/%d.\n\n", rep.verbatim, rep.quotes)
+	if err := rep.hygiene.WriteTable(w); err != nil {
 		return rep, err
 	}
 	return rep, nil

@@ -24,6 +24,10 @@ const (
 	floorNullDeclined = 0.80
 	floorAnswered     = 0.60
 	floorGoldQuoted   = 0.25
+	// ceilUnbalanced bounds the desk answers with unbalanced quotation
+	// marks (8/90 before the composer keeps quotations whole; lower it to
+	// 0 with the composer).
+	ceilUnbalanced = 9
 )
 
 // TestEvalSmall is the small, fast version of `bot eval` that CI runs: the
@@ -66,6 +70,12 @@ func TestEvalSmall(t *testing.T) {
 	}
 	if len(dr.Results) != len(desk) || dr.Share() < floorDesk {
 		t.Errorf("desk questions right %d/%d, want >= %.2f", dr.Right(), len(dr.Results), floorDesk)
+	}
+	if dr.quotes == 0 || dr.verbatim != dr.quotes {
+		t.Errorf("desk quotes verbatim %d/%d, want all", dr.verbatim, dr.quotes)
+	}
+	if h := dr.hygiene; h.RepeatedQuote > 0 || h.FileNames > 0 || h.Unbalanced > ceilUnbalanced {
+		t.Errorf("desk answers: %d cite a quote twice, %d name a file, %d have unbalanced quotation marks; want 0, 0, <= %d", h.RepeatedQuote, h.FileNames, h.Unbalanced, ceilUnbalanced)
 	}
 
 	mh, err := evalMultiHop(ctx, cfg, logger, &out, io.Discard, filepath.Join(bench, "multihop-rag"), cfg.K, 48, nil)
