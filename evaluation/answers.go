@@ -28,6 +28,12 @@ func normQuestion(q string) string { return strings.Join(strings.Fields(q), " ")
 // AnswerIndex maps questions to answers by their normalised text.
 type AnswerIndex map[string]answer.Answer
 
+// Find returns the answer to question, or a zero Answer (no reply) when
+// there is none.
+func (idx AnswerIndex) Find(question string) answer.Answer {
+	return idx[normQuestion(question)]
+}
+
 // IndexAnswers builds an AnswerIndex; a question asked twice keeps its
 // first answer.
 func IndexAnswers(as []answer.Answer) AnswerIndex {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -78,7 +79,12 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		}
 		given = evaluation.IndexAnswers(as)
 		delete(want, "seeds")
-		delete(want, "desk")
+		// The desk set is scored from the file only when asked for.
+		explicit := false
+		fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "only" })
+		if !explicit {
+			delete(want, "desk")
+		}
 	}
 	deskTitle, deskSet := "Desk question set (seeds/desk_questions.json)", seeds.DeskQuestions
 	if *questions != "" {
@@ -108,7 +114,7 @@ func runEval(ctx context.Context, cfg config, logger *slog.Logger, args []string
 		}
 	}
 	if want["desk"] {
-		r, err := evalDesk(ctx, cfg, logger, out, deskQs, deskTitle)
+		r, err := evalDesk(ctx, cfg, logger, out, deskQs, deskTitle, given)
 		if err != nil {
 			return err
 		}
@@ -307,7 +313,7 @@ type deskResult struct {
 	quotes, verbatim int // citations shown, and those verbatim in the body
 }
 
-func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, qs []evaluation.DeskQuestion, title string) (deskResult, error) {
+func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer, qs []evaluation.DeskQuestion, title string, given evaluation.AnswerIndex) (deskResult, error) {
 	var rep deskResult
 	eng, err := openEngine(ctx, cfg, engineOptions{memory: true, noModel: true, k: cfg.K}, logger, io.Discard)
 	if err != nil {
@@ -320,7 +326,23 @@ func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer,
 		}
 		return a, err
 	}
+	skipped := 0
 	for _, q := range qs {
+		if given != nil {
+			// Answers from `bot ask --json`, which has no history: a
+			// follow-up cannot be scored from them.
+			if len(q.History) > 0 {
+				skipped++
+				continue
+			}
+			a := given.Find(q.Question)
+			rep.Results = append(rep.Results, evaluation.ScoreDesk(q, a))
+			rep.hygiene.Add(a)
+			n, v := verbatimQuotes(eng, a)
+			rep.quotes += n
+			rep.verbatim += v
+			continue
+		}
 		var history []answer.Turn
 		for _, h := range q.History {
 			a, err := ask(h, history)
@@ -340,7 +362,12 @@ func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer,
 		rep.verbatim += v
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
-	fmt.Fprintf(w, "Right = the phrase that answers the question is in the cited quotes (an overview: also at least 3 points from 2 articles; a disagreement: both sides; a list: enough items); a decline has no quotes; small talk gets a reply with no quotes. Same composer and settings as `bot ask --json`; follow-ups after their history, as in the terminal chat.\n\n")
+	fmt.Fprintf(w, "Right = the phrase that answers the question is in the cited quotes (an overview: also at least 3 points from 2 articles; a disagreement: both sides; a list: enough items); a decline has no quotes; small talk gets a reply with no quotes. ")
+	if given == nil {
+		fmt.Fprintf(w, "Same composer and settings as `bot ask --json`; follow-ups after their history, as in the terminal chat.\n\n")
+	} else {
+		fmt.Fprintf(w, "Scored from the answers given (a question with no answer scores as no reply); %d follow-ups left out (`bot ask` has no history).\n\n", skipped)
+	}
 	if err := rep.WriteTable(w, "kind"); err != nil {
 		return rep, err
 	}

@@ -64,7 +64,7 @@ func TestEvalSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dr, err := evalDesk(ctx, cfg, logger, &out, desk, "desk")
+	dr, err := evalDesk(ctx, cfg, logger, &out, desk, "desk", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,5 +176,59 @@ func TestEvalDeskQuestionsFile(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEvalDeskScoresAskOutput checks that the desk set scored from the
+// output of `bot ask --json` gets the verdicts it gets in process, with
+// follow-ups left out.
+func TestEvalDeskScoresAskOutput(t *testing.T) {
+	dir := t.TempDir()
+	set := filepath.Join(dir, "desk.json")
+	questions := []string{"How long did Trump's call with Putin last?", "What did Putin say about the Olympic Games?", "Which city is the White House eyeing for the summit?"}
+	if err := os.WriteFile(set, []byte(`{"questions": [
+ {"id": "t1", "kind": "duration", "question": "`+questions[0]+`", "expect": "answer", "evidence": [["40 minutes"]]},
+ {"id": "t2", "kind": "decline", "question": "`+questions[1]+`", "expect": "decline"},
+ {"id": "t3", "kind": "where", "question": "`+questions[2]+`", "expect": "answer", "evidence": [["budapest"]]},
+ {"id": "t4", "kind": "followup", "question": "and the drones?", "history": ["`+questions[0]+`"], "expect": "answer", "evidence": [["drones"]]}
+]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runBot(t, env{}, strings.Join(questions, "\n")+"\n", "ask", "--json")
+	if code != 0 {
+		t.Fatalf("ask: exit %d: %s", code, errOut)
+	}
+	answers := filepath.Join(dir, "answers.jsonl")
+	if err := os.WriteFile(answers, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inProcess, errOut, code := runBot(t, env{}, "", "eval", "--only", "desk", "--questions", set)
+	if code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, errOut)
+	}
+	fromFile, errOut, code := runBot(t, env{}, "", "eval", "--only", "desk", "--questions", set, "--answers", answers)
+	if code != 0 {
+		t.Fatalf("eval --answers: exit %d: %s", code, errOut)
+	}
+	rows := func(report string) []string {
+		var out []string
+		for _, l := range strings.Split(report, "\n") {
+			if strings.HasPrefix(l, "| duration ") || strings.HasPrefix(l, "| decline ") || strings.HasPrefix(l, "| where ") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	got, want := rows(fromFile), rows(inProcess)
+	if len(want) != 3 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rows from ask output:\n%s\nwant the rows in process:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(fromFile, "| **all** | 3 |") || !strings.Contains(fromFile, "1 follow-ups left out") {
+		t.Errorf("report from ask output does not score 3 questions and leave 1 out:\n%s", fromFile)
+	}
+	// An --only without desk leaves the desk set out.
+	plain, _, _ := runBot(t, env{}, "", "eval", "--questions", set, "--answers", answers, "--only", "seeds")
+	if strings.Contains(plain, "Desk questions") {
+		t.Errorf("desk set scored although not asked for:\n%s", plain)
 	}
 }
