@@ -366,7 +366,7 @@ func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer,
 	if given == nil {
 		fmt.Fprintf(w, "Same composer and settings as `bot ask --json`; follow-ups after their history, as in the terminal chat.\n\n")
 	} else {
-		fmt.Fprintf(w, "Scored from the answers given (a question with no answer scores as no reply); %d follow-ups left out (`bot ask` has no history).\n\n", skipped)
+		fmt.Fprintf(w, "Scored from the answers given (a question with no answer scores as no reply); %d questions with a history left out (`bot ask` has none).\n\n", skipped)
 	}
 	if err := rep.WriteTable(w, "kind"); err != nil {
 		return rep, err

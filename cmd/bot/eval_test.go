@@ -223,7 +223,7 @@ func TestEvalDeskScoresAskOutput(t *testing.T) {
 	if len(want) != 3 || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("rows from ask output:\n%s\nwant the rows in process:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if !strings.Contains(fromFile, "| **all** | 3 |") || !strings.Contains(fromFile, "1 follow-ups left out") {
+	if !strings.Contains(fromFile, "| **all** | 3 |") || !strings.Contains(fromFile, "1 questions with a history left out") {
 		t.Errorf("report from ask output does not score 3 questions and leave 1 out:\n%s", fromFile)
 	}
 	// An --only without desk leaves the desk set out.
