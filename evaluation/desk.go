@@ -66,6 +66,10 @@ type DeskQuestion struct {
 	// Articles, when set, are article IDs of which at least one must be
 	// cited (a quote lookup must name the right source).
 	Articles []string `json:"articles,omitempty"`
+	// Standalone marks a complete question asked after an unrelated one:
+	// it must not be merged with its history, so its answer must cite
+	// exactly what the same question asked alone cites (see ScoreAlone).
+	Standalone bool `json:"standalone,omitempty"`
 }
 
 // ParseDeskQuestions reads a desk question set and checks it: every
@@ -96,6 +100,8 @@ func ParseDeskQuestions(data []byte) ([]DeskQuestion, error) {
 			return nil, fmt.Errorf("%s: min_groups %d with %d evidence groups", where, q.MinGroups, len(q.Evidence))
 		case q.MinPoints < 0 || q.MinArticles < 0:
 			return nil, fmt.Errorf("%s: negative minimum", where)
+		case q.Standalone && len(q.History) == 0:
+			return nil, fmt.Errorf("%s: standalone without a history", where)
 		}
 		seen[q.ID] = true
 		switch q.Expect {
@@ -225,6 +231,44 @@ func deskMiss(q DeskQuestion, a answer.Answer) string {
 		miss = append(miss, "expected article not cited")
 	}
 	return strings.Join(miss, "; ")
+}
+
+// ScoreAlone adds to r, the verdict on a stand-alone question's answer
+// after its history, the check that it was not merged with that history:
+// alone is the answer to the same question asked with no history, and both
+// must cite the same quotes.
+func ScoreAlone(r DeskResult, a, alone answer.Answer) DeskResult {
+	if sameQuotes(a, alone) {
+		return r
+	}
+	r.Right = false
+	r.Why = strings.TrimPrefix(r.Why+"; merged with the earlier question (quotes differ from the question asked alone)", "; ")
+	return r
+}
+
+// sameQuotes reports answers citing the same set of quotes.
+func sameQuotes(a, b answer.Answer) bool {
+	type span struct {
+		src        string
+		start, end int
+	}
+	set := func(x answer.Answer) map[span]bool {
+		m := map[span]bool{}
+		for _, c := range x.Citations {
+			m[span{c.Source, c.Start, c.End}] = true
+		}
+		return m
+	}
+	sa, sb := set(a), set(b)
+	if len(sa) != len(sb) {
+		return false
+	}
+	for k := range sa {
+		if !sb[k] {
+			return false
+		}
+	}
+	return true
 }
 
 // citedPoints counts an answer's distinct quotes and lists its distinct

@@ -81,6 +81,7 @@ func TestParseDeskQuestions(t *testing.T) {
 		{"empty phrase", `{"questions":[{"id":"a","kind":"k","question":"q","expect":"answer","evidence":[["x",""]]}]}`, "empty evidence"},
 		{"min_groups too high", `{"questions":[{"id":"a","kind":"k","question":"q","expect":"answer","evidence":[["x"]],"min_groups":2}]}`, "min_groups 2"},
 		{"decline with evidence", `{"questions":[{"id":"a","kind":"k","question":"q","expect":"decline","evidence":[["x"]]}]}`, "takes no evidence"},
+		{"standalone without history", `{"questions":[{"id":"a","kind":"k","question":"q","expect":"answer","evidence":[["x"]],"standalone":true}]}`, "standalone without a history"},
 		{"not JSON", `[`, "desk questions"},
 	}
 	for _, tt := range tests {
@@ -191,5 +192,30 @@ func TestAnswerHygiene(t *testing.T) {
 	want := evaluation.AnswerHygiene{Answers: 5, RepeatedQuote: 1, Unbalanced: 1, FileNames: 1}
 	if h != want {
 		t.Errorf("got %+v, want %+v", h, want)
+	}
+}
+
+func TestScoreAlone(t *testing.T) {
+	one, two := cite("a", "Rutte is the secretary general.", 0), cite("b", "The call lasted 40 minutes.", 5)
+	tests := []struct {
+		name     string
+		r        evaluation.DeskResult
+		a, alone answer.Answer
+		want     bool
+		why      string
+	}{
+		{"same quotes", evaluation.DeskResult{Right: true}, grounded(one), grounded(one), true, ""},
+		{"same quotes, other order", evaluation.DeskResult{Right: true}, grounded(one, two), grounded(two, one), true, ""},
+		{"merged: a quote of the earlier question added", evaluation.DeskResult{Right: true}, grounded(one, two), grounded(one), false, "merged with the earlier question (quotes differ from the question asked alone)"},
+		{"merged and wrong", evaluation.DeskResult{Why: "declined"}, answer.Answer{}, grounded(one), false, "declined; merged with the earlier question (quotes differ from the question asked alone)"},
+		{"both declined", evaluation.DeskResult{Right: true}, answer.Answer{}, answer.Answer{}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := evaluation.ScoreAlone(tt.r, tt.a, tt.alone)
+			if got.Right != tt.want || got.Why != tt.why {
+				t.Errorf("got right=%v why=%q, want right=%v why=%q", got.Right, got.Why, tt.want, tt.why)
+			}
+		})
 	}
 }

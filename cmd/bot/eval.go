@@ -355,7 +355,15 @@ func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer,
 		if err != nil {
 			return rep, fmt.Errorf("desk question %s: %w", q.ID, err)
 		}
-		rep.Results = append(rep.Results, evaluation.ScoreDesk(q, a))
+		r := evaluation.ScoreDesk(q, a)
+		if q.Standalone {
+			alone, err := ask(q.Question, nil)
+			if err != nil {
+				return rep, fmt.Errorf("desk question %s: %w", q.ID, err)
+			}
+			r = evaluation.ScoreAlone(r, a, alone)
+		}
+		rep.Results = append(rep.Results, r)
 		rep.hygiene.Add(a)
 		n, v := verbatimQuotes(eng, a)
 		rep.quotes += n
