@@ -1,9 +1,13 @@
-// Package evaluation measures retrieval quality on public benchmarks: the
-// MultiHop-RAG news queries (chunk-level Hits@k, MAP@10 and MRR@10 under the
-// paper's rule, and doc-level recall) and BEIR collections such as SciFact
-// (nDCG@10 and Recall@100). It loads the benchmark queries and judgements
-// (corpora load with article.Load), runs the queries against anything that
-// searches like retrieval.Index, and prints reports.
+// Package evaluation measures answer and retrieval quality: a desk question
+// set judged at sentence level (is the phrase that answers the question in
+// the cited quotes?), the MultiHop-RAG news queries end to end (answered,
+// null queries declined, gold answer in the quotes, gold article cited, and
+// the grounding cut-off's trade-off curve) and for retrieval (chunk-level
+// Hits@k, MAP@10 and MRR@10 under the paper's rule, and doc-level recall),
+// and BEIR collections such as SciFact (nDCG@10 and Recall@100). It loads
+// the question sets, benchmark queries and judgements (corpora load with
+// article.Load), scores answers as `bot ask --json` gives them, runs queries
+// against anything that searches like retrieval.Index, and prints reports.
 package evaluation
 
 import (
