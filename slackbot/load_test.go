@@ -1,0 +1,334 @@
+package slackbot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/briefing"
+)
+
+// soak runs the goal load (300 signed mentions a second for a minute)
+// instead of the short CI version: go test -run TestHTTPLoad -soak ./slackbot/
+var (
+	soak    = flag.Bool("soak", false, "run the goal load in TestHTTPLoad: 300 mentions/s for -soak-for")
+	soakFor = flag.Duration("soak-for", time.Minute, "how long -soak sends mentions")
+)
+
+// loadSlack is a lean fake of the Slack Web API for load tests: it speaks
+// the same protocol as fakeSlack for the methods a mention uses, but only
+// counts what it was sent, so its own memory does not blur the bot's.
+type loadSlack struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	seq      int
+	answers  map[string]int // thread_ts -> answers with a citation posted
+	busy     map[string]int // thread_ts -> "busy" replies posted
+	other    map[string]int // thread_ts -> any other reply
+	reacts   int
+	fail5xx  int // chat.postMessage calls still to answer 500
+	finished chan struct{}
+	want     int // replies (any kind) after which finished is closed
+}
+
+func newLoadSlack(t testing.TB, want int) *loadSlack {
+	t.Helper()
+	f := &loadSlack{answers: map[string]int{}, busy: map[string]int{}, other: map[string]int{}, finished: make(chan struct{}), want: want}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *loadSlack) serve(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
+		return
+	}
+	switch strings.TrimPrefix(r.URL.Path, "/api/") {
+	case "auth.test":
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "user_id": botUser, "bot_id": botID, "team_id": "T1"})
+	case "reactions.add":
+		f.mu.Lock()
+		f.reacts++
+		f.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	case "chat.postMessage":
+		thread, text, blocks := r.PostForm.Get("thread_ts"), r.PostForm.Get("text"), r.PostForm.Get("blocks")
+		f.mu.Lock()
+		if f.fail5xx > 0 {
+			f.fail5xx--
+			f.mu.Unlock()
+			writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": "internal_error"})
+			return
+		}
+		f.seq++
+		ts := fmt.Sprintf("1800000000.%06d", f.seq)
+		switch {
+		case strings.Contains(blocks, citeBudget.Quote):
+			f.answers[thread]++
+		case strings.Contains(strings.ToLower(text), "busy"):
+			f.busy[thread]++
+		default:
+			f.other[thread]++
+		}
+		if f.total() == f.want {
+			close(f.finished)
+		}
+		f.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": ts})
+	case "chat.postEphemeral":
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": "1800000000.000001"})
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+// total is the number of threads with a reply; f.mu must be held.
+func (f *loadSlack) total() int {
+	n := len(f.answers) + len(f.busy)
+	for th := range f.other {
+		if f.answers[th] == 0 && f.busy[th] == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// slowService answers like fakeService after holding each answer for
+// delay, as the real composer takes a few milliseconds of work.
+type slowService struct {
+	fakeService
+	delay time.Duration
+}
+
+func (s *slowService) Answer(ctx context.Context, q string, history []answer.Turn) (answer.Answer, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return answer.Answer{}, ctx.Err()
+	}
+	return s.fakeService.Answer(ctx, q, history)
+}
+
+func (s *slowService) Briefing(ctx context.Context, req BriefingRequest) (briefing.Briefing, error) {
+	return s.fakeService.Briefing(ctx, req)
+}
+
+// loadResult is what one load run measured.
+type loadResult struct {
+	sent, acked, non200  int
+	p50, p99, max        time.Duration
+	over1s, over3s       int
+	answered, busy       int
+	duplicates, missing  int
+	peakRSSMiB, heapMiB  float64
+	elapsed, drainedTook time.Duration
+}
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("sent %d in %s, acked %d (non-200 %d); ack p50 %s p99 %s max %s, over 1s %d, over 3s %d; "+
+		"answered %d, busy %d, duplicates %d, missing %d (all replied %s after the last request); peak RSS %.0f MiB, heap %.0f MiB",
+		r.sent, r.elapsed.Round(time.Millisecond), r.acked, r.non200, r.p50, r.p99, r.max, r.over1s, r.over3s,
+		r.answered, r.busy, r.duplicates, r.missing, r.drainedTook.Round(time.Millisecond), r.peakRSSMiB, r.heapMiB)
+}
+
+// runLoad sends n signed app_mention events to the bot's real HTTP handler
+// at rate per second (open loop: one request every 1/rate whatever the
+// acks do), then waits (at most drain) for every mention to be replied to.
+func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration) loadResult {
+	t.Helper()
+	fake := newLoadSlack(t, n)
+	svc := &slowService{delay: 2 * time.Millisecond}
+	dir := t.TempDir()
+	cfg := Config{
+		BotToken: testBotToken, SigningSecret: testSecret, APIURL: fake.srv.URL + "/api/",
+		DataDir: dir, State: openTestStore(t, dir), AnswerTimeout: 30 * time.Second, ShutdownTimeout: 30 * time.Second,
+		RateLimit: 1000, RateBurst: 1000,
+		retryWait: func(time.Duration) time.Duration { return time.Millisecond },
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	// Warnings only: the debug log of 18,000 answers would be the load.
+	logger := slog.New(slog.NewTextHandler(&lockedBuffer{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	bot, err := New(cfg, svc, logger, nil)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	srv := httptest.NewServer(bot.Handler())
+	defer srv.Close()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := bot.Wait(ctx); err != nil {
+			t.Errorf("Wait: %v", err)
+		}
+	}()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 1024, MaxConnsPerHost: 0}}
+	defer client.CloseIdleConnections()
+
+	var peakRSS atomic.Int64
+	stopRSS := make(chan struct{})
+	rssDone := make(chan struct{})
+	go func() {
+		defer close(rssDone)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if r := rssBytes(); r > peakRSS.Load() {
+				peakRSS.Store(r)
+			}
+			select {
+			case <-stopRSS:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	lat := make([]time.Duration, n)
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	start := time.Now()
+	interval := time.Second / time.Duration(rate)
+	for i := range n {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		body := mentionBody(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			sign(req, body, testSecret, time.Now())
+			t0 := time.Now()
+			resp, err := client.Do(req)
+			lat[i] = time.Since(t0)
+			if err != nil {
+				codes[i] = -1
+				return
+			}
+			codes[i] = resp.StatusCode
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+	sentAt := time.Now()
+	res := loadResult{sent: n, elapsed: sentAt.Sub(start)}
+	select {
+	case <-fake.finished:
+	case <-time.After(drain):
+	}
+	res.drainedTook = time.Since(sentAt)
+	// A little longer, so a duplicate posted late is still seen.
+	time.Sleep(200 * time.Millisecond)
+	close(stopRSS)
+	<-rssDone
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	res.peakRSSMiB, res.heapMiB = float64(peakRSS.Load())/(1<<20), float64(ms.HeapAlloc)/(1<<20)
+
+	for i, c := range codes {
+		if c == http.StatusOK {
+			res.acked++
+		} else {
+			res.non200++
+		}
+		if lat[i] > time.Second {
+			res.over1s++
+		}
+		if lat[i] > 3*time.Second {
+			res.over3s++
+		}
+	}
+	slices.Sort(lat)
+	res.p50, res.p99, res.max = lat[n/2], lat[n*99/100], lat[n-1]
+	fake.mu.Lock()
+	for i := range n {
+		th := mentionTSFor(i)
+		a, b, o := fake.answers[th], fake.busy[th], fake.other[th]
+		switch {
+		case a+b+o == 0:
+			res.missing++
+		case a+b+o > 1:
+			res.duplicates++
+		}
+		if a > 0 {
+			res.answered++
+		} else if b > 0 {
+			res.busy++
+		}
+	}
+	fake.mu.Unlock()
+	return res
+}
+
+func mentionTSFor(i int) string { return fmt.Sprintf("1700000000.%06d", i) }
+
+func mentionBody(i int) []byte {
+	ev := eventCallback("EvLoad"+strconv.Itoa(i), mentionEvent("C1", fmt.Sprintf("U%d", i%500), mentionTSFor(i), "", "<@UBOT> What did the council approve?"))
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// rssBytes is the process's resident set size, from /proc (0 elsewhere).
+func rssBytes() int64 {
+	raw, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// TestHTTPLoad sends signed mentions to the real HTTP handler on loopback
+// and checks that every mention is replied to exactly once (a cited answer
+// or a busy reply), that at least 90% get real answers, and that acks stay
+// fast. The CI version runs 3 seconds at 150/s (20/s with the race
+// detector); -soak runs the goal, 300/s for a minute (-soak-for), with ack
+// p99 under 1s and none over 3s.
+func TestHTTPLoad(t *testing.T) {
+	n, rate, p99Limit, maxLimit := 450, 150, time.Second, 3*time.Second
+	if raceEnabled {
+		n, rate = 60, 20
+	}
+	if *soak {
+		rate = 300
+		n = int(soakFor.Seconds() * float64(rate))
+	}
+	res := runLoad(t, n, rate, nil, 60*time.Second)
+	t.Logf("load %d mentions at %d/s: %s", n, rate, res)
+	if res.non200 > 0 {
+		t.Errorf("got %d acks that were not 200, want 0", res.non200)
+	}
+	if res.missing > 0 || res.duplicates > 0 {
+		t.Errorf("got %d mentions without a reply and %d with more than one, want 0 and 0", res.missing, res.duplicates)
+	}
+	if res.answered*10 < n*9 {
+		t.Errorf("got %d cited answers of %d mentions, want at least 90%%", res.answered, n)
+	}
+	if res.p99 > p99Limit || res.max > maxLimit {
+		t.Errorf("got ack p99 %s and max %s, want under %s and %s", res.p99, res.max, p99Limit, maxLimit)
+	}
+}
