@@ -89,8 +89,12 @@ type Bot struct {
 	// dropped at shutdown before they started.
 	undelivered atomic.Int64
 	lost        atomic.Int64
-	stop        chan struct{} // closed when the shutdown wait runs out
-	stopOnce    sync.Once
+	// failedBeforeDrain and lostReported (under taskMu) let Wait report
+	// the losses of the shutdown, each once.
+	failedBeforeDrain int64
+	lostReported      int64
+	stop              chan struct{} // closed when the shutdown wait runs out
+	stopOnce          sync.Once
 }
 
 // identity is who the bot is in the workspace, from auth.test.
@@ -185,7 +189,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		}
 	}
 	// Last: it starts the background writer, which Wait stops.
-	if b.seen, err = newSeenSet(cfg.State, eventMemory, cfg.Now, logger); err != nil {
+	if b.seen, err = newSeenSet(cfg.State, eventMemory, seenFlushEvery, cfg.Now, logger); err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
 	opts := []slack.Option{
@@ -254,8 +258,10 @@ func (b *Bot) Wait(ctx context.Context) error {
 		close(b.jobs)
 		close(b.busyJobs)
 	}
+	if first {
+		b.failedBeforeDrain = b.undelivered.Load()
+	}
 	b.taskMu.Unlock()
-	failedBefore := b.undelivered.Load()
 	done := make(chan struct{})
 	go func() {
 		b.tasks.Wait()
@@ -280,7 +286,12 @@ func (b *Bot) Wait(ctx context.Context) error {
 		b.log.Error("saving the events already handled failed", "err", ferr)
 		err = errors.Join(err, ferr)
 	}
-	lost := b.lost.Load() + b.undelivered.Load() - failedBefore + b.pending.Load()
+	// Report each loss once, should Wait be called again.
+	b.taskMu.Lock()
+	total := b.lost.Load() + b.undelivered.Load() - b.failedBeforeDrain + b.pending.Load()
+	lost := total - b.lostReported
+	b.lostReported = total
+	b.taskMu.Unlock()
 	if lost > 0 {
 		b.log.Error("shutdown: answers were not delivered", "lost", lost,
 			"not_started", b.lost.Load(), "still_running", b.pending.Load())

@@ -60,10 +60,11 @@ type seenSet struct {
 }
 
 // newSeenSet loads the live entries of st (when not nil) and starts the
-// writer; Close stops it after a last write.
-func newSeenSet(st StateStore, ttl time.Duration, now func() time.Time, log *slog.Logger) (*seenSet, error) {
+// writer, which saves new claims every flushEvery; Close stops it after a
+// last write.
+func newSeenSet(st StateStore, ttl, flushEvery time.Duration, now func() time.Time, log *slog.Logger) (*seenSet, error) {
 	s := &seenSet{mem: newTTLCache[string, struct{}](0, ttl, now), st: st, ttl: ttl, now: now, log: log,
-		every: seenFlushEvery, pending: map[string][]byte{}}
+		every: flushEvery, pending: map[string][]byte{}}
 	if st == nil {
 		return s, nil
 	}
