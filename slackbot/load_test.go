@@ -87,7 +87,7 @@ func (f *loadSlack) serve(w http.ResponseWriter, r *http.Request) {
 		default:
 			f.other[thread]++
 		}
-		if f.total() == f.want {
+		if f.want > 0 && f.total() == f.want {
 			close(f.finished)
 		}
 		f.mu.Unlock()
@@ -330,5 +330,69 @@ func TestHTTPLoad(t *testing.T) {
 	}
 	if res.p99 > p99Limit || res.max > maxLimit {
 		t.Errorf("got ack p99 %s and max %s, want under %s and %s", res.p99, res.max, p99Limit, maxLimit)
+	}
+}
+
+// BenchmarkAckUnderLoad measures the ack latency of a signed mention while
+// other mentions arrive at 150 a second (the answers are computed and
+// posted to the fake Slack meanwhile). It reports the p99 too:
+// go test -run '^$' -bench AckUnderLoad ./slackbot/
+func BenchmarkAckUnderLoad(b *testing.B) {
+	fake := newLoadSlack(b, -1)
+	dir := b.TempDir()
+	cfg := Config{
+		BotToken: testBotToken, SigningSecret: testSecret, APIURL: fake.srv.URL + "/api/",
+		DataDir: dir, State: openTestStore(b, dir), RateLimit: 1e6, RateBurst: 1e6,
+	}
+	logger := slog.New(slog.NewTextHandler(&lockedBuffer{}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	bot, err := New(cfg, &slowService{delay: 2 * time.Millisecond}, logger, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(bot.Handler())
+	defer srv.Close()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	post := func(i int) time.Duration {
+		body := mentionBody(i)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		sign(req, body, testSecret, time.Now())
+		t0 := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return time.Since(t0)
+	}
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	bg.Go(func() {
+		tick := time.NewTicker(time.Second / 150)
+		defer tick.Stop()
+		for i := 1 << 30; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			bg.Go(func() { post(i) })
+		}
+	})
+	var lat []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		lat = append(lat, post(i))
+	}
+	b.StopTimer()
+	close(stop)
+	bg.Wait()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := bot.Wait(ctx); err != nil {
+		b.Error(err)
 	}
 }
