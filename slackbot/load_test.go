@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -56,6 +57,32 @@ func newLoadSlack(t testing.TB, want int) *loadSlack {
 }
 
 func (f *loadSlack) serve(w http.ResponseWriter, r *http.Request) {
+	if key, ok := strings.CutPrefix(r.URL.Path, "/response/"); ok {
+		// A response_url post: JSON, answered "ok" as Slack does.
+		var msg struct {
+			Text string `json:"text"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+			http.Error(w, "invalid_payload", http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		switch {
+		case strings.Contains(msg.Text, "Council passes budget"):
+			f.answers[key]++
+		case strings.Contains(strings.ToLower(msg.Text), "busy"):
+			f.busy[key]++
+		default:
+			f.other[key]++
+		}
+		if f.want > 0 && f.total() == f.want {
+			close(f.finished)
+		}
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok"))
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
 		return
@@ -134,6 +161,8 @@ func (s *slowService) Briefing(ctx context.Context, req BriefingRequest) (briefi
 type loadResult struct {
 	sent, acked, non200  int
 	p50, p99, max        time.Duration
+	commands             int           // /briefing commands among those sent
+	commandMax           time.Duration // their slowest ack
 	over1s, over3s       int
 	answered, busy       int
 	duplicates, missing  int
@@ -142,19 +171,20 @@ type loadResult struct {
 }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("sent %d in %s, acked %d (non-200 %d); ack p50 %s p99 %s max %s, over 1s %d, over 3s %d; "+
+	return fmt.Sprintf("sent %d (%d of them /briefing, slowest ack %s) in %s, acked %d (non-200 %d); ack p50 %s p99 %s max %s, over 1s %d, over 3s %d; "+
 		"answered %d, busy %d, duplicates %d, missing %d (all replied %s after the last request); peak RSS %.0f MiB, heap %.0f MiB",
-		r.sent, r.elapsed.Round(time.Millisecond), r.acked, r.non200, r.p50, r.p99, r.max, r.over1s, r.over3s,
+		r.sent, r.commands, r.commandMax, r.elapsed.Round(time.Millisecond), r.acked, r.non200, r.p50, r.p99, r.max, r.over1s, r.over3s,
 		r.answered, r.busy, r.duplicates, r.missing, r.drainedTook.Round(time.Millisecond), r.peakRSSMiB, r.heapMiB)
 }
 
-// runLoad sends n signed app_mention events to the bot's real HTTP handler
-// at rate per second (open loop: one request every 1/rate whatever the
+// runLoad sends n signed requests (app_mention events and /briefing
+// commands) to the bot's real HTTP handler at rate per second, each answer
+// taking answerTime, (open loop: one request every 1/rate whatever the
 // acks do), then waits (at most drain) for every mention to be replied to.
-func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration) loadResult {
+func runLoad(t testing.TB, n, rate int, answerTime time.Duration, edit func(*Config), drain time.Duration) loadResult {
 	t.Helper()
 	fake := newLoadSlack(t, n)
-	svc := &slowService{delay: 2 * time.Millisecond}
+	svc := &slowService{delay: answerTime}
 	dir := t.TempDir()
 	cfg := Config{
 		BotToken: testBotToken, SigningSecret: testSecret, APIURL: fake.srv.URL + "/api/",
@@ -211,12 +241,15 @@ func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration)
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			time.Sleep(d)
 		}
-		body := mentionBody(i)
+		path, ctype, body := "/slack/events", "application/json", mentionBody(i)
+		if isCommand(i) {
+			path, ctype, body = "/slack/commands", "application/x-www-form-urlencoded", commandBody(i, fake.srv.URL)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/slack/events", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+path, bytes.NewReader(body))
+			req.Header.Set("Content-Type", ctype)
 			sign(req, body, testSecret, time.Now())
 			t0 := time.Now()
 			resp, err := client.Do(req)
@@ -226,6 +259,18 @@ func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration)
 				return
 			}
 			codes[i] = resp.StatusCode
+			if isCommand(i) {
+				// A busy reply to a command is its ack.
+				var ack commandReply
+				if json.NewDecoder(resp.Body).Decode(&ack) == nil && ack.Text == msgBusy {
+					fake.mu.Lock()
+					fake.busy[replyKey(i)]++
+					if fake.total() == fake.want {
+						close(fake.finished)
+					}
+					fake.mu.Unlock()
+				}
+			}
 			resp.Body.Close()
 		}()
 	}
@@ -246,6 +291,10 @@ func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration)
 	res.peakRSSMiB, res.heapMiB = float64(peakRSS.Load())/(1<<20), float64(ms.HeapAlloc)/(1<<20)
 
 	for i, c := range codes {
+		if isCommand(i) {
+			res.commands++
+			res.commandMax = max(res.commandMax, lat[i])
+		}
 		if c == http.StatusOK {
 			res.acked++
 		} else {
@@ -262,7 +311,7 @@ func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration)
 	res.p50, res.p99, res.max = lat[n/2], lat[n*99/100], lat[n-1]
 	fake.mu.Lock()
 	for i := range n {
-		th := mentionTSFor(i)
+		th := replyKey(i)
 		a, b, o := fake.answers[th], fake.busy[th], fake.other[th]
 		switch {
 		case a+b+o == 0:
@@ -280,7 +329,29 @@ func runLoad(t testing.TB, n, rate int, edit func(*Config), drain time.Duration)
 	return res
 }
 
+// isCommand: every tenth request is a /briefing slash command.
+func isCommand(i int) bool { return i%10 == 9 }
+
+// replyKey is where request i's reply goes: its mention's thread, or its
+// command's response_url.
+func replyKey(i int) string {
+	if isCommand(i) {
+		return fmt.Sprintf("cmd%d", i)
+	}
+	return mentionTSFor(i)
+}
+
 func mentionTSFor(i int) string { return fmt.Sprintf("1700000000.%06d", i) }
+
+func commandBody(i int, slackURL string) []byte {
+	form := url.Values{}
+	for k, v := range commandPayload("/briefing", "", slackURL+"/response/"+replyKey(i)) {
+		form.Set(k, v.(string))
+	}
+	form.Set("user_id", fmt.Sprintf("U%d", i%500))
+	form.Set("trigger_id", fmt.Sprintf("load.%d", i))
+	return []byte(form.Encode())
+}
 
 func mentionBody(i int) []byte {
 	ev := eventCallback("EvLoad"+strconv.Itoa(i), mentionEvent("C1", fmt.Sprintf("U%d", i%500), mentionTSFor(i), "", "<@UBOT> What did the council approve?"))
@@ -302,7 +373,8 @@ func rssBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-// TestHTTPLoad sends signed mentions to the real HTTP handler on loopback
+// TestHTTPLoad sends signed mentions (and, one in ten, /briefing slash
+// commands) to the real HTTP handler on loopback
 // and checks that every mention is replied to exactly once (a cited answer
 // or a busy reply), that at least 90% get real answers, and that acks stay
 // fast. The CI version runs 3 seconds at 150/s (20/s with the race
@@ -317,7 +389,7 @@ func TestHTTPLoad(t *testing.T) {
 		rate = 300
 		n = int(soakFor.Seconds() * float64(rate))
 	}
-	res := runLoad(t, n, rate, nil, 60*time.Second)
+	res := runLoad(t, n, rate, 2*time.Millisecond, nil, 60*time.Second)
 	t.Logf("load %d mentions at %d/s: %s", n, rate, res)
 	if res.non200 > 0 {
 		t.Errorf("got %d acks that were not 200, want 0", res.non200)
@@ -394,5 +466,26 @@ func BenchmarkAckUnderLoad(b *testing.B) {
 	defer cancel()
 	if err := bot.Wait(ctx); err != nil {
 		b.Error(err)
+	}
+}
+
+// TestHTTPOverload: far more mentions than one slow worker can answer.
+// Acks stay fast, the bot replies busy instead of falling behind, and
+// every mention still gets exactly one reply.
+func TestHTTPOverload(t *testing.T) {
+	n, rate := 300, 150
+	if raceEnabled {
+		n, rate = 60, 20
+	}
+	res := runLoad(t, n, rate, 200*time.Millisecond, func(c *Config) { c.Workers, c.QueueSize = 1, 4 }, 30*time.Second)
+	t.Logf("overload %d mentions at %d/s, one worker answering 5/s: %s", n, rate, res)
+	if res.non200 > 0 || res.missing > 0 || res.duplicates > 0 {
+		t.Errorf("got %d failed acks, %d mentions without a reply and %d with more than one, want 0, 0 and 0", res.non200, res.missing, res.duplicates)
+	}
+	if res.busy == 0 || res.answered == 0 || res.answered+res.busy != n {
+		t.Errorf("got %d answered and %d busy of %d, want both and all", res.answered, res.busy, n)
+	}
+	if res.p99 > time.Second || res.max > 3*time.Second {
+		t.Errorf("got ack p99 %s and max %s, want under 1s and 3s", res.p99, res.max)
 	}
 }
