@@ -134,14 +134,13 @@ func (s *seenSet) write() {
 // flush writes the claims made since the last flush in one transaction.
 func (s *seenSet) flush() error {
 	s.mu.Lock()
-	batch := s.pending
-	if len(batch) > 0 {
-		s.pending = map[string][]byte{}
-	}
-	s.mu.Unlock()
-	if len(batch) == 0 {
+	if len(s.pending) == 0 {
+		s.mu.Unlock()
 		return nil
 	}
+	batch := s.pending
+	s.pending = map[string][]byte{}
+	s.mu.Unlock()
 	if err := s.st.PutExpiringMany(seenBucket, batch, s.now().Add(s.ttl)); err != nil {
 		return fmt.Errorf("save %d events already handled: %w", len(batch), err)
 	}

@@ -416,3 +416,29 @@ func TestSeenSavedInBatches(t *testing.T) {
 		t.Errorf("got %d keys saved in %d transactions, want 500 in a few", st.keys, st.saves)
 	}
 }
+
+// TestSocketQueueFullBusyReplies: in Socket Mode too, envelopes are acked
+// while every worker is busy, and a mention that finds the queue full gets
+// the busy reply in its thread.
+func TestSocketQueueFullBusyReplies(t *testing.T) {
+	svc := &fakeService{gate: make(chan struct{}), started: make(chan string, 8)}
+	h := startSocket(t, svc, func(c *Config) { c.Workers, c.QueueSize = 1, 1 })
+	for i := range 3 {
+		env := fmt.Sprintf("env-q%d", i)
+		h.sock.Send(eventsEnvelope(env, fmt.Sprintf("EvSQ%d", i), 0, mentionEvent("C1", "U1", fmt.Sprintf("1700000700.%06d", i), "", "<@UBOT> budget?")))
+		h.sock.WaitAck(t, env)
+		if i == 0 {
+			<-svc.started
+		}
+	}
+	busy := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+	if busy.Form.Get("thread_ts") != "1700000700.000002" || busy.Form.Get("text") != msgBusy {
+		t.Errorf("got %q in thread %s, want the busy reply in the third mention's thread", busy.Form.Get("text"), busy.Form.Get("thread_ts"))
+	}
+	close(svc.gate)
+	h.fake.WaitCalls(t, "chat.postMessage", 3)
+	h.settle(t)
+	if got := len(h.fake.Calls("chat.postMessage")); got != 3 {
+		t.Errorf("got %d posts, want 3 (two answers, one busy reply)", got)
+	}
+}

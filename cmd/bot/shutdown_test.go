@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -232,5 +234,28 @@ func TestSlackHangingModelStillAnswers(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("no answer on response_url; stderr: %s", stderr.String())
+	}
+}
+
+// TestFeedbackCommandImportsJSONL: `bot feedback` imports an older
+// feedback.jsonl into the store once, skipping a torn line, and lists the
+// records from the store afterwards.
+func TestFeedbackCommandImportsJSONL(t *testing.T) {
+	dir := t.TempDir()
+	old := `{"time":"2025-03-04T09:00:00Z","user":"U1","question":"Who approved the budget?","answer":"The council.","helpful":true}` + "\n" +
+		`{"time":"2025-03-04T09:01:00Z","user":"U2","quest` + "\n" +
+		`{"time":"2025-03-04T09:02:00Z","user":"U3","question":"When?","answer":"Tuesday.","helpful":false}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "feedback.jsonl"), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		out, errOut, code := runBot(t, env{"BOT_DATA_DIR": dir}, "", "feedback")
+		if code != 0 {
+			t.Fatalf("round %d: exit %d: %s", round, code, errOut)
+		}
+		first, second := strings.Index(out, "not helpful  by U3"), strings.Index(out, "helpful  by U1")
+		if first < 0 || second < 0 || first > second || strings.Contains(out, "U2") {
+			t.Errorf("round %d: got\n%s\nwant U3's then U1's record, and not the torn one", round, out)
+		}
 	}
 }
