@@ -63,6 +63,7 @@ type fakeSlack struct {
 	retryAfter string            // Retry-After header on those 429s
 	failWith   map[string]string // method -> Slack error to answer with
 	fail5xx    map[string]int    // method -> 500 answers still to give
+	refuse     map[string]string // method -> Slack error for the next call only
 	hangUp     map[string]int    // method -> calls still to read, act on, and then drop the connection without answering
 	changed    chan struct{}     // closed and replaced on every change
 	files      map[string][]byte // path -> content, served at url_private_download
@@ -80,6 +81,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		rateLimit:  make(map[string]int),
 		failWith:   make(map[string]string),
 		fail5xx:    make(map[string]int),
+		refuse:     make(map[string]string),
 		hangUp:     make(map[string]int),
 		retryAfter: "1",
 		changed:    make(chan struct{}),
@@ -205,6 +207,13 @@ func (f *fakeSlack) RateLimit(method string, n int, retryAfter string) {
 	f.retryAfter = retryAfter
 }
 
+// RefuseOnce makes the next call of method fail with a Slack error.
+func (f *fakeSlack) RefuseOnce(method, slackErr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse[method] = slackErr
+}
+
 // ServerError makes the next n calls of method answer 500.
 func (f *fakeSlack) ServerError(method string, n int) {
 	f.mu.Lock()
@@ -316,6 +325,11 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		conn.Close()
+		return
+	}
+	if e := f.refuse[method]; e != "" {
+		delete(f.refuse, method)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": e})
 		return
 	}
 	if e := f.failWith[method]; e != "" {

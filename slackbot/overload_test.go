@@ -283,10 +283,13 @@ func TestDeliveryFaults(t *testing.T) {
 		wantAttempts    int
 		wantUndelivered float64
 		wantRetried     float64
+		wantLastText    string // the text of the last attempt, when it matters
 	}{
-		{"one 500", func(f *fakeSlack) { f.ServerError("chat.postMessage", 1) }, 2, 0, 1},
-		{"500 every time", func(f *fakeSlack) { f.ServerError("chat.postMessage", 100) }, maxSlackRetries + 1, 1, maxSlackRetries},
-		{"connection dropped after the post", func(f *fakeSlack) { f.HangUp("chat.postMessage", 1) }, 1, 1, 0},
+		{"one 500", func(f *fakeSlack) { f.ServerError("chat.postMessage", 1) }, 2, 0, 1, ""},
+		{"500 every time", func(f *fakeSlack) { f.ServerError("chat.postMessage", 100) }, maxSlackRetries + 1, 1, maxSlackRetries, ""},
+		{"connection dropped after the post", func(f *fakeSlack) { f.HangUp("chat.postMessage", 1) }, 1, 1, 0, ""},
+		// Slack refused the answer itself: the user is told instead.
+		{"answer refused", func(f *fakeSlack) { f.RefuseOnce("chat.postMessage", "invalid_blocks") }, 2, 1, 0, msgNotPosted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,6 +312,11 @@ func TestDeliveryFaults(t *testing.T) {
 			}
 			if got := testutil.ToFloat64(h.bot.metrics.undelivered.WithLabelValues("chat.postMessage")); got != tt.wantUndelivered {
 				t.Errorf("got undelivered %v, want %v", got, tt.wantUndelivered)
+			}
+			if attempts := h.fake.Attempts("chat.postMessage"); tt.wantLastText != "" && len(attempts) > 0 {
+				if got := attempts[len(attempts)-1].Form.Get("text"); got != tt.wantLastText {
+					t.Errorf("got %q posted last, want %q", got, tt.wantLastText)
+				}
 			}
 			if got := testutil.ToFloat64(h.bot.metrics.slackRetried.WithLabelValues("server_error")); got != tt.wantRetried {
 				t.Errorf("got 5xx retries %v, want %v", got, tt.wantRetried)

@@ -259,3 +259,80 @@ func TestFeedbackCommandImportsJSONL(t *testing.T) {
 		}
 	}
 }
+
+// TestSlackShutdownWithUndeliveredAnswerFails: SIGTERM arrives while an
+// answer is being posted and Slack then fails every try; the app logs the
+// loss and exits non-zero instead of 0.
+func TestSlackShutdownWithUndeliveredAnswerFails(t *testing.T) {
+	arrived, release := make(chan struct{}, 8), make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch strings.TrimPrefix(r.URL.Path, "/") {
+		case "auth.test":
+			io.WriteString(w, `{"ok":true,"user_id":"UBOT","bot_id":"BBOT","team_id":"T1"}`)
+		case "chat.postMessage":
+			arrived <- struct{}{}
+			<-release
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, `{"ok":false,"error":"internal_error"}`)
+		default:
+			io.WriteString(w, `{"ok":true}`)
+		}
+	}))
+	defer api.Close()
+	const secret = "test-signing-secret"
+	addr := freeAddr(t)
+	e := env{
+		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": secret,
+		"SLACK_API_URL": api.URL + "/", "BOT_ADDR": addr, "BOT_DATA_DIR": t.TempDir(),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	var stderr syncBuffer
+	go func() { done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, &stderr) }()
+	base := "http://" + addr
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	body := []byte(`{"type":"event_callback","event_id":"EvT","team_id":"T1","event":{"type":"message","channel_type":"im","channel":"D1","user":"U1","ts":"1700000000.000100","text":"How long did Trump's call with Putin last?"}}`)
+	req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", bytes.NewReader(body))
+	ts := time.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Slack-Signature", sign(secret, ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case <-arrived:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the answer was never posted; stderr: %s", stderr.String())
+	}
+	cancel() // SIGTERM while the answer is on its way
+	close(release)
+	select {
+	case err := <-done:
+		if code := exitCode(err, io.Discard); code == 0 {
+			t.Errorf("got exit 0 with the answer undelivered, want non-zero; stderr:\n%s", stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "not delivered") {
+			t.Errorf("got no log of the lost answer; stderr:\n%s", stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("run did not stop")
+	}
+}
