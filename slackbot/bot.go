@@ -188,7 +188,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 			return nil, fmt.Errorf("new slack bot: register metrics: %w", err)
 		}
 	}
-	// Last: it starts the background writer, which Wait stops.
+	// Its background writer starts with the first request; Wait stops it.
 	if b.seen, err = newSeenSet(cfg.State, eventMemory, seenFlushEvery, cfg.Now, logger); err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}

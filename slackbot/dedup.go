@@ -56,12 +56,13 @@ type seenSet struct {
 	pending map[string][]byte
 	quit    chan struct{}
 	done    chan struct{}
+	started bool
 	closed  bool
 }
 
-// newSeenSet loads the live entries of st (when not nil) and starts the
-// writer, which saves new claims every flushEvery; Close stops it after a
-// last write.
+// newSeenSet loads the live entries of st (when not nil). The first claim
+// starts the writer, which saves new claims every flushEvery; Close stops
+// it after a last write.
 func newSeenSet(st StateStore, ttl, flushEvery time.Duration, now func() time.Time, log *slog.Logger) (*seenSet, error) {
 	s := &seenSet{mem: newTTLCache[string, struct{}](0, ttl, now), st: st, ttl: ttl, now: now, log: log,
 		every: flushEvery, pending: map[string][]byte{}}
@@ -86,7 +87,6 @@ func newSeenSet(st StateStore, ttl, flushEvery time.Duration, now func() time.Ti
 		s.mem.putUntil(e.key, struct{}{}, e.expires)
 	}
 	s.quit, s.done = make(chan struct{}), make(chan struct{})
-	go s.write()
 	return s, nil
 }
 
@@ -100,6 +100,10 @@ func (s *seenSet) Claim(key string) bool {
 		s.mu.Lock()
 		if !s.closed {
 			s.pending[key] = nil
+			if !s.started { // the writer starts with the first claim
+				s.started = true
+				go s.write()
+			}
 		}
 		s.mu.Unlock()
 	}
@@ -159,7 +163,11 @@ func (s *seenSet) Close() error {
 		return nil
 	}
 	s.closed = true
+	started := s.started
 	s.mu.Unlock()
+	if !started {
+		return nil // nothing was claimed, nothing to save
+	}
 	close(s.quit)
 	<-s.done
 	return s.flush()
