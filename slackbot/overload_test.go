@@ -133,6 +133,10 @@ func TestHTTPSlashCommandBusyAck(t *testing.T) {
 	if len(rs) != 2 || len(svc.Asks()) != 2 {
 		t.Errorf("got %d response_url posts and %d answers, want 2 and 2", len(rs), len(svc.Asks()))
 	}
+	busy, dropped := testutil.ToFloat64(h.bot.metrics.busy), testutil.ToFloat64(h.bot.metrics.dropped.WithLabelValues("full"))
+	if busy != 1 || dropped != 0 {
+		t.Errorf("got busy %v and dropped %v, want 1 and 0: the busy ack answered it", busy, dropped)
+	}
 }
 
 // TestHTTPReplaysAnsweredOnce: the same signed /ask (same trigger_id) or

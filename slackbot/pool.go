@@ -61,7 +61,8 @@ func (b *Bot) startPool() {
 
 // submit queues t for the workers without waiting: when the queue of
 // answers is full it queues t's busy reply instead, and when that is full
-// too (or the bot is shutting down) it refuses t. Acks never wait for it.
+// too, or t has none (a slash command, whose ack says it), or the bot is
+// shutting down, it refuses t. Acks never wait for it.
 func (b *Bot) submit(t task) submitResult {
 	b.taskMu.Lock()
 	defer b.taskMu.Unlock()
@@ -89,9 +90,11 @@ func (b *Bot) submit(t task) submitResult {
 	}
 	b.tasks.Done()
 	b.pending.Add(-1)
-	b.metrics.dropped.WithLabelValues("full").Inc()
-	b.log.Error("every queue is full: request dropped", "what", t.what)
-	return refused
+	if t.busy != nil {
+		b.metrics.dropped.WithLabelValues("full").Inc()
+		b.log.Error("every queue is full: request dropped", "what", t.what)
+	}
+	return refused // a task without a busy reply: the caller answers
 }
 
 // work runs the jobs of one queue until it is closed. Busy workers run
