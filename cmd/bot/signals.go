@@ -49,15 +49,24 @@ func signalContext(parent context.Context, exit func(code int), stderr io.Writer
 // reports false with ctx done, sc must not be used again: the read it
 // started may still be waiting.
 func scanLine(ctx context.Context, sc *bufio.Scanner) bool {
+	ok, done := readOrCancel(ctx, sc.Scan)
+	return ok && done
+}
+
+// readOrCancel calls read (a blocking read of the user's input) and
+// returns its result, or gives up as soon as ctx is done (done false): a
+// read from a terminal cannot be interrupted, so it is left to finish on
+// its own, and its reader must not be used again.
+func readOrCancel[T any](ctx context.Context, read func() T) (result T, done bool) {
 	if ctx.Err() != nil {
-		return false
+		return result, false
 	}
-	got := make(chan bool, 1)
-	go func() { got <- sc.Scan() }()
+	got := make(chan T, 1)
+	go func() { got <- read() }()
 	select {
-	case ok := <-got:
-		return ok
+	case result = <-got:
+		return result, true
 	case <-ctx.Done():
-		return false
+		return result, false
 	}
 }
