@@ -454,3 +454,30 @@ func TestSocketQueueFullBusyReplies(t *testing.T) {
 		t.Errorf("got %d posts, want 3 (two answers, one busy reply)", got)
 	}
 }
+
+// TestHTTPClickBusy: a button click that finds the queue full is told, on
+// its response_url, that the bot is busy, and nothing is recorded.
+func TestHTTPClickBusy(t *testing.T) {
+	svc := &fakeService{gate: make(chan struct{}), started: make(chan string, 8)}
+	h, srv := startHTTP(t, svc, func(c *Config) { c.Workers, c.QueueSize = 1, 1 })
+	for i := range 2 {
+		body := mustJSON(t, eventCallback(fmt.Sprintf("EvC%d", i), messageEvent("im", "D1", "U1", fmt.Sprintf("1700000800.%06d", i), "", "Who approved the budget?")))
+		readBody(t, signedPost(t, srv, "/slack/events", "application/json", body, nil))
+		if i == 0 {
+			<-svc.started
+		}
+	}
+	click := mustJSON(t, blockActionPayload("U1", "D1", "1800000000.000001", actionHelpful, "ref", h.fake.ResponseURL("busyclick")))
+	resp := signedPost(t, srv, "/slack/interactions", "application/x-www-form-urlencoded", []byte(url.Values{"payload": {string(click)}}.Encode()), nil)
+	readBody(t, resp)
+	r := h.fake.WaitResponses(t, 1)[0]
+	if r.Text != msgBusy || r.Path != "/busyclick" {
+		t.Errorf("got %q on %s, want %q on /busyclick", r.Text, r.Path, msgBusy)
+	}
+	close(svc.gate)
+	h.fake.WaitCalls(t, "chat.postMessage", 2)
+	h.settle(t)
+	if recs, err := h.bot.feedback.List(); err != nil || len(recs) != 0 {
+		t.Errorf("got %d feedback records (err %v), want none from a click that was not handled", len(recs), err)
+	}
+}
