@@ -42,8 +42,8 @@ type Service interface {
 
 // Sizes and lifetimes of what the bot remembers.
 const (
-	maxRemembered   = 10000
-	eventMemory     = time.Hour      // event IDs and message timestamps already handled
+	maxRemembered   = 10000          // threads and answers kept for follow-ups and buttons
+	eventMemory     = time.Hour      // requests already handled: Slack retries within minutes
 	threadLifetime  = 24 * time.Hour // threads the bot answered in, for follow-ups
 	answerLifetime  = 24 * time.Hour // answers the buttons refer to
 	maxHistoryTurns = 12
@@ -68,20 +68,33 @@ type Bot struct {
 	feedback *FeedbackStore
 	limiter  *userLimiter
 
-	events   *ttlCache[string, struct{}]     // event IDs handled
-	messages *ttlCache[string, struct{}]     // channel/ts of messages answered
-	threads  *ttlCache[string, threadMemory] // channel/thread_ts the bot answered in
-	answers  *ttlCache[string, storedAnswer] // button references
+	// seen holds the requests already handled: event IDs, messages
+	// (channel/ts), slash command triggers and button clicks.
+	seen    *seenSet
+	threads *ttlCache[string, threadMemory] // channel/thread_ts the bot answered in
+	answers *ttlCache[string, storedAnswer] // button references
 
 	idMu sync.Mutex
 	id   identity
 
 	taskMu   sync.Mutex
 	draining bool
+	jobs     chan job // answers to compute; nil until the first submit
+	busyJobs chan job // busy replies to post
+	workers  sync.WaitGroup
 	tasks    sync.WaitGroup
-	inflight atomic.Int64  // tasks running, for the metric and tests
-	stop     chan struct{} // closed when the shutdown wait runs out
-	stopOnce sync.Once
+	pending  atomic.Int64 // tasks queued or running, for tests and shutdown
+	inflight atomic.Int64 // tasks running, for the metric and tests
+	// undelivered counts replies Slack never got; lost counts acked tasks
+	// dropped at shutdown before they started.
+	undelivered atomic.Int64
+	lost        atomic.Int64
+	// failedBeforeDrain and lostReported (under taskMu) let Wait report
+	// the losses of the shutdown, each once.
+	failedBeforeDrain int64
+	lostReported      int64
+	stop              chan struct{} // closed when the shutdown wait runs out
+	stopOnce          sync.Once
 }
 
 // identity is who the bot is in the workspace, from auth.test.
@@ -136,8 +149,11 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		}
 		gatherer = g
 	}
+	if cfg.State == nil {
+		return nil, errors.New("new slack bot: no state store")
+	}
 	cfg = cfg.withDefaults()
-	fb, err := OpenFeedback(cfg.DataDir)
+	fb, err := OpenFeedback(cfg.State, cfg.DataDir, logger)
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
@@ -153,18 +169,28 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		metrics:  m,
 		feedback: fb,
 		limiter:  newUserLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
-		events:   newTTLCache[string, struct{}](maxRemembered, eventMemory, cfg.Now),
-		messages: newTTLCache[string, struct{}](maxRemembered, eventMemory, cfg.Now),
 		threads:  newTTLCache[string, threadMemory](maxRemembered, threadLifetime, cfg.Now),
 		answers:  newTTLCache[string, storedAnswer](maxRemembered, answerLifetime, cfg.Now),
 		stop:     make(chan struct{}),
 	}
-	inflight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "briefbot_slack_tasks_in_flight",
-		Help: "Answers and button clicks being handled right now.",
-	}, func() float64 { return float64(b.inflight.Load()) })
-	if err := reg.Register(inflight); err != nil {
-		return nil, fmt.Errorf("new slack bot: register metrics: %w", err)
+	gauges := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "briefbot_slack_tasks_in_flight",
+			Help: "Answers and button clicks being handled right now.",
+		}, func() float64 { return float64(b.inflight.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "briefbot_slack_tasks_pending",
+			Help: "Answers and button clicks acked and not finished yet (queued or running).",
+		}, func() float64 { return float64(b.pending.Load()) }),
+	}
+	for _, g := range gauges {
+		if err := reg.Register(g); err != nil {
+			return nil, fmt.Errorf("new slack bot: register metrics: %w", err)
+		}
+	}
+	// Its background writer starts with the first request; Wait stops it.
+	if b.seen, err = newSeenSet(cfg.State, eventMemory, seenFlushEvery, cfg.Now, logger); err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
 	opts := []slack.Option{
 		slack.OptionHTTPClient(cfg.HTTPClient),
@@ -175,7 +201,11 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 			BackoffMax:     5 * time.Second,
 			BackoffJitter:  50 * time.Millisecond,
 			Handlers: []slack.RetryHandler{
-				slack.NewConnectionErrorRetryHandler(),
+				// Only failures that provably never reached Slack, and
+				// answers Slack gave (5xx, 429): never a blind re-send
+				// after a connection broke while Slack may have posted.
+				&dialFailed{wait: cfg.retryWait, bot: b},
+				&serverError{wait: cfg.retryWait, bot: b},
 				&retryAfter{wait: cfg.retryWait, bot: b},
 			},
 		}),
@@ -213,69 +243,61 @@ func (b *Bot) Run(ctx context.Context) error {
 	return errors.Join(runErr, b.Wait(wctx))
 }
 
-// Wait stops the bot taking on new answers and waits until the answers in
-// flight are posted. When ctx is done first it cancels them, gives them a
-// moment to stop, and returns ctx's error.
+// Wait stops the bot taking on new answers and waits until the answers
+// queued and in flight are posted. When ctx is done first it cancels them,
+// gives them a moment to stop, and returns ctx's error. It then writes the
+// de-duplication state still to be saved. Answers that were acked but not
+// delivered while it waited (cancelled, or refused by Slack) are logged and
+// make it return an error, so a shutdown that lost answers does not look
+// clean.
 func (b *Bot) Wait(ctx context.Context) error {
 	b.taskMu.Lock()
+	first := !b.draining
 	b.draining = true
+	if first && b.jobs != nil {
+		close(b.jobs)
+		close(b.busyJobs)
+	}
+	if first {
+		b.failedBeforeDrain = b.undelivered.Load()
+	}
 	b.taskMu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		b.tasks.Wait()
+		b.workers.Wait()
 		close(done)
 	}()
+	var err error
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
+		b.stopOnce.Do(func() { close(b.stop) })
+		t := time.NewTimer(2 * time.Second)
+		select {
+		case <-done:
+		case <-t.C:
+		}
+		t.Stop()
+		b.log.Warn("shutdown: answers in flight were cancelled")
+		err = fmt.Errorf("wait for answers in flight: %w", ctx.Err())
 	}
-	b.stopOnce.Do(func() { close(b.stop) })
-	t := time.NewTimer(2 * time.Second)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
+	if ferr := b.seen.Close(); ferr != nil {
+		b.log.Error("saving the events already handled failed", "err", ferr)
+		err = errors.Join(err, ferr)
 	}
-	b.log.Warn("shutdown: answers in flight were cancelled")
-	return fmt.Errorf("wait for answers in flight: %w", ctx.Err())
-}
-
-// spawn runs fn in a goroutine tracked for shutdown, with a context that
-// outlives the request that started it (parent's values, not its
-// cancellation) but is bounded by AnswerTimeout plus the time to post the
-// reply, and cancelled when the shutdown wait runs out. It reports false
-// when the bot is shutting down.
-func (b *Bot) spawn(parent context.Context, what string, fn func(ctx context.Context)) bool {
+	// Report each loss once, should Wait be called again.
 	b.taskMu.Lock()
-	if b.draining {
-		b.taskMu.Unlock()
-		b.log.Warn("shutting down: request dropped", "what", what)
-		return false
-	}
-	b.tasks.Add(1)
-	b.inflight.Add(1)
+	total := b.lost.Load() + b.undelivered.Load() - b.failedBeforeDrain + b.pending.Load()
+	lost := total - b.lostReported
+	b.lostReported = total
 	b.taskMu.Unlock()
-	go func() {
-		defer b.tasks.Done()
-		defer b.inflight.Add(-1)
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), b.cfg.AnswerTimeout+replyBudget)
-		defer cancel()
-		go func() {
-			select {
-			case <-b.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		defer func() {
-			if r := recover(); r != nil {
-				b.log.Error("panic while handling a slack request", "what", what, "panic", r)
-			}
-		}()
-		fn(ctx)
-	}()
-	return true
+	if lost > 0 {
+		b.log.Error("shutdown: answers were not delivered", "lost", lost,
+			"not_started", b.lost.Load(), "still_running", b.pending.Load())
+		err = errors.Join(err, fmt.Errorf("shutdown: %s not delivered", plural(int(lost), "answer was", "answers were")))
+	}
+	return err
 }
 
 // identity returns the bot's user and bot IDs, asking auth.test once.

@@ -20,8 +20,14 @@ func ephemeral(text string) *commandReply {
 
 // planCommand returns the immediate reply to a slash command and the work
 // to do after the ack (nil when the reply is all there is: usage, a rate
-// limit, an unknown command).
+// limit, an unknown command). A command already handled (the same
+// trigger_id: a replayed request) gets neither.
 func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.Context)) {
+	if cmd.TriggerID != "" && !b.seen.Claim("command:"+cmd.TriggerID) {
+		b.metrics.duplicates.WithLabelValues("command").Inc()
+		b.log.Info("slash command already handled; not answering it again", "command", cmd.Command)
+		return nil, nil
+	}
 	text := cleanText(cmd.Text, "")
 	var req request
 	switch strings.ToLower(cmd.Command) {
@@ -58,6 +64,19 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 	return ephemeral(":hourglass_flowing_sand: Working on it…"), func(ctx context.Context) { b.answerCommand(ctx, cmd, req) }
 }
 
+// acceptCommand queues a slash command's work and returns the reply that
+// acks it: the planned one, or a busy reply when there is no room.
+func (b *Bot) acceptCommand(reply *commandReply, work func(context.Context)) *commandReply {
+	if work == nil {
+		return reply
+	}
+	if b.submit(task{what: "command", run: work}) != queued {
+		b.metrics.busy.Inc()
+		return ephemeral(msgBusy)
+	}
+	return reply
+}
+
 // answerCommand answers a slash command privately on its response_url,
 // with a button to share the answer in the channel.
 func (b *Bot) answerCommand(ctx context.Context, cmd slack.SlashCommand, req request) {
@@ -87,6 +106,7 @@ func (b *Bot) respond(ctx context.Context, responseURL, responseType string, msg
 			slack.MsgOptionText(m.Text, false))
 		if err != nil {
 			b.slackError("response_url", err)
+			b.undeliverable("response_url", err)
 			return
 		}
 	}

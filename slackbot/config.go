@@ -41,9 +41,24 @@ type Config struct {
 	APIURL string
 	// Addr is the HTTP mode listen address (BOT_ADDR), default ":3000".
 	Addr string
-	// DataDir (BOT_DATA_DIR) holds the feedback store,
-	// DataDir/feedback.jsonl.
+	// DataDir (BOT_DATA_DIR) is where the feedback of older versions
+	// (DataDir/feedback.jsonl) is imported from into State, once.
 	DataDir string
+	// State is the embedded store for what must survive a restart: the
+	// requests already handled and the feedback. New requires it; cmd/bot
+	// opens the store in BOT_DATA_DIR.
+	State StateStore
+	// Workers (BOT_WORKERS) is how many answers are computed at once,
+	// default DefaultWorkers. Requests are acked first and then queued for
+	// them.
+	Workers int
+	// QueueSize (BOT_QUEUE) is how many acked requests may wait for a
+	// worker, default DefaultQueueSize. When the queue is full the bot
+	// replies that it is busy instead of falling behind.
+	QueueSize int
+	// QueueWait is the longest a request waits for a worker before the
+	// busy reply is given instead; default half of AnswerTimeout.
+	QueueWait time.Duration
 	// AnswerTimeout (BOT_ANSWER_TIMEOUT) bounds each answer, default 60s.
 	AnswerTimeout time.Duration
 	// ShutdownTimeout bounds how long Run waits for answers in flight once
@@ -61,7 +76,7 @@ type Config struct {
 	// they are downloaded, and a download is cut off past it.
 	MaxFileBytes int64
 	// HTTPClient is used for Web API calls and response_url posts; nil
-	// means a client with a 30s timeout.
+	// means a client with a 30s timeout that keeps a connection per worker.
 	HTTPClient *http.Client
 	// Now returns the current time; nil means time.Now. Tests use it for the
 	// signature window, the rate limit and relative dates.
@@ -133,6 +148,9 @@ func (c Config) Validate() error {
 	if c.RateLimit < 0 || c.RateBurst < 0 {
 		add("the per-user rate limit and burst must not be negative")
 	}
+	if c.Workers < 0 || c.QueueSize < 0 || c.QueueWait < 0 {
+		add("BOT_WORKERS and BOT_QUEUE must not be negative")
+	}
 	if c.MaxBodyBytes < 0 || c.MaxFileBytes < 0 {
 		add("the maximum request body and file sizes must not be negative")
 	}
@@ -171,6 +189,15 @@ func (c Config) withDefaults() Config {
 	if c.AnswerTimeout == 0 {
 		c.AnswerTimeout = DefaultAnswerTimeout
 	}
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.QueueSize == 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.QueueWait == 0 {
+		c.QueueWait = c.AnswerTimeout / 2
+	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = c.AnswerTimeout + replyBudget
 	}
@@ -187,7 +214,12 @@ func (c Config) withDefaults() Config {
 		c.MaxFileBytes = DefaultMaxFileBytes
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+		// Keep a connection per worker alive: the default two per host
+		// would open and close connections all the time under load.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = c.Workers + busyWorkers
+		tr.MaxIdleConns = 2 * tr.MaxIdleConnsPerHost
+		c.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -35,39 +35,44 @@ type conversation struct {
 }
 
 // planEvent decides what an Events API event asks for and returns the work
-// to do once the event has been acked, or nil when there is nothing to do:
-// events already handled, messages from bots, and messages not meant for
-// the bot. It does no I/O except a cached auth.test.
-func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) func(context.Context) {
+// to do once the event has been acked (a task whose run is nil when there
+// is nothing to do: events already handled, messages from bots, and
+// messages not meant for the bot). It does no I/O except a cached
+// auth.test; it runs on the ack path.
+func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) task {
 	if ev.Type != slackevents.CallbackEvent {
-		return nil
+		return task{}
 	}
 	me, err := b.identity(ctx)
 	if err != nil {
 		b.log.Error("cannot tell which user the bot is", "err", err)
-		return nil
+		return task{}
 	}
 	if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
-		if !b.events.Claim(cb.EventID, struct{}{}) {
+		if !b.seen.Claim("event:" + cb.EventID) {
+			b.metrics.duplicates.WithLabelValues("event").Inc()
 			b.log.Info("event already handled; not answering it again", "event_id", cb.EventID)
-			return nil
+			return task{}
 		}
 	}
+	var t task
 	switch e := ev.InnerEvent.Data.(type) {
 	case *slackevents.AppMentionEvent:
-		return b.planMention(me, e)
+		t = b.planMention(me, e)
 	case *slackevents.MessageEvent:
-		return b.planMessage(me, e)
+		t = b.planMessage(me, e)
 	}
-	return nil
+	t.what = "event"
+	return t
 }
 
-func (b *Bot) planMention(me identity, e *slackevents.AppMentionEvent) func(context.Context) {
+func (b *Bot) planMention(me identity, e *slackevents.AppMentionEvent) task {
 	if e.BotID != "" || e.User == "" || e.User == me.userID || e.Edited != nil {
-		return nil
+		return task{}
 	}
-	if !b.messages.Claim(e.Channel+"/"+e.TimeStamp, struct{}{}) {
-		return nil // already answered as a message event
+	if !b.seen.Claim("message:" + e.Channel + "/" + e.TimeStamp) {
+		b.metrics.duplicates.WithLabelValues("message").Inc()
+		return task{} // already answered as a message event
 	}
 	c := conversation{surface: surfaceMention, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
 	if c.threadTS == "" {
@@ -79,52 +84,61 @@ func (b *Bot) planMention(me identity, e *slackevents.AppMentionEvent) func(cont
 	return b.planConversation(c, cleanText(e.Text, me.userID))
 }
 
-func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) func(context.Context) {
+func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 	if e.BotID != "" || e.User == "" || e.User == me.userID {
-		return nil
+		return task{}
 	}
 	switch e.SubType {
 	case "", "thread_broadcast", "file_share":
 	default: // bot_message, message_changed, message_deleted, channel_join, …
-		return nil
+		return task{}
 	}
 	var c conversation
 	if e.ChannelType == slackevents.ChannelTypeIM {
 		c = conversation{surface: surfaceDM, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp}
 	} else {
 		if mentions(e.Text, me.userID) {
-			return nil // the app_mention event for the same message answers it
+			return task{} // the app_mention event for the same message answers it
 		}
 		if e.ThreadTimeStamp == "" {
-			return nil
+			return task{}
 		}
 		if _, ok := b.threads.Get(e.Channel + "/" + e.ThreadTimeStamp); !ok {
-			return nil // not a thread the bot answered in
+			return task{} // not a thread the bot answered in
 		}
 		c = conversation{surface: surfaceThread, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
 	}
-	if !b.messages.Claim(e.Channel+"/"+e.TimeStamp, struct{}{}) {
-		return nil
+	if !b.seen.Claim("message:" + e.Channel + "/" + e.TimeStamp) {
+		b.metrics.duplicates.WithLabelValues("message").Inc()
+		return task{}
 	}
 	if c.surface == surfaceDM {
 		if work := b.planAddition(me, c, e); work != nil {
-			return work
+			return task{run: work, busy: b.busyReply(c)}
 		}
 	}
 	return b.planConversation(c, cleanText(e.Text, me.userID))
 }
 
 // planConversation routes a message's text and applies the rate limit.
-func (b *Bot) planConversation(c conversation, text string) func(context.Context) {
+func (b *Bot) planConversation(c conversation, text string) task {
 	req := route(text)
 	if req.kind == kindHelp {
-		return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
+		help := func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
+		return task{run: help, busy: help}
 	}
 	if ok, wait := b.limiter.Allow(c.user); !ok {
 		b.metrics.userLimited.Inc()
-		return func(ctx context.Context) { b.tellPrivately(ctx, c, rateLimited(wait)) }
+		tell := func(ctx context.Context) { b.tellPrivately(ctx, c, rateLimited(wait)) }
+		return task{run: tell, busy: tell}
 	}
-	return func(ctx context.Context) { b.converse(ctx, c, req) }
+	return task{run: func(ctx context.Context) { b.converse(ctx, c, req) }, busy: b.busyReply(c)}
+}
+
+// busyReply tells the people in c that the bot is too busy to answer now;
+// it stands for the answer.
+func (b *Bot) busyReply(c conversation) func(context.Context) {
+	return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(msgBusy)) }
 }
 
 // converse answers a message in its conversation.
@@ -315,11 +329,22 @@ func (b *Bot) rememberPosts(channel, threadTS, answerText string, tss []string) 
 }
 
 // post sends messages to a channel (in a thread when threadTS is set) and
-// returns their timestamps. It stops at the first failure, which it logs.
+// returns their timestamps. It stops at the first failure, which it logs
+// and counts as undelivered; when Slack refused the message itself (rather
+// than being unreachable) it posts a short note in its place, so the user
+// is not left waiting.
 func (b *Bot) post(ctx context.Context, channel, threadTS string, msgs []message) []string {
 	tss, err := b.send(ctx, channel, threadTS, msgs)
 	if err != nil {
 		b.slackError("chat.postMessage", err)
+		b.undeliverable("chat.postMessage", err, "channel", channel, "thread_ts", threadTS,
+			"messages", len(msgs), "posted", len(tss))
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) && ctx.Err() == nil && !(len(msgs) == 1 && msgs[0].Text == msgNotPosted) {
+			if _, err := b.send(ctx, channel, threadTS, renderText(msgNotPosted)); err != nil {
+				b.slackError("chat.postMessage", err)
+			}
+		}
 	}
 	return tss
 }

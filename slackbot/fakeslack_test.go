@@ -62,6 +62,9 @@ type fakeSlack struct {
 	rateLimit  map[string]int    // method -> 429 answers still to give
 	retryAfter string            // Retry-After header on those 429s
 	failWith   map[string]string // method -> Slack error to answer with
+	fail5xx    map[string]int    // method -> 500 answers still to give
+	refuse     map[string]string // method -> Slack error for the next call only
+	hangUp     map[string]int    // method -> calls still to read, act on, and then drop the connection without answering
 	changed    chan struct{}     // closed and replaced on every change
 	files      map[string][]byte // path -> content, served at url_private_download
 	fileInfo   map[string]any    // file ID -> file object, for files.info
@@ -77,6 +80,9 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		messages:   make(map[string][]slack.Message),
 		rateLimit:  make(map[string]int),
 		failWith:   make(map[string]string),
+		fail5xx:    make(map[string]int),
+		refuse:     make(map[string]string),
+		hangUp:     make(map[string]int),
 		retryAfter: "1",
 		changed:    make(chan struct{}),
 		sockets:    make(chan *fakeSocket, 4),
@@ -201,6 +207,28 @@ func (f *fakeSlack) RateLimit(method string, n int, retryAfter string) {
 	f.retryAfter = retryAfter
 }
 
+// RefuseOnce makes the next call of method fail with a Slack error.
+func (f *fakeSlack) RefuseOnce(method, slackErr string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse[method] = slackErr
+}
+
+// ServerError makes the next n calls of method answer 500.
+func (f *fakeSlack) ServerError(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail5xx[method] = n
+}
+
+// HangUp makes the next n calls of method succeed but drop the connection
+// before answering.
+func (f *fakeSlack) HangUp(method string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hangUp[method] = n
+}
+
 // Fail makes every call of method fail with a Slack error.
 func (f *fakeSlack) Fail(method, slackErr string) {
 	f.mu.Lock()
@@ -276,7 +304,34 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
 		return
 	}
+	if f.fail5xx[method] > 0 {
+		f.fail5xx[method]--
+		call.Status = http.StatusInternalServerError
+		f.calls = append(f.calls, call)
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": "internal_error"})
+		return
+	}
 	f.calls = append(f.calls, call)
+	if f.hangUp[method] > 0 {
+		// Slack took the request (a message is posted) but the connection
+		// breaks before the answer arrives.
+		f.hangUp[method]--
+		if method == "chat.postMessage" {
+			f.nextTS()
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			f.t.Errorf("hijack: %v", err)
+			return
+		}
+		conn.Close()
+		return
+	}
+	if e := f.refuse[method]; e != "" {
+		delete(f.refuse, method)
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": e})
+		return
+	}
 	if e := f.failWith[method]; e != "" {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": e})
 		return

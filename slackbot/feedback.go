@@ -4,20 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
 )
 
-// FeedbackFile is the name of the feedback store inside the data directory.
+// FeedbackFile is the JSON Lines file older versions kept feedback in,
+// inside the data directory. OpenFeedback imports it into the store once
+// and renames it FeedbackFile+".imported".
 const FeedbackFile = "feedback.jsonl"
+
+// feedbackBucket holds the feedback records, keyed by time.
+const feedbackBucket = "feedback"
 
 // FeedbackRecord is one click on a "helpful" / "not helpful" button.
 type FeedbackRecord struct {
@@ -30,94 +38,128 @@ type FeedbackRecord struct {
 	Helpful   bool              `json:"helpful"`
 }
 
-// FeedbackStore appends feedback records to a JSON Lines file and reads
-// them back. It is safe for concurrent use within one process.
+// FeedbackStore keeps feedback records in the bot's embedded store. It is
+// safe for concurrent use.
 type FeedbackStore struct {
-	path string
-	mu   sync.Mutex
+	st  StateStore
+	log *slog.Logger
 }
 
-// OpenFeedback returns the store in dir, creating dir when needed. The file
-// itself is created by the first Add.
-func OpenFeedback(dir string) (*FeedbackStore, error) {
-	if dir == "" {
-		return nil, fmt.Errorf("open feedback store: no data directory")
+// OpenFeedback returns the feedback kept in st. When dir holds a
+// feedback.jsonl from an older version, its records are imported first (a
+// damaged line is skipped with a warning, the rest kept) and the file is
+// renamed, so it is imported once.
+func OpenFeedback(st StateStore, dir string, logger *slog.Logger) (*FeedbackStore, error) {
+	if st == nil {
+		return nil, errors.New("open feedback: no state store")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("open feedback store: %w", err)
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
 	}
-	return &FeedbackStore{path: filepath.Join(dir, FeedbackFile)}, nil
+	s := &FeedbackStore{st: st, log: logger}
+	if dir != "" {
+		if err := s.importJSONL(filepath.Join(dir, FeedbackFile)); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
-// Path returns the file the store writes.
-func (s *FeedbackStore) Path() string { return s.path }
-
-// Add appends rec as one line and syncs the file, so a record that Add
-// reported as stored survives a crash.
-func (s *FeedbackStore) Add(ctx context.Context, rec FeedbackRecord) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("add feedback: %w", err)
+// importJSONL copies the records of an old feedback.jsonl into the store
+// and renames the file. Keys depend only on the record and its line, so
+// an import cut short by a crash and done again stores nothing twice.
+func (s *FeedbackStore) importJSONL(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
 	}
-	line, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("add feedback: %w", err)
+		return fmt.Errorf("import feedback: %w", err)
 	}
-	line = append(line, '\n')
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	f, err := os.OpenFile(s.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("add feedback: %w", err)
+	recs, bad := parseFeedbackLines(data)
+	for _, n := range bad {
+		s.log.Warn("import feedback: skipped a damaged line", "file", path, "line", n)
 	}
-	if _, err := f.Write(line); err != nil {
-		f.Close()
-		return fmt.Errorf("add feedback to %s: %w", s.path, err)
+	kv := make(map[string][]byte, len(recs))
+	for i, rec := range recs {
+		raw, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("import feedback: %w", err)
+		}
+		kv[feedbackKey(rec.Time, fmt.Sprintf("jsonl%08d", i))] = raw
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", s.path, err)
+	if len(kv) > 0 {
+		if err := s.st.PutMany(feedbackBucket, kv); err != nil {
+			return fmt.Errorf("import feedback from %s: %w", path, err)
+		}
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", s.path, err)
+	if err := os.Rename(path, path+".imported"); err != nil {
+		return fmt.Errorf("import feedback: %w", err)
 	}
+	s.log.Info("imported feedback into the store", "file", path, "records", len(recs), "damaged_lines", len(bad))
 	return nil
 }
 
-// List returns every stored record, newest first. A missing file is an
-// empty store. A last line cut short by a crash is skipped; any other line
-// that is not a record is an error.
-func (s *FeedbackStore) List() ([]FeedbackRecord, error) {
-	s.mu.Lock()
-	data, err := os.ReadFile(s.path)
-	s.mu.Unlock()
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list feedback: %w", err)
-	}
-	lines := bytes.Split(data, []byte("\n"))
-	var recs []FeedbackRecord
-	for i, line := range lines {
+// parseFeedbackLines reads JSON Lines feedback, skipping damaged lines and
+// returning their numbers. A torn write followed by a newer record on the
+// same line loses only the torn part: the record after it is kept.
+func parseFeedbackLines(data []byte) (recs []FeedbackRecord, bad []int) {
+	for i, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
 			continue
 		}
 		var rec FeedbackRecord
-		if err := json.Unmarshal(line, &rec); err != nil {
-			if i == len(lines)-1 { // no newline after it: a write cut short
-				break
-			}
-			return nil, fmt.Errorf("list feedback: %s line %d: %w", s.path, i+1, err)
+		if json.Unmarshal(line, &rec) == nil {
+			recs = append(recs, rec)
+			continue
+		}
+		bad = append(bad, i+1)
+		if j := bytes.LastIndex(line, []byte(`{"time":`)); j > 0 && json.Unmarshal(line[j:], &rec) == nil {
+			recs = append(recs, rec)
+		}
+	}
+	return recs, bad
+}
+
+// feedbackKey orders records by time: fixed-width UTC nanoseconds, then a
+// suffix that keeps records of the same instant apart.
+func feedbackKey(t time.Time, suffix string) string {
+	return fmt.Sprintf("%020d-%s", max(t.UnixNano(), 0), suffix)
+}
+
+// Add stores rec durably; concurrent calls share one transaction.
+func (s *FeedbackStore) Add(ctx context.Context, rec FeedbackRecord) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add feedback: %w", err)
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("add feedback: %w", err)
+	}
+	if err := s.st.Batch(feedbackBucket, feedbackKey(rec.Time, newRef()), raw); err != nil {
+		return fmt.Errorf("add feedback: %w", err)
+	}
+	return nil
+}
+
+// List returns every stored record, newest first. A record that cannot be
+// read is skipped with a warning.
+func (s *FeedbackStore) List() ([]FeedbackRecord, error) {
+	var recs []FeedbackRecord
+	err := s.st.Each(feedbackBucket, func(k string, v []byte) error {
+		var rec FeedbackRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			s.log.Warn("skipped a damaged feedback record", "key", k, "err", err)
+			return nil
 		}
 		recs = append(recs, rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list feedback: %w", err)
 	}
-	// The file is in append order; reverse it, then order by time so that
-	// records with clocks out of step still come newest first.
-	for i, j := 0, len(recs)-1; i < j; i, j = i+1, j-1 {
-		recs[i], recs[j] = recs[j], recs[i]
-	}
+	slices.Reverse(recs)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time.After(recs[j].Time) })
 	return recs, nil
 }

@@ -13,7 +13,8 @@ import (
 
 func TestFeedbackStoreRoundTrip(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	s, err := OpenFeedback(dir)
+	st := openTestStore(t, dir)
+	s, err := OpenFeedback(st, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,8 +29,7 @@ func TestFeedbackStoreRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A second process opening the same directory sees them, newest first.
-	again, err := OpenFeedback(dir)
+	again, err := OpenFeedback(st, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,27 +49,23 @@ func TestFeedbackStoreRoundTrip(t *testing.T) {
 	}
 }
 
-func TestFeedbackStoreConcurrentAndTornLine(t *testing.T) {
-	s, err := OpenFeedback(t.TempDir())
+// TestFeedbackStoreConcurrent: concurrent clicks, even at the same
+// instant, are all kept.
+func TestFeedbackStoreConcurrent(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenFeedback(openTestStore(t, dir), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			if err := s.Add(t.Context(), FeedbackRecord{Time: time.Unix(int64(i), 0), User: "U", Question: strings.Repeat("q", 5000)}); err != nil {
+			if err := s.Add(t.Context(), FeedbackRecord{Time: time.Unix(int64(i%3), 0), User: "U", Question: strings.Repeat("q", 5000)}); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	// A crash in the middle of a write leaves a torn last line.
-	f, err := os.OpenFile(s.Path(), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(`{"time":"2025-03-04T09:00:00Z","user":"U","quest`)
-	f.Close()
 	got, err := s.List()
 	if err != nil {
 		t.Fatalf("List: %v", err)
@@ -77,11 +73,70 @@ func TestFeedbackStoreConcurrentAndTornLine(t *testing.T) {
 	if len(got) != 20 {
 		t.Errorf("got %d records, want 20", len(got))
 	}
-	// A bad line in the middle is an error, not silently skipped.
-	if err := os.WriteFile(s.Path(), []byte("{}\nnot json\n{}\n"), 0o644); err != nil {
-		t.Fatal(err)
+}
+
+// TestFeedbackImportJSONL: an older version's feedback.jsonl is imported
+// once; a torn line (a crash mid-write, the next record appended to it) is
+// skipped and every whole record kept, the one joined to it included.
+func TestFeedbackImportJSONL(t *testing.T) {
+	tests := []struct {
+		name      string
+		file      string
+		want      []string // questions, newest first
+		wantAfter []string
+	}{
+		{
+			name: "clean",
+			file: `{"time":"2025-03-04T09:00:00Z","user":"U1","question":"a","answer":"x","helpful":true}` + "\n" +
+				`{"time":"2025-03-04T09:01:00Z","user":"U2","question":"b","answer":"y","helpful":false}` + "\n",
+			want: []string{"b", "a"},
+		},
+		{
+			name: "torn line joined by the next record",
+			file: `{"time":"2025-03-04T09:00:00Z","user":"U1","question":"a","answer":"x","helpful":true}` + "\n" +
+				`{"time":"2025-03-04T09:01:00Z","user":"U2","quest` +
+				`{"time":"2025-03-04T09:02:00Z","user":"U3","question":"c","answer":"z","helpful":true}` + "\n" +
+				`{"time":"2025-03-04T09:03:00Z","user":"U4","question":"d","answer":"w","helpful":false}` + "\n",
+			want: []string{"d", "c", "a"},
+		},
+		{
+			name: "torn last line and garbage",
+			file: "not json\n" + `{"time":"2025-03-04T09:00:00Z","user":"U1","question":"a","answer":"x","helpful":true}` + "\n" +
+				`{"time":"2025-03-04T09:01:00Z","user":"U2","quest`,
+			want: []string{"a"},
+		},
 	}
-	if _, err := s.List(); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Errorf("got %v, want an error naming line 2", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FeedbackFile)
+			if err := os.WriteFile(path, []byte(tt.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			st := openTestStore(t, dir)
+			for round := range 2 { // the second open imports nothing again
+				s, err := OpenFeedback(st, dir, nil)
+				if err != nil {
+					t.Fatalf("round %d: OpenFeedback: %v", round, err)
+				}
+				got, err := s.List()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var qs []string
+				for _, r := range got {
+					qs = append(qs, r.Question)
+				}
+				if strings.Join(qs, ",") != strings.Join(tt.want, ",") {
+					t.Errorf("round %d: got %v, want %v", round, qs, tt.want)
+				}
+			}
+			if _, err := os.Stat(path); !os.IsNotExist(err) {
+				t.Errorf("got %s still there (err %v), want it renamed after the import", path, err)
+			}
+			if _, err := os.Stat(path + ".imported"); err != nil {
+				t.Errorf("got %v, want %s.imported", err, path)
+			}
+		})
 	}
 }

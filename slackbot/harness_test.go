@@ -22,6 +22,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/store"
 )
 
 // Canned articles the fake service cites.
@@ -197,17 +198,34 @@ func testLogger(t testing.TB) *slog.Logger {
 // testConfig is a Socket Mode config pointing at the fake.
 func testConfig(t testing.TB, f *fakeSlack) Config {
 	t.Helper()
+	dir := t.TempDir()
 	return Config{
 		BotToken:        testBotToken,
 		AppToken:        testAppToken,
 		APIURL:          f.APIURL(),
-		DataDir:         t.TempDir(),
+		DataDir:         dir,
+		State:           openTestStore(t, dir),
 		AnswerTimeout:   waitLimit,
 		ShutdownTimeout: waitLimit,
 		RateLimit:       1000,
 		RateBurst:       1000,
 		retryWait:       func(time.Duration) time.Duration { return time.Millisecond },
 	}
+}
+
+// openTestStore opens the embedded store in dir, closed when the test ends.
+func openTestStore(t testing.TB, dir string) *store.Store {
+	t.Helper()
+	st, err := store.Open(dir, time.Second)
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	return st
 }
 
 // fakeBased is a test Service built on a fakeService; the harness keeps
@@ -324,7 +342,7 @@ func (h *harness) settle(t testing.TB) {
 		h.sock.WaitAck(t, id)
 	}
 	deadline := time.Now().Add(waitLimit)
-	for h.bot.inflight.Load() > 0 {
+	for h.bot.pending.Load() > 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("work still in flight")
 		}

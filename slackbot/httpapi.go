@@ -161,10 +161,10 @@ func (b *Bot) serveEvents(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	work := b.planEvent(r.Context(), ev)
+	t := b.planEvent(r.Context(), ev)
 	ack(w)
-	if work != nil {
-		b.spawn(r.Context(), "event", work)
+	if t.run != nil {
+		b.submit(t)
 	}
 }
 
@@ -177,13 +177,14 @@ func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) 
 		http.Error(w, "malformed slash command", http.StatusBadRequest)
 		return
 	}
-	reply, work := b.planCommand(cmd)
+	reply := b.acceptCommand(b.planCommand(cmd))
+	if reply == nil { // already handled
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(reply)
 	ack(w)
-	if work != nil {
-		b.spawn(r.Context(), "command", work)
-	}
 }
 
 // serveInteraction acks a button click and then handles it.
@@ -194,10 +195,10 @@ func (b *Bot) serveInteraction(w http.ResponseWriter, r *http.Request, body []by
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
 		return
 	}
-	work := b.planInteraction(ic)
+	t := b.planInteraction(ic)
 	ack(w)
-	if work != nil {
-		b.spawn(r.Context(), "interaction", work)
+	if t.run != nil {
+		b.submit(t)
 	}
 }
 

@@ -8,7 +8,36 @@ import (
 
 // planInteraction returns the work a button click asks for, or nil for
 // interactions the bot does not handle.
-func (b *Bot) planInteraction(ic slack.InteractionCallback) func(context.Context) {
+// A click already handled (the same trigger and action: a replayed
+// request) is not handled again.
+func (b *Bot) planInteraction(ic slack.InteractionCallback) task {
+	t := task{what: "interaction", run: b.planClick(ic)}
+	if t.run == nil {
+		return task{}
+	}
+	if key := clickKey(ic); key != "" && !b.seen.Claim(key) {
+		b.metrics.duplicates.WithLabelValues("interaction").Inc()
+		b.log.Info("click already handled; not handling it again", "user", ic.User.ID)
+		return task{}
+	}
+	t.busy = func(ctx context.Context) { b.tellInteraction(ctx, ic, msgBusy) }
+	return t
+}
+
+// clickKey identifies a click: Slack gives every click its own trigger_id
+// and action_ts, and a replay repeats them.
+func clickKey(ic slack.InteractionCallback) string {
+	var ts string
+	for _, a := range ic.ActionCallback.BlockActions {
+		ts += a.ActionID + "@" + a.ActionTs + ";"
+	}
+	if ic.TriggerID == "" && ts == "" {
+		return ""
+	}
+	return "click:" + ic.TriggerID + "/" + ic.User.ID + "/" + ts
+}
+
+func (b *Bot) planClick(ic slack.InteractionCallback) func(context.Context) {
 	if ic.Type != slack.InteractionTypeBlockActions {
 		return nil
 	}

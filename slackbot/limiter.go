@@ -8,7 +8,9 @@ import (
 )
 
 // userLimiter is a token bucket per Slack user. Users idle long enough for
-// their bucket to refill are forgotten, so memory stays bounded.
+// their bucket to refill are forgotten, so memory stays bounded by the
+// users active in that time; however many other users ask meanwhile, a
+// user's bucket is never forgotten early (which would reset the limit).
 type userLimiter struct {
 	limit rate.Limit
 	burst int
@@ -23,7 +25,7 @@ func newUserLimiter(limit rate.Limit, burst int, now func() time.Time) *userLimi
 			ttl = refill
 		}
 	}
-	return &userLimiter{limit: limit, burst: burst, now: now, users: newTTLCache[string, *rate.Limiter](maxRemembered, ttl, now)}
+	return &userLimiter{limit: limit, burst: burst, now: now, users: newTTLCache[string, *rate.Limiter](0, ttl, now)}
 }
 
 // Allow reports whether user may ask another question now, and counts it.

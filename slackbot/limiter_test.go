@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,5 +55,25 @@ func TestRateLimitedMessage(t *testing.T) {
 		if got := rateLimited(tc.wait); got != "You're asking faster than I can keep up with. "+tc.want {
 			t.Errorf("rateLimited(%v) = %q, want it to end %q", tc.wait, got, tc.want)
 		}
+	}
+}
+
+// TestUserLimiterByTimeNotCount: a user who used up the burst stays
+// limited however many other users ask meanwhile.
+func TestUserLimiterByTimeNotCount(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := newUserLimiter(rate.Every(time.Minute), 1, func() time.Time { return now })
+	if ok, _ := l.Allow("U1"); !ok {
+		t.Fatal("got the first question refused")
+	}
+	for i := range 20000 { // twice the old count limit
+		l.Allow(fmt.Sprintf("other%d", i))
+	}
+	if ok, _ := l.Allow("U1"); ok {
+		t.Error("got U1's limit reset by 20,000 other users, want it still limited")
+	}
+	now = now.Add(time.Minute)
+	if ok, _ := l.Allow("U1"); !ok {
+		t.Error("got U1 still limited after the refill, want allowed")
 	}
 }

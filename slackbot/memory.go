@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// ttlCache is a bounded map whose entries expire: when it is full the least
-// recently written entry goes. It is safe for concurrent use.
+// ttlCache is a map whose entries expire. With a max above zero it is
+// also bounded: when it is full the least recently written entry goes;
+// with max 0 entries leave only when they expire. It is safe for
+// concurrent use.
 type ttlCache[K comparable, V any] struct {
 	mu    sync.Mutex
 	max   int
@@ -84,7 +86,20 @@ func (c *ttlCache[K, V]) Len() int {
 	return len(c.items)
 }
 
+// putUntil stores v under k until expires. Entries are kept in the order
+// they were written, so expires should not be earlier than that of the
+// entries written before (loading saved entries oldest first).
+func (c *ttlCache[K, V]) putUntil(k K, v V, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putAtLocked(k, v, expires)
+}
+
 func (c *ttlCache[K, V]) putLocked(k K, v V) {
+	c.putAtLocked(k, v, c.now().Add(c.ttl))
+}
+
+func (c *ttlCache[K, V]) putAtLocked(k K, v V, expires time.Time) {
 	now := c.now()
 	if el, ok := c.items[k]; ok {
 		c.order.Remove(el)
@@ -94,11 +109,11 @@ func (c *ttlCache[K, V]) putLocked(k K, v V) {
 	for c.order.Len() > 0 {
 		front := c.order.Front()
 		e := front.Value.(*ttlEntry[K, V])
-		if now.Before(e.expires) && c.order.Len() < c.max {
+		if now.Before(e.expires) && (c.max <= 0 || c.order.Len() < c.max) {
 			break
 		}
 		c.order.Remove(front)
 		delete(c.items, e.key)
 	}
-	c.items[k] = c.order.PushBack(&ttlEntry[K, V]{key: k, val: v, expires: now.Add(c.ttl)})
+	c.items[k] = c.order.PushBack(&ttlEntry[K, V]{key: k, val: v, expires: expires})
 }

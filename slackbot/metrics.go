@@ -39,6 +39,11 @@ type metrics struct {
 	serviceErrors   *prometheus.CounterVec
 	slackErrors     *prometheus.CounterVec
 	slackRetries    prometheus.Counter
+	slackRetried    *prometheus.CounterVec
+	undelivered     *prometheus.CounterVec
+	busy            prometheus.Counter
+	dropped         *prometheus.CounterVec
+	duplicates      *prometheus.CounterVec
 	userLimited     prometheus.Counter
 	feedback        *prometheus.CounterVec
 	ingested        *prometheus.CounterVec
@@ -69,6 +74,26 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 			Name: "briefbot_slack_rate_limited_total",
 			Help: "Slack Web API calls answered 429 and retried after Retry-After.",
 		}),
+		slackRetried: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_slack_retries_total",
+			Help: "Slack Web API calls sent again, by reason (connect: Slack could not be reached; server_error: Slack answered 5xx).",
+		}, []string{"reason"}),
+		undelivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_slack_undelivered_total",
+			Help: "Replies Slack never got after the retries, by method (chat.postMessage, response_url).",
+		}, []string{"method"}),
+		busy: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "briefbot_slack_busy_total",
+			Help: "Requests answered with a busy reply because the queue of answers was full.",
+		}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_slack_dropped_total",
+			Help: "Acked requests neither answered nor told the bot is busy, by reason (full: every queue was full; shutdown).",
+		}, []string{"reason"}),
+		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_slack_duplicates_total",
+			Help: "Requests not handled again because they already were: Slack retries and replays, by kind (event, message, command, interaction).",
+		}, []string{"kind"}),
 		userLimited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "briefbot_user_rate_limited_total",
 			Help: "Questions refused because the user asked too fast.",
@@ -94,7 +119,11 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 	for _, result := range []string{resultOK, resultError} {
 		m.briefingsPosted.WithLabelValues(result)
 	}
-	cs := []prometheus.Collector{m.questions, m.latency, m.serviceErrors, m.slackErrors, m.slackRetries, m.userLimited, m.feedback, m.ingested, m.briefingsPosted}
+	for _, reason := range []string{"full", "shutdown"} {
+		m.dropped.WithLabelValues(reason)
+	}
+	cs := []prometheus.Collector{m.questions, m.latency, m.serviceErrors, m.slackErrors, m.slackRetries, m.userLimited,
+		m.slackRetried, m.undelivered, m.busy, m.dropped, m.duplicates, m.feedback, m.ingested, m.briefingsPosted}
 	if d, ok := svc.(DroppedQuotesCounter); ok {
 		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "briefbot_quotes_dropped_total",

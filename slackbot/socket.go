@@ -64,8 +64,8 @@ func (b *Bot) handleEnvelope(ctx context.Context, sm *socketmode.Client, evt soc
 		if evt.Request != nil && evt.Request.RetryAttempt > 0 {
 			b.log.Info("slack retried an event", "retry_attempt", evt.Request.RetryAttempt, "reason", evt.Request.RetryReason)
 		}
-		if work := b.planEvent(ctx, ev); work != nil {
-			b.spawn(ctx, "event", work)
+		if t := b.planEvent(ctx, ev); t.run != nil {
+			b.submit(t)
 		}
 	case socketmode.EventTypeSlashCommand:
 		cmd, ok := evt.Data.(slack.SlashCommand)
@@ -73,16 +73,17 @@ func (b *Bot) handleEnvelope(ctx context.Context, sm *socketmode.Client, evt soc
 			b.ackEnvelope(ctx, sm, evt.Request, nil)
 			return
 		}
-		reply, work := b.planCommand(cmd)
-		b.ackEnvelope(ctx, sm, evt.Request, reply)
-		if work != nil {
-			b.spawn(ctx, "command", work)
+		reply := b.acceptCommand(b.planCommand(cmd))
+		if reply == nil { // already handled
+			b.ackEnvelope(ctx, sm, evt.Request, nil)
+			return
 		}
+		b.ackEnvelope(ctx, sm, evt.Request, reply)
 	case socketmode.EventTypeInteractive:
 		b.ackEnvelope(ctx, sm, evt.Request, nil)
 		if ic, ok := evt.Data.(slack.InteractionCallback); ok {
-			if work := b.planInteraction(ic); work != nil {
-				b.spawn(ctx, "interaction", work)
+			if t := b.planInteraction(ic); t.run != nil {
+				b.submit(t)
 			}
 		}
 	}

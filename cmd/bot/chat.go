@@ -35,12 +35,12 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 	var history []answer.Turn
 	for {
 		fmt.Fprint(stdout, "> ")
-		if !sc.Scan() {
+		if !scanLine(ctx, sc) {
 			fmt.Fprintln(stdout)
+			if err := ctx.Err(); err != nil {
+				return err // Ctrl-C: sc may still be reading
+			}
 			return sc.Err()
-		}
-		if err := ctx.Err(); err != nil {
-			return err
 		}
 		line := strings.TrimSpace(sc.Text())
 		switch {

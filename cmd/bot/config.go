@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/briefbot/briefbot/slackbot"
 )
 
 // config is every setting the bot reads from the environment. Only cmd/bot
@@ -36,6 +38,8 @@ type config struct {
 	Addr               string
 	RatePerMinute      float64
 	RateBurst          int
+	Workers            int // BOT_WORKERS: answers computed at once in Slack
+	QueueSize          int // BOT_QUEUE: acked requests waiting for a worker
 
 	BriefingChannel   string
 	BriefingTime      string
@@ -89,6 +93,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	c.RatePerMinute = float64(rpm)
 	if c.RateBurst, err = intSetting(getenv, "BOT_RATE_BURST", 3, 1, 1000); err != nil {
+		return c, err
+	}
+	if c.Workers, err = intSetting(getenv, "BOT_WORKERS", slackbot.DefaultWorkers, 1, 1024); err != nil {
+		return c, err
+	}
+	if c.QueueSize, err = intSetting(getenv, "BOT_QUEUE", slackbot.DefaultQueueSize, 1, 1000000); err != nil {
 		return c, err
 	}
 	return c, nil

@@ -66,11 +66,11 @@ func openModel(ctx context.Context, cfg config, logger *slog.Logger) (*modelSetu
 	setup := &modelSetup{
 		applyAnswer: func(o *answerOptions) {
 			o.Model = client
-			o.ModelTimeout = cfg.AnswerTimeout
+			o.ModelTimeout = modelBudget(cfg)
 		},
 		applyBriefing: func(o *briefing.Options) {
 			o.Write = func(ctx context.Context, p prompts.Prompt) (string, error) {
-				ctx, cancel := context.WithTimeout(ctx, cfg.AnswerTimeout)
+				ctx, cancel := context.WithTimeout(ctx, modelBudget(cfg))
 				defer cancel()
 				return client.Complete(ctx, llm.CompletionRequest{
 					System: p.System,
@@ -90,6 +90,15 @@ func openModel(ctx context.Context, cfg config, logger *slog.Logger) (*modelSetu
 		}
 	}
 	return setup, nil
+}
+
+// modelBudget is how long the model may take for one answer: the smaller
+// of OPENAI_TIMEOUT and two thirds of BOT_ANSWER_TIMEOUT, so that when the
+// model hangs the extractive answer, with its citations, still arrives
+// within the answer's deadline. Any pair of settings works: an
+// OPENAI_TIMEOUT at or above BOT_ANSWER_TIMEOUT is simply cut down.
+func modelBudget(cfg config) time.Duration {
+	return max(min(cfg.ModelTimeout, (cfg.AnswerTimeout*2/3).Round(time.Millisecond)), time.Millisecond)
 }
 
 // checkModel checks the chat model and, when the index embeds through the

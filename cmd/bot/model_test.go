@@ -231,7 +231,7 @@ func TestAskModelFailing(t *testing.T) {
 		wantNote string
 	}{
 		{"500", llmtest.Status(500, ""), "The model was unavailable (server error 500), so this answer was extracted from the articles directly."},
-		{"hang", llmtest.Hang(), "The model was unavailable (no reply within 1s), so this answer was extracted from the articles directly."},
+		{"hang", llmtest.Hang(), "The model was unavailable (no reply within 667ms), so this answer was extracted from the articles directly."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

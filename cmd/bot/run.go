@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "briefing":
 		return runBriefing(ctx, cfg, logger, rest, stdout, stderr)
 	case "feedback":
-		return runFeedback(cfg, rest, stdout)
+		return runFeedback(cfg, logger, rest, stdout)
 	case "eval":
 		return runEval(ctx, cfg, logger, rest, stdout, stderr)
 	case "bench":

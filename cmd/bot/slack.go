@@ -28,6 +28,8 @@ func slackConfig(cfg config) slackbot.Config {
 		AnswerTimeout: cfg.AnswerTimeout,
 		RateLimit:     rate.Limit(cfg.RatePerMinute / 60),
 		RateBurst:     cfg.RateBurst,
+		Workers:       cfg.Workers,
+		QueueSize:     cfg.QueueSize,
 	}
 }
 
@@ -37,6 +39,16 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 	if err := scfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
+	state, err := openState(cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := state.Close(); err != nil {
+			logger.Error("close the bot's state", "err", err)
+		}
+	}()
+	scfg.State = state
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {
 		return err
@@ -48,9 +60,13 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var wg sync.WaitGroup
-	defer wg.Wait() // after cancel: background work stops with the app
+	// One deferred call, so the background work is told to stop (cancel)
+	// before it is waited for, whichever way this function returns.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	if err := startSchedule(ctx, &wg, cfg, eng, bot, logger); err != nil {
 		return err
 	}

@@ -73,6 +73,8 @@ func TestSlackHTTPModeThroughRun(t *testing.T) {
 	respURL := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		responses <- b
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok") // what Slack answers on a response_url
 	}))
 	defer respURL.Close()
 
