@@ -2,7 +2,8 @@
 // the one place that decides whether a piece of text may be shown to a user as
 // a quote: a quote is found when it appears in an article's body with the
 // same words, letters and punctuation, normalising only white space and
-// typographic quotes, apostrophes and dashes.
+// typographic quotes, apostrophes and dashes, and when it starts and ends on
+// word boundaries of the text: a quote never begins or ends inside a word.
 package quote
 
 import (
@@ -93,11 +94,10 @@ func FindAllIn(a *article.Article, q string) []Match {
 		nt := normalize(text)
 		from := 0
 		for {
-			i := strings.Index(nt.s[from:], nq.s)
-			if i < 0 {
+			i, ok := indexWords(nt.s, nq.s, from)
+			if !ok {
 				break
 			}
-			i += from
 			j := i + len(nq.s)
 			s, e := span.Start+nt.start[i], span.Start+nt.end[j-1]
 			out = append(out, Match{ArticleID: a.ID, Start: s, End: e, Text: a.Text[s:e]})
@@ -109,7 +109,7 @@ func FindAllIn(a *article.Article, q string) []Match {
 
 // Find finds q in text, normalising white space and typographic quotes and
 // dashes on both sides, and returns the byte offsets in text of the first
-// match.
+// match that starts and ends on word boundaries.
 func Find(text, q string) (start, end int, ok bool) {
 	nq := normalize(q)
 	if len(nq.s) == 0 {
@@ -124,11 +124,63 @@ func Equal(a, b string) bool { return normalize(a).s == normalize(b).s }
 
 func findNorm(text, nq string) (start, end int, ok bool) {
 	nt := normalize(text)
-	i := strings.Index(nt.s, nq)
-	if i < 0 {
+	i, ok := indexWords(nt.s, nq, 0)
+	if !ok {
 		return 0, 0, false
 	}
 	return nt.start[i], nt.end[i+len(nq)-1], true
+}
+
+// indexWords returns the index of the first occurrence of q in s at or
+// after from that starts and ends on word boundaries: a quote never begins
+// or ends inside a word of the text ("he had" is not in "she had", "no" is
+// not in "not"). A quote that begins or ends with punctuation or space is
+// bounded there by construction.
+func indexWords(s, q string, from int) (int, bool) {
+	for from <= len(s)-len(q) {
+		i := strings.Index(s[from:], q)
+		if i < 0 {
+			return 0, false
+		}
+		i += from
+		if wordBoundary(s, i) && wordBoundary(s, i+len(q)) {
+			return i, true
+		}
+		// Go on from the next rune of s.
+		_, size := utf8.DecodeRuneInString(s[i:])
+		from = i + size
+	}
+	return 0, false
+}
+
+// wordBoundary reports whether s may be cut at byte i without cutting a
+// word in two: the runes on either side are not both parts of a word. An
+// apostrophe between two letters ("Trump's", "don't") is part of the word.
+func wordBoundary(s string, i int) bool {
+	if i <= 0 || i >= len(s) {
+		return true
+	}
+	before, bsize := utf8.DecodeLastRuneInString(s[:i])
+	after, asize := utf8.DecodeRuneInString(s[i:])
+	switch {
+	case isWordRune(before) && isWordRune(after):
+		return false
+	case before == '\'' && isWordRune(after):
+		// "Trump's" cut after the apostrophe.
+		r, _ := utf8.DecodeLastRuneInString(s[:i-bsize])
+		return !unicode.IsLetter(r)
+	case after == '\'' && isWordRune(before):
+		// "Trump's" cut before the apostrophe.
+		r, _ := utf8.DecodeRuneInString(s[i+asize:])
+		return !unicode.IsLetter(r)
+	}
+	return true
+}
+
+// isWordRune reports a rune that is part of a word: a letter, a digit or a
+// combining mark.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r)
 }
 
 // normText is normalised text with, for each of its bytes, the byte range of
