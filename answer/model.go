@@ -124,8 +124,11 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []Citation{}}, nil
 	}
 	v := newVerification(c, hits)
-	ans, ok := v.reply(r)
+	ans, ok, err := v.reply(ctx, r)
 	v.log(len(r.Sentences))
+	if err != nil {
+		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), err), nil
+	}
 	if !ok {
 		return c.fallback(ext, NoteUnverified, errors.New("no sentence of the model's answer could be verified")), nil
 	}
