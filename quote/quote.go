@@ -192,8 +192,8 @@ type normText struct {
 }
 
 // normalize folds typographic quotes, apostrophes and dashes to their ASCII
-// forms and collapses every run of white space to one space, trimming both
-// ends. Invalid UTF-8 bytes are kept as U+FFFD so offsets stay exact.
+// forms, drops zero-width joiners, and collapses every run of white space to
+// one space, trimming both ends. Invalid UTF-8 bytes are kept as U+FFFD so offsets stay exact.
 func normalize(text string) normText {
 	var b strings.Builder
 	b.Grow(len(text))
@@ -203,6 +203,13 @@ func normalize(text string) normText {
 	var buf [utf8.UTFMax]byte
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == '\u200d' || r == '\u2060' {
+			// Zero-width joiners and word joiners are invisible: Slack
+			// messages carry them around emphasis marks (see package
+			// slackbot), so a quote pasted back from Slack holds them.
+			i += size
+			continue
+		}
 		if isSpace(r) {
 			if !pendingSpace && b.Len() > 0 {
 				pendingSpace, spaceAt = true, i

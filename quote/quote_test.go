@@ -123,6 +123,7 @@ func TestFindWordBoundaries(t *testing.T) {
 		{"closing single quote", "he called it 'fake' twice", "called it 'fake", "called it 'fake"},
 		{"accented letters", "café société", "société", "société"},
 		{"inside accented word", "cafétéria", "téria", ""},
+		{"pasted from Slack with joiners around marks", "he said *not* so", "said \u200d*\u200dnot\u200d*\u200d so", "said *not* so"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,6 +207,7 @@ func FuzzFind(f *testing.F) {
 	f.Add("Leavitt said: “U.S. boots will not be on the ground,” she said.", 3, 20)
 	f.Add("a\u00a0 b—c ‘d’", 0, 5)
 	f.Add("\xff\xfe bad bytes “x”", 1, 9)
+	f.Add("a\u200db *c\u200d* d", 1, 7)
 	f.Fuzz(func(t *testing.T, text string, i, j int) {
 		if i < 0 {
 			i = -i
@@ -260,8 +262,19 @@ func cutOnWords(text string, i int) bool {
 	if !utf8.RuneStart(text[i]) {
 		return false
 	}
-	b, bs := utf8.DecodeLastRuneInString(text[:i])
-	a, as := utf8.DecodeRuneInString(text[i:])
+	// Zero-width joiners are invisible: look past them.
+	bi, ai := i, i
+	for bi > 0 && (strings.HasSuffix(text[:bi], "\u200d") || strings.HasSuffix(text[:bi], "\u2060")) {
+		bi -= 3
+	}
+	for ai < len(text) && (strings.HasPrefix(text[ai:], "\u200d") || strings.HasPrefix(text[ai:], "\u2060")) {
+		ai += 3
+	}
+	if bi == 0 || ai == len(text) {
+		return true
+	}
+	b, bs := utf8.DecodeLastRuneInString(text[:bi])
+	a, as := utf8.DecodeRuneInString(text[ai:])
 	word := func(r rune) bool {
 		return fold(r) != '\'' && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))
 	}
@@ -269,10 +282,10 @@ func cutOnWords(text string, i int) bool {
 	case word(b) && word(a):
 		return false
 	case fold(b) == '\'' && word(a):
-		r, _ := utf8.DecodeLastRuneInString(text[:i-bs])
+		r, _ := utf8.DecodeLastRuneInString(text[:bi-bs])
 		return !unicode.IsLetter(r)
 	case fold(a) == '\'' && word(b):
-		r, _ := utf8.DecodeRuneInString(text[i+as:])
+		r, _ := utf8.DecodeRuneInString(text[ai+as:])
 		return !unicode.IsLetter(r)
 	}
 	return true
