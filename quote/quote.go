@@ -88,9 +88,15 @@ func FindAllIn(a *article.Article, q string) []Match {
 	if len(nq.s) == 0 {
 		return nil
 	}
+	probe := longestWord(nq.s)
 	var out []Match
 	for _, span := range a.Body {
 		text := a.Text[span.Start:span.End]
+		if !strings.Contains(text, probe) && !strings.ContainsAny(text, "\u200d\u2060") {
+			// Normalising leaves letters and digits alone: a body without
+			// the quote's longest word cannot hold the quote.
+			continue
+		}
 		nt := normalize(text)
 		from := 0
 		for {
@@ -129,6 +135,25 @@ func findNorm(text, nq string) (start, end int, ok bool) {
 		return 0, 0, false
 	}
 	return nt.start[i], nt.end[i+len(nq)-1], true
+}
+
+// longestWord returns the longest run of letters and digits in s, which
+// appears unchanged in any text that holds s after normalising.
+func longestWord(s string) string {
+	best, start := "", -1
+	for i, r := range s + " " {
+		if isWordRune(r) && r != utf8.RuneError {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > len(best) {
+			best = s[start:i]
+		}
+		start = -1
+	}
+	return best
 }
 
 // indexWords returns the index of the first occurrence of q in s at or

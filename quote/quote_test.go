@@ -240,8 +240,15 @@ func FuzzFind(f *testing.F) {
 				t.Fatalf("Find(%q, %q) = [%d:%d] %q starts or ends inside a word", text, q, s, e, text[s:e])
 			}
 		}
-		if utf8.ValidString(text) && strings.TrimFunc(q, isSpace) != "" && cutOnWords(text, i) && cutOnWords(text, j) && !ok {
+		if utf8.ValidString(text) && normalize(q).s != "" && cutOnWords(text, i) && cutOnWords(text, j) && !ok {
 			t.Fatalf("Find(%q, %q): a slice of the text cut on word boundaries was not found", text, q)
+		}
+		all := FindAllIn(&article.Article{ID: "x", Text: text, Body: []article.Span{{Start: 0, End: len(text)}}}, q)
+		if ok != (len(all) > 0) {
+			t.Fatalf("Find(%q, %q) found %v, FindAllIn found %d matches", text, q, ok, len(all))
+		}
+		if ok && (all[0].Start != s || all[0].End != e) {
+			t.Fatalf("Find(%q, %q) = [%d:%d], FindAllIn's first = [%d:%d]", text, q, s, e, all[0].Start, all[0].End)
 		}
 		if n, ok := Nearest(text, q); ok && utf8.ValidString(text) {
 			if n.Start > 0 && isWordChar(text, n.Start-1) || n.End < len(text) && isWordChar(text, n.End) && isWordChar(text, n.End-1) {
