@@ -106,6 +106,30 @@ func (o Options) withDefaults() Options {
 // the page's metadata (DateSource "metadata"), else a date found in the text
 // (DateSource "text"), else none.
 func Fetch(ctx context.Context, rawURL string, opts Options) (article.Article, error) {
+	a, err := fetch(ctx, rawURL, opts)
+	if err != nil {
+		return article.Article{}, &Error{err: err}
+	}
+	return a, nil
+}
+
+// Error is a failed fetch or read of an article. Its message is written
+// for the person who gave the link or the file (what was refused, what the
+// site answered, why the page is not an article) and names nothing of the
+// machine it runs on, so it may be shown to them: UserMessage says so.
+type Error struct{ err error }
+
+// Error returns the message.
+func (e *Error) Error() string { return e.err.Error() }
+
+// Unwrap returns the error it describes, which matches the sentinel
+// errors above with errors.Is.
+func (e *Error) Unwrap() error { return e.err }
+
+// UserMessage returns the message for the person who gave the link or file.
+func (e *Error) UserMessage() string { return e.err.Error() }
+
+func fetch(ctx context.Context, rawURL string, opts Options) (article.Article, error) {
 	opts = opts.withDefaults()
 	u, err := checkURL(rawURL)
 	if err != nil {

@@ -149,6 +149,10 @@ func TestFetchRefusesPrivateAddresses(t *testing.T) {
 			if !errors.Is(err, ErrRefused) {
 				t.Errorf("got error %v, want one matching ErrRefused", err)
 			}
+			var we *Error
+			if !errors.As(err, &we) || we.UserMessage() != err.Error() {
+				t.Errorf("got error %T, want a *webpage.Error whose UserMessage is its message", err)
+			}
 			if err.Error() != tt.want {
 				t.Errorf("got error %q, want %q", err, tt.want)
 			}
