@@ -123,9 +123,10 @@ func TestModelLinksAndInlineWords(t *testing.T) {
 }
 
 // TestModelReplyBounded sends a reply (within the size the model client
-// reads) far past what an answer may hold: 30 sentences, each with 2,000
-// citations and 60 quotes, and 1,500 disagreements. What is kept must be
-// bounded and the work short.
+// reads) far past what an answer may hold: 30 sentences, the first with
+// 160,000 citations and the others with 2,000 citations and 60 quotes
+// each, and 1,000 disagreements. What is kept must be bounded and the work
+// short (before the bounds, 160,000 citations took 51 s).
 func TestModelReplyBounded(t *testing.T) {
 	ix := linkCorpus(t)
 	srv := llmtest.NewServer(t, llmtest.WithHandler(func(r llmtest.Request) llmtest.Reply {
@@ -146,8 +147,12 @@ func TestModelReplyBounded(t *testing.T) {
 			sents = append(sents, sent("The council approved a new ferry route.", cites, quotes...))
 		}
 		sents[0].Quotes = []prompts.ReplyQuote{q(good, goodText)}
+		sents[0].Citations = make([]int, 160000)
+		for i := range sents[0].Citations {
+			sents[0].Citations[i] = i%9 + 1
+		}
 		var ds []prompts.ReplyDisagreement
-		for i := range 1500 {
+		for i := range 1000 {
 			ds = append(ds, prompts.ReplyDisagreement{Kind: "timing", About: fmt.Sprintf("sailings %d", i), Sides: []prompts.ReplySide{
 				{Says: "on Monday", Citation: good, Quote: goodText},
 				{Says: "before the new route opens", Citation: pass, Quote: passText},
