@@ -25,6 +25,7 @@ func TestTerminalOutputDropsControls(t *testing.T) {
 	}{
 		{"ask", []string{"ask", "--corpus", dir, "What did the harbour council approve?"}, []string{"ferry route to the northern", "the mayor said"}},
 		{"source", []string{"source", "--corpus", dir, "renewed at the council office"}, []string{"the council office"}},
+		{"briefing", []string{"briefing", "--corpus", dir}, []string{"ferry route"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
