@@ -331,9 +331,9 @@ func TestRenderQuotesStayVerbatim(t *testing.T) {
 }
 
 // TestSplitTextLinear splits 4 MB of text, as a hostile model or article
-// could send. Splitting is linear: about 0.2 s here on a loaded machine
-// (BenchmarkSplitText: 41 ms per MB); the quadratic version it replaced
-// took 0.25 s for 1 MB and about 4 s for 4 MB.
+// could send. Splitting is linear: 75 ms here (BenchmarkSplitText: 41 ms
+// per MB); the quadratic version it replaced took 0.25 s for 1 MB and
+// about 4 s for 4 MB. The bound leaves room for the race detector.
 func TestSplitTextLinear(t *testing.T) {
 	s := strings.Repeat("lorem ipsum dolor sit amet, ", 4<<20/28)
 	start := time.Now()
@@ -348,8 +348,8 @@ func TestSplitTextLinear(t *testing.T) {
 		}
 	}
 	t.Logf("splitText: %d bytes into %d pieces in %v", len(s), len(parts), took)
-	if took > 1500*time.Millisecond {
-		t.Errorf("splitText took %v for %d bytes, want linear time (well under 1.5s)", took, len(s))
+	if took > 3*time.Second {
+		t.Errorf("splitText took %v for %d bytes, want linear time (well under 3s)", took, len(s))
 	}
 }
 
