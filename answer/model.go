@@ -24,8 +24,12 @@ import (
 // anything else is dropped. Citations are built only from verified quotes,
 // so a citation of a passage that was not retrieved, or without a verified
 // quote, is dropped; a sentence left without one is removed, and so is a
-// sentence whose text quotes words ("…") that are not in the articles or
-// links to an address its articles do not give. When nothing verifiable is
+// sentence whose text quotes words ("…") that are not in the articles (a
+// quote starts and ends on word boundaries: "no" is not in "not") or links
+// to any address, bare domains included, other than a cited article's own
+// URL. The reply itself is bounded: the client reads at most 1 MiB of it,
+// and sentences, quotes, citations and disagreements past a few are
+// dropped unread; verification stops when the model's time is up. When nothing verifiable is
 // left, or the model fails or takes longer than Options.ModelTimeout, the
 // answer is extracted from the articles with a note that says so.
 //
@@ -124,8 +128,11 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []Citation{}}, nil
 	}
 	v := newVerification(c, hits)
-	ans, ok := v.reply(r)
+	ans, ok, err := v.reply(ctx, r)
 	v.log(len(r.Sentences))
+	if err != nil {
+		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), err), nil
+	}
 	if !ok {
 		return c.fallback(ext, NoteUnverified, errors.New("no sentence of the model's answer could be verified")), nil
 	}

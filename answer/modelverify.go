@@ -1,10 +1,12 @@
 package answer
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
@@ -34,6 +36,16 @@ const (
 	minRepairWords = 4
 	// maxModelSentences bounds the sentences of a model's answer.
 	maxModelSentences = 8
+	// maxSentenceQuotes bounds the quotes checked for one sentence, and
+	// maxSentenceCitations the citations of one sentence looked at; the
+	// rest are dropped unread. A model's reply is untrusted input: its
+	// size, not the model's good will, must bound the work it causes.
+	maxSentenceQuotes    = 6
+	maxSentenceCitations = 12
+	// maxModelDisagreements bounds the disagreements of a model's answer,
+	// and maxDisagreementSides the sides of one.
+	maxModelDisagreements = 4
+	maxDisagreementSides  = 4
 )
 
 // quoteSpan is a verified quote: the text of art between start and end,
@@ -70,26 +82,38 @@ func (v *verification) log(n int) {
 }
 
 // reply verifies r and returns the answer made of its verified sentences
-// and disagreements; false when no sentence is left.
-func (v *verification) reply(r prompts.AnswerReply) (Answer, bool) {
+// and disagreements; false when no sentence is left. It stops with ctx's
+// error when ctx ends during the verification.
+func (v *verification) reply(ctx context.Context, r prompts.AnswerReply) (Answer, bool, error) {
 	sents := r.Sentences
 	if len(sents) > maxModelSentences {
 		v.dropSentences(len(sents)-maxModelSentences, "more sentences than an answer may have")
 		sents = sents[:maxModelSentences]
 	}
 	for _, s := range sents {
+		if err := ctx.Err(); err != nil {
+			return Answer{}, false, fmt.Errorf("verify the model's answer: %w", err)
+		}
 		v.sentence(s)
 	}
 	if len(v.b.ans.Sentences) == 0 {
-		return Answer{}, false
+		return Answer{}, false, nil
 	}
-	for _, d := range r.Disagreements {
+	ds := r.Disagreements
+	if len(ds) > maxModelDisagreements {
+		v.c.log.Warn("model disagreements dropped: more than an answer may have", "disagreements", len(ds), "kept", maxModelDisagreements)
+		ds = ds[:maxModelDisagreements]
+	}
+	for _, d := range ds {
+		if err := ctx.Err(); err != nil {
+			return Answer{}, false, fmt.Errorf("verify the model's answer: %w", err)
+		}
 		v.disagreement(d)
 	}
 	ans := Answer{Grounded: true, Mode: "model", Citations: v.b.ans.Citations, Sentences: v.b.ans.Sentences,
 		Disagreements: v.b.ans.Disagreements}
 	ans.Answer = renderText(ans.Sentences)
-	return ans, true
+	return ans, true, nil
 }
 
 func (v *verification) dropSentences(n int, reason string, args ...any) {
@@ -102,8 +126,22 @@ func (v *verification) dropSentences(n int, reason string, args ...any) {
 // quote.
 func (v *verification) sentence(s prompts.ReplySentence) {
 	text := cleanModelText(s.Text)
+	quotes := s.Quotes
+	if len(quotes) > maxSentenceQuotes {
+		v.dropped += len(quotes) - maxSentenceQuotes
+		v.c.stats.QuotesDropped.Add(int64(len(quotes) - maxSentenceQuotes))
+		v.c.log.Warn("model quotes dropped: more than a sentence may have", "quotes", len(quotes), "kept", maxSentenceQuotes)
+		quotes = quotes[:maxSentenceQuotes]
+	}
+	citations := s.Citations
+	if len(citations) > maxSentenceCitations {
+		v.citesDropped += len(citations) - maxSentenceCitations
+		v.c.stats.CitationsDropped.Add(int64(len(citations) - maxSentenceCitations))
+		v.c.log.Warn("model citations dropped: more than a sentence may have", "citations", len(citations), "kept", maxSentenceCitations)
+		citations = citations[:maxSentenceCitations]
+	}
 	var spans []quoteSpan
-	for _, q := range s.Quotes {
+	for _, q := range quotes {
 		if sp, ok := v.quote(q); ok && !slices.Contains(spans, sp) {
 			spans = append(spans, sp)
 		}
@@ -114,7 +152,7 @@ func (v *verification) sentence(s prompts.ReplySentence) {
 		supported[sp.passage] = true
 	}
 	seen := map[int]bool{}
-	for _, p := range s.Citations {
+	for _, p := range citations {
 		if seen[p] || supported[p] {
 			continue
 		}
@@ -136,7 +174,7 @@ func (v *verification) sentence(s prompts.ReplySentence) {
 		return
 	}
 	// Words the text itself quotes must be in the articles too.
-	passagesOf := slices.Clone(s.Citations)
+	passagesOf := slices.Clone(citations)
 	for _, sp := range spans {
 		passagesOf = append(passagesOf, sp.passage)
 	}
@@ -392,17 +430,25 @@ func stripMarks(s string) string {
 	}, s)
 }
 
-// linkRE matches a web address in a model's text.
-var linkRE = regexp.MustCompile(`(?i)\b(?:https?://|www\.)[^\s<>"“”()\[\]]+`)
+// linkRE matches a web address in a model's text: a URL with a scheme, or
+// a bare domain name (two or more labels, the last of two or more letters:
+// "slack-security-check.example/login", "www.example.com"), with an
+// optional path. Abbreviations such as "U.S." or "e.g." have one-letter
+// labels and are not domains.
+var linkRE = regexp.MustCompile(`(?i)(?:\b[a-z][a-z0-9+.-]*://[^\s<>"“”()\[\]]+|(?:^|[^\p{L}\p{N}._/-])((?:[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?\.)+\p{L}{2,63})(?:[:/?#][^\s<>"“”()\[\]]*)?(?:$|[^\p{L}\p{N}]))`)
 
-// unsupportedLink returns the first web address in text that is neither in
-// the text nor the URL of one of the spans' articles.
+// unsupportedLink returns the first web address in text, bare domains
+// included, that is not the URL of one of the spans' articles: a link in a
+// model's prose is shown only when it is a cited article's own address,
+// never because the article's text contains it (an article may carry a
+// planted link).
 func unsupportedLink(text string, spans []quoteSpan) (string, bool) {
-	for _, link := range linkRE.FindAllString(text, -1) {
-		link = strings.TrimRight(link, ".,;:!?'’")
+	for _, m := range linkRE.FindAllString(text, -1) {
+		link := strings.TrimLeftFunc(m, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		link = strings.TrimRightFunc(link, func(r rune) bool { return unicode.IsSpace(r) || strings.ContainsRune(".,;:!?'’”\")", r) })
 		ok := false
 		for _, sp := range spans {
-			if sp.art.URL == link || strings.Contains(sp.art.Text, link) {
+			if sp.art.URL != "" && sameAddress(sp.art.URL, link) {
 				ok = true
 				break
 			}
@@ -412,6 +458,22 @@ func unsupportedLink(text string, spans []quoteSpan) (string, bool) {
 		}
 	}
 	return "", true
+}
+
+// sameAddress reports whether link names the page at url: the same host
+// (case aside, "www." aside) and path (a final "/" aside), with or without
+// the scheme.
+func sameAddress(url, link string) bool {
+	norm := func(s string) string {
+		s = strings.TrimSpace(s)
+		if i := strings.Index(s, "://"); i >= 0 {
+			s = s[i+3:]
+		}
+		host, path, _ := strings.Cut(s, "/")
+		host = strings.TrimPrefix(strings.ToLower(host), "www.")
+		return host + "/" + strings.TrimSuffix(path, "/")
+	}
+	return norm(url) == norm(link)
 }
 
 // markerRE matches citation markers the model may write into its text,
@@ -433,7 +495,11 @@ func (v *verification) disagreement(d prompts.ReplyDisagreement) {
 		says string
 	}
 	var sides []side
-	for _, s := range d.Sides {
+	ds := d.Sides
+	if len(ds) > maxDisagreementSides {
+		ds = ds[:maxDisagreementSides]
+	}
+	for _, s := range ds {
 		sp, ok := v.quote(prompts.ReplyQuote{Citation: s.Citation, Text: s.Quote})
 		if !ok {
 			continue

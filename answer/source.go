@@ -20,9 +20,19 @@ const (
 	maxSourceRunes    = 2000
 )
 
+// sourceCandidates is how many chunks the lexical index is asked for as
+// the candidates of a source lookup.
+const sourceCandidates = 40
+
 // Source finds where text appears in the articles: every verbatim match
 // first, then the closest near-matches (marked as such), each with the
 // sentence around it and how the looked-up text differs from the article's.
+//
+// Its work is bounded whatever the corpus: the candidates are the chunks
+// the index ranks first for the text (its lexical side ranks a verbatim
+// phrase first); exact matches are searched in the candidates' articles (a
+// linear scan), and near-matches are aligned on the candidate chunks only,
+// never on whole bodies. It stops with ctx's error when ctx ends.
 func (c *Composer) Source(ctx context.Context, text string) (SourceResult, error) {
 	text = trimQuotes(strings.Join(strings.Fields(strings.ToValidUTF8(text, " ")), " "))
 	res := SourceResult{Text: text, Matches: []SourceMatch{}}
@@ -34,7 +44,17 @@ func (c *Composer) Source(ctx context.Context, text string) (SourceResult, error
 		res.Text = text
 		res.Notes = append(res.Notes, fmt.Sprintf("Only the first %d characters were looked up.", maxSourceRunes))
 	}
-	for _, a := range c.index.Articles() {
+	hits, err := c.index.Search(ctx, retrieval.Query{Text: text, K: sourceCandidates})
+	if err != nil {
+		return res, fmt.Errorf("search for source %q: %w", text, err)
+	}
+	seen := map[string]bool{}
+	for _, h := range hits {
+		a := h.Article
+		if a == nil || seen[a.ID] {
+			continue
+		}
+		seen[a.ID] = true
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
@@ -42,7 +62,7 @@ func (c *Composer) Source(ctx context.Context, text string) (SourceResult, error
 			res.Matches = append(res.Matches, c.sourceMatch(a, m.Start, m.End, true, 1))
 		}
 	}
-	near, err := c.nearMatches(ctx, text, res.Matches)
+	near, err := c.nearMatches(ctx, text, hits, res.Matches)
 	if err != nil {
 		return res, err
 	}
@@ -54,38 +74,66 @@ func (c *Composer) Source(ctx context.Context, text string) (SourceResult, error
 	return res, nil
 }
 
-// nearMatches aligns text with the articles retrieval finds for it and keeps
-// the closest passages that are not already exact matches.
-func (c *Composer) nearMatches(ctx context.Context, text string, exact []SourceMatch) ([]SourceMatch, error) {
-	hits, err := c.index.Search(ctx, retrieval.Query{Text: text, K: 20})
-	if err != nil {
-		return nil, fmt.Errorf("search for source %q: %w", text, err)
+// nearMatches aligns text with the candidate chunks hits and keeps, per
+// article, the closest passage that is not already an exact match.
+func (c *Composer) nearMatches(ctx context.Context, text string, hits []retrieval.Hit, exact []SourceMatch) ([]SourceMatch, error) {
+	type best struct {
+		a          *article.Article
+		sim        float64
+		start, end int
 	}
-	seen := map[string]bool{}
-	var out []SourceMatch
+	var order []string
+	bests := map[string]*best{}
 	for _, h := range hits {
-		a := h.Article
-		if a == nil || seen[a.ID] {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		a, ch := h.Article, h.Chunk
+		if a == nil || ch.Start < 0 || ch.End > len(a.Text) || ch.Start >= ch.End || a.Text[ch.Start:ch.End] != ch.Text {
 			continue
 		}
-		seen[a.ID] = true
-		bestSim, bs, be := 0.0, 0, 0
-		for _, span := range a.Body {
-			n, ok := quote.Nearest(a.Text[span.Start:span.End], text)
-			if ok && n.Similarity > bestSim {
-				bestSim, bs, be = n.Similarity, span.Start+n.Start, span.Start+n.End
-			}
-		}
-		if bestSim < minNearSimilarity || bestSim >= 1 && quote.Equal(a.Text[bs:be], text) || overlapsAny(exact, a.ID, bs, be) {
+		n, ok := quote.Nearest(ch.Text, text)
+		if !ok {
 			continue
 		}
-		out = append(out, c.sourceMatch(a, bs, be, false, bestSim))
+		s, e := ch.Start+n.Start, ch.Start+n.End
+		if !inBody(a, s, e) {
+			continue
+		}
+		b := bests[a.ID]
+		if b == nil {
+			b = &best{a: a}
+			bests[a.ID] = b
+			order = append(order, a.ID)
+		}
+		if n.Similarity > b.sim {
+			b.sim, b.start, b.end = n.Similarity, s, e
+		}
+	}
+	var out []SourceMatch
+	for _, id := range order {
+		b := bests[id]
+		if b.sim < minNearSimilarity || b.sim >= 1 && quote.Equal(b.a.Text[b.start:b.end], text) || overlapsAny(exact, id, b.start, b.end) {
+			continue
+		}
+		out = append(out, c.sourceMatch(b.a, b.start, b.end, false, b.sim))
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Similarity > out[j].Similarity })
 	if len(out) > maxNearMatches {
 		out = out[:maxNearMatches]
 	}
 	return out, nil
+}
+
+// inBody reports whether [start, end) of a's text lies in one span of its
+// body.
+func inBody(a *article.Article, start, end int) bool {
+	for _, span := range a.Body {
+		if span.Start <= start && end <= span.End {
+			return true
+		}
+	}
+	return false
 }
 
 func overlapsAny(ms []SourceMatch, id string, start, end int) bool {

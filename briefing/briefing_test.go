@@ -68,8 +68,10 @@ func seedIndex(tb testing.TB) *retrieval.Index {
 // three months), loaded with article.Load.
 func multihopIndex(tb testing.TB) *retrieval.Index {
 	tb.Helper()
+	// Found (or skipped) outside the once: a skip inside it would leave
+	// the index nil for the next test.
+	corpus := benchdata.Path(tb, "multihop-rag", "corpus.json")
 	return multihopIx.get(tb, func() ([]article.Article, error) {
-		corpus := benchdata.Path(tb, "multihop-rag", "corpus.json")
 		arts, _, err := article.Load(corpus)
 		if err == nil && len(arts) != 609 {
 			tb.Errorf("article.Load(%s): got %d articles, want 609", corpus, len(arts))

@@ -68,6 +68,7 @@ func (c *Client) checkCompletion(ctx context.Context) error {
 	if isReasoningModel(c.chatModel) {
 		req.MaxCompletionTokens = 1
 	} else {
+		//lint:ignore SA1019 OpenAI-compatible servers (Ollama, vLLM, LiteLLM) know only max_tokens; reasoning models get MaxCompletionTokens above.
 		req.MaxTokens = 1
 	}
 	return c.do(ctx, opChat, 0, func(ctx context.Context) error {

@@ -171,6 +171,7 @@ func (c *Client) chatRequest(msgs []openai.ChatCompletionMessage, req Completion
 		if reasoning {
 			creq.MaxCompletionTokens = req.MaxTokens
 		} else {
+			//lint:ignore SA1019 OpenAI-compatible servers (Ollama, vLLM, LiteLLM) know only max_tokens; reasoning models get MaxCompletionTokens above.
 			creq.MaxTokens = req.MaxTokens
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -596,6 +597,69 @@ func TestCompleteLogsPromptsOnlyAtDebug(t *testing.T) {
 			}
 			if !strings.Contains(logs, "level=WARN msg=\"model request failed; retrying\"") {
 				t.Errorf("logs: got %q, want the retry at WARN", logs)
+			}
+		})
+	}
+}
+
+// TestCompleteBoundsTheReplyRead checks that a reply larger than a chat
+// reply can be is refused as unusable after reading at most the bound, not
+// read whole, and that one within the bound is read.
+func TestCompleteBoundsTheReplyRead(t *testing.T) {
+	tests := []struct {
+		name    string
+		size    int
+		wantErr error
+	}{
+		{"a reply within the bound", maxResponseBytes / 2, nil},
+		{"a reply of twice the bound", 2 * maxResponseBytes, ErrBadResponse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := llmtest.NewServer(t)
+			srv.Queue(llmtest.KindChat, llmtest.Text(strings.Repeat("a", tt.size)))
+			// No retries, and time enough on a loaded machine: the only
+			// failure wanted is the size.
+			c, _ := newClient(t, srv, func(c *Config) { c.MaxRetries, c.Timeout = -1, time.Minute })
+			got, err := c.Complete(context.Background(), CompletionRequest{User: "q"})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Complete: got error %v, want %v", err, tt.wantErr)
+			}
+			if err == nil && len(got) != tt.size {
+				t.Errorf("Complete: got %d bytes, want %d", len(got), tt.size)
+			}
+			var e *Error
+			if errors.As(err, &e) && e.Kind != KindBadResponse {
+				t.Errorf("Complete: kind %q, want %q", e.Kind, KindBadResponse)
+			}
+		})
+	}
+}
+
+func TestLimitedBody(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		limit   int64
+		wantErr error
+	}{
+		{"shorter", "abc", 5, nil},
+		{"exactly the limit", "abcde", 5, nil},
+		{"one byte over", "abcdef", 5, errResponseTooLarge},
+		{"far over", strings.Repeat("x", 100000), 10, errResponseTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &limitedBody{rc: io.NopCloser(strings.NewReader(tt.body)), left: tt.limit}
+			got, err := io.ReadAll(b)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("ReadAll: got error %v, want %v", err, tt.wantErr)
+			}
+			if int64(len(got)) > tt.limit {
+				t.Errorf("ReadAll: got %d bytes, want at most %d", len(got), tt.limit)
+			}
+			if err == nil && string(got) != tt.body {
+				t.Errorf("ReadAll: got %q, want %q", got, tt.body)
 			}
 		})
 	}

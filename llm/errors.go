@@ -211,6 +211,10 @@ func (c *Client) classify(err error, meta *responseMeta, callerErr, attemptErr e
 		f.kind = KindDNS
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		f.kind = KindTLS
+	case errors.Is(err, errResponseTooLarge):
+		f.status = meta.statusCode()
+		f.kind = KindBadResponse
+		f.message = "the reply is too large to read"
 	case meta.statusCode() != 0 && (errors.As(err, &syntaxErr) || errors.As(err, &typeErr) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) && meta.statusCode() < 300:
 		// A 2xx response whose body did not decode.

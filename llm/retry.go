@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -91,8 +92,21 @@ func backoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// Bounds of the response bodies read: a server's reply is untrusted input,
+// and a chat reply bounded by MaxTokens is a few kilobytes. Embeddings
+// replies carry a batch of vectors as JSON numbers (96 texts of 3,072
+// dimensions are about 6 MB).
+const (
+	maxResponseBytes      = 1 << 20
+	maxEmbedResponseBytes = 64 << 20
+)
+
+// errResponseTooLarge is the error reading a response body past its bound.
+var errResponseTooLarge = errors.New("response body too large")
+
 // captureTransport records each response's status and Retry-After headers
-// in the attempt's responseMeta, found in the request's context.
+// in the attempt's responseMeta, found in the request's context, and bounds
+// the bytes read of each response body.
 type captureTransport struct {
 	next http.RoundTripper
 }
@@ -103,8 +117,41 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if m, ok := req.Context().Value(metaKey{}).(*responseMeta); ok && resp != nil {
 		m.record(resp)
 	}
+	if resp != nil && resp.Body != nil {
+		limit := int64(maxResponseBytes)
+		if strings.HasSuffix(req.URL.Path, "/embeddings") {
+			limit = maxEmbedResponseBytes
+		}
+		resp.Body = &limitedBody{rc: resp.Body, left: limit}
+	}
 	return resp, err
 }
+
+// limitedBody reads at most left bytes of rc, and fails with
+// errResponseTooLarge when there is more.
+type limitedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+// Read implements io.Reader.
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errResponseTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return n + int(b.left), errResponseTooLarge
+	}
+	return n, err
+}
+
+// Close implements io.Closer.
+func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // captureClient returns a copy of hc (or of a default client) whose
 // transport records response headers.

@@ -2,7 +2,8 @@
 // the one place that decides whether a piece of text may be shown to a user as
 // a quote: a quote is found when it appears in an article's body with the
 // same words, letters and punctuation, normalising only white space and
-// typographic quotes, apostrophes and dashes.
+// typographic quotes, apostrophes and dashes, and when it starts and ends on
+// word boundaries of the text: a quote never begins or ends inside a word.
 package quote
 
 import (
@@ -87,17 +88,22 @@ func FindAllIn(a *article.Article, q string) []Match {
 	if len(nq.s) == 0 {
 		return nil
 	}
+	probe := longestWord(nq.s)
 	var out []Match
 	for _, span := range a.Body {
 		text := a.Text[span.Start:span.End]
+		if !strings.Contains(text, probe) && !strings.ContainsAny(text, "\u200d\u2060") {
+			// Normalising leaves letters and digits alone: a body without
+			// the quote's longest word cannot hold the quote.
+			continue
+		}
 		nt := normalize(text)
 		from := 0
 		for {
-			i := strings.Index(nt.s[from:], nq.s)
-			if i < 0 {
+			i, ok := indexWords(nt.s, nq.s, from)
+			if !ok {
 				break
 			}
-			i += from
 			j := i + len(nq.s)
 			s, e := span.Start+nt.start[i], span.Start+nt.end[j-1]
 			out = append(out, Match{ArticleID: a.ID, Start: s, End: e, Text: a.Text[s:e]})
@@ -109,7 +115,7 @@ func FindAllIn(a *article.Article, q string) []Match {
 
 // Find finds q in text, normalising white space and typographic quotes and
 // dashes on both sides, and returns the byte offsets in text of the first
-// match.
+// match that starts and ends on word boundaries.
 func Find(text, q string) (start, end int, ok bool) {
 	nq := normalize(q)
 	if len(nq.s) == 0 {
@@ -124,11 +130,82 @@ func Equal(a, b string) bool { return normalize(a).s == normalize(b).s }
 
 func findNorm(text, nq string) (start, end int, ok bool) {
 	nt := normalize(text)
-	i := strings.Index(nt.s, nq)
-	if i < 0 {
+	i, ok := indexWords(nt.s, nq, 0)
+	if !ok {
 		return 0, 0, false
 	}
 	return nt.start[i], nt.end[i+len(nq)-1], true
+}
+
+// longestWord returns the longest run of letters and digits in s, which
+// appears unchanged in any text that holds s after normalising.
+func longestWord(s string) string {
+	best, start := "", -1
+	for i, r := range s + " " {
+		if isWordRune(r) && r != utf8.RuneError {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 && i-start > len(best) {
+			best = s[start:i]
+		}
+		start = -1
+	}
+	return best
+}
+
+// indexWords returns the index of the first occurrence of q in s at or
+// after from that starts and ends on word boundaries: a quote never begins
+// or ends inside a word of the text ("he had" is not in "she had", "no" is
+// not in "not"). A quote that begins or ends with punctuation or space is
+// bounded there by construction.
+func indexWords(s, q string, from int) (int, bool) {
+	for from <= len(s)-len(q) {
+		i := strings.Index(s[from:], q)
+		if i < 0 {
+			return 0, false
+		}
+		i += from
+		if wordBoundary(s, i) && wordBoundary(s, i+len(q)) {
+			return i, true
+		}
+		// Go on from the next rune of s.
+		_, size := utf8.DecodeRuneInString(s[i:])
+		from = i + size
+	}
+	return 0, false
+}
+
+// wordBoundary reports whether s may be cut at byte i without cutting a
+// word in two: the runes on either side are not both parts of a word. An
+// apostrophe between two letters ("Trump's", "don't") is part of the word.
+func wordBoundary(s string, i int) bool {
+	if i <= 0 || i >= len(s) {
+		return true
+	}
+	before, bsize := utf8.DecodeLastRuneInString(s[:i])
+	after, asize := utf8.DecodeRuneInString(s[i:])
+	switch {
+	case isWordRune(before) && isWordRune(after):
+		return false
+	case before == '\'' && isWordRune(after):
+		// "Trump's" cut after the apostrophe.
+		r, _ := utf8.DecodeLastRuneInString(s[:i-bsize])
+		return !unicode.IsLetter(r)
+	case after == '\'' && isWordRune(before):
+		// "Trump's" cut before the apostrophe.
+		r, _ := utf8.DecodeRuneInString(s[i+asize:])
+		return !unicode.IsLetter(r)
+	}
+	return true
+}
+
+// isWordRune reports a rune that is part of a word: a letter, a digit or a
+// combining mark.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r)
 }
 
 // normText is normalised text with, for each of its bytes, the byte range of
@@ -140,8 +217,8 @@ type normText struct {
 }
 
 // normalize folds typographic quotes, apostrophes and dashes to their ASCII
-// forms and collapses every run of white space to one space, trimming both
-// ends. Invalid UTF-8 bytes are kept as U+FFFD so offsets stay exact.
+// forms, drops zero-width joiners, and collapses every run of white space to
+// one space, trimming both ends. Invalid UTF-8 bytes are kept as U+FFFD so offsets stay exact.
 func normalize(text string) normText {
 	var b strings.Builder
 	b.Grow(len(text))
@@ -151,6 +228,13 @@ func normalize(text string) normText {
 	var buf [utf8.UTFMax]byte
 	for i := 0; i < len(text); {
 		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == '\u200d' || r == '\u2060' {
+			// Zero-width joiners and word joiners are invisible: Slack
+			// messages carry them around emphasis marks (see package
+			// slackbot), so a quote pasted back from Slack holds them.
+			i += size
+			continue
+		}
 		if isSpace(r) {
 			if !pendingSpace && b.Len() > 0 {
 				pendingSpace, spaceAt = true, i

@@ -3,6 +3,7 @@ package quote
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
@@ -23,6 +24,13 @@ func TestFind(t *testing.T) {
 		{"a changed word fails", "U.S. troops will not be on the ground", ""},
 		{"punctuation matters", "U.S. boots will not be on the ground in Ukraine.", ""},
 		{"empty", "   ", ""},
+		{"starts inside a word", "he added", ""},
+		{"ends inside a word", "boots will no", ""},
+		{"word inside a word", "no", ""},
+		{"part of a word after an apostrophe", "s here", ""},
+		{"whole word after a mark", "firmly", "firmly"},
+		{"ends before punctuation", "in Ukraine", "in Ukraine"},
+		{"starts after a hyphen-like dash", "firmly. Next", "firmly.\nNext"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,6 +108,42 @@ func TestVerifyOnlyInBody(t *testing.T) {
 	}
 }
 
+func TestFindWordBoundaries(t *testing.T) {
+	tests := []struct {
+		name, text, q string
+		want          string // "" for no match
+	}{
+		{"he inside she", "she had not agreed to the plan", "he had not agreed to the plan", ""},
+		{"he after she", "she had not agreed, but he had not agreed to the plan", "he had not agreed to the plan", "he had not agreed to the plan"},
+		{"no inside not", "he had not agreed", "no", ""},
+		{"no as a word", "he said no.", "no", "no"},
+		{"digits inside a figure", "a $190bn plan", "90bn plan", ""},
+		{"figure after a currency sign", "a $90bn plan", "90bn plan", "90bn plan"},
+		{"possessive cut", "Trump's plan", "Trump", ""},
+		{"closing single quote", "he called it 'fake' twice", "called it 'fake", "called it 'fake"},
+		{"accented letters", "café société", "société", "société"},
+		{"inside accented word", "cafétéria", "téria", ""},
+		{"pasted from Slack with joiners around marks", "he said *not* so", "said \u200d*\u200dnot\u200d*\u200d so", "said *not* so"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, e, ok := Find(tt.text, tt.q)
+			got := ""
+			if ok {
+				got = tt.text[s:e]
+			}
+			if got != tt.want {
+				t.Errorf("Find(%q, %q) = %q (found %v), want %q", tt.text, tt.q, got, ok, tt.want)
+			}
+			a := &article.Article{ID: "x", Text: tt.text, Body: []article.Span{{Start: 0, End: len(tt.text)}}}
+			all := FindAllIn(a, tt.q)
+			if (len(all) > 0) != (tt.want != "") {
+				t.Errorf("FindAllIn(%q, %q) = %d matches, want a match %v", tt.text, tt.q, len(all), tt.want != "")
+			}
+		})
+	}
+}
+
 func TestFindAllIn(t *testing.T) {
 	text := "A said “yes.” B said \"yes.\" C said no."
 	a := &article.Article{ID: "x", Text: text, Body: []article.Span{{Start: 0, End: len(text)}}}
@@ -154,12 +198,16 @@ func TestNearest(t *testing.T) {
 }
 
 // FuzzFind checks that a match is always real: the offsets lie on rune
-// boundaries inside the text, and the text there equals the quote after
-// normalising. A quote cut verbatim from the text is always found.
+// boundaries inside the text, the text there equals the quote after
+// normalising, and the match starts and ends on word boundaries of the
+// text. A quote cut verbatim from the text on word boundaries is always
+// found. A near-match starts at the beginning of a word and ends at the end
+// of one.
 func FuzzFind(f *testing.F) {
 	f.Add("Leavitt said: “U.S. boots will not be on the ground,” she said.", 3, 20)
 	f.Add("a\u00a0 b—c ‘d’", 0, 5)
 	f.Add("\xff\xfe bad bytes “x”", 1, 9)
+	f.Add("a\u200db *c\u200d* d", 1, 7)
 	f.Fuzz(func(t *testing.T, text string, i, j int) {
 		if i < 0 {
 			i = -i
@@ -188,10 +236,74 @@ func FuzzFind(f *testing.F) {
 			if !Equal(text[s:e], q) {
 				t.Fatalf("Find(%q, %q) = %q, not equal to the quote", text, q, text[s:e])
 			}
+			if utf8.ValidString(text) && (!cutOnWords(text, s) || !cutOnWords(text, e)) {
+				t.Fatalf("Find(%q, %q) = [%d:%d] %q starts or ends inside a word", text, q, s, e, text[s:e])
+			}
 		}
-		if utf8.ValidString(text) && utf8.ValidString(q) && strings.TrimFunc(q, isSpace) != "" && !ok {
-			t.Fatalf("Find(%q, %q): a slice of the text was not found", text, q)
+		if utf8.ValidString(text) && normalize(q).s != "" && cutOnWords(text, i) && cutOnWords(text, j) && !ok {
+			t.Fatalf("Find(%q, %q): a slice of the text cut on word boundaries was not found", text, q)
 		}
-		Nearest(text, q) // must not panic
+		all := FindAllIn(&article.Article{ID: "x", Text: text, Body: []article.Span{{Start: 0, End: len(text)}}}, q)
+		if ok != (len(all) > 0) {
+			t.Fatalf("Find(%q, %q) found %v, FindAllIn found %d matches", text, q, ok, len(all))
+		}
+		if ok && (all[0].Start != s || all[0].End != e) {
+			t.Fatalf("Find(%q, %q) = [%d:%d], FindAllIn's first = [%d:%d]", text, q, s, e, all[0].Start, all[0].End)
+		}
+		if n, ok := Nearest(text, q); ok && utf8.ValidString(text) {
+			if n.Start > 0 && isWordChar(text, n.Start-1) || n.End < len(text) && isWordChar(text, n.End) && isWordChar(text, n.End-1) {
+				t.Fatalf("Nearest(%q, %q) = [%d:%d] %q starts or ends inside a word", text, q, n.Start, n.End, text[n.Start:n.End])
+			}
+		}
 	})
+}
+
+// cutOnWords reports whether text may be cut at byte i without cutting a
+// word, judged on the original text: the runes on either side, typographic
+// marks folded, are not both part of one word. It is the test's own
+// statement of the property, independent of normalize.
+func cutOnWords(text string, i int) bool {
+	if i <= 0 || i >= len(text) {
+		return true
+	}
+	if !utf8.RuneStart(text[i]) {
+		return false
+	}
+	// Zero-width joiners are invisible: look past them.
+	bi, ai := i, i
+	for bi > 0 && (strings.HasSuffix(text[:bi], "\u200d") || strings.HasSuffix(text[:bi], "\u2060")) {
+		bi -= 3
+	}
+	for ai < len(text) && (strings.HasPrefix(text[ai:], "\u200d") || strings.HasPrefix(text[ai:], "\u2060")) {
+		ai += 3
+	}
+	if bi == 0 || ai == len(text) {
+		return true
+	}
+	b, bs := utf8.DecodeLastRuneInString(text[:bi])
+	a, as := utf8.DecodeRuneInString(text[ai:])
+	word := func(r rune) bool {
+		return fold(r) != '\'' && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.M, r))
+	}
+	switch {
+	case word(b) && word(a):
+		return false
+	case fold(b) == '\'' && word(a):
+		r, _ := utf8.DecodeLastRuneInString(text[:bi-bs])
+		return !unicode.IsLetter(r)
+	case fold(a) == '\'' && word(b):
+		r, _ := utf8.DecodeRuneInString(text[ai+as:])
+		return !unicode.IsLetter(r)
+	}
+	return true
+}
+
+// isWordChar reports whether the rune that holds byte i of text is a letter
+// or a digit.
+func isWordChar(text string, i int) bool {
+	for i > 0 && !utf8.RuneStart(text[i]) {
+		i--
+	}
+	r, _ := utf8.DecodeRuneInString(text[i:])
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }

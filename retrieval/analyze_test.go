@@ -128,9 +128,7 @@ func TestTokensMatchReference(t *testing.T) {
 		"x&y", "AT&T", "naïve café", "Zürich—Geneva", "a\xffb", "12ab-CD.ef", "word.\nNext",
 		"ÀÉÎ mixed ascii", "tab\there", "end.", "...", "a.b.c.", "'quoted'", "k-12", "ﬁne ligature",
 	}
-	for _, a := range loadSeedsInternal(t) {
-		texts = append(texts, a)
-	}
+	texts = append(texts, loadSeedsInternal(t)...)
 	an := analyzer{cache: newStemCache(1 << 10)}
 	for _, text := range texts {
 		got := an.tokens(text, nil)

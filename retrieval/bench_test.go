@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/synthetic"
 	"github.com/briefbot/briefbot/seeds"
@@ -85,10 +86,10 @@ func benchReopen(b *testing.B, dir string) {
 // BenchmarkStartMultiHop measures loading the 609 MultiHop-RAG articles and
 // indexing them in memory.
 func BenchmarkStartMultiHop(b *testing.B) {
-	loadMultiHop(b) // skip when absent
+	corpus := multiHopCorpus(b)
 	ctx := context.Background()
 	for b.Loop() {
-		arts, _, err := article.Load(multiHopCorpus)
+		arts, _, err := article.Load(corpus)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,9 +104,9 @@ func BenchmarkStartMultiHop(b *testing.B) {
 }
 
 func multiHopQuestions(b *testing.B) []string {
-	data, err := os.ReadFile("/work/shared/benchmarks/multihop-rag/MultiHopRAG.dev.json")
+	data, err := os.ReadFile(benchdata.Path(b, "multihop-rag", "MultiHopRAG.dev.json"))
 	if err != nil {
-		b.Skipf("shared benchmark files absent: %v", err)
+		b.Fatal(err)
 	}
 	var qs []struct {
 		Query string `json:"query"`

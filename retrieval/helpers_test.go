@@ -2,20 +2,24 @@ package retrieval_test
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/seeds"
 	chromem "github.com/philippgille/chromem-go"
 )
 
-// multiHopCorpus is the MultiHop-RAG corpus shared by the team.
-const multiHopCorpus = "/work/shared/benchmarks/multihop-rag/corpus.json"
+// multiHopCorpus returns the path of the MultiHop-RAG corpus beside the
+// checkout; without it the test is skipped, or fails in CI.
+func multiHopCorpus(tb testing.TB) string {
+	tb.Helper()
+	return benchdata.Path(tb, "multihop-rag", "corpus.json")
+}
 
 func loadSeeds(tb testing.TB) []article.Article {
 	tb.Helper()
@@ -33,15 +37,13 @@ func loadSeeds(tb testing.TB) []article.Article {
 // benchmark files are absent.
 func loadMultiHop(tb testing.TB) []article.Article {
 	tb.Helper()
-	if _, err := os.Stat(multiHopCorpus); err != nil {
-		tb.Skipf("shared benchmark files absent: %v", err)
-	}
-	arts, _, err := article.Load(multiHopCorpus)
+	corpus := multiHopCorpus(tb)
+	arts, _, err := article.Load(corpus)
 	if err != nil {
-		tb.Fatalf("load %s: %v", multiHopCorpus, err)
+		tb.Fatalf("load %s: %v", corpus, err)
 	}
 	if len(arts) < 600 {
-		tb.Fatalf("load %s: got %d articles, want 609", multiHopCorpus, len(arts))
+		tb.Fatalf("load %s: got %d articles, want 609", corpus, len(arts))
 	}
 	return arts
 }

@@ -51,7 +51,7 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 		}
 		req = request{kind: kindBriefing, text: strings.TrimSpace("/briefing " + text), briefing: br}
 	default:
-		return ephemeral("I don't know the command " + cmd.Command + ".\n\n" + b.usage()), nil
+		return ephemeral("I don't know the command " + escape(cmd.Command) + ".\n\n" + b.usage()), nil
 	}
 	if ok, wait := b.limiter.Allow(cmd.UserID); !ok {
 		b.metrics.userLimited.Inc()

@@ -18,6 +18,9 @@ import (
 )
 
 // Ingester is implemented by a Service that can add articles shared in a DM.
+// An error whose text is meant for the person who shared the article has a
+// UserMessage() string method (webpage's errors do); other errors are
+// logged, and the person is told only that something went wrong.
 type Ingester interface {
 	IngestURL(ctx context.Context, rawURL string) (article.Article, error)
 	IngestFile(ctx context.Context, name string, data []byte) (article.Article, error)
@@ -332,13 +335,30 @@ func added(a article.Article) string {
 	return fmt.Sprintf("Added “%s” (%s, %s) – you can ask about it now.", oneLine(a.DisplayTitle(), 200), oneLine(outlet, 100), date)
 }
 
+// msgAddFailed is what the person who shared an article is told when
+// adding it failed on the bot's side (the log has the details).
+const msgAddFailed = "something went wrong on my side while adding it; please try again later."
+
+// userMessager is an error whose message is written for the person who
+// asked (a refused address, a page that is not an article): only such
+// errors are shown in Slack. Any other error (a full disk, a read-only
+// data directory) is logged and the person gets a plain sentence, never a
+// server path.
+type userMessager interface {
+	UserMessage() string
+}
+
 // addFailure is why an article could not be added, for the person who
-// shared it: the Ingester's errors are sentences meant for them.
+// shared it.
 func addFailure(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "it took too long."
 	}
-	msg := oneLine(err.Error(), 300)
+	var um userMessager
+	if !errors.As(err, &um) {
+		return msgAddFailed
+	}
+	msg := oneLine(um.UserMessage(), 300)
 	if !strings.HasSuffix(msg, ".") && !strings.HasSuffix(msg, "…") && !strings.HasSuffix(msg, "!") && !strings.HasSuffix(msg, "?") {
 		msg += "."
 	}

@@ -3,13 +3,14 @@ package slackbot
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +51,13 @@ type ingestService struct {
 func newIngestService() *ingestService {
 	return &ingestService{fakeService: &fakeService{}, articles: map[string]article.Article{}, errs: map[string]error{}}
 }
+
+// userError is an error written for the person who asked, as webpage's
+// errors are.
+type userError struct{ msg string }
+
+func (e userError) Error() string       { return e.msg }
+func (e userError) UserMessage() string { return e.msg }
 
 func (s *ingestService) IngestURL(ctx context.Context, rawURL string) (article.Article, error) {
 	s.mu.Lock()
@@ -118,7 +126,7 @@ const budgetAdded = "Added “Council approves £4.2m budget” (Daily Ledger, 2
 // person is told what was added or why not; a question with a link in it
 // is answered as a question.
 func TestSocketDMAddLink(t *testing.T) {
-	refused := errors.New("refused: intranet.example resolves to a private address (10.0.0.5)")
+	refused := error(userError{"refused: intranet.example resolves to a private address (10.0.0.5)"})
 	for i, tc := range []struct {
 		name      string
 		slackText string
@@ -239,10 +247,14 @@ func TestSocketDMAddFile(t *testing.T) {
 		{name: "rejected by the ingester", file: func(f *fakeSlack) map[string]any {
 			return slackFile("F7", "thin.html", "text/html", "html", len(page), f.AddFile("F7", "thin.html", page))
 		}, wantFile: &sharedFile{"thin.html", page}, wantReply: "Couldn't add thin.html: not an article: the page has too little text.", wantFetch: 1, wantResult: resultError},
+		{name: "failed on the bot's side: no server path shown", file: func(f *fakeSlack) map[string]any {
+			return slackFile("F10", "disk.txt", "text/plain", "text", len(notes), f.AddFile("F10", "disk.txt", notes))
+		}, wantFile: &sharedFile{"disk.txt", notes}, wantReply: "Couldn't add disk.txt: " + msgAddFailed, wantFetch: 1, wantResult: resultError},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := newIngestService()
-			svc.errs["thin.html"] = errors.New("not an article: the page has too little text")
+			svc.errs["thin.html"] = userError{"not an article: the page has too little text"}
+			svc.errs["disk.txt"] = fmt.Errorf("index disk.txt: %w", &fs.PathError{Op: "open", Path: "/tmp/briefbot/index.bin.4821.tmp", Err: syscall.EROFS})
 			h := startSocket(t, svc, func(c *Config) { c.MaxFileBytes = limit })
 			ts := fmt.Sprintf("1700000800.%06d", i)
 			h.sock.Send(eventsEnvelope("env-file", "EvFile", 0, fileShareEvent("D1", "U1", ts, tc.caption, tc.file(h.fake))))

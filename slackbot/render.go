@@ -67,11 +67,11 @@ type renderOpts struct {
 func renderAnswer(a answer.Answer, o renderOpts) []message {
 	var units []unit
 	if a.Grounded {
-		units = append(units, textUnits(escape(a.Answer), a.Answer)...)
+		units = append(units, textUnits(escapeText(a.Answer), a.Answer)...)
 	} else {
 		u := sectionUnit(":grey_question: "+NotCovered, NotCovered)
 		if extra := strings.TrimSpace(a.Answer); extra != "" && !strings.EqualFold(extra, NotCovered) {
-			u.blocks = append(u.blocks, contextBlock(escape(extra)))
+			u.blocks = append(u.blocks, contextBlock(escapeText(extra)))
 			u.text += "\n" + extra
 		}
 		units = append(units, u)
@@ -151,7 +151,7 @@ func renderBriefing(b briefing.Briefing, o renderOpts) []message {
 			}
 			line += fmt.Sprintf(" · %d new, %d updated since the last briefing", newN, updN)
 		}
-		units = append(units, unit{blocks: []slack.Block{contextBlock(escape(line))}, text: line})
+		units = append(units, unit{blocks: []slack.Block{contextBlock(escapeText(line))}, text: line})
 	}
 	if len(b.Stories) == 0 {
 		units = append(units, sectionUnit("No articles to summarise for this day or topic.", "No articles to summarise for this day or topic."))
@@ -195,10 +195,10 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 	head := oneLine(s.Headline, 300)
 	switch {
 	case s.New:
-		md.WriteString("`NEW` *" + escape(head) + "*")
+		md.WriteString("`NEW` *" + escapeText(head) + "*")
 		plain.WriteString("NEW: " + head)
 	case s.Updated:
-		md.WriteString("`UPDATED` *" + escape(head) + "*")
+		md.WriteString("`UPDATED` *" + escapeText(head) + "*")
 		plain.WriteString("UPDATED: " + head)
 		if n := len(s.NewArticles); n > 0 {
 			more := "+" + plural(n, "new article", "new articles")
@@ -206,18 +206,18 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 			plain.WriteString(" (" + more + ")")
 		}
 	default:
-		md.WriteString("*" + escape(head) + "*")
+		md.WriteString("*" + escapeText(head) + "*")
 		plain.WriteString(head)
 	}
 	for _, p := range s.Points {
 		marks := p.Marks()
-		md.WriteString("\n• " + escape(p.Text) + marks)
+		md.WriteString("\n• " + escapeText(p.Text) + marks)
 		plain.WriteString("\n• " + p.Text + marks)
 	}
 	units := textUnits(md.String(), plain.String())
 	if len(s.Outlets) > 0 {
 		line := "Outlets: " + strings.Join(s.Outlets, ", ")
-		units = append(units, unit{blocks: []slack.Block{contextBlock(escape(line))}, text: line})
+		units = append(units, unit{blocks: []slack.Block{contextBlock(escapeText(line))}, text: line})
 	}
 	if len(s.Disagreements) > 0 {
 		units = append(units, disagreementUnits(s.Disagreements, cites)...)
@@ -246,14 +246,14 @@ func disagreementUnits(ds []answer.Disagreement, cites []answer.Citation) []unit
 			if s.Citation > 0 {
 				mark = " [" + strconv.Itoa(s.Citation) + "]"
 			}
-			mdSides = append(mdSides, fmt.Sprintf("%s says “%s”%s", escape(who), escape(s.Says), mark))
+			mdSides = append(mdSides, fmt.Sprintf("%s says “%s”%s", escapeText(who), escapeText(s.Says), mark))
 			plainSides = append(plainSides, fmt.Sprintf("%s says “%s”%s", who, s.Says, mark))
 		}
 		about := strings.TrimSpace(d.About)
 		if about == "" {
 			about = d.Kind
 		}
-		md.WriteString("\n• " + escape(about) + ": " + strings.Join(mdSides, "; "))
+		md.WriteString("\n• " + escapeText(about) + ": " + strings.Join(mdSides, "; "))
 		plain.WriteString("\n• " + about + ": " + strings.Join(plainSides, "; "))
 	}
 	return textUnits(md.String(), plain.String())
@@ -262,7 +262,7 @@ func disagreementUnits(ds []answer.Disagreement, cites []answer.Citation) []unit
 // citationUnit is a citation's verbatim quote as a quote block and a
 // context line naming its article.
 func citationUnit(c answer.Citation) unit {
-	u := unit{blocks: quoteSections(escape(c.Quote))}
+	u := unit{blocks: quoteSections(escapeText(c.Quote))}
 	src := citationSource(c)
 	u.blocks = append(u.blocks, contextBlock(fmt.Sprintf("[%d] %s", c.N, src)))
 	u.text = fmt.Sprintf("[%d] “%s” — %s", c.N, oneLine(c.Quote, 500), sourceLine(c))
@@ -278,9 +278,9 @@ func matchUnit(m answer.SourceMatch) unit {
 	}
 	var md string
 	if i := strings.Index(sentence, m.Quote); m.Quote != "" && i >= 0 && !strings.Contains(m.Quote, "\n") && strings.TrimSpace(m.Quote) == m.Quote {
-		md = escape(sentence[:i]) + "*" + escape(m.Quote) + "*" + escape(sentence[i+len(m.Quote):])
+		md = escapeText(sentence[:i]) + "*" + escapeText(m.Quote) + "*" + escapeText(sentence[i+len(m.Quote):])
 	} else {
-		md = escape(sentence)
+		md = escapeText(sentence)
 	}
 	u := unit{blocks: quoteSections(md)}
 	var how []string
@@ -307,19 +307,19 @@ func matchUnit(m answer.SourceMatch) unit {
 func citationSource(c answer.Citation) string {
 	var parts []string
 	if c.Outlet != "" {
-		parts = append(parts, "*"+escape(oneLine(c.Outlet, 100))+"*")
+		parts = append(parts, "*"+escapeText(oneLine(c.Outlet, 100))+"*")
 	}
 	if c.Title != "" {
-		parts = append(parts, escape(oneLine(c.Title, 300)))
+		parts = append(parts, escapeText(oneLine(c.Title, 300)))
 	}
 	if c.PublishedAt != "" {
-		parts = append(parts, escape(c.PublishedAt))
+		parts = append(parts, escapeText(c.PublishedAt))
 	}
 	if link := safeLink(c.URL); link != "" {
 		parts = append(parts, "<"+link+"|link>")
 	}
 	if len(parts) == 0 {
-		parts = append(parts, escape(c.Source))
+		parts = append(parts, escapeText(c.Source))
 	}
 	return strings.Join(parts, " · ")
 }
@@ -404,6 +404,12 @@ func quoteSections(md string) []slack.Block {
 // splitting a unit unless it alone is too big, and puts the buttons on the
 // last message.
 func pack(units []unit, o renderOpts) []message {
+	// The fallback is read as mrkdwn too, and Slack notifies from it: a
+	// unit's plain text is escaped like the blocks. The header's is
+	// escaped already, and may mention the person who asked.
+	for i := range units {
+		units[i].text = escape(units[i].text)
+	}
 	if o.header != "" {
 		units = append([]unit{{blocks: []slack.Block{contextBlock(o.header)}, text: o.headerText}}, units...)
 	}
@@ -471,25 +477,57 @@ func actionsBlock(o renderOpts) *slack.ActionBlock {
 	return slack.NewActionBlock("answer_actions", elems...)
 }
 
-// fallback joins plain-text parts into a message's notification text.
+// fallback joins escaped parts into a message's notification text.
 func fallback(parts []string) string {
-	return truncateRunes(strings.TrimSpace(strings.Join(parts, "\n")), maxFallbackChars)
+	s := strings.TrimSpace(strings.Join(parts, "\n"))
+	if utf8.RuneCountInString(s) <= maxFallbackChars {
+		return s
+	}
+	cut := runeOffset(s, maxFallbackChars-1)
+	if amp := strings.LastIndexByte(s[:cut], '&'); amp >= 0 && !strings.Contains(s[amp:cut], ";") {
+		cut = amp // do not cut "&amp;" in two
+	}
+	return s[:cut] + "…"
 }
 
-// escape makes text safe inside mrkdwn: Slack reads &, < and > as markup.
+// escape makes text safe inside mrkdwn, in blocks and in the fallback
+// text: Slack reads &, < and > as markup (mentions such as <!channel>,
+// <!subteam^…> and <@U…>, and links such as <https://evil|slack.com>), so
+// they become &amp;, &lt; and &gt;, as Slack's formatting reference asks.
 func escape(s string) string {
 	return mrkdwnEscaper.Replace(s)
 }
 
 var mrkdwnEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
+// escapeText is escape for text from articles, the model or users, shown
+// as it is: Slack has no escape for the emphasis marks *, _, ~ and `, so
+// each gets a zero-width joiner on either side, which keeps it from opening
+// or closing bold, italics, strike-through or code. Verbatim text stays
+// verbatim on screen, and the quote verifier ignores the joiners when such
+// text is pasted back.
+func escapeText(s string) string {
+	return textEscaper.Replace(s)
+}
+
+// zwj is the zero-width joiner that neutralises an emphasis mark.
+const zwj = "\u200d"
+
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"*", zwj+"*"+zwj, "_", zwj+"_"+zwj, "~", zwj+"~"+zwj, "`", zwj+"`"+zwj)
+
 // splitText cuts s into pieces of at most max runes, preferring paragraph,
-// line, sentence and word boundaries, and never cutting an HTML entity.
+// line, sentence and word boundaries, and never cutting an HTML entity. Its
+// cost is linear in the length of s: each piece looks at no more than the
+// max runes it may hold.
 func splitText(s string, max int) []string {
 	s = strings.TrimSpace(s)
 	var out []string
-	for utf8.RuneCountInString(s) > max {
+	for {
 		cut := runeOffset(s, max)
+		if cut >= len(s) {
+			break
+		}
 		head := s[:cut]
 		i := breakPoint(head)
 		if i <= 0 {

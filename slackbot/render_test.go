@@ -3,8 +3,11 @@ package slackbot
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -261,6 +264,101 @@ func TestSplitText(t *testing.T) {
 				if n := utf8.RuneCountInString(p); n > tc.max {
 					t.Errorf("piece %q has %d runes, want at most %d", p, n, tc.max)
 				}
+			}
+		})
+	}
+}
+
+// TestRenderFallbackEscapes checks the plain-text fallback Slack notifies
+// from: markup from articles and the model must not mention anyone or link
+// anywhere there either.
+func TestRenderFallbackEscapes(t *testing.T) {
+	hostile := "Use <!channel> <!here> <!subteam^S123|@team> & <@U123> <https://evil.example|slack.com>"
+	renders := map[string][]message{
+		"answer": renderAnswer(answer.Answer{Answer: hostile + " [1].", Grounded: true,
+			Citations:     []answer.Citation{{N: 1, Outlet: "<!here>", Title: "<@U9>", Quote: hostile}},
+			Disagreements: []answer.Disagreement{{Kind: "figure", About: "<!channel>", Sides: []answer.Side{{Says: "<!here>", Citation: 1}, {Says: "<@U1>", Citation: 1}}}},
+		}, renderOpts{ref: "r", header: "You asked: x", headerText: "You asked: x"}),
+		"not covered": renderAnswer(answer.Answer{Answer: hostile}, renderOpts{}),
+		"source":      renderSource(answer.SourceResult{Matches: []answer.SourceMatch{{Citation: answer.Citation{Quote: hostile, Title: "<!here>"}, Sentence: hostile, Exact: true}}}, renderOpts{}),
+		"briefing":    renderBriefing(briefing.Briefing{Stories: []briefing.Story{{Headline: hostile, Points: []answer.Sentence{{Text: hostile}}}}}, renderOpts{}),
+		"text":        renderText(hostile),
+	}
+	for name, msgs := range renders {
+		t.Run(name, func(t *testing.T) {
+			for i, m := range msgs {
+				for _, bad := range []string{"<!channel>", "<!here>", "<!subteam^", "<@U", "<https://evil", "& "} {
+					if strings.Contains(m.Text, bad) {
+						t.Errorf("message %d fallback contains unescaped %q: %q", i, bad, m.Text)
+					}
+				}
+			}
+			if !strings.Contains(msgs[0].Text, "&lt;!channel&gt;") && name != "briefing" {
+				t.Errorf("fallback %q lacks the escaped mention &lt;!channel&gt;", msgs[0].Text)
+			}
+		})
+	}
+}
+
+// TestRenderQuotesStayVerbatim checks that emphasis marks in quoted text
+// cannot format it: each is wrapped in zero-width joiners, so no mark
+// stands next to a letter or a space, where Slack would read it as
+// formatting.
+func TestRenderQuotesStayVerbatim(t *testing.T) {
+	q := "He said *never* and _maybe_, ~struck~ `code` 2*3"
+	msgs := renderAnswer(answer.Answer{Answer: q + " [1].", Grounded: true, Citations: []answer.Citation{{N: 1, Quote: q, Outlet: "*Bold* News"}}}, renderOpts{})
+	var texts []string
+	for _, b := range msgs[0].Blocks {
+		for _, tx := range blockTexts(b) {
+			texts = append(texts, tx.Text)
+		}
+	}
+	s := strings.Join(texts, "\n")
+	for _, want := range []string{"He said \u200d*\u200dnever\u200d*\u200d and \u200d_\u200dmaybe\u200d_\u200d, \u200d~\u200dstruck\u200d~\u200d \u200d`\u200dcode\u200d`\u200d 2\u200d*\u200d3"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("rendered blocks lack %q:\n%s", want, s)
+		}
+	}
+	// Our own bold around the outlet stays; the outlet's marks do not format.
+	if !strings.Contains(s, "*\u200d*\u200dBold\u200d*\u200d News*") {
+		t.Errorf("rendered source line lacks the neutralised outlet in bold:\n%s", s)
+	}
+	for _, r := range []string{"*", "_", "~", "`"} {
+		for _, m := range regexp.MustCompile(`[^\x{200d}]`+regexp.QuoteMeta(r)+`[^\x{200d}]`).FindAllString(strings.ReplaceAll(s, "*\u200d*\u200dBold\u200d*\u200d News*", ""), -1) {
+			t.Errorf("an emphasis mark %q stands unneutralised in %q", r, m)
+		}
+	}
+}
+
+// TestSplitTextLinear splits 4 MB of text, as a hostile model or article
+// could send. Splitting is linear: 75 ms here (BenchmarkSplitText: 41 ms
+// per MB); the quadratic version it replaced took 0.25 s for 1 MB and
+// about 4 s for 4 MB. The bound leaves room for the race detector.
+func TestSplitTextLinear(t *testing.T) {
+	s := strings.Repeat("lorem ipsum dolor sit amet, ", 4<<20/28)
+	start := time.Now()
+	parts := splitText(s, maxSectionChars)
+	took := time.Since(start)
+	if got, want := strings.Join(strings.Fields(strings.Join(parts, " ")), " "), strings.Join(strings.Fields(s), " "); got != want {
+		t.Fatalf("splitText lost text: got %d bytes back, want %d", len(got), len(want))
+	}
+	for i, p := range parts {
+		if n := utf8.RuneCountInString(p); n > maxSectionChars {
+			t.Fatalf("piece %d has %d runes, want at most %d", i, n, maxSectionChars)
+		}
+	}
+	t.Logf("splitText: %d bytes into %d pieces in %v", len(s), len(parts), took)
+	if took > 3*time.Second {
+		t.Errorf("splitText took %v for %d bytes, want linear time (well under 3s)", took, len(s))
+	}
+}
+
+func BenchmarkSplitText(b *testing.B) {
+	for _, n := range []int{10000, 100000, 1000000} {
+		s := strings.Repeat("lorem ipsum dolor sit amet, ", n/28+1)[:n]
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				splitText(s, maxSectionChars)
 			}
 		})
 	}

@@ -210,7 +210,7 @@ func mentions(text, userID string) bool {
 	return userID != "" && (strings.Contains(text, "<@"+userID+">") || strings.Contains(text, "<@"+userID+"|"))
 }
 
-// askedLine is the mrkdwn and plain-text line that shows, above a private
+// askedLine is the mrkdwn and fallback line that shows, above a private
 // or shared answer, what was asked.
 func askedLine(user, surface, question string) (md, plain string) {
 	q := oneLine(question, 200)
@@ -228,5 +228,8 @@ func askedLine(user, surface, question string) (md, plain string) {
 	if q == "" {
 		q = "the latest briefing"
 	}
-	return fmt.Sprintf("%s %s: %s", who, verb, escape(q)), fmt.Sprintf("%s %s: %s", who, verb, q)
+	// Both are read as mrkdwn: the plain line is the fallback text, which
+	// Slack also parses and notifies from.
+	line := fmt.Sprintf("%s %s: %s", who, verb, escapeText(q))
+	return line, line
 }

@@ -24,6 +24,14 @@ const minTextBytes = 200
 // readability parser. The article's ID is name. Files over DefaultMaxBytes
 // are refused.
 func FromFile(name string, data []byte) (article.Article, error) {
+	a, err := fromFile(name, data)
+	if err != nil {
+		return article.Article{}, &Error{err: err}
+	}
+	return a, nil
+}
+
+func fromFile(name string, data []byte) (article.Article, error) {
 	if int64(len(data)) > DefaultMaxBytes {
 		return article.Article{}, fmt.Errorf("file too large (over %s)", size(DefaultMaxBytes))
 	}

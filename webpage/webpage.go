@@ -106,6 +106,30 @@ func (o Options) withDefaults() Options {
 // the page's metadata (DateSource "metadata"), else a date found in the text
 // (DateSource "text"), else none.
 func Fetch(ctx context.Context, rawURL string, opts Options) (article.Article, error) {
+	a, err := fetch(ctx, rawURL, opts)
+	if err != nil {
+		return article.Article{}, &Error{err: err}
+	}
+	return a, nil
+}
+
+// Error is a failed fetch or read of an article. Its message is written
+// for the person who gave the link or the file (what was refused, what the
+// site answered, why the page is not an article) and names nothing of the
+// machine it runs on, so it may be shown to them: UserMessage says so.
+type Error struct{ err error }
+
+// Error returns the message.
+func (e *Error) Error() string { return e.err.Error() }
+
+// Unwrap returns the error it describes, which matches the sentinel
+// errors above with errors.Is.
+func (e *Error) Unwrap() error { return e.err }
+
+// UserMessage returns the message for the person who gave the link or file.
+func (e *Error) UserMessage() string { return e.err.Error() }
+
+func fetch(ctx context.Context, rawURL string, opts Options) (article.Article, error) {
 	opts = opts.withDefaults()
 	u, err := checkURL(rawURL)
 	if err != nil {
@@ -371,42 +395,88 @@ func an(word string) string {
 	return "a " + word
 }
 
-// Address ranges blocked besides those netip classifies.
-var (
-	cgnat    = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet  = netip.MustParsePrefix("0.0.0.0/8")
-	reserved = netip.MustParsePrefix("240.0.0.0/4") // with 255.255.255.255
-	nat64    = netip.MustParsePrefix("64:ff9b::/96")
-)
+// specialRanges are the special-purpose address blocks of IANA's IPv4 and
+// IPv6 Special-Purpose Address Registries (RFC 6890 and its updates), and
+// the other ranges no article is served from (multicast, reserved, the
+// deprecated site-local and IPv4-compatible ranges), with the kind of
+// address each holds. Every one is refused, even those the registries call
+// globally reachable: an article page has no business there. The IPv6
+// ranges that embed an IPv4 address (6to4, Teredo, NAT64, IPv4-compatible,
+// IPv4-translated) are refused whole, whichever IPv4 address they carry;
+// IPv4-mapped addresses are checked as the IPv4 address they are.
+var specialRanges = []struct {
+	prefix netip.Prefix
+	kind   string
+}{
+	// IPv4.
+	{netip.MustParsePrefix("0.0.0.0/8"), "unspecified"},
+	{netip.MustParsePrefix("10.0.0.0/8"), "private"},
+	{netip.MustParsePrefix("100.64.0.0/10"), "shared (carrier-grade NAT)"},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
+	{netip.MustParsePrefix("172.16.0.0/12"), "private"},
+	{netip.MustParsePrefix("192.0.0.0/24"), "protocol-assignment"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "documentation"},
+	{netip.MustParsePrefix("192.31.196.0/24"), "special-purpose (AS112)"},
+	{netip.MustParsePrefix("192.52.193.0/24"), "special-purpose (AMT)"},
+	{netip.MustParsePrefix("192.88.99.0/24"), "special-purpose (6to4 relay)"},
+	{netip.MustParsePrefix("192.168.0.0/16"), "private"},
+	{netip.MustParsePrefix("192.175.48.0/24"), "special-purpose (AS112)"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "benchmarking"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "documentation"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "documentation"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"}, // with 255.255.255.255
+	// IPv6.
+	{netip.MustParsePrefix("::1/128"), "loopback"},
+	{netip.MustParsePrefix("::/128"), "unspecified"},
+	{netip.MustParsePrefix("::/96"), "IPv4-compatible"},
+	{netip.MustParsePrefix("::ffff:0:0:0/96"), "IPv4-translated"},
+	{netip.MustParsePrefix("64:ff9b::/96"), "NAT64"},
+	{netip.MustParsePrefix("64:ff9b:1::/48"), "NAT64"},
+	{netip.MustParsePrefix("100::/64"), "discard-only"},
+	{netip.MustParsePrefix("100:0:0:1::/64"), "special-purpose (dummy)"},
+	{netip.MustParsePrefix("2001::/32"), "Teredo"},
+	{netip.MustParsePrefix("2001::/23"), "protocol-assignment"},
+	{netip.MustParsePrefix("2001:db8::/32"), "documentation"},
+	{netip.MustParsePrefix("2002::/16"), "6to4"},
+	{netip.MustParsePrefix("2620:4f:8000::/48"), "special-purpose (AS112)"},
+	{netip.MustParsePrefix("3fff::/20"), "documentation"},
+	{netip.MustParsePrefix("5f00::/16"), "special-purpose (SRv6)"},
+	{netip.MustParsePrefix("fc00::/7"), "private"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local"},
+	{netip.MustParsePrefix("fec0::/10"), "site-local"},
+	{netip.MustParsePrefix("ff00::/8"), "multicast"},
+}
+
+// globalUnicast6 is the only IPv6 range assigned for global unicast; the
+// rest of the IPv6 space is reserved.
+var globalUnicast6 = netip.MustParsePrefix("2000::/3")
 
 // blocked names the kind of a non-public address ("private", "loopback",
-// ...), or returns "" for an address that may be fetched.
+// "documentation", ...), or returns "" for an address that may be fetched.
 func blocked(ip netip.Addr) string {
-	ip = ip.Unmap()
-	if nat64.Contains(ip) {
-		// A NAT64 address reaches the IPv4 address in its last 32 bits.
-		b := ip.As16()
-		if kind := blocked(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})); kind != "" {
-			return kind
+	if !ip.IsValid() {
+		return "invalid"
+	}
+	ip = ip.WithZone("").Unmap()
+	for _, r := range specialRanges {
+		if r.prefix.Contains(ip) {
+			return r.kind
 		}
 	}
-	switch {
-	case !ip.IsValid():
-		return "invalid"
-	case ip.IsLoopback():
-		return "loopback"
-	case ip.IsPrivate():
-		return "private"
-	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast(), ip.IsLinkLocalMulticast():
-		return "multicast"
-	case ip.IsLinkLocalUnicast():
-		return "link-local"
-	case ip.IsUnspecified(), thisNet.Contains(ip):
-		return "unspecified"
-	case cgnat.Contains(ip):
-		return "shared (carrier-grade NAT)"
-	case reserved.Contains(ip):
-		return "reserved"
+	if ip.Is6() {
+		if !globalUnicast6.Contains(ip) {
+			return "reserved"
+		}
+		// An ISATAP interface identifier (::0:5efe:a.b.c.d or
+		// ::200:5efe:a.b.c.d) carries an IPv4 address in any prefix.
+		b := ip.As16()
+		if (b[8]|0x02) == 0x02 && b[9] == 0 && b[10] == 0x5e && b[11] == 0xfe {
+			if kind := blocked(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})); kind != "" {
+				return kind + " (in ISATAP)"
+			}
+		}
 	}
 	return ""
 }

@@ -132,7 +132,7 @@ func TestFetchRefusesPrivateAddresses(t *testing.T) {
 		{"http://ula.test/", "refused: ula.test resolves to a private address (fd00::7)"},
 		{"http://cgnat.test/", "refused: cgnat.test resolves to a shared (carrier-grade NAT) address (100.64.3.4)"},
 		{"http://mapped.test/", "refused: mapped.test resolves to a private address (192.168.1.10)"},
-		{"http://nat64.test/", "refused: nat64.test resolves to a private address (64:ff9b::a00:5)"},
+		{"http://nat64.test/", "refused: nat64.test resolves to a NAT64 address (64:ff9b::a00:5)"},
 		{"http://zero.test/", "refused: zero.test resolves to an unspecified address (0.0.0.0)"},
 		{"http://multi.test/", "refused: multi.test resolves to a multicast address (224.0.0.1)"},
 		{"http://127.0.0.1:8080/", "refused: 127.0.0.1 is a loopback address"},
@@ -148,6 +148,10 @@ func TestFetchRefusesPrivateAddresses(t *testing.T) {
 			}
 			if !errors.Is(err, ErrRefused) {
 				t.Errorf("got error %v, want one matching ErrRefused", err)
+			}
+			var we *Error
+			if !errors.As(err, &we) || we.UserMessage() != err.Error() {
+				t.Errorf("got error %T, want a *webpage.Error whose UserMessage is its message", err)
 			}
 			if err.Error() != tt.want {
 				t.Errorf("got error %q, want %q", err, tt.want)
@@ -193,7 +197,7 @@ func TestFetchRefusesSchemes(t *testing.T) {
 // end, as a real connection to a public server would.
 type publicDialer struct {
 	server string // host:port of the httptest server
-	public string // the pretend address, "203.0.113.7"
+	public string // the pretend address, "93.184.215.14"
 	honest bool   // report the real (loopback) remote address
 	dials  atomic.Int64
 }
@@ -243,7 +247,7 @@ func TestFetchRedirects(t *testing.T) {
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	res := mapResolver{"news.test": {"203.0.113.7"}, "example.internal": {"10.0.0.5"}}
+	res := mapResolver{"news.test": {"93.184.215.14"}, "example.internal": {"10.0.0.5"}}
 	tests := []struct {
 		path    string
 		wantErr string // "" for success
@@ -256,7 +260,7 @@ func TestFetchRedirects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
-			d := &publicDialer{server: srv.Listener.Addr().String(), public: "203.0.113.7"}
+			d := &publicDialer{server: srv.Listener.Addr().String(), public: "93.184.215.14"}
 			a, err := Fetch(context.Background(), "http://news.test"+tt.path, Options{Resolver: res, Dialer: d, Timeout: 5 * time.Second})
 			switch {
 			case tt.wantErr == "" && err != nil:
@@ -277,8 +281,8 @@ func TestFetchRedirects(t *testing.T) {
 // loopback address, whatever the resolver said, is caught.
 func TestFetchChecksConnectedAddress(t *testing.T) {
 	srv := servePage(t, "text/html", readFixture(t, "article.html"))
-	d := &publicDialer{server: srv.Listener.Addr().String(), public: "203.0.113.7", honest: true}
-	_, err := Fetch(context.Background(), "http://news.test/", Options{Resolver: mapResolver{"news.test": {"203.0.113.7"}}, Dialer: d})
+	d := &publicDialer{server: srv.Listener.Addr().String(), public: "93.184.215.14", honest: true}
+	_, err := Fetch(context.Background(), "http://news.test/", Options{Resolver: mapResolver{"news.test": {"93.184.215.14"}}, Dialer: d})
 	want := "refused: news.test connected to a loopback address (127.0.0.1)"
 	if err == nil || err.Error() != want {
 		t.Errorf("got error %v, want %q", err, want)
@@ -288,8 +292,8 @@ func TestFetchChecksConnectedAddress(t *testing.T) {
 			t.Errorf("controlAddress(%s): got %v, want a refusal", addr, err)
 		}
 	}
-	if err := controlAddress("tcp", "203.0.113.7:443", nil); err != nil {
-		t.Errorf("controlAddress(203.0.113.7:443): got %v, want nil", err)
+	if err := controlAddress("tcp", "93.184.215.14:443", nil); err != nil {
+		t.Errorf("controlAddress(93.184.215.14:443): got %v, want nil", err)
 	}
 }
 
@@ -417,7 +421,38 @@ func TestBlocked(t *testing.T) {
 		{"::", "unspecified"},
 		{"ff02::1", "multicast"},
 		{"::ffff:127.0.0.1", "loopback"},
-		{"64:ff9b::808:808", ""},
+		// The ranges the red team found open, and the rest of IANA's
+		// special-purpose registries.
+		{"192.0.2.1", "documentation"},
+		{"198.51.100.9", "documentation"},
+		{"203.0.113.7", "documentation"},
+		{"198.18.0.1", "benchmarking"},
+		{"198.19.255.254", "benchmarking"},
+		{"198.20.0.1", ""},
+		{"192.0.0.8", "protocol-assignment"},
+		{"192.88.99.1", "special-purpose (6to4 relay)"},
+		{"224.0.0.251", "multicast"},
+		{"2001:db8::1", "documentation"},
+		{"3fff::1", "documentation"},
+		{"2002:c0a8:0101::1", "6to4"},   // 6to4 embedding 192.168.1.1
+		{"2002:0808:0808::1", "6to4"},   // and a public one: refused whole
+		{"64:ff9b::808:808", "NAT64"},   // NAT64 of 8.8.8.8
+		{"64:ff9b::7f00:1", "NAT64"},    // NAT64 of 127.0.0.1
+		{"64:ff9b:1::a00:1", "NAT64"},   // local-use NAT64
+		{"::7f00:1", "IPv4-compatible"}, // ::127.0.0.1
+		{"::a00:1", "IPv4-compatible"},  // ::10.0.0.1
+		{"::ffff:0:a00:1", "IPv4-translated"},
+		{"::ffff:10.0.0.1", "private"}, // IPv4-mapped: checked as IPv4
+		{"::ffff:8.8.8.8", ""},         // IPv4-mapped public
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"},
+		{"2001:2::1", "protocol-assignment"},
+		{"100::1", "discard-only"},
+		{"fec0::1", "site-local"},
+		{"4000::1", "reserved"},
+		{"2a00:1450:4001:81a::200e", ""},
+		{"2a00:1450::5efe:a00:1", "private (in ISATAP)"},
+		{"2a00:1450::200:5efe:808:808", ""},
+		{"fe80::1%eth0", "link-local"},
 	}
 	for _, tt := range tests {
 		if got := blocked(netip.MustParseAddr(tt.ip)); got != tt.want {

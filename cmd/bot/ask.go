@@ -47,7 +47,14 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	if err != nil {
 		return err
 	}
-	out := bufio.NewWriter(stdout)
+	// Article text reaches the terminal: its control characters (ANSI
+	// and OSC 8 sequences) are dropped. JSON is left whole: its quotes are
+	// the articles' exact text, and JSON escapes what a terminal obeys.
+	w := stdout
+	if !*asJSON {
+		w = termtext.StripControls(stdout)
+	}
+	out := bufio.NewWriter(w)
 	defer out.Flush()
 	answerOne := func(q string) error {
 		ans, err := eng.composer.Answer(ctx, q, nil)
@@ -139,7 +146,7 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if *asJSON {
 		return writeJSONLine(stdout, res)
 	}
-	printSource(stdout, res)
+	printSource(termtext.StripControls(stdout), res)
 	return nil
 }
 

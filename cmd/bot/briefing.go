@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/termtext"
 )
 
 // runBriefing prints the briefing of a day or a topic.
@@ -47,6 +48,6 @@ func runBriefing(ctx context.Context, cfg config, logger *slog.Logger, args []st
 	if *asJSON {
 		return writeJSONLine(stdout, b)
 	}
-	_, err = io.WriteString(stdout, b.Text())
+	_, err = io.WriteString(termtext.StripControls(stdout), b.Text()) // article text reaches the terminal
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/termtext"
 )
 
 const chatHelp = `Ask a question about the articles, or:
@@ -24,6 +25,7 @@ const maxHistory = 6
 // runChat is the terminal chat: questions in, cited answers out, with the
 // conversation kept for follow-ups.
 func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Reader, stdout, stderr io.Writer) error {
+	stdout = termtext.StripControls(stdout) // article text reaches the terminal
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {
 		return err
