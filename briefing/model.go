@@ -233,7 +233,7 @@ func (m modelStory) fromModel(set *answer.CitationSet, rs prompts.ReplyStory) (s
 	}
 	s = m.st.skeleton()
 	if h := collapse(rs.Headline); h != "" {
-		s.Headline = shorten(h, titleLimit)
+		s.Headline, _ = headlineOf(h, titleLimit)
 	}
 	for _, p := range points {
 		sp := answer.Sentence{Text: p.text}
