@@ -97,6 +97,9 @@ type sent struct {
 	// sentence of reasonable length, not a heading, question or list item,
 	// caption, byline or table row, and not opening with a bare pronoun.
 	claim bool
+	// named holds the terms of the sentence's capitalised words after its
+	// first: names of people, places and bodies.
+	named map[string]bool
 	// joined is true when the sentence opens with a pronoun and start
 	// takes in the sentence before, which names whom it is about.
 	joined bool
@@ -183,6 +186,7 @@ func (an *analysis) doc(a *article.Article) *doc {
 				s.set[t] = true
 			}
 			s.vec = an.vectorOf(sc)
+			s.named = namedTerms(a.Text[r.start:r.end])
 			d.sents = append(d.sents, s)
 		}
 	}
@@ -197,6 +201,9 @@ func isClaim(s string, words int) bool {
 	}
 	if !endsSentence(s) || strings.HasSuffix(strings.TrimRight(s, ` "'”’)`), "?") {
 		return false
+	}
+	if strings.Count(s, "“") != strings.Count(s, "”") || strings.Count(s, `"`)%2 != 0 {
+		return false // a piece of a quotation
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	if unicode.IsLower(r) {
@@ -240,4 +247,22 @@ func jaccard(a, b map[string]bool) float64 {
 		}
 	}
 	return float64(inter) / float64(len(a)+len(b)-inter)
+}
+
+// namedTerms returns the terms of the capitalised words of s after its
+// first word.
+func namedTerms(s string) map[string]bool {
+	out := map[string]bool{}
+	for i, w := range strings.Fields(s) {
+		if i == 0 {
+			continue
+		}
+		w = strings.TrimLeft(w, `"“‘'([`)
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
+			for _, t := range retrieval.Analyze(w) {
+				out[t] = true
+			}
+		}
+	}
+	return out
 }

@@ -169,7 +169,7 @@ var commonOpener = map[string]bool{"the": true, "a": true, "an": true, "this": t
 // clauseRE matches where a sentence's main clause may end: before a
 // subordinate clause, a participle phrase or an attribution, or at strong
 // punctuation.
-var clauseRE = regexp.MustCompile(`(?:,\s+(?:while|which|who|whom|whose|as|after|before|when|although|though|but|amid|despite|according|saying|says|said|adding|with|including|where|because|since|if|unless|until|even|following|prompting|setting|taking|sparking|leaving|making|in\s+a|in\s+an|in\s+the)\b|\s+(?:if|while|after|because|although|though|as\s+part\s+of|amid|despite|following|before)\s+|\s*[;:]\s+|\s+[–—-]\s+|\.\s+|[?!]\s+|\s+\|\s+)`)
+var clauseRE = regexp.MustCompile(`(?:,\s+(?:while|which|who|whom|whose|as|after|before|when|although|though|but|amid|despite|according|saying|says|said|adding|with|including|where|because|since|if|unless|until|even|following|prompting|setting|taking|sparking|leaving|making|aiming|hoping|citing|noting|calling|urging|in\s+a|in\s+an|in\s+the|\p{Ll}+ing)\b|\s+(?:if|while|after|because|although|though|as\s+part\s+of|amid|despite|following|before)\s+|\s*[;:]\s+|\s+[–—-]\s+|\.\s+|[?!]\s+|\s+\|\s+)`)
 
 // danglingRE matches a word a phrase does not end on.
 var danglingRE = regexp.MustCompile(`(?i)(?:^|\s)(?:the|a|an|of|for|to|and|or|with|from|at|that|his|her|their|its|by|as|in|on)$`)

@@ -36,6 +36,9 @@ type story struct {
 	center  vector
 	ranked  []scored          // claim sentences, best first
 	found   []answer.Conflict // see conflicts; nil until computed
+	// split is true for a story that fills the briefing: it is told in
+	// threads too.
+	split bool
 }
 
 // scored is a sentence with its score as a point of a story.
@@ -228,7 +231,8 @@ func (st *story) skeleton() Story {
 // extractive writes the story from its own sentences, citing into set.
 func (st *story) extractive(set *answer.CitationSet) Story {
 	out := st.skeleton()
-	for _, s := range st.pick() {
+	picked := st.pick()
+	for _, s := range picked {
 		n, ok := set.Cite(s.d.art, s.text())
 		if !ok {
 			continue
@@ -240,6 +244,9 @@ func (st *story) extractive(set *answer.CitationSet) Story {
 			}
 		}
 		out.Points = append(out.Points, p)
+	}
+	if st.split {
+		out.Threads = st.extractiveThreads(set, picked, out.Headline)
 	}
 	out.Disagreements = st.disagreements(set, nil)
 	return out
