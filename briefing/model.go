@@ -265,6 +265,10 @@ func (m modelStory) fromModel(set *answer.CitationSet, rs prompts.ReplyStory) (s
 			extra = append(extra, c)
 		}
 	}
+	if m.st.split {
+		// The threads are extracted: the model writes the story's points.
+		s.Threads = m.st.extractiveThreads(set, m.st.pick(), s.Headline)
+	}
 	s.Disagreements = m.st.disagreements(set, extra)
 	return s, dropped, true
 }

@@ -165,6 +165,33 @@ func TestMultiHopDaysFollowRules(t *testing.T) {
 			t.Errorf("%s: %s", day, br)
 		}
 	}
-	t.Logf("%d days: %d headlines, %d points, %d threads; breaks: pronoun %d, caption %d, byline %d, truncated %d, dangling %d, unbalanced %d",
+	// Topic briefings over all days: one story fills them, so they are
+	// told in threads, which follow the same rules.
+	for _, topic := range []string{"Sam Altman OpenAI board", "Israel Hamas war Gaza", "Sam Bankman-Fried FTX trial"} {
+		br, err := b.Build(context.Background(), Request{Topic: topic})
+		if err != nil {
+			t.Fatalf("Build %q: %v", topic, err)
+		}
+		checkBriefing(t, ix, br)
+		for _, s := range br.Stories {
+			headlines += 1 + len(s.Threads)
+			points += len(s.Points)
+			threads += len(s.Threads)
+			for _, th := range s.Threads {
+				points += len(th.Points)
+			}
+		}
+		breaks := ruleBreaks(br)
+		for k, n := range breakKinds(breaks) {
+			total[k] += n
+		}
+		for _, br := range breaks {
+			t.Errorf("topic %q: %s", topic, br)
+		}
+	}
+	if threads == 0 {
+		t.Errorf("got no threads: want the topic briefings told in threads")
+	}
+	t.Logf("%d days and 3 topics: %d headlines, %d points, %d threads; breaks: pronoun %d, caption %d, byline %d, truncated %d, dangling %d, unbalanced %d",
 		len(days), headlines, points, threads, total["pronoun"], total["caption"], total["byline"], total["truncated"], total["dangling"], total["unbalanced"])
 }
