@@ -222,15 +222,69 @@ func wholePhrase(s string, minWords int) bool {
 
 // headlineOf makes a headline of text (a title or a sentence) of at most
 // limit bytes: the whole text when it fits, else its longest leading
-// clause that fits and stands on its own. ok is false when there is none;
-// text is then returned whole, never cut.
+// clause that fits and stands on its own, else the same of the text
+// without its opening phrase ("Following talks at the White House, …").
+// ok is false when there is none; text is then returned whole, never cut.
 func headlineOf(text string, limit int) (string, bool) {
+	h, ok := clauseHeadline(text, limit)
+	if ok {
+		return h, true
+	}
+	if rest, found := withoutIntro(text); found {
+		if h2, ok2 := clauseHeadline(rest, limit); ok2 {
+			return h2, true
+		}
+	}
+	return h, false
+}
+
+// introWords open an adverbial phrase before a sentence's subject.
+var introWords = map[string]bool{"following": true, "after": true, "before": true, "on": true, "in": true, "at": true,
+	"during": true, "despite": true, "amid": true, "while": true, "when": true, "as": true, "with": true, "since": true,
+	"earlier": true, "later": true, "meanwhile": true, "however": true, "but": true, "yet": true, "still": true,
+	"previously": true, "separately": true, "speaking": true, "asked": true, "according": true, "by": true, "for": true}
+
+// opensWithIntro reports text that opens with an adverbial or participle
+// phrase rather than its subject.
+func opensWithIntro(text string) bool {
+	first, _, _ := strings.Cut(strings.TrimLeft(text, `"“‘'(`), " ")
+	first = strings.ToLower(strings.TrimRight(first, ","))
+	return introWords[first] || strings.HasSuffix(first, "ing") || strings.HasSuffix(first, "ly")
+}
+
+// withoutIntro returns text without its opening phrase, up to the first
+// comma, when it opens with one; the rest starts with a capital.
+func withoutIntro(text string) (string, bool) {
+	text = collapse(text)
+	if !opensWithIntro(text) {
+		return "", false
+	}
+	i := strings.Index(text, ", ")
+	if i < 0 || i > 100 || len(strings.Fields(text[:i])) < 2 {
+		return "", false
+	}
+	if strings.ContainsAny(text[:i], `"“‘`) {
+		return "", false // the comma is inside a quotation
+	}
+	rest := text[i+2:]
+	if r, _ := utf8.DecodeRuneInString(rest); !unicode.IsUpper(r) {
+		return "", false // not the subject: "…, and perhaps provide…"
+	}
+	return rest, true
+}
+
+func clauseHeadline(text string, limit int) (string, bool) {
 	text = strings.TrimSpace(collapse(text))
 	whole := strings.TrimRight(strings.TrimSuffix(text, "."), " ")
 	if len(whole) <= limit {
-		return whole, whole != ""
+		return whole, whole != "" && wholePhrase(whole, 1)
 	}
-	best, bestSentence := "", ""
+	if opensWithIntro(text) {
+		return whole, false // its leading clause is the opening phrase
+	}
+	// The first sentence of the text when it fits; else its first clause
+	// that ends at a comma or a dash, else at a bare conjunction.
+	best, weak := "", ""
 	for _, m := range clauseRE.FindAllStringIndex(text, -1) {
 		if m[0] > limit {
 			break
@@ -247,13 +301,17 @@ func headlineOf(text string, limit int) (string, bool) {
 		if len(cand) > limit || !wholePhrase(cand, minClauseWords) || lowerWords(cand) < 2 {
 			continue
 		}
-		best = cand
-		if isEnd {
-			bestSentence = cand
+		switch {
+		case isEnd:
+			best = cand // the longest first sentences that fit
+		case best == "" && strings.ContainsAny(text[m[0]:m[1]], ",;:–—|"):
+			best = cand
+		case weak == "":
+			weak = cand
 		}
 	}
-	if bestSentence != "" {
-		best = bestSentence // a whole sentence of the text rather than a piece of the next
+	if best == "" {
+		best = weak
 	}
 	if best == "" {
 		return whole, false

@@ -383,25 +383,34 @@ func (st *story) extractiveThreads(set *answer.CitationSet, used []*sent, storyH
 	return out
 }
 
-// threadHeadline is the headline that says most of the thread in its
-// words: a heading of the story's articles ("Disagreements Over
-// Territorial Concessions"), or the leading clause of one of its points or
-// sentences; never one already taken.
+// threadHeadline is the leading clause (or the whole) of the thread's
+// best point that makes a headline of its own; else, of the story's
+// headings ("Disagreements Over Territorial Concessions") and the thread's
+// other sentences, the one closest to what its points say that holds some
+// of its key terms; never one already taken.
 func (st *story) threadHeadline(th *thread, points []*sent, taken map[string]bool) string {
-	score := func(h string) float64 {
-		seen := map[string]bool{}
-		sc := 0.0
+	for _, s := range points {
+		if h, ok := headlineOf(s.text(), headlineLimit); ok && !taken[strings.ToLower(h)] {
+			return h
+		}
+	}
+	center := vector{}
+	for _, s := range points {
+		for t, w := range s.vec {
+			center[t] += w
+		}
+	}
+	holdsKey := func(h string) bool {
 		for _, t := range retrieval.Analyze(h) {
-			if !seen[t] {
-				seen[t] = true
-				sc += th.terms[t]
+			if th.terms[t] > 0 {
+				return true
 			}
 		}
-		return sc
+		return false
 	}
 	best, bestScore, fallback := "", 0.0, ""
-	consider := func(text string, bonus float64) {
-		h, ok := headlineOf(text, headlineLimit)
+	consider := func(s *sent, bonus float64) {
+		h, ok := headlineOf(s.text(), headlineLimit)
 		if taken[strings.ToLower(h)] {
 			return
 		}
@@ -411,22 +420,22 @@ func (st *story) threadHeadline(th *thread, points []*sent, taken map[string]boo
 			}
 			return
 		}
-		if sc := score(h) * bonus; sc > bestScore+1e-12 {
+		if !holdsKey(h) {
+			return
+		}
+		if sc := cosine(s.vec, center) * bonus; sc > bestScore+1e-12 {
 			best, bestScore = h, sc
 		}
 	}
 	for _, d := range st.docs {
 		for _, s := range d.sents {
 			if isHeading(s) {
-				consider(s.text(), headingBonus)
+				consider(s, headingBonus)
 			}
 		}
 	}
-	for _, s := range points {
-		consider(s.text(), 1)
-	}
 	for _, m := range th.members {
-		consider(m.s.text(), 1)
+		consider(m.s, 1)
 	}
 	if best != "" {
 		return best
