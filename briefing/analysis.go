@@ -88,6 +88,7 @@ type doc struct {
 type sent struct {
 	d          *doc
 	start, end int // byte offsets into d.art.Text
+	own        int // start of the sentence itself, after the one joined to it
 	pos        int // position among the article's sentences, from 0
 	words      int
 	terms      []string
@@ -98,7 +99,7 @@ type sent struct {
 	// caption, byline or table row, and not opening with a bare pronoun.
 	claim bool
 	// named holds the terms of the sentence's capitalised words after its
-	// first: names of people, places and bodies.
+	// first: names of people, places and bodies. Made by findThreads.
 	named map[string]bool
 	// joined is true when the sentence opens with a pronoun and start
 	// takes in the sentence before, which names whom it is about.
@@ -137,11 +138,11 @@ func (an *analysis) doc(a *article.Article) *doc {
 		}
 		raws = append(raws, rs)
 	}
-	known := newNames(texts)
+	var known *names // made when first needed: few sentences open with a pronoun
 	seen := map[string]bool{}
 	for _, rs := range raws {
 		for i, r := range rs {
-			s := &sent{d: d, start: r.start, end: r.end, pos: len(d.sents)}
+			s := &sent{d: d, start: r.start, own: r.start, end: r.end, pos: len(d.sents)}
 			txt := s.text()
 			key := strings.ToLower(collapse(txt))
 			if seen[key] {
@@ -159,8 +160,18 @@ func (an *analysis) doc(a *article.Article) *doc {
 				if i > 0 {
 					p := a.Text[rs[i-1].start:rs[i-1].end]
 					pw := len(strings.Fields(p))
-					if !opensWithPronoun(p) && known.namesSomeone(p) && endsSentence(p) && pw >= 4 &&
-						words+pw <= maxJoinedWords && !isCaptionOrByline(p, a.Author) && !isTableLine(p) {
+					namesSomeone := func() bool {
+						if len(nameRuns(p)) > 0 {
+							return true
+						}
+						if known == nil {
+							n := newNames(texts)
+							known = &n
+						}
+						return known.namesSomeone(p)
+					}
+					if !opensWithPronoun(p) && endsSentence(p) && pw >= 4 && words+pw <= maxJoinedWords &&
+						namesSomeone() && !isCaptionOrByline(p, a.Author) && !isTableLine(p) {
 						s.start, s.joined = rs[i-1].start, true
 						txt = s.text()
 						words += pw
@@ -186,7 +197,6 @@ func (an *analysis) doc(a *article.Article) *doc {
 				s.set[t] = true
 			}
 			s.vec = an.vectorOf(sc)
-			s.named = namedTerms(a.Text[r.start:r.end])
 			d.sents = append(d.sents, s)
 		}
 	}
@@ -252,17 +262,19 @@ func jaccard(a, b map[string]bool) float64 {
 // namedTerms returns the terms of the capitalised words of s after its
 // first word.
 func namedTerms(s string) map[string]bool {
-	out := map[string]bool{}
+	var caps []string
 	for i, w := range strings.Fields(s) {
 		if i == 0 {
 			continue
 		}
 		w = strings.TrimLeft(w, `"“‘'([`)
 		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
-			for _, t := range retrieval.Analyze(w) {
-				out[t] = true
-			}
+			caps = append(caps, w)
 		}
+	}
+	out := make(map[string]bool, len(caps))
+	for _, t := range retrieval.Analyze(strings.Join(caps, " ")) {
+		out[t] = true
 	}
 	return out
 }

@@ -30,7 +30,7 @@ var bylineRE = regexp.MustCompile(`(?:^\W*By\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[
 // the article's author, whose name alone (or with a date or role) is a
 // byline too.
 func isCaptionOrByline(s, author string) bool {
-	if captionRE.MatchString(s) || bylineRE.MatchString(s) {
+	if mayBeCaption(s) && (captionRE.MatchString(s) || bylineRE.MatchString(s)) {
 		return true
 	}
 	author = collapse(author)
@@ -39,6 +39,36 @@ func isCaptionOrByline(s, author string) bool {
 	}
 	s = collapse(s)
 	return len(strings.Fields(s)) <= len(strings.Fields(author))+6 && strings.HasPrefix(strings.ToLower(s), strings.ToLower(author))
+}
+
+// captionWords are words one of which every caption or credit the
+// expression above matches holds (in lower case), and bylineOpeners and
+// bylineRoles the same for bylines: a cheap test first.
+var (
+	captionWords  = []string{"photo", "picture", "pic", "image", "illustration", "credit", "video", "gif", "source", "getty", "shutterstock", "courtesy"}
+	bylineOpeners = []string{"by ", "additional ", "reporting ", "writing ", "research ", "written ", "edited ", "compiled ", "produced ", "updated ", "follow ", "contact "}
+	bylineRoles   = []string{"reporter", "writer", "journalist", "columnist", "correspondent", "editor", "contributor"}
+)
+
+func mayBeCaption(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range captionWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	l = strings.TrimLeftFunc(l, func(r rune) bool { return !unicode.IsLetter(r) })
+	for _, w := range bylineOpeners {
+		if strings.HasPrefix(l, w) {
+			return true
+		}
+	}
+	for _, w := range bylineRoles {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // isTableLine reports a "sentence" that is a row of figures and codes

@@ -110,6 +110,9 @@ func (st *story) findThreads() []*thread {
 	}
 	named := map[string]int{}
 	for _, s := range claims {
+		if s.named == nil {
+			s.named = namedTerms(s.d.art.Text[s.own:s.end])
+		}
 		for t := range s.named {
 			named[t]++
 		}
