@@ -30,7 +30,7 @@ const (
 	maxTermShare     = 0.3  // of the story's sentences a key term may be in
 	termLink         = 0.15 // least average overlap of two term clusters to merge
 	threadFit        = 0.2  // least cosine of a sentence to its thread
-	headingFit       = 0.3  // least cosine of a heading to make a thread's headline
+	pointFit         = 0.3  // least cosine of a sentence to its thread to be one of its points
 )
 
 // fillsBriefing reports a story that is to be split into threads: one
@@ -335,7 +335,7 @@ func (st *story) extractiveThreads(set *answer.CitationSet, used []*sent, storyH
 				if len(chosen) == maxThreadPoints {
 					break
 				}
-				if pass == 0 && docs[m.s.d] || !m.core || redundant(m.s) {
+				if pass == 0 && docs[m.s.d] || !m.core || m.cos < pointFit || redundant(m.s) {
 					continue
 				}
 				chosen = append(chosen, m.s)
