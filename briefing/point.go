@@ -41,34 +41,34 @@ func isCaptionOrByline(s, author string) bool {
 	return len(strings.Fields(s)) <= len(strings.Fields(author))+6 && strings.HasPrefix(strings.ToLower(s), strings.ToLower(author))
 }
 
-// captionWords are words one of which every caption or credit the
-// expression above matches holds (in lower case), and bylineOpeners and
-// bylineRoles the same for bylines: a cheap test first.
-var (
-	captionWords  = []string{"photo", "picture", "pic", "image", "illustration", "credit", "video", "gif", "source", "getty", "shutterstock", "courtesy"}
-	bylineOpeners = []string{"by ", "additional ", "reporting ", "writing ", "research ", "written ", "edited ", "compiled ", "produced ", "updated ", "follow ", "contact "}
-	bylineRoles   = []string{"reporter", "writer", "journalist", "columnist", "correspondent", "editor", "contributor"}
-)
-
+// mayBeCaption is a cheap test that every caption, credit or byline the
+// expressions above match passes: a caption word before a colon, a credit
+// phrase, a byline's opening word or a contributor's role.
 func mayBeCaption(s string) bool {
 	l := strings.ToLower(s)
-	for _, w := range captionWords {
+	if strings.Contains(l, ":") {
+		for _, w := range []string{"photo", "picture", "pic", "image", "illustration", "credit", "video", "gif", "source"} {
+			if strings.Contains(l, w) {
+				return true
+			}
+		}
+	}
+	for _, w := range []string{"getty", "shutterstock", "courtesy", "ap photo", "photo by", "photos by", "image by", "images by",
+		"picture by", "video by", "gif by", "illustration by", "photo credit", "image credit", "photo courtesy", "image courtesy"} {
 		if strings.Contains(l, w) {
 			return true
 		}
 	}
 	l = strings.TrimLeftFunc(l, func(r rune) bool { return !unicode.IsLetter(r) })
-	for _, w := range bylineOpeners {
+	for _, w := range []string{"by ", "additional ", "reporting ", "writing ", "research ", "written ", "edited ", "compiled ", "produced ", "updated ", "follow ", "contact "} {
 		if strings.HasPrefix(l, w) {
 			return true
 		}
 	}
-	for _, w := range bylineRoles {
-		if strings.Contains(l, w) {
-			return true
-		}
-	}
-	return false
+	return strings.Contains(l, " is a") && strings.ContainsAny(l, "rt") &&
+		(strings.Contains(l, "reporter") || strings.Contains(l, "writer") || strings.Contains(l, "journalist") ||
+			strings.Contains(l, "columnist") || strings.Contains(l, "correspondent") || strings.Contains(l, "editor") ||
+			strings.Contains(l, "contributor"))
 }
 
 // isTableLine reports a "sentence" that is a row of figures and codes
@@ -111,44 +111,37 @@ type names struct {
 	surnames map[string]bool
 }
 
-// capWordRE matches a capitalised word, possibly with a possessive.
-var capWordRE = regexp.MustCompile(`\p{Lu}[\p{L}\p{M}.'’-]*\p{L}(?:['’]s)?`)
-
-// nameRuns returns the runs of two or more adjacent capitalised words of s.
+// nameRuns returns the runs of two or more adjacent capitalised words of
+// s ("Karoline Leavitt", "Friedrich Merz"); punctuation after a word, a
+// possessive, an acronym or a common word ends a run.
 func nameRuns(s string) [][]string {
 	var out [][]string
 	var run []string
-	end := -1
-	for _, m := range capWordRE.FindAllStringIndex(s, -1) {
-		w := strings.TrimSuffix(strings.TrimSuffix(s[m[0]:m[1]], "’s"), "'s")
-		if m[0] > 0 {
-			if r, _ := utf8.DecodeLastRuneInString(s[:m[0]]); unicode.IsLetter(r) || unicode.IsDigit(r) {
-				continue // inside a word
-			}
+	flush := func() {
+		if len(run) >= 2 {
+			out = append(out, run)
 		}
-		if commonOpener[strings.ToLower(w)] || isAcronym(w) {
-			if len(run) >= 2 {
-				out = append(out, run)
-			}
-			run, end = nil, -1
+		run = nil
+	}
+	for _, f := range strings.Fields(s) {
+		w := strings.TrimLeft(f, `"“‘'([`)
+		if w != f {
+			flush() // an opening quotation mark or bracket starts afresh
+		}
+		end := strings.TrimRightFunc(w, func(r rune) bool { return !unicode.IsLetter(r) })
+		possessive := strings.HasSuffix(end, "’s") || strings.HasSuffix(end, "'s")
+		core := strings.TrimSuffix(strings.TrimSuffix(end, "’s"), "'s")
+		r, _ := utf8.DecodeRuneInString(core)
+		if utf8.RuneCountInString(core) < 2 || !unicode.IsUpper(r) || commonOpener[strings.ToLower(core)] || isAcronym(core) {
+			flush()
 			continue
 		}
-		if end >= 0 && strings.TrimSpace(s[end:m[0]]) == "" {
-			run = append(run, w)
-		} else {
-			if len(run) >= 2 {
-				out = append(out, run)
-			}
-			run = []string{w}
-		}
-		end = m[1]
-		if w != s[m[0]:m[1]] {
-			end = -1 // a possessive ends the name
+		run = append(run, core)
+		if possessive || end != w {
+			flush() // punctuation or a possessive ends the name
 		}
 	}
-	if len(run) >= 2 {
-		out = append(out, run)
-	}
+	flush()
 	return out
 }
 
@@ -169,8 +162,9 @@ func (n names) namesSomeone(s string) bool {
 	if len(nameRuns(s)) > 0 {
 		return true
 	}
-	for _, m := range capWordRE.FindAllString(s, -1) {
-		if n.surnames[strings.TrimSuffix(strings.TrimSuffix(m, "’s"), "'s")] {
+	for _, f := range strings.Fields(s) {
+		w := strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) })
+		if n.surnames[strings.TrimSuffix(strings.TrimSuffix(w, "’s"), "'s")] {
 			return true
 		}
 	}

@@ -297,3 +297,24 @@ func TestSeedsThreads(t *testing.T) {
 		t.Errorf("Text() lacks the first thread's headline %q:\n%s", s.Threads[0].Headline, text)
 	}
 }
+
+func TestNamesSomeone(t *testing.T) {
+	known := newNames([]string{"White House press secretary Karoline Leavitt confirmed the plan on Tuesday."})
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"Council leader Maria Okafor cut the ribbon at eight o'clock.", true},
+		{"Leavitt was pressed further on Tuesday to confirm the meeting.", true}, // a surname the article gives
+		{"“Karoline Leavitt” was the answer.", true},
+		{"The president has definitely stated US boots will not be on the ground in Ukraine.", false},
+		{"The county council said the repairs cost £4.5m.", false},
+		{"Ferry operators said passenger numbers had tripled.", false},
+		{"Trump’s Alaska summit failed.", false}, // a possessive ends a name
+	}
+	for _, tt := range tests {
+		if got := known.namesSomeone(tt.s); got != tt.want {
+			t.Errorf("namesSomeone(%q): got %v, want %v (runs %q)", tt.s, got, tt.want, nameRuns(tt.s))
+		}
+	}
+}
