@@ -88,15 +88,26 @@ type doc struct {
 type sent struct {
 	d          *doc
 	start, end int // byte offsets into d.art.Text
+	own        int // start of the sentence itself, after the one joined to it
 	pos        int // position among the article's sentences, from 0
 	words      int
 	terms      []string
 	set        map[string]bool
 	vec        vector
 	// claim is true for a sentence that can stand as a point: a whole
-	// sentence of reasonable length, not a heading, question or list item.
+	// sentence of reasonable length, not a heading, question or list item,
+	// caption, byline or table row, and not opening with a bare pronoun.
 	claim bool
+	// named holds the terms of the sentence's capitalised words after its
+	// first: names of people, places and bodies. Made by findThreads.
+	named map[string]bool
+	// joined is true when the sentence opens with a pronoun and start
+	// takes in the sentence before, which names whom it is about.
+	joined bool
 }
+
+// maxJoinedWords bounds a point made of a sentence and the one before it.
+const maxJoinedWords = 70
 
 func (s *sent) text() string { return s.d.art.Text[s.start:s.end] }
 
@@ -116,27 +127,76 @@ func (an *analysis) doc(a *article.Article) *doc {
 		counts[t] += 2 // the title says what the article is about
 	}
 	title := collapse(a.Title)
-	seen := map[string]bool{}
+	type raw struct{ start, end int }
+	var raws [][]raw // sentences of each body span
+	var texts []string
 	for _, span := range a.Body {
+		var rs []raw
 		for _, sp := range sentence.Split(a.Text[span.Start:span.End]) {
-			s := &sent{d: d, start: span.Start + sp.Start, end: span.Start + sp.End, pos: len(d.sents)}
+			rs = append(rs, raw{span.Start + sp.Start, span.Start + sp.End})
+			texts = append(texts, a.Text[span.Start+sp.Start:span.Start+sp.End])
+		}
+		raws = append(raws, rs)
+	}
+	var known *names // made when first needed: few sentences open with a pronoun
+	seen := map[string]bool{}
+	for _, rs := range raws {
+		for i, r := range rs {
+			s := &sent{d: d, start: r.start, own: r.start, end: r.end, pos: len(d.sents)}
 			txt := s.text()
 			key := strings.ToLower(collapse(txt))
 			if seen[key] {
 				continue // a live blog repeats its posts
 			}
 			seen[key] = true
+			words := len(strings.Fields(txt))
+			claim := isClaim(txt, words) && !strings.EqualFold(key, strings.ToLower(title)) &&
+				!isCaptionOrByline(txt, a.Author) && !isTableLine(txt)
+			if claim && opensWithPronoun(txt) {
+				// A point never opens with a bare pronoun: it takes in the
+				// sentence before when that one names whom it is about,
+				// and is no point otherwise.
+				claim = false
+				if i > 0 {
+					p := a.Text[rs[i-1].start:rs[i-1].end]
+					pw := len(strings.Fields(p))
+					namesSomeone := func() bool {
+						if len(nameRuns(p)) > 0 {
+							return true
+						}
+						if known == nil {
+							n := newNames(texts)
+							known = &n
+						}
+						return known.namesSomeone(p)
+					}
+					if !opensWithPronoun(p) && endsSentence(p) && pw >= 4 && words+pw <= maxJoinedWords &&
+						namesSomeone() && !isCaptionOrByline(p, a.Author) && !isTableLine(p) {
+						s.start, s.joined = rs[i-1].start, true
+						txt = s.text()
+						words += pw
+						claim = true
+					}
+				}
+			}
+			s.claim = claim
+			if s.joined {
+				for _, t := range retrieval.Analyze(a.Text[r.start:r.end]) {
+					counts[t]++ // the sentence's own words, once
+				}
+			}
 			s.terms = retrieval.Analyze(txt)
-			s.words = len(strings.Fields(txt))
+			s.words = words
 			sc := make(map[string]int, len(s.terms))
 			s.set = make(map[string]bool, len(s.terms))
 			for _, t := range s.terms {
 				sc[t]++
-				counts[t]++
+				if !s.joined {
+					counts[t]++
+				}
 				s.set[t] = true
 			}
 			s.vec = an.vectorOf(sc)
-			s.claim = isClaim(txt, s.words) && !strings.EqualFold(key, strings.ToLower(title))
 			d.sents = append(d.sents, s)
 		}
 	}
@@ -151,6 +211,9 @@ func isClaim(s string, words int) bool {
 	}
 	if !endsSentence(s) || strings.HasSuffix(strings.TrimRight(s, ` "'”’)`), "?") {
 		return false
+	}
+	if strings.Count(s, "“") != strings.Count(s, "”") || strings.Count(s, `"`)%2 != 0 {
+		return false // a piece of a quotation
 	}
 	r, _ := utf8.DecodeRuneInString(s)
 	if unicode.IsLower(r) {
@@ -196,19 +259,22 @@ func jaccard(a, b map[string]bool) float64 {
 	return float64(inter) / float64(len(a)+len(b)-inter)
 }
 
-// shorten cuts s to at most limit bytes at a word boundary, ending it with
-// an ellipsis when it was cut; it never adds words.
-func shorten(s string, limit int) string {
-	s = collapse(s)
-	if len(s) <= limit {
-		return s
-	}
-	cut := strings.LastIndexByte(s[:limit], ' ')
-	if cut <= 0 {
-		cut = limit
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
+// namedTerms returns the terms of the capitalised words of s after its
+// first word.
+func namedTerms(s string) map[string]bool {
+	var caps []string
+	for i, w := range strings.Fields(s) {
+		if i == 0 {
+			continue
+		}
+		w = strings.TrimLeft(w, `"“‘'([`)
+		if r, _ := utf8.DecodeRuneInString(w); unicode.IsUpper(r) {
+			caps = append(caps, w)
 		}
 	}
-	return strings.TrimRight(s[:cut], " ,;:–—-") + "…"
+	out := make(map[string]bool, len(caps))
+	for _, t := range retrieval.Analyze(strings.Join(caps, " ")) {
+		out[t] = true
+	}
+	return out
 }

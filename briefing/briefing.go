@@ -49,12 +49,27 @@ type Story struct {
 	// Points are two to four claims, each with its citations.
 	Points        []answer.Sentence     `json:"points"`
 	Disagreements []answer.Disagreement `json:"disagreements,omitempty"`
+	// Threads split a story that fills the briefing into its strands (the
+	// security guarantees, the summit plans, the troops...), each with its
+	// own headline, points and articles; omitted for other stories.
+	Threads []Thread `json:"threads,omitempty"`
 	// New is true when the story was not in the previous briefing posted to
 	// the same place; Updated when it has articles that one did not, listed
 	// in NewArticles.
 	New         bool     `json:"new,omitempty"`
 	Updated     bool     `json:"updated,omitempty"`
 	NewArticles []string `json:"new_articles,omitempty"`
+}
+
+// Thread is one strand of a story: the points of the story's articles that
+// share its key terms.
+type Thread struct {
+	Headline string `json:"headline"`
+	// Points are one to three claims, none repeating a point of the story
+	// or of another thread.
+	Points   []answer.Sentence `json:"points"`
+	Outlets  []string          `json:"outlets"`
+	Articles []string          `json:"articles"` // article IDs of the points, oldest first
 }
 
 // Modes of a briefing.

@@ -195,6 +195,25 @@ func checkBriefing(tb testing.TB, ix Index, b Briefing) {
 			}
 			cites("point", p.Citations...)
 		}
+		for k, th := range s.Threads {
+			if th.Headline == "" || strings.Contains(th.Headline, "\n") {
+				tb.Errorf("story %d thread %d: headline %q is not one line", i+1, k+1, th.Headline)
+			}
+			if len(th.Points) == 0 || len(th.Articles) == 0 {
+				tb.Errorf("story %d thread %d %q: got %d points, %d articles; want some of each", i+1, k+1, th.Headline, len(th.Points), len(th.Articles))
+			}
+			for _, id := range th.Articles {
+				if !own[id] {
+					tb.Errorf("story %d thread %d: article %s is not the story's", i+1, k+1, id)
+				}
+			}
+			for _, p := range th.Points {
+				if len(p.Citations) == 0 {
+					tb.Errorf("story %d thread %d point %q has no citation", i+1, k+1, p.Text)
+				}
+				cites("thread point", p.Citations...)
+			}
+		}
 		for _, d := range s.Disagreements {
 			if len(d.Sides) < 2 {
 				tb.Errorf("story %d: disagreement %+v has fewer than two sides", i+1, d)
@@ -524,7 +543,13 @@ func goldenBriefing() Briefing {
 				{Text: "Bus routes 7 and 12 return to their usual timetable from Wednesday.", Citations: []int{3}},
 			},
 			Disagreements: []answer.Disagreement{{Kind: "figure", About: "repairs, cost", Sides: []answer.Side{{Says: "£4.2m", Citation: 1}, {Says: "£4.5m", Citation: 4}}}},
-			Updated:       true, NewArticles: []string{"b.txt"},
+			Threads: []Thread{
+				{Headline: "Repairs cost more than planned", Points: []answer.Sentence{{Text: "The repairs cost £4.5m.", Citations: []int{4}}},
+					Outlets: []string{"unknown outlet (b.txt)"}, Articles: []string{"b.txt"}},
+				{Headline: "Buses return", Points: []answer.Sentence{{Text: "Bus routes 7 and 12 return to their usual timetable from Wednesday.", Citations: []int{3}}},
+					Outlets: []string{"The Coastal Courier"}, Articles: []string{"a.txt"}},
+			},
+			Updated: true, NewArticles: []string{"b.txt"},
 		}, {
 			Key: "c.txt", Headline: "Ferry fares to rise", Outlets: []string{"Island Post"}, Articles: []string{"c.txt"},
 			Points: []answer.Sentence{{Text: "Ferry fares rise by 5% in May.", Citations: []int{5}}, {Text: "The operator blames fuel costs.", Citations: []int{5}}},

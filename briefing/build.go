@@ -128,6 +128,9 @@ func (b *Builder) Build(ctx context.Context, req Request) (Briefing, error) {
 	for i, g := range groups {
 		stories[i] = newStory(g)
 	}
+	for _, st := range stories {
+		st.split = fillsBriefing(st, len(arts))
+	}
 	slices.SortStableFunc(stories, compareStories)
 	if len(stories) > b.opts.MaxStories {
 		left := stories[b.opts.MaxStories:]

@@ -87,7 +87,7 @@ func medoid(g []*doc) *doc {
 				s += cosine(a.vec, b.vec)
 			}
 		}
-		if s > bestSim {
+		if s > bestSim+1e-9 { // sums of floats in map order differ in the last bits
 			best, bestSim = a, s
 		}
 	}

@@ -233,7 +233,7 @@ func (m modelStory) fromModel(set *answer.CitationSet, rs prompts.ReplyStory) (s
 	}
 	s = m.st.skeleton()
 	if h := collapse(rs.Headline); h != "" {
-		s.Headline = shorten(h, titleLimit)
+		s.Headline, _ = headlineOf(h, titleLimit)
 	}
 	for _, p := range points {
 		sp := answer.Sentence{Text: p.text}
@@ -264,6 +264,10 @@ func (m modelStory) fromModel(set *answer.CitationSet, rs prompts.ReplyStory) (s
 		if len(c.Sides) == len(rd.Sides) && len(c.Sides) >= 2 {
 			extra = append(extra, c)
 		}
+	}
+	if m.st.split {
+		// The threads are extracted: the model writes the story's points.
+		s.Threads = m.st.extractiveThreads(set, m.st.pick(), s.Headline)
 	}
 	s.Disagreements = m.st.disagreements(set, extra)
 	return s, dropped, true

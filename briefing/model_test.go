@@ -103,6 +103,14 @@ func TestModelBriefing(t *testing.T) {
 	if !kinds["figure"] || !kinds["title"] {
 		t.Errorf("got disagreements %+v, want the figure and title ones too", s.Disagreements)
 	}
+	// The story fills the briefing: its threads are extracted, as without
+	// a model.
+	if len(s.Threads) < 2 {
+		t.Errorf("got %d threads, want the seeds' story split into threads in a model briefing too", len(s.Threads))
+	}
+	if breaks := ruleBreaks(br); len(breaks) > 0 {
+		t.Errorf("got rule breaks %q", breaks)
+	}
 }
 
 func TestModelBriefingDisagreement(t *testing.T) {

@@ -59,6 +59,15 @@ func (b Briefing) Text() string {
 		for _, p := range s.Points {
 			w.WriteString("   • " + termtext.Wrap(p.Text+p.Marks(), 73, "     ") + "\n")
 		}
+		for j, th := range s.Threads {
+			w.WriteString("   " + termtext.Wrap(fmt.Sprintf("%d.%d %s", i+1, j+1, th.Headline), 75, "       ") + "\n")
+			for _, p := range th.Points {
+				w.WriteString("       – " + termtext.Wrap(p.Text+p.Marks(), 69, "         ") + "\n")
+			}
+			if len(th.Outlets) > 0 {
+				w.WriteString("       " + termtext.Wrap(fmt.Sprintf("Outlets (%d): %s", len(th.Outlets), strings.Join(th.Outlets, ", ")), 71, "         ") + "\n")
+			}
+		}
 		if len(s.Outlets) > 0 {
 			w.WriteString("   " + termtext.Wrap(fmt.Sprintf("Outlets (%d): %s", len(s.Outlets), strings.Join(s.Outlets, ", ")), 75, "     ") + "\n")
 		}

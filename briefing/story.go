@@ -17,7 +17,7 @@ const (
 	maxCorroborations = 2    // extra citations of a point from other articles
 	redundantOverlap  = 0.45 // a point this close to a chosen one repeats it
 	corroborates      = 0.5  // a sentence this close to a point backs it
-	headlineLimit     = 110  // bytes of a headline made from a sentence
+	headlineLimit     = 120  // bytes of a headline made from a sentence
 	titleLimit        = 150  // bytes of a headline made from a title
 	conflictOverlap   = 0.2  // least sentence overlap for a figure conflict
 	minPointScore     = 0.5  // of the best score, for a point from a new outlet
@@ -36,6 +36,9 @@ type story struct {
 	center  vector
 	ranked  []scored          // claim sentences, best first
 	found   []answer.Conflict // see conflicts; nil until computed
+	// split is true for a story that fills the briefing: it is told in
+	// threads too.
+	split bool
 }
 
 // scored is a sentence with its score as a point of a story.
@@ -97,7 +100,7 @@ func (st *story) pick() []*sent {
 	sources := map[string]bool{}
 	redundant := func(s *sent) bool {
 		for _, c := range chosen {
-			if c == s || jaccard(c.set, s.set) > redundantOverlap {
+			if c == s || overlaps(c, s) || jaccard(c.set, s.set) > redundantOverlap {
 				return true
 			}
 		}
@@ -140,7 +143,7 @@ func (st *story) corroboration(s *sent) []*sent {
 		var best *sent
 		bestSim := corroborates
 		for _, o := range d.sents {
-			if o.words < 8 {
+			if !o.claim {
 				continue
 			}
 			if sim := jaccard(s.set, o.set); sim >= bestSim {
@@ -157,29 +160,45 @@ func (st *story) corroboration(s *sent) []*sent {
 	return out
 }
 
-// headline is the representative article's title, or when it has none the
-// story's most central sentence from it, shortened at a word boundary.
+// headline is the representative article's title, or when it has none a
+// sentence of the story from it, the most central one that makes a
+// headline of its own (whole, or its leading clause); never a phrase cut
+// off in the middle.
 func (st *story) headline() string {
 	if t := collapse(st.rep.art.Title); t != "" {
-		return shorten(t, titleLimit)
+		h, _ := headlineOf(t, titleLimit)
+		return h
 	}
+	var fallback string
 	for _, c := range st.ranked {
-		if c.s.d == st.rep {
-			return sentenceHeadline(c.s.text())
+		if c.s.d != st.rep || c.s.joined {
+			continue
+		}
+		h, ok := headlineOf(c.s.text(), headlineLimit)
+		if ok {
+			return h
+		}
+		if fallback == "" {
+			fallback = h
 		}
 	}
-	if len(st.ranked) > 0 {
-		return sentenceHeadline(st.ranked[0].s.text())
+	for _, c := range st.ranked {
+		if c.s.joined {
+			continue
+		}
+		if h, ok := headlineOf(c.s.text(), headlineLimit); ok {
+			return h
+		}
 	}
-	return shorten(st.rep.art.DisplayTitle(), titleLimit)
-}
-
-func sentenceHeadline(s string) string {
-	s = collapse(s)
-	if len(s) <= headlineLimit {
-		return strings.TrimSuffix(s, ".")
+	if fallback != "" {
+		return fallback
 	}
-	return shorten(s, headlineLimit)
+	for _, s := range st.rep.sents {
+		if h, ok := headlineOf(s.text(), titleLimit); ok {
+			return h
+		}
+	}
+	return st.rep.art.ID
 }
 
 // outlets lists the story's outlets in alphabetical order.
@@ -212,7 +231,8 @@ func (st *story) skeleton() Story {
 // extractive writes the story from its own sentences, citing into set.
 func (st *story) extractive(set *answer.CitationSet) Story {
 	out := st.skeleton()
-	for _, s := range st.pick() {
+	picked := st.pick()
+	for _, s := range picked {
 		n, ok := set.Cite(s.d.art, s.text())
 		if !ok {
 			continue
@@ -224,6 +244,9 @@ func (st *story) extractive(set *answer.CitationSet) Story {
 			}
 		}
 		out.Points = append(out.Points, p)
+	}
+	if st.split {
+		out.Threads = st.extractiveThreads(set, picked, out.Headline)
 	}
 	out.Disagreements = st.disagreements(set, nil)
 	return out
@@ -300,4 +323,10 @@ func spread(cs []answer.Conflict) []answer.Conflict {
 		}
 	}
 	return append(first, rest...)
+}
+
+// overlaps reports two sentences of one article that share text (a
+// sentence and the point that takes it in before the next one).
+func overlaps(a, b *sent) bool {
+	return a.d == b.d && a.start < b.end && b.start < a.end
 }

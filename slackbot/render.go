@@ -166,7 +166,11 @@ func renderBriefing(b briefing.Briefing, o renderOpts) []message {
 			units = append(units, unit{blocks: []slack.Block{slack.NewDividerBlock()}})
 		}
 		units = append(units, storyUnits(s, b.Citations)...)
-		for _, p := range s.Points {
+		points := slices.Clone(s.Points)
+		for _, th := range s.Threads {
+			points = append(points, th.Points...)
+		}
+		for _, p := range points {
 			for _, n := range p.Citations {
 				if c, ok := byN[n]; ok && !shown[n] {
 					shown[n] = true
@@ -215,6 +219,23 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 		plain.WriteString("\n• " + p.Text + marks)
 	}
 	units := textUnits(md.String(), plain.String())
+	for _, th := range s.Threads {
+		md.Reset()
+		plain.Reset()
+		head := oneLine(th.Headline, 300)
+		md.WriteString("▸ *" + escape(head) + "*")
+		plain.WriteString("▸ " + head)
+		for _, p := range th.Points {
+			marks := p.Marks()
+			md.WriteString("\n    ◦ " + escape(p.Text) + marks)
+			plain.WriteString("\n    ◦ " + p.Text + marks)
+		}
+		units = append(units, textUnits(md.String(), plain.String())...)
+		if len(th.Outlets) > 0 {
+			line := "Outlets: " + strings.Join(th.Outlets, ", ")
+			units = append(units, unit{blocks: []slack.Block{contextBlock(escape(line))}, text: line})
+		}
+	}
 	if len(s.Outlets) > 0 {
 		line := "Outlets: " + strings.Join(s.Outlets, ", ")
 		units = append(units, unit{blocks: []slack.Block{contextBlock(escapeText(line))}, text: line})

@@ -232,6 +232,38 @@ func TestRenderBriefing(t *testing.T) {
 	transcript(t, "/briefing 2025-03-04", indent(shown))
 }
 
+// TestRenderBriefingThreads: a story told in threads shows each thread's
+// headline, points and outlets under the story, and the quotes the thread
+// points cite.
+func TestRenderBriefingThreads(t *testing.T) {
+	br := dailyBriefing()
+	br.Stories = br.Stories[:1]
+	br.Stories[0].Threads = []briefing.Thread{{
+		Headline: "Spending on libraries rises",
+		Points:   []answer.Sentence{{Text: "Libraries get more money.", Citations: []int{2}}},
+		Outlets:  []string{"Evening Courier"}, Articles: []string{"courier-budget"},
+	}}
+	msgs := renderBriefing(br, renderOpts{ref: "r"})
+	checkLimits(t, msgs)
+	var shown string
+	for _, m := range msgs {
+		shown += screen(wire(t, m)) + "\n"
+	}
+	for _, want := range []string{
+		"• The council approved the budget after a long debate. [1]",
+		"▸ *Spending on libraries rises*\n    ◦ Libraries get more money. [2]",
+		"Outlets: Evening Courier",
+		"> " + citeSpending.Quote,
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("briefing does not show %q:\n%s", want, shown)
+		}
+	}
+	if strings.Index(shown, "> "+citeSpending.Quote) < strings.Index(shown, "▸ *Spending") {
+		t.Errorf("the thread's quote comes before the thread:\n%s", shown)
+	}
+}
+
 func TestRenderSourceNoMatch(t *testing.T) {
 	msgs := renderSource(answer.SourceResult{Text: "made up"}, renderOpts{})
 	checkLimits(t, msgs)
