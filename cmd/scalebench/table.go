@@ -133,7 +133,7 @@ Notes:
 - chromem: plain chromem-go collection of the same vectors with the article, outlet and date as metadata; build = embedding + AddDocuments; query = embedding the question + QueryEmbedding.
 - bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.
 - questions: synthetic are the generator's short questions about an article's topic; real are the MultiHop-RAG dev questions (-real), asked of the synthetic index.
-- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
+- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
 - restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically.
 `, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch)
 	if o.bleveMax > 0 {
