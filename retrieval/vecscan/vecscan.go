@@ -10,6 +10,13 @@
 // processor. A segment of an index owns its Codes and appends to them as it
 // grows; the float32 vectors may live anywhere (in memory or mapped from a
 // file), as long as vector i is vectors[i*dims:(i+1)*dims].
+//
+// The rescoring reads the float32 vectors directly rather than through
+// chromem-go's documents: chromem-go v0.7 has no way to score a given set
+// of documents (QueryEmbedding always scans the whole collection, a where
+// filter included), and GetByID clones the embedding and the metadata map
+// on every call, under the collection's lock. Dot sums in chromem-go's
+// order, so the scores are the ones chromem-go would give, to the bit.
 package vecscan
 
 import (
