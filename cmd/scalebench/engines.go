@@ -11,6 +11,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/index/scorch/mergeplan"
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/synthetic"
@@ -94,12 +95,13 @@ type buildTimes struct {
 	total, index, save time.Duration
 }
 
-// buildOurs indexes the articles in a persistent index in dir; the index
+// buildOurs indexes the articles in the persistent index cfg describes; the index
 // logs how long the indexing and the saving took.
-func buildOurs(ctx context.Context, dir string, arts []article.Article) (*retrieval.Index, buildTimes, error) {
+func buildOurs(ctx context.Context, cfg retrieval.Config, arts []article.Article) (*retrieval.Index, buildTimes, error) {
 	h := &tookHandler{took: map[string]time.Duration{}}
 	start := time.Now()
-	ix, err := retrieval.New(ctx, retrieval.Config{Dir: dir, Logger: slog.New(h)})
+	cfg.Logger = slog.New(h)
+	ix, err := retrieval.New(ctx, cfg)
 	if err != nil {
 		return nil, buildTimes{}, err
 	}
@@ -148,40 +150,23 @@ type chromemEngine struct {
 	build time.Duration
 }
 
-// buildChromem embeds the chunks (title and text, as ours does) on every
-// core and adds them to a collection with their article, outlet and date
-// as metadata, the way a chromem-go user would.
-func buildChromem(ctx context.Context, c *corpus) (*chromemEngine, error) {
-	embed := retrieval.LocalEmbedder()
+// buildChromem adds the chunks, with their embeddings already made (vecs,
+// dims each) and their article, outlet and date as metadata, to a
+// collection, the way a chromem-go user would.
+func buildChromem(ctx context.Context, c *corpus, vecs []float32, dims int, embed chromem.EmbeddingFunc) (*chromemEngine, error) {
 	start := time.Now()
 	coll, err := chromem.NewDB().CreateCollection("chunks", nil, embed)
 	if err != nil {
 		return nil, err
 	}
 	const batch = 10_000
-	docs := make([]chromem.Document, batch)
+	docs := make([]chromem.Document, 0, batch)
 	for off := 0; off < len(c.chunks); off += batch {
-		part := c.chunks[off:min(off+batch, len(c.chunks))]
-		docs = docs[:len(part)]
-		var embErr error
-		var mu sync.Mutex
-		err := parallel(ctx, len(part), func(i int) {
-			ch := part[i]
-			v, err := embed(ctx, ch.embedText())
-			if err != nil {
-				mu.Lock()
-				embErr = err
-				mu.Unlock()
-				return
-			}
-			docs[i] = chromem.Document{ID: ch.ID, Embedding: v, Content: ch.Text,
-				Metadata: map[string]string{"article_id": ch.ArticleID, "outlet": ch.outlet, "date": ch.date}}
-		})
-		if err == nil {
-			err = embErr
-		}
-		if err != nil {
-			return nil, fmt.Errorf("chromem: embed: %w", err)
+		docs = docs[:0]
+		for i := off; i < min(off+batch, len(c.chunks)); i++ {
+			ch := c.chunks[i]
+			docs = append(docs, chromem.Document{ID: ch.ID, Embedding: vecs[i*dims : (i+1)*dims : (i+1)*dims], Content: ch.Text,
+				Metadata: map[string]string{"article_id": ch.ArticleID, "outlet": ch.outlet, "date": ch.date}})
 		}
 		if err := coll.AddDocuments(ctx, docs, runtime.GOMAXPROCS(0)); err != nil {
 			return nil, fmt.Errorf("chromem: add: %w", err)
@@ -203,13 +188,13 @@ func (e *chromemEngine) query(k int) func(ctx context.Context, q string) error {
 	}
 }
 
-// bleveEngine is an in-memory bleve index (scorch, the default engine) of
-// the chunks' titles and texts, analysed as English (stop words, Porter
-// stemming). In memory scorch does not merge segments, so the chunks go in
-// batches of bleveBatch: one segment each.
+// bleveEngine is a bleve index (scorch, the default engine) of the chunks'
+// titles and texts, analysed as English (stop words, Porter stemming),
+// scored by BM25 and force-merged into one segment after the build.
 type bleveEngine struct {
-	idx   bleve.Index
-	build time.Duration
+	idx      bleve.Index
+	build    time.Duration
+	segments uint64
 }
 
 const bleveBatch = 10_000
@@ -220,40 +205,67 @@ type bleveDoc struct {
 	Text  string `json:"text"`
 }
 
-func buildBleve(ctx context.Context, c *corpus) (*bleveEngine, error) {
+// buildBleve indexes the chunks on disk in path, in batches, then merges
+// the segments into one (scorch merges only on disk).
+func buildBleve(ctx context.Context, c *corpus, path string) (*bleveEngine, error) {
 	start := time.Now()
 	m := bleve.NewIndexMapping()
 	m.DefaultAnalyzer = en.AnalyzerName
+	m.ScoringModel = "bm25" // bleve_index_api's BM25Scoring; the default is TF-IDF
 	field := bleve.NewTextFieldMapping()
 	field.Store, field.IncludeTermVectors, field.DocValues = false, false, false
 	doc := bleve.NewDocumentStaticMapping()
 	doc.AddFieldMappingsAt("title", field)
 	doc.AddFieldMappingsAt("text", field)
 	m.DefaultMapping = doc
-	idx, err := bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, nil)
 	if err != nil {
 		return nil, fmt.Errorf("bleve: %w", err)
 	}
 	const batch = bleveBatch
 	for off := 0; off < len(c.chunks); off += batch {
 		if err := ctx.Err(); err != nil {
+			idx.Close()
 			return nil, err
 		}
 		b := idx.NewBatch()
 		for _, ch := range c.chunks[off:min(off+batch, len(c.chunks))] {
 			if err := b.Index(ch.ID, bleveDoc{Title: ch.title, Text: ch.Text}); err != nil {
+				idx.Close()
 				return nil, fmt.Errorf("bleve: %w", err)
 			}
 		}
 		if err := idx.Batch(b); err != nil {
+			idx.Close()
 			return nil, fmt.Errorf("bleve: %w", err)
 		}
 	}
-	return &bleveEngine{idx: idx, build: time.Since(start)}, nil
+	adv, err := idx.Advanced()
+	if err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("bleve: %w", err)
+	}
+	sc, ok := adv.(*scorch.Scorch)
+	if !ok {
+		idx.Close()
+		return nil, fmt.Errorf("bleve: index is a %T, not scorch", adv)
+	}
+	if err := sc.ForceMerge(ctx, &mergeplan.SingleSegmentMergePlanOptions); err != nil {
+		idx.Close()
+		return nil, fmt.Errorf("bleve: merge: %w", err)
+	}
+	e := &bleveEngine{idx: idx, build: time.Since(start)}
+	st := sc.StatsMap()
+	for _, k := range []string{"num_root_filesegments", "num_root_memorysegments"} {
+		if n, ok := st[k].(uint64); ok {
+			e.segments += n
+		}
+	}
+	return e, nil
 }
 
 // query runs a match query (the question analysed, any term may match,
-// scored by TF-IDF) over the title and text.
+// scored by BM25) over the title and text.
 func (e *bleveEngine) query(k int) func(ctx context.Context, q string) error {
 	return func(ctx context.Context, q string) error {
 		req := bleve.NewSearchRequestOptions(bleve.NewMatchQuery(q), k, 0, false)

@@ -1,14 +1,23 @@
 // Command scalebench measures retrieval at scale: for synthetic corpora of
 // (by default) 1k, 10k, 100k and 1M chunks it builds the briefbot index, a
-// plain chromem-go collection with the same local embeddings and an
-// in-memory bleve index over the same text, and reports in one table each
-// one's build time and throughput, query time (median and 99th percentile,
-// the queries interleaved so that the ratios hold on a noisy machine), heap
-// per chunk, and the briefbot index's restart time from its persisted file.
+// plain chromem-go collection with the same embeddings, a bleve index
+// (BM25, merged into one segment) over the same text and the quantised
+// vector scan of retrieval/vecscan, and reports in one table each one's
+// build time, heap per chunk and query time (median and 99th percentile,
+// the queries interleaved so that the ratios hold on a noisy machine), each
+// also as a ratio to the time of reading the float32 vectors once (the
+// floor), measured in the same run; and the briefbot index's restart time
+// from its persisted files.
+//
+// -real also times the MultiHop-RAG dev questions (about 46 words, against
+// the synthetic questions' 8) from ../shared/benchmarks/multihop-rag/
+// beside the checkout; -dims 512,1536 adds model-sized vectors; -json
+// prints one JSON object per line per size, dimension, engine and question
+// set instead of the table.
 //
 // Usage:
 //
-//	go run ./cmd/scalebench [-sizes 1000,10000,100000,1000000] [-queries 200] [-out FILE] [-bleve-max 100000] [-pprof DIR]
+//	go run ./cmd/scalebench [-sizes 1000,10000,100000,1000000] [-dims 512,1536] [-real] [-json] [-queries 200] [-out FILE] [-bleve-max 100000] [-chromem-max 0] [-candidates 100] [-pprof DIR]
 package main
 
 import (

@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +18,8 @@ func TestRunSmall(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "table.md")
 	prof := filepath.Join(t.TempDir(), "prof")
 	var stdout, stderr bytes.Buffer
-	err := run(context.Background(), []string{"-sizes", "300,600", "-queries", "25", "-out", out, "-pprof", prof, "-bleve-max", "300"}, &stdout, &stderr)
+	err := run(context.Background(), []string{"-sizes", "300,600", "-queries", "25", "-out", out, "-pprof", prof, "-bleve-max", "300",
+		"-real", "-real-file", filepath.Join("testdata", "multihop_dev_sample.json")}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
@@ -33,21 +38,24 @@ func TestRunSmall(t *testing.T) {
 			rows[cells[0]] = append(rows[cells[0]], line)
 		}
 	}
-	// Two sizes, each with a build row and a query row; the smaller has
-	// bleve, the larger not (-bleve-max).
+	// Two sizes, each with a build row and two query rows (synthetic and
+	// real questions); the smaller has bleve, the larger not (-bleve-max).
 	if len(rows) != 2 {
 		t.Fatalf("got rows for %d sizes, want 2:\n%s", len(rows), table)
 	}
 	for size, lines := range rows {
-		if len(lines) != 2 {
-			t.Errorf("size %s: got %d rows, want 2", size, len(lines))
+		if len(lines) != 3 {
+			t.Fatalf("size %s: got %d rows, want 3:\n%s", size, len(lines), table)
 		}
-		withBleve := !strings.Contains(lines[0], "| - |")
+		withBleve := !strings.Contains(lines[0], "| - | - | 2")
 		if small := strings.HasPrefix(size, "30"); small != withBleve {
 			t.Errorf("size %s: bleve run %v, want %v:\n%s", size, withBleve, small, lines[0])
 		}
+		if !strings.Contains(lines[1], "| synthetic |") || !strings.Contains(lines[2], "| real |") {
+			t.Errorf("size %s: got query rows\n%s\n%s\nwant synthetic then real", size, lines[1], lines[2])
+		}
 	}
-	for _, name := range []string{"build-300.cpu", "search-600.cpu", "restart-600.cpu", "heap-300.prof"} {
+	for _, name := range []string{"build-300-512.cpu", "search-600-512.cpu", "restart-600-512.cpu", "heap-300-512.prof"} {
 		if fi, err := os.Stat(filepath.Join(prof, name)); err != nil || fi.Size() == 0 {
 			t.Errorf("profile %s: %v", name, err)
 		}
@@ -68,6 +76,9 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-sizes", "0"}, false},
 		{[]string{"-queries", "0"}, false},
 		{[]string{"extra"}, false},
+		{[]string{"-dims", "512,1536"}, true},
+		{[]string{"-dims", "768"}, false},
+		{[]string{"-candidates", "0"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -87,5 +98,54 @@ func TestPercentiles(t *testing.T) {
 	p50, p99 := percentiles(ds)
 	if p50 != 50*time.Millisecond || p99 != 99*time.Millisecond {
 		t.Errorf("got p50 %v, p99 %v; want 50ms, 99ms", p50, p99)
+	}
+}
+
+// TestRunJSON checks -json: one object per line per size, dimension,
+// engine and question set, with exactly the keys.
+func TestRunJSON(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-sizes", "300", "-queries", "20", "-dims", "512,1536", "-json",
+		"-real", "-real-file", filepath.Join("testdata", "multihop_dev_sample.json")}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	wantKeys := []string{"bytes_per_chunk", "dims", "engine", "p50_ms", "p99_ms", "questions", "recall_at_10", "size"}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		keys := slices.Sorted(maps.Keys(m))
+		if !slices.Equal(keys, wantKeys) {
+			t.Fatalf("line %q: got keys %v, want %v", line, keys, wantKeys)
+		}
+		if m["size"] != 300.0 {
+			t.Errorf("line %q: got size %v, want the -sizes value 300", line, m["size"])
+		}
+		p50, p99 := m["p50_ms"].(float64), m["p99_ms"].(float64)
+		if p50 <= 0 || p99 < p50 {
+			t.Errorf("line %q: got p50 %v and p99 %v, want 0 < p50 <= p99", line, p50, p99)
+		}
+		if m["engine"] == "quant" {
+			if r, ok := m["recall_at_10"].(float64); !ok || r < 0.9 || r > 1 {
+				t.Errorf("line %q: got quant recall %v, want in [0.9, 1]", line, m["recall_at_10"])
+			}
+		}
+		seen[fmt.Sprintf("%v/%v/%v", m["dims"], m["engine"], m["questions"])] = true
+	}
+	for _, dims := range []string{"512", "1536"} {
+		for _, engine := range []string{"ours", "chromem", "floor", "quant", "lexical"} {
+			for _, qs := range []string{"synthetic", "real"} {
+				if k := dims + "/" + engine + "/" + qs; !seen[k] {
+					t.Errorf("no line for %s", k)
+				}
+			}
+		}
+	}
+	// bleve indexes text: it runs with the first dimension only.
+	if !seen["512/bleve/real"] || seen["1536/bleve/real"] {
+		t.Errorf("got bleve lines 512: %v, 1536: %v; want 512 only", seen["512/bleve/real"], seen["1536/bleve/real"])
 	}
 }

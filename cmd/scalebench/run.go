@@ -17,6 +17,7 @@ import (
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/synthetic"
+	"github.com/briefbot/briefbot/retrieval/vecscan"
 )
 
 // options are the command-line settings.
@@ -30,6 +31,11 @@ type options struct {
 	pprofDir   string
 	seed       uint64
 	budget     time.Duration
+	dims       []int
+	real       bool
+	realFile   string
+	json       bool
+	candidates int
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -44,7 +50,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.chromemMax, "chromem-max", 0, "largest size indexed with plain chromem-go (0: no limit)")
 	fs.StringVar(&o.pprofDir, "pprof", "", "write CPU profiles of our build and search, and a heap profile, per size, to this directory")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic corpus")
-	fs.DurationVar(&o.budget, "query-budget", 90*time.Second, "stop the timed queries of a size after this long (at least 20 queries run)")
+	fs.DurationVar(&o.budget, "query-budget", 90*time.Second, "stop the timed queries of a size and question set after this long (at least 20 queries run)")
+	dims := fs.String("dims", "512", "embedding dimensions, comma-separated: 512 (the local embedder) and/or 1536 (model-sized)")
+	fs.BoolVar(&o.real, "real", false, "also time the MultiHop-RAG dev questions (from -real-file) against the synthetic index")
+	fs.StringVar(&o.realFile, "real-file", realQuestionsFile, "the MultiHop-RAG dev questions, for -real")
+	fs.BoolVar(&o.json, "json", false, "print one JSON object per size, dimension, engine and question set to stdout instead of the table")
+	fs.IntVar(&o.candidates, "candidates", 100, "candidates the quantised scan passes to exact rescoring (engine quant)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -58,8 +69,15 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		}
 		o.sizes = append(o.sizes, n)
 	}
-	if o.queries <= 0 || o.k <= 0 {
-		return o, errors.New("-queries and -k must be positive")
+	for _, s := range strings.Split(*dims, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || (n != retrieval.LocalDim && n != modelDims) {
+			return o, fmt.Errorf("bad dimension %q in -dims: want %d or %d", s, retrieval.LocalDim, modelDims)
+		}
+		o.dims = append(o.dims, n)
+	}
+	if o.queries <= 0 || o.k <= 0 || o.candidates <= 0 {
+		return o, errors.New("-queries, -k and -candidates must be positive")
 	}
 	return o, nil
 }
@@ -75,19 +93,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	var realQs []string
+	if o.real {
+		if realQs, err = loadRealQuestions(o.realFile); err != nil {
+			return err
+		}
+	}
 	g := synthetic.New(o.seed)
 	var results []result
 	for _, size := range o.sizes {
-		r, err := measure(ctx, o, g, size, stderr)
-		if err != nil {
-			return fmt.Errorf("size %d: %w", size, err)
+		for _, dims := range o.dims {
+			r, err := measure(ctx, o, g, size, dims, realQs, stderr)
+			if err != nil {
+				return fmt.Errorf("size %d, %d dimensions: %w", size, dims, err)
+			}
+			results = append(results, r)
+			if o.json {
+				if err := writeJSON(stdout, r); err != nil {
+					return err
+				}
+			}
 		}
-		results = append(results, r)
 	}
 	var b strings.Builder
 	writeTable(&b, o, results)
-	if _, err := io.WriteString(stdout, b.String()); err != nil {
-		return err
+	if !o.json {
+		if _, err := io.WriteString(stdout, b.String()); err != nil {
+			return err
+		}
 	}
 	if o.out != "" {
 		if err := os.WriteFile(o.out, []byte(b.String()), 0o644); err != nil {
@@ -101,21 +134,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 type engineResult struct {
 	built        bool
 	build        time.Duration
-	p50, p99     time.Duration
 	heapPerChunk float64 // bytes
 }
 
-// result is one size's row.
+// timing is one engine's query times over one question set.
+type timing struct {
+	p50, p99 time.Duration
+}
+
+// setResult is what one question set measured.
+type setResult struct {
+	name    string // "synthetic" or "real"
+	queries int    // timed queries per engine
+	times   map[string]timing
+	recall  float64 // top-10 recall of the quantised scan against the exact one
+	words   float64 // average words per question
+}
+
+// result is one size and dimension's measurements.
 type result struct {
-	size, chunks, articles int
-	textPerChunk           float64 // article text bytes per chunk, held by the caller
-	ours, chromem, bleve   engineResult
-	ourIndex, ourSave      time.Duration // parts of ours.build
-	restart                time.Duration
-	fileBytes              int64
-	queries                int           // timed queries per engine
-	lexP50, lexP99         time.Duration // ours with the vector component off
-	sameAfterRestart       bool
+	size, dims, chunks, articles int
+	textPerChunk                 float64 // article text bytes per chunk, held by the caller
+	ours, chromem, bleve         engineResult
+	embed                        time.Duration // embedding every chunk once, for chromem, quant and floor
+	quantBytes, floorBytes       float64       // per chunk
+	ourIndex, ourSave            time.Duration // parts of ours.build
+	restart                      time.Duration
+	fileBytes                    int64
+	sets                         []setResult
+	sameAfterRestart             bool
 }
 
 // engine is a built index under test.
@@ -125,21 +172,29 @@ type engine struct {
 	times []time.Duration
 }
 
-// measure builds the three engines over a corpus of size chunks, queries
-// them in turn and reopens ours.
-func measure(ctx context.Context, o options, g *synthetic.Generator, size int, logw io.Writer) (result, error) {
+// engineOrder is the order of the engines in tables and JSON.
+var engineOrder = []string{"ours", "lexical", "quant", "chromem", "bleve", "floor"}
+
+// measure builds the engines over a corpus of size chunks with dims-sized
+// embeddings, queries them in turn with each question set and reopens
+// ours.
+func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims int, realQs []string, logw io.Writer) (result, error) {
 	logf := func(format string, args ...any) {
-		fmt.Fprintf(logw, "[%s] %d: %s\n", time.Now().Format("15:04:05"), size, fmt.Sprintf(format, args...))
+		fmt.Fprintf(logw, "[%s] %d/%dd: %s\n", time.Now().Format("15:04:05"), size, dims, fmt.Sprintf(format, args...))
+	}
+	embed, model, err := embedderFor(dims)
+	if err != nil {
+		return result{}, err
 	}
 	start := time.Now()
 	c, err := makeCorpus(ctx, g, size)
 	if err != nil {
 		return result{}, err
 	}
-	r := result{size: size, chunks: len(c.chunks), articles: len(c.arts), textPerChunk: float64(c.textBytes) / float64(len(c.chunks))}
-	qs := make([]string, o.queries)
-	for i := range qs {
-		qs[i] = g.Question(i, len(c.arts))
+	r := result{size: size, dims: dims, chunks: len(c.chunks), articles: len(c.arts), textPerChunk: float64(c.textBytes) / float64(len(c.chunks))}
+	synth := make([]string, o.queries)
+	for i := range synth {
+		synth[i] = g.Question(i, len(c.arts))
 	}
 	logf("corpus: %d articles, %d chunks, %.0f text bytes per chunk, made in %v", r.articles, r.chunks, r.textPerChunk, time.Since(start).Round(time.Millisecond))
 
@@ -148,14 +203,18 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size int, l
 		return r, err
 	}
 	defer os.RemoveAll(dir)
+	cfg := retrieval.Config{Dir: filepath.Join(dir, "ours")}
+	if dims != retrieval.LocalDim {
+		cfg.Embed, cfg.EmbedModel = embed, model
+	}
 
 	// Ours.
 	base := heapInUse()
-	stopProf, err := startCPUProfile(o.pprofDir, fmt.Sprintf("build-%d.cpu", size))
+	stopProf, err := startCPUProfile(o.pprofDir, fmt.Sprintf("build-%d-%d.cpu", size, dims))
 	if err != nil {
 		return r, err
 	}
-	ix, bt, err := buildOurs(ctx, dir, c.arts)
+	ix, bt, err := buildOurs(ctx, cfg, c.arts)
 	stopProf()
 	if err != nil {
 		return r, err
@@ -165,99 +224,133 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size int, l
 	}
 	r.ours = engineResult{built: true, build: bt.total}
 	r.ourIndex, r.ourSave = bt.index, bt.save
-	afterOurs := heapInUse()
-	r.ours.heapPerChunk = float64(afterOurs-base) / float64(r.chunks)
-	if err := writeHeapProfile(o.pprofDir, fmt.Sprintf("heap-%d.prof", size)); err != nil {
+	r.ours.heapPerChunk = growth(base) / float64(r.chunks)
+	if err := writeHeapProfile(o.pprofDir, fmt.Sprintf("heap-%d-%d.prof", size, dims)); err != nil {
 		return r, err
 	}
 	logf("ours: built in %v (index %v, save %v), %.0f B/chunk", bt.total.Round(time.Millisecond), bt.index.Round(time.Millisecond), bt.save.Round(time.Millisecond), r.ours.heapPerChunk)
-	lexical := retrieval.DefaultTuning()
+	lexical := retrieval.DefaultTuningFor(model)
 	lexical.VectorWeight = -1
 	engines := []*engine{{name: "ours", query: func(ctx context.Context, q string) error {
 		_, err := ix.Search(ctx, retrieval.Query{Text: q, K: o.k})
 		return err
-	}}, {name: "ours-lexical", query: func(ctx context.Context, q string) error {
+	}}, {name: "lexical", query: func(ctx context.Context, q string) error {
 		// The same index with the vector component switched off.
 		ix.SetTuning(lexical)
-		defer ix.SetTuning(retrieval.DefaultTuning())
+		defer ix.SetTuning(retrieval.DefaultTuningFor(model))
 		_, err := ix.Search(ctx, retrieval.Query{Text: q, K: o.k})
 		return err
 	}}}
+
+	// The vectors once, contiguous: the quantised scan and the floor read
+	// them, chromem-go gets them as its documents' embeddings.
+	t0 := time.Now()
+	vecs, err := embedAll(ctx, c, embed, dims)
+	if err != nil {
+		return r, err
+	}
+	r.embed = time.Since(t0)
+	codes := vecscan.Quantize(vecs, dims)
+	r.quantBytes = float64(codes.Bytes())/float64(r.chunks) + float64(4*dims)
+	r.floorBytes = float64(4 * dims)
+	logf("vectors: embedded in %v; quantised codes %.0f B/chunk (kernel %s)", r.embed.Round(time.Millisecond), float64(codes.Bytes())/float64(r.chunks), vecscan.Kernel())
+	embedQ := func(ctx context.Context, q string) ([]float32, error) {
+		v, err := embed(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if len(v) != dims {
+			return nil, fmt.Errorf("query embedding of %d dimensions, want %d", len(v), dims)
+		}
+		return v, nil
+	}
+	var sink uint64
+	engines = append(engines, &engine{name: "quant", query: func(ctx context.Context, q string) error {
+		v, err := embedQ(ctx, q)
+		if err != nil {
+			return err
+		}
+		vecscan.Search(&codes, vecs, v, o.k, o.candidates)
+		return nil
+	}}, &engine{name: "floor", query: func(ctx context.Context, q string) error {
+		sink += readFloor(vecs)
+		return nil
+	}})
 
 	// Plain chromem-go.
 	var ch *chromemEngine
 	if o.chromemMax == 0 || size <= o.chromemMax {
 		before := heapInUse()
-		ch, err = buildChromem(ctx, c)
+		ch, err = buildChromem(ctx, c, vecs, dims, embed)
 		if err != nil {
 			return r, err
 		}
-		r.chromem = engineResult{built: true, build: ch.build, heapPerChunk: float64(heapInUse()-before) / float64(r.chunks)}
-		logf("chromem: built in %v, %.0f B/chunk", ch.build.Round(time.Millisecond), r.chromem.heapPerChunk)
+		// Its documents' embeddings are sub-slices of vecs: they count too.
+		r.chromem = engineResult{built: true, build: ch.build + r.embed, heapPerChunk: growth(before)/float64(r.chunks) + r.floorBytes}
+		logf("chromem: built in %v (with the embedding), %.0f B/chunk", r.chromem.build.Round(time.Millisecond), r.chromem.heapPerChunk)
 		engines = append(engines, &engine{name: "chromem", query: ch.query(o.k)})
 	}
 
 	// Bleve.
 	var bl *bleveEngine
-	if o.bleveMax == 0 || size <= o.bleveMax {
+	// bleve indexes text only: it is built and timed with the first
+	// dimension of -dims alone.
+	if (o.bleveMax == 0 || size <= o.bleveMax) && dims == o.dims[0] {
 		before := heapInUse()
-		bl, err = buildBleve(ctx, c)
+		bl, err = buildBleve(ctx, c, filepath.Join(dir, "bleve"))
 		if err != nil {
 			return r, err
 		}
-		r.bleve = engineResult{built: true, build: bl.build, heapPerChunk: float64(heapInUse()-before) / float64(r.chunks)}
-		logf("bleve: built in %v, %.0f B/chunk", bl.build.Round(time.Millisecond), r.bleve.heapPerChunk)
+		// On disk, bleve's index is memory-mapped: its files count as well
+		// as its heap.
+		heap := growth(before)
+		files := dirSize(filepath.Join(dir, "bleve"))
+		r.bleve = engineResult{built: true, build: bl.build, heapPerChunk: (heap + float64(files)) / float64(r.chunks)}
+		logf("bleve: built and merged in %v, %d segment(s), heap %.0f B/chunk + files %.0f B/chunk", bl.build.Round(time.Millisecond), bl.segments, heap/float64(r.chunks), float64(files)/float64(r.chunks))
 		engines = append(engines, &engine{name: "bleve", query: bl.query(o.k)})
 	}
 
-	// Queries, interleaved: query i goes to every engine in turn, the
-	// first engine rotating, so that a slow spell of the machine hits all.
-	for _, e := range engines {
-		for _, q := range qs[:min(5, len(qs))] { // warm-up
-			if err := e.query(ctx, q); err != nil {
-				return r, fmt.Errorf("%s: %w", e.name, err)
+	sets := []struct {
+		name string
+		qs   []string
+	}{{"synthetic", synth}}
+	if len(realQs) > 0 {
+		sets = append(sets, struct {
+			name string
+			qs   []string
+		}{"real", realQs[:min(len(realQs), o.queries)]})
+	}
+	for _, set := range sets {
+		sr, err := timeSet(ctx, o, engines, set.name, set.qs)
+		if err != nil {
+			return r, err
+		}
+		if sr.recall, err = quantRecall(ctx, embedQ, &codes, vecs, dims, set.qs, o.candidates); err != nil {
+			return r, err
+		}
+		for _, name := range engineOrder {
+			if t, ok := sr.times[name]; ok {
+				logf("%s questions, %s: p50 %v, p99 %v", set.name, name, t.p50.Round(time.Microsecond), t.p99.Round(time.Microsecond))
 			}
 		}
+		logf("%s questions: quantised top-10 recall %.4f at %d candidates", set.name, sr.recall, o.candidates)
+		r.sets = append(r.sets, sr)
 	}
-	qstart := time.Now()
-	for i, q := range qs {
-		if i >= 20 && time.Since(qstart) > o.budget {
-			break
-		}
-		r.queries = i + 1
-		for j := range engines {
-			e := engines[(i+j)%len(engines)]
-			t := time.Now()
-			if err := e.query(ctx, q); err != nil {
-				return r, fmt.Errorf("%s: %w", e.name, err)
-			}
-			e.times = append(e.times, time.Since(t))
-		}
-	}
-	for _, e := range engines {
-		p50, p99 := percentiles(e.times)
-		switch e.name {
-		case "ours":
-			r.ours.p50, r.ours.p99 = p50, p99
-		case "ours-lexical":
-			r.lexP50, r.lexP99 = p50, p99
-		case "chromem":
-			r.chromem.p50, r.chromem.p99 = p50, p99
-		case "bleve":
-			r.bleve.p50, r.bleve.p99 = p50, p99
-		}
-		logf("%s: query p50 %v, p99 %v", e.name, p50.Round(time.Microsecond), p99.Round(time.Microsecond))
-	}
+	_ = sink
 	if o.pprofDir != "" {
-		if err := profileSearch(ctx, o, ix, qs, fmt.Sprintf("search-%d.cpu", size)); err != nil {
+		qs := synth
+		if len(realQs) > 0 {
+			qs = realQs
+		}
+		if err := profileSearch(ctx, o, ix, qs, fmt.Sprintf("search-%d-%d.cpu", size, dims)); err != nil {
 			return r, err
 		}
 	}
 
 	// Restart: drop everything, reopen ours from its file.
-	want := make([][]retrieval.Hit, min(20, len(qs)))
+	want := make([][]retrieval.Hit, min(20, len(synth)))
 	for i := range want {
-		if want[i], err = ix.Search(ctx, retrieval.Query{Text: qs[i], K: o.k}); err != nil {
+		if want[i], err = ix.Search(ctx, retrieval.Query{Text: synth[i], K: o.k}); err != nil {
 			return r, err
 		}
 	}
@@ -266,14 +359,14 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size int, l
 			return r, err
 		}
 	}
-	ix, ch, bl, engines = nil, nil, nil, nil
+	ix, ch, bl, engines, vecs, codes = nil, nil, nil, nil, nil, vecscan.Codes{}
 	runtime.GC()
-	stopProf, err = startCPUProfile(o.pprofDir, fmt.Sprintf("restart-%d.cpu", size))
+	stopProf, err = startCPUProfile(o.pprofDir, fmt.Sprintf("restart-%d-%d.cpu", size, dims))
 	if err != nil {
 		return r, err
 	}
 	t := time.Now()
-	re, err := retrieval.New(ctx, retrieval.Config{Dir: dir})
+	re, err := retrieval.New(ctx, cfg)
 	r.restart = time.Since(t)
 	stopProf()
 	if err != nil {
@@ -284,7 +377,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size int, l
 	}
 	r.sameAfterRestart = true
 	for i := range want {
-		got, err := re.Search(ctx, retrieval.Query{Text: qs[i], K: o.k})
+		got, err := re.Search(ctx, retrieval.Query{Text: synth[i], K: o.k})
 		if err != nil {
 			return r, err
 		}
@@ -293,9 +386,82 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size int, l
 	if !r.sameAfterRestart {
 		return r, errors.New("the reopened index answers differently")
 	}
-	r.fileBytes = dirSize(dir)
+	r.fileBytes = dirSize(cfg.Dir)
 	logf("restart: %v from %.1f MB", r.restart.Round(time.Millisecond), float64(r.fileBytes)/1e6)
 	return r, nil
+}
+
+// timeSet times the engines on one question set. Query i goes to every
+// engine in turn, the first engine rotating, so that a slow spell of the
+// machine hits all alike.
+func timeSet(ctx context.Context, o options, engines []*engine, name string, qs []string) (setResult, error) {
+	sr := setResult{name: name, times: map[string]timing{}}
+	words := 0
+	for _, q := range qs {
+		words += len(strings.Fields(q))
+	}
+	sr.words = float64(words) / float64(len(qs))
+	for _, e := range engines {
+		e.times = e.times[:0]
+		for _, q := range qs[:min(5, len(qs))] { // warm-up
+			if err := e.query(ctx, q); err != nil {
+				return sr, fmt.Errorf("%s: %w", e.name, err)
+			}
+		}
+	}
+	qstart := time.Now()
+	for i, q := range qs {
+		if i >= 20 && time.Since(qstart) > o.budget {
+			break
+		}
+		sr.queries = i + 1
+		for j := range engines {
+			e := engines[(i+j)%len(engines)]
+			t := time.Now()
+			if err := e.query(ctx, q); err != nil {
+				return sr, fmt.Errorf("%s: %w", e.name, err)
+			}
+			e.times = append(e.times, time.Since(t))
+		}
+	}
+	for _, e := range engines {
+		p50, p99 := percentiles(e.times)
+		sr.times[e.name] = timing{p50, p99}
+	}
+	return sr, nil
+}
+
+// recallQuestions is how many questions of a set the recall is measured on:
+// each needs an exact scan on one core.
+const recallQuestions = 50
+
+// quantRecall returns the share of the exact float32 scan's top 10 that the
+// quantised scan (with exact rescoring of its candidates) also returns in
+// its top 10, over the set's first questions.
+func quantRecall(ctx context.Context, embed func(context.Context, string) ([]float32, error), codes *vecscan.Codes, vecs []float32, dims int, qs []string, candidates int) (float64, error) {
+	found, total := 0, 0
+	for _, q := range qs[:min(recallQuestions, len(qs))] {
+		v, err := embed(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		want := vecscan.Exact(vecs, dims, v, 10)
+		got := vecscan.Search(codes, vecs, v, 10, candidates)
+		in := map[int32]bool{}
+		for _, g := range got {
+			in[g.Index] = true
+		}
+		for _, w := range want {
+			if in[w.Index] {
+				found++
+			}
+		}
+		total += len(want)
+	}
+	if total == 0 {
+		return 1, nil
+	}
+	return float64(found) / float64(total), nil
 }
 
 func sameHits(a, b []retrieval.Hit) bool {
@@ -313,6 +479,12 @@ func percentiles(ds []time.Duration) (p50, p99 time.Duration) {
 		return s[max(0, min(i, len(s)-1))]
 	}
 	return rank(0.50), rank(0.99)
+}
+
+// growth returns the heap in use now less before, in bytes (negative when
+// it shrank).
+func growth(before uint64) float64 {
+	return float64(int64(heapInUse()) - int64(before))
 }
 
 // heapInUse returns the bytes in in-use heap spans after two collections.

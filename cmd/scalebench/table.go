@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
@@ -8,60 +9,133 @@ import (
 	"time"
 )
 
-// writeTable writes the results as a markdown table with notes.
-func writeTable(w io.Writer, o options, rs []result) {
-	fmt.Fprintf(w, "Synthetic corpus (seed %d), up to %d queries per size, k=%d; %s, GOMAXPROCS=%d, %s/%s.\n\n",
-		o.seed, o.queries, o.k, runtime.Version(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "Build, memory and restart:\n\n")
-	head := []string{"chunks", "articles", "ours build s", "ours chunks/s", "ours B/chunk", "restart s", "file MB",
-		"chromem build s", "chromem chunks/s", "chromem B/chunk", "bleve build s", "bleve chunks/s", "bleve B/chunk"}
-	writeRow(w, head)
-	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
-	for _, r := range rs {
-		row := []string{fmt.Sprint(r.chunks), fmt.Sprint(r.articles),
-			secs(r.ours.build), rate(r.chunks, r.ours), fmt.Sprintf("%.0f", r.ours.heapPerChunk),
-			secs(r.restart), fmt.Sprintf("%.1f", float64(r.fileBytes)/1e6)}
-		for _, e := range []engineResult{r.chromem, r.bleve} {
-			if !e.built {
-				row = append(row, "-", "-", "-")
+// jsonRow is one line of -json output: one size, dimension, engine and
+// question set.
+type jsonRow struct {
+	Size          int      `json:"size"`
+	Dims          int      `json:"dims"`
+	Engine        string   `json:"engine"`
+	Questions     string   `json:"questions"`
+	P50ms         float64  `json:"p50_ms"`
+	P99ms         float64  `json:"p99_ms"`
+	RecallAt10    *float64 `json:"recall_at_10"`
+	BytesPerChunk *float64 `json:"bytes_per_chunk"`
+}
+
+// jsonEngines are the engines -json reports: the issue's four, and the
+// quantised scan and our lexical side.
+var jsonEngines = []string{"ours", "chromem", "bleve", "floor", "quant", "lexical"}
+
+// rows returns the JSON rows of a result. recall_at_10 is the quantised
+// scan's for quant, 1 for the engines whose vector side is the exact
+// float32 scan (ours, chromem), and null where there is no vector side;
+// bytes_per_chunk is heap growth per chunk for the built indexes, codes
+// plus float32 vectors for quant, the float32 vectors for floor, and null
+// for lexical (it is ours).
+func rows(r result) []jsonRow {
+	var out []jsonRow
+	for _, set := range r.sets {
+		for _, name := range jsonEngines {
+			t, ok := set.times[name]
+			if !ok {
 				continue
 			}
-			row = append(row, secs(e.build), rate(r.chunks, e), fmt.Sprintf("%.0f", e.heapPerChunk))
+			row := jsonRow{Size: r.size, Dims: r.dims, Engine: name, Questions: set.name, P50ms: msf(t.p50), P99ms: msf(t.p99)}
+			one := 1.0
+			switch name {
+			case "ours":
+				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.ours.heapPerChunk)
+			case "chromem":
+				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.chromem.heapPerChunk)
+			case "bleve":
+				row.BytesPerChunk = ptr(r.bleve.heapPerChunk)
+			case "quant":
+				row.RecallAt10, row.BytesPerChunk = ptr(set.recall), ptr(r.quantBytes)
+			case "floor":
+				row.BytesPerChunk = ptr(r.floorBytes)
+			}
+			out = append(out, row)
 		}
-		writeRow(w, row)
 	}
-	fmt.Fprintf(w, "\nQueries (ms; ratios below 1 mean ours is faster):\n\n")
-	head = []string{"chunks", "queries", "ours p50", "ours p99", "chromem p50", "chromem p99", "bleve p50", "bleve p99",
-		"p50 ours/chromem", "p99 ours/chromem", "p50 ours/bleve", "p99 ours/bleve", "ours lexical p50", "ours lexical p99", "p50 lexical/bleve"}
+	return out
+}
+
+func ptr(x float64) *float64 { return &x }
+
+// writeJSON writes a result's rows, one JSON object per line.
+func writeJSON(w io.Writer, r result) error {
+	enc := json.NewEncoder(w)
+	for _, row := range rows(r) {
+		if err := enc.Encode(row); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeTable writes the results as markdown tables with notes.
+func writeTable(w io.Writer, o options, rs []result) {
+	fmt.Fprintf(w, "Synthetic corpus (seed %d), up to %d queries per size and question set, k=%d; %s, GOMAXPROCS=%d, %s/%s.\n\n",
+		o.seed, o.queries, o.k, runtime.Version(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "Build, memory and restart:\n\n")
+	head := []string{"chunks", "dims", "articles", "ours build s", "ours chunks/s", "ours B/chunk", "restart s", "file MB",
+		"chromem build s", "chromem B/chunk", "bleve build s", "bleve B/chunk", "quant B/chunk", "floor B/chunk"}
 	writeRow(w, head)
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
 	for _, r := range rs {
-		row := []string{fmt.Sprint(r.chunks), fmt.Sprint(r.queries), ms(r.ours.p50), ms(r.ours.p99)}
+		row := []string{fmt.Sprint(r.chunks), fmt.Sprint(r.dims), fmt.Sprint(r.articles),
+			secs(r.ours.build), rate(r.chunks, r.ours), fmt.Sprintf("%.0f", r.ours.heapPerChunk),
+			secs(r.restart), fmt.Sprintf("%.1f", float64(r.fileBytes)/1e6)}
 		for _, e := range []engineResult{r.chromem, r.bleve} {
 			if !e.built {
 				row = append(row, "-", "-")
 				continue
 			}
-			row = append(row, ms(e.p50), ms(e.p99))
+			row = append(row, secs(e.build), fmt.Sprintf("%.0f", e.heapPerChunk))
 		}
-		row = append(row, ratio(r.ours.p50, r.chromem.p50, r.chromem.built), ratio(r.ours.p99, r.chromem.p99, r.chromem.built),
-			ratio(r.ours.p50, r.bleve.p50, r.bleve.built), ratio(r.ours.p99, r.bleve.p99, r.bleve.built),
-			ms(r.lexP50), ms(r.lexP99), ratio(r.lexP50, r.bleve.p50, r.bleve.built))
+		row = append(row, fmt.Sprintf("%.0f", r.quantBytes), fmt.Sprintf("%.0f", r.floorBytes))
 		writeRow(w, row)
+	}
+	fmt.Fprintf(w, "\nQueries (ms, p50 / p99; in brackets the p50 over the floor's p50, measured in the same run):\n\n")
+	head = []string{"chunks", "dims", "questions", "words", "queries"}
+	for _, e := range engineOrder {
+		head = append(head, e)
+	}
+	head = append(head, "quant recall@10")
+	writeRow(w, head)
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
+	for _, r := range rs {
+		for _, set := range r.sets {
+			row := []string{fmt.Sprint(r.chunks), fmt.Sprint(r.dims), set.name, fmt.Sprintf("%.1f", set.words), fmt.Sprint(set.queries)}
+			floor := set.times["floor"].p50
+			for _, e := range engineOrder {
+				t, ok := set.times[e]
+				if !ok {
+					row = append(row, "-")
+					continue
+				}
+				row = append(row, fmt.Sprintf("%s / %s (%s)", ms(t.p50), ms(t.p99), ratio(t.p50, floor)))
+			}
+			row = append(row, fmt.Sprintf("%.4f", set.recall))
+			writeRow(w, row)
+		}
 	}
 	fmt.Fprintf(w, "\n")
 	for _, r := range rs {
-		fmt.Fprintf(w, "- %d chunks: our build %s s = indexing %s s + saving %s s; article text %.0f B/chunk, held by the caller and not in the B/chunk columns.\n",
-			r.chunks, secs(r.ours.build), secs(r.ourIndex), secs(r.ourSave), r.textPerChunk)
+		fmt.Fprintf(w, "- %d chunks, %d-d: our build %s s = indexing %s s + saving %s s; embedding every chunk once more (for chromem, quant and floor) %s s; article text %.0f B/chunk, held by the caller and not in the B/chunk columns.\n",
+			r.chunks, r.dims, secs(r.ours.build), secs(r.ourIndex), secs(r.ourSave), secs(r.embed), r.textPerChunk)
 	}
 	fmt.Fprintf(w, `
 Notes:
-- ours: retrieval.Index with the local embedder, persisted to a temporary directory; build = New + Add (chunking, analysis, embedding, indexing, saving); query = Search (embedding the question, BM25F, vector scan, fusion), K=%d; "ours lexical" is the same index with the vector component off (Tuning.VectorWeight < 0), for a like-for-like comparison with bleve.
-- chromem: plain chromem-go collection, the same embeddings of the same title+text; build = embedding on every core + AddDocuments; query = embedding the question + QueryEmbedding.
-- bleve: bleve v2 in memory (scorch, batches of %d chunks, one segment each: scorch merges only on disk), English analyser, title and text not stored; query = match query over both.
-- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all three held at once. Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
-- restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 queries identically.
-`, o.k, bleveBatch)
+- ours: retrieval.Index, persisted to a temporary directory; build = New + Add (chunking, analysis, embedding, indexing, saving); query = Search (embedding the question, BM25F, exact float32 vector scan, fusion), K=%d. 512-d is the local embedder; 1536-d is the local vector spread over 1536 coordinates (cmd/scalebench/vectors.go), the size of a model embedding. lexical: the same index with the vector component off (Tuning.VectorWeight < 0).
+- quant: retrieval/vecscan over the same vectors: int8 codes scanned with the %s kernel, the best %d rescored exactly in float32; query = embedding the question + Search. Its recall@10 is the share of the exact float32 scan's top 10 it also returns, over the first %d questions of the set. It is the vector side alone, not wired into ours yet.
+- floor: reading every byte of the float32 vectors on every core (64-bit integer sums), the least a float32 scan can cost.
+- chromem: plain chromem-go collection of the same vectors with the article, outlet and date as metadata; build = embedding + AddDocuments; query = embedding the question + QueryEmbedding.
+- bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.
+- questions: synthetic are the generator's short questions about an article's topic; real are the MultiHop-RAG dev questions (-real), asked of the synthetic index.
+- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
+- restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically.
+`, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch)
 	if o.bleveMax > 0 {
 		fmt.Fprintf(w, "- bleve is run up to %d chunks (-bleve-max); '-' marks sizes left out.\n", o.bleveMax)
 	}
@@ -78,14 +152,16 @@ func rate(chunks int, e engineResult) string {
 	return fmt.Sprintf("%.0f", float64(chunks)/e.build.Seconds())
 }
 
-// ratio returns ours/theirs, or "-" when the other engine was not run.
-func ratio(ours, theirs time.Duration, built bool) string {
-	if !built || theirs <= 0 {
+// ratio returns a/b, or "-" when b is zero.
+func ratio(a, b time.Duration) string {
+	if b <= 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.2f", ours.Seconds()/theirs.Seconds())
+	return fmt.Sprintf("%.2f", a.Seconds()/b.Seconds())
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", msf(d)) }

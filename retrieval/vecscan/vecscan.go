@@ -1,0 +1,316 @@
+// Package vecscan finds the vectors most similar to a query in two passes:
+// a scan of compact int8 codes (one byte per dimension and one float32
+// scale per vector) picks the best candidates, and the candidates are
+// rescored exactly against their float32 vectors, so the similarities it
+// returns are the exact float32 dot products.
+//
+// The code scan runs an AVX2 kernel on amd64 processors that have AVX2 and
+// a pure-Go kernel elsewhere (or with the purego build tag); both compute
+// the same integer dot products, so the results do not depend on the
+// processor. A segment of an index owns its Codes and appends to them as it
+// grows; the float32 vectors may live anywhere (in memory or mapped from a
+// file), as long as vector i is vectors[i*dims:(i+1)*dims].
+//
+// The rescoring reads the float32 vectors directly rather than through
+// chromem-go's documents: chromem-go v0.7 has no way to score a given set
+// of documents (QueryEmbedding always scans the whole collection, a where
+// filter included), and GetByID clones the embedding and the metadata map
+// on every call, under the collection's lock. Dot sums in chromem-go's
+// order, so the scores are the ones chromem-go would give, to the bit.
+package vecscan
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// MaxDims is the largest dimension Codes accept: with codes in [-127, 127]
+// and query codes in [-queryMax, queryMax], a dot product of MaxDims terms
+// cannot overflow an int32.
+const MaxDims = 8192
+
+// queryMax is the largest query code. The query is quantised to int16 with
+// 11 bits of magnitude, so its rounding adds almost nothing to the codes'
+// own.
+const queryMax = 2047
+
+// Codes are the int8 codes of a set of vectors: vector i is
+// Codes[i*Dims:(i+1)*Dims] scaled by Scales[i], each code the vector's
+// coordinate divided by its largest magnitude, times 127, rounded.
+type Codes struct {
+	Dims   int
+	Codes  []int8
+	Scales []float32
+}
+
+// Quantize returns the codes of vecs, a contiguous block of vectors of dims
+// dimensions each.
+func Quantize(vecs []float32, dims int) Codes {
+	c := Codes{Dims: dims}
+	c.Append(vecs)
+	return c
+}
+
+// Len returns the number of vectors.
+func (c *Codes) Len() int { return len(c.Scales) }
+
+// Bytes returns the memory the codes take, in bytes.
+func (c *Codes) Bytes() int { return len(c.Codes) + 4*len(c.Scales) }
+
+// Append adds the codes of vecs, a contiguous block of vectors of c.Dims
+// dimensions each. It panics if vecs is not a whole number of vectors or
+// the dimension is out of range: both are programming errors.
+func (c *Codes) Append(vecs []float32) {
+	if c.Dims <= 0 || c.Dims > MaxDims {
+		panic(fmt.Sprintf("vecscan: %d dimensions, want 1 to %d", c.Dims, MaxDims))
+	}
+	if len(vecs)%c.Dims != 0 {
+		panic(fmt.Sprintf("vecscan: %d floats are not a whole number of %d-dimensional vectors", len(vecs), c.Dims))
+	}
+	n := len(vecs) / c.Dims
+	c.Codes = slices.Grow(c.Codes, len(vecs))
+	c.Scales = slices.Grow(c.Scales, n)
+	for i := 0; i < n; i++ {
+		v := vecs[i*c.Dims : (i+1)*c.Dims]
+		m := maxAbs(v)
+		if m == 0 {
+			c.Codes = append(c.Codes, make([]int8, c.Dims)...)
+			c.Scales = append(c.Scales, 0)
+			continue
+		}
+		inv := 127 / m
+		for _, x := range v {
+			c.Codes = append(c.Codes, int8(math.Round(float64(x*inv))))
+		}
+		c.Scales = append(c.Scales, m/127)
+	}
+}
+
+// maxAbs returns the largest magnitude in v, or 0 when v holds a NaN or an
+// infinity (such a vector can match nothing).
+func maxAbs(v []float32) float32 {
+	var m float32
+	for _, x := range v {
+		if x != x || math.IsInf(float64(x), 0) {
+			return 0
+		}
+		m = max(m, float32(math.Abs(float64(x))))
+	}
+	return m
+}
+
+// quantizeQuery returns the query's int16 codes.
+func quantizeQuery(q []float32) []int16 {
+	out := make([]int16, len(q))
+	m := maxAbs(q)
+	if m == 0 {
+		return out
+	}
+	inv := queryMax / m
+	for i, x := range q {
+		out[i] = int16(math.Round(float64(x * inv)))
+	}
+	return out
+}
+
+// Result is a vector and its similarity to the query.
+type Result struct {
+	Index int32   // the vector's position in Codes and vectors
+	Score float32 // the exact float32 dot product with the query
+}
+
+// Options parameterise SearchWith.
+type Options struct {
+	// K is the number of results.
+	K int
+	// Candidates is how many vectors the code scan passes to the exact
+	// rescoring (at least K).
+	Candidates int
+	// Keep, when not nil, admits only the vectors i for which Keep(i) is
+	// true.
+	Keep func(i int) bool
+	// Workers is how many goroutines scan the codes; 0 means GOMAXPROCS,
+	// with at least MinPerWorker vectors each.
+	Workers int
+}
+
+// MinPerWorker is the fewest vectors worth a scanning goroutine of their
+// own.
+const MinPerWorker = 8192
+
+// Search returns the k vectors most similar to query by dot product, best
+// first (ties by index), choosing them among the candidates best by their
+// codes. vectors holds the float32 vectors the codes were made from.
+func Search(c *Codes, vectors, query []float32, k, candidates int) []Result {
+	return SearchWith(c, vectors, query, Options{K: k, Candidates: candidates})
+}
+
+// SearchWith is Search with every option.
+func SearchWith(c *Codes, vectors, query []float32, o Options) []Result {
+	if o.K <= 0 || c.Len() == 0 {
+		return nil
+	}
+	if len(query) != c.Dims {
+		panic(fmt.Sprintf("vecscan: %d-dimensional query, the codes have %d", len(query), c.Dims))
+	}
+	cands := Scan(c, query, max(o.K, o.Candidates), o.Keep, o.Workers)
+	return Rescore(vectors, c.Dims, query, cands, o.K)
+}
+
+// Scan returns the n vectors best by their codes' similarity to query, best
+// first (ties by index), with those approximate scores: the first pass of
+// Search.
+func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []Result {
+	if n <= 0 || c.Len() == 0 {
+		return nil
+	}
+	q := quantizeQuery(query)
+	total := c.Len()
+	w := workers
+	if w <= 0 {
+		w = max(1, min(runtime.GOMAXPROCS(0), total/MinPerWorker))
+	}
+	w = min(w, total)
+	parts := make([][]Result, w)
+	var wg sync.WaitGroup
+	for p := 0; p < w; p++ {
+		lo, hi := p*total/w, (p+1)*total/w
+		scanPart := func() { parts[p] = scanRange(c, q, lo, hi, n, keep) }
+		if p == w-1 {
+			scanPart()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scanPart()
+		}()
+	}
+	wg.Wait()
+	var all []Result
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	sortResults(all)
+	if len(all) > n {
+		all = all[:n]
+	}
+	return all
+}
+
+// block is how many dot products one kernel call computes.
+const block = 256
+
+// scanRange keeps the n best vectors in [lo, hi) by approximate score.
+func scanRange(c *Codes, q []int16, lo, hi, n int, keep func(int) bool) []Result {
+	t := top{k: n}
+	var dots [block]int32
+	d := c.Dims
+	for b := lo; b < hi; b += block {
+		e := min(b+block, hi)
+		dotsInt8(c.Codes[b*d:e*d], q, d, dots[:e-b])
+		for i, x := range dots[:e-b] {
+			j := b + i
+			if keep != nil && !keep(j) {
+				continue
+			}
+			t.push(Result{Index: int32(j), Score: float32(x) * c.Scales[j]})
+		}
+	}
+	return t.h
+}
+
+// Rescore returns the k candidates most similar to query by the exact
+// float32 dot product with their vectors, best first (ties by index). The
+// dot product is summed in order, as chromem-go and retrieval sum it, so
+// the scores match theirs to the bit.
+func Rescore(vectors []float32, dims int, query []float32, cands []Result, k int) []Result {
+	out := make([]Result, len(cands))
+	for i, r := range cands {
+		o := int(r.Index) * dims
+		out[i] = Result{Index: r.Index, Score: Dot(query, vectors[o:o+dims])}
+	}
+	sortResults(out)
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out
+}
+
+// Exact returns the k vectors most similar to query by the exact float32
+// dot product, scanning every vector: the reference Search is measured
+// against.
+func Exact(vectors []float32, dims int, query []float32, k int) []Result {
+	t := top{k: k}
+	for i := 0; i*dims < len(vectors); i++ {
+		t.push(Result{Index: int32(i), Score: Dot(query, vectors[i*dims:(i+1)*dims])})
+	}
+	sortResults(t.h)
+	return t.h
+}
+
+// Dot is the dot product of two vectors of the same length, summed in
+// order in float32.
+func Dot(q, a []float32) float32 {
+	a = a[:len(q)]
+	var s float32
+	for i, x := range q {
+		s += x * a[i]
+	}
+	return s
+}
+
+func sortResults(rs []Result) {
+	slices.SortFunc(rs, func(a, b Result) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Index, b.Index))
+	})
+}
+
+// worse reports whether a ranks below b: a lower score, or the same and a
+// later index.
+func worse(a, b Result) bool {
+	return a.Score < b.Score || a.Score == b.Score && a.Index > b.Index
+}
+
+// top keeps the best k results seen: a heap with the worst at the root.
+type top struct {
+	k int
+	h []Result
+}
+
+func (t *top) push(x Result) {
+	if len(t.h) < t.k {
+		t.h = append(t.h, x)
+		for i := len(t.h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !worse(t.h[i], t.h[p]) {
+				break
+			}
+			t.h[i], t.h[p] = t.h[p], t.h[i]
+			i = p
+		}
+		return
+	}
+	if !worse(t.h[0], x) {
+		return
+	}
+	t.h[0] = x
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(t.h) && worse(t.h[l], t.h[m]) {
+			m = l
+		}
+		if r < len(t.h) && worse(t.h[r], t.h[m]) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		t.h[i], t.h[m] = t.h[m], t.h[i]
+		i = m
+	}
+}

@@ -1,0 +1,203 @@
+package vecscan
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randomVectors returns n random unit vectors of dims dimensions, with
+// coordinates from a normal distribution, as model embeddings roughly
+// have.
+func randomVectors(r *rand.Rand, n, dims int) []float32 {
+	v := make([]float32, n*dims)
+	for i := 0; i < n; i++ {
+		x := v[i*dims : (i+1)*dims]
+		var s float64
+		for j := range x {
+			x[j] = float32(r.NormFloat64())
+			s += float64(x[j]) * float64(x[j])
+		}
+		inv := float32(1 / math.Sqrt(s))
+		for j := range x {
+			x[j] *= inv
+		}
+	}
+	return v
+}
+
+func TestKernelMatchesGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	dimsList := []int{1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 511, 512, 513, 1536, MaxDims}
+	for _, dims := range dimsList {
+		for _, n := range []int{1, 2, 5} {
+			codes := make([]int8, n*dims)
+			q := make([]int16, dims)
+			for i := range codes {
+				codes[i] = int8(r.IntN(255) - 127)
+			}
+			for i := range q {
+				q[i] = int16(r.IntN(2*queryMax+1) - queryMax)
+			}
+			// Extremes at both ends catch sign-extension and overflow slips.
+			codes[0], q[0] = -127, -queryMax
+			codes[len(codes)-1], q[dims-1] = 127, queryMax
+			got := make([]int32, n)
+			want := make([]int32, n)
+			dotsInt8(codes, q, dims, got)
+			for i := range want {
+				var s int64
+				for j := 0; j < dims; j++ {
+					s += int64(codes[i*dims+j]) * int64(q[j])
+				}
+				want[i] = int32(s)
+			}
+			gen := make([]int32, n)
+			dotsGeneric(codes, q, dims, gen)
+			for i := range want {
+				if got[i] != want[i] || gen[i] != want[i] {
+					t.Fatalf("dims %d, n %d, vector %d: kernel %s got %d, generic got %d, want %d", dims, n, i, Kernel(), got[i], gen[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+func TestQuantize(t *testing.T) {
+	tests := []struct {
+		name      string
+		vec       []float32
+		wantCodes []int8
+		wantScale float32
+	}{
+		{"max maps to 127", []float32{0.5, -0.25, 0, 0.125}, []int8{127, -64, 0, 32}, 0.5 / 127},
+		{"negative max", []float32{-1, 0.5}, []int8{-127, 64}, 1.0 / 127},
+		{"zero vector", []float32{0, 0, 0}, []int8{0, 0, 0}, 0},
+		{"NaN matches nothing", []float32{float32(math.NaN()), 1}, []int8{0, 0}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := Quantize(tt.vec, len(tt.vec))
+			if c.Len() != 1 {
+				t.Fatalf("got %d vectors, want 1", c.Len())
+			}
+			for i, x := range c.Codes {
+				if x != tt.wantCodes[i] {
+					t.Fatalf("got codes %v, want %v", c.Codes, tt.wantCodes)
+				}
+			}
+			if c.Scales[0] != tt.wantScale {
+				t.Fatalf("got scale %v, want %v", c.Scales[0], tt.wantScale)
+			}
+		})
+	}
+}
+
+func TestAppendEqualsQuantize(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	v := randomVectors(r, 50, 33)
+	whole := Quantize(v, 33)
+	parts := Codes{Dims: 33}
+	parts.Append(v[:20*33])
+	parts.Append(v[20*33:])
+	if len(parts.Codes) != len(whole.Codes) || parts.Len() != whole.Len() {
+		t.Fatalf("got %d codes and %d scales, want %d and %d", len(parts.Codes), parts.Len(), len(whole.Codes), whole.Len())
+	}
+	for i := range whole.Codes {
+		if parts.Codes[i] != whole.Codes[i] {
+			t.Fatalf("code %d: got %d, want %d", i, parts.Codes[i], whole.Codes[i])
+		}
+	}
+}
+
+// overlap returns the share of want's indexes that got also holds.
+func overlap(got, want []Result) float64 {
+	in := map[int32]bool{}
+	for _, r := range got {
+		in[r.Index] = true
+	}
+	n := 0
+	for _, r := range want {
+		if in[r.Index] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(want))
+}
+
+// checkRecall runs queries against vecs and checks the top-10 recall of
+// Search at 100 candidates against Exact, and that every score Search
+// returns is the exact one.
+func checkRecall(t *testing.T, vecs []float32, dims int, queries [][]float32) {
+	t.Helper()
+	c := Quantize(vecs, dims)
+	var sum float64
+	for qi, q := range queries {
+		want := Exact(vecs, dims, q, 10)
+		got := Search(&c, vecs, q, 10, 100)
+		if len(got) != len(want) {
+			t.Fatalf("query %d: got %d results, want %d", qi, len(got), len(want))
+		}
+		for _, r := range got {
+			if e := Dot(q, vecs[int(r.Index)*dims:(int(r.Index)+1)*dims]); r.Score != e {
+				t.Fatalf("query %d: vector %d scored %v, want the exact %v", qi, r.Index, r.Score, e)
+			}
+		}
+		sum += overlap(got, want)
+	}
+	if recall := sum / float64(len(queries)); recall < 0.99 {
+		t.Errorf("got recall@10 %.4f at 100 candidates, want at least 0.99", recall)
+	} else {
+		t.Logf("recall@10 at 100 candidates: %.4f over %d queries (kernel %s)", recall, len(queries), Kernel())
+	}
+}
+
+func TestRecallRandom1536(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const dims, n = 1536, 8000
+	vecs := randomVectors(r, n, dims)
+	// Queries near stored vectors, as a question is near its answer; pure
+	// random queries would have no neighbours to find.
+	var qs [][]float32
+	for i := 0; i < 40; i++ {
+		base := vecs[r.IntN(n)*dims:][:dims]
+		noise := randomVectors(r, 1, dims)
+		q := make([]float32, dims)
+		for j := range q {
+			q[j] = base[j] + noise[j]
+		}
+		qs = append(qs, q)
+	}
+	checkRecall(t, vecs, dims, qs)
+}
+
+func TestSearchWithKeepAndWorkers(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	const dims, n = 64, 3000
+	vecs := randomVectors(r, n, dims)
+	c := Quantize(vecs, dims)
+	q := vecs[17*dims : 18*dims]
+	keep := func(i int) bool { return i%3 != 0 }
+	for _, workers := range []int{1, 2, 7} {
+		got := SearchWith(&c, vecs, q, Options{K: 5, Candidates: n, Keep: keep, Workers: workers})
+		// With every vector a candidate, the result is the exact top 5 of
+		// the kept ones.
+		var want []Result
+		for _, e := range Exact(vecs, dims, q, n) {
+			if keep(int(e.Index)) && len(want) < 5 {
+				want = append(want, e)
+			}
+		}
+		if len(got) != 5 {
+			t.Fatalf("workers %d: got %d results, want 5", workers, len(got))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("workers %d: got %v, want %v", workers, got, want)
+			}
+		}
+		if got[0].Index != 17 {
+			t.Fatalf("workers %d: got best %d, want the query's own vector 17", workers, got[0].Index)
+		}
+	}
+}
