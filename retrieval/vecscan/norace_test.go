@@ -1,0 +1,5 @@
+//go:build !race
+
+package vecscan
+
+const raceStride = 1
