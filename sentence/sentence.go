@@ -311,6 +311,10 @@ func splitBlock(text string, start, end int, out []Span) []Span {
 			continue
 		}
 		next := skipSpace(text, i, end)
+		if insideQuote(text, start, i, end) {
+			i = next
+			continue
+		}
 		if isBoundary(text, start, runStart, runEnd, next, end) {
 			out = appendSpan(text, start, i, out)
 			start = next
@@ -318,6 +322,38 @@ func splitBlock(text string, start, end int, out []Span) []Span {
 		i = next
 	}
 	return appendSpan(text, start, end, out)
+}
+
+// maxQuoteSpan bounds how far a sentence is carried on to close a quotation
+// it opened.
+const maxQuoteSpan = 600
+
+// insideQuote reports a cut at i that would fall inside a quotation: the
+// sentence begun at start has opened a curly double quote it has not closed,
+// and the quote closes in the block within maxQuoteSpan bytes. A sentence
+// that quotes several sentences stays whole, so no quote shown is broken.
+func insideQuote(text string, start, i, end int) bool {
+	open := 0
+	for _, r := range text[start:i] {
+		switch r {
+		case '“':
+			open++
+		case '”':
+			if open > 0 {
+				open--
+			}
+		}
+	}
+	if open == 0 {
+		return false
+	}
+	limit := min(end, i+maxQuoteSpan)
+	for _, r := range text[i:limit] {
+		if r == '”' {
+			return true
+		}
+	}
+	return false
 }
 
 func appendSpan(text string, start, end int, out []Span) []Span {

@@ -173,9 +173,16 @@ func TestAskText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"[1] “", "$100bn", "$90bn", "date unknown"} {
+	for _, want := range []string{"[1] “", "$100bn", "$90bn"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Each quote is shown once (in the answer), and sources are named by
+	// outlet or title, never by file name.
+	for _, quote := range []string{"purchase $90bn in American weapons", ".txt"} {
+		if n := strings.Count(strings.Join(strings.Fields(out), " "), quote); n > 1 || (quote == ".txt" && n > 0) {
+			t.Errorf("output shows %q %d times:\n%s", quote, n, out)
 		}
 	}
 }
