@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/quote"
@@ -36,6 +38,7 @@ func termSet(words string) map[string]bool {
 type weightedTerm struct {
 	term   string
 	weight float64
+	alts   []string // paraphrases and other forms that count as the term
 }
 
 // queryTerms weighs the analysed terms of the question (full weight) and of
@@ -55,7 +58,7 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 				continue
 			}
 			seen[t] = len(out)
-			out = append(out, weightedTerm{term: t, weight: c.index.IDF(t) * factor})
+			out = append(out, weightedTerm{term: t, weight: c.index.IDF(t) * factor, alts: paraphrases[t]})
 		}
 	}
 	add(question, 1)
@@ -76,6 +79,7 @@ type candidate struct {
 	rank       int             // rank of the passage it came from
 	cov        float64         // weighted share of the question's terms in the sentence
 	window     float64         // the same for the sentence with its neighbours
+	typed      bool            // holds a new instance of the answer type the question wants
 	score      float64
 }
 
@@ -91,7 +95,11 @@ func (cd *candidate) source() string {
 }
 
 // candidates splits the passages into scored sentences, best first.
-func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candidate {
+func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Question) []*candidate {
+	asked := map[string]bool{}
+	for _, t := range retrieval.Analyze(q.Text) {
+		asked[t] = true
+	}
 	total := 0.0
 	for _, t := range qt {
 		total += t.weight
@@ -123,7 +131,25 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 			for _, t := range cd.terms {
 				cd.set[t] = true
 			}
+			// A sentence opening with he, she or they speaks of the
+			// people named in the sentence before it.
+			if n := len(chunkCands); n > 0 && opensWithPronoun(cd.text()) {
+				for _, name := range capitalised(chunkCands[n-1].text()) {
+					cd.set[name] = true
+				}
+			}
+			// A surname stands for the full name the question gives.
+			for _, name := range q.Names {
+				if len(name) > 1 && hasWord(cd.text(), name[len(name)-1]) {
+					for _, t := range retrieval.Analyze(strings.Join(name, " ")) {
+						cd.set[t] = true
+					}
+				}
+			}
 			cd.cov = coverage(qt, total, cd.set)
+			if q.Want != TypeAny {
+				cd.typed = holdsType(cd.text(), q.Want, asked)
+			}
 			chunkCands = append(chunkCands, cd)
 			if !seen[key] {
 				seen[key] = true
@@ -142,6 +168,9 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 	}
 	for _, cd := range out {
 		cd.score = 0.75*cd.cov + 0.25*cd.window + bigramBonus(qt, cd.terms) + 0.08/float64(1+cd.rank)
+		if cd.typed {
+			cd.score += typeBonus
+		}
 		words := len(strings.Fields(cd.text()))
 		switch {
 		case words < 5:
@@ -185,6 +214,10 @@ func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 			got += t.weight
 			continue
 		}
+		if anyIn(t.alts, set) {
+			got += 0.9 * t.weight
+			continue
+		}
 		if len(t.term) >= minFuzzyLen {
 			for s := range set {
 				if len(s) >= minFuzzyLen && nearSpelling(t.term, s) {
@@ -195,6 +228,15 @@ func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 		}
 	}
 	return got / total
+}
+
+func anyIn(terms []string, set map[string]bool) bool {
+	for _, t := range terms {
+		if set[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // nearSpelling reports words at most one edit apart.
@@ -242,9 +284,10 @@ func jaccard(a, b map[string]bool) float64 {
 // question, each cited, with disagreements between outlets shown.
 func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
 	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
-	qt, cands, chosen, sup := c.evidence(question, query, hits)
+	q := parseQuestion(question)
+	qt, cands, chosen, sup := c.evidence(q, query, hits)
 	ans.Support = sup
-	if len(chosen) == 0 || sup < c.opts.MinCoverage {
+	if len(chosen) == 0 || sup == 0 || sup < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
 	}
@@ -283,18 +326,111 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 // evidence scores the sentences of hits against the question, chooses the
 // answer's sentences and measures their support. Grounding is judged on the
 // question's own words when it has any: a follow-up must not be grounded by
-// the evidence of the question before it.
-func (c *Composer) evidence(question, query string, hits []retrieval.Hit) (qt []weightedTerm, cands, chosen []*candidate, sup float64) {
-	qt = c.queryTerms(question, query)
-	cands = c.candidates(hits, qt)
-	chosen = c.choose(cands, qt)
+// the evidence of the question before it. A name in the question that the
+// articles do not have (near spellings and surnames considered) makes the
+// support 0: the articles are about someone or something else.
+func (c *Composer) evidence(q Question, query string, hits []retrieval.Hit) (qt []weightedTerm, cands, chosen []*candidate, sup float64) {
+	content := q.Content
+	if strings.TrimSpace(content) == "" {
+		content = q.Text
+	}
+	wider := query
+	if query == q.Text {
+		wider = content
+	}
+	qt = c.queryTerms(content, wider)
+	cands = c.candidates(hits, qt, q)
+	chosen = c.choose(cands, qt, q)
 	own := qt
-	if query != question {
-		if o := c.queryTerms(question, question); len(o) > 0 {
+	if wider != content {
+		if o := c.queryTerms(content, content); len(o) > 0 {
 			own = o
 		}
 	}
+	if c.absentName(q, cands) {
+		return qt, cands, chosen, 0
+	}
 	return qt, cands, chosen, support(chosen, own)
+}
+
+// absentName reports a name of the question that neither the articles'
+// text nor the retrieved articles' titles and outlets hold, in any near
+// spelling. A name of several words is present when its last word (a
+// surname) or half of its words are.
+func (c *Composer) absentName(q Question, cands []*candidate) bool {
+	if len(q.Names) == 0 {
+		return false
+	}
+	maxIDF := c.index.IDF("\x00absent")
+	var sets []map[string]bool
+	seenArt := map[string]bool{}
+	for _, cd := range cands {
+		sets = append(sets, cd.set)
+		if !seenArt[cd.art.ID] {
+			seenArt[cd.art.ID] = true
+			sets = append(sets, cd.meta)
+		}
+	}
+	present := func(t string) bool {
+		if c.index.IDF(t) < maxIDF {
+			return true
+		}
+		for _, s := range sets {
+			if s[t] || anyIn(paraphrases[t], s) {
+				return true
+			}
+		}
+		if len(t) >= 5 {
+			for _, s := range sets {
+				for u := range s {
+					if len(u) >= 5 && nearSpelling(t, u) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, name := range q.Names {
+		all := true
+		for _, t := range retrieval.Analyze(strings.Join(name, " ")) {
+			all = all && present(t)
+		}
+		if all {
+			continue
+		}
+		// A surname: the name's last word, capitalised, in the evidence.
+		surname := false
+		for _, cd := range cands {
+			if len(name) > 1 && hasWord(cd.text(), name[len(name)-1]) {
+				surname = true
+				break
+			}
+		}
+		if !surname {
+			return true
+		}
+	}
+	return false
+}
+
+// hasWord reports whether text holds word, with the same capitals, as a
+// whole word.
+func hasWord(text, word string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], word)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(word)
+		before, _ := utf8.DecodeLastRuneInString(text[:j])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (j == 0 || !unicode.IsLetter(before)) && (end == len(text) || !unicode.IsLetter(after)) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // support is the grounding measure: the weighted share of the question's
@@ -332,7 +468,11 @@ func evidenceTerms(chosen []*candidate) map[string]bool {
 // first, each pick is also rewarded for the question terms it adds to what
 // the chosen sentences already cover, so a question with several parts gets
 // evidence for each.
-func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
+func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*candidate {
+	limit := c.opts.MaxSentences
+	if q.Kind == KindList {
+		limit = max(limit, 5)
+	}
 	if len(cands) == 0 {
 		return nil
 	}
@@ -349,7 +489,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 	perArticle := map[string]int{}
 	sources := map[string]bool{}
 	covered := map[string]bool{}
-	for len(chosen) < c.opts.MaxSentences {
+	for len(chosen) < limit {
 		base := coverage(qt, total, covered)
 		var pick *candidate
 		pickScore := 0.0
@@ -394,6 +534,23 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 		sources[pick.source()] = true
 		covered = union(covered, pick.set, pick.meta)
 	}
+	// When no chosen sentence holds the kind of answer the question wants
+	// (a time, a place, a number), add the best that does.
+	if q.Want != TypeAny && len(chosen) > 0 {
+		for _, cd := range chosen {
+			if cd.typed {
+				return chosen
+			}
+		}
+		for _, cd := range cands {
+			if cd.typed && cd.score >= minShare*best && !containsCand(chosen, cd) {
+				if len(chosen) >= limit {
+					chosen = chosen[:limit-1]
+				}
+				return append(chosen, cd)
+			}
+		}
+	}
 	return chosen
 }
 
@@ -403,6 +560,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 // strongShare of the best and covers at least corroborate of the best
 // sentence coverage.
 const (
+	typeBonus   = 0.12
 	strongShare = 0.6
 	minShare    = 0.4
 	minGain     = 0.15

@@ -1,0 +1,119 @@
+package answer
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseQuestion(t *testing.T) {
+	tests := []struct {
+		q           string
+		kind        Kind
+		want        AnswerType
+		contentLack string // a type word that must not be content
+	}{
+		{"How long has the war in Ukraine lasted?", KindFact, TypeDuration, "long"},
+		{"Which city did the White House consider for the summit?", KindFact, TypePlace, "city"},
+		{"When would Putin and Zelenskyy meet?", KindFact, TypeTime, ""},
+		{"How much did Ukraine offer to spend on US arms?", KindFact, TypeNumber, "much"},
+		{"Who will lead the talks for the US?", KindFact, TypePerson, ""},
+		{"Who is Karoline Leavitt?", KindFact, TypeAny, ""},
+		{"Which company makes ChatGPT?", KindFact, TypeOrganisation, "company"},
+		{"Will American soldiers be deployed to Ukraine?", KindYesNo, TypeAny, ""},
+		{"Which European leaders came to Washington?", KindList, TypeAny, ""},
+		{"Which countries might host the peace talks?", KindList, TypePlace, "countries"},
+		{"Summarize the meeting at the White House.", KindOverview, TypeAny, "Summarize"},
+		{"What happened in Alaska?", KindOverview, TypeAny, "happened"},
+		{"Where do the reports disagree?", KindDisagreement, TypePlace, "disagree"},
+		{"Do the reports agree on the weapons deal?", KindDisagreement, TypeAny, "agree"},
+		{`Who said "you don't have to come"?`, KindQuote, TypePerson, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			got := parseQuestion(tc.q)
+			if got.Kind != tc.kind {
+				t.Errorf("kind = %q, want %q", got.Kind, tc.kind)
+			}
+			if got.Want != tc.want {
+				t.Errorf("answer type = %q, want %q", got.Want, tc.want)
+			}
+			if tc.contentLack != "" && slices.Contains(strings.Fields(got.Content), tc.contentLack) {
+				t.Errorf("content %q keeps the type word %q", got.Content, tc.contentLack)
+			}
+		})
+	}
+}
+
+func TestQuestionNames(t *testing.T) {
+	got := questionNames("What did Friedrich Merz say to Putin about the Olympic Games?")
+	want := [][]string{{"Friedrich", "Merz"}, {"Putin"}, {"Olympic", "Games"}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("got names %q, want %q", got, want)
+	}
+}
+
+func TestHoldsType(t *testing.T) {
+	asked := termSet("war ukraine summit")
+	tests := []struct {
+		text string
+		want AnswerType
+		ok   bool
+	}{
+		{"The three-year-long war in Ukraine goes on.", TypeDuration, true},
+		{"The war in Ukraine goes on.", TypeDuration, false},
+		{"The summit could be held before month’s end.", TypeTime, true},
+		{"The summit was a success.", TypeTime, false},
+		{"Ukraine offered to buy $100bn of weapons.", TypeNumber, true},
+		{"The summit could be held in Budapest.", TypePlace, true},
+		{"The summit is about Ukraine.", TypePlace, false},
+		{"Then Karoline Leavitt spoke about the summit.", TypePerson, true},
+		{"Then the summit ended.", TypePerson, false},
+	}
+	for _, tc := range tests {
+		if got := holdsType(tc.text, tc.want, asked); got != tc.ok {
+			t.Errorf("holdsType(%q, %s) = %v, want %v", tc.text, tc.want, got, tc.ok)
+		}
+	}
+}
+
+// TestNamesAndWords checks the composer's handling of names and words:
+// a name absent from the articles declines, a surname stands for the full
+// name, a paraphrase matches and a near spelling matches.
+func TestNamesAndWords(t *testing.T) {
+	c := seedComposer(t, Options{})
+	tests := []struct {
+		q        string
+		grounded bool
+		evidence string // a phrase the quotes must hold
+	}{
+		{"What did Putin say about the Olympic Games?", false, ""},
+		{"What did Friedrich Merz say about a ceasefire?", true, "Merz"},
+		{"Will American soldiers be deployed to Ukraine?", true, "troops"},
+		{"What did Steve Witkof tell CNN?", true, "Witkoff"},
+		{"Which city did the White House consider for the summit?", true, "Budapest"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			ans, err := c.Answer(context.Background(), tc.q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkVerbatim(t, c.index, ans)
+			if ans.Grounded != tc.grounded {
+				t.Fatalf("grounded = %v (support %.2f), want %v; answer: %s", ans.Grounded, ans.Support, tc.grounded, ans.Answer)
+			}
+			if !tc.grounded && ans.Support != 0 {
+				t.Errorf("declined with support %.2f, want 0 for a hard decline", ans.Support)
+			}
+			var quotes []string
+			for _, ct := range ans.Citations {
+				quotes = append(quotes, ct.Quote)
+			}
+			if tc.evidence != "" && !strings.Contains(strings.Join(quotes, " "), tc.evidence) {
+				t.Errorf("quotes lack %q: %q", tc.evidence, quotes)
+			}
+		})
+	}
+}
