@@ -131,12 +131,34 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	if c.opts.Model != nil {
 		return c.modelAnswer(ctx, q, notes, history)
 	}
+	if text, ok := c.reply(q, history); ok {
+		c.stats.Declined.Add(1)
+		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []Citation{}, Passages: []Passage{}, Notes: notes}, nil
+	}
+	pq := parseQuestion(q)
+	if pq.Kind == KindQuote {
+		ans, err := c.quoteLookup(ctx, pq)
+		if err != nil {
+			return Answer{}, err
+		}
+		ans.Notes = append(notes, ans.Notes...)
+		c.stats.QuotesShown.Add(int64(len(ans.Citations)))
+		return ans, nil
+	}
 	query := followUpQuery(q, history)
 	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: c.opts.K, Filter: c.opts.Filter, Diverse: true})
 	if err != nil {
 		return Answer{}, fmt.Errorf("search %q: %w", query, err)
 	}
-	ans := c.extract(q, query, hits)
+	var ans Answer
+	switch pq.Kind {
+	case KindOverview:
+		ans = c.overview(pq, query, hits)
+	case KindDisagreement:
+		ans = c.disagreements(pq, query, hits)
+	default:
+		ans = c.extract(q, query, hits)
+	}
 	ans.Notes = append(notes, ans.Notes...)
 	if !ans.Grounded {
 		c.stats.Declined.Add(1)
@@ -188,9 +210,6 @@ func followUpQuery(q string, history []Turn) string {
 // at most two words of its own. A complete question with no such reference
 // ("What did Putin say about the Olympic Games?") stands alone.
 func looksLikeFollowUp(q string) bool {
-	if len(retrieval.Analyze(q)) <= 2 {
-		return true
-	}
 	lower := " " + strings.ToLower(strings.Map(func(r rune) rune {
 		if strings.ContainsRune(",.?!;:“”\"", r) {
 			return ' '
@@ -207,7 +226,13 @@ func looksLikeFollowUp(q string) bool {
 			return true
 		}
 	}
-	return false
+	// A complete question that names what it asks about stands alone
+	// ("Who is Karoline Leavitt?"); a fragment ("air support?") leans on
+	// the question before.
+	if whStartRE.MatchString(strings.TrimSpace(q)) && (len(questionNames(q)) > 0 || len(retrieval.Analyze(q)) >= 2) {
+		return false
+	}
+	return len(retrieval.Analyze(q)) <= 2
 }
 
 // citationFor builds the citation for a verified match in a.

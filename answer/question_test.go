@@ -117,3 +117,89 @@ func TestNamesAndWords(t *testing.T) {
 		})
 	}
 }
+
+// TestKindsAnswered checks the answers to overview, disagreement and quote
+// lookup questions and the replies to input that is no question.
+func TestKindsAnswered(t *testing.T) {
+	c := seedComposer(t, Options{})
+	tests := []struct {
+		q          string
+		grounded   bool
+		minCites   int
+		minArts    int
+		replyHas   string // the answer's text must hold this
+		noQuotes   bool   // a reply, not quotes
+		disagreeOn []string
+	}{
+		{q: "Summarize the meeting at the White House.", grounded: true, minCites: 3, minArts: 2},
+		{q: "What are the main points?", grounded: true, minCites: 3, minArts: 2},
+		{q: "What happened in Alaska?", grounded: true, minCites: 3, minArts: 2, replyHas: "Alaska"},
+		{q: "Where do the reports disagree?", grounded: true, minCites: 2, minArts: 2, disagreeOn: []string{"$90bn", "$100bn"}},
+		{q: "Do the sources agree on Friedrich Merz's title?", grounded: true, minCites: 2, minArts: 2, disagreeOn: []string{"German Chancellor", "German opposition leader"}},
+		{q: `Who said "You don’t have to come"?`, grounded: true, minCites: 1, minArts: 1, replyHas: "Putin said it"},
+		{q: "thanks!", replyHas: "welcome", noQuotes: true},
+		{q: "why?", replyHas: "Could you", noQuotes: true},
+		{q: "x", replyHas: "Could you", noQuotes: true},
+		{q: "qwzx vbnmq", replyHas: "couldn't match", noQuotes: true},
+		{q: "troops", replyHas: "What would you like to know about troops?", noQuotes: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			ans, err := c.Answer(context.Background(), tc.q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkVerbatim(t, c.index, ans)
+			if ans.Grounded != tc.grounded {
+				t.Fatalf("grounded = %v, want %v; answer: %s", ans.Grounded, tc.grounded, ans.Answer)
+			}
+			if tc.noQuotes && len(ans.Citations) > 0 {
+				t.Errorf("got %d citations, want a reply without quotes", len(ans.Citations))
+			}
+			if len(ans.Citations) < tc.minCites {
+				t.Errorf("got %d citations, want at least %d", len(ans.Citations), tc.minCites)
+			}
+			arts := map[string]bool{}
+			for _, ct := range ans.Citations {
+				arts[ct.Source] = true
+			}
+			if len(arts) < tc.minArts {
+				t.Errorf("cites %d articles, want at least %d", len(arts), tc.minArts)
+			}
+			if tc.replyHas != "" && !strings.Contains(ans.Answer, tc.replyHas) {
+				t.Errorf("answer lacks %q: %s", tc.replyHas, ans.Answer)
+			}
+			if tc.disagreeOn != nil {
+				var says []string
+				for _, d := range ans.Disagreements {
+					for _, s := range d.Sides {
+						says = append(says, s.Says)
+					}
+				}
+				for _, w := range tc.disagreeOn {
+					if !slices.Contains(says, w) {
+						t.Errorf("disagreement sides %q lack %q", says, w)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestStandAloneQuestionsNotMerged(t *testing.T) {
+	tests := []struct {
+		q    string
+		want bool
+	}{
+		{"Who is Karoline Leavitt?", false},
+		{"What happened in Geneva?", false},
+		{"Where is Budapest?", false},
+		{"air support?", true},
+		{"and Russia?", true},
+	}
+	for _, tc := range tests {
+		if got := looksLikeFollowUp(tc.q); got != tc.want {
+			t.Errorf("looksLikeFollowUp(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
