@@ -341,3 +341,29 @@ func TestAskFilters(t *testing.T) {
 		})
 	}
 }
+
+// TestChatReset checks that /reset forgets the conversation: a bare "why?"
+// after it is not read against the question before.
+func TestChatReset(t *testing.T) {
+	stdin := strings.Join([]string{
+		"What did Karoline Leavitt say about boots on the ground?",
+		"why?",
+		"/reset",
+		"why?",
+		"/quit",
+	}, "\n")
+	out, errOut, code := runBot(t, env{}, stdin)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	before, after, ok := strings.Cut(strings.Join(strings.Fields(out), " "), "Conversation cleared")
+	if !ok {
+		t.Fatalf("chat output lacks the /reset confirmation:\n%s", out)
+	}
+	if !strings.Contains(before, "You asked before") {
+		t.Errorf("before /reset, why? does not refer to the earlier question:\n%s", before)
+	}
+	if strings.Contains(after, "You asked before") || !strings.Contains(after, "Could you say what you would like to know?") {
+		t.Errorf("after /reset, why? still refers to the earlier question:\n%s", after)
+	}
+}
