@@ -347,7 +347,7 @@ func (c *Composer) evidence(q Question, query string, hits []retrieval.Hit) (qt 
 			own = o
 		}
 	}
-	if c.absentName(q, cands) {
+	if c.absentName(q, cands) || c.absentOutlet(q.Text) {
 		return qt, cands, chosen, 0
 	}
 	return qt, cands, chosen, support(chosen, own)
@@ -408,6 +408,47 @@ func (c *Composer) absentName(q Question, cands []*candidate) bool {
 			}
 		}
 		if !surname {
+			return true
+		}
+	}
+	return false
+}
+
+// outletRefRE finds where a question says which outlet published what it
+// asks about: "an article from The Verge", "as reported by TechCrunch".
+var outletRefRE = regexp.MustCompile(`\b(?:(?:article|articles|report|reports|review|piece|story|coverage)\s+(?:from|in|by|published by|published in)|(?:reported|published|written)\s+(?:by|in))\s+(?:(?:both|an?|the)\s+)?['‘"“]?((?:The\s+)?\p{Lu}[\p{L}\d.&'’-]*(?:\s+(?:\p{Lu}[\p{L}\d.&'’-]*|of|&))*)`)
+
+// absentOutlet reports a question that names the outlet of the article it
+// asks about when no article has that outlet: the articles cannot hold
+// that outlet's report.
+func (c *Composer) absentOutlet(q string) bool {
+	ms := outletRefRE.FindAllStringSubmatch(q, -1)
+	if len(ms) == 0 {
+		return false
+	}
+	norm := func(s string) string {
+		s = strings.ToLower(strings.Trim(s, " '\"‘’“”.,"))
+		return strings.TrimPrefix(s, "the ")
+	}
+	outlets := map[string]bool{}
+	for _, a := range c.index.Articles() {
+		if o := norm(a.Outlet); len(o) > 2 {
+			outlets[o] = true
+		}
+	}
+	if len(outlets) == 0 {
+		return false // outlets unknown: nothing to hold the question to
+	}
+	for _, m := range ms {
+		name := norm(m[1])
+		found := false
+		for o := range outlets {
+			if strings.Contains(o, name) || strings.Contains(name, o) {
+				found = true
+				break
+			}
+		}
+		if !found {
 			return true
 		}
 	}

@@ -203,3 +203,20 @@ func TestStandAloneQuestionsNotMerged(t *testing.T) {
 		}
 	}
 }
+
+func TestAbsentOutlet(t *testing.T) {
+	c := seedComposer(t, Options{})
+	tests := []struct {
+		q    string
+		want bool
+	}{
+		{"What did an article from The Independent UK say about troops?", false},
+		{"What did the report published by Bloomberg say about troops?", true},
+		{"What did Leavitt say about troops?", false},
+	}
+	for _, tc := range tests {
+		if got := c.absentOutlet(tc.q); got != tc.want {
+			t.Errorf("absentOutlet(%q) = %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}
