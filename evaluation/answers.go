@@ -28,6 +28,12 @@ func normQuestion(q string) string { return strings.Join(strings.Fields(q), " ")
 // AnswerIndex maps questions to answers by their normalised text.
 type AnswerIndex map[string]answer.Answer
 
+// Find returns the answer to question, or a zero Answer (no reply) when
+// there is none.
+func (idx AnswerIndex) Find(question string) answer.Answer {
+	return idx[normQuestion(question)]
+}
+
 // IndexAnswers builds an AnswerIndex; a question asked twice keeps its
 // first answer.
 func IndexAnswers(as []answer.Answer) AnswerIndex {
@@ -112,14 +118,7 @@ func (r MultiHopAnswerReport) WriteTable(w io.Writer) error {
 	for _, t := range typeNames(r.ByType) {
 		row(t, r.ByType[t])
 	}
-	share := func(a, b int) float64 {
-		if b == 0 {
-			return 0
-		}
-		return float64(a) / float64(b)
-	}
-	_, err := fmt.Fprintf(w, "\ndoc-level recall@10 %.3f · null queries declined %d/%d (%.3f) · non-null queries answered %d/%d (%.3f) · missing answers %d\n",
-		r.DocRecall10, r.NullDeclined, r.Null, share(r.NullDeclined, r.Null), r.Answered, r.Queries, share(r.Answered, r.Queries), r.Missing)
+	_, err := fmt.Fprintf(w, "\ndoc-level recall@10 %.3f · missing answers %d\n", r.DocRecall10, r.Missing)
 	return err
 }
 

@@ -1,6 +1,6 @@
 // Package seeds holds the five seed articles the bot ships with, embedded in
 // the binary so that the bot works with no files, keys or downloads, and the
-// question set written over them.
+// question sets written over them.
 package seeds
 
 import "embed"
@@ -16,3 +16,13 @@ var FS embed.FS
 //
 //go:embed questions.json
 var Questions string
+
+// DeskQuestions is the desk question set as JSON (layout:
+// evaluation.DeskSet): the questions a briefing desk asks every day, in its
+// own words (who, where, when, how long, how many, yes/no, lists,
+// overviews, disagreements, quote lookups, typos, follow-ups, out-of-scope
+// questions and small talk), each with the phrases its quotes must hold.
+// `bot eval` scores it at sentence level.
+//
+//go:embed desk_questions.json
+var DeskQuestions string

@@ -47,8 +47,8 @@ Usage:
                             the day's stories across outlets, with quotes and disagreements
   bot ingest PATH...        add articles to the persistent index in BOT_DATA_DIR
   bot feedback              list the feedback given in Slack, newest first
-  bot eval [--limit N] [--only seeds,multihop,scifact] [--answers FILE] [--markdown FILE]
-                            measure quality on the seed questions, MultiHop-RAG and SciFact
+  bot eval [--limit N] [--only seeds,desk,multihop,scifact] [--questions FILE] [--answers FILE] [--markdown FILE]
+                            measure quality on the seed and desk questions, MultiHop-RAG and SciFact
   bot bench [--corpus PATH] [--questions FILE] [--n N]
                             print start-up, per-question and memory figures
   bot help                  this text
