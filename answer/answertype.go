@@ -129,3 +129,15 @@ func capitalised(text string) []string {
 	}
 	return out
 }
+
+// newNames counts the capitalised words of text past its first that the
+// question does not use: the items a list question may collect.
+func newNames(text string, asked map[string]bool) int {
+	n := 0
+	for _, t := range capitalised(text) {
+		if !asked[t] && !timeRE.MatchString(t) {
+			n++
+		}
+	}
+	return n
+}

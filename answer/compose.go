@@ -151,6 +151,14 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	if err != nil {
 		return Answer{}, fmt.Errorf("search %q: %w", query, err)
 	}
+	if fixed, ok := c.correctTypos(q, hits); ok {
+		// Answer the question as it was meant; the search is done again
+		// with the corrected words.
+		c.log.Debug("question corrected", "question", q, "corrected", fixed)
+		if fhits, err := c.index.Search(ctx, retrieval.Query{Text: followUpQuery(fixed, history), K: c.opts.K, Filter: c.opts.Filter, Diverse: true}); err == nil {
+			q, query, hits, pq = fixed, followUpQuery(fixed, history), fhits, parseQuestion(fixed)
+		}
+	}
 	var ans Answer
 	switch pq.Kind {
 	case KindOverview:

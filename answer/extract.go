@@ -126,6 +126,11 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End
 			key := fmt.Sprintf("%s:%d", a.ID, start)
 			cd := &candidate{art: a, start: start, end: end, rank: rank, meta: meta}
+			if q.Kind == KindList {
+				// A sentence that introduces a bullet list ("The meeting
+				// included:") is quoted with its items.
+				cd.end = listEnd(a, start, end)
+			}
 			cd.terms = retrieval.Analyze(cd.text())
 			cd.set = make(map[string]bool, len(cd.terms))
 			for _, t := range cd.terms {
@@ -171,6 +176,11 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 		if cd.typed {
 			cd.score += typeBonus
 		}
+		if q.Kind == KindList {
+			// A list question wants the sentences that name the most
+			// items.
+			cd.score += min(maxItemsBonus, itemBonus*float64(newNames(cd.text(), asked)))
+		}
 		words := len(strings.Fields(cd.text()))
 		switch {
 		case words < 5:
@@ -182,6 +192,51 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// maxListItems bounds the bullet items quoted with the sentence that
+// introduces them.
+const maxListItems = 12
+
+// listEnd returns the end of the bullet list that the sentence
+// a.Text[start:end] introduces (it ends with a colon and the next lines are
+// bullet items, within the same body span), or end when there is none.
+func listEnd(a *article.Article, start, end int) int {
+	if !strings.HasSuffix(strings.TrimSpace(a.Text[start:end]), ":") {
+		return end
+	}
+	var body article.Span
+	for _, s := range a.Body {
+		if start >= s.Start && end <= s.End {
+			body = s
+		}
+	}
+	if body.End == 0 {
+		return end
+	}
+	out := end
+	pos := end
+	for items := 0; items < maxListItems && pos < body.End; {
+		nl := strings.IndexByte(a.Text[pos:body.End], '\n')
+		lineEnd := body.End
+		if nl >= 0 {
+			lineEnd = pos + nl
+		}
+		line := strings.TrimSpace(a.Text[pos:lineEnd])
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "•") || strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || strings.HasPrefix(line, "– "):
+			out = pos + strings.Index(a.Text[pos:lineEnd], line) + len(line)
+			items++
+		default:
+			return out
+		}
+		if nl < 0 {
+			break
+		}
+		pos = lineEnd + 1
+	}
 	return out
 }
 
@@ -601,11 +656,13 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 // strongShare of the best and covers at least corroborate of the best
 // sentence coverage.
 const (
-	typeBonus   = 0.12
-	strongShare = 0.6
-	minShare    = 0.4
-	minGain     = 0.15
-	corroborate = 0.8
+	itemBonus     = 0.04
+	maxItemsBonus = 0.2
+	typeBonus     = 0.12
+	strongShare   = 0.6
+	minShare      = 0.4
+	minGain       = 0.15
+	corroborate   = 0.8
 )
 
 // union returns a new set holding the members of every set.

@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 func TestParseQuestion(t *testing.T) {
@@ -218,5 +221,59 @@ func TestAbsentOutlet(t *testing.T) {
 		if got := c.absentOutlet(tc.q); got != tc.want {
 			t.Errorf("absentOutlet(%q) = %v, want %v", tc.q, got, tc.want)
 		}
+	}
+}
+
+func TestCorrectTypos(t *testing.T) {
+	c := seedComposer(t, Options{})
+	tests := []struct{ in, want string }{
+		{"how long did trumps call with putn last", "how long did trumps call with putin last"},
+		{"how mcuh did ukriane offer", "how much did ukraine offer"},
+		{"What is the price of oil today?", "What is the price of oil today?"}, // common words are no typos
+		{"Who is Zelenskyy?", "Who is Zelenskyy?"},
+	}
+	for _, tc := range tests {
+		hits, err := c.index.Search(context.Background(), retrieval.Query{Text: tc.in, K: 8, Diverse: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := c.correctTypos(tc.in, hits)
+		if got != tc.want {
+			t.Errorf("correctTypos(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCloseSpelling(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"ukriane", "ukraine", true},
+		{"putn", "putin", true},
+		{"mcuh", "much", true},
+		{"price", "prime", true},
+		{"summit", "summit", false},
+		{"oil", "all", false},
+	}
+	for _, tc := range tests {
+		if got := closeSpelling(tc.a, tc.b); got != tc.want {
+			t.Errorf("closeSpelling(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestListEnd(t *testing.T) {
+	text := "Intro line.\nThe meeting included:\n\n  • Keir Starmer\n  • Emmanuel Macron\n\nThe talks ended."
+	a := &article.Article{ID: "a", Text: text, Body: []article.Span{{Start: 0, End: len(text)}}}
+	start := strings.Index(text, "The meeting")
+	end := start + len("The meeting included:")
+	got := text[start:listEnd(a, start, end)]
+	if !strings.HasSuffix(got, "Emmanuel Macron") || !strings.Contains(got, "Keir Starmer") {
+		t.Errorf("got %q, want the sentence with both bullet items", got)
+	}
+	plain := strings.Index(text, "Intro")
+	if e := listEnd(a, plain, plain+len("Intro line.")); e != plain+len("Intro line.") {
+		t.Errorf("a sentence without a colon was extended to %q", text[plain:e])
 	}
 }
