@@ -129,12 +129,12 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 		return Answer{}, ErrEmptyQuestion
 	}
 	c.stats.Questions.Add(1)
-	if c.opts.Model != nil {
-		return c.modelAnswer(ctx, q, notes, history)
-	}
 	if text, ok := c.reply(q, history); ok {
 		c.stats.Declined.Add(1)
 		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []Citation{}, Passages: []Passage{}, Notes: notes}, nil
+	}
+	if c.opts.Model != nil {
+		return c.modelAnswer(ctx, q, notes, history)
 	}
 	pq := parseQuestion(q)
 	if pq.Kind == KindQuote {
