@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/sentence"
 )
 
 // maxScanArticles bounds the articles a topic-less overview or
@@ -261,6 +263,17 @@ func (c *Composer) quoteLookup(ctx context.Context, q Question) (Answer, error) 
 		if text == "" {
 			text = m.Quote
 		}
+		// A quotation standing as a sentence of its own is attributed in
+		// the sentence before it ("Trump said … “I just want to see …”"):
+		// quote both.
+		if m.Speaker == "" && strings.HasPrefix(text, "“") {
+			if ps, ok := sentenceBefore(a, text); ok {
+				text = a.Text[ps : strings.Index(a.Text[ps:], text)+ps+len(text)]
+				if i := strings.Index(a.Text, text); i >= 0 {
+					m.Speaker = speaker(a, i, i+len(text))
+				}
+			}
+		}
 		n, ok := b.cite(a, text)
 		if !ok {
 			continue
@@ -295,6 +308,29 @@ func hasTopic(content string) bool {
 		}
 	}
 	return false
+}
+
+// sentenceBefore returns the start of the body sentence just before the
+// sentence text, when both lie in the same body span.
+func sentenceBefore(a *article.Article, text string) (int, bool) {
+	at := strings.Index(a.Text, text)
+	if at < 0 {
+		return 0, false
+	}
+	for _, span := range a.Body {
+		if at < span.Start || at >= span.End {
+			continue
+		}
+		prev := -1
+		for _, sp := range sentence.Split(a.Text[span.Start:span.End]) {
+			if span.Start+sp.Start >= at {
+				break
+			}
+			prev = span.Start + sp.Start
+		}
+		return prev, prev >= 0
+	}
+	return 0, false
 }
 
 func plural(n int, one, many string) string {

@@ -143,7 +143,8 @@ func questionNames(q string) [][]string {
 	var out [][]string
 	var cur []string
 	flush := func() {
-		if len(cur) > 0 && len(retrieval.Analyze(strings.Join(cur, " "))) > 0 {
+		// A lone capitalised common word ("TV", "American") is no name.
+		if len(cur) > 0 && len(retrieval.Analyze(strings.Join(cur, " "))) > 0 && !(len(cur) == 1 && isCommonWord(cur[0])) {
 			out = append(out, cur)
 		}
 		cur = nil

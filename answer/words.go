@@ -26,7 +26,8 @@ italian italy rome
 polish poland warsaw
 finnish finland
 chinese china beijing
-meeting summit talks
+meeting summit talks discussions negotiations
+send deploy dispatch sent deployed deploying deployment
 war conflict invasion fighting
 guarantees assurances protections protection guarantee
 buy purchase bought
