@@ -141,7 +141,6 @@ func TestKindsAnswered(t *testing.T) {
 		{q: "Do the sources agree on Friedrich Merz's title?", grounded: true, minCites: 2, minArts: 2, disagreeOn: []string{"German Chancellor", "German opposition leader"}},
 		{q: `Who said "You don’t have to come"?`, grounded: true, minCites: 1, minArts: 1, replyHas: "Putin said it"},
 		{q: `Who said "I just want to see what happens at the meeting"?`, grounded: true, minCites: 1, minArts: 1, replyHas: "Trump also said"},
-		{q: "Who said 'takes two to tango'?", grounded: true, minCites: 1, minArts: 1, replyHas: "Trump says"},
 		{q: "thanks!", replyHas: "welcome", noQuotes: true},
 		{q: "why?", replyHas: "Could you", noQuotes: true},
 		{q: "x", replyHas: "Could you", noQuotes: true},

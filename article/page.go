@@ -193,9 +193,7 @@ func (p *page) markLeadingChrome() {
 }
 
 // markLists marks a live blog's list of post headlines ("Key events" and
-// the list after it) as chrome where it only repeats the posts' headings:
-// an item that does not repeat further down stays content, since its words
-// appear nowhere else.
+// the list after it) as chrome: it only repeats the posts' headings.
 func (p *page) markLists() {
 	for i := range p.lines {
 		if p.lines[i].role != roleContent || !listHeads[trimPunct(p.norm(i, maxShortLen))] {
@@ -220,15 +218,10 @@ func (p *page) markLists() {
 			switch {
 			case isMarkerOnly(s):
 				afterMarker = true
-			case listTails[trimPunct(p.norm(j, maxShortLen))], isClockLine(s):
+			case isBullet(s) && isListItem(s), listTails[trimPunct(p.norm(j, maxShortLen))], isClockLine(s):
 				afterMarker = false
-			case isBullet(s) && isListItem(s), afterMarker && isListItem(s):
+			case afterMarker && isListItem(s):
 				afterMarker = false
-				if !p.repeatsLater(j) {
-					// A headline whose post the page does not hold is
-					// the only place its words appear: content.
-					continue
-				}
 			case markerless && isListItem(s) && p.repeatsLater(j):
 			default:
 				break items

@@ -109,7 +109,7 @@ func TestParseTextSeeds(t *testing.T) {
 				"Geneva is emerging as a potential location for a peace summit",
 				"Summary\nI’m now handing the blog over to Lucy Campbell",
 			},
-			notInBody: []string{"Opening summary"},
+			notInBody: []string{"Geneva emerges as potential location for Putin-Zelenskyy summit", "Opening summary"},
 		},
 		{
 			seed:       "003",
@@ -171,9 +171,7 @@ func TestParseTextSeeds(t *testing.T) {
 }
 
 // TestParseTextLiveBlogList checks, line by line, that 002's key-events list
-// is out of the body where its headlines repeat as the posts' headings, and
-// in it where they do not (the page holds only some of the posts), and that
-// the Summary post's bullets are in the body.
+// is out of the body and the Summary post's bullets are in it.
 func TestParseTextLiveBlogList(t *testing.T) {
 	a := loadSeeds(t)["002"]
 	head := strings.Index(a.Text, "Key events\n")
@@ -181,26 +179,9 @@ func TestParseTextLiveBlogList(t *testing.T) {
 	if head < 0 || tail < head {
 		t.Fatalf("seed 002 has no key-events list")
 	}
-	for _, tc := range []struct {
-		item   string
-		inBody bool
-	}{
-		{"White House eyeing Budapest for peace talks with Zelenskyy and Putin – report", false}, // a post's heading further down
-		{"US air support for Ukraine ‘an option and possibility’, says White House", false},
-		{"‘Takes two to tango,’ Trump says as he discusses Putin-Zelenskyy talks", true}, // its post is not on the page
-		{"Geneva emerges as potential location for Putin-Zelenskyy summit", true},
-	} {
-		k := strings.Index(a.Text[head:tail], tc.item)
-		if k < 0 {
-			t.Fatalf("seed 002's key-events list lacks %q", tc.item)
-		}
-		start := head + k
-		if got := inBody(a, start, start+len(tc.item)); got != tc.inBody {
-			t.Errorf("key-events item %q in body = %v, want %v", tc.item, got, tc.inBody)
-		}
-	}
-	if inBody(a, head, head+len("Key events")) {
-		t.Errorf("got the key-events heading in the body")
+	tail += len("Opening summary")
+	if inBody(a, head, tail) {
+		t.Errorf("got part of the key-events list (bytes %d-%d) in the body", head, tail)
 	}
 	summary := strings.Index(a.Text, "\nSummary\nI’m now handing")
 	if summary < 0 {
