@@ -142,9 +142,17 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 		if err != nil {
 			return Answer{}, err
 		}
-		ans.Notes = append(notes, ans.Notes...)
-		c.stats.QuotesShown.Add(int64(len(ans.Citations)))
-		return ans, nil
+		if ans.Grounded {
+			if hits, err := c.index.Search(ctx, retrieval.Query{Text: q, K: c.opts.K, Filter: c.opts.Filter, Diverse: true}); err == nil {
+				ans.Passages = passages(hits)
+			}
+			ans.Notes = append(notes, ans.Notes...)
+			c.stats.QuotesShown.Add(int64(len(ans.Citations)))
+			return ans, nil
+		}
+		// The line is nowhere in the articles: answer the question as any
+		// other, which declines when nothing covers it.
+		pq.Kind = KindFact
 	}
 	query := followUpQuery(q, history)
 	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: c.opts.K, Filter: c.opts.Filter, Diverse: true})

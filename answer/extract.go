@@ -120,7 +120,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 			meta = articleTerms(a)
 			metas[a.ID] = meta
 		}
-		spans := sentence.Split(h.Chunk.Text)
+		spans := sentence.SplitQuotes(h.Chunk.Text)
 		var chunkCands []*candidate
 		for _, s := range spans {
 			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End

@@ -322,7 +322,7 @@ func sentenceBefore(a *article.Article, text string) (int, bool) {
 			continue
 		}
 		prev := -1
-		for _, sp := range sentence.Split(a.Text[span.Start:span.End]) {
+		for _, sp := range sentence.SplitQuotes(a.Text[span.Start:span.End]) {
 			if span.Start+sp.Start >= at {
 				break
 			}

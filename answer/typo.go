@@ -12,6 +12,11 @@ import (
 // ("wat", "mcuh") is corrected to it.
 var askingWords = strings.Fields("what which where when who whom whose why how much many long city country countries place summit said say did does the")
 
+// maxTypoWords is the longest question corrected: a longer one has words
+// enough to be understood as it is, and its rare words are more likely
+// names than misspellings.
+const maxTypoWords = 20
+
 // correctTypos returns q with each word that no article holds (and that is
 // no stop word nor common English word) replaced by the one word, among the asking words and the
 // words of the retrieved passages, that is one edit or one swap of
@@ -19,8 +24,11 @@ var askingWords = strings.Fields("what which where when who whom whose why how m
 // shorter than three letters and capitalised words (names, checked
 // elsewhere) are left alone.
 func (c *Composer) correctTypos(q string, hits []retrieval.Hit) (string, bool) {
-	maxIDF := c.index.IDF("\x00absent")
 	words := strings.Fields(q)
+	if len(words) > maxTypoWords {
+		return q, false
+	}
+	maxIDF := c.index.IDF("\x00absent")
 	var vocab map[string]int
 	changed := false
 	for i, w := range words {
