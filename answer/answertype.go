@@ -118,16 +118,19 @@ func properNames(text string) []string {
 // capitalised returns the analysed terms of the capitalised words of text
 // past its first word: the names a following "She adds ..." may stand for.
 func capitalised(text string) []string {
-	var out []string
+	var words []string
 	for i, w := range strings.Fields(text) {
 		core := strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) })
 		r, _ := utf8.DecodeRuneInString(core)
 		if i == 0 || core == "" || !unicode.IsUpper(r) {
 			continue
 		}
-		out = append(out, retrieval.Analyze(core)...)
+		words = append(words, core)
 	}
-	return out
+	if len(words) == 0 {
+		return nil
+	}
+	return retrieval.Analyze(strings.Join(words, " "))
 }
 
 // newNames counts the capitalised words of text past its first that the

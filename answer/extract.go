@@ -100,6 +100,10 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 	for _, t := range retrieval.Analyze(q.Text) {
 		asked[t] = true
 	}
+	nameTerms := make([][]string, len(q.Names))
+	for i, name := range q.Names {
+		nameTerms[i] = retrieval.Analyze(strings.Join(name, " "))
+	}
 	total := 0.0
 	for _, t := range qt {
 		total += t.weight
@@ -144,9 +148,9 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				}
 			}
 			// A surname stands for the full name the question gives.
-			for _, name := range q.Names {
+			for i, name := range q.Names {
 				if len(name) > 1 && hasWord(cd.text(), name[len(name)-1]) {
-					for _, t := range retrieval.Analyze(strings.Join(name, " ")) {
+					for _, t := range nameTerms[i] {
 						cd.set[t] = true
 					}
 				}
