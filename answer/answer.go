@@ -5,6 +5,7 @@
 package answer
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -74,28 +75,52 @@ type Citation struct {
 	End         int    `json:"end"`
 }
 
-// OutletName names the citation's outlet, or its article when the outlet
-// is unknown: "unknown outlet (<article ID>)".
-func (c Citation) OutletName() string {
-	if c.Outlet != "" {
-		return c.Outlet
+// OutletName names who published the citation's article: its outlet, or
+// when that is unknown the article's title or site (see Name).
+func (c Citation) OutletName() string { return c.Name() }
+
+// Name names the citation's article for people: its outlet, else its title,
+// else the site of its URL, else "an article". It is never the article's
+// file name or ID.
+func (c Citation) Name() string {
+	switch {
+	case c.Outlet != "":
+		return collapse(c.Outlet)
+	case c.Title != "" && c.Title != c.Source:
+		return "“" + innerQuotes(collapse(c.Title)) + "”"
 	}
-	return "unknown outlet (" + c.Source + ")"
+	if site := siteOf(c.URL); site != "" {
+		return site
+	}
+	return "an article"
+}
+
+// siteOf is the host of an http(s) URL without "www.", or "".
+func siteOf(u string) string {
+	p, err := url.Parse(strings.TrimSpace(u))
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") {
+		return ""
+	}
+	return strings.TrimPrefix(p.Hostname(), "www.")
 }
 
 // SourceLine names the citation's article for people: outlet, title,
-// author, date, link and ID, whichever are known; an unknown date is said
-// to be unknown.
+// author, date and link, whichever are known; an unknown date is said to be
+// unknown. The file name is never shown: an article with no outlet or title
+// is named by its site.
 func (c Citation) SourceLine() string {
 	var parts []string
 	if c.Outlet != "" {
-		parts = append(parts, c.Outlet)
+		parts = append(parts, collapse(c.Outlet))
 	}
-	if c.Title != "" {
-		parts = append(parts, "“"+collapse(c.Title)+"”")
+	if c.Title != "" && c.Title != c.Source {
+		parts = append(parts, "“"+innerQuotes(collapse(c.Title))+"”")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, c.Name())
 	}
 	if c.Author != "" {
-		parts = append(parts, c.Author)
+		parts = append(parts, collapse(c.Author))
 	}
 	if c.PublishedAt != "" {
 		parts = append(parts, c.PublishedAt)
@@ -105,8 +130,46 @@ func (c Citation) SourceLine() string {
 	if c.URL != "" && c.URL != c.Source {
 		parts = append(parts, c.URL)
 	}
-	parts = append(parts, c.Source)
 	return strings.Join(parts, " · ")
+}
+
+// ShortLine is a compact source line for an extractive answer, whose text
+// already shows the quote: the outlet (or title or site) and, when known,
+// the date.
+func (c Citation) ShortLine() string {
+	line := c.Name()
+	if c.Outlet != "" && c.Title != "" && c.Title != c.Source {
+		line += " · “" + innerQuotes(shorten(collapse(c.Title), 70)) + "”"
+	}
+	if c.PublishedAt != "" {
+		line += " · " + c.PublishedAt
+	}
+	return line
+}
+
+// innerQuotes turns the double quotes inside a title into single ones, so
+// that the title can be put in double quotes without nesting them.
+var innerQuotes = strings.NewReplacer("“", "‘", "”", "’", "\"", "’").Replace
+
+// shorten cuts s to at most n runes at a word boundary, marking the cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	cut := string(r[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,;:—–-") + "…"
+}
+
+// Shows reports whether the text of a already shows c's quote word for word
+// (white space folded), as an extractive answer does; a reply then names
+// c's source under the answer instead of repeating the quote.
+func Shows(a Answer, c Citation) bool {
+	q := collapse(c.Quote)
+	return q != "" && strings.Contains(collapse(a.Answer), q)
 }
 
 // Passage is one retrieved chunk, in rank order.

@@ -165,8 +165,8 @@ func TestGroundingCalibration(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				qt := c.queryTerms(q, q)
-				return support(c.choose(c.candidates(hits, qt), qt), qt)
+				_, _, _, sup := c.evidence(parseQuestion(q), q, hits)
+				return sup
 			}
 			minIn, maxOut := 1.0, 0.0
 			for _, tc := range qs.Answerable {

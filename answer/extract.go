@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/quote"
@@ -36,6 +38,7 @@ func termSet(words string) map[string]bool {
 type weightedTerm struct {
 	term   string
 	weight float64
+	alts   []string // paraphrases and other forms that count as the term
 }
 
 // queryTerms weighs the analysed terms of the question (full weight) and of
@@ -55,7 +58,7 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 				continue
 			}
 			seen[t] = len(out)
-			out = append(out, weightedTerm{term: t, weight: c.index.IDF(t) * factor})
+			out = append(out, weightedTerm{term: t, weight: c.index.IDF(t) * factor, alts: paraphrases[t]})
 		}
 	}
 	add(question, 1)
@@ -76,6 +79,7 @@ type candidate struct {
 	rank       int             // rank of the passage it came from
 	cov        float64         // weighted share of the question's terms in the sentence
 	window     float64         // the same for the sentence with its neighbours
+	typed      bool            // holds a new instance of the answer type the question wants
 	score      float64
 }
 
@@ -91,7 +95,15 @@ func (cd *candidate) source() string {
 }
 
 // candidates splits the passages into scored sentences, best first.
-func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candidate {
+func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Question) []*candidate {
+	asked := map[string]bool{}
+	for _, t := range retrieval.Analyze(q.Text) {
+		asked[t] = true
+	}
+	nameTerms := make([][]string, len(q.Names))
+	for i, name := range q.Names {
+		nameTerms[i] = retrieval.Analyze(strings.Join(name, " "))
+	}
 	total := 0.0
 	for _, t := range qt {
 		total += t.weight
@@ -112,18 +124,41 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 			meta = articleTerms(a)
 			metas[a.ID] = meta
 		}
-		spans := sentence.Split(h.Chunk.Text)
+		spans := sentence.SplitQuotes(h.Chunk.Text)
 		var chunkCands []*candidate
 		for _, s := range spans {
 			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End
 			key := fmt.Sprintf("%s:%d", a.ID, start)
 			cd := &candidate{art: a, start: start, end: end, rank: rank, meta: meta}
+			if q.Kind == KindList {
+				// A sentence that introduces a bullet list ("The meeting
+				// included:") is quoted with its items.
+				cd.end = listEnd(a, start, end)
+			}
 			cd.terms = retrieval.Analyze(cd.text())
 			cd.set = make(map[string]bool, len(cd.terms))
 			for _, t := range cd.terms {
 				cd.set[t] = true
 			}
+			// A sentence opening with he, she or they speaks of the
+			// people named in the sentence before it.
+			if n := len(chunkCands); n > 0 && opensWithPronoun(cd.text()) {
+				for _, name := range capitalised(chunkCands[n-1].text()) {
+					cd.set[name] = true
+				}
+			}
+			// A surname stands for the full name the question gives.
+			for i, name := range q.Names {
+				if len(name) > 1 && hasWord(cd.text(), name[len(name)-1]) {
+					for _, t := range nameTerms[i] {
+						cd.set[t] = true
+					}
+				}
+			}
 			cd.cov = coverage(qt, total, cd.set)
+			if q.Want != TypeAny {
+				cd.typed = holdsType(cd.text(), q.Want, asked)
+			}
 			chunkCands = append(chunkCands, cd)
 			if !seen[key] {
 				seen[key] = true
@@ -142,6 +177,14 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 	}
 	for _, cd := range out {
 		cd.score = 0.75*cd.cov + 0.25*cd.window + bigramBonus(qt, cd.terms) + 0.08/float64(1+cd.rank)
+		if cd.typed {
+			cd.score += typeBonus
+		}
+		if q.Kind == KindList {
+			// A list question wants the sentences that name the most
+			// items.
+			cd.score += min(maxItemsBonus, itemBonus*float64(newNames(cd.text(), asked)))
+		}
 		words := len(strings.Fields(cd.text()))
 		switch {
 		case words < 5:
@@ -153,6 +196,51 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm) []*candid
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// maxListItems bounds the bullet items quoted with the sentence that
+// introduces them.
+const maxListItems = 12
+
+// listEnd returns the end of the bullet list that the sentence
+// a.Text[start:end] introduces (it ends with a colon and the next lines are
+// bullet items, within the same body span), or end when there is none.
+func listEnd(a *article.Article, start, end int) int {
+	if !strings.HasSuffix(strings.TrimSpace(a.Text[start:end]), ":") {
+		return end
+	}
+	var body article.Span
+	for _, s := range a.Body {
+		if start >= s.Start && end <= s.End {
+			body = s
+		}
+	}
+	if body.End == 0 {
+		return end
+	}
+	out := end
+	pos := end
+	for items := 0; items < maxListItems && pos < body.End; {
+		nl := strings.IndexByte(a.Text[pos:body.End], '\n')
+		lineEnd := body.End
+		if nl >= 0 {
+			lineEnd = pos + nl
+		}
+		line := strings.TrimSpace(a.Text[pos:lineEnd])
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "•") || strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || strings.HasPrefix(line, "– "):
+			out = pos + strings.Index(a.Text[pos:lineEnd], line) + len(line)
+			items++
+		default:
+			return out
+		}
+		if nl < 0 {
+			break
+		}
+		pos = lineEnd + 1
+	}
 	return out
 }
 
@@ -185,6 +273,10 @@ func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 			got += t.weight
 			continue
 		}
+		if anyIn(t.alts, set) {
+			got += 0.9 * t.weight
+			continue
+		}
 		if len(t.term) >= minFuzzyLen {
 			for s := range set {
 				if len(s) >= minFuzzyLen && nearSpelling(t.term, s) {
@@ -195,6 +287,15 @@ func coverage(qt []weightedTerm, total float64, set map[string]bool) float64 {
 		}
 	}
 	return got / total
+}
+
+func anyIn(terms []string, set map[string]bool) bool {
+	for _, t := range terms {
+		if set[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // nearSpelling reports words at most one edit apart.
@@ -242,9 +343,10 @@ func jaccard(a, b map[string]bool) float64 {
 // question, each cited, with disagreements between outlets shown.
 func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
 	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
-	qt, cands, chosen, sup := c.evidence(question, query, hits)
+	q := parseQuestion(question)
+	qt, cands, chosen, sup := c.evidence(q, query, hits)
 	ans.Support = sup
-	if len(chosen) == 0 || sup < c.opts.MinCoverage {
+	if len(chosen) == 0 || sup == 0 || sup < c.opts.MinCoverage {
 		ans.Answer = NotCovered
 		return ans
 	}
@@ -283,18 +385,152 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 // evidence scores the sentences of hits against the question, chooses the
 // answer's sentences and measures their support. Grounding is judged on the
 // question's own words when it has any: a follow-up must not be grounded by
-// the evidence of the question before it.
-func (c *Composer) evidence(question, query string, hits []retrieval.Hit) (qt []weightedTerm, cands, chosen []*candidate, sup float64) {
-	qt = c.queryTerms(question, query)
-	cands = c.candidates(hits, qt)
-	chosen = c.choose(cands, qt)
+// the evidence of the question before it. A name in the question that the
+// articles do not have (near spellings and surnames considered) makes the
+// support 0: the articles are about someone or something else.
+func (c *Composer) evidence(q Question, query string, hits []retrieval.Hit) (qt []weightedTerm, cands, chosen []*candidate, sup float64) {
+	content := q.Content
+	if strings.TrimSpace(content) == "" {
+		content = q.Text
+	}
+	wider := query
+	if query == q.Text {
+		wider = content
+	}
+	qt = c.queryTerms(content, wider)
+	cands = c.candidates(hits, qt, q)
+	chosen = c.choose(cands, qt, q)
 	own := qt
-	if query != question {
-		if o := c.queryTerms(question, question); len(o) > 0 {
+	if wider != content {
+		if o := c.queryTerms(content, content); len(o) > 0 {
 			own = o
 		}
 	}
+	if c.absentName(q, cands) || c.absentOutlet(q.Text) {
+		return qt, cands, chosen, 0
+	}
 	return qt, cands, chosen, support(chosen, own)
+}
+
+// absentName reports a name of the question that neither the articles'
+// text nor the retrieved articles' titles and outlets hold, in any near
+// spelling. A name of several words is present when its last word (a
+// surname) or half of its words are.
+func (c *Composer) absentName(q Question, cands []*candidate) bool {
+	if len(q.Names) == 0 {
+		return false
+	}
+	maxIDF := c.index.IDF("\x00absent")
+	var sets []map[string]bool
+	seenArt := map[string]bool{}
+	for _, cd := range cands {
+		sets = append(sets, cd.set)
+		if !seenArt[cd.art.ID] {
+			seenArt[cd.art.ID] = true
+			sets = append(sets, cd.meta)
+		}
+	}
+	present := func(t string) bool {
+		if c.index.IDF(t) < maxIDF {
+			return true
+		}
+		for _, s := range sets {
+			if s[t] || anyIn(paraphrases[t], s) {
+				return true
+			}
+		}
+		if len(t) >= 5 {
+			for _, s := range sets {
+				for u := range s {
+					if len(u) >= 5 && nearSpelling(t, u) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, name := range q.Names {
+		all := true
+		for _, t := range retrieval.Analyze(strings.Join(name, " ")) {
+			all = all && present(t)
+		}
+		if all {
+			continue
+		}
+		// A surname: the name's last word, capitalised, in the evidence.
+		surname := false
+		for _, cd := range cands {
+			if len(name) > 1 && hasWord(cd.text(), name[len(name)-1]) {
+				surname = true
+				break
+			}
+		}
+		if !surname {
+			return true
+		}
+	}
+	return false
+}
+
+// outletRefRE finds where a question says which outlet published what it
+// asks about: "an article from The Verge", "as reported by TechCrunch".
+var outletRefRE = regexp.MustCompile(`\b(?:(?:article|articles|report|reports|review|piece|story|coverage)\s+(?:from|in|by|published by|published in)|(?:reported|published|written)\s+(?:by|in))\s+(?:(?:both|an?|the)\s+)?['‘"“]?((?:The\s+)?\p{Lu}[\p{L}\d.&'’-]*(?:\s+(?:\p{Lu}[\p{L}\d.&'’-]*|of|&))*)`)
+
+// absentOutlet reports a question that names the outlet of the article it
+// asks about when no article has that outlet: the articles cannot hold
+// that outlet's report.
+func (c *Composer) absentOutlet(q string) bool {
+	ms := outletRefRE.FindAllStringSubmatch(q, -1)
+	if len(ms) == 0 {
+		return false
+	}
+	norm := func(s string) string {
+		s = strings.ToLower(strings.Trim(s, " '\"‘’“”.,"))
+		return strings.TrimPrefix(s, "the ")
+	}
+	outlets := map[string]bool{}
+	for _, a := range c.index.Articles() {
+		if o := norm(a.Outlet); len(o) > 2 {
+			outlets[o] = true
+		}
+	}
+	if len(outlets) == 0 {
+		return false // outlets unknown: nothing to hold the question to
+	}
+	for _, m := range ms {
+		name := norm(m[1])
+		found := false
+		for o := range outlets {
+			if strings.Contains(o, name) || strings.Contains(name, o) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return true
+		}
+	}
+	return false
+}
+
+// hasWord reports whether text holds word, with the same capitals, as a
+// whole word.
+func hasWord(text, word string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], word)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(word)
+		before, _ := utf8.DecodeLastRuneInString(text[:j])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (j == 0 || !unicode.IsLetter(before)) && (end == len(text) || !unicode.IsLetter(after)) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // support is the grounding measure: the weighted share of the question's
@@ -332,7 +568,11 @@ func evidenceTerms(chosen []*candidate) map[string]bool {
 // first, each pick is also rewarded for the question terms it adds to what
 // the chosen sentences already cover, so a question with several parts gets
 // evidence for each.
-func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
+func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*candidate {
+	limit := c.opts.MaxSentences
+	if q.Kind == KindList {
+		limit = max(limit, 5)
+	}
 	if len(cands) == 0 {
 		return nil
 	}
@@ -349,7 +589,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 	perArticle := map[string]int{}
 	sources := map[string]bool{}
 	covered := map[string]bool{}
-	for len(chosen) < c.opts.MaxSentences {
+	for len(chosen) < limit {
 		base := coverage(qt, total, covered)
 		var pick *candidate
 		pickScore := 0.0
@@ -394,6 +634,23 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 		sources[pick.source()] = true
 		covered = union(covered, pick.set, pick.meta)
 	}
+	// When no chosen sentence holds the kind of answer the question wants
+	// (a time, a place, a number), add the best that does.
+	if q.Want != TypeAny && len(chosen) > 0 {
+		for _, cd := range chosen {
+			if cd.typed {
+				return chosen
+			}
+		}
+		for _, cd := range cands {
+			if cd.typed && cd.score >= minShare*best && !containsCand(chosen, cd) {
+				if len(chosen) >= limit {
+					chosen = chosen[:limit-1]
+				}
+				return append(chosen, cd)
+			}
+		}
+	}
 	return chosen
 }
 
@@ -403,10 +660,13 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm) []*candidate {
 // strongShare of the best and covers at least corroborate of the best
 // sentence coverage.
 const (
-	strongShare = 0.6
-	minShare    = 0.4
-	minGain     = 0.15
-	corroborate = 0.8
+	itemBonus     = 0.04
+	maxItemsBonus = 0.2
+	typeBonus     = 0.12
+	strongShare   = 0.6
+	minShare      = 0.4
+	minGain       = 0.15
+	corroborate   = 0.8
 )
 
 // union returns a new set holding the members of every set.

@@ -103,7 +103,8 @@ func (c *Composer) modelAnswer(ctx context.Context, q string, notes []string, hi
 // from hits and verifies its reply; ext is the extractive answer to fall
 // back on.
 func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits []retrieval.Hit, ext Answer) (Answer, error) {
-	p, err := prompts.Answer(prompts.AnswerData{Question: question, Passages: promptPassages(hits)})
+	pq := parseQuestion(question)
+	p, err := prompts.Answer(prompts.AnswerData{Question: question, Kind: string(pq.Kind), Want: string(pq.Want), Passages: promptPassages(hits)})
 	if err != nil {
 		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), fmt.Errorf("answer prompt: %w", err)), nil
 	}

@@ -47,6 +47,14 @@ type Passage struct {
 // AnswerData is the data of the answer prompt.
 type AnswerData struct {
 	Question string
+	// Kind is what the question asks for, as the composer reads it: "fact",
+	// "yes/no", "list", "overview", "disagreement" or "quote lookup"; ""
+	// leaves it out.
+	Kind string
+	// Want is the type of answer a fact or list question expects ("person",
+	// "place", "organisation", "date or time", "duration", "number or
+	// amount"); "" when none in particular.
+	Want     string
 	Passages []Passage
 }
 

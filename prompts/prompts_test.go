@@ -38,7 +38,7 @@ func renderings(tb testing.TB) map[string]Prompt {
 		}
 		out[name] = p
 	}
-	p, err := Answer(AnswerData{Question: "How many countries will join the security guarantees?", Passages: ps})
+	p, err := Answer(AnswerData{Question: "How many countries will join the security guarantees?", Kind: "fact", Want: "number or amount", Passages: ps})
 	add("answer", p, err)
 	p, err = Answer(AnswerData{Question: "Who won the 1966 World Cup?"})
 	add("answer_no_passages", p, err)

@@ -27,7 +27,15 @@ type Span struct {
 // sentence it closes. Leading list markers ("•", "-", "1.") are left out of
 // the spans. Split never panics: text need not be valid UTF-8, and every
 // offset it reports lies on a rune boundary.
-func Split(text string) []Span {
+func Split(text string) []Span { return split(text, false) }
+
+// SplitQuotes is Split, except that a sentence that opens a quotation goes
+// on until the quotation closes (within the block and maxQuoteSpan bytes),
+// so that a quote of several sentences is never cut: what an answer shows
+// as one quote has balanced quotation marks.
+func SplitQuotes(text string) []Span { return split(text, true) }
+
+func split(text string, quotes bool) []Span {
 	lines := scanLines(text)
 	width := wrapWidth(lines)
 	out := make([]Span, 0, len(text)/80+1)
@@ -40,7 +48,7 @@ func Split(text string) []Span {
 		for j+1 < len(lines) && joins(text, lines[j], lines[j+1], width) {
 			j++
 		}
-		out = splitBlock(text, lines[k].body, lines[j].end, out)
+		out = splitBlock(text, lines[k].body, lines[j].end, quotes, out)
 		k = j + 1
 	}
 	return out
@@ -284,7 +292,7 @@ func finalPunct(text string, start, end int) (runStart, runEnd int, ok bool) {
 }
 
 // splitBlock appends the sentences of the block [start, end) to out.
-func splitBlock(text string, start, end int, out []Span) []Span {
+func splitBlock(text string, start, end int, quotes bool, out []Span) []Span {
 	for i := start; i < end; {
 		r, n := utf8.DecodeRuneInString(text[i:end])
 		if !isTerminal(r) {
@@ -311,6 +319,10 @@ func splitBlock(text string, start, end int, out []Span) []Span {
 			continue
 		}
 		next := skipSpace(text, i, end)
+		if quotes && insideQuote(text, start, i, end) {
+			i = next
+			continue
+		}
 		if isBoundary(text, start, runStart, runEnd, next, end) {
 			out = appendSpan(text, start, i, out)
 			start = next
@@ -318,6 +330,38 @@ func splitBlock(text string, start, end int, out []Span) []Span {
 		i = next
 	}
 	return appendSpan(text, start, end, out)
+}
+
+// maxQuoteSpan bounds how far a sentence is carried on to close a quotation
+// it opened.
+const maxQuoteSpan = 600
+
+// insideQuote reports a cut at i that would fall inside a quotation: the
+// sentence begun at start has opened a curly double quote it has not closed,
+// and the quote closes in the block within maxQuoteSpan bytes. A sentence
+// that quotes several sentences stays whole, so no quote shown is broken.
+func insideQuote(text string, start, i, end int) bool {
+	open := 0
+	for _, r := range text[start:i] {
+		switch r {
+		case '“':
+			open++
+		case '”':
+			if open > 0 {
+				open--
+			}
+		}
+	}
+	if open == 0 {
+		return false
+	}
+	limit := min(end, i+maxQuoteSpan)
+	for _, r := range text[i:limit] {
+		if r == '”' {
+			return true
+		}
+	}
+	return false
 }
 
 func appendSpan(text string, start, end int, out []Span) []Span {

@@ -222,6 +222,41 @@ func readSeed(tb testing.TB, prefix string) string {
 	return string(data)
 }
 
+func TestSplitQuotes(t *testing.T) {
+	tests := []struct {
+		name string
+		text string
+		want []string
+	}{
+		{"a quotation of two sentences stays whole",
+			"Trump said it would be better. “I just want to see. So they’re setting it up.” Then he left.",
+			[]string{"Trump said it would be better.", "“I just want to see. So they’re setting it up.”", "Then he left."}},
+		{"an unclosed quotation does not join the block",
+			"He said “we will see. Then nothing. The end.",
+			[]string{"He said “we will see.", "Then nothing.", "The end."}},
+		{"no quotation: as Split",
+			"The U.S. and the U.K. met. Then they left.",
+			[]string{"The U.S. and the U.K. met.", "Then they left."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spans := sentence.SplitQuotes(tt.text)
+			checkSpans(t, tt.text, spans)
+			var got []string
+			for _, s := range spans {
+				got = append(got, tt.text[s.Start:s.End])
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// Split itself cuts at every sentence, quotation or not.
+	if got := sentences(t, "“I just want to see. So they’re setting it up.”"); len(got) != 2 {
+		t.Errorf("Split kept the quotation whole: %q", got)
+	}
+}
+
 func TestSplitSeeds(t *testing.T) {
 	tests := []struct {
 		seed string

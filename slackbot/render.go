@@ -81,6 +81,11 @@ func renderAnswer(a answer.Answer, o renderOpts) []message {
 	}
 	if a.Grounded {
 		for _, c := range a.Citations {
+			if answer.Shows(a, c) {
+				// The answer's text already shows the quote: name the source only.
+				units = append(units, unit{blocks: []slack.Block{contextBlock(fmt.Sprintf("[%d] %s", c.N, citationSource(c)))}, text: fmt.Sprintf("[%d] %s", c.N, c.ShortLine())})
+				continue
+			}
 			units = append(units, citationUnit(c))
 		}
 	}

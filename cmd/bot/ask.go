@@ -204,10 +204,29 @@ func printAnswer(w io.Writer, a answer.Answer) {
 		fmt.Fprintln(w)
 	}
 	for _, c := range a.Citations {
-		fmt.Fprintf(w, "[%d] %s\n", c.N, termtext.Wrap("“"+collapseSpace(c.Quote)+"”", 74, "    "))
+		if answer.Shows(a, c) {
+			// The answer's text already shows the quote: name the source only.
+			fmt.Fprintf(w, "[%d] %s\n", c.N, termtext.Wrap(c.ShortLine(), 74, "    "))
+			continue
+		}
+		fmt.Fprintf(w, "[%d] %s\n", c.N, termtext.Wrap(quoted(c.Quote), 74, "    "))
 		fmt.Fprintf(w, "    — %s\n", termtext.Wrap(c.SourceLine(), 72, "      "))
 	}
 	fmt.Fprintln(w)
+}
+
+// quoted puts s in quotation marks, leaving out the opening or closing mark
+// when s already has its own there, so that no quote shows doubled marks.
+func quoted(s string) string {
+	s = collapseSpace(s)
+	open, end := "“", "”"
+	if strings.HasPrefix(s, "“") || strings.HasPrefix(s, "\"") {
+		open = ""
+	}
+	if strings.HasSuffix(s, "”") || strings.HasSuffix(s, "\"") {
+		end = ""
+	}
+	return open + s + end
 }
 
 func printSource(w io.Writer, r answer.SourceResult) {

@@ -15,6 +15,7 @@ import (
 
 const chatHelp = `Ask a question about the articles, or:
   /source "text"   where does this text come from?
+  /reset           forget the conversation: the next question starts afresh
   /help            this text
   /quit            leave
 `
@@ -52,6 +53,9 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 			return nil
 		case line == "/help":
 			fmt.Fprint(stdout, chatHelp)
+		case line == "/reset":
+			history = nil
+			fmt.Fprintln(stdout, "Conversation cleared; the next question starts afresh.")
 		case strings.HasPrefix(line, "/source"):
 			text := strings.TrimSpace(strings.TrimPrefix(line, "/source"))
 			if text == "" {

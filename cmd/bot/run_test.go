@@ -173,9 +173,16 @@ func TestAskText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
 	}
-	for _, want := range []string{"[1] “", "$100bn", "$90bn", "date unknown"} {
+	for _, want := range []string{"[1] “", "$100bn", "$90bn"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// Each quote is shown once (in the answer), and sources are named by
+	// outlet or title, never by file name.
+	for _, quote := range []string{"purchase $90bn in American weapons", ".txt"} {
+		if n := strings.Count(strings.Join(strings.Fields(out), " "), quote); n > 1 || (quote == ".txt" && n > 0) {
+			t.Errorf("output shows %q %d times:\n%s", quote, n, out)
 		}
 	}
 }
@@ -332,5 +339,31 @@ func TestAskFilters(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestChatReset checks that /reset forgets the conversation: a bare "why?"
+// after it is not read against the question before.
+func TestChatReset(t *testing.T) {
+	stdin := strings.Join([]string{
+		"What did Karoline Leavitt say about boots on the ground?",
+		"why?",
+		"/reset",
+		"why?",
+		"/quit",
+	}, "\n")
+	out, errOut, code := runBot(t, env{}, stdin)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	before, after, ok := strings.Cut(strings.Join(strings.Fields(out), " "), "Conversation cleared")
+	if !ok {
+		t.Fatalf("chat output lacks the /reset confirmation:\n%s", out)
+	}
+	if !strings.Contains(before, "You asked before") {
+		t.Errorf("before /reset, why? does not refer to the earlier question:\n%s", before)
+	}
+	if strings.Contains(after, "You asked before") || !strings.Contains(after, "Could you say what you would like to know?") {
+		t.Errorf("after /reset, why? still refers to the earlier question:\n%s", after)
 	}
 }

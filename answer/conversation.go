@@ -1,0 +1,72 @@
+package answer
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// Capabilities says what the bot can answer; replies to input that is not
+// a question about the articles end with it.
+const Capabilities = "I answer questions about the articles with quotes from them: who, what, when, where, how long or how many; yes/no questions; summaries (“Summarize the talks”); where the sources disagree; and who said a line (“Who said ‘…’?”)."
+
+var (
+	thanksRE   = regexp.MustCompile(`(?i)^(thanks?( you)?( very much| so much| a lot)?|thx|ty|cheers|great|ok(ay)?|cool|nice|perfect|got it|good|understood|appreciated?)[.! ]*$`)
+	greetingRE = regexp.MustCompile(`(?i)^(hi|hello|hey|good (morning|afternoon|evening)|yo|hiya)( there)?[.! ]*$`)
+	helpRE     = regexp.MustCompile(`(?i)^(help|what can you do|what do you do|how do(es)? (this|it|you) work)[?.! ]*$`)
+	bareWhRE   = regexp.MustCompile(`(?i)^(why|how|what|who|when|where|which|really|huh|and|so|and then|what else|how so|why not|meaning)[?!. ]*$`)
+	whStartRE  = regexp.MustCompile(`(?i)^(who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|summari[sz]e|list|name|tell|give|brief)\b`)
+)
+
+// reply answers input that is no question about the articles: thanks, a
+// greeting, a bare "why?", a single word or words that match nothing in
+// the articles. ok is false for a real question. The reply is never a
+// quote: it says what the bot can answer or asks what the user means.
+func (c *Composer) reply(q string, history []Turn) (text string, ok bool) {
+	t := strings.TrimSpace(q)
+	switch {
+	case thanksRE.MatchString(t):
+		return "You're welcome. Ask me anything else about the articles. " + Capabilities, true
+	case greetingRE.MatchString(t):
+		return fmt.Sprintf("Hello. %s", Capabilities), true
+	case helpRE.MatchString(t):
+		return Capabilities, true
+	case bareWhRE.MatchString(t):
+		prev := lastQuestion(history)
+		if prev != "" {
+			return fmt.Sprintf("Could you ask the whole question, naming who or what you mean? You asked before: “%s”", prev), true
+		}
+		return "Could you say what you would like to know? " + Capabilities, true
+	}
+	terms := retrieval.Analyze(t)
+	if len(terms) == 0 || len([]rune(strings.Trim(t, "?!.,;: "))) < 3 {
+		return "Could you say what you would like to know? " + Capabilities, true
+	}
+	maxIDF := c.index.IDF("\x00absent")
+	known := 0
+	for _, term := range terms {
+		if c.index.IDF(term) < maxIDF {
+			known++
+		}
+	}
+	if known == 0 && len(questionNames(t)) == 0 && !whStartRE.MatchString(t) {
+		return "I couldn't match that to anything in the articles. " + Capabilities, true
+	}
+	if len(strings.Fields(t)) == 1 && !whStartRE.MatchString(t) && len(history) == 0 {
+		w := strings.Trim(t, "?!.,;:")
+		return fmt.Sprintf("What would you like to know about %s? For example “What happened with %s?”, “Who said what about %s?” or “Where do the sources disagree on %s?”", w, w, w, w), true
+	}
+	return "", false
+}
+
+// lastQuestion is the latest user turn of history, or "".
+func lastQuestion(history []Turn) string {
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i].Role == "user" && strings.TrimSpace(history[i].Text) != "" {
+			return history[i].Text
+		}
+	}
+	return ""
+}
