@@ -210,3 +210,35 @@ func BenchmarkSynthetic(b *testing.B) {
 		})
 	}
 }
+
+// huge enables the durable-add and merge benchmarks on 1,000,000 synthetic
+// chunks (about two minutes and 7 GB to build):
+// go test -run '^$' -bench DurableAdd ./retrieval/ -args -large -huge
+var huge = flag.Bool("huge", false, "also run the durable-add benchmark on 1,000,000 synthetic chunks")
+
+// BenchmarkDurableAdd measures adding one new article to a persistent index
+// of 10,000 (and with -large 100,000, with -huge 1,000,000) synthetic
+// chunks: Add returns once the article is searchable and durable.
+func BenchmarkDurableAdd(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			if size > 10_000 && !*large || size > 100_000 && !*huge {
+				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
+			}
+			arts := synthArticles(b, size)
+			dir := tempDir(b)
+			ix := newIndex(b, retrieval.Config{Dir: dir}, arts)
+			g := synthetic.New(2)
+			i := 0
+			for b.Loop() {
+				a := g.Article(len(arts) + i)
+				a.ID = fmt.Sprintf("durable-%06d", i)
+				i++
+				if st, err := ix.Add(ctx, []article.Article{a}); err != nil || st.Added != 1 {
+					b.Fatalf("add: %+v, %v", st, err)
+				}
+			}
+		})
+	}
+}
