@@ -43,7 +43,7 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	if len(pos) > 0 && question == "" {
 		return usagef("empty question\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k, filter: filter}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k, filter: filter, reader: true}, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if text == "" {
 		return usagef("source needs the text to look up\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K, reader: true}, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -143,40 +143,62 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	return nil
 }
 
-func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 {
 		return usagef("ingest needs at least one file or directory\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
-	if err != nil {
-		return err
-	}
-	total := retrieval.AddStats{}
+	// Every path is read first: a missing one adds nothing.
+	var arts []article.Article
+	var skips []article.Skip
 	for _, p := range args {
-		arts, skips, err := article.Load(p)
+		a, s, err := article.Load(p)
 		if err != nil {
 			if errors.Is(err, article.ErrNotFound) {
 				return usagef("ingest %s: no such file or directory", p)
 			}
 			return fmt.Errorf("ingest %s: %w", p, err)
 		}
-		for _, s := range skips {
-			fmt.Fprintf(stderr, "skipped %s\n", s)
-		}
-		if len(arts) == 0 {
-			continue
-		}
-		st, err := eng.index.Add(ctx, arts)
-		if err != nil {
-			return fmt.Errorf("ingest %s: %w", p, err)
-		}
-		total.Added += st.Added
-		total.Updated += st.Updated
-		total.Unchanged += st.Unchanged
-		total.Chunks += st.Chunks
+		arts, skips = append(arts, a...), append(skips, s...)
 	}
-	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles (%d chunks embedded)\n",
-		cfg.DataDir, total.Added, total.Updated, total.Unchanged, total.Chunks)
+	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, maybeEmpty: true}, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.close()) }()
+	var added, updated, unchanged []string
+	for _, a := range arts {
+		old, ok := eng.index.Article(a.ID)
+		switch {
+		case !ok:
+			added = append(added, a.ID)
+		case old.Hash() != a.Hash():
+			updated = append(updated, a.ID)
+		default:
+			unchanged = append(unchanged, a.ID)
+		}
+	}
+	total := retrieval.AddStats{}
+	if len(arts) > 0 {
+		// "added" is said only once the articles are durable: Add returns
+		// after the log record is fsynced.
+		if total, err = eng.ingest.Add(ctx, arts); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
+	}
+	for _, id := range added {
+		fmt.Fprintf(stdout, "added %s\n", id)
+	}
+	for _, id := range updated {
+		fmt.Fprintf(stdout, "updated %s\n", id)
+	}
+	for _, id := range unchanged {
+		fmt.Fprintf(stdout, "skipped %s: unchanged\n", id)
+	}
+	for _, s := range skips {
+		fmt.Fprintf(stdout, "skipped %s\n", s)
+	}
+	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d files skipped (%d chunks embedded)\n",
+		cfg.DataDir, total.Added, total.Updated, total.Unchanged, len(skips), total.Chunks)
 	return nil
 }
 

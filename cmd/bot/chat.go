@@ -28,6 +28,7 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 	if err != nil {
 		return err
 	}
+	defer eng.close()
 	n := len(eng.index.Articles())
 	fmt.Fprintf(stdout, "briefbot: %d articles loaded. Ask a question; /help for commands, /quit to leave.\n", n)
 	sc := bufio.NewScanner(stdin)

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/briefbot/briefbot/ingest"
 )
 
 // config is every setting the bot reads from the environment. Only cmd/bot
@@ -40,6 +42,9 @@ type config struct {
 	BriefingChannel   string
 	BriefingTime      string
 	FetchAllowPrivate bool // BOT_FETCH_ALLOW_PRIVATE: links may point at private networks
+
+	Seeds     ingest.SeedMode // BOT_SEEDS: when the demo seeds are served
+	Retention time.Duration   // BOT_RETENTION: articles older than this are dropped; 0 keeps all
 }
 
 // loadConfig reads the configuration through getenv, applying defaults.
@@ -90,6 +95,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.RatePerMinute = float64(rpm)
 	if c.RateBurst, err = intSetting(getenv, "BOT_RATE_BURST", 3, 1, 1000); err != nil {
 		return c, err
+	}
+	if c.Seeds, err = ingest.ParseSeedMode(getenv("BOT_SEEDS")); err != nil {
+		return c, fmt.Errorf("BOT_SEEDS=%w", err)
+	}
+	if c.Retention, err = ingest.ParseRetention(getenv("BOT_RETENTION")); err != nil {
+		return c, fmt.Errorf("BOT_RETENTION=%w", err)
 	}
 	return c, nil
 }

@@ -41,6 +41,7 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	defer eng.close()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	bot, err := slackbot.New(scfg, service{eng: eng, allowPrivate: cfg.FetchAllowPrivate}, logger, reg)
