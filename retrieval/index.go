@@ -47,6 +47,11 @@ type Config struct {
 	// of the index); 0 means 512. An Add of more chunks than that writes a
 	// new base at once instead of a log record.
 	MergeChunks int
+	// MergeIdle is how long after the last Add or Remove the logs are
+	// merged into a new base in the background even below MergeChunks, so
+	// that a restart after a quiet spell replays nothing; 0 means 30s, a
+	// negative value never.
+	MergeIdle time.Duration
 }
 
 // AddStats reports what Add did.
@@ -55,6 +60,9 @@ type AddStats struct {
 	Updated   int // articles whose content changed
 	Unchanged int // articles already indexed with the same content hash
 	Chunks    int // chunks embedded
+	// Write is the time spent making the articles durable: writing and
+	// fsyncing their log record, or a new base segment for a large batch.
+	Write time.Duration
 }
 
 // Index is a hybrid (lexical + vector) index over article chunks. It is safe
@@ -82,7 +90,9 @@ type Index struct {
 	readOnly    bool
 	loading     bool // replaying the files: nothing is written
 	mergeChunks int
-	fileMu      sync.Mutex // guards files
+	mergeIdle   time.Duration
+	idleTimer   *time.Timer // pending idle merge; guarded by addMu
+	fileMu      sync.Mutex  // guards files
 	files       segFiles
 	mergeWG     sync.WaitGroup // the background merge
 
@@ -113,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Index, error) {
 		embedText:   true,
 		readOnly:    cfg.ReadOnly,
 		mergeChunks: cfg.MergeChunks,
+		mergeIdle:   cfg.MergeIdle,
 		snap:        emptySnapshot(),
 		terms:       newDict(),
 		vecs:        &vecStore{},
@@ -125,6 +136,9 @@ func New(ctx context.Context, cfg Config) (*Index, error) {
 	}
 	if ix.mergeChunks <= 0 {
 		ix.mergeChunks = defaultMergeChunks
+	}
+	if ix.mergeIdle == 0 {
+		ix.mergeIdle = defaultMergeIdle
 	}
 	switch {
 	case ix.embed == nil && ix.model != "" && ix.model != LocalModel:
@@ -242,6 +256,7 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 		logged = true
 	}
 	durable := time.Now()
+	st.Write = durable.Sub(prepared)
 	if err := ix.commit(change{add: todo}); err != nil {
 		ix.releaseSlots(todo)
 		return AddStats{}, err
@@ -254,9 +269,11 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 	case logged:
 		ix.maybeMerge()
 	case persist:
+		cp := time.Now()
 		if err := ix.checkpoint(); err != nil {
 			return st, err
 		}
+		st.Write = time.Since(cp)
 	}
 	return st, nil
 }
@@ -303,6 +320,9 @@ func (ix *Index) Remove(ctx context.Context, ids ...string) (int, error) {
 	}
 	if err := ix.removeNow(ids); err != nil {
 		return 0, err
+	}
+	if ix.persistent() {
+		ix.maybeMerge()
 	}
 	return n, nil
 }

@@ -53,6 +53,9 @@ const (
 // than this (or than a 400th of the index) are merged into a new base.
 const defaultMergeChunks = 512
 
+// defaultMergeIdle is Config.MergeIdle's default.
+const defaultMergeIdle = 30 * time.Second
+
 // manifest names the files that make the index.
 type manifest struct {
 	Format int      `json:"format"`
@@ -520,14 +523,59 @@ func (ix *Index) mergeThreshold() int {
 }
 
 // maybeMerge starts a background merge when the logs have grown past the
-// threshold and none is running. Callers hold addMu.
+// threshold and none is running; else it (re)arms the idle merge. Callers
+// hold addMu.
 func (ix *Index) maybeMerge() {
 	ix.fileMu.Lock()
 	due := !ix.files.merging && ix.files.logChunks > ix.mergeThreshold()
 	ix.fileMu.Unlock()
 	if !due {
+		ix.armIdleMerge()
 		return
 	}
+	ix.startBackgroundMerge()
+}
+
+// armIdleMerge merges the logs once no Add or Remove came for MergeIdle.
+// Callers hold addMu.
+func (ix *Index) armIdleMerge() {
+	if ix.mergeIdle < 0 {
+		return
+	}
+	if ix.idleTimer != nil {
+		ix.idleTimer.Stop()
+	}
+	// The timer's func is not waited for: once stopped or re-armed it finds
+	// idleTimer changed and does nothing.
+	var t *time.Timer
+	t = time.AfterFunc(ix.mergeIdle, func() {
+		ix.addMu.Lock()
+		defer ix.addMu.Unlock()
+		if ix.idleTimer != t {
+			return // re-armed or stopped since
+		}
+		ix.idleTimer = nil
+		ix.fileMu.Lock()
+		due := !ix.files.merging && len(ix.files.man.Logs) > 0
+		ix.fileMu.Unlock()
+		if due {
+			ix.startBackgroundMerge()
+		}
+	})
+	ix.idleTimer = t
+}
+
+// stopIdleMerge cancels a pending idle merge. Callers hold addMu.
+func (ix *Index) stopIdleMerge() {
+	if ix.idleTimer != nil {
+		ix.idleTimer.Stop()
+	}
+	ix.idleTimer = nil
+}
+
+// startBackgroundMerge starts a merge in the background. Callers hold
+// addMu.
+func (ix *Index) startBackgroundMerge() {
 	job, err := ix.startMerge()
 	if err != nil {
 		ix.log.Error("could not start merging the index", "err", err)
@@ -633,6 +681,7 @@ func (ix *Index) checkpoint() error {
 	if ix.dir == "" || ix.readOnly {
 		return nil
 	}
+	ix.stopIdleMerge()
 	ix.mergeWG.Wait()
 	job, err := ix.startMerge()
 	if err != nil {
@@ -649,6 +698,7 @@ func (ix *Index) checkpoint() error {
 func (ix *Index) Close() error {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
+	ix.stopIdleMerge()
 	ix.mergeWG.Wait()
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval"
@@ -265,4 +266,33 @@ func mapsEqual(a, b map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+// TestIdleMerge checks that logs are merged into a base segment once adds
+// stop for MergeIdle, so that a restart after a quiet spell replays
+// nothing.
+func TestIdleMerge(t *testing.T) {
+	arts := synthArticles(t, 60)
+	dir := tempDir(t)
+	ix := newIndex(t, retrieval.Config{Dir: dir, MergeIdle: 50 * time.Millisecond}, nil)
+	addOneByOne(t, ix, arts[:3])
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		names := dirNames(t, dir)
+		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "log-") }) &&
+			slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "base-") }) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names := dirNames(t, dir)
+	if slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "log-") }) {
+		t.Errorf("files after an idle spell: %v, want a base segment and no log", names)
+	}
+	if re := newIndex(t, retrieval.Config{Dir: dir}, nil); re.Len() != 3 {
+		t.Errorf("reopened: %d articles, want 3", re.Len())
+	}
 }

@@ -13,8 +13,10 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/termtext"
+	"github.com/briefbot/briefbot/webpage"
 )
 
 // maxLine bounds one line of standard input for `ask`.
@@ -145,12 +147,17 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 
 func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 {
-		return usagef("ingest needs at least one file or directory\n\n%s", usage)
+		return usagef("ingest needs at least one file, directory, feed URL or page URL\n\n%s", usage)
 	}
 	// Every path is read first: a missing one adds nothing.
 	var arts []article.Article
 	var skips []article.Skip
+	var links []string
 	for _, p := range args {
+		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
+			links = append(links, p)
+			continue
+		}
 		a, s, err := article.Load(p)
 		if err != nil {
 			if errors.Is(err, article.ErrNotFound) {
@@ -166,24 +173,52 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	}
 	defer func() { err = errors.Join(err, eng.close()) }()
 	var added, updated, unchanged []string
+	total := retrieval.AddStats{}
+	// Feeds are polled (their items indexed); other links are pages.
+	feeds := newFeeds(cfg, eng)
+	for _, u := range links {
+		res, err := feeds.Poll(ctx, u)
+		switch {
+		case errors.Is(err, ingest.ErrNotFeed):
+			a, err := webpage.Fetch(ctx, u, webpage.Options{AllowPrivate: cfg.FetchAllowPrivate})
+			if err != nil {
+				skips = append(skips, article.Skip{Name: u, Reason: err.Error()})
+				continue
+			}
+			arts = append(arts, a)
+		case err != nil:
+			return fmt.Errorf("ingest %s: %w", u, err)
+		default:
+			added, updated = append(added, res.Added...), append(updated, res.Updated...)
+			skips = append(skips, res.Skipped...)
+			total.Added += len(res.Added)
+			total.Updated += len(res.Updated)
+		}
+	}
+	var newAdded, newUpdated []string
 	for _, a := range arts {
 		old, ok := eng.index.Article(a.ID)
 		switch {
 		case !ok:
-			added = append(added, a.ID)
+			newAdded = append(newAdded, a.ID)
 		case old.Hash() != a.Hash():
-			updated = append(updated, a.ID)
+			newUpdated = append(newUpdated, a.ID)
 		default:
 			unchanged = append(unchanged, a.ID)
 		}
 	}
-	total := retrieval.AddStats{}
 	if len(arts) > 0 {
 		// "added" is said only once the articles are durable: Add returns
 		// after the log record is fsynced.
-		if total, err = eng.ingest.Add(ctx, arts); err != nil {
+		st, err := eng.ingest.Add(ctx, arts)
+		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
+		total.Added += st.Added
+		total.Updated += st.Updated
+		total.Unchanged += st.Unchanged
+		total.Chunks += st.Chunks
+		added, updated = append(added, newAdded...), append(updated, newUpdated...)
 	}
 	for _, id := range added {
 		fmt.Fprintf(stdout, "added %s\n", id)
@@ -197,7 +232,7 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	for _, s := range skips {
 		fmt.Fprintf(stdout, "skipped %s\n", s)
 	}
-	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d files skipped (%d chunks embedded)\n",
+	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d skipped (%d chunks embedded)\n",
 		cfg.DataDir, total.Added, total.Updated, total.Unchanged, len(skips), total.Chunks)
 	return nil
 }

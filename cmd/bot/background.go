@@ -98,6 +98,27 @@ func startWatch(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine
 	})
 }
 
+// newFeeds returns the feed poller of the engine.
+func newFeeds(cfg config, eng *engine) *ingest.Feeds {
+	f := &ingest.Feeds{Service: eng.ingest, Fetch: webpage.Options{AllowPrivate: cfg.FetchAllowPrivate}, Interval: cfg.FeedInterval}
+	if eng.state != nil {
+		f.Store = eng.state
+	}
+	return f
+}
+
+// startFeeds polls BOT_FEEDS every BOT_FEED_INTERVAL (jittered, backing
+// off from failing feeds) while the bot runs. The goroutine ends when ctx
+// is done; wg waits for it.
+func startFeeds(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine, logger *slog.Logger) {
+	if len(cfg.Feeds) == 0 {
+		return
+	}
+	logger.Info("polling feeds", "feeds", len(cfg.Feeds), "every", cfg.FeedInterval)
+	feeds := newFeeds(cfg, eng)
+	wg.Go(func() { feeds.Run(ctx, cfg.Feeds) })
+}
+
 // retentionInterval is how often articles past BOT_RETENTION are dropped
 // while the bot runs.
 const retentionInterval = time.Hour

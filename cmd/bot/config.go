@@ -43,8 +43,10 @@ type config struct {
 	BriefingTime      string
 	FetchAllowPrivate bool // BOT_FETCH_ALLOW_PRIVATE: links may point at private networks
 
-	Seeds     ingest.SeedMode // BOT_SEEDS: when the demo seeds are served
-	Retention time.Duration   // BOT_RETENTION: articles older than this are dropped; 0 keeps all
+	Seeds        ingest.SeedMode // BOT_SEEDS: when the demo seeds are served
+	Retention    time.Duration   // BOT_RETENTION: articles older than this are dropped; 0 keeps all
+	Feeds        []string        // BOT_FEEDS: RSS, Atom or JSON feeds polled while the bot runs
+	FeedInterval time.Duration   // BOT_FEED_INTERVAL: time between two polls of a feed
 }
 
 // loadConfig reads the configuration through getenv, applying defaults.
@@ -101,6 +103,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Retention, err = ingest.ParseRetention(getenv("BOT_RETENTION")); err != nil {
 		return c, fmt.Errorf("BOT_RETENTION=%w", err)
+	}
+	if c.Feeds, err = ingest.ParseFeedList(getenv("BOT_FEEDS")); err != nil {
+		return c, fmt.Errorf("BOT_FEEDS: %w", err)
+	}
+	if c.FeedInterval, err = durationSetting(getenv, "BOT_FEED_INTERVAL", 15*time.Minute); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/retrieval"
@@ -50,13 +51,10 @@ func runRemove(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 // status is what `bot status --json` prints.
 type status struct {
 	ingest.Summary
-	Feeds      []json.RawMessage `json:"feeds"`
-	IndexBytes int64             `json:"index_bytes"`
-	DataDir    string            `json:"data_dir"`
+	Feeds      []ingest.FeedStatus `json:"feeds"`
+	IndexBytes int64               `json:"index_bytes"`
+	DataDir    string              `json:"data_dir"`
 }
-
-// feedsBucket holds each feed's status (JSON) in the store.
-const feedsBucket = "feeds"
 
 // runStatus describes the persistent index without changing anything: it
 // opens the index read-only, so it works while the bot runs.
@@ -80,11 +78,13 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if err != nil {
 		abs = cfg.DataDir
 	}
-	st := status{Summary: ingest.Summarize(ix.Articles(), ix.ChunkCount()), Feeds: []json.RawMessage{}, IndexBytes: size, DataDir: abs}
+	st := status{Summary: ingest.Summarize(ix.Articles(), ix.ChunkCount()), Feeds: []ingest.FeedStatus{}, IndexBytes: size, DataDir: abs}
 	if state, err := store.Open(cfg.DataDir, 0); err == nil {
-		err := state.Each(feedsBucket, func(_ string, v []byte) error {
-			if json.Valid(v) {
-				st.Feeds = append(st.Feeds, json.RawMessage(slices.Clone(v)))
+		err := state.Each(ingest.FeedsBucket, func(_ string, v []byte) error {
+			var f ingest.FeedStatus
+			if json.Unmarshal(v, &f) == nil {
+				f.GUIDs = nil
+				st.Feeds = append(st.Feeds, f)
 			}
 			return nil
 		})
@@ -118,7 +118,7 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	}
 	fmt.Fprintf(stdout, "feeds: %d\n", len(st.Feeds))
 	for _, f := range st.Feeds {
-		fmt.Fprintf(stdout, "  %s\n", f)
+		fmt.Fprintf(stdout, "  %s (%s): last poll %s, %s\n", f.URL, f.Title, f.LastPoll.Local().Format(time.DateTime), f.LastResult)
 	}
 	return nil
 }

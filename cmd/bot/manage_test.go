@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -381,5 +383,54 @@ func TestSharedFileNeverReplacesAnArticle(t *testing.T) {
 	}
 	if _, ok := eng.index.Article(a.ID); !ok {
 		t.Error("the shared file is not indexed")
+	}
+}
+
+// TestIngestFeedURL ingests a local RSS feed through `bot ingest URL`
+// twice, then checks the status and an answer.
+func TestIngestFeedURL(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rss.xml" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Gazette</title>
+<item><title>Ferry route approved</title><link>%s/news/ferry</link><guid>g-ferry</guid><pubDate>Tue, 19 Aug 2025 08:30:00 GMT</pubDate>
+<description>Summary only.</description></item></channel></rss>`, srv.URL)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
+<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
+<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
+</article></body></html>`)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
+	if code != 0 || !strings.Contains(out, "added "+srv.URL+"/news/ferry") {
+		t.Fatalf("ingest feed: exit %d, %q, %q", code, out, errOut)
+	}
+	out, _, _ = runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
+	if !strings.Contains(out, "0 new, 0 updated") {
+		t.Errorf("the same feed again: %q, want nothing added", out)
+	}
+	var st struct {
+		Articles int `json:"articles"`
+		Feeds    []struct {
+			URL        string `json:"url"`
+			Title      string `json:"title"`
+			LastResult string `json:"last_result"`
+		} `json:"feeds"`
+		Outlets map[string]int `json:"outlets"`
+	}
+	sout, _, _ := runBot(t, e, "", "status", "--json")
+	if err := json.Unmarshal([]byte(sout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Articles != 1 || st.Outlets["Harbour Gazette"] != 1 || len(st.Feeds) != 1 || st.Feeds[0].Title != "Harbour Gazette" || st.Feeds[0].URL != srv.URL+"/rss.xml" {
+		t.Errorf("status after a feed ingest: %s", sout)
+	}
+	if !sourceFinds(t, e, "run twice a day") {
+		t.Error("the feed item's page text is not quotable")
 	}
 }

@@ -45,7 +45,8 @@ Usage:
                             find where TEXT appears in the articles
   bot briefing [--date YYYY-MM-DD] [--topic T] [--json] [--corpus PATH]
                             the day's stories across outlets, with quotes and disagreements
-  bot ingest PATH...        add articles to the persistent index in BOT_DATA_DIR
+  bot ingest PATH|URL...    add articles to the persistent index in BOT_DATA_DIR: files, directories,
+                            feed URLs (RSS, Atom, JSON Feed) and article page URLs
   bot remove ID|URL...      take articles out of the index; they are never quoted again
   bot status [--json]       articles, chunks, outlets, dates, feeds and index size in BOT_DATA_DIR
   bot feedback              list the feedback given in Slack, newest first

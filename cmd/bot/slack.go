@@ -56,6 +56,7 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 		return err
 	}
 	startWatch(ctx, &wg, cfg, eng, logger)
+	startFeeds(ctx, &wg, cfg, eng, logger)
 	logger.Info("starting slack app", "mode", scfg.Mode(), "articles", len(eng.index.Articles()))
 	return bot.Run(ctx)
 }
