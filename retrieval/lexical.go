@@ -127,7 +127,7 @@ func postingsFromBags(nTerms int, bags []docBag) (postings, error) {
 		}
 		total += len(db.b.IDs)
 	}
-	if total > math.MaxUint32 {
+	if uint64(total) > math.MaxUint32 {
 		return p, errTooManyPostings
 	}
 	for t := 1; t <= nTerms; t++ {
@@ -176,7 +176,7 @@ func mergePostings(nTerms int, old *postings, remap []int32, add *postings) (pos
 		}
 		alo, ahi := add.span(uint32(t))
 		total += n + int(ahi-alo)
-		if total > math.MaxUint32 {
+		if uint64(total) > math.MaxUint32 {
 			return p, errTooManyPostings
 		}
 		p.off[t+1] = uint32(total)
@@ -253,7 +253,7 @@ func sparsePostings(old *postings, remap []int32, bags []docBag) (postings, erro
 			all = append(all, entry{id, db.doc, db.b.TFs[k]})
 		}
 	}
-	if len(all) > math.MaxUint32 {
+	if uint64(len(all)) > math.MaxUint32 {
 		return postings{}, errTooManyPostings
 	}
 	slices.SortFunc(all, func(a, b entry) int {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -314,7 +315,7 @@ func readArticle(r *binReader) (article.Article, string, error) {
 	nb := r.count(2)
 	a.Body = make([]article.Span, nb)
 	for j := range a.Body {
-		a.Body[j] = article.Span{Start: int(min(r.uvarint(), 1<<40)), End: int(min(r.uvarint(), 1<<40))}
+		a.Body[j] = article.Span{Start: int(min(r.uvarint(), math.MaxInt32)), End: int(min(r.uvarint(), math.MaxInt32))}
 	}
 	hash := r.str()
 	if r.err != nil {
