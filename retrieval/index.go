@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime"
@@ -112,6 +113,19 @@ type Index struct {
 // persisted there; when the embedding model, analyser or chunk sizes
 // changed since, it re-indexes the stored articles before returning.
 func New(ctx context.Context, cfg Config) (*Index, error) {
+	for attempt := 1; ; attempt++ {
+		ix, err := open(ctx, cfg)
+		// A read-only index may read the manifest just before the writer's
+		// merge deletes the files it names: read it again.
+		if err != nil && cfg.ReadOnly && attempt < 3 && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		return ix, err
+	}
+}
+
+// open is New, once.
+func open(ctx context.Context, cfg Config) (*Index, error) {
 	ix := &Index{
 		dir:         cfg.Dir,
 		embed:       cfg.Embed,
