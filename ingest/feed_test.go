@@ -18,16 +18,14 @@ import (
 
 // newsSite is a local news site: an RSS feed whose items carry only a
 // summary (their pages have the text, with chrome around it), an Atom feed
-// whose entries carry their whole text, and a feed that fails on demand.
+// whose entries carry their whole text, and a feed that always fails.
 type newsSite struct {
 	srv *httptest.Server
 
 	mu        sync.Mutex
 	rssItems  []string // page slugs, newest last
-	etag      string
 	rssGets   int
 	notModded int
-	failing   bool
 }
 
 const pageChrome = "Subscribe to our newsletter for the best of the Harbour Gazette every morning."
