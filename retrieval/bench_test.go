@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/internal/benchdata"
@@ -208,6 +209,90 @@ func BenchmarkSynthetic(b *testing.B) {
 				})
 			}
 			b.Run("reopen", func(b *testing.B) { benchReopen(b, dir) })
+		})
+	}
+}
+
+// huge enables the durable-add and merge benchmarks on 1,000,000 synthetic
+// chunks (about two minutes and 7 GB to build):
+// go test -run '^$' -bench DurableAdd ./retrieval/ -args -large -huge
+var huge = flag.Bool("huge", false, "also run the durable-add benchmark on 1,000,000 synthetic chunks")
+
+// BenchmarkDurableAdd measures adding one new article to a persistent index
+// of 10,000 (and with -large 100,000, with -huge 1,000,000) synthetic
+// chunks: Add returns once the article is searchable and durable.
+func BenchmarkDurableAdd(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			if size > 10_000 && !*large || size > 100_000 && !*huge {
+				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
+			}
+			arts := synthArticles(b, size)
+			dir := tempDir(b)
+			ix := newIndex(b, retrieval.Config{Dir: dir}, arts)
+			g := synthetic.New(2)
+			i := 0
+			var write time.Duration
+			for b.Loop() {
+				a := g.Article(len(arts) + i)
+				a.ID = fmt.Sprintf("durable-%06d", i)
+				i++
+				st, err := ix.Add(ctx, []article.Article{a})
+				if err != nil || st.Added != 1 {
+					b.Fatalf("add: %+v, %v", st, err)
+				}
+				write += st.Write
+			}
+			// write-ms: making the article durable (the log record and its
+			// fsync); the rest of ns/op is analysis and the in-memory commit.
+			b.ReportMetric(float64(write.Microseconds())/1000/float64(b.N), "write-ms/op")
+		})
+	}
+}
+
+// BenchmarkRestartAndMerge measures, on a persistent index of 10,000 (with
+// -large 100,000) synthetic chunks: reopening it from a merged base
+// segment; reopening it with 50 single-article log records to replay; and
+// a merge (one article added, then Close waits for the background merge
+// that writes a new base).
+func BenchmarkRestartAndMerge(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []int{10_000, 100_000} {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			if size > 10_000 && !*large {
+				b.Skip("large synthetic corpus: run with -args -large")
+			}
+			arts := synthArticles(b, size)
+			dir := tempDir(b)
+			newIndex(b, retrieval.Config{Dir: dir}, arts)
+			b.Run("reopen-base", func(b *testing.B) { benchReopen(b, dir) })
+			ix := newIndex(b, retrieval.Config{Dir: dir, MergeChunks: 1 << 30}, nil)
+			g := synthetic.New(2)
+			for i := range 50 {
+				a := g.Article(len(arts) + i)
+				a.ID = fmt.Sprintf("logged-%06d", i)
+				if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ix.Close()
+			b.Run("reopen-base+50-logged", func(b *testing.B) { benchReopen(b, dir) })
+			ix = newIndex(b, retrieval.Config{Dir: dir, MergeChunks: 1}, nil)
+			i := 0
+			b.Run("add+merge", func(b *testing.B) {
+				for b.Loop() {
+					a := g.Article(len(arts) + 100 + i)
+					a.ID = fmt.Sprintf("merged-%06d", i)
+					i++
+					if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+						b.Fatal(err)
+					}
+					if err := ix.Close(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -214,11 +215,23 @@ func (d *dict) appendTerms(n int, b []byte, lens []uint8) ([]byte, []uint8) {
 	return b, lens
 }
 
-// hashTable returns the hash table, for saving; it is shared, not copied.
-func (d *dict) hashTable() []uint32 {
+// hashTable returns a copy of the hash table holding only the first n
+// terms, for saving while other terms may be added. IDs are placed in
+// increasing order (grow re-places them in that order too), so no probe
+// of a term below n passes through the slot of a later one, and clearing
+// the later ones breaks no probe sequence.
+func (d *dict) hashTable(n int) []uint32 {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	return d.table
+	t := slices.Clone(d.table)
+	if d.n > n {
+		for i, e := range t {
+			if int(e) > n {
+				t[i] = 0
+			}
+		}
+	}
+	return t
 }
 
 // load replaces the dictionary's contents with terms given as their bytes

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"runtime"
@@ -38,6 +39,20 @@ type Config struct {
 	// Tuning sets the search parameters; nil means
 	// DefaultTuningFor(EmbedModel).
 	Tuning *Tuning
+	// ReadOnly opens the index in Dir without ever writing there: Add and
+	// Remove change the index in memory only. For a process that is not
+	// the data directory's writer.
+	ReadOnly bool
+	// MergeChunks is how many chunks the logs after the base segment may
+	// hold before a background merge writes a new base (at least a 400th
+	// of the index); 0 means 512. An Add of more chunks than that writes a
+	// new base at once instead of a log record.
+	MergeChunks int
+	// MergeIdle is how long after the last Add or Remove the logs are
+	// merged into a new base in the background even below MergeChunks, so
+	// that a restart after a quiet spell replays nothing; 0 means 30s, a
+	// negative value never.
+	MergeIdle time.Duration
 }
 
 // AddStats reports what Add did.
@@ -46,6 +61,9 @@ type AddStats struct {
 	Updated   int // articles whose content changed
 	Unchanged int // articles already indexed with the same content hash
 	Chunks    int // chunks embedded
+	// Write is the time spent making the articles durable: writing and
+	// fsyncing their log record, or a new base segment for a large batch.
+	Write time.Duration
 }
 
 // Index is a hybrid (lexical + vector) index over article chunks. It is safe
@@ -68,7 +86,16 @@ type Index struct {
 	an        analyzer
 	embedText bool // whether chunks are embedded with their article's title
 
-	addMu sync.Mutex // serialises Add, Remove and saving
+	addMu sync.Mutex // serialises Add, Remove and starting merges
+
+	readOnly    bool
+	loading     bool // replaying the files: nothing is written
+	mergeChunks int
+	mergeIdle   time.Duration
+	idleTimer   *time.Timer // pending idle merge; guarded by addMu
+	fileMu      sync.Mutex  // guards files
+	files       segFiles
+	mergeWG     sync.WaitGroup // the background merge
 
 	mu     sync.RWMutex // guards tuning and snap
 	tuning Tuning
@@ -86,24 +113,46 @@ type Index struct {
 // persisted there; when the embedding model, analyser or chunk sizes
 // changed since, it re-indexes the stored articles before returning.
 func New(ctx context.Context, cfg Config) (*Index, error) {
+	for attempt := 1; ; attempt++ {
+		ix, err := open(ctx, cfg)
+		// A read-only index may read the manifest just before the writer's
+		// merge deletes the files it names: read it again.
+		if err != nil && cfg.ReadOnly && attempt < 3 && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		return ix, err
+	}
+}
+
+// open is New, once.
+func open(ctx context.Context, cfg Config) (*Index, error) {
 	ix := &Index{
-		dir:       cfg.Dir,
-		embed:     cfg.Embed,
-		model:     cfg.EmbedModel,
-		log:       cfg.Logger,
-		embedN:    cfg.EmbedConcurrency,
-		chunking:  cfg.Chunking.withDefaults(),
-		an:        analyzer{cache: newStemCache(1 << 18)},
-		embedText: true,
-		snap:      emptySnapshot(),
-		terms:     newDict(),
-		vecs:      &vecStore{},
+		dir:         cfg.Dir,
+		embed:       cfg.Embed,
+		model:       cfg.EmbedModel,
+		log:         cfg.Logger,
+		embedN:      cfg.EmbedConcurrency,
+		chunking:    cfg.Chunking.withDefaults(),
+		an:          analyzer{cache: newStemCache(1 << 18)},
+		embedText:   true,
+		readOnly:    cfg.ReadOnly,
+		mergeChunks: cfg.MergeChunks,
+		mergeIdle:   cfg.MergeIdle,
+		snap:        emptySnapshot(),
+		terms:       newDict(),
+		vecs:        &vecStore{},
 	}
 	if ix.log == nil {
 		ix.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if ix.embedN <= 0 {
 		ix.embedN = runtime.GOMAXPROCS(0)
+	}
+	if ix.mergeChunks <= 0 {
+		ix.mergeChunks = defaultMergeChunks
+	}
+	if ix.mergeIdle == 0 {
+		ix.mergeIdle = defaultMergeIdle
 	}
 	switch {
 	case ix.embed == nil && ix.model != "" && ix.model != LocalModel:
@@ -127,10 +176,15 @@ func New(ctx context.Context, cfg Config) (*Index, error) {
 	if ix.dir == "" {
 		return ix, nil
 	}
-	if err := os.MkdirAll(ix.dir, 0o755); err != nil {
-		return nil, fmt.Errorf("new index: %w", err)
+	if !ix.readOnly {
+		if err := os.MkdirAll(ix.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("new index: %w", err)
+		}
 	}
-	if err := ix.load(ctx); err != nil {
+	ix.loading = true
+	err = ix.load(ctx)
+	ix.loading = false
+	if err != nil {
 		return nil, fmt.Errorf("open index in %s: %w", ix.dir, err)
 	}
 	return ix, nil
@@ -147,7 +201,9 @@ func (ix *Index) current() *snapshot {
 // article with a known ID and a new hash replaces the old one. Chunks are
 // analysed and embedded on every core (EmbedConcurrency at once for a
 // custom embedding function); searches go on meanwhile. With a persistent
-// index the result is saved before Add returns.
+// index the articles are durable before Add returns: one log record,
+// fsynced (or, for a batch larger than Config.MergeChunks, a new base
+// segment).
 func (ix *Index) Add(ctx context.Context, arts []article.Article) (AddStats, error) {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
@@ -200,18 +256,44 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 		st.Chunks += len(p.chunks)
 	}
 	prepared := time.Now()
+	persist := ix.persistent()
+	logged := false
+	if persist && st.Chunks <= ix.mergeThreshold() {
+		rec, err := ix.encodeAddRecord(todo)
+		if err == nil {
+			err = ix.appendRecord(rec, st.Chunks)
+		}
+		if err != nil {
+			ix.releaseSlots(todo)
+			return AddStats{}, fmt.Errorf("add articles: %w", err)
+		}
+		logged = true
+	}
+	durable := time.Now()
+	st.Write = durable.Sub(prepared)
 	if err := ix.commit(change{add: todo}); err != nil {
 		ix.releaseSlots(todo)
 		return AddStats{}, err
 	}
 	ix.log.Info("indexed articles", "added", st.Added, "updated", st.Updated,
 		"unchanged", st.Unchanged, "chunks", st.Chunks, "took", time.Since(start).Round(time.Millisecond),
-		"prepare", prepared.Sub(start).Round(time.Millisecond), "commit", time.Since(prepared).Round(time.Millisecond))
-	if err := ix.save(); err != nil {
-		return st, err
+		"prepare", prepared.Sub(start).Round(time.Millisecond), "log", durable.Sub(prepared).Round(time.Millisecond),
+		"commit", time.Since(durable).Round(time.Millisecond))
+	switch {
+	case logged:
+		ix.maybeMerge()
+	case persist:
+		cp := time.Now()
+		if err := ix.checkpoint(); err != nil {
+			return st, err
+		}
+		st.Write = time.Since(cp)
 	}
 	return st, nil
 }
+
+// persistent reports whether changes are written to the index's files now.
+func (ix *Index) persistent() bool { return ix.dir != "" && !ix.readOnly && !ix.loading }
 
 // releaseSlots frees the vector slots reserved for articles that were not
 // committed.
@@ -241,10 +323,37 @@ func (ix *Index) Remove(ctx context.Context, ids ...string) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	if err := ix.commit(change{remove: ids}); err != nil {
+	if ix.persistent() {
+		rec, err := encodeRemoveRecord(ids)
+		if err == nil {
+			err = ix.appendRecord(rec, 0)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("remove articles: %w", err)
+		}
+	}
+	if err := ix.removeNow(ids); err != nil {
 		return 0, err
 	}
-	return n, ix.save()
+	if ix.persistent() {
+		ix.maybeMerge()
+	}
+	return n, nil
+}
+
+// removeNow takes the articles out of the index in memory. Callers hold
+// addMu.
+func (ix *Index) removeNow(ids []string) error {
+	var present []string
+	for _, id := range ids {
+		if _, ok := ix.snap.byID[id]; ok {
+			present = append(present, id)
+		}
+	}
+	if len(present) == 0 {
+		return nil
+	}
+	return ix.commit(change{remove: present})
 }
 
 // commit builds the next snapshot beside the current one, brings the

@@ -33,6 +33,10 @@ const legacyIndexFile = "index.gob"
 // fileFormat is the layout version of IndexFile.
 const fileFormat = 2
 
+// maxDim bounds the dimension of stored vectors (a slab of slabSlots
+// vectors is allocated at once).
+const maxDim = 1 << 13
+
 // fileMagic opens IndexFile.
 var fileMagic = []byte("briefbot-index\n\x00")
 
@@ -68,41 +72,41 @@ func (ix *Index) signature() string {
 // Everything the index holds in memory is stored as it is, in bulk, so
 // that a restart reads arrays instead of decoding records or re-analysing.
 
-// save writes the index to IndexFile atomically (temporary file, then
-// rename). Callers hold addMu.
-func (ix *Index) save() error {
-	if ix.dir == "" {
-		return nil
-	}
-	start := time.Now()
-	s := ix.snap
-	tmp, err := os.CreateTemp(ix.dir, IndexFile+".*.tmp")
+// writeBase writes snapshot s as the base segment name, atomically
+// (temporary file, fsync, rename, fsync of the directory), and returns its
+// size. It runs beside adds and searches: s is immutable and its vectors
+// are pinned.
+func (ix *Index) writeBase(name string, s *snapshot) (int64, error) {
+	tmp, err := os.CreateTemp(ix.dir, name+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("save index: %w", err)
+		return 0, fmt.Errorf("write index: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	w := newBinWriter(tmp)
 	ix.encode(w, s)
 	if err := w.finish(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("save index: %w", err)
+		return 0, fmt.Errorf("write index: %w", err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return fmt.Errorf("save index: %w", err)
+		return 0, fmt.Errorf("write index: %w", err)
+	}
+	fi, err := tmp.Stat()
+	if err != nil {
+		tmp.Close()
+		return 0, fmt.Errorf("write index: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save index: %w", err)
+		return 0, fmt.Errorf("write index: %w", err)
 	}
-	path := filepath.Join(ix.dir, IndexFile)
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("save index: %w", err)
+	if err := os.Rename(tmp.Name(), filepath.Join(ix.dir, name)); err != nil {
+		return 0, fmt.Errorf("write index: %w", err)
 	}
-	if err := os.Remove(filepath.Join(ix.dir, legacyIndexFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		ix.log.Warn("could not remove the old index file", "err", err)
+	if err := fsyncDir(ix.dir); err != nil {
+		return 0, fmt.Errorf("write index: %w", err)
 	}
-	ix.log.Debug("saved index", "path", path, "articles", len(s.arts), "chunks", len(s.chunks), "took", time.Since(start))
-	return nil
+	return fi.Size(), nil
 }
 
 // encode writes snapshot s.
@@ -121,26 +125,12 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 
 	w.bytes(terms)
 	w.raw(lens)
-	table := ix.terms.hashTable()
+	table := ix.terms.hashTable(nTerms)
 	w.uvarint(uint64(len(table)))
 	w.u32s(table)
 
 	for a, e := range s.arts {
-		art := e.art
-		for _, x := range []string{art.ID, art.Title, art.Outlet, art.Author, art.URL, art.Category, art.DateSource, art.Text} {
-			w.str(x)
-		}
-		t, err := art.PublishedAt.MarshalBinary()
-		if err != nil {
-			w.fail(fmt.Errorf("article %s: %w", art.ID, err))
-		}
-		w.bytes(t)
-		w.uvarint(uint64(len(art.Body)))
-		for _, sp := range art.Body {
-			w.uvarint(uint64(sp.Start))
-			w.uvarint(uint64(sp.End))
-		}
-		w.str(e.hash)
+		writeArticle(w, e.art, e.hash)
 		w.uvarint(uint64(lx.titleLen[a]))
 		w.uvarint(uint64(lx.artLen[a]))
 		w.uvarint(uint64(lx.artFirst[a+1] - lx.artFirst[a]))
@@ -186,43 +176,120 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 	}
 }
 
-// load reads IndexFile if there is one (or converts a legacy gob file).
-// When the embedding model, analyser or chunker changed, the stored
-// articles are indexed again. A damaged file is an error.
+// load opens the index's files: the base segment and the logs that the
+// manifest names (or, from before segments, IndexFile or a legacy gob
+// file). Temporary files a crash left are removed first, unless the index
+// is read-only. Every file's checksum is verified, also when the embedding
+// model, analyser or chunker changed and the stored articles are indexed
+// again (then a new base is written at once). A damaged file is an error.
 func (ix *Index) load(ctx context.Context) error {
-	path := filepath.Join(ix.dir, IndexFile)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return ix.loadLegacy(ctx)
+	if !ix.readOnly {
+		removeTemps(ix.dir, ix.log)
 	}
+	m, ok, err := readManifest(ix.dir)
 	if err != nil {
 		return err
+	}
+	if !ok {
+		if _, err := os.Stat(filepath.Join(ix.dir, IndexFile)); err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			// No index file of any kind yet, or a legacy one.
+			ix.files.man = manifest{Format: manifestFormat, Next: 1}
+			return ix.loadLegacy(ctx)
+		}
+		m = manifest{Format: manifestFormat, Base: IndexFile, Next: 1}
+	}
+	if m.Next < 1 {
+		m.Next = 1
+	}
+	ix.files.man = m
+	if !ix.readOnly {
+		removeUnnamed(ix.dir, m, ix.log)
+	}
+	start := time.Now()
+	var reason string
+	var rearts []article.Article
+	if m.Base != "" {
+		path := filepath.Join(ix.dir, m.Base)
+		st, err := ix.readBase(path)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if st.reason == "" {
+			if err := ix.install(st); err != nil {
+				return fmt.Errorf("read %s: %w", path, err)
+			}
+		} else {
+			reason, rearts = st.reason, st.arts
+		}
+	}
+	ix.addMu.Lock()
+	defer ix.addMu.Unlock()
+	if reason != "" {
+		ix.log.Info("re-indexing stored articles", "articles", len(rearts), "reason", reason)
+		if _, err := ix.add(ctx, rearts, nil); err != nil {
+			return fmt.Errorf("re-index: %w", err)
+		}
+	}
+	replayed := 0
+	for i, name := range m.Logs {
+		path := filepath.Join(ix.dir, name)
+		recs, valid, err := ix.readLog(path)
+		if err != nil {
+			return err
+		}
+		n, err := ix.replay(ctx, recs)
+		if err != nil {
+			return fmt.Errorf("replay %s: %w", name, err)
+		}
+		replayed += n
+		ix.files.logChunks += n
+		if i == len(m.Logs)-1 && !ix.readOnly && reason == "" {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			if err := f.Truncate(valid); err != nil {
+				f.Close()
+				return err
+			}
+			if _, err := f.Seek(valid, io.SeekStart); err != nil {
+				f.Close()
+				return err
+			}
+			ix.files.log = f
+		}
+	}
+	if (reason != "" || m.Base == IndexFile) && !ix.readOnly {
+		// A new base in the current layout, with no logs.
+		if err := ix.checkpoint(); err != nil {
+			return err
+		}
+		if m.Base == IndexFile {
+			if err := os.Remove(filepath.Join(ix.dir, IndexFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				ix.log.Warn("could not remove the old index file", "err", err)
+			}
+		}
+	}
+	ix.log.Info("opened index", "dir", ix.dir, "articles", len(ix.snap.arts), "chunks", len(ix.snap.chunks),
+		"replayed_chunks", replayed, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// readBase reads and verifies a base segment.
+func (ix *Index) readBase(path string) (*stored, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	start := time.Now()
-	r := newBinReader(f, fi.Size())
-	st, err := ix.decode(r)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	if st.reason == "" {
-		if err := ix.install(st); err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
-		ix.log.Info("opened index", "path", path, "articles", len(st.arts), "chunks", len(st.starts), "took", time.Since(start).Round(time.Millisecond))
-		return nil
-	}
-	ix.log.Info("re-indexing stored articles", "articles", len(st.arts), "reason", st.reason)
-	ix.addMu.Lock()
-	defer ix.addMu.Unlock()
-	if _, err := ix.add(ctx, st.arts, nil); err != nil {
-		return fmt.Errorf("re-index: %w", err)
-	}
-	return nil
+	return ix.decode(newBinReader(f, fi.Size()))
 }
 
 // stored is a decoded IndexFile.
@@ -276,30 +343,18 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 	}
 	st.arts = make([]article.Article, 0, nArts)
 	for i := 0; i < nArts && r.err == nil; i++ {
-		var a article.Article
-		for _, x := range []*string{&a.ID, &a.Title, &a.Outlet, &a.Author, &a.URL, &a.Category, &a.DateSource, &a.Text} {
-			*x = r.str()
-		}
-		if t := r.bytes(); r.err == nil {
-			if err := a.PublishedAt.UnmarshalBinary(t); err != nil {
-				return nil, fmt.Errorf("article %d: %w", i, err)
-			}
-		}
-		nb := r.count(2)
-		a.Body = make([]article.Span, nb)
-		for j := range a.Body {
-			a.Body[j] = article.Span{Start: int(r.uvarint()), End: int(r.uvarint())}
+		a, hash, err := readArticle(r)
+		if err != nil {
+			return nil, fmt.Errorf("article %d: %w", i, err)
 		}
 		st.arts = append(st.arts, a)
-		st.hashes = append(st.hashes, r.str())
+		st.hashes = append(st.hashes, hash)
 		st.titleLen = append(st.titleLen, uint32(r.uvarint()))
 		st.bodyLen = append(st.bodyLen, uint32(r.uvarint()))
 		st.nChunks = append(st.nChunks, uint32(r.uvarint()))
 	}
-	if st.reason != "" {
-		// Only the articles are needed; the rest is not read.
-		return st, r.err
-	}
+	// The rest is read (and the checksum verified) even when only the
+	// articles are needed, so that a damaged byte is never indexed again.
 	st.starts, st.ends, st.lengths = r.u32s(nChunks), r.u32s(nChunks), r.u32s(nChunks)
 	for k := range st.post {
 		p := &st.post[k]
@@ -323,7 +378,7 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 			p.big[uint32(pos)] = uint32(f)
 		}
 	}
-	if r.err == nil && (st.dim <= 0 || st.dim > 1<<16) && nChunks > 0 {
+	if r.err == nil && (st.dim <= 0 || st.dim > maxDim) && nChunks > 0 {
 		return nil, fmt.Errorf("bad dimension %d", st.dim)
 	}
 	if r.err == nil && nChunks > 0 {
@@ -382,6 +437,9 @@ func (ix *Index) install(st *stored) error {
 		return fmt.Errorf("the articles have %d chunks, %d are stored", c, nChunks)
 	}
 	lx.artFirst[nArts] = int32(nChunks)
+	if st.post[0].keys != nil || st.post[1].keys != nil || st.post[2].keys == nil {
+		return errors.New("postings stored in the wrong layout (chunk and article postings dense, title postings sparse)")
+	}
 	limits := []int{nChunks, nArts, nArts}
 	ps := []*postings{&lx.chunkPost, &lx.artPost, &lx.titlePost}
 	errs := make([]error, len(ps))
@@ -802,8 +860,14 @@ func (ix *Index) loadLegacy(ctx context.Context) error {
 	if _, err := ix.add(ctx, arts, known); err != nil {
 		return fmt.Errorf("convert %s: %w", path, err)
 	}
-	if ix.dir != "" && len(arts) == 0 {
-		return ix.save()
+	if ix.readOnly {
+		return nil
+	}
+	if err := ix.checkpoint(); err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		ix.log.Warn("could not remove the old index file", "err", err)
 	}
 	return nil
 }

@@ -90,8 +90,12 @@ func TestLegacyFileConverted(t *testing.T) {
 				}
 			}
 			entries, _ := os.ReadDir(dir)
-			if len(entries) != 1 || entries[0].Name() != IndexFile {
-				t.Errorf("after conversion the directory holds %v, want only %s", entries, IndexFile)
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if want := []string{manifestFile, "base-000001.bin"}; !slices.Equal(names, want) {
+				t.Errorf("after conversion the directory holds %v, want %v", names, want)
 			}
 		})
 	}

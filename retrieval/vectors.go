@@ -30,6 +30,36 @@ type vecStore struct {
 	slabs [][]float32
 	next  int32   // slots below next have been handed out at least once
 	free  []int32 // freed slots, reused first
+	// pins counts merges writing a snapshot out; while there are any,
+	// released slots wait in held, so that no vector the snapshot shows
+	// is overwritten.
+	pins int
+	held []int32
+}
+
+// pin holds released slots back until unpin.
+func (s *vecStore) pin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pins++
+}
+
+// unpin undoes pin; the last one frees the slots held back.
+func (s *vecStore) unpin() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pins--
+	if s.pins == 0 {
+		s.free = append(s.free, s.held...)
+		s.held = nil
+	}
+}
+
+// dimension returns the vectors' dimension, 0 before the first.
+func (s *vecStore) dimension() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dim
 }
 
 // setDim fixes the dimension of the vectors; it may change only while no
@@ -71,7 +101,11 @@ func (s *vecStore) release(slots []int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, x := range slots {
-		if x >= 0 {
+		switch {
+		case x < 0:
+		case s.pins > 0:
+			s.held = append(s.held, x)
+		default:
 			s.free = append(s.free, x)
 		}
 	}

@@ -13,8 +13,10 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/termtext"
+	"github.com/briefbot/briefbot/webpage"
 )
 
 // maxLine bounds one line of standard input for `ask`.
@@ -43,7 +45,7 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	if len(pos) > 0 && question == "" {
 		return usagef("empty question\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k, filter: filter}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k, filter: filter, reader: true}, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -135,7 +137,7 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if text == "" {
 		return usagef("source needs the text to look up\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K, reader: true}, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -150,40 +152,95 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	return nil
 }
 
-func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) (err error) {
 	if len(args) == 0 {
-		return usagef("ingest needs at least one file or directory\n\n%s", usage)
+		return usagef("ingest needs at least one file, directory, feed URL or page URL\n\n%s", usage)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
-	if err != nil {
-		return err
-	}
-	total := retrieval.AddStats{}
+	// Every path is read first: a missing one adds nothing.
+	var arts []article.Article
+	var skips []article.Skip
+	var links []string
 	for _, p := range args {
-		arts, skips, err := article.Load(p)
+		if strings.HasPrefix(p, "http://") || strings.HasPrefix(p, "https://") {
+			links = append(links, p)
+			continue
+		}
+		a, s, err := article.Load(p)
 		if err != nil {
 			if errors.Is(err, article.ErrNotFound) {
 				return usagef("ingest %s: no such file or directory", p)
 			}
 			return fmt.Errorf("ingest %s: %w", p, err)
 		}
-		for _, s := range skips {
-			fmt.Fprintf(stderr, "skipped %s\n", s)
+		arts, skips = append(arts, a...), append(skips, s...)
+	}
+	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, maybeEmpty: true}, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.close()) }()
+	var added, updated, unchanged []string
+	total := retrieval.AddStats{}
+	// Feeds are polled (their items indexed); other links are pages.
+	feeds := newFeeds(cfg, eng)
+	for _, u := range links {
+		res, err := feeds.Poll(ctx, u)
+		switch {
+		case errors.Is(err, ingest.ErrNotFeed):
+			a, err := webpage.Fetch(ctx, u, webpage.Options{AllowPrivate: cfg.FetchAllowPrivate})
+			if err != nil {
+				skips = append(skips, article.Skip{Name: u, Reason: err.Error()})
+				continue
+			}
+			arts = append(arts, a)
+		case err != nil:
+			return fmt.Errorf("ingest %s: %w", u, err)
+		default:
+			added, updated = append(added, res.Added...), append(updated, res.Updated...)
+			skips = append(skips, res.Skipped...)
+			total.Added += len(res.Added)
+			total.Updated += len(res.Updated)
 		}
-		if len(arts) == 0 {
-			continue
+	}
+	var newAdded, newUpdated []string
+	for _, a := range arts {
+		old, ok := eng.index.Article(a.ID)
+		switch {
+		case !ok:
+			newAdded = append(newAdded, a.ID)
+		case old.Hash() != a.Hash():
+			newUpdated = append(newUpdated, a.ID)
+		default:
+			unchanged = append(unchanged, a.ID)
 		}
-		st, err := eng.index.Add(ctx, arts)
+	}
+	if len(arts) > 0 {
+		// "added" is said only once the articles are durable: Add returns
+		// after the log record is fsynced.
+		st, err := eng.ingest.Add(ctx, arts)
 		if err != nil {
-			return fmt.Errorf("ingest %s: %w", p, err)
+			return fmt.Errorf("ingest: %w", err)
 		}
 		total.Added += st.Added
 		total.Updated += st.Updated
 		total.Unchanged += st.Unchanged
 		total.Chunks += st.Chunks
+		added, updated = append(added, newAdded...), append(updated, newUpdated...)
 	}
-	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles (%d chunks embedded)\n",
-		cfg.DataDir, total.Added, total.Updated, total.Unchanged, total.Chunks)
+	for _, id := range added {
+		fmt.Fprintf(stdout, "added %s\n", id)
+	}
+	for _, id := range updated {
+		fmt.Fprintf(stdout, "updated %s\n", id)
+	}
+	for _, id := range unchanged {
+		fmt.Fprintf(stdout, "skipped %s: unchanged\n", id)
+	}
+	for _, s := range skips {
+		fmt.Fprintf(stdout, "skipped %s\n", s)
+	}
+	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d skipped (%d chunks embedded)\n",
+		cfg.DataDir, total.Added, total.Updated, total.Unchanged, len(skips), total.Chunks)
 	return nil
 }
 

@@ -125,6 +125,7 @@ func TestIngestSharedLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer eng.close()
 	tests := []struct {
 		name         string
 		allowPrivate bool

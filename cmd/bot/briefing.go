@@ -37,7 +37,7 @@ func runBriefing(ctx context.Context, cfg config, logger *slog.Logger, args []st
 		}
 		req.Date = d
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K, reader: true}, logger, stderr)
 	if err != nil {
 		return err
 	}

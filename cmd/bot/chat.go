@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/termtext"
@@ -31,6 +32,15 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 	if err != nil {
 		return err
 	}
+	defer eng.close()
+	// The articles folder, the feeds and the retention are kept up while
+	// the chat runs.
+	bgCtx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	startWatch(bgCtx, &wg, cfg, eng, logger)
+	startFeeds(bgCtx, &wg, cfg, eng, logger)
 	n := len(eng.index.Articles())
 	fmt.Fprintf(stdout, "briefbot: %d articles loaded. Ask a question; /help for commands, /quit to leave.\n", n)
 	sc := bufio.NewScanner(stdin)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/slackbot"
 )
 
@@ -44,6 +45,11 @@ type config struct {
 	BriefingChannel   string
 	BriefingTime      string
 	FetchAllowPrivate bool // BOT_FETCH_ALLOW_PRIVATE: links may point at private networks
+
+	Seeds        ingest.SeedMode // BOT_SEEDS: when the demo seeds are served
+	Retention    time.Duration   // BOT_RETENTION: articles older than this are dropped; 0 keeps all
+	Feeds        []string        // BOT_FEEDS: RSS, Atom or JSON feeds polled while the bot runs
+	FeedInterval time.Duration   // BOT_FEED_INTERVAL: time between two polls of a feed
 }
 
 // loadConfig reads the configuration through getenv, applying defaults.
@@ -99,6 +105,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	if c.QueueSize, err = intSetting(getenv, "BOT_QUEUE", slackbot.DefaultQueueSize, 1, 1000000); err != nil {
+		return c, err
+	}
+	if c.Seeds, err = ingest.ParseSeedMode(getenv("BOT_SEEDS")); err != nil {
+		return c, fmt.Errorf("BOT_SEEDS=%w", err)
+	}
+	if c.Retention, err = ingest.ParseRetention(getenv("BOT_RETENTION")); err != nil {
+		return c, fmt.Errorf("BOT_RETENTION=%w", err)
+	}
+	if c.Feeds, err = ingest.ParseFeedList(getenv("BOT_FEEDS")); err != nil {
+		return c, fmt.Errorf("BOT_FEEDS: %w", err)
+	}
+	if c.FeedInterval, err = durationSetting(getenv, "BOT_FEED_INTERVAL", 15*time.Minute); err != nil {
 		return c, err
 	}
 	return c, nil

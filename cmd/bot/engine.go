@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/seeds"
+	"github.com/briefbot/briefbot/store"
 )
 
 // engine is the briefing engine as the commands use it.
@@ -21,6 +23,26 @@ type engine struct {
 	index    *retrieval.Index
 	composer *answer.Composer
 	briefer  *briefing.Builder
+	// ingest adds and removes articles under the bot's rules (seeds,
+	// retention, identity).
+	ingest *ingest.Service
+	// state is the embedded store in BOT_DATA_DIR, whose lock makes this
+	// process the data directory's one writer; nil for an in-memory index
+	// or a read-only one.
+	state *store.Store
+	// watchEvery is how often BOT_ARTICLES_DIR is polled.
+	watchEvery time.Duration
+}
+
+// close waits for the index's background merge and lets go of the data
+// directory.
+func (e *engine) close() error {
+	err := e.index.Close()
+	if e.state != nil {
+		err = errors.Join(err, e.state.Close())
+		e.state = nil
+	}
+	return err
 }
 
 type answerOptions = answer.Options
@@ -32,6 +54,13 @@ type engineOptions struct {
 	corpus string
 	// memory keeps the seeds' index in memory instead of BOT_DATA_DIR.
 	memory bool
+	// reader marks a command that only reads the index: when another
+	// process is the data directory's writer, it opens the index
+	// read-only instead of failing, and it lets go of the directory once
+	// the index is open.
+	reader bool
+	// maybeEmpty lets the index be empty (ingest, remove).
+	maybeEmpty bool
 	// noModel leaves the model server out even when one is configured.
 	noModel bool
 	k       int
@@ -39,14 +68,32 @@ type engineOptions struct {
 	filter retrieval.Filter
 }
 
+// dirArticlesBucket records, in the store, the IDs of the articles loaded
+// from BOT_ARTICLES_DIR, so that those whose file was deleted while the bot
+// was down are removed at the next start.
+const dirArticlesBucket = "articles_dir"
+
+// errDataDirBusy is the error a second writer gets.
+var errDataDirBusy = errors.New("another briefbot process (the bot, or an ingest) is using BOT_DATA_DIR; nothing was added. Stop it first, or put the files in its BOT_ARTICLES_DIR and it picks them up")
+
 // openEngine builds the index and the composer. Without a corpus it opens
-// the persistent index in cfg.DataDir and adds the embedded seeds and
-// BOT_ARTICLES_DIR to it (unchanged articles are not embedded again).
-// Skipped files are reported on stderr with their reasons.
-func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slog.Logger, stderr io.Writer) (*engine, error) {
+// the persistent index in cfg.DataDir (locking the directory), adds
+// BOT_ARTICLES_DIR to it (unchanged articles are not embedded again),
+// removes the articles whose file was deleted from there, applies the
+// retention and serves the seeds as BOT_SEEDS says. Skipped files are
+// reported on stderr with their reasons.
+func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slog.Logger, stderr io.Writer) (eng *engine, err error) {
 	var arts []article.Article
 	var skips []article.Skip
+	var seedArts []article.Article
 	rcfg := retrieval.Config{Logger: logger}
+	var state *store.Store
+	defer func() {
+		if err != nil && state != nil {
+			state.Close()
+		}
+	}()
+	persistent := opts.corpus == "" && !opts.memory
 	if opts.corpus != "" {
 		a, s, err := article.Load(opts.corpus)
 		if err != nil {
@@ -57,26 +104,43 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		}
 		arts, skips = a, s
 	} else {
-		if !opts.memory {
-			rcfg.Dir = filepath.Join(cfg.DataDir, "index")
-		}
 		a, s, err := article.LoadFS(seeds.FS)
 		if err != nil {
 			return nil, fmt.Errorf("load seeds: %w", err)
 		}
-		arts, skips = a, s
-		if cfg.ArticlesDir != "" && !opts.memory {
-			a, s, err := article.Load(cfg.ArticlesDir)
-			if err != nil {
-				return nil, fmt.Errorf("BOT_ARTICLES_DIR: %w", err)
-			}
-			arts, skips = append(arts, a...), append(skips, s...)
+		seedArts, skips = a, s
+		if opts.memory {
+			arts = seedArts
+		}
+	}
+	if persistent {
+		rcfg.Dir = filepath.Join(cfg.DataDir, "index")
+		state, err = openState(cfg)
+		switch {
+		case errors.Is(err, store.ErrLocked) && opts.reader:
+			logger.Info("another process writes to BOT_DATA_DIR; opening the index read-only")
+			rcfg.ReadOnly = true
+		case errors.Is(err, store.ErrLocked):
+			return nil, errDataDirBusy
+		case err != nil:
+			return nil, err
+		}
+	}
+	var dirIDs []string
+	if persistent && cfg.ArticlesDir != "" {
+		a, s, err := article.Load(cfg.ArticlesDir)
+		if err != nil {
+			return nil, fmt.Errorf("BOT_ARTICLES_DIR: %w", err)
+		}
+		arts, skips = append(arts, a...), append(skips, s...)
+		for _, x := range a {
+			dirIDs = append(dirIDs, x.ID)
 		}
 	}
 	for _, s := range skips {
 		fmt.Fprintf(stderr, "skipped %s\n", s)
 	}
-	if len(arts) == 0 {
+	if !persistent && len(arts) == 0 {
 		return nil, fmt.Errorf("no articles to answer from (%d files skipped)", len(skips))
 	}
 	var model *modelSetup
@@ -100,21 +164,85 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 			model.applyBriefing(&bopts)
 		}
 	}
-	if rcfg.Dir != "" {
-		if err := os.MkdirAll(rcfg.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("BOT_DATA_DIR: %w", err)
-		}
-	}
 	ix, err := retrieval.New(ctx, rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
-	st, err := ix.Add(ctx, arts)
-	if err != nil {
-		return nil, fmt.Errorf("index articles: %w", err)
+	svc := &ingest.Service{Index: ix, Log: logger, SeedMode: ingest.SeedsOn}
+	if persistent {
+		svc.Seeds, svc.SeedMode, svc.Retention = seedArts, cfg.Seeds, cfg.Retention
 	}
-	logger.Debug("index ready", "added", st.Added, "updated", st.Updated, "unchanged", st.Unchanged, "chunks", st.Chunks)
-	comp := answer.New(ix, aopts, logger)
-	brief := briefing.NewBuilder(ix, bopts, logger)
-	return &engine{index: ix, composer: comp, briefer: brief}, nil
+	if len(arts) > 0 {
+		st, err := ix.Add(ctx, arts)
+		if err != nil {
+			return nil, fmt.Errorf("index articles: %w", err)
+		}
+		logger.Debug("index ready", "added", st.Added, "updated", st.Updated, "unchanged", st.Unchanged, "chunks", st.Chunks)
+	}
+	if state != nil && cfg.ArticlesDir != "" {
+		if err := forgetDeletedFiles(ctx, state, ix, dirIDs, logger); err != nil {
+			return nil, err
+		}
+	}
+	if persistent {
+		if _, err := svc.Expire(ctx, time.Now()); err != nil {
+			return nil, err
+		}
+		if err := svc.SettleSeeds(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if ix.Len() == 0 && !opts.maybeEmpty {
+		return nil, errors.New("no articles to answer from: the index is empty and BOT_SEEDS=false; add some with bot ingest")
+	}
+	eng = &engine{index: ix, composer: answer.New(ix, aopts, logger), briefer: briefing.NewBuilder(ix, bopts, logger), ingest: svc, state: state, watchEvery: watchInterval}
+	if opts.reader && state != nil {
+		// Everything is in memory now: let a writer have the directory.
+		if err := eng.close(); err != nil {
+			return nil, err
+		}
+		state = nil
+	}
+	return eng, nil
+}
+
+// forgetDeletedFiles removes from the index the articles that were loaded
+// from BOT_ARTICLES_DIR before and whose file is gone, and records the
+// ones loaded now.
+func forgetDeletedFiles(ctx context.Context, state *store.Store, ix *retrieval.Index, loaded []string, logger *slog.Logger) error {
+	now := map[string]bool{}
+	for _, id := range loaded {
+		now[id] = true
+	}
+	var gone []string
+	err := state.Each(dirArticlesBucket, func(key string, _ []byte) error {
+		if !now[key] {
+			gone = append(gone, key)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("read the articles folder's record: %w", err)
+	}
+	if len(gone) > 0 {
+		if _, err := ix.Remove(ctx, gone...); err != nil {
+			return fmt.Errorf("remove deleted files' articles: %w", err)
+		}
+		for _, id := range gone {
+			if err := state.Delete(dirArticlesBucket, id); err != nil {
+				return err
+			}
+		}
+		logger.Info("removed the articles of files deleted from BOT_ARTICLES_DIR", "articles", len(gone))
+	}
+	kv := make(map[string][]byte, len(loaded))
+	for _, id := range loaded {
+		kv[id] = []byte{1}
+	}
+	if len(kv) > 0 {
+		if err := state.PutMany(dirArticlesBucket, kv); err != nil {
+			return fmt.Errorf("record the articles folder: %w", err)
+		}
+	}
+	return nil
 }

@@ -45,7 +45,10 @@ Usage:
                             find where TEXT appears in the articles
   bot briefing [--date YYYY-MM-DD] [--topic T] [--json] [--corpus PATH]
                             the day's stories across outlets, with quotes and disagreements
-  bot ingest PATH...        add articles to the persistent index in BOT_DATA_DIR
+  bot ingest PATH|URL...    add articles to the persistent index in BOT_DATA_DIR: files, directories,
+                            feed URLs (RSS, Atom, JSON Feed) and article page URLs
+  bot remove ID|URL...      take articles out of the index; they are never quoted again
+  bot status [--json]       articles, chunks, outlets, dates, feeds and index size in BOT_DATA_DIR
   bot feedback              list the feedback given in Slack, newest first
   bot eval [--limit N] [--only seeds,desk,multihop,scifact] [--questions FILE] [--answers FILE] [--markdown FILE]
                             measure quality on the seed and desk questions, MultiHop-RAG and SciFact
@@ -88,6 +91,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runSource(ctx, cfg, logger, rest, stdout, stderr)
 	case "ingest":
 		return runIngest(ctx, cfg, logger, rest, stdout, stderr)
+	case "remove":
+		return runRemove(ctx, cfg, logger, rest, stdout, stderr)
+	case "status":
+		return runStatus(ctx, cfg, logger, rest, stdout, stderr)
 	case "briefing":
 		return runBriefing(ctx, cfg, logger, rest, stdout, stderr)
 	case "feedback":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -39,20 +40,17 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 	if err := scfg.Validate(); err != nil {
 		return usageError{err.Error()}
 	}
-	state, err := openState(cfg)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := state.Close(); err != nil {
-			logger.Error("close the bot's state", "err", err)
-		}
-	}()
-	scfg.State = state
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {
 		return err
 	}
+	defer eng.close() // closes the state too, after the bot has stopped writing to it
+	if eng.state == nil {
+		return errors.New("the Slack app needs the data directory's state, and it was not opened")
+	}
+	// The engine opened the embedded store (one per process: its lock is
+	// the data directory's); the Slack app keeps its state there too.
+	scfg.State = eng.state
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	bot, err := slackbot.New(scfg, service{eng: eng, allowPrivate: cfg.FetchAllowPrivate}, logger, reg)
@@ -71,6 +69,7 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 		return err
 	}
 	startWatch(ctx, &wg, cfg, eng, logger)
+	startFeeds(ctx, &wg, cfg, eng, logger)
 	logger.Info("starting slack app", "mode", scfg.Mode(), "articles", len(eng.index.Articles()))
 	return bot.Run(ctx)
 }

@@ -1,4 +1,4 @@
-package briefing
+package ingest
 
 import (
 	"context"
@@ -25,17 +25,43 @@ type fileStamp struct {
 	mod  int64 // modification time, Unix nanoseconds
 }
 
-// WatchDir polls dir every interval for new or changed article files
-// (.txt, .md, .json, .jsonl at its top level, as article.Load reads a
-// directory) and passes the articles loaded from them, and the files that
-// could not be used, to onNew. Files present when it starts are not passed
-// on (the caller loaded them); deleted files are ignored; hidden files and
+// Change is what WatchDir saw change in the directory.
+type Change struct {
+	// Files are the new or changed files and the articles loaded from
+	// each (file name -> articles).
+	Files map[string][]article.Article
+	// Skips are the files that could not be used, with the reasons.
+	Skips []article.Skip
+	// Deleted are the files that were there and are gone.
+	Deleted []string
+}
+
+// Articles returns every article of the changed files, file by file in
+// name order.
+func (c Change) Articles() []article.Article {
+	names := make([]string, 0, len(c.Files))
+	for n := range c.Files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var out []article.Article
+	for _, n := range names {
+		out = append(out, c.Files[n]...)
+	}
+	return out
+}
+
+// WatchDir polls dir every interval for new, changed or deleted article
+// files (.txt, .md, .json, .jsonl at its top level, as article.Load reads a
+// directory) and passes the articles loaded from them, the files that
+// could not be used and the deleted ones to onChange. Files present when it
+// starts are not passed on (the caller loaded them); hidden files and
 // editor backups (".x", "x~") are skipped. A file is loaded once its size
 // and modification time have stayed the same for one interval, so a file
 // still being written is not read half way. Polling needs no dependency and
 // works on every file system, network mounts included. WatchDir returns an
 // error when dir cannot be read at the start, else nil when ctx is done.
-func WatchDir(ctx context.Context, dir string, interval time.Duration, onNew func(ctx context.Context, arts []article.Article, skips []article.Skip)) error {
+func WatchDir(ctx context.Context, dir string, interval time.Duration, onChange func(ctx context.Context, ch Change)) error {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
 	}
@@ -58,7 +84,7 @@ func WatchDir(ctx context.Context, dir string, interval time.Duration, onNew fun
 			// Report a failing directory once, not at every tick.
 			if msg := err.Error(); msg != lastErr {
 				lastErr = msg
-				onNew(ctx, nil, []article.Skip{{Name: dir, Reason: msg}})
+				onChange(ctx, Change{Skips: []article.Skip{{Name: dir, Reason: msg}}})
 			}
 			continue
 		}
@@ -79,27 +105,36 @@ func WatchDir(ctx context.Context, dir string, interval time.Duration, onNew fun
 				delete(pending, name) // deleted before it settled
 			}
 		}
-		if len(ready) == 0 {
+		var ch Change
+		for name := range seen {
+			if _, ok := now[name]; !ok {
+				ch.Deleted = append(ch.Deleted, name)
+				delete(seen, name)
+			}
+		}
+		slices.Sort(ch.Deleted)
+		if len(ready) == 0 && len(ch.Deleted) == 0 {
 			continue
 		}
 		slices.Sort(ready)
-		var arts []article.Article
-		var skips []article.Skip
 		for _, name := range ready {
 			seen[name] = pending[name]
 			delete(pending, name)
 			a, s, err := article.Load(filepath.Join(dir, name))
 			if err != nil {
-				skips = append(skips, article.Skip{Name: name, Reason: err.Error()})
+				ch.Skips = append(ch.Skips, article.Skip{Name: name, Reason: err.Error()})
 				continue
 			}
-			arts = append(arts, a...)
-			skips = append(skips, s...)
+			if ch.Files == nil {
+				ch.Files = map[string][]article.Article{}
+			}
+			ch.Files[name] = a
+			ch.Skips = append(ch.Skips, s...)
 		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		onNew(ctx, arts, skips)
+		onChange(ctx, ch)
 	}
 }
 

@@ -1,4 +1,4 @@
-package briefing
+package ingest
 
 import (
 	"context"
@@ -11,10 +11,11 @@ import (
 	"github.com/briefbot/briefbot/article"
 )
 
-// batch is one call of WatchDir's onNew.
+// batch is one call of WatchDir's onChange.
 type batch struct {
-	ids   []string
-	skips []article.Skip
+	ids     []string
+	skips   []article.Skip
+	deleted []string
 }
 
 func TestWatchDir(t *testing.T) {
@@ -33,12 +34,12 @@ func TestWatchDir(t *testing.T) {
 	calls := make(chan batch, 10)
 	done := make(chan error, 1)
 	go func() {
-		done <- WatchDir(ctx, dir, 10*time.Millisecond, func(_ context.Context, arts []article.Article, skips []article.Skip) {
+		done <- WatchDir(ctx, dir, 10*time.Millisecond, func(_ context.Context, ch Change) {
 			var b batch
-			for _, a := range arts {
+			for _, a := range ch.Articles() {
 				b.ids = append(b.ids, a.ID)
 			}
-			b.skips = skips
+			b.skips, b.deleted = ch.Skips, ch.Deleted
 			calls <- b
 		})
 	}()
@@ -48,12 +49,12 @@ func TestWatchDir(t *testing.T) {
 			t.Errorf("WatchDir: %v", err)
 		}
 	}()
-	expect := func(step string, want []string) {
+	expect := func(step string, want []string, wantDeleted ...string) {
 		t.Helper()
 		select {
 		case b := <-calls:
-			if !slices.Equal(b.ids, want) || len(b.skips) != 0 {
-				t.Errorf("%s: got articles %v, skips %v; want %v", step, b.ids, b.skips, want)
+			if !slices.Equal(b.ids, want) || len(b.skips) != 0 || !slices.Equal(b.deleted, wantDeleted) {
+				t.Errorf("%s: got articles %v, skips %v, deleted %v; want %v, deleted %v", step, b.ids, b.skips, b.deleted, want, wantDeleted)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s: no call, want articles %v", step, want)
@@ -78,15 +79,15 @@ func TestWatchDir(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "old.txt")); err != nil {
 		t.Fatal(err)
 	}
-	quiet("a deleted file")
+	expect("a deleted file", nil, "old.txt")
 	write("b.md", story("Second file."))
 	write("a.md", story("First file."))
 	expect("two new files", []string{"a.md", "b.md"})
 }
 
 func TestWatchDirMissing(t *testing.T) {
-	err := WatchDir(context.Background(), filepath.Join(t.TempDir(), "nope"), time.Millisecond, func(context.Context, []article.Article, []article.Skip) {
-		t.Error("onNew called for a missing directory")
+	err := WatchDir(context.Background(), filepath.Join(t.TempDir(), "nope"), time.Millisecond, func(context.Context, Change) {
+		t.Error("onChange called for a missing directory")
 	})
 	if err == nil {
 		t.Error("got no error for a missing directory")

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/briefbot/briefbot/ingest"
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/store"
+)
+
+// runRemove takes articles out of the persistent index by ID or URL; they
+// are never quoted again.
+func runRemove(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) (err error) {
+	if len(args) == 0 {
+		return usagef("remove needs an article ID or URL\n\n%s", usage)
+	}
+	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, maybeEmpty: true}, logger, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, eng.close()) }()
+	var missing []string
+	for _, arg := range args {
+		ids, err := eng.ingest.Remove(ctx, arg)
+		if errors.Is(err, ingest.ErrNoArticle) {
+			missing = append(missing, arg)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("remove %s: %w", arg, err)
+		}
+		for _, id := range ids {
+			fmt.Fprintf(stdout, "removed %s\n", id)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("no article with the ID or URL %s in %s", strings.Join(missing, ", "), cfg.DataDir)
+	}
+	return nil
+}
+
+// status is what `bot status --json` prints.
+type status struct {
+	ingest.Summary
+	Feeds      []ingest.FeedStatus `json:"feeds"`
+	IndexBytes int64               `json:"index_bytes"`
+	DataDir    string              `json:"data_dir"`
+}
+
+// runStatus describes the persistent index without changing anything: it
+// opens the index read-only, so it works while the bot runs.
+func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("status takes no arguments, got %q", rest)
+	}
+	dir := filepath.Join(cfg.DataDir, "index")
+	ix, err := retrieval.New(ctx, statusIndexConfig(cfg, dir, logger))
+	if err != nil {
+		return fmt.Errorf("open index: %w", err)
+	}
+	_, size := ix.Files()
+	abs, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		abs = cfg.DataDir
+	}
+	st := status{Summary: ingest.Summarize(ix.Articles(), ix.ChunkCount()), Feeds: []ingest.FeedStatus{}, IndexBytes: size, DataDir: abs}
+	if state, err := store.Open(cfg.DataDir, 0); err == nil {
+		err := state.Each(ingest.FeedsBucket, func(_ string, v []byte) error {
+			var f ingest.FeedStatus
+			if json.Unmarshal(v, &f) == nil {
+				f.GUIDs = nil
+				st.Feeds = append(st.Feeds, f)
+			}
+			return nil
+		})
+		state.Close()
+		if err != nil {
+			return err
+		}
+	} else if errors.Is(err, store.ErrLocked) {
+		fmt.Fprintln(stderr, "note: the bot is running, so the feeds' status is not shown")
+	}
+	if *asJSON {
+		return writeJSONLine(stdout, st)
+	}
+	fmt.Fprintf(stdout, "data directory: %s\n", st.DataDir)
+	fmt.Fprintf(stdout, "articles: %d (%d chunks), index %.1f MB on disk\n", st.Articles, st.Chunks, float64(st.IndexBytes)/1e6)
+	if st.Newest != "" {
+		fmt.Fprintf(stdout, "dates: %s to %s\n", st.Oldest[:10], st.Newest[:10])
+	}
+	outlets := make([]string, 0, len(st.Outlets))
+	for o := range st.Outlets {
+		outlets = append(outlets, o)
+	}
+	slices.SortFunc(outlets, func(a, b string) int {
+		if d := st.Outlets[b] - st.Outlets[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	for _, o := range outlets {
+		fmt.Fprintf(stdout, "  %5d  %s\n", st.Outlets[o], o)
+	}
+	fmt.Fprintf(stdout, "feeds: %d\n", len(st.Feeds))
+	for _, f := range st.Feeds {
+		fmt.Fprintf(stdout, "  %s (%s): last poll %s, %s\n", f.URL, f.Title, f.LastPoll.Local().Format(time.DateTime), f.LastResult)
+	}
+	return nil
+}
+
+// statusIndexConfig opens the index read-only under the embedding model it
+// was made with, with an embedding function that is never called (status
+// embeds nothing), so that nothing is indexed again.
+func statusIndexConfig(cfg config, dir string, logger *slog.Logger) retrieval.Config {
+	rc := retrieval.Config{Dir: dir, ReadOnly: true, Logger: logger}
+	if cfg.ModelEmbeddings {
+		rc.EmbedModel = embedModelName(cfg)
+		rc.Embed = func(context.Context, string) ([]float32, error) {
+			return nil, errors.New("status embeds nothing")
+		}
+	}
+	return rc
+}

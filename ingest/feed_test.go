@@ -1,0 +1,260 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/store"
+)
+
+// newsSite is a local news site: an RSS feed whose items carry only a
+// summary (their pages have the text, with chrome around it), an Atom feed
+// whose entries carry their whole text, and a feed that always fails.
+type newsSite struct {
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	rssItems  []string // page slugs, newest last
+	rssGets   int
+	notModded int
+}
+
+const pageChrome = "Subscribe to our newsletter for the best of the Harbour Gazette every morning."
+
+func newNewsSite(t *testing.T) *newsSite {
+	s := &newsSite{rssItems: []string{"ferry", "bridge"}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss.xml", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.rssGets++
+		etag := fmt.Sprintf(`"v%d"`, len(s.rssItems))
+		if r.Header.Get("If-None-Match") == etag {
+			s.notModded++
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Gazette</title><link>`+s.srv.URL+`/</link>`)
+		for i, slug := range s.rssItems {
+			fmt.Fprintf(w, `<item><title>The %s story</title><link>/news/%s?utm_source=rss#top</link><guid>gazette-%s</guid>
+<pubDate>Tue, 19 Aug 2025 0%d:30:00 GMT</pubDate><description>A short summary of the %s story.</description></item>`, slug, slug, slug, i+1, slug)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	})
+	mux.HandleFunc("/news/", func(w http.ResponseWriter, r *http.Request) {
+		slug := strings.TrimPrefix(r.URL.Path, "/news/")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html><head><title>The %[1]s story</title></head><body>
+<nav><a href="/">Home</a> <a href="/world">World</a></nav>
+<aside class="newsletter"><p>%[2]s</p></aside>
+<article><h1>The %[1]s story</h1>
+<p>The harbour council approved the %[1]s plan on Monday, the mayor said at a packed meeting in the town hall on the quay.</p>
+<p>Work on the %[1]s starts in the spring and will take two years, officials said, with the first phase paid for by the port.</p>
+<p>Residents have asked for the %[1]s for more than ten years, and the council said it would review the plan after one year of use.</p>
+</article><footer><p>%[2]s</p></footer></body></html>`, slug, pageChrome)
+	})
+	mux.HandleFunc("/atom.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/atom+xml")
+		body := strings.Repeat("<p>The tram depot will close in June, the transport authority said on Friday, after forty years of service on the northern line.</p>", 12)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Northern Courier</title>
+<entry><title>Tram depot to close</title><link href="%s/courier/depot"/><id>urn:courier:depot</id><updated>2025-08-21T09:00:00Z</updated>
+<author><name>Priya Natarajan</name></author><content type="html"><![CDATA[%s]]></content></entry></feed>`, s.srv.URL, body)
+	})
+	mux.HandleFunc("/broken.xml", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "oops", http.StatusInternalServerError)
+	})
+	s.srv = httptest.NewServer(mux)
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func newFeedsForTest(t *testing.T, allowPrivate bool) (*Feeds, *retrieval.Index, *store.Store) {
+	t.Helper()
+	ix, err := retrieval.New(context.Background(), retrieval.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(t.TempDir(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc := &Service{Index: ix, SeedMode: SeedsOff, Log: slog.New(slog.DiscardHandler)}
+	f := &Feeds{Service: svc, Store: st, Interval: time.Minute}
+	f.Fetch.AllowPrivate = allowPrivate
+	return f, ix, st
+}
+
+func TestFeedsEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	site := newNewsSite(t)
+	f, ix, st := newFeedsForTest(t, true)
+	rss := site.srv.URL + "/rss.xml"
+
+	res, err := f.Poll(ctx, rss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ferry := site.srv.URL + "/news/ferry"
+	if want := []string{ferry, site.srv.URL + "/news/bridge"}; !slices.Equal(res.Added, want) {
+		t.Fatalf("first poll added %v, want %v (canonical URLs)", res.Added, want)
+	}
+	a, ok := ix.Article(ferry)
+	if !ok {
+		t.Fatal("the ferry item is not indexed")
+	}
+	if a.Outlet != "Harbour Gazette" || a.URL != ferry || a.Title != "The ferry story" ||
+		!a.PublishedAt.Equal(time.Date(2025, 8, 19, 1, 30, 0, 0, time.UTC)) {
+		t.Errorf("ferry article: outlet %q, URL %q, title %q, date %v; want the feed's title, the canonical link, the item's title and date", a.Outlet, a.URL, a.Title, a.PublishedAt)
+	}
+	if !strings.Contains(a.BodyText(), "approved the ferry plan") {
+		t.Errorf("the summary-only item's page text was not fetched: %q", a.BodyText())
+	}
+	if strings.Contains(a.BodyText(), "Subscribe to our newsletter") {
+		t.Error("page chrome (newsletter prompt) is in the indexed body")
+	}
+
+	t.Run("same feed again adds nothing, 304 respected", func(t *testing.T) {
+		res, err := f.Poll(ctx, rss)
+		if err != nil || !res.NotModified || len(res.Added)+len(res.Updated) != 0 {
+			t.Errorf("second poll: %+v, %v; want not modified, nothing added", res, err)
+		}
+		if site.notModded != 1 {
+			t.Errorf("the site answered 304 %d times, want 1 (the poll sent its ETag)", site.notModded)
+		}
+	})
+	t.Run("a new item is picked up once", func(t *testing.T) {
+		site.mu.Lock()
+		site.rssItems = append(site.rssItems, "tunnel")
+		site.mu.Unlock()
+		res, err := f.Poll(ctx, rss)
+		if err != nil || !slices.Equal(res.Added, []string{site.srv.URL + "/news/tunnel"}) || len(res.Updated) != 0 {
+			t.Errorf("poll after a new item: %+v, %v; want the tunnel added, nothing else", res, err)
+		}
+		res, err = f.Poll(ctx, rss)
+		if err != nil || len(res.Added)+len(res.Updated) != 0 {
+			t.Errorf("poll after that: %+v, %v; want nothing", res, err)
+		}
+		if ix.Len() != 3 {
+			t.Errorf("index holds %d articles, want 3", ix.Len())
+		}
+	})
+	t.Run("atom with full content", func(t *testing.T) {
+		before := site.rssGets
+		res, err := f.Poll(ctx, site.srv.URL+"/atom.xml")
+		if err != nil || len(res.Added) != 1 {
+			t.Fatalf("atom poll: %+v, %v; want one added", res, err)
+		}
+		a, _ := ix.Article(res.Added[0])
+		if a.Outlet != "Northern Courier" || a.Author != "Priya Natarajan" || a.PublishedAt.IsZero() || !strings.Contains(a.Text, "tram depot will close") {
+			t.Errorf("atom article: %+v", a)
+		}
+		if site.rssGets != before {
+			t.Error("the RSS feed was fetched while polling the Atom feed")
+		}
+		if res, err := f.Poll(ctx, site.srv.URL+"/atom.xml"); err != nil || len(res.Added)+len(res.Updated) != 0 {
+			t.Errorf("same Atom feed twice: %+v, %v; want nothing added", res, err)
+		}
+	})
+	t.Run("a failing feed backs off", func(t *testing.T) {
+		broken := site.srv.URL + "/broken.xml"
+		var gaps []time.Duration
+		for range 3 {
+			if _, err := f.Poll(ctx, broken); err == nil {
+				t.Fatal("poll of a failing feed: no error")
+			}
+			var fs FeedStatus
+			if err := st.GetJSON(FeedsBucket, broken, &fs); err != nil {
+				t.Fatal(err)
+			}
+			gaps = append(gaps, fs.NextPoll.Sub(fs.LastPoll))
+			if !strings.Contains(fs.LastResult, "500") {
+				t.Errorf("status result %q, want the error", fs.LastResult)
+			}
+		}
+		for i := 1; i < len(gaps); i++ {
+			if gaps[i] < gaps[i-1]*3/2 {
+				t.Errorf("waits after failures %v: want each about twice the last", gaps)
+			}
+		}
+		if gaps[0] < 2*f.Interval {
+			t.Errorf("wait after one failure %v, want at least twice the interval %v", gaps[0], f.Interval)
+		}
+	})
+}
+
+func TestFeedsRefusePrivateAddresses(t *testing.T) {
+	site := newNewsSite(t)
+	f, ix, _ := newFeedsForTest(t, false)
+	_, err := f.Poll(context.Background(), site.srv.URL+"/rss.xml")
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Errorf("poll of a loopback feed without BOT_FETCH_ALLOW_PRIVATE: %v, want refused", err)
+	}
+	if ix.Len() != 0 {
+		t.Errorf("index holds %d articles, want none", ix.Len())
+	}
+}
+
+func TestFeedsRunPolls(t *testing.T) {
+	site := newNewsSite(t)
+	f, ix, _ := newFeedsForTest(t, true)
+	f.Interval = 30 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Run(ctx, []string{site.srv.URL + "/rss.xml"}); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for ix.Len() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	site.mu.Lock()
+	site.rssItems = append(site.rssItems, "tunnel")
+	site.mu.Unlock()
+	notModded := func() int {
+		site.mu.Lock()
+		defer site.mu.Unlock()
+		return site.notModded
+	}
+	for (ix.Len() < 3 || notModded() == 0) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if ix.Len() != 3 {
+		t.Errorf("after polling: %d articles, want 3 (the new item picked up)", ix.Len())
+	}
+	site.mu.Lock()
+	defer site.mu.Unlock()
+	if site.notModded == 0 {
+		t.Error("no poll was answered 304: conditional GET not used")
+	}
+}
+
+func TestParseFeedList(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr bool
+	}{
+		{"", nil, false},
+		{"https://a.example/rss, https://b.example/atom.xml\nhttp://c.example/feed.json", []string{"https://a.example/rss", "https://b.example/atom.xml", "http://c.example/feed.json"}, false},
+		{"ftp://a.example/rss", nil, true},
+		{"not a url", nil, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseFeedList(tt.in)
+		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
+			t.Errorf("ParseFeedList(%q) = %v, %v; want %v, error %t", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,730 @@
+package retrieval
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/briefbot/briefbot/article"
+)
+
+// The persistent index is a set of files in Config.Dir, in the manner of
+// bleve's scorch: one base segment (the whole index as of some moment, in
+// the IndexFile layout) and the logs of what happened after it, named by a
+// manifest that is replaced atomically.
+//
+//	MANIFEST          which base and logs make the index
+//	base-NNNNNN.bin   a base segment: immutable once written
+//	log-NNNNNN.wal    an append-only log of added articles (with their
+//	                  chunks' vectors) and removals (tombstones)
+//
+// An Add writes one log record and fsyncs it before it returns, so adding
+// one article costs the article, not the index. When the logs grow past
+// Config.MergeChunks, a background merge writes a new base from a snapshot
+// (the snapshot is immutable, so adds and searches go on meanwhile), then
+// replaces the manifest and deletes the files it no longer names. A crash
+// at any point leaves either the old manifest or the new one, each naming
+// complete files; leftover temporary files are removed at the next start.
+const manifestFile = "MANIFEST"
+
+// manifestFormat is the layout version of the manifest and of the logs.
+const manifestFormat = 3
+
+// logMagic opens a log file.
+var logMagic = []byte("briefbot-wal\n\x00\x00\x00")
+
+// Log record kinds.
+const (
+	recAdd    = 1
+	recRemove = 2
+)
+
+// defaultMergeChunks is Config.MergeChunks's default: logs of more chunks
+// than this (or than a 400th of the index) are merged into a new base.
+const defaultMergeChunks = 512
+
+// defaultMergeIdle is Config.MergeIdle's default.
+const defaultMergeIdle = 30 * time.Second
+
+// manifest names the files that make the index.
+type manifest struct {
+	Format int      `json:"format"`
+	Base   string   `json:"base,omitempty"` // "" for none
+	Logs   []string `json:"logs"`           // in order
+	Next   int      `json:"next"`           // the next file number
+}
+
+// segFiles is the state of the index's files. Its fields are guarded by
+// Index.fileMu.
+type segFiles struct {
+	man       manifest
+	log       *os.File // the last log, open for appending; nil before the first record
+	logChunks int      // chunks in the logs since the base
+	merging   bool
+	mergeErr  error // the last background merge's failure, logged
+}
+
+// fsyncDir makes a rename or a new file in dir durable.
+func fsyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to dir/name through a temporary file,
+// fsyncing the file and the directory.
+func writeFileAtomic(dir, name string, data []byte) error {
+	tmp, err := os.CreateTemp(dir, name+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	return fsyncDir(dir)
+}
+
+// readManifest reads the manifest; ok is false when there is none.
+func readManifest(dir string) (m manifest, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return manifest{}, false, nil
+	}
+	if err != nil {
+		return manifest{}, false, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return manifest{}, false, fmt.Errorf("read %s: %w", manifestFile, err)
+	}
+	if m.Format != manifestFormat {
+		return manifest{}, false, fmt.Errorf("%s format %d, want %d", manifestFile, m.Format, manifestFormat)
+	}
+	for _, name := range append([]string{m.Base}, m.Logs...) {
+		if strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+			return manifest{}, false, fmt.Errorf("%s names %q, not a file of the index", manifestFile, name)
+		}
+	}
+	return m, true, nil
+}
+
+func (ix *Index) writeManifest(m manifest) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(ix.dir, manifestFile, append(b, '\n'))
+}
+
+// removeTemps deletes the temporary files a crash left behind.
+func removeTemps(dir string, log interface{ Warn(string, ...any) }) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".tmp") {
+			if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+				log.Warn("could not remove a temporary file", "file", e.Name(), "err", err)
+			}
+		}
+	}
+}
+
+// removeUnnamed deletes the segment files the manifest does not name (a
+// merge that ended before deleting them).
+func removeUnnamed(dir string, m manifest, log interface{ Warn(string, ...any) }) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !(strings.HasPrefix(name, "base-") && strings.HasSuffix(name, ".bin") ||
+			strings.HasPrefix(name, "log-") && strings.HasSuffix(name, ".wal")) {
+			continue
+		}
+		if name == m.Base || slices.Contains(m.Logs, name) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			log.Warn("could not remove an old index file", "file", name, "err", err)
+		}
+	}
+}
+
+// logRecord is a decoded log record.
+type logRecord struct {
+	kind  int
+	arts  []article.Article
+	known map[string][]knownChunk // stored vectors of the added articles
+	ids   []string                // removed article IDs
+}
+
+// encodeAddRecord encodes the articles of an Add, with their chunks and
+// vectors, as a log record (CRC-32C at its end).
+func (ix *Index) encodeAddRecord(preps []*prepArticle) ([]byte, error) {
+	var buf bytes.Buffer
+	w := newBinWriter(&buf)
+	w.uvarint(recAdd)
+	w.uvarint(uint64(ix.vecs.dimension()))
+	w.uvarint(uint64(len(preps)))
+	for _, p := range preps {
+		writeArticle(w, p.art, p.hash)
+		w.uvarint(uint64(len(p.chunks)))
+		for _, c := range p.chunks {
+			w.uvarint(uint64(c.start))
+			w.uvarint(uint64(c.end))
+			w.f32s(ix.vecs.vec(c.slot))
+		}
+	}
+	if err := w.finish(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeRemoveRecord encodes a removal (tombstones) as a log record.
+func encodeRemoveRecord(ids []string) ([]byte, error) {
+	var buf bytes.Buffer
+	w := newBinWriter(&buf)
+	w.uvarint(recRemove)
+	w.uvarint(uint64(len(ids)))
+	for _, id := range ids {
+		w.str(id)
+	}
+	if err := w.finish(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeRecord decodes one log record, checking its checksum and that its
+// articles are well formed.
+func decodeRecord(b []byte) (logRecord, error) {
+	r := newBinReader(bytes.NewReader(b), int64(len(b)))
+	var rec logRecord
+	rec.kind = int(r.uvarint())
+	switch rec.kind {
+	case recAdd:
+		dim := r.count(1)
+		n := r.count(1)
+		rec.known = map[string][]knownChunk{}
+		for i := 0; i < n && r.err == nil; i++ {
+			a, _, err := readArticle(r)
+			if err != nil {
+				return logRecord{}, err
+			}
+			nc := r.count(2)
+			var chunks []knownChunk
+			for j := 0; j < nc && r.err == nil; j++ {
+				start, end := r.uvarint(), r.uvarint()
+				if !r.fits(dim, 4) {
+					break
+				}
+				v := make([]float32, dim)
+				r.f32sInto(v)
+				if r.err == nil && (start >= end || end > uint64(len(a.Text))) {
+					return logRecord{}, fmt.Errorf("chunk of %s: offsets [%d,%d) out of range", a.ID, start, end)
+				}
+				chunks = append(chunks, knownChunk{start: int(start), end: int(end), vec: v})
+			}
+			if r.err == nil {
+				rec.arts = append(rec.arts, a)
+				if dim > 0 {
+					rec.known[a.ID] = chunks
+				}
+			}
+		}
+	case recRemove:
+		n := r.count(1)
+		for i := 0; i < n && r.err == nil; i++ {
+			rec.ids = append(rec.ids, r.str())
+		}
+	default:
+		if r.err == nil {
+			return logRecord{}, fmt.Errorf("unknown log record kind %d", rec.kind)
+		}
+	}
+	if err := r.verify(); err != nil {
+		return logRecord{}, err
+	}
+	return rec, nil
+}
+
+// writeArticle writes an article and its content hash.
+func writeArticle(w *binWriter, art *article.Article, hash string) {
+	for _, x := range []string{art.ID, art.Title, art.Outlet, art.Author, art.URL, art.Category, art.DateSource, art.Text} {
+		w.str(x)
+	}
+	t, err := art.PublishedAt.MarshalBinary()
+	if err != nil {
+		w.fail(fmt.Errorf("article %s: %w", art.ID, err))
+	}
+	w.bytes(t)
+	w.uvarint(uint64(len(art.Body)))
+	for _, sp := range art.Body {
+		w.uvarint(uint64(sp.Start))
+		w.uvarint(uint64(sp.End))
+	}
+	w.str(hash)
+}
+
+// readArticle reads what writeArticle wrote and checks the article's
+// structure: an ID, body spans in order inside the text.
+func readArticle(r *binReader) (article.Article, string, error) {
+	var a article.Article
+	for _, x := range []*string{&a.ID, &a.Title, &a.Outlet, &a.Author, &a.URL, &a.Category, &a.DateSource, &a.Text} {
+		*x = r.str()
+	}
+	if t := r.bytes(); r.err == nil {
+		if err := a.PublishedAt.UnmarshalBinary(t); err != nil {
+			return a, "", fmt.Errorf("article %q: %w", a.ID, err)
+		}
+	}
+	nb := r.count(2)
+	a.Body = make([]article.Span, nb)
+	for j := range a.Body {
+		a.Body[j] = article.Span{Start: int(min(r.uvarint(), math.MaxInt32)), End: int(min(r.uvarint(), math.MaxInt32))}
+	}
+	hash := r.str()
+	if r.err != nil {
+		return a, "", r.err
+	}
+	if err := checkArticle(&a); err != nil {
+		return a, "", err
+	}
+	return a, hash, nil
+}
+
+// checkArticle checks a stored article's structure.
+func checkArticle(a *article.Article) error {
+	if a.ID == "" {
+		return errors.New("article with an empty ID")
+	}
+	prev := 0
+	for _, sp := range a.Body {
+		if sp.Start < prev || sp.End < sp.Start || sp.End > len(a.Text) {
+			return fmt.Errorf("article %q: body span [%d,%d) out of order or past the text (%d bytes)", a.ID, sp.Start, sp.End, len(a.Text))
+		}
+		prev = sp.End
+	}
+	return nil
+}
+
+// appendRecord appends a record to the current log and fsyncs it, starting
+// a log (and naming it in the manifest) if there is none. Callers hold
+// addMu.
+func (ix *Index) appendRecord(rec []byte, chunks int) error {
+	ix.fileMu.Lock()
+	defer ix.fileMu.Unlock()
+	if ix.files.log == nil {
+		if err := ix.startLog(); err != nil {
+			return err
+		}
+	}
+	frame := binary.LittleEndian.AppendUint32(make([]byte, 0, 4+len(rec)), uint32(len(rec)))
+	frame = append(frame, rec...)
+	f := ix.files.log
+	if _, err := f.Write(frame); err != nil {
+		ix.discardLogTail(f)
+		return fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	if err := f.Sync(); err != nil {
+		ix.discardLogTail(f)
+		return fmt.Errorf("sync %s: %w", f.Name(), err)
+	}
+	ix.files.logChunks += chunks
+	return nil
+}
+
+// discardLogTail closes a log whose last write failed, so that the next
+// record starts a new log rather than follow a torn one.
+func (ix *Index) discardLogTail(f *os.File) {
+	f.Close()
+	ix.files.log = nil
+}
+
+// startLog starts a new log and names it in the manifest. Callers hold
+// fileMu.
+func (ix *Index) startLog() error {
+	m := ix.files.man
+	name := fmt.Sprintf("log-%06d.wal", m.Next)
+	path := filepath.Join(ix.dir, name)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("start log: %w", err)
+	}
+	var hdr bytes.Buffer
+	w := newBinWriter(&hdr)
+	w.raw(logMagic)
+	w.uvarint(manifestFormat)
+	w.str(ix.signature())
+	w.str(ix.model)
+	if err := w.finish(); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(hdr.Bytes()); err != nil {
+		f.Close()
+		return fmt.Errorf("start log: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("start log: %w", err)
+	}
+	m.Logs = append(slices.Clip(m.Logs), name)
+	m.Next++
+	m.Format = manifestFormat
+	if err := ix.writeManifest(m); err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("start log: %w", err)
+	}
+	ix.files.man = m
+	ix.files.log = f
+	return nil
+}
+
+// readLog reads a log: its header, then its records until the end or the
+// first torn or damaged record. It returns the records and the length of
+// the valid prefix. A log made with another signature or model gives its
+// articles without their vectors (they are indexed again).
+func (ix *Index) readLog(path string) (recs []logRecord, valid int64, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	hdrLen, sameModel, err := ix.readLogHeader(data)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	off := hdrLen
+	for off < len(data) {
+		if len(data)-off < 4 {
+			break
+		}
+		n := int(binary.LittleEndian.Uint32(data[off:]))
+		if n > len(data)-off-4 {
+			break // torn: the record was never acknowledged
+		}
+		rec, err := decodeRecord(data[off+4 : off+4+n])
+		if err != nil {
+			if off+4+n == len(data) {
+				break // the last record, torn inside
+			}
+			return nil, 0, fmt.Errorf("read %s: record at byte %d: %w", filepath.Base(path), off, err)
+		}
+		if !sameModel {
+			rec.known = nil
+		}
+		recs = append(recs, rec)
+		off += 4 + n
+	}
+	if off < len(data) {
+		ix.log.Warn("dropping the torn end of an index log (never acknowledged)", "file", filepath.Base(path), "bytes", len(data)-off)
+	}
+	return recs, int64(off), nil
+}
+
+// readLogHeader checks a log's header and returns its length.
+func (ix *Index) readLogHeader(data []byte) (n int, sameModel bool, err error) {
+	r := newBinReader(bytes.NewReader(data), int64(len(data)))
+	if !bytes.Equal(r.raw(len(logMagic)), logMagic) {
+		return 0, false, errors.New("not an index log")
+	}
+	if format := r.uvarint(); r.err == nil && format != manifestFormat {
+		return 0, false, fmt.Errorf("index log format %d, want %d", format, manifestFormat)
+	}
+	sig, model := r.str(), r.str()
+	if r.err != nil {
+		return 0, false, r.err
+	}
+	n = len(data) - 4 - int(r.remaining)
+	var sum [4]byte
+	if _, err := io.ReadFull(r.r, sum[:]); err != nil {
+		return 0, false, errors.New("truncated log header")
+	}
+	if binary.LittleEndian.Uint32(sum[:]) != r.crc.Sum32() {
+		return 0, false, errors.New("log header checksum mismatch: the file is damaged")
+	}
+	return n + 4, sig == ix.signature() && model == ix.model, nil
+}
+
+// replay applies log records to the index, consecutive additions in one
+// batch. Nothing is written.
+func (ix *Index) replay(ctx context.Context, recs []logRecord) (chunks int, err error) {
+	var arts []article.Article
+	known := map[string][]knownChunk{}
+	flush := func() error {
+		if len(arts) == 0 {
+			return nil
+		}
+		st, err := ix.add(ctx, arts, known)
+		chunks += st.Chunks
+		arts, known = nil, map[string][]knownChunk{}
+		return err
+	}
+	for _, rec := range recs {
+		switch rec.kind {
+		case recAdd:
+			for _, a := range rec.arts {
+				arts = append(arts, a)
+				if k, ok := rec.known[a.ID]; ok {
+					known[a.ID] = k
+				} else {
+					delete(known, a.ID)
+				}
+			}
+		case recRemove:
+			if err := flush(); err != nil {
+				return chunks, err
+			}
+			if err := ix.removeNow(rec.ids); err != nil {
+				return chunks, err
+			}
+		}
+	}
+	return chunks, flush()
+}
+
+// mergeThreshold is how many chunks the logs may hold before a merge.
+func (ix *Index) mergeThreshold() int {
+	return max(ix.mergeChunks, len(ix.snap.chunks)/400)
+}
+
+// maybeMerge starts a background merge when the logs have grown past the
+// threshold and none is running; else it (re)arms the idle merge. Callers
+// hold addMu.
+func (ix *Index) maybeMerge() {
+	ix.fileMu.Lock()
+	due := !ix.files.merging && ix.files.logChunks > ix.mergeThreshold()
+	ix.fileMu.Unlock()
+	if !due {
+		ix.armIdleMerge()
+		return
+	}
+	ix.startBackgroundMerge()
+}
+
+// armIdleMerge merges the logs once no Add or Remove came for MergeIdle.
+// Callers hold addMu.
+func (ix *Index) armIdleMerge() {
+	if ix.mergeIdle < 0 {
+		return
+	}
+	if ix.idleTimer != nil {
+		ix.idleTimer.Stop()
+	}
+	// The timer's func is not waited for: once stopped or re-armed it finds
+	// idleTimer changed and does nothing.
+	var t *time.Timer
+	t = time.AfterFunc(ix.mergeIdle, func() {
+		ix.addMu.Lock()
+		defer ix.addMu.Unlock()
+		if ix.idleTimer != t {
+			return // re-armed or stopped since
+		}
+		ix.idleTimer = nil
+		ix.fileMu.Lock()
+		due := !ix.files.merging && len(ix.files.man.Logs) > 0
+		ix.fileMu.Unlock()
+		if due {
+			ix.startBackgroundMerge()
+		}
+	})
+	ix.idleTimer = t
+}
+
+// stopIdleMerge cancels a pending idle merge. Callers hold addMu.
+func (ix *Index) stopIdleMerge() {
+	if ix.idleTimer != nil {
+		ix.idleTimer.Stop()
+	}
+	ix.idleTimer = nil
+}
+
+// startBackgroundMerge starts a merge in the background. Callers hold
+// addMu.
+func (ix *Index) startBackgroundMerge() {
+	job, err := ix.startMerge()
+	if err != nil {
+		ix.log.Error("could not start merging the index", "err", err)
+		return
+	}
+	ix.mergeWG.Go(func() {
+		if err := ix.finishMerge(job); err != nil {
+			ix.log.Error("merging the index failed; its logs are kept", "err", err)
+		}
+	})
+}
+
+// mergeJob is a merge under way: the snapshot being written and the
+// number of the base it becomes.
+type mergeJob struct {
+	snap   *snapshot
+	number int
+	start  time.Time
+}
+
+// startMerge begins a merge: it closes the current log (later records go
+// to a new one), pins the vectors of the current snapshot and returns it.
+// Callers hold addMu.
+func (ix *Index) startMerge() (*mergeJob, error) {
+	ix.fileMu.Lock()
+	defer ix.fileMu.Unlock()
+	if ix.files.log != nil {
+		if err := ix.files.log.Close(); err != nil {
+			return nil, err
+		}
+		ix.files.log = nil
+	}
+	m := ix.files.man
+	job := &mergeJob{snap: ix.snap, number: m.Next, start: time.Now()}
+	m.Next++
+	m.Format = manifestFormat
+	if err := ix.writeManifest(m); err != nil {
+		return nil, err
+	}
+	ix.files.man = m
+	ix.files.merging = true
+	ix.files.logChunks = 0
+	ix.vecs.pin()
+	return job, nil
+}
+
+// finishMerge writes the job's snapshot as a new base, then names it in
+// the manifest in place of the base and logs it covers, and deletes those.
+// It does not hold addMu: adds go on meanwhile, into a new log.
+func (ix *Index) finishMerge(job *mergeJob) (err error) {
+	defer func() {
+		ix.vecs.unpin()
+		ix.fileMu.Lock()
+		ix.files.merging = false
+		ix.files.mergeErr = err
+		ix.fileMu.Unlock()
+	}()
+	name := fmt.Sprintf("base-%06d.bin", job.number)
+	size, err := ix.writeBase(name, job.snap)
+	if err != nil {
+		return err
+	}
+	ix.fileMu.Lock()
+	defer ix.fileMu.Unlock()
+	m := ix.files.man
+	old := append([]string{m.Base}, m.Logs...)
+	m.Base = name
+	m.Logs = nil
+	for _, l := range old[1:] {
+		if logNumber(l) > job.number {
+			m.Logs = append(m.Logs, l)
+		}
+	}
+	if err := ix.writeManifest(m); err != nil {
+		os.Remove(filepath.Join(ix.dir, name))
+		return err
+	}
+	ix.files.man = m
+	for _, f := range old {
+		if f != "" && f != m.Base && !slices.Contains(m.Logs, f) {
+			if err := os.Remove(filepath.Join(ix.dir, f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				ix.log.Warn("could not remove an old index file", "file", f, "err", err)
+			}
+		}
+	}
+	ix.log.Debug("merged the index", "base", name, "articles", len(job.snap.arts), "chunks", len(job.snap.chunks),
+		"bytes", size, "took", time.Since(job.start).Round(time.Millisecond))
+	return nil
+}
+
+// logNumber returns the number of a log file's name, -1 for another name.
+func logNumber(name string) int {
+	var n int
+	if _, err := fmt.Sscanf(name, "log-%06d.wal", &n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// checkpoint writes the whole index as a new base at once, with no logs,
+// waiting for a background merge first. Callers hold addMu.
+func (ix *Index) checkpoint() error {
+	if ix.dir == "" || ix.readOnly {
+		return nil
+	}
+	ix.stopIdleMerge()
+	ix.mergeWG.Wait()
+	job, err := ix.startMerge()
+	if err != nil {
+		return fmt.Errorf("save index: %w", err)
+	}
+	if err := ix.finishMerge(job); err != nil {
+		return fmt.Errorf("save index: %w", err)
+	}
+	return nil
+}
+
+// Close waits for a background merge to end and closes the log. The index
+// stays usable: a later Add starts a new log.
+func (ix *Index) Close() error {
+	ix.addMu.Lock()
+	defer ix.addMu.Unlock()
+	ix.stopIdleMerge()
+	ix.mergeWG.Wait()
+	ix.fileMu.Lock()
+	defer ix.fileMu.Unlock()
+	if ix.files.log != nil {
+		err := ix.files.log.Close()
+		ix.files.log = nil
+		return err
+	}
+	return nil
+}
+
+// Files lists the index's files in its directory and their total size, for
+// status reports.
+func (ix *Index) Files() (names []string, bytes int64) {
+	ix.fileMu.Lock()
+	m := ix.files.man
+	ix.fileMu.Unlock()
+	for _, name := range append([]string{m.Base}, m.Logs...) {
+		if name == "" {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(ix.dir, name)); err == nil {
+			names = append(names, name)
+			bytes += fi.Size()
+		}
+	}
+	return names, bytes
+}
