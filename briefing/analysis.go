@@ -1,6 +1,7 @@
 package briefing
 
 import (
+	"github.com/briefbot/briefbot/answer"
 	"math"
 	"strings"
 	"unicode"
@@ -111,13 +112,16 @@ const maxJoinedWords = 70
 
 func (s *sent) text() string { return s.d.art.Text[s.start:s.end] }
 
-// unknownOutlet names the outlet of an article whose outlet is unknown.
-func unknownOutlet(id string) string { return "unknown outlet (" + id + ")" }
+// unknownOutlet names an article whose outlet is unknown the way answers
+// do: by its title, else its site, never by its file name or ID.
+func unknownOutlet(a *article.Article) string {
+	return answer.Citation{Source: a.ID, Title: a.DisplayTitle(), URL: a.URL}.Name()
+}
 
 func (an *analysis) doc(a *article.Article) *doc {
 	d := &doc{art: a, outlet: strings.TrimSpace(a.Outlet)}
 	if d.outlet == "" {
-		d.outlet = unknownOutlet(a.ID)
+		d.outlet = unknownOutlet(a)
 		d.source = "\x00" + a.ID
 	} else {
 		d.source = strings.ToLower(d.outlet)
