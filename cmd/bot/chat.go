@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -30,19 +29,20 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 	}
 	n := len(eng.index.Articles())
 	fmt.Fprintf(stdout, "briefbot: %d articles loaded. Ask a question; /help for commands, /quit to leave.\n", n)
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	in := newLineReader(stdin, stdout, "> ")
 	var history []answer.Turn
 	for {
-		fmt.Fprint(stdout, "> ")
-		if !sc.Scan() {
-			fmt.Fprintln(stdout)
-			return sc.Err()
+		text, err := in.ReadLine()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line := strings.TrimSpace(sc.Text())
+		line := strings.TrimSpace(text)
 		switch {
 		case line == "":
 			continue

@@ -10,7 +10,7 @@ import (
 // runFeedback lists the feedback recorded from Slack, newest first.
 func runFeedback(cfg config, args []string, stdout io.Writer) error {
 	if len(args) > 0 {
-		return usagef("feedback takes no arguments\n\n%s", usage)
+		return usagef("feedback takes no arguments")
 	}
 	store, err := slackbot.OpenFeedback(cfg.DataDir)
 	if err != nil {

@@ -26,6 +26,9 @@ func runBot(tb testing.TB, e env, stdin string, args ...string) (string, string,
 	if _, ok := e["BOT_DATA_DIR"]; !ok {
 		e["BOT_DATA_DIR"] = tb.TempDir()
 	}
+	if _, ok := e["BOT_DOTENV"]; !ok {
+		e["BOT_DOTENV"] = "false" // a developer's .env must not change the tests
+	}
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, e.get, strings.NewReader(stdin), &stdout, &stderr)
 	code := exitCode(err, &stderr)
@@ -201,7 +204,7 @@ func TestBadInput(t *testing.T) {
 		wantStdout string
 	}{
 		{"missing corpus", []string{"ask", "--corpus", filepath.Join(dir, "nope"), "hello?"}, "", 2, []string{"no such file or directory"}, ""},
-		{"empty question", []string{"ask", "   "}, "", 2, []string{"empty question", "Usage:"}, ""},
+		{"empty question", []string{"ask", "   "}, "", 2, []string{"empty question; see `bot ask --help`"}, ""},
 		{"no question on stdin", []string{"ask"}, "\n\n", 2, []string{"no question given"}, ""},
 		{"unknown command", []string{"frobnicate"}, "", 2, []string{`unknown command "frobnicate"`}, ""},
 		{"bad flag", []string{"ask", "--k", "0", "q"}, "", 2, []string{"--k 0"}, ""},
