@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -397,5 +398,75 @@ func TestPlainReader(t *testing.T) {
 	}
 	if want := "> > > > \n"; screen.String() != want {
 		t.Errorf("screen %q, want %q", screen.String(), want)
+	}
+}
+
+func TestNewLogger(t *testing.T) {
+	t.Parallel()
+	slack := env{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+	tests := []struct {
+		name     string
+		env      env
+		cmd      string
+		toFile   bool
+		wantInfo bool // info lines are written
+	}{
+		{"ask: warnings by default", env{}, "ask", false, false},
+		{"ask: BOT_LOG_LEVEL=info", env{"BOT_LOG_LEVEL": "info"}, "ask", false, true},
+		{"chat: never info on the terminal", env{"BOT_LOG_LEVEL": "info"}, "chat", false, false},
+		{"bare bot chats: never info on the terminal", env{"BOT_LOG_LEVEL": "debug"}, "", false, false},
+		{"chat: info into BOT_LOG_FILE", env{"BOT_LOG_LEVEL": "info"}, "chat", true, true},
+		{"slack app: info by default", slack, "", false, true},
+		{"json", env{"BOT_LOG_LEVEL": "info", "BOT_LOG_FORMAT": "json"}, "ask", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.env["BOT_DATA_DIR"] = t.TempDir()
+			file := filepath.Join(t.TempDir(), "bot.log")
+			if tt.toFile {
+				tt.env["BOT_LOG_FILE"] = file
+			}
+			cfg, err := loadConfig(tt.env.get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr strings.Builder
+			logger, closeLog, err := newLogger(cfg, tt.cmd, &stderr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logger.Info("index ready", "chunks", 3)
+			logger.Warn("model slow", "err", "timeout")
+			closeLog()
+			got := stderr.String()
+			if tt.toFile {
+				if got != "" {
+					t.Errorf("stderr %q, want nothing with BOT_LOG_FILE", got)
+				}
+				b, err := os.ReadFile(file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = string(b)
+			}
+			if strings.Contains(got, "index ready") != tt.wantInfo {
+				t.Errorf("info line written = %v, want %v:\n%s", !tt.wantInfo, tt.wantInfo, got)
+			}
+			if !strings.Contains(got, "model slow") {
+				t.Errorf("warning missing:\n%s", got)
+			}
+			if tt.env["BOT_LOG_FORMAT"] == "json" {
+				for _, line := range strings.Split(strings.TrimSpace(got), "\n") {
+					var v map[string]any
+					if err := json.Unmarshal([]byte(line), &v); err != nil || v["msg"] == nil || v["level"] == nil {
+						t.Errorf("line %q is not a JSON log record (%v)", line, err)
+					}
+				}
+			}
+		})
+	}
+	if _, err := loadConfig(env{"BOT_DATA_DIR": "d", "BOT_LOG_FORMAT": "xml"}.get); err == nil || !strings.Contains(err.Error(), "BOT_LOG_FORMAT") {
+		t.Errorf("BOT_LOG_FORMAT=xml: error %v, want one naming the setting", err)
 	}
 }

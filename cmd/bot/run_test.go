@@ -171,6 +171,22 @@ func TestAskManyFromStdin(t *testing.T) {
 	}
 }
 
+func TestAskManyText(t *testing.T) {
+	stdin := "How long did Trump's call with Putin last?\nWho won the 2022 FIFA World Cup final?\n"
+	out, errOut, code := runBot(t, env{}, stdin, "ask")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	first := strings.Index(out, "> How long did Trump's call with Putin last?\n")
+	second := strings.Index(out, "> Who won the 2022 FIFA World Cup final?\n")
+	if first != 0 || second <= first {
+		t.Fatalf("answers are not each under their question (at %d and %d):\n%s", first, second, out)
+	}
+	if !strings.Contains(out[first:second], "[1]") || !strings.Contains(out[second:], "don't cover") {
+		t.Errorf("the answers are not under the right questions:\n%s", out)
+	}
+}
+
 func TestAskText(t *testing.T) {
 	out, errOut, code := runBot(t, env{}, "", "ask", "How much in American weapons did Ukraine propose to buy?")
 	if code != 0 {

@@ -120,10 +120,13 @@ func commandUsage(name string, fs *flag.FlagSet) string {
 			b.WriteString("\nFlags:\n")
 			first = false
 		}
-		arg, text := flag.UnquoteUsage(f)
+		// The value's type names the argument; a `word` in the text stays
+		// as it is written.
+		arg, _ := flag.UnquoteUsage(&flag.Flag{Value: f.Value})
+		text := f.Usage
 		head := "  --" + f.Name
 		if arg != "" {
-			head += " " + strings.ToUpper(arg)
+			head += " " + arg
 		}
 		if len(head) < 20 {
 			head += strings.Repeat(" ", 20-len(head))
