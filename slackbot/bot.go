@@ -219,7 +219,12 @@ func (b *Bot) Run(ctx context.Context) error {
 func (b *Bot) Wait(ctx context.Context) error {
 	b.taskMu.Lock()
 	b.draining = true
+	pending := b.inflight.Load()
 	b.taskMu.Unlock()
+	start := time.Now()
+	if pending > 0 {
+		b.log.Info("shutdown: waiting for answers in flight", "in_flight", pending)
+	}
 	done := make(chan struct{})
 	go func() {
 		b.tasks.Wait()
@@ -227,9 +232,13 @@ func (b *Bot) Wait(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
+		if pending > 0 {
+			b.log.Info("shutdown: answers in flight finished", "finished", pending, "took", time.Since(start).Round(time.Millisecond))
+		}
 		return nil
 	case <-ctx.Done():
 	}
+	left := b.inflight.Load()
 	b.stopOnce.Do(func() { close(b.stop) })
 	t := time.NewTimer(2 * time.Second)
 	defer t.Stop()
@@ -237,7 +246,7 @@ func (b *Bot) Wait(ctx context.Context) error {
 	case <-done:
 	case <-t.C:
 	}
-	b.log.Warn("shutdown: answers in flight were cancelled")
+	b.log.Warn("shutdown: answers in flight were cancelled", "finished", pending-left, "cancelled", left, "took", time.Since(start).Round(time.Millisecond))
 	return fmt.Errorf("wait for answers in flight: %w", ctx.Err())
 }
 

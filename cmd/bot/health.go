@@ -65,3 +65,12 @@ func healthURL(addr string) (string, error) {
 	}
 	return "http://" + net.JoinHostPort(host, port) + "/healthz", nil
 }
+
+// socketHealthAddr is where Socket Mode serves /healthz and /metrics:
+// BOT_ADDR, as HTTP mode does.
+func socketHealthAddr(cfg config) string {
+	if cfg.SlackAppToken == "" {
+		return "" // HTTP mode serves them with the Slack routes
+	}
+	return cfg.Addr
+}

@@ -24,6 +24,7 @@ func slackConfig(cfg config) slackbot.Config {
 		SigningSecret: cfg.SlackSigningSecret,
 		APIURL:        cfg.SlackAPIURL,
 		Addr:          cfg.Addr,
+		HealthAddr:    socketHealthAddr(cfg),
 		DataDir:       cfg.DataDir,
 		AnswerTimeout: cfg.AnswerTimeout,
 		RateLimit:     rate.Limit(cfg.RatePerMinute / 60),
