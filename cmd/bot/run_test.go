@@ -119,6 +119,7 @@ func seedText(tb testing.TB, name string) string {
 }
 
 func TestAskJSON(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runBot(t, env{}, "", "ask", "--json", "--k", "5", "What did the White House say about US troops in Ukraine?")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
@@ -154,6 +155,7 @@ func TestAskJSON(t *testing.T) {
 }
 
 func TestAskManyFromStdin(t *testing.T) {
+	t.Parallel()
 	stdin := "What did Sergei Lavrov say about security guarantees?\n\nWho won the 2022 FIFA World Cup final?\nHow long did Trump's call with Putin last?\n"
 	out, errOut, code := runBot(t, env{}, stdin, "ask", "--json")
 	if code != 0 {
@@ -172,6 +174,7 @@ func TestAskManyFromStdin(t *testing.T) {
 }
 
 func TestAskManyText(t *testing.T) {
+	t.Parallel()
 	stdin := "How long did Trump's call with Putin last?\nWho won the 2022 FIFA World Cup final?\n"
 	out, errOut, code := runBot(t, env{}, stdin, "ask")
 	if code != 0 {
@@ -188,6 +191,7 @@ func TestAskManyText(t *testing.T) {
 }
 
 func TestAskText(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runBot(t, env{}, "", "ask", "How much in American weapons did Ukraine propose to buy?")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
@@ -200,6 +204,7 @@ func TestAskText(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name string, data []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -255,6 +260,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestChat(t *testing.T) {
+	t.Parallel()
 	stdin := strings.Join([]string{
 		"What did Karoline Leavitt say about boots on the ground?",
 		"and what about air support?",
@@ -290,6 +296,7 @@ func TestChat(t *testing.T) {
 }
 
 func TestIngestPersists(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "ferry.txt"), []byte("Harbour Council Approves New Ferry Route\n\nThe harbour council approved a new ferry route to the northern islands on Monday, the mayor said.\n"), 0o644); err != nil {
@@ -318,6 +325,7 @@ func TestIngestPersists(t *testing.T) {
 }
 
 func TestAskFilters(t *testing.T) {
+	t.Parallel()
 	corpus := filepath.Join(t.TempDir(), "news.jsonl")
 	records := `{"title": "Harbour ferry approved", "source": "Harbour Gazette", "published_at": "2025-03-04T09:00:00+00:00", "url": "https://gazette.example/ferry", "body": "The harbour council approved a new ferry route to the northern islands on Monday."}
 {"title": "Ferry plan criticised", "source": "Island Post", "published_at": "2025-03-09T09:00:00+00:00", "url": "https://post.example/ferry", "body": "Island residents said the new ferry route approved by the harbour council runs too rarely."}
