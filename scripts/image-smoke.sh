@@ -62,6 +62,10 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 PY
 fake_pid=$!
+for _ in $(seq 1 50); do
+  python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' "$slack_port" 2>/dev/null && break
+  sleep 0.2
+done
 
 step "HTTP mode on 127.0.0.1:$bot_port"
 cid=$(docker run -d --network host \
@@ -83,7 +87,7 @@ fi
 docker exec "$cid" /briefbot health
 python3 -c 'import sys, urllib.request; r = urllib.request.urlopen(sys.argv[1], timeout=5); sys.exit(0 if r.status == 200 and r.read() == b"ok" else 1)' \
   "http://127.0.0.1:$bot_port/healthz" || fail "/healthz from the host"
-step "stopping: the bot's own account of its shutdown"
+step "stopping; the last lines of its log:"
 docker stop -t 10 "$cid" >/dev/null
 docker logs "$cid" 2>&1 | tail -n 5
 step "ok"
