@@ -470,3 +470,25 @@ func TestNewLogger(t *testing.T) {
 		t.Errorf("BOT_LOG_FORMAT=xml: error %v, want one naming the setting", err)
 	}
 }
+
+// TestTermReaderNoSize: a terminal that reports a zero size (a fresh pty)
+// keeps the editor's 80 columns instead of wrapping every character.
+func TestTermReaderNoSize(t *testing.T) {
+	t.Parallel()
+	var screen strings.Builder
+	r := &termReader{
+		t: term.NewTerminal(struct {
+			io.Reader
+			io.Writer
+		}{strings.NewReader("abcdef\r"), &screen}, "> "),
+		raw:  func() (func(), error) { return func() {}, nil },
+		size: func() (int, int, error) { return 0, 0, nil },
+	}
+	line, err := r.ReadLine()
+	if err != nil || line != "abcdef" {
+		t.Fatalf("got %q, %v; want abcdef", line, err)
+	}
+	if !strings.Contains(screen.String(), "> abcdef") {
+		t.Errorf("screen %q, want the line on one row", screen.String())
+	}
+}

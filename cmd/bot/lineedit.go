@@ -60,8 +60,8 @@ func (r *termReader) ReadLine() (string, error) {
 		return "", fmt.Errorf("terminal raw mode: %w", err)
 	}
 	defer restore()
-	if w, h, err := r.size(); err == nil {
-		_ = r.t.SetSize(w, h)
+	if w, h, err := r.size(); err == nil && w > 0 && h > 0 {
+		_ = r.t.SetSize(w, h) // a terminal that reports no size keeps 80x24
 	}
 	line, err := r.t.ReadLine()
 	if errors.Is(err, term.ErrPasteIndicator) {
