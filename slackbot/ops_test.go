@@ -119,7 +119,14 @@ func TestShutdownLogsInFlight(t *testing.T) {
 			<-svc.started
 			cancel()
 			if tt.finish {
-				time.Sleep(20 * time.Millisecond)
+				// Let the answer finish once shutdown has counted it.
+				deadline := time.Now().Add(waitLimit)
+				for !strings.Contains(logs.String(), "waiting for answers in flight") {
+					if time.Now().After(deadline) {
+						t.Fatalf("shutdown never said it was waiting:\n%s", logs.String())
+					}
+					time.Sleep(time.Millisecond)
+				}
 				close(svc.gate)
 			}
 			select {
