@@ -155,7 +155,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 // logs why the model's answer was not used.
 func (c *Composer) fallback(ext Answer, note string, cause error) Answer {
 	c.stats.ModelFallbacks.Add(1)
-	c.log.Warn("model answer not used; answering extractively", "reason", note, "error", cause)
+	c.log.Warn("model answer not used; answering extractively", "reason", note, "err", cause)
 	ext.Notes = append(ext.Notes, note)
 	return ext
 }

@@ -31,7 +31,7 @@ func (c *Composer) rewrite(ctx context.Context, q string, history []Turn) (strin
 	widened := followUpQuery(q, history)
 	p, err := prompts.Rewrite(prompts.RewriteData{History: turns, Question: q})
 	if err != nil {
-		c.log.Warn("follow-up rewrite prompt failed; widening the question instead", "error", err)
+		c.log.Warn("follow-up rewrite prompt failed; widening the question instead", "err", err)
 		return widened, nil
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.opts.RewriteTimeout)
@@ -43,7 +43,7 @@ func (c *Composer) rewrite(ctx context.Context, q string, history []Turn) (strin
 		MaxTokens: rewriteMaxTokens,
 	})
 	if err != nil {
-		c.log.Warn("follow-up rewrite failed; widening the question instead", "error", err)
+		c.log.Warn("follow-up rewrite failed; widening the question instead", "err", err)
 		if errors.Is(err, llm.ErrConfig) || ctx.Err() != nil {
 			return widened, err
 		}
@@ -51,7 +51,7 @@ func (c *Composer) rewrite(ctx context.Context, q string, history []Turn) (strin
 	}
 	r, err := prompts.ParseRewriteReply(reply)
 	if err != nil {
-		c.log.Warn("follow-up rewrite unreadable; widening the question instead", "error", err)
+		c.log.Warn("follow-up rewrite unreadable; widening the question instead", "err", err)
 		return widened, nil
 	}
 	rq, _ := c.cleanQuestion(r.Question)

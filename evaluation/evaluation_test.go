@@ -167,6 +167,7 @@ func TestEvalMultiHopOnFake(t *testing.T) {
 // 30 dev questions, to catch a retrieval regression. The bounds sit well
 // under what the retriever scores there (see the report in the test log).
 func TestMultiHopSubset(t *testing.T) {
+	t.Parallel()
 	ix := multiHopIndex(t, nil)
 	rep := runMultiHop(t, ix, 30)
 	var buf bytes.Buffer

@@ -257,7 +257,7 @@ func (c *Client) degradeFormat(level formatLevel, err error) formatLevel {
 			var e *Error
 			errors.As(err, &e)
 			c.log.Warn("the model server rejected the response_format; falling back",
-				"rejected", level, "next", next, "status", e.StatusCode, "error", e.Message)
+				"rejected", level, "next", next, "status", e.StatusCode, "err", e.Message)
 			return next
 		}
 	}

@@ -196,13 +196,13 @@ func (c *Client) do(ctx context.Context, op string, retries int, call func(ctx c
 		}
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < wait {
 			c.log.Warn("model request failed; not retrying: the wait would outlast the deadline",
-				"op", op, "attempt", attempt, "kind", f.kind, "status", f.status, "wait", wait, "error", f.message)
+				"op", op, "attempt", attempt, "kind", f.kind, "status", f.status, "wait", wait, "err", f.message)
 			return c.fail(op, f, attempt, err)
 		}
 		c.stats.retries.Add(1)
 		c.log.Warn("model request failed; retrying",
 			"op", op, "attempt", attempt, "of", retries+1, "kind", f.kind, "status", f.status,
-			"wait", wait, "retry_after", asked, "error", f.message)
+			"wait", wait, "retry_after", asked, "err", f.message)
 		if serr := c.sleep(ctx, wait); serr != nil {
 			f.kind = KindTimeout
 			if errors.Is(serr, context.Canceled) {
@@ -216,6 +216,6 @@ func (c *Client) do(ctx context.Context, op string, retries int, call func(ctx c
 // fail returns the final error of a request. The caller counts it in
 // stats, unless it recovers from it.
 func (c *Client) fail(op string, f failure, attempts int, err error) *Error {
-	c.log.Debug("model request failed", "op", op, "attempts", attempts, "kind", f.kind, "status", f.status, "error", f.message)
+	c.log.Debug("model request failed", "op", op, "attempts", attempts, "kind", f.kind, "status", f.status, "err", f.message)
 	return &Error{Op: op, Kind: f.kind, StatusCode: f.status, Message: f.message, Code: f.code, Attempts: attempts, Err: err}
 }

@@ -91,6 +91,7 @@ func TestChunksRoundTripSeeds(t *testing.T) {
 }
 
 func TestChunksRoundTripMultiHop(t *testing.T) {
+	t.Parallel()
 	arts := loadMultiHop(t)
 	opt := retrieval.ChunkOptions{}
 	total, words := 0, 0
@@ -112,6 +113,7 @@ func TestChunksRoundTripMultiHop(t *testing.T) {
 }
 
 func TestChunksIndexMatchesChunks(t *testing.T) {
+	t.Parallel()
 	arts := loadSeeds(t)
 	ix := newIndex(t, retrieval.Config{}, arts)
 	for _, a := range arts {

@@ -10,6 +10,7 @@ import (
 )
 
 func TestDict(t *testing.T) {
+	t.Parallel()
 	d := newDict()
 	var terms []string
 	for i := 0; i < 5000; i++ { // several table growths

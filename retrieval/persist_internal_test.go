@@ -56,6 +56,7 @@ func writeLegacy(tb testing.TB, ix *Index, dir, model string) {
 // that it answers as the index it was made from, and that it is embedded
 // again under another model.
 func TestLegacyFileConverted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src, _ := synthIndex(t, 60)
 	var calls atomic.Int64

@@ -26,6 +26,7 @@ func searchIDs(tb testing.TB, ix *retrieval.Index, q string) []string {
 }
 
 func TestPersistReopenDoesNotReembed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := tempDir(t)
 	arts := loadSeeds(t)
@@ -95,6 +96,7 @@ func TestPersistReopenDoesNotReembed(t *testing.T) {
 }
 
 func TestPersistModelChangeReembeds(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := tempDir(t)
 	arts := loadSeeds(t)
@@ -178,6 +180,7 @@ func TestPersistErrors(t *testing.T) {
 // TestPersistExact reopens a persisted synthetic index and checks that it
 // answers exactly as before.
 func TestPersistExact(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	arts := synthArticles(t, 1500)
 	ix := newIndex(t, retrieval.Config{Dir: dir}, arts)
@@ -205,6 +208,7 @@ func TestPersistExact(t *testing.T) {
 // TestPersistDamaged checks that a damaged or truncated index file is an
 // error, not a silently wrong index.
 func TestPersistDamaged(t *testing.T) {
+	t.Parallel()
 	dir := tempDir(t)
 	// MergeChunks 1: the seeds go to a base segment at once.
 	newIndex(t, retrieval.Config{Dir: dir, MergeChunks: 1}, loadSeeds(t))

@@ -15,6 +15,7 @@ import (
 )
 
 func TestSearchSeedQuestions(t *testing.T) {
+	t.Parallel()
 	arts := loadSeeds(t)
 	tests := []struct {
 		question string
@@ -372,6 +373,7 @@ func TestSearchSurvivesEmbedderFailure(t *testing.T) {
 }
 
 func TestConcurrentSearchAndAdd(t *testing.T) {
+	t.Parallel()
 	arts := loadSeeds(t)
 	ix := newIndex(t, retrieval.Config{}, arts[:2])
 	ctx := context.Background()
@@ -508,6 +510,7 @@ func sameHits(a, b []retrieval.Hit) bool {
 // index built in one Add of the final articles: the merged posting lists,
 // renumbered chunks and reused vector slots change nothing.
 func TestIncrementalMatchesBulk(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	all := synthArticles(t, 1200)
 	n := len(all)

@@ -33,6 +33,7 @@ func synthIndex(tb testing.TB, n int) (*Index, []article.Article) {
 // Query over the index's collection: the same chunks, and similarities equal
 // to the bit, with and without a filter.
 func TestScanMatchesChromem(t *testing.T) {
+	t.Parallel()
 	ix, arts := synthIndex(t, 150)
 	s := ix.current()
 	ctx := context.Background()
@@ -88,6 +89,7 @@ func compareWithChromem(tb testing.TB, s *snapshot, got []vecHit, want []chromem
 // slabs' memory, not copies, and that the index's vectors are what the
 // local embedder gives for title and text.
 func TestChromemSharesVectors(t *testing.T) {
+	t.Parallel()
 	ix, arts := synthIndex(t, 30)
 	s := ix.current()
 	ctx := context.Background()

@@ -262,6 +262,11 @@ func (b *Bot) Wait(ctx context.Context) error {
 		b.failedBeforeDrain = b.undelivered.Load()
 	}
 	b.taskMu.Unlock()
+	pending := b.pending.Load() // queued or running
+	start := time.Now()
+	if pending > 0 {
+		b.log.Info("shutdown: waiting for answers in flight", "in_flight", pending)
+	}
 	done := make(chan struct{})
 	go func() {
 		b.tasks.Wait()
@@ -271,7 +276,11 @@ func (b *Bot) Wait(ctx context.Context) error {
 	var err error
 	select {
 	case <-done:
+		if pending > 0 {
+			b.log.Info("shutdown: answers in flight finished", "finished", pending, "took", time.Since(start).Round(time.Millisecond))
+		}
 	case <-ctx.Done():
+		left := b.pending.Load()
 		b.stopOnce.Do(func() { close(b.stop) })
 		t := time.NewTimer(2 * time.Second)
 		select {
@@ -279,7 +288,7 @@ func (b *Bot) Wait(ctx context.Context) error {
 		case <-t.C:
 		}
 		t.Stop()
-		b.log.Warn("shutdown: answers in flight were cancelled")
+		b.log.Warn("shutdown: answers in flight were cancelled", "finished", pending-left, "cancelled", left, "took", time.Since(start).Round(time.Millisecond))
 		err = fmt.Errorf("wait for answers in flight: %w", ctx.Err())
 	}
 	if ferr := b.seen.Close(); ferr != nil {

@@ -41,6 +41,9 @@ type Config struct {
 	APIURL string
 	// Addr is the HTTP mode listen address (BOT_ADDR), default ":3000".
 	Addr string
+	// HealthAddr, when set, is where Socket Mode serves GET /healthz and
+	// GET /metrics (BOT_ADDR). HTTP mode serves them on Addr.
+	HealthAddr string
 	// DataDir (BOT_DATA_DIR) is where the feedback of older versions
 	// (DataDir/feedback.jsonl) is imported from into State, once.
 	DataDir string

@@ -14,6 +14,11 @@ import (
 // runSocket talks to Slack over Socket Mode until ctx is done: every
 // envelope is acked first, then handled.
 func (b *Bot) runSocket(ctx context.Context) error {
+	stopOps, err := b.startOps(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	sm := socketmode.New(b.api, socketmode.OptionLog(slog.NewLogLogger(b.log.Handler(), slog.LevelDebug)))

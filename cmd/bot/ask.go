@@ -43,7 +43,7 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	}
 	question := strings.TrimSpace(strings.Join(pos, " "))
 	if len(pos) > 0 && question == "" {
-		return usagef("empty question\n\n%s", usage)
+		return usagef("empty question")
 	}
 	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: *k, filter: filter, reader: true}, logger, stderr)
 	if err != nil {
@@ -58,7 +58,9 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 	}
 	out := bufio.NewWriter(w)
 	defer out.Flush()
-	answerOne := func(q string) error {
+	// answerOne answers q; in text, each of several questions read from
+	// standard input is shown above its answer, so the answers stand apart.
+	answerOne := func(q string, several bool) error {
 		ans, err := eng.composer.Answer(ctx, q, nil)
 		if err != nil {
 			return err
@@ -66,11 +68,14 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		if *asJSON {
 			return writeJSONLine(out, ans)
 		}
+		if several {
+			fmt.Fprintf(out, "> %s\n", collapseSpace(q))
+		}
 		printAnswer(out, ans)
 		return out.Flush()
 	}
 	if question != "" {
-		return answerOne(question)
+		return answerOne(question, false)
 	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64*1024), maxLine)
@@ -84,7 +89,7 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 			return err
 		}
 		asked++
-		if err := answerOne(q); err != nil {
+		if err := answerOne(q, true); err != nil {
 			return fmt.Errorf("question %d: %w", asked, err)
 		}
 	}
@@ -92,7 +97,7 @@ func runAsk(ctx context.Context, cfg config, logger *slog.Logger, args []string,
 		return fmt.Errorf("read questions: %w", err)
 	}
 	if asked == 0 {
-		return usagef("no question given\n\n%s", usage)
+		return usagef("no question given, as an argument or on standard input")
 	}
 	return nil
 }
@@ -135,7 +140,7 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	}
 	text := strings.TrimSpace(strings.Join(pos, " "))
 	if text == "" {
-		return usagef("source needs the text to look up\n\n%s", usage)
+		return usagef("source needs the text to look up")
 	}
 	eng, err := openEngine(ctx, cfg, engineOptions{corpus: *corpus, k: cfg.K, reader: true}, logger, stderr)
 	if err != nil {
@@ -153,8 +158,14 @@ func runSource(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 }
 
 func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) (err error) {
+	// A flag set of its own, so that --help is never read as a path ("--"
+	// ends the flags for a path that starts with "-").
+	args, err = parseFlags(newFlags("ingest", stderr), args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
-		return usagef("ingest needs at least one file, directory, feed URL or page URL\n\n%s", usage)
+		return usagef("ingest needs at least one file, directory, feed URL or page URL")
 	}
 	// Every path is read first: a missing one adds nothing.
 	var arts []article.Article

@@ -135,12 +135,15 @@ func startSchedule(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *eng
 	if cfg.BriefingChannel == "" && cfg.BriefingTime == "" {
 		return nil
 	}
-	if cfg.BriefingChannel == "" || cfg.BriefingTime == "" {
-		return usagef("set both BOT_BRIEFING_CHANNEL and BOT_BRIEFING_TIME to post a daily briefing, or neither")
+	if cfg.BriefingTime == "" {
+		return settingf("set both BOT_BRIEFING_CHANNEL and BOT_BRIEFING_TIME to post a daily briefing, or neither")
 	}
 	sched, err := briefing.ParseSchedule(cfg.BriefingTime)
 	if err != nil {
-		return usagef("BOT_BRIEFING_TIME=%q: %v", cfg.BriefingTime, err)
+		return settingf("BOT_BRIEFING_TIME=%q: %v", cfg.BriefingTime, err)
+	}
+	if cfg.BriefingChannel == "" {
+		return nil // a time alone (as in .env.example) posts nothing
 	}
 	channel := cfg.BriefingChannel
 	runs := briefing.RunLog{Dir: cfg.DataDir}

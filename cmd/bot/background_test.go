@@ -20,6 +20,7 @@ import (
 // daily briefing whose last run was days ago: the missed briefing is posted
 // once at start, and the run and the briefing's state are recorded.
 func TestScheduledBriefingCatchUp(t *testing.T) {
+	t.Parallel()
 	posts := make(chan url.Values, 16)
 	api := fakeSlackAPI(t, posts)
 	data := t.TempDir()
@@ -82,6 +83,7 @@ drain:
 }
 
 func TestScheduleSettingsChecked(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  env
@@ -106,6 +108,7 @@ func TestScheduleSettingsChecked(t *testing.T) {
 
 // TestIngestSharedLink adds a page shared in a DM and answers from it.
 func TestIngestSharedLink(t *testing.T) {
+	t.Parallel()
 	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, `<!doctype html><html><head><title>Harbour council approves ferry route</title>

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +23,12 @@ const chatHelp = `Ask a question about the articles, or:
 // maxHistory bounds the turns kept for follow-up questions.
 const maxHistory = 6
 
+// lineRead is one line read from the user, or why none was.
+type lineRead struct {
+	text string
+	err  error
+}
+
 // runChat is the terminal chat: questions in, cited answers out, with the
 // conversation kept for follow-ups.
 func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -43,19 +48,27 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 	startFeeds(bgCtx, &wg, cfg, eng, logger)
 	n := len(eng.index.Articles())
 	fmt.Fprintf(stdout, "briefbot: %d articles loaded. Ask a question; /help for commands, /quit to leave.\n", n)
-	sc := bufio.NewScanner(stdin)
-	sc.Buffer(make([]byte, 64*1024), maxLine)
+	in := newLineReader(stdin, stdout, "> ")
 	var history []answer.Turn
 	for {
-		fmt.Fprint(stdout, "> ")
-		if !scanLine(ctx, sc) {
+		// A signal (Ctrl-C outside raw mode, SIGTERM) ends the chat at once,
+		// without waiting for the line being read.
+		res, done := readOrCancel(ctx, func() lineRead {
+			text, err := in.ReadLine()
+			return lineRead{text, err}
+		})
+		if !done {
 			fmt.Fprintln(stdout)
-			if err := ctx.Err(); err != nil {
-				return err // Ctrl-C: sc may still be reading
-			}
-			return sc.Err()
+			return ctx.Err()
 		}
-		line := strings.TrimSpace(sc.Text())
+		text, err := res.text, res.err
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		line := strings.TrimSpace(text)
 		switch {
 		case line == "":
 			continue

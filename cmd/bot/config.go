@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +20,10 @@ type config struct {
 	DataDir     string // BOT_DATA_DIR: persistent index, feedback, briefing state
 	ArticlesDir string // BOT_ARTICLES_DIR: extra articles loaded (and watched) at start
 	LogLevel    slog.Level
-	LogLevelSet bool // BOT_LOG_LEVEL given; else terminal commands log warnings only
-	K           int  // BOT_PASSAGES: passages retrieved per question
+	LogLevelSet bool   // BOT_LOG_LEVEL given; else terminal commands log warnings only
+	LogFormat   string // BOT_LOG_FORMAT: text or json
+	LogFile     string // BOT_LOG_FILE: append logs to this file instead of stderr
+	K           int    // BOT_PASSAGES: passages retrieved per question
 
 	OpenAIKey            string
 	OpenAIBaseURL        string
@@ -52,10 +57,19 @@ type config struct {
 	FeedInterval time.Duration   // BOT_FEED_INTERVAL: time between two polls of a feed
 }
 
-// loadConfig reads the configuration through getenv, applying defaults.
+// loadConfig reads the configuration through getenv, applying defaults. Its
+// errors are settingErrors naming the setting.
 func loadConfig(getenv func(string) string) (config, error) {
+	c, err := readConfig(getenv)
+	if err != nil {
+		return c, settingError{err.Error()}
+	}
+	return c, nil
+}
+
+func readConfig(getenv func(string) string) (config, error) {
 	c := config{
-		DataDir:              or(getenv("BOT_DATA_DIR"), "data"),
+		DataDir:              strings.TrimSpace(getenv("BOT_DATA_DIR")),
 		ArticlesDir:          getenv("BOT_ARTICLES_DIR"),
 		OpenAIKey:            getenv("OPENAI_API_KEY"),
 		OpenAIBaseURL:        getenv("OPENAI_BASE_URL"),
@@ -74,6 +88,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 		BriefingTime:         getenv("BOT_BRIEFING_TIME"),
 	}
 	var err error
+	if c.DataDir == "" {
+		if c.DataDir, err = defaultDataDir(getenv, runtime.GOOS); err != nil {
+			return c, err
+		}
+	}
+	c.LogFile = strings.TrimSpace(getenv("BOT_LOG_FILE"))
+	switch c.LogFormat = strings.ToLower(or(getenv("BOT_LOG_FORMAT"), "text")); c.LogFormat {
+	case "text", "json":
+	default:
+		return c, fmt.Errorf("BOT_LOG_FORMAT=%q: want text or json", getenv("BOT_LOG_FORMAT"))
+	}
 	if c.LogLevel, err = parseLevel(or(getenv("BOT_LOG_LEVEL"), "info")); err != nil {
 		return c, err
 	}
@@ -120,6 +145,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	return c, nil
+}
+
+// defaultDataDir is where the bot keeps its data when BOT_DATA_DIR is not
+// set: the user's data directory ($XDG_DATA_HOME/briefbot, else
+// ~/.local/share/briefbot; %LOCALAPPDATA%\briefbot on Windows), never the
+// working directory.
+func defaultDataDir(getenv func(string) string, goos string) (string, error) {
+	if d := strings.TrimSpace(getenv("XDG_DATA_HOME")); filepath.IsAbs(d) {
+		return filepath.Join(d, "briefbot"), nil
+	}
+	if goos == "windows" {
+		if d := strings.TrimSpace(getenv("LOCALAPPDATA")); d != "" {
+			return filepath.Join(d, "briefbot"), nil
+		}
+	}
+	for _, home := range []string{"HOME", "USERPROFILE"} {
+		if h := strings.TrimSpace(getenv(home)); h != "" {
+			return filepath.Join(h, ".local", "share", "briefbot"), nil
+		}
+	}
+	return "", errors.New("BOT_DATA_DIR is not set and there is no home directory to keep data in: set BOT_DATA_DIR")
 }
 
 // modelConfigured reports whether an OpenAI-compatible server is set up.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"os"
@@ -39,6 +40,7 @@ func TestEvalSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("indexes two benchmark corpora")
 	}
+	t.Parallel()
 	bench := filepath.Dir(filepath.Dir(benchdata.Path(t, "multihop-rag", "corpus.json")))
 	benchdata.Path(t, "scifact", "corpus.jsonl")
 	cfg, err := loadConfig(env{"BOT_DATA_DIR": t.TempDir()}.get)
@@ -47,68 +49,81 @@ func TestEvalSmall(t *testing.T) {
 	}
 	ctx := context.Background()
 	logger := slog.New(slog.DiscardHandler)
-	var out strings.Builder
 
-	seeds, err := evalSeeds(ctx, cfg, logger, &out, cfg.K)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if seeds.quotes == 0 || seeds.verbatim != seeds.quotes {
-		t.Errorf("seed quotes verbatim %d/%d, want all", seeds.verbatim, seeds.quotes)
-	}
-	if seeds.cited != seeds.answerable || seeds.declined != seeds.unanswerable {
-		t.Errorf("seeds: cited %d/%d, declined %d/%d; want all", seeds.cited, seeds.answerable, seeds.declined, seeds.unanswerable)
-	}
+	// The evaluations share nothing: they run side by side.
+	t.Run("seeds and desk", func(t *testing.T) {
+		t.Parallel()
+		var out strings.Builder
+		seeds, err := evalSeeds(ctx, cfg, logger, &out, cfg.K)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seeds.quotes == 0 || seeds.verbatim != seeds.quotes {
+			t.Errorf("seed quotes verbatim %d/%d, want all", seeds.verbatim, seeds.quotes)
+		}
+		if seeds.cited != seeds.answerable || seeds.declined != seeds.unanswerable {
+			t.Errorf("seeds: cited %d/%d, declined %d/%d; want all", seeds.cited, seeds.answerable, seeds.declined, seeds.unanswerable)
+		}
+		desk, err := evaluation.ParseDeskQuestions([]byte(seedsfs.DeskQuestions))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dr, err := evalDesk(ctx, cfg, logger, &out, desk, "desk", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(dr.Results) != len(desk) || dr.Share() < floorDesk {
+			t.Errorf("desk questions right %d/%d, want >= %.2f", dr.Right(), len(dr.Results), floorDesk)
+		}
+		if dr.quotes == 0 || dr.verbatim != dr.quotes {
+			t.Errorf("desk quotes verbatim %d/%d, want all", dr.verbatim, dr.quotes)
+		}
+		if h := dr.hygiene; h.RepeatedQuote > 0 || h.FileNames > 0 || h.Unbalanced > ceilUnbalanced {
+			t.Errorf("desk answers: %d cite a quote twice, %d name a file, %d have unbalanced quotation marks; want 0, 0, <= %d", h.RepeatedQuote, h.FileNames, h.Unbalanced, ceilUnbalanced)
+		}
+		t.Logf("report:\n%s", out.String())
+	})
 
-	desk, err := evaluation.ParseDeskQuestions([]byte(seedsfs.DeskQuestions))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dr, err := evalDesk(ctx, cfg, logger, &out, desk, "desk", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(dr.Results) != len(desk) || dr.Share() < floorDesk {
-		t.Errorf("desk questions right %d/%d, want >= %.2f", dr.Right(), len(dr.Results), floorDesk)
-	}
-	if dr.quotes == 0 || dr.verbatim != dr.quotes {
-		t.Errorf("desk quotes verbatim %d/%d, want all", dr.verbatim, dr.quotes)
-	}
-	if h := dr.hygiene; h.RepeatedQuote > 0 || h.FileNames > 0 || h.Unbalanced > ceilUnbalanced {
-		t.Errorf("desk answers: %d cite a quote twice, %d name a file, %d have unbalanced quotation marks; want 0, 0, <= %d", h.RepeatedQuote, h.FileNames, h.Unbalanced, ceilUnbalanced)
-	}
+	t.Run("multihop", func(t *testing.T) {
+		t.Parallel()
+		var out strings.Builder
+		mh, err := evalMultiHop(ctx, cfg, logger, &out, io.Discard, filepath.Join(bench, "multihop-rag"), cfg.K, 48, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := mh.retrieval; r.Chunk.N < 30 || r.Chunk.Hits10 < 0.85 || r.Chunk.MRR10 < 0.55 {
+			t.Errorf("MultiHop on %d questions: Hits@10 %.3f, MRR@10 %.3f; want >= 0.85 and >= 0.55", r.Chunk.N, r.Chunk.Hits10, r.Chunk.MRR10)
+		}
+		// End-to-end floors, below what the composer reaches on these 48
+		// questions (see evalFloors).
+		e := mh.e2e
+		if e.Null == 0 || e.NullDeclinedShare() < floorNullDeclined {
+			t.Errorf("MultiHop null queries declined %d/%d, want >= %.2f", e.NullDeclined, e.Null, floorNullDeclined)
+		}
+		if e.All.Questions < 30 || e.AnsweredShare() < floorAnswered {
+			t.Errorf("MultiHop answerable answered %d/%d, want >= %.2f", e.All.Answered, e.All.Questions, floorAnswered)
+		}
+		if e.All.Inference == 0 || e.GoldQuotedShare() < floorGoldQuoted {
+			t.Errorf("MultiHop inference gold answer in quotes %d/%d, want >= %.2f", e.All.GoldQuoted, e.All.Inference, floorGoldQuoted)
+		}
+		if !mh.calibratedOK {
+			t.Errorf("trade-off curve: no cut-off declines %.0f%% of the null queries", 100*calibrationTarget)
+		}
+		t.Logf("report:\n%s", out.String())
+	})
 
-	mh, err := evalMultiHop(ctx, cfg, logger, &out, io.Discard, filepath.Join(bench, "multihop-rag"), cfg.K, 48, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r := mh.retrieval; r.Chunk.N < 30 || r.Chunk.Hits10 < 0.85 || r.Chunk.MRR10 < 0.55 {
-		t.Errorf("MultiHop on %d questions: Hits@10 %.3f, MRR@10 %.3f; want >= 0.85 and >= 0.55", r.Chunk.N, r.Chunk.Hits10, r.Chunk.MRR10)
-	}
-	// End-to-end floors, below what the composer reaches on these 48
-	// questions (see evalFloors).
-	e := mh.e2e
-	if e.Null == 0 || e.NullDeclinedShare() < floorNullDeclined {
-		t.Errorf("MultiHop null queries declined %d/%d, want >= %.2f", e.NullDeclined, e.Null, floorNullDeclined)
-	}
-	if e.All.Questions < 30 || e.AnsweredShare() < floorAnswered {
-		t.Errorf("MultiHop answerable answered %d/%d, want >= %.2f", e.All.Answered, e.All.Questions, floorAnswered)
-	}
-	if e.All.Inference == 0 || e.GoldQuotedShare() < floorGoldQuoted {
-		t.Errorf("MultiHop inference gold answer in quotes %d/%d, want >= %.2f", e.All.GoldQuoted, e.All.Inference, floorGoldQuoted)
-	}
-	if !mh.calibratedOK {
-		t.Errorf("trade-off curve: no cut-off declines %.0f%% of the null queries", 100*calibrationTarget)
-	}
-
-	sf, err := evalSciFact(ctx, cfg, logger, &out, io.Discard, filepath.Join(bench, "scifact"), 10, 40, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sf.Queries != 40 || sf.NDCG10 < 0.65 {
-		t.Errorf("SciFact on %d claims: nDCG@10 %.3f, want >= 0.65", sf.Queries, sf.NDCG10)
-	}
-	t.Logf("report:\n%s", out.String())
+	t.Run("scifact", func(t *testing.T) {
+		t.Parallel()
+		var out strings.Builder
+		sf, err := evalSciFact(ctx, cfg, logger, &out, io.Discard, filepath.Join(bench, "scifact"), 10, 40, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sf.Queries != 40 || sf.NDCG10 < 0.65 {
+			t.Errorf("SciFact on %d claims: nDCG@10 %.3f, want >= 0.65", sf.Queries, sf.NDCG10)
+		}
+		t.Logf("report:\n%s", out.String())
+	})
 }
 
 // TestEvalScoresAskOutput checks that `bot eval --answers` scores the JSON
@@ -117,9 +132,14 @@ func TestEvalScoresAskOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("indexes a benchmark corpus")
 	}
+	t.Parallel()
 	dir := filepath.Dir(benchdata.Path(t, "multihop-rag", "corpus.json"))
 	qs := "Who is the individual associated with the cryptocurrency industry facing a criminal trial on fraud and conspiracy charges, as reported by both The Verge and TechCrunch, and is accused by prosecutors of committing fraud for personal gain?\n"
-	out, errOut, code := runBot(t, env{}, qs, "ask", "--corpus", filepath.Join(dir, "corpus.json"), "--json", "--k", "10")
+	// The question's evidence and a few dozen other articles are enough to
+	// check the scoring of ask's JSON (TestEvalSmall measures retrieval on
+	// the whole corpus), and index in a fraction of the time.
+	corpus := multihopSubset(t, dir, 30)
+	out, errOut, code := runBot(t, env{}, qs, "ask", "--corpus", corpus, "--json", "--k", "10")
 	if code != 0 {
 		t.Fatalf("ask: exit %d: %s", code, errOut)
 	}
@@ -231,4 +251,61 @@ func TestEvalDeskScoresAskOutput(t *testing.T) {
 	if strings.Contains(plain, "Desk questions") {
 		t.Errorf("desk set scored although not asked for:\n%s", plain)
 	}
+}
+
+// multihopSubset writes a MultiHop-RAG corpus file holding the evidence
+// articles of the first dev question and the first n other articles, and
+// returns its path.
+func multihopSubset(tb testing.TB, dir string, n int) string {
+	tb.Helper()
+	var queries []struct {
+		Evidence []struct {
+			URL string `json:"url"`
+		} `json:"evidence_list"`
+	}
+	var records []json.RawMessage
+	for _, f := range []struct {
+		name string
+		into any
+	}{{"MultiHopRAG.dev.json", &queries}, {"corpus.json", &records}} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := json.Unmarshal(b, f.into); err != nil {
+			tb.Fatalf("%s: %v", f.name, err)
+		}
+	}
+	evidence := map[string]bool{}
+	for _, e := range queries[0].Evidence {
+		evidence[e.URL] = true
+	}
+	var keep []json.RawMessage
+	found := 0
+	for i, r := range records {
+		var rec struct {
+			URL string `json:"url"`
+		}
+		if err := json.Unmarshal(r, &rec); err != nil {
+			tb.Fatal(err)
+		}
+		if evidence[rec.URL] {
+			found++
+		}
+		if evidence[rec.URL] || i < n {
+			keep = append(keep, r)
+		}
+	}
+	if found != len(evidence) {
+		tb.Fatalf("found %d of the %d evidence articles in the corpus", found, len(evidence))
+	}
+	b, err := json.Marshal(keep)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "corpus.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
 }

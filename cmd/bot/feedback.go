@@ -12,7 +12,7 @@ import (
 // reads the bot's store, importing an older feedback.jsonl once.
 func runFeedback(cfg config, logger *slog.Logger, args []string, stdout io.Writer) error {
 	if len(args) > 0 {
-		return usagef("feedback takes no arguments\n\n%s", usage)
+		return usagef("feedback takes no arguments")
 	}
 	state, err := openState(cfg)
 	if err != nil {

@@ -8,6 +8,10 @@ package main
 import (
 	"context"
 	"os"
+
+	// TLS roots compiled in, used when the system has none (the container
+	// image is FROM scratch), so Slack and model servers can be reached.
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 func main() {

@@ -20,8 +20,13 @@ import (
 // runRemove takes articles out of the persistent index by ID or URL; they
 // are never quoted again.
 func runRemove(ctx context.Context, cfg config, logger *slog.Logger, args []string, stdout, stderr io.Writer) (err error) {
+	// A flag set of its own, so that --help is never read as an ID.
+	args, err = parseFlags(newFlags("remove", stderr), args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
-		return usagef("remove needs an article ID or URL\n\n%s", usage)
+		return usagef("remove needs an article ID or URL")
 	}
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, maybeEmpty: true}, logger, stderr)
 	if err != nil {

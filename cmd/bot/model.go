@@ -117,7 +117,7 @@ func checkModel(ctx context.Context, client *llm.Client, cfg config, logger *slo
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case errors.Is(err, llm.ErrUnavailable):
-		logger.Warn("the model server is unavailable; answers are extracted from the articles until it is back", "error", err)
+		logger.Warn("the model server is unavailable; answers are extracted from the articles until it is back", "err", err)
 		return nil
 	}
 	return err

@@ -76,6 +76,7 @@ func modelEnv(srv *llmtest.Server) env {
 }
 
 func TestAskWithModel(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name                 string
 		env                  func(srv *llmtest.Server) env
@@ -136,6 +137,7 @@ func TestAskWithModel(t *testing.T) {
 }
 
 func TestModelStartUp(t *testing.T) {
+	t.Parallel()
 	closed := httptest.NewServer(nil)
 	closedURL := closed.URL + "/v1"
 	closed.Close()
@@ -225,6 +227,7 @@ func TestModelStartUp(t *testing.T) {
 // still gets the user an answer, extracted, with a note, within the
 // answer's deadline.
 func TestAskModelFailing(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		reply    llmtest.Reply
@@ -269,6 +272,7 @@ func TestAskModelFailing(t *testing.T) {
 // TestModelEmbeddings checks the index embedding through the model
 // server: in batches, once per model, re-embedding when the model changes.
 func TestModelEmbeddings(t *testing.T) {
+	t.Parallel()
 	srv := llmtest.NewServer(t, llmtest.WithHandler(quotingModel),
 		llmtest.WithModels(llmtest.DefaultChatModel, llmtest.DefaultEmbedModel, "other-embed"))
 	data := t.TempDir()
@@ -323,6 +327,7 @@ func TestModelEmbeddings(t *testing.T) {
 func vec(text string) []float32 { return []float32{float32(len(text)), 1} }
 
 func TestEmbedBatcherBatches(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var sizes []int
 	gate := make(chan struct{})
@@ -395,6 +400,7 @@ func waitQueue(tb testing.TB, b *embedBatcher, n int) {
 // a sender's batch goes to the next caller, and a waiting caller leaves
 // the queue.
 func TestEmbedBatcherGivingUp(t *testing.T) {
+	t.Parallel()
 	gate := make(chan struct{})
 	var mu sync.Mutex
 	var sent [][]string

@@ -26,6 +26,9 @@ func runBot(tb testing.TB, e env, stdin string, args ...string) (string, string,
 	if _, ok := e["BOT_DATA_DIR"]; !ok {
 		e["BOT_DATA_DIR"] = tb.TempDir()
 	}
+	if _, ok := e["BOT_DOTENV"]; !ok {
+		e["BOT_DOTENV"] = "false" // a developer's .env must not change the tests
+	}
 	var stdout, stderr bytes.Buffer
 	err := run(context.Background(), args, e.get, strings.NewReader(stdin), &stdout, &stderr)
 	code := exitCode(err, &stderr)
@@ -116,6 +119,7 @@ func seedText(tb testing.TB, name string) string {
 }
 
 func TestAskJSON(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runBot(t, env{}, "", "ask", "--json", "--k", "5", "What did the White House say about US troops in Ukraine?")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
@@ -151,6 +155,7 @@ func TestAskJSON(t *testing.T) {
 }
 
 func TestAskManyFromStdin(t *testing.T) {
+	t.Parallel()
 	stdin := "What did Sergei Lavrov say about security guarantees?\n\nWho won the 2022 FIFA World Cup final?\nHow long did Trump's call with Putin last?\n"
 	out, errOut, code := runBot(t, env{}, stdin, "ask", "--json")
 	if code != 0 {
@@ -168,7 +173,25 @@ func TestAskManyFromStdin(t *testing.T) {
 	}
 }
 
+func TestAskManyText(t *testing.T) {
+	t.Parallel()
+	stdin := "How long did Trump's call with Putin last?\nWho won the 2022 FIFA World Cup final?\n"
+	out, errOut, code := runBot(t, env{}, stdin, "ask")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
+	}
+	first := strings.Index(out, "> How long did Trump's call with Putin last?\n")
+	second := strings.Index(out, "> Who won the 2022 FIFA World Cup final?\n")
+	if first != 0 || second <= first {
+		t.Fatalf("answers are not each under their question (at %d and %d):\n%s", first, second, out)
+	}
+	if !strings.Contains(out[first:second], "[1]") || !strings.Contains(out[second:], "don't cover") {
+		t.Errorf("the answers are not under the right questions:\n%s", out)
+	}
+}
+
 func TestAskText(t *testing.T) {
+	t.Parallel()
 	out, errOut, code := runBot(t, env{}, "", "ask", "How much in American weapons did Ukraine propose to buy?")
 	if code != 0 {
 		t.Fatalf("exit %d, stderr:\n%s", code, errOut)
@@ -188,6 +211,7 @@ func TestAskText(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name string, data []byte) {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
@@ -208,7 +232,7 @@ func TestBadInput(t *testing.T) {
 		wantStdout string
 	}{
 		{"missing corpus", []string{"ask", "--corpus", filepath.Join(dir, "nope"), "hello?"}, "", 2, []string{"no such file or directory"}, ""},
-		{"empty question", []string{"ask", "   "}, "", 2, []string{"empty question", "Usage:"}, ""},
+		{"empty question", []string{"ask", "   "}, "", 2, []string{"empty question; see `bot ask --help`"}, ""},
 		{"no question on stdin", []string{"ask"}, "\n\n", 2, []string{"no question given"}, ""},
 		{"unknown command", []string{"frobnicate"}, "", 2, []string{`unknown command "frobnicate"`}, ""},
 		{"bad flag", []string{"ask", "--k", "0", "q"}, "", 2, []string{"--k 0"}, ""},
@@ -243,6 +267,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestChat(t *testing.T) {
+	t.Parallel()
 	stdin := strings.Join([]string{
 		"What did Karoline Leavitt say about boots on the ground?",
 		"and what about air support?",
@@ -278,6 +303,7 @@ func TestChat(t *testing.T) {
 }
 
 func TestIngestPersists(t *testing.T) {
+	t.Parallel()
 	data := t.TempDir()
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "ferry.txt"), []byte("Harbour Council Approves New Ferry Route\n\nThe harbour council approved a new ferry route to the northern islands on Monday, the mayor said.\n"), 0o644); err != nil {
@@ -306,6 +332,7 @@ func TestIngestPersists(t *testing.T) {
 }
 
 func TestAskFilters(t *testing.T) {
+	t.Parallel()
 	corpus := filepath.Join(t.TempDir(), "news.jsonl")
 	records := `{"title": "Harbour ferry approved", "source": "Harbour Gazette", "published_at": "2025-03-04T09:00:00+00:00", "url": "https://gazette.example/ferry", "body": "The harbour council approved a new ferry route to the northern islands on Monday."}
 {"title": "Ferry plan criticised", "source": "Island Post", "published_at": "2025-03-09T09:00:00+00:00", "url": "https://post.example/ferry", "body": "Island residents said the new ferry route approved by the harbour council runs too rarely."}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -42,15 +41,6 @@ func signalContext(parent context.Context, exit func(code int), stderr io.Writer
 		close(done)
 		cancel()
 	}
-}
-
-// scanLine is sc.Scan that gives up when ctx is done, so Ctrl-C at the
-// terminal chat's prompt ends it without waiting for Enter. After it
-// reports false with ctx done, sc must not be used again: the read it
-// started may still be waiting.
-func scanLine(ctx context.Context, sc *bufio.Scanner) bool {
-	ok, done := readOrCancel(ctx, sc.Scan)
-	return ok && done
 }
 
 // readOrCancel calls read (a blocking read of the user's input) and

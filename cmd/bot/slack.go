@@ -25,6 +25,7 @@ func slackConfig(cfg config) slackbot.Config {
 		SigningSecret: cfg.SlackSigningSecret,
 		APIURL:        cfg.SlackAPIURL,
 		Addr:          cfg.Addr,
+		HealthAddr:    socketHealthAddr(cfg),
 		DataDir:       cfg.DataDir,
 		AnswerTimeout: cfg.AnswerTimeout,
 		RateLimit:     rate.Limit(cfg.RatePerMinute / 60),
@@ -38,7 +39,7 @@ func slackConfig(cfg config) slackbot.Config {
 func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Writer) error {
 	scfg := slackConfig(cfg)
 	if err := scfg.Validate(); err != nil {
-		return usageError{err.Error()}
+		return settingError{err.Error()}
 	}
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {

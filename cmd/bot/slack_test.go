@@ -68,6 +68,7 @@ func sign(secret string, ts int64, body []byte) string {
 // through run, sends a signed /ask command and reads the answer Slack would
 // receive on response_url.
 func TestSlackHTTPModeThroughRun(t *testing.T) {
+	t.Parallel()
 	api := fakeSlackAPI(t, nil)
 	responses := make(chan []byte, 4)
 	respURL := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,6 +180,7 @@ func TestSlackHTTPModeThroughRun(t *testing.T) {
 }
 
 func TestSlackSettingsChecked(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		env  env
