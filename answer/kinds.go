@@ -153,20 +153,18 @@ func (c *Composer) disagreements(q Question, query string, hits []retrieval.Hit)
 	ans := Answer{Question: q.Text, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
 	topic := strings.TrimSpace(q.Content)
 	var cands []*candidate
-	var qt []weightedTerm
 	if !hasTopic(topic) {
 		all, ok := c.wholeArticleHits()
 		if !ok {
 			ans.Answer = "Which topic should I compare the sources on? For example “Do the reports agree on the weapons deal?”"
 			return ans
 		}
-		qt = []weightedTerm{{term: "\x00", weight: 1}}
-		cands = c.candidates(all, qt, q)
+		cands = c.candidates(all, []weightedTerm{{term: "\x00", weight: 1}}, q)
 	} else {
 		pq := q
 		pq.Content = topic
 		var sup float64
-		qt, cands, _, sup = c.evidence(pq, query, hits)
+		_, cands, _, sup = c.evidence(pq, query, hits)
 		ans.Support = sup
 		if sup == 0 || sup < c.opts.MinCoverage {
 			ans.Answer = NotCovered

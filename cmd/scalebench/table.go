@@ -98,9 +98,7 @@ func writeTable(w io.Writer, o options, rs []result) {
 	}
 	fmt.Fprintf(w, "\nQueries (ms, p50 / p99; in brackets the p50 over the floor's p50, measured in the same run):\n\n")
 	head = []string{"chunks", "dims", "questions", "words", "queries"}
-	for _, e := range engineOrder {
-		head = append(head, e)
-	}
+	head = append(head, engineOrder...)
 	head = append(head, "quant recall@10")
 	writeRow(w, head)
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
