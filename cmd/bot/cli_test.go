@@ -68,7 +68,7 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown flag", []string{"ask", "--nope", "q"}, "bot: flag provided but not defined: -nope; see `bot ask --help`\n"},
 		{"flag value", []string{"ask", "--k", "many", "q"}, "bot: invalid value \"many\" for flag -k: parse error; see `bot ask --help`\n"},
 		{"empty question", []string{"ask", " "}, "bot: empty question; see `bot ask --help`\n"},
-		{"ingest without a path", []string{"ingest"}, "bot: ingest needs at least one file or directory; see `bot ingest --help`\n"},
+		{"ingest without a path", []string{"ingest"}, "bot: ingest needs at least one file, directory, feed URL or page URL; see `bot ingest --help`\n"},
 		{"feedback with arguments", []string{"feedback", "x"}, "bot: feedback takes no arguments; see `bot feedback --help`\n"},
 		{"arguments without a command", []string{"--json"}, "bot: unexpected arguments [\"--json\"]; see `bot --help`\n"},
 		{"help on nothing", []string{"help", "nothing"}, "bot: no command \"nothing\" to give help on; see `bot help --help`\n"},
