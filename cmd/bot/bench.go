@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
@@ -167,13 +166,4 @@ func percentile(ds []time.Duration, p int) time.Duration {
 		i--
 	}
 	return s[min(i, len(s)-1)].Round(time.Microsecond)
-}
-
-// peakRSSMiB is the process's peak resident memory.
-func peakRSSMiB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
