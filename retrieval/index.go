@@ -54,8 +54,9 @@ type Config struct {
 	// negative value never.
 	MergeIdle time.Duration
 	// Progress, when set, is told as an Add prepares its articles how many
-	// of the total it has chunked and embedded; calls are made one at a
-	// time, never while the index replays its files at open.
+	// of the total it has chunked and embedded: first (0, total), then
+	// rising to (total, total). Calls are made one at a time, never for
+	// an Add of unchanged articles or while the index replays its files.
 	Progress func(done, total int)
 }
 

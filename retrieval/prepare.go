@@ -112,13 +112,15 @@ func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
 	})
 }
 
-// reporter returns a func that adds n articles to those prepared and tells
-// Config.Progress, one call at a time; it does nothing without a Progress
-// func or while the index replays its files.
+// reporter tells Config.Progress that total articles are to be prepared,
+// and returns a func that adds n articles to those prepared and tells it,
+// one call at a time; it does nothing without a Progress func or while the
+// index replays its files.
 func (ix *Index) reporter(total int) func(n int) {
 	if ix.progress == nil || ix.loading {
 		return func(int) {}
 	}
+	ix.progress(0, total)
 	var mu sync.Mutex
 	done := 0
 	return func(n int) {

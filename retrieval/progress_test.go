@@ -9,9 +9,9 @@ import (
 	"github.com/briefbot/briefbot/retrieval"
 )
 
-// TestAddProgress checks that Config.Progress counts every new article of
-// an Add, once, in order, with either embedder, and says nothing for an
-// Add of unchanged articles.
+// TestAddProgress checks that Config.Progress announces an Add's new
+// articles and counts every one, once, in order, with either embedder, and
+// says nothing for an Add of unchanged articles.
 func TestAddProgress(t *testing.T) {
 	seedArts := loadSeeds(t)
 	var arts []article.Article
@@ -43,8 +43,11 @@ func TestAddProgress(t *testing.T) {
 			if len(calls) == 0 {
 				t.Fatalf("got no progress calls, want some")
 			}
+			if calls[0] != [2]int{0, len(arts)} {
+				t.Errorf("got first progress call %v, want [0 %d]", calls[0], len(arts))
+			}
 			prev := 0
-			for _, c := range calls {
+			for _, c := range calls[1:] {
 				if c[1] != len(arts) || c[0] <= prev || c[0] > c[1] {
 					t.Fatalf("got progress calls %v: want done rising to total %d", calls, len(arts))
 				}

@@ -128,7 +128,7 @@ func TestProgressMeterTerminal(t *testing.T) {
 		done, total int
 		want        string // what this step writes
 	}{
-		{0, 10, 100, "\rindexing 10/100 articles (10%)\x1b[K"},
+		{0, 0, 100, "\rindexing 0/100 articles (0%)\x1b[K"},
 		{50 * time.Millisecond, 20, 100, ""},
 		{100 * time.Millisecond, 30, 100, "\rindexing 30/100 articles (30%) · 200 articles/s · ETA 350ms\x1b[K"},
 		{10 * time.Millisecond, 100, 100, "\rindexing 100/100 articles (100%) · 625 articles/s\x1b[K"},
