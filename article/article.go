@@ -1,6 +1,6 @@
 // Package article defines a news article as the bot stores it and loads
-// articles from plain-text files, directories, JSON/JSONL records and BEIR
-// corpora. The original text of every article is kept byte for byte, so that
+// articles from plain-text and Markdown files (with optional YAML-style
+// front matter), directories, JSON/JSONL records and BEIR corpora. The original text of every article is kept byte for byte, so that
 // quotes can be checked against it; page chrome is marked off, never removed.
 package article
 

@@ -12,16 +12,20 @@ type header struct {
 	title, outlet, author, url, category string
 	date                                 time.Time
 	dateUpdated                          bool // date is an "Updated" date, to be replaced by a publication date
+	dateMeta                             bool // date came from front matter
 }
 
 func (h *header) setDate(t time.Time, updated bool) {
 	if h.date.IsZero() || (h.dateUpdated && !updated) {
-		h.date, h.dateUpdated = t, updated
+		h.date, h.dateUpdated, h.dateMeta = t, updated, false
 	}
 }
 
 // readFrontMatter reads a YAML-style block between "---" lines at the very
-// top of the text.
+// top of the text: flat "key: value" lines (title, outlet or source or
+// publisher, author, date or published or published_at, url), values
+// optionally quoted, a list such as "[Jane Doe, John Roe]" or "- Jane Doe"
+// lines below its key. The whole block is marked as header, never body.
 func (p *page) readFrontMatter(h *header) {
 	first := -1
 	for i, l := range p.lines {
@@ -44,10 +48,25 @@ func (p *page) readFrontMatter(h *header) {
 		return
 	}
 	for j := first; j <= last; j++ {
-		if p.lines[j].role != roleBlank {
-			p.readMetaKey(p.str(j), h)
-			p.lines[j].role = roleHeader
+		if p.lines[j].role == roleBlank {
+			continue
 		}
+		p.lines[j].role = roleHeader
+		s := p.str(j)
+		if key, ok := strings.CutSuffix(s, ":"); ok && !strings.ContainsAny(key, " \t") {
+			// A block list: "author:" then "- Jane Doe" lines.
+			var items []string
+			for j+1 < last && strings.HasPrefix(strings.TrimSpace(p.str(j+1)), "- ") {
+				j++
+				p.lines[j].role = roleHeader
+				items = append(items, strings.TrimSpace(strings.TrimSpace(p.str(j))[2:]))
+			}
+			s = key + ": [" + strings.Join(items, ", ") + "]"
+		}
+		p.readMetaKey(s, h)
+	}
+	if !h.date.IsZero() {
+		h.dateMeta = true
 	}
 }
 
@@ -108,6 +127,8 @@ func (p *page) headerLine(i int, h *header) bool {
 	case p.readMeta(i, h):
 	case isStaffLine(s) && h.author == "":
 		h.author = collapse(s)
+	case h.title != "" && strings.HasPrefix(s, "# ") && normalize(stripHashes(s)) == normalize(h.title):
+		// The headline of a Markdown file repeating its front matter title.
 	case h.title != "":
 		// After the headline only a person's name is still header.
 		if h.author != "" || !isPersonList(s) {
@@ -184,6 +205,18 @@ func (p *page) readStrictMeta(i int, h *header) bool {
 	if p.readMetaKey(s, h) {
 		return true
 	}
+	if name, outlet, ok := segmentedByline(s); ok {
+		if h.author == "" {
+			h.author = name
+		}
+		if h.outlet == "" {
+			h.outlet = outlet
+		}
+		if m, ok := findDate(s); ok {
+			h.setDate(m.t, false)
+		}
+		return true
+	}
 	if name, outlet, ok := byline(s); ok {
 		if h.author == "" {
 			h.author = name
@@ -213,11 +246,12 @@ func (p *page) readMetaKey(s string, h *header) bool {
 	if colon <= 0 || colon > 20 {
 		return false
 	}
-	field, ok := metaKeys[strings.ToLower(strings.TrimSpace(s[:colon]))]
+	key := strings.NewReplacer("_", " ", "-", " ").Replace(strings.ToLower(strings.TrimSpace(s[:colon])))
+	field, ok := metaKeys[key]
 	if !ok {
 		return false
 	}
-	value := strings.Trim(strings.TrimSpace(s[colon+1:]), `"'`)
+	value := metaValue(s[colon+1:])
 	if value == "" {
 		return false
 	}
@@ -256,6 +290,36 @@ func (p *page) readMetaKey(s string, h *header) bool {
 		}
 	}
 	return true
+}
+
+// metaValue returns the value of a "key: value" line unquoted, with a
+// flow list ("[Jane Doe, 'John Roe']") written as "Jane Doe and John Roe".
+func metaValue(v string) string {
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
+		var items []string
+		for _, it := range strings.Split(v[1:len(v)-1], ",") {
+			if it = unquote(strings.TrimSpace(it)); it != "" {
+				items = append(items, it)
+			}
+		}
+		switch len(items) {
+		case 0:
+			return ""
+		case 1:
+			return items[0]
+		}
+		return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+	}
+	return unquote(v)
+}
+
+// unquote removes one pair of matching quotes around v.
+func unquote(v string) string {
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		return strings.TrimSpace(v[1 : len(v)-1])
+	}
+	return v
 }
 
 // isHeadline reports whether s looks like a headline: one line of a few
@@ -493,6 +557,83 @@ func byline(s string) (name, outlet string, ok bool) {
 		return names[0], outlet, true
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1], outlet, true
+}
+
+// bylineSeparators split a byline into its parts.
+const bylineSeparators = "·|•"
+
+// segmentedByline reads a byline made of parts separated by "·", "|" or
+// "•", one of them "By Jane Doe": "The Daily Ledger · By Priya Natarajan ·
+// 19 August 2025". The other parts may be a date and one outlet name, which
+// need not be a known outlet. It returns the author and the outlet.
+func segmentedByline(s string) (name, outlet string, ok bool) {
+	if longer(s, 150) || !strings.ContainsAny(s, bylineSeparators) {
+		return "", "", false
+	}
+	parts := strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(bylineSeparators, r) })
+	if len(parts) < 2 || len(parts) > 4 {
+		return "", "", false
+	}
+	for _, part := range parts {
+		part = strings.Trim(part, "*_ \t")
+		switch {
+		case part == "":
+		case name == "" && hasBylinePrefix(part):
+			n, o, found := byline(part)
+			if !found || n == "" {
+				return "", "", false
+			}
+			name = n
+			if o != "" && outlet == "" {
+				outlet = o
+			}
+		case isDatePart(part):
+		case outlet == "" && isOutletName(part):
+			outlet = collapse(part)
+		default:
+			return "", "", false
+		}
+	}
+	return name, outlet, name != ""
+}
+
+// hasBylinePrefix reports whether s starts with "By " or the like.
+func hasBylinePrefix(s string) bool {
+	for _, pre := range bylinePrefixes {
+		if len(s) > len(pre) && strings.EqualFold(s[:len(pre)], pre) {
+			return true
+		}
+	}
+	return false
+}
+
+// isDatePart reports whether s is a date and little else: "19 August
+// 2025", "Updated 10:04 BST".
+func isDatePart(s string) bool {
+	if _, _, name, ok := dateLine(s); ok && name == "" {
+		return true
+	}
+	return isClockLine(s)
+}
+
+// isOutletName reports whether s can be the name of an outlet in a byline:
+// a known outlet, or one to five words each starting with a capital or
+// digit ("The Daily Ledger"), with no sentence punctuation.
+func isOutletName(s string) bool {
+	if _, ok := outletLine(s); ok {
+		return true
+	}
+	words := strings.Fields(s)
+	if len(words) == 0 || len(words) > 5 || longer(s, 60) || strings.ContainsAny(s, ".,;:!?") {
+		return false
+	}
+	for _, w := range words {
+		r, _ := utf8.DecodeRuneInString(w)
+		if !unicode.IsUpper(r) && !unicode.IsDigit(r) && w != "of" && w != "the" && w != "and" && w != "&" {
+			return false
+		}
+	}
+	return true
 }
 
 // dateLine reads a line that is a date and little else: "Published: 19

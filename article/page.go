@@ -109,7 +109,10 @@ func ParseText(name string, data []byte) (Article, error) {
 		Text:     text,
 		Body:     p.spans(),
 	}
-	if !h.date.IsZero() {
+	switch {
+	case h.dateMeta:
+		a.PublishedAt, a.DateSource = h.date, "metadata"
+	case !h.date.IsZero():
 		a.PublishedAt, a.DateSource = h.date, "text"
 	}
 	if len(a.Body) == 0 {

@@ -226,10 +226,42 @@ func TestParseTextShapes(t *testing.T) {
 	tests := []struct {
 		file                  string
 		title, outlet, author string
+		url                   string
 		date                  time.Time // zero: none
+		dateSource            string    // "text" when empty and date is set
 		inBody, notInBody     []string
 		spans                 int
 	}{
+		{
+			file:       "front_matter.md",
+			title:      "Harbour bridge to close for six weeks of repairs",
+			outlet:     "The Daily Ledger",
+			author:     "Sam Whitfield and Priya Natarajan",
+			url:        "https://ledger.example/news/harbour-bridge-repairs",
+			date:       time.Date(2025, 8, 19, 7, 30, 0, 0, time.UTC),
+			dateSource: "metadata",
+			inBody:     []string{"The harbour bridge will close to traffic", "## Diversions\n\nBuses will run", "during the day."},
+			notInBody:  []string{"---", "title:", "publisher:", "- Sam Whitfield", "published_at", "https://", "tags:", "# Harbour bridge", "By Sam Whitfield"},
+			spans:      1,
+		},
+		{
+			file:      "ledger_byline.txt",
+			title:     "Council approves late-night bus trial across the city",
+			outlet:    "The Daily Ledger",
+			author:    "Priya Natarajan",
+			date:      time.Date(2025, 8, 19, 0, 0, 0, 0, time.UTC),
+			inBody:    []string{"The city council on Tuesday approved", "the transport committee chair said."},
+			notInBody: []string{"Council approves late-night", "The Daily Ledger", "Priya Natarajan", "19 August 2025"},
+			spans:     1,
+		},
+		{
+			file:      "sam_byline.md",
+			title:     "Library opens on Sundays from next month",
+			author:    "Sam Whitfield",
+			inBody:    []string{"The central library will open on Sundays", "rose by a third."},
+			notInBody: []string{"# Library", "By Sam Whitfield"},
+			spans:     1,
+		},
 		{
 			file:      "byline_date.txt",
 			title:     "EU leaders back new sanctions package against Russia",
@@ -299,11 +331,11 @@ func TestParseTextShapes(t *testing.T) {
 			if a.ID != tt.file {
 				t.Errorf("got ID %q, want %q", a.ID, tt.file)
 			}
-			if a.Title != tt.title || a.Outlet != tt.outlet || a.Author != tt.author {
-				t.Errorf("got title %q, outlet %q, author %q; want %q, %q, %q", a.Title, a.Outlet, a.Author, tt.title, tt.outlet, tt.author)
+			if a.Title != tt.title || a.Outlet != tt.outlet || a.Author != tt.author || a.URL != tt.url {
+				t.Errorf("got title %q, outlet %q, author %q, url %q; want %q, %q, %q, %q", a.Title, a.Outlet, a.Author, a.URL, tt.title, tt.outlet, tt.author, tt.url)
 			}
-			wantSource := ""
-			if !tt.date.IsZero() {
+			wantSource := tt.dateSource
+			if wantSource == "" && !tt.date.IsZero() {
 				wantSource = "text"
 			}
 			if !a.PublishedAt.Equal(tt.date) || a.DateSource != wantSource {
@@ -361,6 +393,43 @@ func TestParseTextInline(t *testing.T) {
 			text:  "---\ntitle: \"Talks resume\"\nauthor: Jane Doe\ndate: 2025-08-21T10:00:00Z\n---\n\nThe talks resumed on Thursday.\n",
 			title: "Talks resume", author: "Jane Doe", date: "2025-08-21",
 			body: []string{"The talks resumed on Thursday."},
+		},
+		{
+			name:   "front matter with a flow list, quoted colon, other keys and CRLF",
+			text:   "---\r\ntitle: 'Talks: day two'\r\nsource: Example Daily\r\nauthors: [Jane Doe, \"John Roe\"]\r\npublished: 21 August 2025\r\ndraft: false\r\n---\r\nThe talks resumed on Thursday.\r\n",
+			title:  "Talks: day two",
+			outlet: "Example Daily",
+			author: "Jane Doe and John Roe",
+			date:   "2025-08-21",
+			body:   []string{"The talks resumed on Thursday."},
+		},
+		{
+			name:   "segmented byline opening the text",
+			text:   "The Daily Ledger · By Priya Natarajan · 19 August 2025\n\nThe talks resumed on Thursday.",
+			outlet: "The Daily Ledger",
+			author: "Priya Natarajan",
+			date:   "2025-08-19",
+			body:   []string{"The talks resumed on Thursday."},
+		},
+		{
+			name:   "segmented byline with pipes, outlet last",
+			text:   "Talks resume in Geneva\nBy Jane Doe | Aug. 21, 2025 | Example Daily\n\nThe talks resumed on Thursday.",
+			title:  "Talks resume in Geneva",
+			outlet: "Example Daily",
+			author: "Jane Doe",
+			date:   "2025-08-21",
+			body:   []string{"The talks resumed on Thursday."},
+		},
+		{
+			name:  "dotted line that names no person stays in the body",
+			text:  "Talks resume in Geneva\nBreakfast · By the river · A new cafe opens\n\nThe talks resumed on Thursday.",
+			title: "Talks resume in Geneva",
+			body:  []string{"Breakfast · By the river · A new cafe opens\n\nThe talks resumed on Thursday."},
+		},
+		{
+			name: "unclosed front matter is not front matter",
+			text: "---\nThe talks resumed on Thursday, officials said, after a week of delays.",
+			body: []string{"---\nThe talks resumed on Thursday, officials said, after a week of delays."},
 		},
 		{
 			name: "no-break spaces around the body",

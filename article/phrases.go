@@ -180,7 +180,8 @@ var metaKeys = map[string]string{
 	"date": "date", "published": "date", "published on": "date", "published at": "date",
 	"publication date": "date", "posted": "date", "posted on": "date", "first published": "date",
 	"updated": "updated", "last updated": "updated", "updated on": "updated", "modified": "updated",
-	"url": "url", "link": "url", "source url": "url",
+	"date published": "date", "pubdate": "date", "updated at": "updated", "modified at": "updated",
+	"url": "url", "link": "url", "source url": "url", "canonical url": "url", "permalink": "url",
 	"category": "category", "section": "category",
 }
 

@@ -53,6 +53,11 @@ type Config struct {
 	// that a restart after a quiet spell replays nothing; 0 means 30s, a
 	// negative value never.
 	MergeIdle time.Duration
+	// Progress, when set, is told as an Add prepares its articles how many
+	// of the total it has chunked and embedded: first (0, total), then
+	// rising to (total, total). Calls are made one at a time, never for
+	// an Add of unchanged articles or while the index replays its files.
+	Progress func(done, total int)
 }
 
 // AddStats reports what Add did.
@@ -85,6 +90,7 @@ type Index struct {
 	chunking  ChunkOptions
 	an        analyzer
 	embedText bool // whether chunks are embedded with their article's title
+	progress  func(done, total int)
 
 	addMu sync.Mutex // serialises Add, Remove and starting merges
 
@@ -132,6 +138,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		model:       cfg.EmbedModel,
 		log:         cfg.Logger,
 		embedN:      cfg.EmbedConcurrency,
+		progress:    cfg.Progress,
 		chunking:    cfg.Chunking.withDefaults(),
 		an:          analyzer{cache: newStemCache(1 << 18)},
 		embedText:   true,

@@ -31,6 +31,7 @@ func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
 			p.chunks[i].slot = -1
 		}
 	}
+	report := ix.reporter(len(preps))
 	nb := (len(preps) + prepBatch - 1) / prepBatch
 	var nextBatch atomic.Int64
 	workers := min(runtime.GOMAXPROCS(0), nb)
@@ -51,6 +52,9 @@ func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
 					nextBatch.Store(int64(nb)) // stop the others
 					return
 				}
+				if ix.local {
+					report(min((b+1)*prepBatch, len(preps)) - b*prepBatch)
+				}
 			}
 		}()
 	}
@@ -66,12 +70,21 @@ func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
 	// Chunks the workers did not embed: a custom embedding function.
 	type job struct{ p, c int }
 	var jobs []job
+	pending := make([]atomic.Int32, len(preps)) // chunks left to embed
+	ready := 0
 	for pi, p := range preps {
 		for ci := range p.chunks {
 			if p.chunks[ci].slot < 0 {
 				jobs = append(jobs, job{pi, ci})
+				pending[pi].Add(1)
 			}
 		}
+		if !ix.local && pending[pi].Load() == 0 {
+			ready++
+		}
+	}
+	if ready > 0 {
+		report(ready)
 	}
 	return parallel(ctx, len(jobs), ix.embedN, func(i int) error {
 		p := preps[jobs[i].p]
@@ -92,8 +105,30 @@ func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
 		}
 		c.slot = ix.vecs.reserve(1, nil)[0]
 		copy(ix.vecs.vec(c.slot), v)
+		if pending[jobs[i].p].Add(-1) == 0 {
+			report(1)
+		}
 		return nil
 	})
+}
+
+// reporter tells Config.Progress that total articles are to be prepared,
+// and returns a func that adds n articles to those prepared and tells it,
+// one call at a time; it does nothing without a Progress func or while the
+// index replays its files.
+func (ix *Index) reporter(total int) func(n int) {
+	if ix.progress == nil || ix.loading {
+		return func(int) {}
+	}
+	ix.progress(0, total)
+	var mu sync.Mutex
+	done := 0
+	return func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		done += n
+		ix.progress(done, total)
+	}
 }
 
 func (ix *Index) dimErr(err error) error {

@@ -185,7 +185,8 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		}
 		arts, skips = append(arts, a...), append(skips, s...)
 	}
-	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, maybeEmpty: true}, logger, stderr)
+	meter := newProgressMeter(stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, maybeEmpty: true, progress: meter}, logger, stderr)
 	if err != nil {
 		return err
 	}
@@ -228,10 +229,12 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	if len(arts) > 0 {
 		// "added" is said only once the articles are durable: Add returns
 		// after the log record is fsynced.
+		start := time.Now()
 		st, err := eng.ingest.Add(ctx, arts)
 		if err != nil {
 			return fmt.Errorf("ingest: %w", err)
 		}
+		meter.finish(st, time.Since(start))
 		total.Added += st.Added
 		total.Updated += st.Updated
 		total.Unchanged += st.Unchanged

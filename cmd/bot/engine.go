@@ -66,6 +66,9 @@ type engineOptions struct {
 	k       int
 	// filter restricts every search (outlets, dates).
 	filter retrieval.Filter
+	// progress shows indexing progress on stderr; a --corpus load gets
+	// one of its own, with its summary line.
+	progress *progressMeter
 }
 
 // dirArticlesBucket records, in the store, the IDs of the articles loaded
@@ -164,6 +167,13 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 			model.applyBriefing(&bopts)
 		}
 	}
+	meter := opts.progress
+	if meter == nil && opts.corpus != "" {
+		meter = newProgressMeter(stderr)
+	}
+	if meter != nil {
+		rcfg.Progress = meter.update
+	}
 	ix, err := retrieval.New(ctx, rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
@@ -173,9 +183,13 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		svc.Seeds, svc.SeedMode, svc.Retention = seedArts, cfg.Seeds, cfg.Retention
 	}
 	if len(arts) > 0 {
+		start := time.Now()
 		st, err := ix.Add(ctx, arts)
 		if err != nil {
 			return nil, fmt.Errorf("index articles: %w", err)
+		}
+		if opts.corpus != "" {
+			meter.finish(st, time.Since(start))
 		}
 		logger.Debug("index ready", "added", st.Added, "updated", st.Updated, "unchanged", st.Unchanged, "chunks", st.Chunks)
 	}

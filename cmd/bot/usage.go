@@ -95,7 +95,8 @@ and where they differ; or the briefing on TOPIC.`},
 feed URLs: RSS, Atom, JSON Feed; article page URLs) to the persistent index in
 BOT_DATA_DIR. Lists what was added, updated and skipped (with the reason);
 "added" is said once the article is durable. Unchanged articles are not
-embedded again.`},
+embedded again. Progress (articles/s, ETA) goes to stderr when it is a
+terminal, then one summary line.`},
 	"remove": {"bot remove ID|URL...", `Take articles out of the index by ID or URL; they are never quoted again.`},
 	"status": {"bot status [flags]", `Print what the index in BOT_DATA_DIR holds: articles, chunks, outlets with
 counts, newest and oldest dates, feeds with their last poll, index size on
