@@ -80,6 +80,7 @@ type candidate struct {
 	cov        float64         // weighted share of the question's terms in the sentence
 	window     float64         // the same for the sentence with its neighbours
 	typed      bool            // holds a new instance of the answer type the question wants
+	bullets    bool            // introduces a bullet list, quoted with its items
 	score      float64
 }
 
@@ -134,6 +135,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				// A sentence that introduces a bullet list ("The meeting
 				// included:") is quoted with its items.
 				cd.end = listEnd(a, start, end)
+				cd.bullets = cd.end > end
 			}
 			cd.terms = retrieval.Analyze(cd.text())
 			cd.set = make(map[string]bool, len(cd.terms))
@@ -184,6 +186,10 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 			// A list question wants the sentences that name the most
 			// items.
 			cd.score += min(maxItemsBonus, itemBonus*float64(newNames(cd.text(), asked)))
+			if cd.bullets {
+				// A bullet list is the items themselves.
+				cd.score += bulletBonus
+			}
 		}
 		words := len(strings.Fields(cd.text()))
 		switch {
@@ -587,6 +593,15 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 	}
 	var chosen []*candidate
 	perArticle := map[string]int{}
+	perLimit := 2
+	if q.Kind == KindList {
+		perLimit = 3
+	}
+	named := map[string]bool{} // the names the chosen sentences hold
+	asked := map[string]bool{}
+	for _, t := range retrieval.Analyze(q.Text) {
+		asked[t] = true
+	}
 	sources := map[string]bool{}
 	covered := map[string]bool{}
 	for len(chosen) < limit {
@@ -594,7 +609,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 		var pick *candidate
 		pickScore := 0.0
 		for _, cd := range cands {
-			if cd.score < minShare*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
+			if cd.score < minShare*best || perArticle[cd.art.ID] >= perLimit || containsCand(chosen, cd) {
 				continue
 			}
 			gain := 0.0
@@ -605,7 +620,15 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 			// the chosen ones leave uncovered, or to corroborate: to answer
 			// the question nearly as fully on its own. A weaker sentence
 			// joins only for an uncovered part.
-			if len(chosen) > 0 && gain < minGain && (cd.score < strongShare*best || cd.cov < corroborate*bestCov) {
+			// A list question also takes a sentence that names items the
+			// chosen ones do not.
+			fresh := 0
+			if q.Kind == KindList {
+				if cd.cov >= 0.5*bestCov {
+					fresh = freshItems(cd, named, asked)
+				}
+			}
+			if len(chosen) > 0 && gain < minGain && fresh == 0 && (cd.score < strongShare*best || cd.cov < corroborate*bestCov) {
 				continue
 			}
 			redundant := 0.0
@@ -620,7 +643,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 				if !sources[cd.source()] {
 					s += 0.05
 				}
-				s += 0.5 * gain
+				s += 0.5*gain + min(maxItemsBonus, itemBonus*float64(fresh))
 			}
 			if pick == nil || s > pickScore {
 				pick, pickScore = cd, s
@@ -632,6 +655,9 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 		chosen = append(chosen, pick)
 		perArticle[pick.art.ID]++
 		sources[pick.source()] = true
+		for _, t := range capitalised(pick.text()) {
+			named[t] = true
+		}
 		covered = union(covered, pick.set, pick.meta)
 	}
 	// When no chosen sentence holds the kind of answer the question wants
@@ -654,6 +680,18 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 	return chosen
 }
 
+// freshItems counts the names in cd that neither the question nor the
+// sentences already chosen hold: the new items it adds to a list.
+func freshItems(cd *candidate, named, asked map[string]bool) int {
+	n := 0
+	for _, t := range capitalised(cd.text()) {
+		if !named[t] && !asked[t] && !timeRE.MatchString(t) {
+			n++
+		}
+	}
+	return n
+}
+
 // Selection thresholds. A sentence after the first joins an answer when it
 // adds minGain of the question's weighted terms (scoring at least minShare
 // of the best score), or when it corroborates: it scores at least
@@ -663,6 +701,7 @@ const (
 	itemBonus     = 0.04
 	maxItemsBonus = 0.2
 	typeBonus     = 0.12
+	bulletBonus   = 0.3
 	strongShare   = 0.6
 	minShare      = 0.4
 	minGain       = 0.15

@@ -2,6 +2,9 @@ package answer
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -276,5 +279,58 @@ func TestListEnd(t *testing.T) {
 	plain := strings.Index(text, "Intro")
 	if e := listEnd(a, plain, plain+len("Intro line.")); e != plain+len("Intro line.") {
 		t.Errorf("a sentence without a colon was extended to %q", text[plain:e])
+	}
+}
+
+// TestListsGatherItems checks that a list question quotes enough of the
+// items the articles give, across sentences and bullet lists, and still shows
+// only the top k passages although it retrieves deeper.
+func TestListsGatherItems(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "lists.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Question string     `json:"question"`
+		Items    [][]string `json:"items"`
+		Min      int        `json:"min"`
+	}
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	c := seedComposer(t, Options{})
+	for _, tc := range cases {
+		t.Run(tc.Question, func(t *testing.T) {
+			if got := parseQuestion(tc.Question).Kind; got != KindList {
+				t.Fatalf("kind: got %q, want %q", got, KindList)
+			}
+			ans, err := c.Answer(context.Background(), tc.Question, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ans.Grounded {
+				t.Fatalf("declined: %s", ans.Answer)
+			}
+			if len(ans.Passages) > c.opts.K {
+				t.Errorf("passages: got %d, want at most %d", len(ans.Passages), c.opts.K)
+			}
+			var quotes []string
+			for _, cit := range ans.Citations {
+				quotes = append(quotes, strings.ToLower(cit.Quote))
+			}
+			joined := strings.Join(quotes, " ")
+			found := 0
+			for _, group := range tc.Items {
+				for _, item := range group {
+					if strings.Contains(joined, item) {
+						found++
+						break
+					}
+				}
+			}
+			if found < tc.Min {
+				t.Errorf("items quoted: got %d of %d, want at least %d; answer: %s", found, len(tc.Items), tc.Min, ans.Answer)
+			}
+		})
 	}
 }

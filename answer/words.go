@@ -32,6 +32,9 @@ war conflict invasion fighting
 guarantees assurances protections protection guarantee
 buy purchase bought
 sanctions penalties
+want wants wanted demand demands demanding
+gift gifts present presents presented
+swap swapped exchange exchanged
 ceasefire truce
 president leader
 job title role position
