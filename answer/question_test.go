@@ -21,6 +21,9 @@ func TestParseQuestion(t *testing.T) {
 		contentLack string // a type word that must not be content
 	}{
 		{"How long has the war in Ukraine lasted?", KindFact, TypeDuration, "long"},
+		{"How long did the talks go on in Alaska?", KindFact, TypeDuration, "go"},
+		{"How long did it take Ukraine to respond?", KindFact, TypeDuration, "take"},
+		{"For how long has the war dragged on so far?", KindFact, TypeDuration, "dragged"},
 		{"Which city did the White House consider for the summit?", KindFact, TypePlace, "city"},
 		{"When would Putin and Zelenskyy meet?", KindFact, TypeTime, ""},
 		{"How much did Ukraine offer to spend on US arms?", KindFact, TypeNumber, "much"},
