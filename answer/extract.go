@@ -112,7 +112,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 	if total == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := map[string]*candidate{}
 	metas := map[string]map[string]bool{}
 	var out []*candidate
 	for rank, h := range hits {
@@ -127,6 +127,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 		}
 		spans := sentence.SplitQuotes(h.Chunk.Text)
 		var chunkCands []*candidate
+		var chunkKeys []string
 		for _, s := range spans {
 			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End
 			key := fmt.Sprintf("%s:%d", a.ID, start)
@@ -162,8 +163,9 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				cd.typed = holdsType(cd.text(), q.Want, asked)
 			}
 			chunkCands = append(chunkCands, cd)
-			if !seen[key] {
-				seen[key] = true
+			chunkKeys = append(chunkKeys, key)
+			if seen[key] == nil {
+				seen[key] = cd
 				out = append(out, cd)
 			}
 		}
@@ -175,6 +177,11 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				sets = append(sets, chunkCands[j].set)
 			}
 			cd.window = coverage(qt, total, union(sets...))
+			// A sentence that opens one passage and sits inside another
+			// has its neighbours in the other: keep its best window.
+			if first := seen[chunkKeys[i]]; first != cd {
+				first.window = max(first.window, cd.window)
+			}
 		}
 	}
 	for _, cd := range out {
@@ -406,6 +413,9 @@ func (c *Composer) evidence(q Question, query string, hits []retrieval.Hit) (qt 
 	qt = c.queryTerms(content, wider)
 	cands = c.candidates(hits, qt, q)
 	chosen = c.choose(cands, qt, q)
+	if q.Kind == KindYesNo {
+		chosen = leadWithPredicate(chosen, cands, yesNoPredicate(q.Text), c.opts.MaxSentences)
+	}
 	own := qt
 	if wider != content {
 		if o := c.queryTerms(content, content); len(o) > 0 {
@@ -678,6 +688,77 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 		}
 	}
 	return chosen
+}
+
+// leadWithPredicate puts first the sentence that settles a yes/no question:
+// the best one holding the question's predicate (its verb, or a paraphrase)
+// that, with its neighbours, covers the question nearly as well as the best
+// sentence does. The rest keep their order; the answer keeps at most limit
+// sentences.
+func leadWithPredicate(chosen, cands []*candidate, pred string, limit int) []*candidate {
+	if pred == "" || len(chosen) == 0 {
+		return chosen
+	}
+	bestCov := 0.0
+	for _, cd := range cands {
+		bestCov = max(bestCov, cd.cov)
+	}
+	for _, cd := range cands {
+		if !cd.set[pred] && !anyIn(paraphrases[pred], cd.set) {
+			continue
+		}
+		if cd.window < corroborate*bestCov {
+			continue
+		}
+		out := []*candidate{cd}
+		for _, ch := range chosen {
+			if !containsCand(out, ch) {
+				out = append(out, ch)
+			}
+		}
+		if len(out) > max(limit, len(chosen)) {
+			out = out[:max(limit, len(chosen))]
+		}
+		return out
+	}
+	return chosen
+}
+
+// yesNoSkip are the words between a yes/no question's auxiliary and its
+// predicate: articles, negation, "going to", forms of "be".
+var yesNoSkip = map[string]bool{"the": true, "a": true, "an": true, "not": true, "n't": true, "going": true, "to": true, "be": true, "been": true, "being": true, "ever": true, "really": true, "actually": true, "still": true, "already": true, "also": true, "finally": true}
+
+// yesNoPredicate returns the analysed term of the verb a yes/no question
+// asks about ("Did Trump accept the golf club?": accept): the first word
+// after the auxiliary that is neither capitalised (the subject's name) nor
+// a filler; after a form of "be" it is the word that follows. "" when there
+// is none.
+func yesNoPredicate(q string) string {
+	words := strings.Fields(q)
+	if len(words) < 2 || !yesNoRE.MatchString(strings.ToLower(words[0])) {
+		return ""
+	}
+	for i := 1; i < len(words); i++ {
+		core := strings.TrimFunc(words[i], func(r rune) bool { return !unicode.IsLetter(r) })
+		r, _ := utf8.DecodeRuneInString(core)
+		if core == "" || unicode.IsUpper(r) {
+			continue
+		}
+		lower := strings.ToLower(core)
+		if yesNoSkip[lower] {
+			continue
+		}
+		// "Will American soldiers be deployed": the subject ends at "be".
+		for j := i + 1; j < len(words) && j <= i+2; j++ {
+			if b := strings.ToLower(strings.Trim(words[j], ",.?!")); b == "be" || b == "been" {
+				return yesNoPredicate(words[0] + " " + strings.Join(words[j+1:], " "))
+			}
+		}
+		if ts := retrieval.Analyze(lower); len(ts) == 1 {
+			return ts[0]
+		}
+	}
+	return ""
 }
 
 // freshItems counts the names in cd that neither the question nor the

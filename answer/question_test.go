@@ -337,3 +337,43 @@ func TestListsGatherItems(t *testing.T) {
 		})
 	}
 }
+
+func TestYesNoPredicate(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"Did Trump accept the golf club?", "accept"},
+		{"Will American soldiers be deployed to Ukraine?", "deploy"},
+		{"Is Trump going to sit in on the meeting?", "sit"},
+		{"Has the Kremlin confirmed the summit?", "confirm"},
+		{"Who will lead the talks?", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			if got := yesNoPredicate(tc.q); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestYesNoLeadsWithDecidingSentence checks that a yes/no answer opens with
+// the sentence holding the question's predicate.
+func TestYesNoLeadsWithDecidingSentence(t *testing.T) {
+	tests := []struct{ q, lead string }{
+		{"Has Trump accepted the club from Zelenskyy?", "accepted"},
+	}
+	c := seedComposer(t, Options{})
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			ans, err := c.Answer(context.Background(), tc.q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ans.Sentences) == 0 {
+				t.Fatalf("no sentences: %s", ans.Answer)
+			}
+			if got := ans.Sentences[0].Text; !strings.Contains(got, tc.lead) {
+				t.Errorf("lead: got %q, want a sentence with %q", got, tc.lead)
+			}
+		})
+	}
+}
