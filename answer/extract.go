@@ -634,7 +634,9 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 			// chosen ones do not.
 			fresh := 0
 			if q.Kind == KindList {
-				if cd.cov >= 0.5*bestCov {
+				// Its items must be of the kind asked for ("which
+				// cities": places), and it must be on the question.
+				if max(cd.cov, cd.window) >= 0.5*bestCov && (q.Want == TypeAny || cd.typed) {
 					fresh = freshItems(cd, named, asked)
 				}
 			}

@@ -102,6 +102,8 @@ func TestNamesAndWords(t *testing.T) {
 		{"Will American soldiers be deployed to Ukraine?", true, "troops"},
 		{"What did Steve Witkof tell CNN?", true, "Witkoff"},
 		{"Which city did the White House consider for the summit?", true, "Budapest"},
+		{"Who was tasked with setting up the Putin-Zelenskyy summit?", true, "Rubio"},
+		{"Which Ukrainian regions does Moscow want?", true, "Luhansk"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
