@@ -104,6 +104,7 @@ func TestNamesAndWords(t *testing.T) {
 		{"Which city did the White House consider for the summit?", true, "Budapest"},
 		{"Who was tasked with setting up the Putin-Zelenskyy summit?", true, "Rubio"},
 		{"Which Ukrainian regions does Moscow want?", true, "Luhansk"},
+		{"What city is the White House looking at for the peace talks?", true, "Budapest"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {

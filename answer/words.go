@@ -35,6 +35,7 @@ sanctions penalties
 want wants wanted demand demands demanding
 gift gifts present presents presented
 swap swapped exchange exchanged
+consider considering considered eye eyes eyeing eyed look looking looked weigh weighing weighed
 arrange arranged arranging organise organised organising organize organized organizing set
 ceasefire truce
 president leader
