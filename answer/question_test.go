@@ -105,6 +105,7 @@ func TestNamesAndWords(t *testing.T) {
 		{"Who was tasked with setting up the Putin-Zelenskyy summit?", true, "Rubio"},
 		{"Which Ukrainian regions does Moscow want?", true, "Luhansk"},
 		{"What city is the White House looking at for the peace talks?", true, "Budapest"},
+		{"Where did Macron say the Putin-Zelenskyy summit ought to be held?", true, "Geneva"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {

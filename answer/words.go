@@ -49,7 +49,7 @@ told tell
 gave give given
 came come
 sent send
-held hold
+held hold host hosts hosted hosting
 led lead
 left leave
 thought think
