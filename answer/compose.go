@@ -155,7 +155,13 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 		pq.Kind = KindFact
 	}
 	query := followUpQuery(q, history)
-	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: c.opts.K, Filter: c.opts.Filter, Diverse: true})
+	k := c.opts.K
+	if pq.Kind == KindList {
+		// A list's items are spread over more passages than one fact is:
+		// retrieve deeper for list questions only.
+		k *= listDepth
+	}
+	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: k, Filter: c.opts.Filter, Diverse: true})
 	if err != nil {
 		return Answer{}, fmt.Errorf("search %q: %w", query, err)
 	}
@@ -163,7 +169,7 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 		// Answer the question as it was meant; the search is done again
 		// with the corrected words.
 		c.log.Debug("question corrected", "question", q, "corrected", fixed)
-		if fhits, err := c.index.Search(ctx, retrieval.Query{Text: followUpQuery(fixed, history), K: c.opts.K, Filter: c.opts.Filter, Diverse: true}); err == nil {
+		if fhits, err := c.index.Search(ctx, retrieval.Query{Text: followUpQuery(fixed, history), K: k, Filter: c.opts.Filter, Diverse: true}); err == nil {
 			q, query, hits, pq = fixed, followUpQuery(fixed, history), fhits, parseQuestion(fixed)
 		}
 	}
@@ -176,6 +182,10 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	default:
 		ans = c.extract(q, query, hits)
 	}
+	if len(ans.Passages) > c.opts.K {
+		// The answer shows the top k passages whatever depth was searched.
+		ans.Passages = ans.Passages[:c.opts.K]
+	}
 	ans.Notes = append(notes, ans.Notes...)
 	if !ans.Grounded {
 		c.stats.Declined.Add(1)
@@ -183,6 +193,9 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	c.stats.QuotesShown.Add(int64(len(ans.Citations)))
 	return ans, nil
 }
+
+// listDepth is how many times k passages a list question retrieves.
+const listDepth = 3
 
 // cleanQuestion collapses white space and cuts an overlong question.
 func (c *Composer) cleanQuestion(question string) (string, []string) {

@@ -80,6 +80,7 @@ type candidate struct {
 	cov        float64         // weighted share of the question's terms in the sentence
 	window     float64         // the same for the sentence with its neighbours
 	typed      bool            // holds a new instance of the answer type the question wants
+	bullets    bool            // introduces a bullet list, quoted with its items
 	score      float64
 }
 
@@ -111,7 +112,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 	if total == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := map[string]*candidate{}
 	metas := map[string]map[string]bool{}
 	var out []*candidate
 	for rank, h := range hits {
@@ -126,6 +127,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 		}
 		spans := sentence.SplitQuotes(h.Chunk.Text)
 		var chunkCands []*candidate
+		var chunkKeys []string
 		for _, s := range spans {
 			start, end := h.Chunk.Start+s.Start, h.Chunk.Start+s.End
 			key := fmt.Sprintf("%s:%d", a.ID, start)
@@ -134,6 +136,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				// A sentence that introduces a bullet list ("The meeting
 				// included:") is quoted with its items.
 				cd.end = listEnd(a, start, end)
+				cd.bullets = cd.end > end
 			}
 			cd.terms = retrieval.Analyze(cd.text())
 			cd.set = make(map[string]bool, len(cd.terms))
@@ -160,8 +163,9 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				cd.typed = holdsType(cd.text(), q.Want, asked)
 			}
 			chunkCands = append(chunkCands, cd)
-			if !seen[key] {
-				seen[key] = true
+			chunkKeys = append(chunkKeys, key)
+			if seen[key] == nil {
+				seen[key] = cd
 				out = append(out, cd)
 			}
 		}
@@ -173,6 +177,11 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 				sets = append(sets, chunkCands[j].set)
 			}
 			cd.window = coverage(qt, total, union(sets...))
+			// A sentence that opens one passage and sits inside another
+			// has its neighbours in the other: keep its best window.
+			if first := seen[chunkKeys[i]]; first != cd {
+				first.window = max(first.window, cd.window)
+			}
 		}
 	}
 	for _, cd := range out {
@@ -184,6 +193,10 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 			// A list question wants the sentences that name the most
 			// items.
 			cd.score += min(maxItemsBonus, itemBonus*float64(newNames(cd.text(), asked)))
+			if cd.bullets {
+				// A bullet list is the items themselves.
+				cd.score += bulletBonus
+			}
 		}
 		words := len(strings.Fields(cd.text()))
 		switch {
@@ -400,6 +413,9 @@ func (c *Composer) evidence(q Question, query string, hits []retrieval.Hit) (qt 
 	qt = c.queryTerms(content, wider)
 	cands = c.candidates(hits, qt, q)
 	chosen = c.choose(cands, qt, q)
+	if q.Kind == KindYesNo {
+		chosen = leadWithPredicate(chosen, cands, yesNoPredicate(q.Text), c.opts.MaxSentences)
+	}
 	own := qt
 	if wider != content {
 		if o := c.queryTerms(content, content); len(o) > 0 {
@@ -587,6 +603,15 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 	}
 	var chosen []*candidate
 	perArticle := map[string]int{}
+	perLimit := 2
+	if q.Kind == KindList {
+		perLimit = 3
+	}
+	named := map[string]bool{} // the names the chosen sentences hold
+	asked := map[string]bool{}
+	for _, t := range retrieval.Analyze(q.Text) {
+		asked[t] = true
+	}
 	sources := map[string]bool{}
 	covered := map[string]bool{}
 	for len(chosen) < limit {
@@ -594,7 +619,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 		var pick *candidate
 		pickScore := 0.0
 		for _, cd := range cands {
-			if cd.score < minShare*best || perArticle[cd.art.ID] >= 2 || containsCand(chosen, cd) {
+			if cd.score < minShare*best || perArticle[cd.art.ID] >= perLimit || containsCand(chosen, cd) {
 				continue
 			}
 			gain := 0.0
@@ -605,7 +630,17 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 			// the chosen ones leave uncovered, or to corroborate: to answer
 			// the question nearly as fully on its own. A weaker sentence
 			// joins only for an uncovered part.
-			if len(chosen) > 0 && gain < minGain && (cd.score < strongShare*best || cd.cov < corroborate*bestCov) {
+			// A list question also takes a sentence that names items the
+			// chosen ones do not.
+			fresh := 0
+			if q.Kind == KindList {
+				// Its items must be of the kind asked for ("which
+				// cities": places), and it must be on the question.
+				if max(cd.cov, cd.window) >= 0.5*bestCov && (q.Want == TypeAny || cd.typed) {
+					fresh = freshItems(cd, named, asked)
+				}
+			}
+			if len(chosen) > 0 && gain < minGain && fresh == 0 && (cd.score < strongShare*best || cd.cov < corroborate*bestCov) {
 				continue
 			}
 			redundant := 0.0
@@ -620,7 +655,7 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 				if !sources[cd.source()] {
 					s += 0.05
 				}
-				s += 0.5 * gain
+				s += 0.5*gain + min(maxItemsBonus, itemBonus*float64(fresh))
 			}
 			if pick == nil || s > pickScore {
 				pick, pickScore = cd, s
@@ -632,6 +667,9 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 		chosen = append(chosen, pick)
 		perArticle[pick.art.ID]++
 		sources[pick.source()] = true
+		for _, t := range capitalised(pick.text()) {
+			named[t] = true
+		}
 		covered = union(covered, pick.set, pick.meta)
 	}
 	// When no chosen sentence holds the kind of answer the question wants
@@ -654,6 +692,89 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 	return chosen
 }
 
+// leadWithPredicate puts first the sentence that settles a yes/no question:
+// the best one holding the question's predicate (its verb, or a paraphrase)
+// that, with its neighbours, covers the question nearly as well as the best
+// sentence does. The rest keep their order; the answer keeps at most limit
+// sentences.
+func leadWithPredicate(chosen, cands []*candidate, pred string, limit int) []*candidate {
+	if pred == "" || len(chosen) == 0 {
+		return chosen
+	}
+	bestCov := 0.0
+	for _, cd := range cands {
+		bestCov = max(bestCov, cd.cov)
+	}
+	for _, cd := range cands {
+		if !cd.set[pred] && !anyIn(paraphrases[pred], cd.set) {
+			continue
+		}
+		if cd.window < corroborate*bestCov {
+			continue
+		}
+		out := []*candidate{cd}
+		for _, ch := range chosen {
+			if !containsCand(out, ch) {
+				out = append(out, ch)
+			}
+		}
+		if len(out) > max(limit, len(chosen)) {
+			out = out[:max(limit, len(chosen))]
+		}
+		return out
+	}
+	return chosen
+}
+
+// yesNoSkip are the words between a yes/no question's auxiliary and its
+// predicate: articles, negation, "going to", forms of "be".
+var yesNoSkip = map[string]bool{"the": true, "a": true, "an": true, "not": true, "n't": true, "going": true, "to": true, "be": true, "been": true, "being": true, "ever": true, "really": true, "actually": true, "still": true, "already": true, "also": true, "finally": true}
+
+// yesNoPredicate returns the analysed term of the verb a yes/no question
+// asks about ("Did Trump accept the golf club?": accept): the first word
+// after the auxiliary that is neither capitalised (the subject's name) nor
+// a filler; after a form of "be" it is the word that follows. "" when there
+// is none.
+func yesNoPredicate(q string) string {
+	words := strings.Fields(q)
+	if len(words) < 2 || !yesNoRE.MatchString(strings.ToLower(words[0])) {
+		return ""
+	}
+	for i := 1; i < len(words); i++ {
+		core := strings.TrimFunc(words[i], func(r rune) bool { return !unicode.IsLetter(r) })
+		r, _ := utf8.DecodeRuneInString(core)
+		if core == "" || unicode.IsUpper(r) {
+			continue
+		}
+		lower := strings.ToLower(core)
+		if yesNoSkip[lower] {
+			continue
+		}
+		// "Will American soldiers be deployed": the subject ends at "be".
+		for j := i + 1; j < len(words) && j <= i+2; j++ {
+			if b := strings.ToLower(strings.Trim(words[j], ",.?!")); b == "be" || b == "been" {
+				return yesNoPredicate(words[0] + " " + strings.Join(words[j+1:], " "))
+			}
+		}
+		if ts := retrieval.Analyze(lower); len(ts) == 1 {
+			return ts[0]
+		}
+	}
+	return ""
+}
+
+// freshItems counts the names in cd that neither the question nor the
+// sentences already chosen hold: the new items it adds to a list.
+func freshItems(cd *candidate, named, asked map[string]bool) int {
+	n := 0
+	for _, t := range capitalised(cd.text()) {
+		if !named[t] && !asked[t] && !timeRE.MatchString(t) {
+			n++
+		}
+	}
+	return n
+}
+
 // Selection thresholds. A sentence after the first joins an answer when it
 // adds minGain of the question's weighted terms (scoring at least minShare
 // of the best score), or when it corroborates: it scores at least
@@ -663,6 +784,7 @@ const (
 	itemBonus     = 0.04
 	maxItemsBonus = 0.2
 	typeBonus     = 0.12
+	bulletBonus   = 0.3
 	strongShare   = 0.6
 	minShare      = 0.4
 	minGain       = 0.15

@@ -81,6 +81,10 @@ var typeRules = []struct {
 // to match or to ground on.
 var typeWords = termSet("how long much many when where who whom whose which what city cities country countries place location venue capital town region day date time month year week deadline duration period number amount figure sum percentage share price cost value total company companies organization organisation organizations firm outlet outlets newspaper platform startup person people individual name job title role position kind type exactly")
 
+// durationVerbRE matches the verbs with which a question asks how long
+// something lasts.
+var durationVerbRE = regexp.MustCompile(`(?i)\b(?:(?:go|goes|going|gone|went|drag|drags|dragged|dragging|carry|carried|carrying)\s+on|last|lasts|lasted|lasting|take|takes|took|taken|taking|continue|continues|continued|continuing|run|runs|ran|running)\b`)
+
 // askWords open overview, disagreement and quote questions: they say what
 // to do, not what about.
 var askWords = termSet("summarize summarise summary sum up recap brief briefing catch overview rundown main key points takeaways happened happening latest tell know disagree disagreement differ different contradict conflict discrepancy inconsistent agree where please give")
@@ -107,6 +111,11 @@ func parseQuestion(q string) Question {
 			out.Want = r.want
 			break
 		}
+	}
+	if out.Want == TypeDuration {
+		// "How long did the talks go on?": the verb asks for the
+		// duration, like "how long"; it is not what is asked about.
+		content = durationVerbRE.ReplaceAllString(content, " ")
 	}
 	if out.Kind == KindFact {
 		if m := listRE.FindStringSubmatch(strings.TrimSpace(q)); m != nil && !listVerbs[strings.ToLower(m[2])] && len(m[2]) > 3 {

@@ -2,6 +2,9 @@ package answer
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +21,9 @@ func TestParseQuestion(t *testing.T) {
 		contentLack string // a type word that must not be content
 	}{
 		{"How long has the war in Ukraine lasted?", KindFact, TypeDuration, "long"},
+		{"How long did the talks go on in Alaska?", KindFact, TypeDuration, "go"},
+		{"How long did it take Ukraine to respond?", KindFact, TypeDuration, "take"},
+		{"For how long has the war dragged on so far?", KindFact, TypeDuration, "dragged"},
 		{"Which city did the White House consider for the summit?", KindFact, TypePlace, "city"},
 		{"When would Putin and Zelenskyy meet?", KindFact, TypeTime, ""},
 		{"How much did Ukraine offer to spend on US arms?", KindFact, TypeNumber, "much"},
@@ -96,6 +102,10 @@ func TestNamesAndWords(t *testing.T) {
 		{"Will American soldiers be deployed to Ukraine?", true, "troops"},
 		{"What did Steve Witkof tell CNN?", true, "Witkoff"},
 		{"Which city did the White House consider for the summit?", true, "Budapest"},
+		{"Who was tasked with setting up the Putin-Zelenskyy summit?", true, "Rubio"},
+		{"Which Ukrainian regions does Moscow want?", true, "Luhansk"},
+		{"What city is the White House looking at for the peace talks?", true, "Budapest"},
+		{"Where did Macron say the Putin-Zelenskyy summit ought to be held?", true, "Geneva"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
@@ -276,5 +286,98 @@ func TestListEnd(t *testing.T) {
 	plain := strings.Index(text, "Intro")
 	if e := listEnd(a, plain, plain+len("Intro line.")); e != plain+len("Intro line.") {
 		t.Errorf("a sentence without a colon was extended to %q", text[plain:e])
+	}
+}
+
+// TestListsGatherItems checks that a list question quotes enough of the
+// items the articles give, across sentences and bullet lists, and still shows
+// only the top k passages although it retrieves deeper.
+func TestListsGatherItems(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "lists.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []struct {
+		Question string     `json:"question"`
+		Items    [][]string `json:"items"`
+		Min      int        `json:"min"`
+	}
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		t.Fatal(err)
+	}
+	c := seedComposer(t, Options{})
+	for _, tc := range cases {
+		t.Run(tc.Question, func(t *testing.T) {
+			if got := parseQuestion(tc.Question).Kind; got != KindList {
+				t.Fatalf("kind: got %q, want %q", got, KindList)
+			}
+			ans, err := c.Answer(context.Background(), tc.Question, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ans.Grounded {
+				t.Fatalf("declined: %s", ans.Answer)
+			}
+			if len(ans.Passages) > c.opts.K {
+				t.Errorf("passages: got %d, want at most %d", len(ans.Passages), c.opts.K)
+			}
+			var quotes []string
+			for _, cit := range ans.Citations {
+				quotes = append(quotes, strings.ToLower(cit.Quote))
+			}
+			joined := strings.Join(quotes, " ")
+			found := 0
+			for _, group := range tc.Items {
+				for _, item := range group {
+					if strings.Contains(joined, item) {
+						found++
+						break
+					}
+				}
+			}
+			if found < tc.Min {
+				t.Errorf("items quoted: got %d of %d, want at least %d; answer: %s", found, len(tc.Items), tc.Min, ans.Answer)
+			}
+		})
+	}
+}
+
+func TestYesNoPredicate(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"Did Trump accept the golf club?", "accept"},
+		{"Will American soldiers be deployed to Ukraine?", "deploy"},
+		{"Is Trump going to sit in on the meeting?", "sit"},
+		{"Has the Kremlin confirmed the summit?", "confirm"},
+		{"Who will lead the talks?", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			if got := yesNoPredicate(tc.q); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestYesNoLeadsWithDecidingSentence checks that a yes/no answer opens with
+// the sentence holding the question's predicate.
+func TestYesNoLeadsWithDecidingSentence(t *testing.T) {
+	tests := []struct{ q, lead string }{
+		{"Has Trump accepted the club from Zelenskyy?", "accepted"},
+	}
+	c := seedComposer(t, Options{})
+	for _, tc := range tests {
+		t.Run(tc.q, func(t *testing.T) {
+			ans, err := c.Answer(context.Background(), tc.q, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ans.Sentences) == 0 {
+				t.Fatalf("no sentences: %s", ans.Answer)
+			}
+			if got := ans.Sentences[0].Text; !strings.Contains(got, tc.lead) {
+				t.Errorf("lead: got %q, want a sentence with %q", got, tc.lead)
+			}
+		})
 	}
 }

@@ -32,6 +32,11 @@ war conflict invasion fighting
 guarantees assurances protections protection guarantee
 buy purchase bought
 sanctions penalties
+want wants wanted demand demands demanding
+gift gifts present presents presented
+swap swapped exchange exchanged
+consider considering considered eye eyes eyeing eyed look looking looked weigh weighing weighed
+arrange arranged arranging organise organised organising organize organized organizing set
 ceasefire truce
 president leader
 job title role position
@@ -44,7 +49,7 @@ told tell
 gave give given
 came come
 sent send
-held hold
+held hold host hosts hosted hosting
 led lead
 left leave
 thought think
