@@ -273,7 +273,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		vecscan.Search(&codes, vecs, v, o.k, o.candidates)
 		return nil
 	}}, &engine{name: "floor", query: func(ctx context.Context, q string) error {
-		sink += readFloor(vecs)
+		sink += vecscan.ReadFloor(vecs)
 		return nil
 	}})
 

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-	"unsafe"
 )
 
 // floatScan is the plain float32 scan: every vector's exact dot product on
@@ -37,46 +36,6 @@ func floatScan(vecs []float32, dims int, q []float32, k int) []Result {
 	return all[:min(k, len(all))]
 }
 
-// readFloor reads every byte of vecs on every core, as 64-bit words summed
-// in eight independent integer chains: the least any scan of the float32
-// vectors can cost, bound by memory bandwidth rather than arithmetic.
-func readFloor(vecs []float32) uint64 {
-	words := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(vecs))), len(vecs)/2)
-	w := runtime.GOMAXPROCS(0)
-	sums := make([]uint64, w)
-	var wg sync.WaitGroup
-	n := len(words)
-	for p := 0; p < w; p++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			part := words[p*n/w : (p+1)*n/w]
-			var s [8]uint64
-			i := 0
-			for ; i+8 <= len(part); i += 8 {
-				s[0] += part[i]
-				s[1] += part[i+1]
-				s[2] += part[i+2]
-				s[3] += part[i+3]
-				s[4] += part[i+4]
-				s[5] += part[i+5]
-				s[6] += part[i+6]
-				s[7] += part[i+7]
-			}
-			for ; i < len(part); i++ {
-				s[0] += part[i]
-			}
-			sums[p] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7]
-		}()
-	}
-	wg.Wait()
-	var s uint64
-	for _, x := range sums {
-		s += x
-	}
-	return s
-}
-
 // BenchmarkScan times, in one run and interleaved, the quantised search
 // (int8 scan of 100 candidates, exact rescoring), the plain float32 scan and
 // the read floor over 100k vectors, and reports each per query and the
@@ -102,7 +61,7 @@ func BenchmarkScan(b *testing.B) {
 				t1 := time.Now()
 				floatScan(vecs, dims, q, 10)
 				t2 := time.Now()
-				sink += readFloor(vecs)
+				sink += ReadFloor(vecs)
 				t3 := time.Now()
 				tq, tf, tr = tq+t1.Sub(t0), tf+t2.Sub(t1), tr+t3.Sub(t2)
 			}
