@@ -67,6 +67,7 @@ type Bot struct {
 	metrics  *metrics
 	feedback *FeedbackStore
 	limiter  *userLimiter
+	channels *channelBook // per-channel subscriptions and follows
 
 	// seen holds the requests already handled: event IDs, messages
 	// (channel/ts), slash command triggers and button clicks.
@@ -157,6 +158,10 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
+	channels, err := openChannelBook(cfg.State)
+	if err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
+	}
 	m, err := newMetrics(reg, svc)
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
@@ -168,6 +173,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		gatherer: gatherer,
 		metrics:  m,
 		feedback: fb,
+		channels: channels,
 		limiter:  newUserLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		threads:  newTTLCache[string, threadMemory](maxRemembered, threadLifetime, cfg.Now),
 		answers:  newTTLCache[string, storedAnswer](maxRemembered, answerLifetime, cfg.Now),
@@ -231,6 +237,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	b.log.Info("connected to slack", "mode", b.cfg.Mode(), "bot_user", me.userID)
+	// The subscribed channels' daily briefings, until the connection ends.
+	schedCtx, stopSchedule := context.WithCancel(ctx)
+	var schedule sync.WaitGroup
+	schedule.Go(func() { b.runSchedule(schedCtx) })
 	var runErr error
 	switch b.cfg.Mode() {
 	case "socket":
@@ -238,6 +248,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	default:
 		runErr = b.runHTTP(ctx)
 	}
+	stopSchedule()
+	schedule.Wait()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(runErr, b.Wait(wctx))
