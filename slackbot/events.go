@@ -61,6 +61,8 @@ func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) task
 		t = b.planMention(me, e)
 	case *slackevents.MessageEvent:
 		t = b.planMessage(me, e)
+	case *slackevents.AppHomeOpenedEvent:
+		t = b.planHome(e)
 	}
 	t.what = "event"
 	return t
