@@ -499,3 +499,84 @@ func TestParseChannelCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestNextRuns: when each subscription runs next, from its last run or
+// from when it was made, catching a missed run up once.
+func TestNextRuns(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC)
+	at := func(d, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, london) }
+	sub := func(tm string, made time.Time) *Subscription {
+		return &Subscription{Channel: "C1", Time: tm, At: made}
+	}
+	tests := []struct {
+		name     string
+		settings channelSettings
+		def      *Subscription // the default subscription
+		want     string        // "channel at", "" for none
+	}{
+		{"subscribed after today's time", channelSettings{Channel: "C1", Subscription: sub("08:00 Europe/London", at(28, 9))}, nil, "C1 2026-03-29T07:00:00Z"},
+		{"subscribed before today's time", channelSettings{Channel: "C1", Subscription: sub("13:00 Europe/London", at(28, 9))}, nil, "C1 2026-03-28T13:00:00Z"},
+		{"missed three days: due now, once", channelSettings{Channel: "C1", Subscription: sub("08:00 Europe/London", at(20, 9)), LastRun: at(25, 8)}, nil, "C1 2026-03-26T08:00:00Z"},
+		{"a new time counts from when it was set", channelSettings{Channel: "C1", Subscription: sub("07:00 Europe/London", at(28, 11)), LastRun: at(27, 8)}, nil, "C1 2026-03-29T06:00:00Z"},
+		{"default, never run: from start", channelSettings{}, &Subscription{Channel: "C0", Time: "06:00 UTC"}, "C0 2026-03-29T06:00:00Z"},
+		{"default, last run of an older version", channelSettings{}, &Subscription{Channel: "C0", Time: "06:00 UTC", At: now.AddDate(0, 0, -3)}, "C0 2026-03-26T06:00:00Z"},
+		{"default unsubscribed", channelSettings{Channel: "C0", Unsubscribed: true}, &Subscription{Channel: "C0", Time: "06:00 UTC"}, ""},
+		{"default replaced by the channel's own", channelSettings{Channel: "C0", Subscription: &Subscription{Channel: "C0", Time: "09:00 UTC", At: at(28, 9)}}, &Subscription{Channel: "C0", Time: "06:00 UTC"}, "C0 2026-03-29T09:00:00Z"},
+		{"follows only", channelSettings{Channel: "C1", Follow: &Scope{Topic: "x"}}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, nil, func(c *Config) { c.DefaultBriefing = tt.def })
+			if tt.settings.Channel != "" {
+				if _, err := h.bot.channels.update(tt.settings.Channel, func(cs *channelSettings) { *cs = tt.settings }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []string
+			for _, r := range h.bot.nextRuns(now) {
+				got = append(got, r.sub.Channel+" "+r.at.UTC().Format(time.RFC3339))
+			}
+			var want []string
+			if tt.want != "" {
+				want = []string{tt.want}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestChannelUnsubscribe: after /briefing unsubscribe the scheduler has
+// nothing to post (it sleeps its idle day), and the settings say so.
+func TestChannelUnsubscribe(t *testing.T) {
+	for _, mode := range []string{"socket", "http"} {
+		t.Run(mode, func(t *testing.T) {
+			start := time.Date(2026, 3, 28, 7, 30, 0, 0, time.UTC)
+			clock := newFakeClock(start)
+			h := startRun(t, mode, nil, func(c *Config) { c.Clock = clock })
+			h.command(t, "sub", "/briefing", "subscribe 08:00 Europe/London", "U1", "C1")
+			h.responseAt(t, "sub")
+			clock.WaitSleeping(t, time.Date(2026, 3, 28, 8, 0, 0, 0, time.UTC))
+			h.command(t, "unsub", "/briefing", "unsubscribe", "U1", "C1")
+			r := h.responseAt(t, "unsub")
+			if !strings.Contains(screen(r.Blocks), "<@U1> unsubscribed this channel from the daily briefing") {
+				t.Errorf("got:\n%s", screen(r.Blocks))
+			}
+			clock.WaitSleeping(t, start.Add(idleCheck))
+			clock.Set(time.Date(2026, 3, 28, 8, 0, 0, 0, time.UTC))
+			h.settle(t)
+			if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
+				t.Errorf("got %d posts after unsubscribing, want none", n)
+			}
+			if ack := h.command(t, "show", "/briefing", "settings", "U1", "C1"); !strings.Contains(ack, "*Daily briefing:* none") {
+				t.Errorf("settings show:\n%s", ack)
+			}
+			transcript(t, "Unsubscribe ("+mode+")", "ana types: /briefing unsubscribe", "on response_url ("+r.ResponseType+"):", indent(screen(r.Blocks)))
+		})
+	}
+}
