@@ -34,7 +34,7 @@ func (s *scopes) articles(ix *retrieval.Index, scope slackbot.Scope) []*article.
 	}
 	var terms []string
 	seen := map[string]bool{}
-	for _, t := range retrieval.Analyze(scope.Topic) {
+	for _, t := range ix.Analyze(scope.Topic) {
 		if !seen[t] {
 			seen[t] = true
 			terms = append(terms, t)
@@ -59,7 +59,7 @@ func (s *scopes) articles(ix *retrieval.Index, scope slackbot.Scope) []*article.
 		if len(terms) > 0 {
 			in, ok := known[a]
 			if !ok {
-				in = mentionsAll(a, terms)
+				in = mentionsAll(ix, a, terms)
 				known[a] = in
 			}
 			if !in {
@@ -84,14 +84,37 @@ func outletMatches(outlet string, want []string) bool {
 }
 
 // mentionsAll reports whether the article's headline or body has every
-// term (stemmed, as the search analyses text).
-func mentionsAll(a *article.Article, terms []string) bool {
+// term (stemmed, as the search analyses text, with the index's cache of
+// stems). An article whose lower-cased text lacks the start of a term's
+// stem (all but its last letter, which stemming may change: "sky" from
+// "skies") is ruled out without analysing it, so a new topic costs a scan
+// of the text rather than a stemming of every word.
+func mentionsAll(ix *retrieval.Index, a *article.Article, terms []string) bool {
+	lower := strings.ToLower(a.Title + "\n" + a.Text)
+	// Analyze folds accents ("Élysée" gives "elyse"); such text is analysed.
+	accented := strings.IndexFunc(lower, func(r rune) bool { return r >= 0xC0 && r <= 0x24F }) >= 0
+	joined := "" // hyphenated words run together, as Analyze also gives them
+	for _, t := range terms {
+		if accented {
+			break
+		}
+		p := stemPrefix(t)
+		if strings.Contains(lower, p) {
+			continue
+		}
+		if joined == "" {
+			joined = dashes.Replace(lower)
+		}
+		if !strings.Contains(joined, p) {
+			return false
+		}
+	}
 	have := map[string]bool{}
-	for _, t := range retrieval.Analyze(a.Title) {
+	for _, t := range ix.Analyze(a.Title) {
 		have[t] = true
 	}
 	for _, sp := range a.Body {
-		for _, t := range retrieval.Analyze(a.Text[sp.Start:sp.End]) {
+		for _, t := range ix.Analyze(a.Text[sp.Start:sp.End]) {
 			have[t] = true
 		}
 	}
@@ -101,6 +124,19 @@ func mentionsAll(a *article.Article, terms []string) bool {
 		}
 	}
 	return true
+}
+
+// dashes removes the hyphens and dashes that join words.
+var dashes = strings.NewReplacer("-", "", "\u2010", "", "\u2011", "", "\u2012", "", "\u2013", "", "\u2014", "")
+
+// stemPrefix is the part of a stem that the words it comes from start
+// with: all but its last letter, and at least two letters.
+func stemPrefix(term string) string {
+	r := []rune(term)
+	if len(r) <= 2 {
+		return term
+	}
+	return string(r[:len(r)-1])
 }
 
 // scopedIndex is the index seen through a scope: searches keep to its

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/slackbot"
 )
 
@@ -68,5 +69,81 @@ func TestAnswerScoped(t *testing.T) {
 	}
 	if got := len(eng.scopes.about); got != 1 {
 		t.Errorf("remembered the articles of %d topics, want 1", got)
+	}
+}
+
+// BenchmarkScopeArticles: finding the articles of a channel's scope over
+// the MultiHop-RAG corpus (609 articles), the first time a topic is seen
+// (every article analysed) and after (remembered per article).
+func BenchmarkScopeArticles(b *testing.B) {
+	cfg, err := loadConfig(env{"BOT_DATA_DIR": b.TempDir()}.get)
+	if err != nil {
+		b.Fatal(err)
+	}
+	corpus := benchdata.Path(b, "multihop-rag", "corpus.json")
+	eng, err := openEngine(context.Background(), cfg, engineOptions{k: 8, corpus: corpus}, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.close()
+	scope := slackbot.Scope{Outlets: []string{"the verge", "techcrunch"}, Topic: "artificial intelligence"}
+	b.Run("first", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			var s scopes
+			n = len(s.articles(eng.index, scope))
+		}
+		b.ReportMetric(float64(n), "articles")
+	})
+	b.Run("remembered", func(b *testing.B) {
+		var s scopes
+		s.articles(eng.index, scope)
+		for b.Loop() {
+			s.articles(eng.index, scope)
+		}
+	})
+	b.Run("outlets only", func(b *testing.B) {
+		var s scopes
+		for b.Loop() {
+			s.articles(eng.index, slackbot.Scope{Outlets: scope.Outlets})
+		}
+	})
+}
+
+// TestMentionsAllPrefilter: ruling articles out by the start of each stem
+// gives the same answer as analysing every article, on the seeds.
+func TestMentionsAllPrefilter(t *testing.T) {
+	t.Parallel()
+	cfg, err := loadConfig(env{"BOT_DATA_DIR": t.TempDir()}.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := openEngine(context.Background(), cfg, engineOptions{k: 8, memory: true}, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.close()
+	for _, topic := range []string{"ukraine", "Ukrainian security guarantees", "boots on the ground", "weapons purchases", "co-ordinate", "$100bn", "Olympic games", "countries", "agreed"} {
+		t.Run(topic, func(t *testing.T) {
+			terms := eng.index.Analyze(topic)
+			for _, a := range eng.index.Articles() {
+				have := map[string]bool{}
+				for _, tm := range eng.index.Analyze(a.Title) {
+					have[tm] = true
+				}
+				for _, sp := range a.Body {
+					for _, tm := range eng.index.Analyze(a.Text[sp.Start:sp.End]) {
+						have[tm] = true
+					}
+				}
+				want := true
+				for _, tm := range terms {
+					want = want && have[tm]
+				}
+				if got := mentionsAll(eng.index, a, terms); got != want {
+					t.Errorf("%s: got %v, want %v (terms %q)", a.ID, got, want, terms)
+				}
+			}
+		})
 	}
 }
