@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/briefing"
 	"github.com/briefbot/briefbot/store"
 )
 
@@ -577,6 +578,34 @@ func TestChannelUnsubscribe(t *testing.T) {
 				t.Errorf("settings show:\n%s", ack)
 			}
 			transcript(t, "Unsubscribe ("+mode+")", "ana types: /briefing unsubscribe", "on response_url ("+r.ResponseType+"):", indent(screen(r.Blocks)))
+		})
+	}
+}
+
+// TestDefaultBriefingCatchUp: the default subscription (BOT_BRIEFING_*)
+// whose last run, recorded by an older version, was days ago is posted
+// once at start, marking what changed since that version's last briefing.
+func TestDefaultBriefingCatchUp(t *testing.T) {
+	for _, mode := range []string{"socket", "http"} {
+		t.Run(mode, func(t *testing.T) {
+			now := time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC)
+			legacy := &briefing.State{Channel: "C0NEWS", PostedAt: now.AddDate(0, 0, -3), Stories: []briefing.StoryState{{Key: "k", Articles: []string{"ledger-budget"}}}}
+			h := startRun(t, mode, nil, func(c *Config) {
+				c.Clock = newFakeClock(now)
+				c.DefaultBriefing = &Subscription{Channel: "C0NEWS", Time: "06:00 UTC", At: now.AddDate(0, 0, -3)}
+				c.DefaultBriefingState = legacy
+			})
+			p := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+			eventually(t, "the run recorded", func() bool { return h.bot.channels.get("C0NEWS").LastRun.Equal(now) })
+			if p.Form.Get("channel") != "C0NEWS" {
+				t.Errorf("posted to %q, want C0NEWS", p.Form.Get("channel"))
+			}
+			if b := h.svc.Briefings(); len(b) != 1 || b[0].Since != legacy {
+				t.Errorf("got briefing requests %+v, want one since the older version's last briefing", b)
+			}
+			if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
+				t.Errorf("got %d posts, want the missed run posted once", n)
+			}
 		})
 	}
 }

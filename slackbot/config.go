@@ -90,6 +90,10 @@ type Config struct {
 	// briefing posted when no one subscribed its channel otherwise; its At,
 	// when set, is the last run recorded by an older version.
 	DefaultBriefing *Subscription
+	// DefaultBriefingState is what the last briefing an older version
+	// posted to the default channel covered, read from its files, so the
+	// first one after an upgrade still marks what is new.
+	DefaultBriefingState *briefing.State
 	// Clock runs the daily briefings of subscribed channels; nil means
 	// the real clock (with Now). Tests give a fake one.
 	Clock briefing.Clock

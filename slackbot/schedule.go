@@ -113,6 +113,9 @@ func (b *Bot) runSchedule(ctx context.Context) {
 // that may have reached Slack is not sent again).
 func (b *Bot) postScheduled(ctx context.Context, sub Subscription, now time.Time) {
 	prev := b.channels.get(sub.Channel).LastBriefing
+	if prev == nil && b.isDefaultChannel(sub.Channel) {
+		prev = b.cfg.DefaultBriefingState
+	}
 	var state *briefing.State
 	br, err := b.svc.Briefing(ctx, BriefingRequest{Topic: sub.Topic, Since: prev})
 	if err != nil && ctx.Err() != nil {

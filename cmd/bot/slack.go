@@ -46,6 +46,12 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 		return err
 	}
 	scfg.DefaultBriefing = daily
+	if daily != nil {
+		// What an older version last posted there, from its files.
+		if st, err := (briefing.StateStore{Dir: cfg.DataDir}).Load(daily.Channel); err == nil {
+			scfg.DefaultBriefingState = &st
+		}
+	}
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {
 		return err
