@@ -724,17 +724,20 @@ func (f *fakeSlack) serveMembers(w http.ResponseWriter, form url.Values) {
 		"response_metadata": map[string]any{"next_cursor": next}})
 }
 
+// publishRequest is the body of views.publish, as Slack reads it.
+type publishRequest struct {
+	UserID string `json:"user_id"`
+	View   struct {
+		Type   string       `json:"type"`
+		Blocks slack.Blocks `json:"blocks"`
+	} `json:"view"`
+}
+
 // servePublish answers views.publish, refusing what Slack refuses: a view
 // that is not a home tab, more than 100 blocks, or texts past Block Kit's
 // lengths.
 func (f *fakeSlack) servePublish(w http.ResponseWriter, body json.RawMessage) {
-	var req struct {
-		UserID string `json:"user_id"`
-		View   struct {
-			Type   string       `json:"type"`
-			Blocks slack.Blocks `json:"blocks"`
-		} `json:"view"`
-	}
+	var req publishRequest
 	if err := json.Unmarshal(body, &req); err != nil || req.UserID == "" {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
 		return

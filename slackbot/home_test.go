@@ -22,13 +22,7 @@ func (s *libraryService) Library(context.Context) (Library, error) { return s.li
 // publishedView decodes a views.publish call as Slack reads it.
 func publishedView(t testing.TB, c apiCall) (user, viewType string, blocks slack.Blocks) {
 	t.Helper()
-	var req struct {
-		UserID string `json:"user_id"`
-		View   struct {
-			Type   string       `json:"type"`
-			Blocks slack.Blocks `json:"blocks"`
-		} `json:"view"`
-	}
+	var req publishRequest
 	if err := json.Unmarshal(c.JSON, &req); err != nil {
 		t.Fatalf("views.publish body is not JSON: %v: %s", err, c.JSON)
 	}

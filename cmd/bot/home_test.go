@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -46,15 +44,7 @@ func TestNewestArticles(t *testing.T) {
 // TestLibrary: the Home tab's description of the seeds.
 func TestLibrary(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(env{"BOT_DATA_DIR": t.TempDir()}.get)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := openEngine(context.Background(), cfg, engineOptions{k: 8}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.close()
+	eng := testEngine(t, engineOptions{k: 8})
 	feed := map[string]any{"url": "https://feeds.example/world.xml", "title": "World", "last_poll": "2026-03-28T06:45:00Z", "last_result": "not modified"}
 	if err := eng.state.PutJSON("feeds", "https://feeds.example/world.xml", feed); err != nil {
 		t.Fatal(err)

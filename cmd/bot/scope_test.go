@@ -15,15 +15,7 @@ import (
 // the articles in scope, on the seeds; a scope with no articles declines.
 func TestAnswerScoped(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(env{"BOT_DATA_DIR": t.TempDir()}.get)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := openEngine(context.Background(), cfg, engineOptions{k: 8, memory: true}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.close()
+	eng := testEngine(t, engineOptions{k: 8, memory: true})
 	svc := service{eng: eng}
 	const weapons = "How much in American weapons did Ukraine propose to buy?"
 	tests := []struct {
@@ -76,16 +68,7 @@ func TestAnswerScoped(t *testing.T) {
 // the MultiHop-RAG corpus (609 articles), the first time a topic is seen
 // (every article analysed) and after (remembered per article).
 func BenchmarkScopeArticles(b *testing.B) {
-	cfg, err := loadConfig(env{"BOT_DATA_DIR": b.TempDir()}.get)
-	if err != nil {
-		b.Fatal(err)
-	}
-	corpus := benchdata.Path(b, "multihop-rag", "corpus.json")
-	eng, err := openEngine(context.Background(), cfg, engineOptions{k: 8, corpus: corpus}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer eng.close()
+	eng := testEngine(b, engineOptions{k: 8, corpus: benchdata.Path(b, "multihop-rag", "corpus.json")})
 	scope := slackbot.Scope{Outlets: []string{"the verge", "techcrunch"}, Topic: "artificial intelligence"}
 	b.Run("first", func(b *testing.B) {
 		n := 0
@@ -114,15 +97,7 @@ func BenchmarkScopeArticles(b *testing.B) {
 // gives the same answer as analysing every article, on the seeds.
 func TestMentionsAllPrefilter(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(env{"BOT_DATA_DIR": t.TempDir()}.get)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := openEngine(context.Background(), cfg, engineOptions{k: 8, memory: true}, slog.New(slog.DiscardHandler), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.close()
+	eng := testEngine(t, engineOptions{k: 8, memory: true})
 	for _, topic := range []string{"ukraine", "Ukrainian security guarantees", "boots on the ground", "weapons purchases", "co-ordinate", "$100bn", "Olympic games", "countries", "agreed"} {
 		t.Run(topic, func(t *testing.T) {
 			terms := eng.index.Analyze(topic)
@@ -146,4 +121,20 @@ func TestMentionsAllPrefilter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testEngine opens the engine on a fresh data directory, closed when the
+// test ends.
+func testEngine(tb testing.TB, opts engineOptions) *engine {
+	tb.Helper()
+	cfg, err := loadConfig(env{"BOT_DATA_DIR": tb.TempDir()}.get)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	eng, err := openEngine(context.Background(), cfg, opts, slog.New(slog.DiscardHandler), io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { eng.close() })
+	return eng
 }
