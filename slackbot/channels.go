@@ -377,6 +377,12 @@ func (b *Bot) changeSettings(ctx context.Context, cmd slack.SlashCommand, cc cha
 			renderText("Only members of this channel can change its settings, and you are not one: join the channel first. Nothing was changed."))
 		return
 	}
+	if cc.verb == verbFollow {
+		if msg := b.unknownOutlets(ctx, cc.scope.Outlets); msg != "" {
+			b.respond(ctx, cmd.ResponseURL, slack.ResponseTypeEphemeral, pack(textUnits(msg, msg), renderOpts{}))
+			return
+		}
+	}
 	now := b.cfg.Now()
 	who := "<@" + cmd.UserID + ">"
 	var said string
@@ -516,4 +522,38 @@ func (b *Bot) limitedCommand(cmd slack.SlashCommand, reply *commandReply, work f
 		return ephemeral(rateLimited(wait)), nil
 	}
 	return reply, work
+}
+
+// unknownOutlets returns, when some of outlets match none of the articles'
+// outlets, a sentence saying so with the outlets there are; "" when all
+// match (or the service cannot tell).
+func (b *Bot) unknownOutlets(ctx context.Context, outlets []string) string {
+	lib, ok := b.svc.(Librarian)
+	if !ok || len(outlets) == 0 {
+		return ""
+	}
+	l, err := lib.Library(ctx)
+	if err != nil {
+		b.log.Warn("cannot list the outlets to check a follow", "err", err)
+		return ""
+	}
+	var unknown []string
+	for _, o := range outlets {
+		want := strings.ToLower(strings.TrimSpace(o))
+		if !slices.ContainsFunc(l.Outlets, func(x OutletCount) bool { return strings.Contains(strings.ToLower(x.Name), want) }) {
+			unknown = append(unknown, "“"+escapeText(oneLine(o, 80))+"”")
+		}
+	}
+	if len(unknown) == 0 {
+		return ""
+	}
+	var known []string
+	for _, x := range l.Outlets[:min(len(l.Outlets), 10)] {
+		known = append(known, escapeText(oneLine(x.Name, 80)))
+	}
+	msg := "None of the articles come from " + strings.Join(unknown, " or ") + ", so nothing was changed."
+	if len(known) > 0 {
+		msg += " The outlets I have include: " + strings.Join(known, ", ") + "."
+	}
+	return msg
 }

@@ -609,3 +609,24 @@ func TestDefaultBriefingCatchUp(t *testing.T) {
 		})
 	}
 }
+
+// TestChannelFollowUnknownOutlet: following an outlet none of the articles
+// comes from is refused with the outlets there are, and changes nothing.
+func TestChannelFollowUnknownOutlet(t *testing.T) {
+	svc := &libraryService{scopedService: &scopedService{fakeService: &fakeService{}},
+		lib: Library{Articles: 3, Outlets: []OutletCount{{"Reuters", 2}, {"BBC News", 1}}}}
+	h := startRun(t, "socket", svc, nil)
+	h.command(t, "f1", "/briefing", "follow outlet:Reutres", "U1", "C1")
+	r := h.responseAt(t, "f1")
+	if shown := screen(r.Blocks); r.ResponseType != "ephemeral" || !strings.Contains(shown, "None of the articles come from “Reutres”, so nothing was changed. The outlets I have include: Reuters, BBC News.") {
+		t.Errorf("got %s:\n%s", r.ResponseType, shown)
+	}
+	if f := h.bot.channels.get("C1").Follow; f != nil {
+		t.Errorf("stored follow %+v, want none", f)
+	}
+	h.command(t, "f2", "/briefing", "follow outlet:bbc", "U1", "C1")
+	h.responseAt(t, "f2")
+	if f := h.bot.channels.get("C1").Follow; f == nil || !slices.Equal(f.Outlets, []string{"bbc"}) {
+		t.Errorf("stored follow %+v, want bbc (a part of BBC News)", f)
+	}
+}
