@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -132,7 +133,7 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	c.stats.Questions.Add(1)
 	if text, ok := c.reply(q, history); ok {
 		c.stats.Declined.Add(1)
-		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []Citation{}, Passages: []Passage{}, Notes: notes}, nil
+		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []citation.Citation{}, Passages: []Passage{}, Notes: notes}, nil
 	}
 	if c.opts.Model != nil {
 		return c.modelAnswer(ctx, q, notes, history)
@@ -264,22 +265,6 @@ func looksLikeFollowUp(q string) bool {
 		return false
 	}
 	return len(retrieval.Analyze(q)) <= 2
-}
-
-// citationFor builds the citation for a verified match in a.
-func citationFor(n int, a *article.Article, start, end int) Citation {
-	return Citation{
-		N:           n,
-		Source:      a.ID,
-		Title:       a.DisplayTitle(),
-		Outlet:      a.Outlet,
-		Author:      a.Author,
-		PublishedAt: a.Date(),
-		URL:         a.URL,
-		Quote:       a.Text[start:end],
-		Start:       start,
-		End:         end,
-	}
 }
 
 // passages turns hits into the answer's passages, in rank order.

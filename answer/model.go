@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/llm"
 	"github.com/briefbot/briefbot/prompts"
 	"github.com/briefbot/briefbot/retrieval"
@@ -126,7 +127,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 	if !r.Grounded {
 		c.stats.ModelAnswers.Add(1)
 		c.log.Info("the model found no answer in the passages", "passages", len(hits))
-		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []Citation{}}, nil
+		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []citation.Citation{}}, nil
 	}
 	v := newVerification(c, hits)
 	ans, ok, err := v.reply(ctx, r)
