@@ -41,9 +41,9 @@ type Options struct {
 	MinCoverage float64
 	// Filter restricts every search (outlets, dates).
 	Filter retrieval.Filter
-	// Model, when set, writes the answers (see Model); nil answers
+	// Model, when set, writes the answers (see CompleteFunc); nil answers
 	// extractively.
-	Model Model
+	Model CompleteFunc
 	// ModelTimeout bounds the model's part of one answer, follow-up
 	// rewrite and retries included; when it passes, the answer is
 	// extracted instead. Default DefaultModelTimeout.
@@ -83,7 +83,7 @@ type Stats struct {
 	QuotesShown   atomic.Int64 // quotes verified and shown
 	QuotesDropped atomic.Int64 // quotes that failed verification and were not shown
 
-	// Model answers (see Model).
+	// Model answers (see CompleteFunc).
 	ModelAnswers     atomic.Int64 // answers the model wrote (declines included)
 	ModelFallbacks   atomic.Int64 // answers extracted because the model failed or could not be verified
 	QuotesVerified   atomic.Int64 // model quotes found verbatim
@@ -122,8 +122,8 @@ func New(index Index, opts Options, logger *slog.Logger) *Composer {
 func (c *Composer) Stats() *Stats { return &c.stats }
 
 // Answer answers question, using history (earlier turns of the same
-// conversation, oldest first) to understand a follow-up. With a Model the
-// model writes the answer and every quote is verified (see Model); without
+// conversation, oldest first) to understand a follow-up. With Options.Model the
+// model writes the answer and every quote is verified (see CompleteFunc); without
 // one, or when the model fails, the answer is extracted from the articles.
 func (c *Composer) Answer(ctx context.Context, question string, history []Turn) (Answer, error) {
 	q, notes := c.cleanQuestion(question)

@@ -12,9 +12,10 @@ import (
 	"github.com/briefbot/briefbot/retrieval"
 )
 
-// Model writes answers from numbered passages: a chat model behind an
-// OpenAI-compatible API. *llm.Client is one. Complete's errors should wrap
-// llm's sentinel errors (llm.ErrUnavailable, llm.ErrConfig, llm.ErrAuth,
+// CompleteFunc sends a request to the model that writes answers from
+// numbered passages, a chat model behind an OpenAI-compatible API, and
+// returns its reply: cmd/bot passes (*llm.Client).Complete, tests may pass
+// any func. Its errors should wrap llm's sentinel errors (llm.ErrUnavailable, llm.ErrConfig, llm.ErrAuth,
 // ...), which decide the note shown when the composer falls back to an
 // extractive answer.
 //
@@ -40,11 +41,7 @@ import (
 // least one of its quotes verifies: the cut-off measures shared words, and
 // a model may answer in other words; what it shows is still only verified
 // quotes. Such answers are logged.
-type Model interface {
-	Complete(ctx context.Context, req llm.CompletionRequest) (string, error)
-}
-
-var _ Model = (*llm.Client)(nil)
+type CompleteFunc func(ctx context.Context, req llm.CompletionRequest) (string, error)
 
 // Defaults of the model options.
 const (
@@ -110,7 +107,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), fmt.Errorf("answer prompt: %w", err)), nil
 	}
 	c.log.Debug("asking the model", "question", question, "passages", len(hits))
-	reply, err := c.opts.Model.Complete(ctx, llm.CompletionRequest{
+	reply, err := c.opts.Model(ctx, llm.CompletionRequest{
 		System:    p.System,
 		User:      p.User,
 		Schema:    &llm.Schema{Name: p.SchemaName, JSON: p.Schema},

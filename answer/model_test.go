@@ -165,7 +165,7 @@ func newModelClient(tb testing.TB, srv *llmtest.Server, key string) (*llm.Client
 }
 
 // modelComposer returns a composer over the seed index that writes with m.
-func modelComposer(tb testing.TB, m Model, opts Options) *Composer {
+func modelComposer(tb testing.TB, m CompleteFunc, opts Options) *Composer {
 	tb.Helper()
 	base := seedComposer(tb, Options{})
 	opts.Model = m
@@ -473,7 +473,7 @@ func TestModelAnswers(t *testing.T) {
 				key = tt.key
 			}
 			client, sl := newModelClient(t, srv, key)
-			c := modelComposer(t, client, tt.opts)
+			c := modelComposer(t, client.Complete, tt.opts)
 			start := time.Now()
 			ans, err := c.Answer(context.Background(), leavittQuestion, nil)
 			elapsed := time.Since(start)
@@ -528,7 +528,7 @@ func TestModelRequest(t *testing.T) {
 	srv := llmtest.NewServer(t)
 	srv.Queue(llmtest.KindChat, llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{K: 5})
+	c := modelComposer(t, client.Complete, Options{K: 5})
 	ans, err := c.Answer(context.Background(), leavittQuestion, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -593,7 +593,7 @@ func TestModelDisagreements(t *testing.T) {
 					}})
 			}))
 			client, _ := newModelClient(t, srv, srv.APIKey)
-			c := modelComposer(t, client, Options{})
+			c := modelComposer(t, client.Complete, Options{})
 			ans, err := c.Answer(context.Background(), question, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -675,7 +675,7 @@ func TestModelObeysInjection(t *testing.T) {
 		})
 	}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := New(ix, Options{Model: client}, nil)
+	c := New(ix, Options{Model: client.Complete}, nil)
 	ans, err := c.Answer(context.Background(), "What did the council decide about the ferry route?", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -725,7 +725,7 @@ func TestModelFollowUp(t *testing.T) {
 				return reply([]prompts.ReplySentence{sent("Air support was discussed.", []int{n}, q(n, s))})
 			}))
 			client, _ := newModelClient(t, srv, srv.APIKey)
-			c := modelComposer(t, client, Options{})
+			c := modelComposer(t, client.Complete, Options{})
 			ans, err := c.Answer(context.Background(), followUp, history)
 			if err != nil {
 				t.Fatal(err)
@@ -781,7 +781,7 @@ func TestModelNoHistoryNoRewrite(t *testing.T) {
 	srv := llmtest.NewServer(t)
 	srv.Queue(llmtest.KindChat, llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{})
+	c := modelComposer(t, client.Complete, Options{})
 	if _, err := c.Answer(context.Background(), leavittQuestion, []Turn{{Role: "assistant", Text: "Hello."}}); err != nil {
 		t.Fatal(err)
 	}
@@ -798,7 +798,7 @@ func TestModelCanceled(t *testing.T) {
 	srv := llmtest.NewServer(t)
 	srv.Queue(llmtest.KindChat, llmtest.Hang())
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{})
+	c := modelComposer(t, client.Complete, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for srv.Hanging() == 0 {
