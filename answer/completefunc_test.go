@@ -1,10 +1,13 @@
 package answer
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/briefbot/briefbot/llm"
@@ -21,7 +24,7 @@ func TestCompleteFunc(t *testing.T) {
 		wantAnswer string // "" for any
 		wantNote   string // a note must contain this; "" for no note
 	}{
-		{"model unavailable", "", fmt.Errorf("chat: %w", llm.ErrUnavailable), "extractive", "", "unavailable"},
+		{"model unavailable", "", fmt.Errorf("chat: %w", llm.ErrUnavailable), "extractive", "", NoteUnavailable},
 		{"unreadable reply", "not JSON", nil, "extractive", "", NoteUnreadable},
 		{"no answer in the passages", `{"grounded": false, "sentences": [], "disagreements": []}`, nil, "model", NotCovered, ""},
 	}
@@ -47,6 +50,7 @@ func TestCompleteFunc(t *testing.T) {
 			if tc.wantNote == "" && len(ans.Notes) > 0 || tc.wantNote != "" && !hasNote {
 				t.Errorf("got notes %q, want one with %q", ans.Notes, tc.wantNote)
 			}
+			checkNoSettingNames(t, ans.Notes)
 			if len(reqs) != 1 {
 				t.Fatalf("got %d model requests, want 1", len(reqs))
 			}
@@ -55,4 +59,36 @@ func TestCompleteFunc(t *testing.T) {
 			}
 		})
 	}
+}
+
+// settingRE matches the name of an environment setting.
+var settingRE = regexp.MustCompile(`\b(OPENAI|AZURE|BOT|SLACK|EMBEDDINGS)_[A-Z_]+`)
+
+// checkNoSettingNames fails when a note shown to the user names a setting:
+// those are for the operator, in the log.
+func checkNoSettingNames(tb testing.TB, notes []string) {
+	tb.Helper()
+	for _, n := range notes {
+		if m := settingRE.FindString(n); m != "" {
+			tb.Errorf("note %q names the setting %s", n, m)
+		}
+	}
+}
+
+// logBuffer is a log destination safe for concurrent writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

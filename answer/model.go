@@ -50,8 +50,10 @@ const (
 )
 
 // Notes shown with an answer when the model's could not be used, or only in
-// part.
+// part. They are plain sentences for the reader; why the model failed, and
+// which setting to check, goes to the log (see fallback).
 const (
+	NoteUnavailable      = "The language model is unavailable, so this answer was extracted from the articles."
 	NoteUnverified       = "The model's answer could not be verified against the articles, so this answer was extracted from them directly."
 	NoteUnreadable       = "The model's reply could not be read, so this answer was extracted from the articles directly."
 	NotePartlyUnverified = "Parts of the model's answer could not be verified against the articles and were left out."
@@ -79,7 +81,7 @@ func (c *Composer) modelAnswer(ctx context.Context, q string, notes []string, hi
 	case len(hits) == 0:
 		ans = ext // no passages: nothing for the model to write from
 	case modelErr != nil:
-		ans = c.fallback(ext, unavailableNote(modelErr, c.opts.ModelTimeout), modelErr)
+		ans = c.fallback(ext, NoteUnavailable, modelErr)
 	default:
 		ans, err = c.writeWithModel(mctx, q, query, hits, ext)
 		if ctx.Err() != nil {
@@ -104,7 +106,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 	pq := parseQuestion(question)
 	p, err := prompts.Answer(prompts.AnswerData{Question: question, Kind: string(pq.Kind), Want: string(pq.Want), Passages: promptPassages(hits)})
 	if err != nil {
-		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), fmt.Errorf("answer prompt: %w", err)), nil
+		return c.fallback(ext, NoteUnavailable, fmt.Errorf("answer prompt: %w", err)), nil
 	}
 	c.log.Debug("asking the model", "question", question, "passages", len(hits))
 	reply, err := c.opts.Model(ctx, llm.CompletionRequest{
@@ -114,7 +116,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		MaxTokens: answerMaxTokens,
 	})
 	if err != nil {
-		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), err), nil
+		return c.fallback(ext, NoteUnavailable, err), nil
 	}
 	c.log.Debug("model reply", "reply", reply)
 	r, err := prompts.ParseAnswerReply(reply)
@@ -130,7 +132,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 	ans, ok, err := v.reply(ctx, r)
 	v.log(len(r.Sentences))
 	if err != nil {
-		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), err), nil
+		return c.fallback(ext, NoteUnavailable, err), nil
 	}
 	if !ok {
 		return c.fallback(ext, NoteUnverified, errors.New("no sentence of the model's answer could be verified")), nil
@@ -150,10 +152,17 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 }
 
 // fallback returns the extractive answer ext with note, and counts and
-// logs why the model's answer was not used.
+// logs why the model's answer was not used. It is the one place a model
+// failure becomes a note for the reader and a log line for the operator:
+// the note is a plain sentence, the log line says what went wrong and,
+// for a wrong setting, which one to check.
 func (c *Composer) fallback(ext Answer, note string, cause error) Answer {
 	c.stats.ModelFallbacks.Add(1)
-	c.log.Warn("model answer not used; answering extractively", "reason", note, "err", cause)
+	attrs := []any{"reason", note}
+	if note == NoteUnavailable {
+		attrs = append(attrs, "detail", unavailableReason(cause, c.opts.ModelTimeout))
+	}
+	c.log.Warn("model answer not used; answering extractively", append(attrs, "err", cause)...)
 	ext.Notes = append(ext.Notes, note)
 	return ext
 }
@@ -172,12 +181,8 @@ func promptPassages(hits []retrieval.Hit) []prompts.Passage {
 	return out
 }
 
-// unavailableNote tells the user, in one sentence, why the model could not
-// answer; a wrong setting is named so that the operator can fix it.
-func unavailableNote(err error, timeout time.Duration) string {
-	return fmt.Sprintf("The model was unavailable (%s), so this answer was extracted from the articles directly.", unavailableReason(err, timeout))
-}
-
+// unavailableReason tells the operator, in a few words, why the model could
+// not answer; a wrong setting is named so that it can be fixed.
 func unavailableReason(err error, timeout time.Duration) string {
 	var e *llm.Error
 	isLLM := errors.As(err, &e)
