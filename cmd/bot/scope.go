@@ -8,6 +8,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/slackbot"
 )
@@ -162,7 +163,7 @@ func (s service) AnswerScoped(ctx context.Context, question string, history []an
 	}
 	arts := s.eng.scopes.articles(s.eng.index, scope)
 	if len(arts) == 0 {
-		return answer.Answer{Question: question, Grounded: false, Mode: "extractive", Citations: []answer.Citation{},
+		return answer.Answer{Question: question, Grounded: false, Mode: "extractive", Citations: []citation.Citation{},
 			Notes: []string{fmt.Sprintf("No articles are in this channel's scope (%s).", scope)}}, nil
 	}
 	ids := make([]string, len(arts))
