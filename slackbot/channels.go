@@ -384,7 +384,9 @@ func (b *Bot) changeSettings(ctx context.Context, cmd slack.SlashCommand, cc cha
 		}
 	}
 	now := b.cfg.Now()
-	who := "<@" + cmd.UserID + ">"
+	// said is plain text; {who} stands for the user, mentioned in the
+	// message and "A member" in its notification text.
+	const who = "{who}"
 	var said string
 	_, err = b.channels.update(cmd.ChannelID, func(cs *channelSettings) {
 		cs.UpdatedBy, cs.UpdatedAt = cmd.UserID, now
@@ -394,7 +396,7 @@ func (b *Bot) changeSettings(ctx context.Context, cmd slack.SlashCommand, cc cha
 			sub.Channel, sub.By, sub.At = cmd.ChannelID, cmd.UserID, b.clock().Now()
 			cs.Subscription, cs.Unsubscribed = &sub, false
 			said = fmt.Sprintf("%s subscribed this channel to a daily briefing%s at %s; the next one is due %s.",
-				who, escapeText(topicPart(sub.Topic)), sub.Time, formatWhen(cc.sched.Next(b.clock().Now()), cc.sched.Location))
+				who, topicPart(sub.Topic), sub.Time, formatWhen(cc.sched.Next(b.clock().Now()), cc.sched.Location))
 		case verbUnsubscribe:
 			had := cs.Subscription != nil || b.isDefaultChannel(cmd.ChannelID) && !cs.Unsubscribed
 			cs.Subscription = nil
@@ -406,7 +408,7 @@ func (b *Bot) changeSettings(ctx context.Context, cmd slack.SlashCommand, cc cha
 		case verbFollow:
 			scope := cc.scope
 			cs.Follow = &scope
-			said = who + " set this channel to follow " + escapeText(scope.String()) + ": questions asked here are answered only from them (`/briefing unfollow` to answer from everything)."
+			said = who + " set this channel to follow " + scope.String() + ": questions asked here are answered only from them (`/briefing unfollow` to answer from everything)."
 		case verbUnfollow:
 			cs.Follow = nil
 			said = who + " set this channel to follow everything: questions asked here are answered from all the articles."
@@ -418,7 +420,9 @@ func (b *Bot) changeSettings(ctx context.Context, cmd slack.SlashCommand, cc cha
 		return
 	}
 	b.log.Info("channel settings changed", "channel", cmd.ChannelID, "user", cmd.UserID, "verb", cc.verb)
-	b.respond(ctx, cmd.ResponseURL, slack.ResponseTypeInChannel, pack(textUnits(said, said), renderOpts{}))
+	md := strings.Replace(escape(said), who, "<@"+cmd.UserID+">", 1)
+	plain := strings.Replace(said, who, "A member", 1)
+	b.respond(ctx, cmd.ResponseURL, slack.ResponseTypeInChannel, pack(textUnits(md, plain), renderOpts{}))
 }
 
 // maxMemberPages bounds the pages of conversations.members read for one
