@@ -113,8 +113,8 @@ func TestChannelSettingsThroughRun(t *testing.T) {
 		select {
 		case b := <-responses:
 			var m struct {
-				ResponseType string          `json:"response_type"`
-				Text         string          `json:"text"`
+				ResponseType string `json:"response_type"`
+				Text         string `json:"text"`
 				Blocks       []struct {
 					Text struct{ Text string } `json:"text"`
 				} `json:"blocks"`
