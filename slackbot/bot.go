@@ -4,8 +4,12 @@
 // Events API, rendering each answer with its verbatim quotes in Block Kit.
 // In direct messages it also adds the links and files people share as
 // articles, when its Service is an Ingester; PostBriefing posts the daily
-// briefing to a channel. It asks a Service for answers and never talks to
-// retrieval or the model itself.
+// briefing to a channel, and Run posts that of every channel subscribed with
+// /briefing subscribe at its time. A channel that follows some outlets or a
+// topic (/briefing follow) is answered from them, when its Service is a
+// ScopedAnswerer; the Home tab shows what a Librarian says of its articles.
+// It asks a Service for answers and never talks to retrieval or the model
+// itself.
 package slackbot
 
 import (
@@ -58,7 +62,8 @@ const (
 )
 
 // Bot is the Slack app. Create it with New and start it with Run, or mount
-// Handler in an HTTP server of your own and call Wait before exiting.
+// Handler in an HTTP server of your own and call Wait before exiting (the
+// channels' daily briefings are posted only under Run).
 type Bot struct {
 	cfg      Config
 	svc      Service
