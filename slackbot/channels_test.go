@@ -630,3 +630,22 @@ func TestChannelFollowUnknownOutlet(t *testing.T) {
 		t.Errorf("stored follow %+v, want bbc (a part of BBC News)", f)
 	}
 }
+
+// TestChannelSubscribeTopic: a subscription with a topic posts the
+// briefing on that topic.
+func TestChannelSubscribeTopic(t *testing.T) {
+	clock := newFakeClock(time.Date(2026, 7, 1, 11, 0, 0, 0, time.UTC)) // 07:00 in New York (EDT)
+	h := startRun(t, "socket", nil, func(c *Config) { c.Clock = clock })
+	h.command(t, "sub", "/briefing", "subscribe 7:30am America/New_York council budget", "U1", "C1")
+	r := h.responseAt(t, "sub")
+	if shown := screen(r.Blocks); !strings.Contains(shown, "daily briefing on “council budget” at 07:30 America/New_York; the next one is due Wed 1 Jul 07:30 EDT") {
+		t.Errorf("got:\n%s", shown)
+	}
+	due := time.Date(2026, 7, 1, 11, 30, 0, 0, time.UTC)
+	clock.WaitSleeping(t, due)
+	clock.Set(due)
+	p := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+	if b := h.svc.Briefings(); len(b) != 1 || b[0].Topic != "council budget" || p.Form.Get("channel") != "C1" {
+		t.Errorf("got briefing requests %+v posted to %q, want one on “council budget” in C1", b, p.Form.Get("channel"))
+	}
+}
