@@ -33,8 +33,7 @@ const legacyIndexFile = "index.gob"
 // fileFormat is the layout version of IndexFile.
 const fileFormat = 2
 
-// maxDim bounds the dimension of stored vectors (a slab of slabSlots
-// vectors is allocated at once).
+// maxDim bounds the dimension of stored vectors.
 const maxDim = 1 << 13
 
 // fileMagic opens IndexFile.

@@ -238,6 +238,9 @@ func decodeRecord(b []byte) (logRecord, error) {
 	switch rec.kind {
 	case recAdd:
 		dim := r.count(1)
+		if dim > maxDim {
+			return logRecord{}, fmt.Errorf("bad dimension %d", dim)
+		}
 		n := r.count(1)
 		rec.known = map[string][]knownChunk{}
 		for i := 0; i < n && r.err == nil; i++ {

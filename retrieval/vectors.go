@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// slabSlots is how many vectors a slab holds (4 MiB of 512-dimensional
-// float32 vectors).
+// slabSlots is how many vectors a full slab holds (4 MiB of 512-dimensional
+// float32 vectors); the first slabs of a store are smaller.
 const slabSlots = 2048
 
 // vecStore holds the chunks' unit embeddings in slabs: contiguous []float32
@@ -87,14 +87,28 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 		s.free = s.free[:len(s.free)-1]
 	}
 	for ; n > 0; n-- {
-		if int(s.next) == len(s.slabs)*slabSlots {
-			s.slabs = append(s.slabs, make([]float32, slabSlots*s.dim))
+		if b := int(s.next) / slabSlots; b == len(s.slabs) || int(s.next)%slabSlots*s.dim == len(s.slabs[b]) {
+			// The last slab is full: the next one starts at a slab
+			// boundary (the slots a short slab leaves are never used).
+			prev := 0
+			if len(s.slabs) > 0 {
+				prev = len(s.slabs[len(s.slabs)-1]) / max(1, s.dim)
+			}
+			s.next = int32(len(s.slabs) * slabSlots)
+			s.slabs = append(s.slabs, make([]float32, min(slabSlots, max(n, 2*prev, minSlabSlots))*s.dim))
 		}
 		out = append(out, s.next)
 		s.next++
 	}
 	return out
 }
+
+// minSlabSlots is the size of a store's first slab. Each later slab is
+// twice the size of the one before (or as large as the reservation that
+// needs it), up to slabSlots, so that a store allocates about what it
+// holds: a small index, or a file that names a few huge vectors, never
+// costs a whole slab of the largest dimension.
+const minSlabSlots = 16
 
 // release returns slots for reuse.
 func (s *vecStore) release(slots []int32) {
