@@ -54,7 +54,7 @@ type Question struct {
 
 var (
 	askQuotedRE = regexp.MustCompile(`[“"‘']([^“”"]{8,})[”"’']`)
-	quoteAskRE  = regexp.MustCompile(`(?i)^(?:(?:who|which|what)\b[^“"‘']{0,40}\b(?:said|says|say|wrote|write|quoted|line|quote|source|outlet|article|report)\b|where\b[^“"‘']{0,30}\b(?:from|come)\b|(?:what is )?the source of\b)`)
+	quoteAskRE  = regexp.MustCompile(`(?i)^(?:(?:who|which|what)\b[^“"‘']{0,40}\b(?:said|says|say|wrote|write|quoted|line|quote|source|outlet|article|report)\b|where\b[^“"‘']{0,30}\b(?:from|come)\b|where\b[^“"‘']{0,30}[“"‘'][^“”"]{8,}[”"’'][^“"‘']{0,20}\b(?:from|come|comes|came|appear|appears|appeared)\b|(?:what is )?the source of\b)`)
 	disagreeRE  = regexp.MustCompile(`(?i)\b(disagree\w*|differ\w*|contradict\w*|conflict\w*|discrepanc\w*|inconsisten\w*|agree)\b`)
 	overviewRE  = regexp.MustCompile(`(?i)^(please\s+)?(summari[sz]e|sum up|recap|brief me|catch me up|give me (a|an|the) (summary|overview|rundown|recap|brief)|(an? )?(summary|overview|rundown|recap) of|what (happened|is happening|'s happening|has happened)|what are the (main|key) (points|takeaways|facts)|(main|key) points|what'?s the latest|what is the latest|tell me about|what do (we|i) know about|fill me in|update me|bring me up to speed|((can|could|would) you\s+)?((give|tell|show) me|list|what are|what were)?\s*(the\s+)?((main|key|major|big|important)\s+)?(points|takeaways|highlights|developments))\b`)
 	yesNoRE     = regexp.MustCompile(`(?i)^(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|may|might|must|isn't|aren't|didn't|doesn't|won't|hasn't|haven't)\b`)
