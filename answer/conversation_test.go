@@ -74,11 +74,7 @@ func TestSmallTalkReplies(t *testing.T) {
 	}
 	for _, tt := range polite {
 		t.Run(tt.q, func(t *testing.T) {
-			ans, err := c.Answer(context.Background(), tt.q, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkVerbatim(t, c.index, ans)
+			ans := askVerified(t, c, tt.q)
 			if !ans.Grounded {
 				t.Fatalf("declined: %s", ans.Answer)
 			}
@@ -95,4 +91,16 @@ func TestSmallTalkReplies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// askVerified answers q with no history and checks every quote of the
+// answer is verbatim in its article.
+func askVerified(tb testing.TB, c *Composer, q string) Answer {
+	tb.Helper()
+	ans, err := c.Answer(context.Background(), q, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	checkVerbatim(tb, c.index, ans)
+	return ans
 }

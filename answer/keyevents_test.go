@@ -33,11 +33,7 @@ func TestKeyEventsHeadlinesFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
-			ans, err := c.Answer(context.Background(), tt.q, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkVerbatim(t, c.index, ans)
+			ans := askVerified(t, c, tt.q)
 			if !ans.Grounded || len(ans.Citations) == 0 || ans.Citations[0].Source != liveBlog {
 				t.Fatalf("got %q citing %v, want the live blog cited first", ans.Answer, ans.Citations)
 			}

@@ -1,7 +1,6 @@
 package answer
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -58,11 +57,7 @@ func TestOverviewPointsOnTopic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
-			ans, err := c.Answer(context.Background(), tt.q, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkVerbatim(t, c.index, ans)
+			ans := askVerified(t, c, tt.q)
 			if !ans.Grounded {
 				t.Fatalf("declined: %s", ans.Answer)
 			}
