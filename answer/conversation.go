@@ -91,7 +91,7 @@ yes yeah yep yup sure indeed absolutely no nope nah
 oh ah aha hmm hm mm wow well oki okie
 hi hello hey morning afternoon evening there
 mate buddy folks guys bot briefbot
-now i i'm im we and then`)
+now i i'm im we and then done please lol haha ha`)
 
 // ackWords are the small-talk words that carry an acknowledgement or
 // thanks: input of small-talk words holds at least one.
@@ -99,7 +99,7 @@ var ackWords = wordSet(`ok okay k kk thanks thank thankyou thx ty tysm cheers ta
 great good nice cool perfect fine grand lovely brilliant excellent super superb awesome
 fantastic wonderful amazing helpful useful neat sweet splendid terrific
 got gotcha understood noted roger alright appreciate appreciated much-appreciated
-yes yeah yep yup sure nope nah wow`)
+yes yeah yep yup sure nope nah wow bravo grateful thankful`)
 
 // wordSet builds a set of lower-case words from a white-space list.
 func wordSet(words string) map[string]bool {

@@ -19,6 +19,8 @@ func TestSmallTalk(t *testing.T) {
 		{"yep, makes sense, cheers", true},
 		{"Thank you so much for the help!", true},
 		{"that’s great", true},
+		{"excellent, well done", true},
+		{"haha thanks", true},
 		{"so that", false}, // filler words only: no acknowledgement
 		{"thanks, and who is Rutte?", false},
 		{"ok, what about air support?", false},
