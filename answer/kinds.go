@@ -65,13 +65,13 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 	} else {
 		pq := q
 		pq.Content = topic
-		_, cands, picked, sup := c.evidence(pq, query, hits)
+		qt, cands, picked, sup := c.evidence(pq, query, hits)
 		ans.Support = sup
 		if len(picked) == 0 || sup == 0 || sup < c.opts.MinCoverage {
 			ans.Answer = NotCovered
 			return ans
 		}
-		chosen = topicPoints(cands, picked)
+		chosen = topicPoints(cands, picked, qt)
 	}
 	if len(chosen) > overviewPoints {
 		chosen = chosen[:overviewPoints]
@@ -105,10 +105,11 @@ const onTopic = 0.5
 
 // topicPoints picks up to overviewPoints points about the topic from
 // picked and then cands (best first): sentences that hold at least onTopic
-// of the topic themselves, from at least two articles, at most two per
-// article, not repeating each other. When fewer than three such sentences
-// are found, sentences holding any topic term complete the points.
-func topicPoints(cands, picked []*candidate) []*candidate {
+// of the topic's terms qt themselves, from at least two articles, at most
+// two per article, not repeating each other. When fewer than three such
+// sentences are found, sentences holding the topic's rarest term (or a
+// paraphrase of it) complete the points.
+func topicPoints(cands, picked []*candidate, qt []weightedTerm) []*candidate {
 	pool := append(append([]*candidate(nil), picked...), cands...)
 	if len(pool) == 0 {
 		return nil
@@ -119,12 +120,19 @@ func topicPoints(cands, picked []*candidate) []*candidate {
 	}
 	var out []*candidate
 	per := map[string]int{}
-	take := func(minCov, minScore float64) {
+	var rarest weightedTerm
+	for _, t := range qt {
+		if t.weight > rarest.weight {
+			rarest = t
+		}
+	}
+	holdsRarest := func(cd *candidate) bool { return cd.set[rarest.term] || anyIn(rarest.alts, cd.set) }
+	take := func(minCov, minScore float64, rare bool) {
 		for _, cd := range pool {
 			if len(out) >= overviewPoints {
 				return
 			}
-			if cd.cov < minCov || cd.score < minScore || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
+			if cd.cov < minCov || cd.score < minScore || rare && !holdsRarest(cd) || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
 				continue
 			}
 			if len(per) < 2 && per[cd.art.ID] > 0 && len(out) >= overviewPoints-1 {
@@ -144,12 +152,12 @@ func topicPoints(cands, picked []*candidate) []*candidate {
 			per[cd.art.ID]++
 		}
 	}
-	take(onTopic, minShare*best)
+	take(onTopic, minShare*best, false)
 	if len(out) < 3 || len(per) < 2 {
-		take(onTopic, 0)
+		take(onTopic, 0, false)
 	}
 	if len(out) < 3 || len(per) < 2 {
-		take(1e-9, 0)
+		take(1e-9, 0, true)
 	}
 	return out
 }

@@ -53,6 +53,7 @@ func TestOverviewPointsOnTopic(t *testing.T) {
 		{"key takeaways about the territory question", []string{"territor", "donbas", "donetsk", "luhansk", "land"}},
 		{"brief me on the troops question", []string{"troop", "boots", "soldier", "forces", "force", "military"}},
 		{"What are the highlights on the weapons purchase?", []string{"weapon", "arms", "purchase", "buy", "bought"}},
+		{"give me the highlights about air support", []string{"air"}}, // the rarer word of the topic is in every point
 		{"What happened today?", nil}, // no topic: a general overview
 	}
 	for _, tt := range tests {
