@@ -159,9 +159,9 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	}
 	query := followUpQuery(q, history)
 	k := c.opts.K
-	if pq.Kind == KindList || pq.Kind == KindOverview {
-		// A list's items and an overview's points are spread over more
-		// passages than one fact is: retrieve deeper for them only.
+	if pq.Kind == KindList {
+		// A list's items are spread over more passages than one fact is:
+		// retrieve deeper for list questions only.
 		k *= listDepth
 	}
 	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: k, Filter: c.opts.Filter, Diverse: true})
@@ -197,8 +197,7 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	return ans, nil
 }
 
-// listDepth is how many times k passages a list or overview question
-// retrieves.
+// listDepth is how many times k passages a list question retrieves.
 const listDepth = 3
 
 // cleanQuestion collapses white space and cuts an overlong question.

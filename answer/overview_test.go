@@ -46,15 +46,18 @@ func TestOverviewQuestions(t *testing.T) {
 func TestOverviewPointsOnTopic(t *testing.T) {
 	c := seedComposer(t, Options{})
 	tests := []struct {
-		q     string
-		about []string // every quote holds one of these (lower case)
+		q         string
+		about     []string // every quote holds one of these (lower case)
+		minPoints int      // 0: 3
 	}{
-		{"Give me the main points on the security guarantees.", []string{"guarantee", "protection", "article 5", "security"}},
-		{"key takeaways about the territory question", []string{"territor", "donbas", "donetsk", "luhansk", "land"}},
-		{"brief me on the troops question", []string{"troop", "boots", "soldier", "forces", "force", "military"}},
-		{"What are the highlights on the weapons purchase?", []string{"weapon", "arms", "purchase", "buy", "bought"}},
-		{"give me the highlights about air support", []string{"air"}}, // the rarer word of the topic is in every point
-		{"What happened today?", nil}, // no topic: a general overview
+		{"Give me the main points on the security guarantees.", []string{"guarantee", "protection", "article 5", "security"}, 0},
+		{"key takeaways about the territory question", []string{"territor", "donbas", "donetsk", "luhansk", "land"}, 0},
+		{"brief me on the troops question", []string{"troop", "boots", "soldier", "forces", "force", "military"}, 0},
+		{"What are the highlights on the weapons purchase?", []string{"weapon", "arms", "purchase", "buy", "bought"}, 0},
+		// The retrieved passages hold two sentences on air support: two
+		// points, none only on "support".
+		{"give me the highlights about air support", []string{"air"}, 2},
+		{"What happened today?", nil, 0}, // no topic: a general overview
 	}
 	for _, tt := range tests {
 		t.Run(tt.q, func(t *testing.T) {
@@ -62,8 +65,12 @@ func TestOverviewPointsOnTopic(t *testing.T) {
 			if !ans.Grounded {
 				t.Fatalf("declined: %s", ans.Answer)
 			}
-			if n := len(ans.Citations); n < 3 || n > overviewPoints {
-				t.Errorf("got %d points, want 3 to %d", n, overviewPoints)
+			least := tt.minPoints
+			if least == 0 {
+				least = 3
+			}
+			if n := len(ans.Citations); n < least || n > overviewPoints {
+				t.Errorf("got %d points, want %d to %d", n, least, overviewPoints)
 			}
 			arts := map[string]bool{}
 			for _, ct := range ans.Citations {
