@@ -15,12 +15,11 @@ type change struct {
 	remove []string
 }
 
-// built is the result of applying a change: the next snapshot, the slots
-// and chromem-go document IDs of the chunks it drops.
+// built is the result of applying a change: the next snapshot and the
+// slots of the chunks it drops.
 type built struct {
-	snap      *snapshot
-	freed     []int32
-	droppedID []string
+	snap  *snapshot
+	freed []int32
 }
 
 // next builds the snapshot that follows old after the change, beside it:
@@ -62,7 +61,6 @@ func next(old *snapshot, ch change, vecs *vecStore, nTerms int) (built, error) {
 			for c := olx.artFirst[a]; c < olx.artFirst[a+1]; c++ {
 				chunkRemap[c] = -1
 				b.freed = append(b.freed, old.chunks[c].slot)
-				b.droppedID = append(b.droppedID, old.chunks[c].id)
 			}
 			continue
 		}
@@ -160,16 +158,23 @@ func next(old *snapshot, ch change, vecs *vecStore, nTerms int) (built, error) {
 	s.maxIDF = idf(lx.nChunks, 0)
 	s.setOutlets()
 
-	slabs, slots, dim := vecs.view()
-	s.vecs = vecView{dim: dim, slabs: slabs, slotChunk: make([]int32, slots)}
-	for i := range s.vecs.slotChunk {
-		s.vecs.slotChunk[i] = -1
+	var added []int32
+	for _, p := range adds {
+		for k := range p.chunks {
+			added = append(added, p.chunks[k].slot)
+		}
+	}
+	vecs.encode(added)
+	slotChunk := make([]int32, vecs.slots())
+	for i := range slotChunk {
+		slotChunk[i] = -1
 	}
 	for c := range s.chunks {
 		if sl := s.chunks[c].slot; sl >= 0 {
-			s.vecs.slotChunk[sl] = int32(c)
+			slotChunk[sl] = int32(c)
 		}
 	}
+	s.vecs = vecs.view(slotChunk)
 	b.snap = s
 	return b, nil
 }

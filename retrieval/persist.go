@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/article"
-	chromem "github.com/philippgille/chromem-go"
 )
 
 // IndexFile is the name of the file, in Config.Dir, that holds a persistent
@@ -464,22 +463,12 @@ func (ix *Index) install(st *stored) error {
 	if st.vs != nil {
 		ix.vecs = st.vs
 	}
-	slabs, slots, dim := ix.vecs.view()
-	s.vecs = vecView{dim: dim, slabs: slabs, slotChunk: make([]int32, slots)}
-	for i := range s.vecs.slotChunk {
-		s.vecs.slotChunk[i] = int32(i)
+	slotChunk := make([]int32, ix.vecs.slots())
+	for i := range slotChunk {
+		slotChunk[i] = int32(i)
 	}
-	// The store of record: every chunk a chromem-go document again, sharing
-	// its vector.
-	docs := make([]chromem.Document, nChunks)
-	for i := range s.chunks {
-		r := &s.chunks[i]
-		e := s.arts[lx.chunkArt[i]]
-		docs[i] = chromem.Document{ID: r.id, Metadata: e.meta, Embedding: ix.vecs.vec(r.slot), Content: e.art.Text[r.start:r.end]}
-	}
-	if err := addDocuments(context.Background(), ix.coll, docs); err != nil {
-		return err
-	}
+	ix.vecs.encode(slotChunk) // slot i holds chunk i
+	s.vecs = ix.vecs.view(slotChunk)
 	if err := <-st.dict; err != nil {
 		return err
 	}

@@ -533,7 +533,7 @@ func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error
 	hits := s.vecs.scan(qv, pool, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
 	out := make([]cand, len(hits))
 	for i, h := range hits {
-		out[i] = cand{chunk: h.chunk, vec: float64(h.sim), vecRank: i + 1}
+		out[i] = cand{chunk: h.ID, vec: float64(h.Score), vecRank: i + 1}
 	}
 	return out, nil
 }
