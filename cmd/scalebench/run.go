@@ -422,6 +422,11 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		return r, fmt.Errorf("add to the reopened index: %w", err)
 	}
 	r.peakAdd = peakRSS()
+	// The Add armed the idle merge, whose timer would keep the index
+	// alive into the next size's heap baseline.
+	if err := re.Close(); err != nil {
+		return r, fmt.Errorf("close the reopened index: %w", err)
+	}
 	logf("RSS: before %s, build peak %s, settled %s; add of %d articles: peak %s over %s settled",
 		mb(r.rssBefore), mb(r.peakBuild), mb(r.steadyBuild), addArticles, mb(r.peakAdd), mb(r.steadyAdd))
 	return r, nil
