@@ -295,8 +295,13 @@ func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allow
 		}
 		n := e - slot
 		vecscan.Dots(v.codes[b][o*d:(o+n)*d], v.scales[b][o:o+n], q, sims[:n])
+		thr := t.Threshold()
 		for i, x := range sims[:n] {
+			if x < thr {
+				continue // most are: no call
+			}
 			t.Push(vecHit{ID: int32(slot + i), Score: x})
+			thr = t.Threshold()
 		}
 		slot = e
 	}

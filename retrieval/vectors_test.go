@@ -2,9 +2,7 @@ package retrieval
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"testing"
 
@@ -256,16 +254,7 @@ func TestQuantisedRecall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(benchdata.Path(t, "multihop-rag", "MultiHopRAG.dev.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var qs []struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal(data, &qs); err != nil {
-		t.Fatal(err)
-	}
+	qs := benchdata.MultiHopQuestions(t)
 	ctx := context.Background()
 	ix, err := New(ctx, Config{})
 	if err != nil {
@@ -280,7 +269,7 @@ func TestQuantisedRecall(t *testing.T) {
 		found, total := 0, 0
 		for i := 0; i < len(qs); i += raceStride {
 			q := qs[i]
-			qv, err := ix.embedQuery(ctx, q.Query)
+			qv, err := ix.embedQuery(ctx, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,7 +283,7 @@ func TestQuantisedRecall(t *testing.T) {
 				if w, ok := want[h.ID]; ok {
 					found++
 					if h.Score != w {
-						t.Fatalf("%q: chunk %d scored %v, want the exact %v", q.Query, h.ID, h.Score, w)
+						t.Fatalf("%q: chunk %d scored %v, want the exact %v", q, h.ID, h.Score, w)
 					}
 				}
 			}
