@@ -11,8 +11,8 @@ import (
 	"github.com/briefbot/briefbot/retrieval/vecscan"
 )
 
-// slabSlots is how many vectors a slab holds (4 MiB of 512-dimensional
-// float32 vectors).
+// slabSlots is how many vectors a full slab holds (4 MiB of 512-dimensional
+// float32 vectors); the first slabs of a store are smaller.
 const slabSlots = 2048
 
 // vecStore holds the chunks' unit embeddings in slabs: contiguous []float32
@@ -96,16 +96,31 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 		s.free = s.free[:len(s.free)-1]
 	}
 	for ; n > 0; n-- {
-		if int(s.next) == len(s.slabs)*slabSlots {
-			s.slabs = append(s.slabs, make([]float32, slabSlots*s.dim))
-			s.codes = append(s.codes, make([]int8, slabSlots*s.dim))
-			s.scales = append(s.scales, make([]float32, slabSlots))
+		if b := int(s.next) / slabSlots; b == len(s.slabs) || int(s.next)%slabSlots*s.dim == len(s.slabs[b]) {
+			// The last slab is full: the next one starts at a slab
+			// boundary (the slots a short slab leaves are never used).
+			prev := 0
+			if len(s.slabs) > 0 {
+				prev = len(s.slabs[len(s.slabs)-1]) / max(1, s.dim)
+			}
+			s.next = int32(len(s.slabs) * slabSlots)
+			n := min(slabSlots, max(n, 2*prev, minSlabSlots))
+			s.slabs = append(s.slabs, make([]float32, n*s.dim))
+			s.codes = append(s.codes, make([]int8, n*s.dim))
+			s.scales = append(s.scales, make([]float32, n))
 		}
 		out = append(out, s.next)
 		s.next++
 	}
 	return out
 }
+
+// minSlabSlots is the size of a store's first slab. Each later slab is
+// twice the size of the one before (or as large as the reservation that
+// needs it), up to slabSlots, so that a store allocates about what it
+// holds: a small index, or a file that names a few huge vectors, never
+// costs a whole slab of the largest dimension.
+const minSlabSlots = 16
 
 // release returns slots for reuse.
 func (s *vecStore) release(slots []int32) {
@@ -150,44 +165,69 @@ func (s *vecStore) encode(slots []int32) {
 		scales[b][o] = vecscan.QuantizeInto(codes[b][o*dim:(o+1)*dim], slabs[b][o*dim:(o+1)*dim])
 	}
 	w := max(1, min(runtime.GOMAXPROCS(0), len(slots)/minEncodePerWorker))
-	var wg sync.WaitGroup
-	for p := 0; p < w; p++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, slot := range slots[p*len(slots)/w : (p+1)*len(slots)/w] {
-				if slot >= 0 {
-					one(slot)
-				}
+	vecscan.Ranges(len(slots), w, func(_, lo, hi int) {
+		for _, slot := range slots[lo:hi] {
+			if slot >= 0 {
+				one(slot)
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 }
 
-// view returns the snapshot's read-only view of the slots handed out so
-// far, with slotChunk (slot -> chunk, -1 for a slot not in use).
-func (s *vecStore) view(slotChunk []int32) vecView {
+// view returns a read-only view of the vectors and codes of the slots
+// handed out so far, without their chunks (see setChunks and fullView).
+func (s *vecStore) view() vecView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return vecView{dim: s.dim, slabs: slices.Clip(s.slabs), codes: slices.Clip(s.codes),
-		scales: slices.Clip(s.scales), slotChunk: slotChunk}
-}
-
-// slots returns the number of slots handed out.
-func (s *vecStore) slots() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return int(s.next)
+		scales: slices.Clip(s.scales), slots: int(s.next)}
 }
 
 // vecView is a snapshot's read-only view of the vectors and their codes.
 type vecView struct {
-	dim       int
-	slabs     [][]float32
-	codes     [][]int8
-	scales    [][]float32
-	slotChunk []int32 // slot -> chunk index, -1 for a slot not in use
+	dim    int
+	slabs  [][]float32
+	codes  [][]int8
+	scales [][]float32
+	slots  int // slots handed out
+	// slotChunk maps a slot to its chunk's number, -1 for a slot not in
+	// use, in blocks of slabSlots: the next snapshot copies only the
+	// blocks whose slots it changes.
+	slotChunk [][]int32
+}
+
+// chunkOf returns the chunk in slot, -1 for none.
+func (v *vecView) chunkOf(slot int) int32 {
+	return v.slotChunk[slot/slabSlots][slot%slabSlots]
+}
+
+// setChunks returns base (a view without chunks, from vecStore.view) with
+// v's chunks, those of some slots changed (-1 for none), sharing the
+// blocks it does not change.
+func (v vecView) setChunks(base vecView, set map[int32]int32) vecView {
+	out := base
+	out.slotChunk = slices.Clone(v.slotChunk)
+	if base.dim != v.dim {
+		out.slotChunk = nil
+	}
+	owned := map[int]bool{}
+	for len(out.slotChunk)*slabSlots < out.slots {
+		b := make([]int32, slabSlots)
+		for i := range b {
+			b[i] = -1
+		}
+		owned[len(out.slotChunk)] = true
+		out.slotChunk = append(out.slotChunk, b)
+	}
+	for slot, c := range set {
+		b := int(slot) / slabSlots
+		if !owned[b] {
+			out.slotChunk[b] = slices.Clone(out.slotChunk[b])
+			owned[b] = true
+		}
+		out.slotChunk[b][int(slot)%slabSlots] = c
+	}
+	return out
 }
 
 func (v *vecView) vec(slot int32) []float32 {
@@ -231,7 +271,7 @@ func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slo
 		v.scanList(q, slots, &t)
 		return t.Sorted()
 	}
-	n := len(v.slotChunk)
+	n := v.slots
 	r := max(rescoreFactor*k, minRescore)
 	if n <= r {
 		t := topk.New[float32](k)
@@ -241,29 +281,15 @@ func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slo
 	qq := vecscan.NewQuery(q)
 	w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
 	parts := make([][]vecHit, w)
-	var wg sync.WaitGroup
-	for p := 0; p < w; p++ {
-		lo, hi := p*n/w, (p+1)*n/w
-		run := func() {
-			t := topk.New[float32](r)
-			v.scanCodes(qq, lo, hi, chunkArt, allowed, &t)
-			parts[p] = t.Items
-		}
-		if p == w-1 {
-			run()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run()
-		}()
-	}
-	wg.Wait()
+	vecscan.Ranges(n, w, func(p, lo, hi int) {
+		t := topk.New[float32](r)
+		v.scanCodes(qq, lo, hi, chunkArt, allowed, &t)
+		parts[p] = t.Items
+	})
 	t := topk.New[float32](k)
 	for _, part := range parts {
 		for _, c := range part {
-			t.Push(vecHit{ID: v.slotChunk[c.ID], Score: dot(q, v.vec(c.ID))})
+			t.Push(vecHit{ID: v.chunkOf(int(c.ID)), Score: dot(q, v.vec(c.ID))})
 		}
 	}
 	return t.Sorted()
@@ -284,7 +310,7 @@ func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allow
 		limit := min(hi, (b+1)*slabSlots, slot+codeRun)
 		e := slot
 		for ; e < limit; e++ {
-			c := v.slotChunk[e]
+			c := v.chunkOf(e)
 			if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
 				break
 			}
@@ -314,7 +340,7 @@ func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed [
 	var vecs [4][]float32
 	n := 0
 	for slot := lo; slot < hi; slot++ {
-		c := v.slotChunk[slot]
+		c := v.chunkOf(slot)
 		if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
 			continue
 		}
@@ -338,7 +364,7 @@ func (v *vecView) scanList(q []float32, slots []int32, t *topk.Heap[float32]) {
 	var vecs [4][]float32
 	n := 0
 	for _, slot := range slots {
-		chunks[n], vecs[n] = v.slotChunk[slot], v.vec(slot)
+		chunks[n], vecs[n] = v.chunkOf(int(slot)), v.vec(slot)
 		if n++; n == 4 {
 			s := dot4(q, &vecs)
 			for i := range s {

@@ -219,22 +219,22 @@ func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []
 	}
 	w = min(w, total)
 	parts := make([][]Result, w)
+	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
+	return topk.Merge(n, parts...)
+}
+
+// Ranges splits [0, n) into w contiguous ranges of about the same length
+// and runs fn(p, lo, hi) on range p, the last on the calling goroutine and
+// each other on one of its own, and returns when all have.
+func Ranges(n, w int, fn func(p, lo, hi int)) {
 	var wg sync.WaitGroup
-	for p := 0; p < w; p++ {
-		lo, hi := p*total/w, (p+1)*total/w
-		scanPart := func() { parts[p] = scanRange(c, q, lo, hi, n, keep) }
-		if p == w-1 {
-			scanPart()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			scanPart()
-		}()
+	for p := 0; p < w-1; p++ {
+		wg.Go(func() { fn(p, p*n/w, (p+1)*n/w) })
+	}
+	if w > 0 {
+		fn(w-1, (w-1)*n/w, n)
 	}
 	wg.Wait()
-	return topk.Merge(n, parts...)
 }
 
 // block is how many dot products one kernel call computes.

@@ -3,6 +3,7 @@ package vecscan
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -210,6 +211,30 @@ func TestRoundMatchesMathRound(t *testing.T) {
 	for _, f := range []float32{0, 0.4999, 0.5, 1.5, 2.5, -0.5, -1.5, -63.5, 126.5, -127, 127, 2046.5, -2047, 3.2, -3.7} {
 		if got, want := round(f), int32(math.Round(float64(f))); got != want {
 			t.Errorf("round(%v): got %d, want %d", f, got, want)
+		}
+	}
+}
+
+func TestRangesCoverOnce(t *testing.T) {
+	for _, tc := range []struct{ n, w int }{{0, 1}, {1, 1}, {10, 3}, {7, 7}, {100, 2}} {
+		var mu sync.Mutex
+		seen := make([]int, tc.n)
+		parts := 0
+		Ranges(tc.n, tc.w, func(p, lo, hi int) {
+			mu.Lock()
+			defer mu.Unlock()
+			parts++
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		if parts != tc.w {
+			t.Errorf("n=%d w=%d: got %d ranges, want %d", tc.n, tc.w, parts, tc.w)
+		}
+		for i, c := range seen {
+			if c != 1 {
+				t.Errorf("n=%d w=%d: index %d covered %d times, want once", tc.n, tc.w, i, c)
+			}
 		}
 	}
 }
