@@ -110,7 +110,9 @@ type storedAnswer struct {
 	answer    string
 	citations []answer.Citation
 	channel   string
-	render    func(renderOpts) []message
+	// threadTS is the thread Share posts in ("" for the channel).
+	threadTS string
+	render   func(renderOpts) []message
 }
 
 // threadMemory is what the bot remembers of a thread it answered in.

@@ -43,6 +43,7 @@ type responseCall struct {
 	ResponseType    string       `json:"response_type"`
 	ReplaceOriginal bool         `json:"replace_original"`
 	DeleteOriginal  bool         `json:"delete_original"`
+	ThreadTS        string       `json:"thread_ts"`
 	Text            string       `json:"text"`
 	Blocks          slack.Blocks `json:"blocks"`
 }

@@ -38,7 +38,11 @@ func clickKey(ic slack.InteractionCallback) string {
 }
 
 func (b *Bot) planClick(ic slack.InteractionCallback) func(context.Context) {
-	if ic.Type != slack.InteractionTypeBlockActions {
+	switch ic.Type {
+	case slack.InteractionTypeMessageAction:
+		return b.planShortcut(ic)
+	case slack.InteractionTypeBlockActions:
+	default:
 		return nil
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
@@ -97,7 +101,11 @@ func (b *Bot) share(ctx context.Context, ic slack.InteractionCallback, ref strin
 		return
 	}
 	md, plain := askedLine(ic.User.ID, s.kind, s.question)
-	b.respond(ctx, ic.ResponseURL, slack.ResponseTypeInChannel, s.render(renderOpts{ref: ref, header: md, headerText: plain}))
+	var inThread []slack.MsgOption
+	if s.threadTS != "" {
+		inThread = append(inThread, slack.MsgOptionTS(s.threadTS))
+	}
+	b.respond(ctx, ic.ResponseURL, slack.ResponseTypeInChannel, s.render(renderOpts{ref: ref, header: md, headerText: plain}), inThread...)
 	if _, _, _, err := b.api.SendMessageContext(ctx, "", slack.MsgOptionDeleteOriginal(ic.ResponseURL)); err != nil {
 		b.slackError("response_url", err)
 	}
@@ -109,17 +117,8 @@ func (b *Bot) tellInteraction(ctx context.Context, ic slack.InteractionCallback,
 		b.respond(ctx, ic.ResponseURL, slack.ResponseTypeEphemeral, renderText(text))
 		return
 	}
-	channel := interactionChannel(ic)
-	if channel == "" {
-		return
-	}
-	m := renderText(text)[0]
-	opts := []slack.MsgOption{slack.MsgOptionBlocks(m.Blocks...), slack.MsgOptionText(m.Text, false)}
-	if ts := ic.Container.ThreadTs; ts != "" {
-		opts = append(opts, slack.MsgOptionTS(ts))
-	}
-	if _, err := b.api.PostEphemeralContext(ctx, channel, ic.User.ID, opts...); err != nil {
-		b.slackError("chat.postEphemeral", err)
+	if channel := interactionChannel(ic); channel != "" {
+		b.postEphemeral(ctx, channel, ic.User.ID, ic.Container.ThreadTs, renderText(text))
 	}
 }
 
