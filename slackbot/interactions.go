@@ -70,8 +70,8 @@ func (b *Bot) recordFeedback(ctx context.Context, ic slack.InteractionCallback, 
 	if s, ok := b.answers.Get(ref); ok {
 		rec.Question, rec.Answer, rec.Citations = s.question, s.answer, s.citations
 	} else {
-		// The answer is no longer in memory (a restart, or older than a
-		// day): keep what the clicked message itself says.
+		// The answer is no longer kept (older than memoryLifetime, or
+		// pushed out by newer ones): keep what the clicked message says.
 		rec.Answer = ic.Message.Text
 		b.log.Info("feedback on an answer no longer in memory", "ref", ref)
 	}
@@ -92,7 +92,7 @@ func (b *Bot) recordFeedback(ctx context.Context, ic slack.InteractionCallback, 
 // the private copy.
 func (b *Bot) share(ctx context.Context, ic slack.InteractionCallback, ref string) {
 	s, ok := b.answers.Get(ref)
-	if !ok {
+	if !ok || !s.whole() {
 		b.tellInteraction(ctx, ic, "That answer has expired, so I can't share it. Please ask again.")
 		return
 	}

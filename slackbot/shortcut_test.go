@@ -1,9 +1,6 @@
 package slackbot
 
 import (
-	"fmt"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 )
@@ -66,31 +63,8 @@ func TestFindSourceShortcut(t *testing.T) {
 	text := "Bo wrote: “approved a £4.2m budget” — is that right?"
 	for _, mode := range []string{"socket", "http"} {
 		t.Run(mode, func(t *testing.T) {
-			var h *harness
-			var send func(payload map[string]any)
-			switch mode {
-			case "socket":
-				h = startSocket(t, nil, nil)
-				n := 0
-				send = func(p map[string]any) {
-					n++
-					id := fmt.Sprintf("env-sc-%d", n)
-					h.sock.Send(interactiveEnvelope(id, p))
-					if ack := h.sock.WaitAck(t, id); len(ack) > 0 && string(ack) != "null" {
-						t.Errorf("got ack payload %s, want none", ack)
-					}
-				}
-			default:
-				var srv *httptest.Server
-				h, srv = startHTTP(t, nil, nil)
-				send = func(p map[string]any) {
-					form := []byte(url.Values{"payload": {string(mustJSON(t, p))}}.Encode())
-					resp := signedPost(t, srv, "/slack/interactions", "application/x-www-form-urlencoded", form, nil)
-					if got := readBody(t, resp); resp.StatusCode != 200 || got != "" {
-						t.Errorf("got %d %q, want an empty 200 ack", resp.StatusCode, got)
-					}
-				}
-			}
+			h, c := startMode(t, mode, nil, nil)
+			send := c.Interaction
 			send(messageActionPayload("U1", "C1", msgTS, threadTS, text, h.fake.ResponseURL("sc")))
 			reply := h.fake.WaitResponses(t, 1)[0]
 			h.settle(t)
