@@ -11,6 +11,9 @@ import (
 // conversation memory. *store.Store
 // satisfies it; cmd/bot opens it and passes it in Config.State.
 type StateStore interface {
+	// Get returns the value under key in bucket, or an error when there is
+	// none.
+	Get(bucket, key string) ([]byte, error)
 	// PutMany stores every key and value of kv in bucket in one transaction.
 	PutMany(bucket string, kv map[string][]byte) error
 	// Batch stores one value, coalesced with concurrent calls into one

@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -264,7 +265,7 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"ok": false, "error": "method_not_allowed"})
 		return
 	}
-	if err := r.ParseForm(); err != nil {
+	if err := parseAPIBody(r); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
 		return
 	}
@@ -351,6 +352,17 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts, "message": m.Msg})
 	case "chat.update":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts"), "text": form.Get("text")})
+	case "views.open":
+		var view struct {
+			Type       string `json:"type"`
+			CallbackID string `json:"callback_id"`
+		}
+		if form.Get("trigger_id") == "" || json.Unmarshal([]byte(form.Get("view")), &view) != nil || view.Type != "modal" {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "view": map[string]any{"id": "V1", "team_id": "T1", "type": "modal",
+			"callback_id": view.CallbackID, "hash": "1.abc"}})
 	case "chat.postEphemeral":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": f.nextTS()})
 	case "files.info":
@@ -380,6 +392,29 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// parseAPIBody reads a Web API request into r.PostForm: a form, or a JSON
+// body (as views.open and the other JSON methods are sent), whose
+// top-level fields become form values, objects and arrays as JSON.
+func parseAPIBody(r *http.Request) error {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		return r.ParseForm()
+	}
+	var body map[string]json.RawMessage
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+		return err // an empty body (apps.connections.open) is no error
+	}
+	r.PostForm = url.Values{}
+	for k, raw := range body {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			r.PostForm.Set(k, str)
+		} else {
+			r.PostForm.Set(k, string(raw))
+		}
+	}
+	return nil
 }
 
 func (f *fakeSlack) serveResponseURL(w http.ResponseWriter, r *http.Request) {

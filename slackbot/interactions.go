@@ -41,6 +41,8 @@ func (b *Bot) planClick(ic slack.InteractionCallback) func(context.Context) {
 	switch ic.Type {
 	case slack.InteractionTypeMessageAction:
 		return b.planShortcut(ic)
+	case slack.InteractionTypeViewSubmission:
+		return b.planViewSubmission(ic)
 	case slack.InteractionTypeBlockActions:
 	default:
 		return nil
@@ -56,36 +58,6 @@ func (b *Bot) planClick(ic slack.InteractionCallback) func(context.Context) {
 		}
 	}
 	return nil
-}
-
-// recordFeedback stores a "helpful" / "not helpful" click with the answer
-// it is about and thanks the user privately.
-func (b *Bot) recordFeedback(ctx context.Context, ic slack.InteractionCallback, ref string, helpful bool) {
-	rec := FeedbackRecord{
-		Time:    b.cfg.Now().UTC(),
-		User:    ic.User.ID,
-		Channel: interactionChannel(ic),
-		Helpful: helpful,
-	}
-	if s, ok := b.answers.Get(ref); ok {
-		rec.Question, rec.Answer, rec.Citations = s.question, s.answer, s.citations
-	} else {
-		// The answer is no longer kept (older than memoryLifetime, or
-		// pushed out by newer ones): keep what the clicked message says.
-		rec.Answer = ic.Message.Text
-		b.log.Info("feedback on an answer no longer in memory", "ref", ref)
-	}
-	verdict, thanks := "not_helpful", "Thanks for telling me this answer wasn't helpful. It is noted for review."
-	if helpful {
-		verdict, thanks = "helpful", "Thanks! I noted that this answer was helpful."
-	}
-	if err := b.feedback.Add(ctx, rec); err != nil {
-		b.log.Error("recording feedback failed", "err", err)
-		thanks = "Sorry, I couldn't record your feedback. Please try again later."
-	} else {
-		b.metrics.feedback.WithLabelValues(verdict).Inc()
-	}
-	b.tellInteraction(ctx, ic, thanks)
 }
 
 // share posts a private answer in its channel for everyone, then removes

@@ -454,7 +454,8 @@ func TestSocketShutdownBounded(t *testing.T) {
 }
 
 // TestSocketFeedbackAndShare: a click on "helpful" is recorded with the
-// question, answer and citations and acknowledged privately; "Share in
+// question, answer and citations, and a thanks line replaces the buttons;
+// "Share in
 // channel" posts a private answer for everyone.
 func TestSocketFeedbackAndShare(t *testing.T) {
 	h := startSocket(t, nil, nil)
@@ -480,8 +481,12 @@ func TestSocketFeedbackAndShare(t *testing.T) {
 		!strings.HasPrefix(r.Answer, "The council approved") || len(r.Citations) != 2 || r.Citations[0].Quote != citeBudget.Quote || r.Time.IsZero() {
 		t.Errorf("got record %+v", r)
 	}
-	if thanks.ResponseType != "ephemeral" || !strings.Contains(thanks.Text, "Thanks") || thanks.ReplaceOriginal {
-		t.Errorf("got acknowledgement %+v, want a private thank-you that keeps the answer", thanks)
+	if shown := screen(thanks.Blocks); !thanks.ReplaceOriginal || !strings.Contains(shown, "Thanks, <@U2>: noted as helpful.") ||
+		strings.Contains(shown, "Helpful]") || !strings.Contains(shown, "> "+citeBudget.Quote) {
+		t.Errorf("got %+v showing\n%s\nwant the answer kept with its buttons replaced by a thanks line", thanks, shown)
+	}
+	if n := len(h.fake.Calls("views.open")); n != 0 {
+		t.Errorf("got %d views.open calls for a helpful click, want none", n)
 	}
 
 	// Share: a private /ask answer, then the Share click.
@@ -504,7 +509,7 @@ func TestSocketFeedbackAndShare(t *testing.T) {
 	}
 	transcript(t, "Feedback click and Share",
 		"ben clicks [:thumbsup: Helpful] under briefbot's answer",
-		"briefbot (only ben sees it): "+thanks.Text,
+		"briefbot replaces the buttons (replace_original):", indent(screen(thanks.Blocks)),
 		"recorded in feedback.jsonl: "+r.Time.Format(time.RFC3339)+" helpful by U2 in C1 — Q: "+r.Question,
 		"ana: /ask What did the council approve?  → private answer with [Share in channel]",
 		"ana clicks [Share in channel]; everyone in #news sees:", indent(shownShared),

@@ -105,7 +105,7 @@ func runCommand(ctx context.Context, cmd string, args []string, getenv func(stri
 	case "briefing":
 		return runBriefing(ctx, cfg, logger, args, stdout, stderr)
 	case "feedback":
-		return runFeedback(cfg, logger, args, stdout)
+		return runFeedback(cfg, logger, args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, logger, args, stdout, stderr)
 	case "bench":
