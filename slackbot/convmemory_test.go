@@ -207,3 +207,32 @@ func TestAnswerCodec(t *testing.T) {
 		})
 	}
 }
+
+// TestThreadMemoryBounded: a thread keeps its latest turns only, each cut
+// to maxTurnRunes, and names at most maxTurnSources articles per answer.
+func TestThreadMemoryBounded(t *testing.T) {
+	h := newHarness(t, nil, nil)
+	defer stopBot(t, h) // stops the memory's writer
+	long := strings.Repeat("word ", maxTurnRunes)
+	for i := range 3 * maxHistoryTurns {
+		h.bot.rememberTurns("C1", "1.0", fmt.Sprintf("question %d %s", i, long), "answer")
+	}
+	mem, ok := h.bot.threads.Get("C1/1.0")
+	if !ok {
+		t.Fatal("the thread is not remembered")
+	}
+	if len(mem.turns) != 2*maxHistoryTurns {
+		t.Errorf("got %d turns kept, want %d", len(mem.turns), 2*maxHistoryTurns)
+	}
+	if first := mem.turns[0].Text; !strings.HasPrefix(first, fmt.Sprintf("question %d ", 2*maxHistoryTurns)) || len([]rune(first)) > maxTurnRunes {
+		t.Errorf("got first kept turn %.40q… (%d runes), want question %d cut to %d runes", first, len([]rune(first)), 2*maxHistoryTurns, maxTurnRunes)
+	}
+	var cites []answer.Citation
+	for i := range 8 {
+		cites = append(cites, answer.Citation{N: i + 1, Outlet: fmt.Sprintf("Outlet %d", i), Title: "T"})
+	}
+	text := turnText(storedAnswer{answer: "A [1].", citations: cites})
+	if want := "A [1].\nSources: [1] Outlet 0 · T; [2] Outlet 1 · T; [3] Outlet 2 · T; [4] Outlet 3 · T; [5] Outlet 4 · T; …"; text != want {
+		t.Errorf("got %q, want %q", text, want)
+	}
+}
