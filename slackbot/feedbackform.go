@@ -62,19 +62,20 @@ func (b *Bot) recordFeedback(ctx context.Context, ic slack.InteractionCallback, 
 		b.tellInteraction(ctx, ic, "Sorry, I couldn't record your feedback. Please try again later.")
 		return
 	}
-	verdict, line := "not_helpful", ":pray: Thanks, <@"+ic.User.ID+">: noted as not helpful."
+	verdict, noted := "not_helpful", "noted as not helpful."
 	if helpful {
-		verdict, line = "helpful", ":pray: Thanks, <@"+ic.User.ID+">: noted as helpful."
+		verdict, noted = "helpful", "noted as helpful."
 	}
 	b.metrics.feedback.WithLabelValues(verdict).Inc()
-	b.thankInPlace(ctx, ic, s, ok, ref, line)
+	b.thankInPlace(ctx, ic, s, ok, ref, noted)
 }
 
 // thankInPlace replaces the feedback buttons of the clicked message with
 // a thanks line, keeping its other buttons (Share). A message in a channel
 // comes with its blocks; a private one (a slash command's reply) does not,
-// so its last message is rendered again from the kept answer.
-func (b *Bot) thankInPlace(ctx context.Context, ic slack.InteractionCallback, s storedAnswer, kept bool, ref, line string) {
+// so its last message is rendered again from the kept answer, and when
+// that is gone too the thanks is said privately.
+func (b *Bot) thankInPlace(ctx context.Context, ic slack.InteractionCallback, s storedAnswer, kept bool, ref, noted string) {
 	blocks, text := ic.Message.Blocks.BlockSet, ic.Message.Text
 	if len(blocks) == 0 && kept && s.whole() {
 		var md string
@@ -86,8 +87,11 @@ func (b *Bot) thankInPlace(ctx context.Context, ic slack.InteractionCallback, s 
 		blocks, text = last.Blocks, last.Text
 	}
 	if len(blocks) == 0 {
-		return // nothing to replace
+		// Nothing to replace: thank privately instead.
+		b.tellInteraction(ctx, ic, "Thanks: "+noted)
+		return
 	}
+	line := ":pray: Thanks, <@" + ic.User.ID + ">: " + noted
 	opts := []slack.MsgOption{slack.MsgOptionBlocks(withThanks(blocks, line)...), slack.MsgOptionText(text, false)}
 	var err error
 	method := "response_url"

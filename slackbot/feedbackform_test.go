@@ -149,3 +149,23 @@ func screenModal(v slack.ModalViewRequest) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestFeedbackOnForgottenAnswer: a click on a private answer no longer
+// kept (no message in the click, no answer to render again) is recorded
+// with what is known and thanked privately.
+func TestFeedbackOnForgottenAnswer(t *testing.T) {
+	h, c := startMode(t, "socket", nil, nil)
+	click := blockActionPayload("U1", "C1", "", actionHelpful, "no-such-ref", h.fake.ResponseURL("old"))
+	click["container"] = map[string]any{"type": "message", "message_ts": "1800000000.000009", "channel_id": "C1", "is_ephemeral": true}
+	delete(click, "message")
+	c.Interaction(click)
+	thanks := h.fake.WaitResponses(t, 1)[0]
+	h.settle(t)
+	if thanks.ReplaceOriginal || thanks.ResponseType != "ephemeral" || thanks.Text != "Thanks: noted as helpful." {
+		t.Errorf("got %+v, want a private thanks", thanks)
+	}
+	recs, err := h.bot.feedback.List()
+	if err != nil || len(recs) != 1 || !recs[0].Helpful || recs[0].Kind != "" {
+		t.Errorf("got %+v, %v; want one helpful record without a kind", recs, err)
+	}
+}
