@@ -75,6 +75,11 @@ func TestFeedbackCommand(t *testing.T) {
 		t.Errorf("got %+v, want the two recent records, newest first, with their totals", rep)
 	}
 
+	out, _, code = runBot(t, e, "", "feedback", "--help")
+	if code != 0 || !strings.Contains(out, "--since") || !strings.Contains(out, "--json") {
+		t.Errorf("exit %d, got help %q, want the --since and --json flags", code, out)
+	}
+
 	out, _, code = runBot(t, e, "", "feedback", "--since", time.Now().UTC().Add(24*time.Hour).Format("2006-01-02"))
 	if code != 0 || !strings.Contains(out, "no feedback recorded since") {
 		t.Errorf("exit %d, got %q, want no feedback since tomorrow", code, out)

@@ -57,7 +57,7 @@ func runCommand(ctx context.Context, cmd string, args []string, getenv func(stri
 		return runCommand(ctx, args[0], []string{"--help"}, getenv, stdin, stdout, stderr)
 	case "version":
 		return runVersion(args, stdout)
-	case "chat", "feedback":
+	case "chat":
 		if wantsHelp(args) {
 			return helpRequest{commandUsage(cmd, nil)}
 		}
