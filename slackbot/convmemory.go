@@ -9,6 +9,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // Conversation memory: the threads the bot answered in, with their
@@ -54,7 +55,7 @@ type storedAnswer struct {
 	kind      string
 	question  string
 	answer    string
-	citations []answer.Citation
+	citations []citation.Citation
 	channel   string
 	// threadTS is the thread Share posts in ("" for the channel).
 	threadTS string
@@ -125,7 +126,7 @@ type answerRecord struct {
 	Brief    *briefing.Briefing   `json:"briefing,omitempty"`
 	// Sources names the cited articles when the answer was too large to
 	// keep whole.
-	Sources []answer.Citation `json:"sources,omitempty"`
+	Sources []citation.Citation `json:"sources,omitempty"`
 }
 
 var answerCodec = codec[storedAnswer]{
@@ -160,8 +161,8 @@ var answerCodec = codec[storedAnswer]{
 }
 
 // lookupCitations are the citations of a source lookup's matches.
-func lookupCitations(r answer.SourceResult) []answer.Citation {
-	cites := make([]answer.Citation, 0, len(r.Matches))
+func lookupCitations(r answer.SourceResult) []citation.Citation {
+	cites := make([]citation.Citation, 0, len(r.Matches))
 	for _, m := range r.Matches {
 		cites = append(cites, m.Citation)
 	}
@@ -176,7 +177,7 @@ func turnText(s storedAnswer) string {
 	var names []string
 	seen := make(map[string]bool)
 	for _, c := range s.citations {
-		name := sourceLine(answer.Citation{Outlet: c.Outlet, Title: c.Title, Source: c.Source})
+		name := sourceLine(citation.Citation{Outlet: c.Outlet, Title: c.Title, Source: c.Source})
 		if seen[name] {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/store"
 )
 
@@ -174,7 +175,7 @@ func TestKeptMapBounded(t *testing.T) {
 // TestAnswerCodec: a kept answer comes back whole, with its citations; one
 // too large to keep whole keeps its question and sources.
 func TestAnswerCodec(t *testing.T) {
-	a := answer.Answer{Question: "q", Answer: "The council approved it [1].", Grounded: true, Citations: []answer.Citation{citeBudget}}
+	a := answer.Answer{Question: "q", Answer: "The council approved it [1].", Grounded: true, Citations: []citation.Citation{citeBudget}}
 	big := a
 	big.Answer = strings.Repeat("long ", maxKeptAnswerBytes/4)
 	lookup := answer.SourceResult{Text: "x", Matches: []answer.SourceMatch{{Citation: citeSpending, Exact: true}}}
@@ -184,7 +185,7 @@ func TestAnswerCodec(t *testing.T) {
 		wantWhole bool
 	}{
 		{"answer", storedAnswer{kind: kindAsk, question: "q", answer: a.Answer, citations: a.Citations, result: &a, threadTS: "1.2"}, true},
-		{"source lookup", storedAnswer{kind: kindSource, question: "x", answer: "Found", citations: []answer.Citation{citeSpending}, lookup: &lookup}, true},
+		{"source lookup", storedAnswer{kind: kindSource, question: "x", answer: "Found", citations: []citation.Citation{citeSpending}, lookup: &lookup}, true},
 		{"too large", storedAnswer{kind: kindAsk, question: "q", answer: big.Answer, citations: a.Citations, result: &big}, false},
 	}
 	for _, tt := range tests {
@@ -227,9 +228,9 @@ func TestThreadMemoryBounded(t *testing.T) {
 	if first := mem.turns[0].Text; !strings.HasPrefix(first, fmt.Sprintf("question %d ", 2*maxHistoryTurns)) || len([]rune(first)) > maxTurnRunes {
 		t.Errorf("got first kept turn %.40q… (%d runes), want question %d cut to %d runes", first, len([]rune(first)), 2*maxHistoryTurns, maxTurnRunes)
 	}
-	var cites []answer.Citation
+	var cites []citation.Citation
 	for i := range 8 {
-		cites = append(cites, answer.Citation{N: i + 1, Outlet: fmt.Sprintf("Outlet %d", i), Title: "T"})
+		cites = append(cites, citation.Citation{N: i + 1, Outlet: fmt.Sprintf("Outlet %d", i), Title: "T"})
 	}
 	text := turnText(storedAnswer{answer: "A [1].", citations: cites})
 	if want := "A [1].\nSources: [1] Outlet 0 · T; [2] Outlet 1 · T; [3] Outlet 2 · T; [4] Outlet 3 · T; [5] Outlet 4 · T; …"; text != want {

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // FeedbackFile is the JSON Lines file older versions kept feedback in,
@@ -36,11 +36,11 @@ type FeedbackRecord struct {
 	Channel string    `json:"channel,omitempty"`
 	// Kind is what the answer was: "answer", "source" (a lookup) or
 	// "briefing"; "" when the answer was no longer kept.
-	Kind      string            `json:"kind,omitempty"`
-	Question  string            `json:"question"`
-	Answer    string            `json:"answer"`
-	Citations []answer.Citation `json:"citations,omitempty"`
-	Helpful   bool              `json:"helpful"`
+	Kind      string              `json:"kind,omitempty"`
+	Question  string              `json:"question"`
+	Answer    string              `json:"answer"`
+	Citations []citation.Citation `json:"citations,omitempty"`
+	Helpful   bool                `json:"helpful"`
 	// Reason is the form's answer: wrong_answer, missing_source,
 	// should_have_declined or other; "" when the form was not sent.
 	Reason  string `json:"reason,omitempty"`
@@ -241,7 +241,7 @@ func oneLine(s string, max int) string {
 
 // sourceLine is "Outlet · Title · date · URL" without the parts that are
 // unknown, as plain text.
-func sourceLine(c answer.Citation) string {
+func sourceLine(c citation.Citation) string {
 	var parts []string
 	for _, p := range []string{c.Outlet, c.Title, c.PublishedAt, c.URL} {
 		if p = strings.TrimSpace(p); p != "" {
