@@ -128,6 +128,11 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		c.log.Info("the model found no answer in the passages", "passages", len(hits))
 		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []Citation{}}, nil
 	}
+	quotes := 0
+	for _, s := range r.Sentences {
+		quotes += len(s.Quotes)
+	}
+	progressOf(ctx).checking(quotes)
 	v := newVerification(c, hits)
 	ans, ok, err := v.reply(ctx, r)
 	v.log(len(r.Sentences))
