@@ -73,6 +73,8 @@ type Bot struct {
 	seen    *seenSet
 	threads *ttlCache[string, threadMemory] // channel/thread_ts the bot answered in
 	answers *ttlCache[string, storedAnswer] // button references
+	// assistant holds the assistant threads and their context channels.
+	assistant *assistantThreads
 
 	idMu sync.Mutex
 	id   identity
@@ -99,7 +101,7 @@ type Bot struct {
 
 // identity is who the bot is in the workspace, from auth.test.
 type identity struct {
-	userID, botID string
+	userID, botID, teamID string
 }
 
 // storedAnswer is an answer the bot posted, kept so its buttons can share
@@ -187,6 +189,9 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		if err := reg.Register(g); err != nil {
 			return nil, fmt.Errorf("new slack bot: register metrics: %w", err)
 		}
+	}
+	if b.assistant, err = loadAssistantThreads(cfg.State, cfg.Now, logger); err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
 	// Its background writer starts with the first request; Wait stops it.
 	if b.seen, err = newSeenSet(cfg.State, eventMemory, seenFlushEvery, cfg.Now, logger); err != nil {
@@ -325,7 +330,7 @@ func (b *Bot) identity(ctx context.Context) (identity, error) {
 		}
 		return identity{}, fmt.Errorf("auth.test: %w", err)
 	}
-	b.id = identity{userID: resp.UserID, botID: resp.BotID}
+	b.id = identity{userID: resp.UserID, botID: resp.BotID, teamID: resp.TeamID}
 	return b.id, nil
 }
 

@@ -72,15 +72,20 @@ type request struct {
 	kind     string
 	text     string
 	briefing BriefingRequest // for kindBriefing
+	scope    string          // the channel whose settings may scope the answer (Question.Channel)
+	stream   *answerStream   // streams the answer as it is verified; nil: posted when done
 }
 
-// route decides what a message asks for: "help" gets the usage, "source:
-// TEXT", a text in quotation marks or a message that is mostly a > quote
+// route decides what a message asks for: "help" gets the usage, "brief
+// me on today's stories" the briefing, "source: TEXT", a text in quotation marks or a message that is mostly a > quote
 // gets a source lookup, anything else is a question.
 func route(text string) request {
 	t := strings.TrimSpace(text)
 	if isHelp(t) {
 		return request{kind: kindHelp}
+	}
+	if isBriefingAsk(t) {
+		return request{kind: kindBriefing, text: t}
 	}
 	if rest, ok := cutPrefixFold(t, "source:"); ok {
 		rest = strings.TrimSpace(rest)
