@@ -54,21 +54,22 @@ type fakeSlack struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu            sync.Mutex
-	calls         []apiCall
-	responses     []responseCall
-	messages      map[string][]slack.Message // by channel, for conversations.replies
-	seq           int
-	rateLimit     map[string]int    // method -> 429 answers still to give
-	retryAfter    string            // Retry-After header on those 429s
-	failWith      map[string]string // method -> Slack error to answer with
-	fail5xx       map[string]int    // method -> 500 answers still to give
-	refuse        map[string]string // method -> Slack error for the next call only
-	hangUp        map[string]int    // method -> calls still to read, act on, and then drop the connection without answering
-	changed       chan struct{}     // closed and replaced on every change
-	files         map[string][]byte // path -> content, served at url_private_download
-	fileInfo      map[string]any    // file ID -> file object, for files.info
-	downloads     []fileDownload
+	mu         sync.Mutex
+	calls      []apiCall
+	responses  []responseCall
+	messages   map[string][]slack.Message // by channel, for conversations.replies
+	seq        int
+	rateLimit  map[string]int    // method -> 429 answers still to give
+	retryAfter string            // Retry-After header on those 429s
+	failWith   map[string]string // method -> Slack error to answer with
+	fail5xx    map[string]int    // method -> 500 answers still to give
+	refuse     map[string]string // method -> Slack error for the next call only
+	hangUp     map[string]int    // method -> calls still to read, act on, and then drop the connection without answering
+	changed    chan struct{}     // closed and replaced on every change
+	files      map[string][]byte // path -> content, served at url_private_download
+	fileInfo   map[string]any    // file ID -> file object, for files.info
+	downloads  []fileDownload
+
 	assistantFake // reactions, assistant threads and streams (fakeassistant_test.go)
 
 	sockets chan *fakeSocket
