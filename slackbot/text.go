@@ -77,8 +77,9 @@ type request struct {
 }
 
 // route decides what a message asks for: "help" gets the usage, "brief
-// me on today's stories" the briefing, "source: TEXT", a text in quotation marks or a message that is mostly a > quote
-// gets a source lookup, anything else is a question.
+// me on today's stories" the briefing, "source: TEXT", a text in
+// quotation marks or a message that is mostly a > quote gets a source
+// lookup, anything else is a question.
 func route(text string) request {
 	t := strings.TrimSpace(text)
 	if isHelp(t) {
