@@ -27,6 +27,7 @@ func slackConfig(cfg config) slackbot.Config {
 		AppToken:      cfg.SlackAppToken,
 		SigningSecret: cfg.SlackSigningSecret,
 		APIURL:        cfg.SlackAPIURL,
+		CommandPrefix: cfg.CommandPrefix,
 		Addr:          cfg.Addr,
 		HealthAddr:    socketHealthAddr(cfg),
 		DataDir:       cfg.DataDir,

@@ -189,6 +189,7 @@ func TestSlackSettingsChecked(t *testing.T) {
 		{"bot token of the wrong kind", env{"SLACK_BOT_TOKEN": "xoxp-user", "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN must be a bot token"},
 		{"app token of the wrong kind", env{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN must be an app-level token"},
 		{"HTTP mode without a signing secret", env{"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"},
+		{"command prefix with a slash", env{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "BOT_COMMAND_PREFIX": "/news"}, "BOT_COMMAND_PREFIX may hold only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
