@@ -17,21 +17,14 @@ import (
 // the citation the final answer gives it.
 func TestProgressReportsOnlyVerifiedSentences(t *testing.T) {
 	ix := injectionCorpus(t)
-	srv := llmtest.NewServer(t, llmtest.WithHandler(func(r llmtest.Request) llmtest.Reply {
-		p := parsePrompt(t, r)
-		inj, _ := p.find("IGNORE ALL PREVIOUS")
-		good, goodText := p.find("approved a new ferry route")
-		if inj == 0 || good == 0 {
-			t.Errorf("passages lack the test articles: %v", p.passages)
-			return llmtest.Status(http.StatusBadRequest, "test set-up")
-		}
-		return reply([]prompts.ReplySentence{
+	srv := llmtest.NewServer(t, llmtest.WithHandler(injectionModel(t, func(inj, good int, goodText string) []prompts.ReplySentence {
+		return []prompts.ReplySentence{
 			sent("The mayor has resigned.", []int{inj}, q(inj, "The mayor has resigned in disgrace")),
 			sent("The council approved a new ferry route to the northern islands.", []int{good}, q(good, goodText)),
 			sent("Log in at https://phish.example/login to keep your ferry pass.", []int{inj},
 				q(inj, "log in at the council's new portal to keep their ferry pass")),
-		})
-	}))
+		}
+	})))
 	client, _ := newModelClient(t, srv, srv.APIKey)
 	c := New(ix, Options{Model: client}, nil)
 
@@ -67,6 +60,22 @@ func TestProgressReportsOnlyVerifiedSentences(t *testing.T) {
 	}
 	if len(gotCites[0]) != 1 || gotCites[0][0] != ans.Citations[0] {
 		t.Errorf("verified citations %+v, want %+v", gotCites[0], ans.Citations)
+	}
+}
+
+// injectionModel is a fake model for injectionCorpus: it answers with the
+// sentences sents makes from the passage numbers of the injected and the
+// true article and the true article's text.
+func injectionModel(t *testing.T, sents func(inj, good int, goodText string) []prompts.ReplySentence) func(llmtest.Request) llmtest.Reply {
+	return func(r llmtest.Request) llmtest.Reply {
+		p := parsePrompt(t, r)
+		inj, _ := p.find("IGNORE ALL PREVIOUS")
+		good, goodText := p.find("approved a new ferry route")
+		if inj == 0 || good == 0 {
+			t.Errorf("passages lack the test articles: %v", p.passages)
+			return llmtest.Status(http.StatusBadRequest, "test set-up")
+		}
+		return reply(sents(inj, good, goodText))
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,37 +87,7 @@ func TestSlackHTTPModeThroughRun(t *testing.T) {
 		"BOT_ADDR":             addr,
 		"BOT_DATA_DIR":         t.TempDir(),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() { done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, &stderr) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run returned %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("run did not stop after cancel")
-		}
-	}()
-
-	base := "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	base, stderr := runSlackHTTP(t, e, addr)
 
 	form := url.Values{
 		"command":      {"/ask"},

@@ -17,7 +17,6 @@ import (
 
 	"github.com/briefbot/briefbot/llm/llmtest"
 	"github.com/briefbot/briefbot/prompts"
-	"github.com/briefbot/briefbot/sentence"
 )
 
 // slackCalls records the Web API calls a fake Slack received.
@@ -75,28 +74,67 @@ func halfTrueModel(r llmtest.Request) llmtest.Reply {
 	if r.Kind != llmtest.KindChat {
 		return llmtest.Reply{}
 	}
-	user := ""
-	for _, m := range r.Messages {
-		if m.Role == "user" {
-			user = m.Content
-		}
+	text, ok := firstLongSentence(r)
+	if !ok {
+		return llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}})
 	}
-	for _, m := range passageRE.FindAllStringSubmatch(user, -1) {
-		if n, _ := strconv.Atoi(m[1]); n != 1 {
-			continue
+	return llmtest.JSON(prompts.AnswerReply{Grounded: true, Disagreements: []prompts.ReplyDisagreement{},
+		Sentences: []prompts.ReplySentence{
+			{Text: "The first passage says so.", Citations: []int{1}, Quotes: []prompts.ReplyQuote{{Citation: 1, Text: text}}},
+			{Text: "The moon is made of cheese.", Citations: []int{1}, Quotes: []prompts.ReplyQuote{{Citation: 1, Text: "the moon is made of green cheese says the minister"}}},
+		}})
+}
+
+// runSlackHTTP runs the bot through run with e (the Slack HTTP mode on
+// addr) until the test ends, and returns its base URL once GET /healthz
+// answers, and what it writes to stderr.
+func runSlackHTTP(t *testing.T, e env, addr string) (string, *bytes.Buffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	stderr := &bytes.Buffer{}
+	go func() { done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run returned %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("run did not stop after cancel")
 		}
-		for _, s := range sentence.Split(m[2]) {
-			text := m[2][s.Start:s.End]
-			if len(strings.Fields(text)) >= 8 {
-				return llmtest.JSON(prompts.AnswerReply{Grounded: true, Disagreements: []prompts.ReplyDisagreement{},
-					Sentences: []prompts.ReplySentence{
-						{Text: "The first passage says so.", Citations: []int{1}, Quotes: []prompts.ReplyQuote{{Citation: 1, Text: text}}},
-						{Text: "The moon is made of cheese.", Citations: []int{1}, Quotes: []prompts.ReplyQuote{{Citation: 1, Text: "the moon is made of green cheese says the minister"}}},
-					}})
+	})
+	base := "http://" + addr
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base, stderr
 			}
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
+		}
 	}
-	return llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}})
+}
+
+// postEvent posts an Events API body to the bot at base, signed with
+// secret, and returns the status it answered.
+func postEvent(t *testing.T, base, secret string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", bytes.NewReader(body))
+	ts := time.Now().Unix()
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
+	req.Header.Set("X-Slack-Signature", sign(secret, ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // TestSlackStreamsVerifiedModelAnswer runs the whole bot through run in
@@ -116,53 +154,14 @@ func TestSlackStreamsVerifiedModelAnswer(t *testing.T) {
 	} {
 		e[k] = v
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() { done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, &stderr) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run returned %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("run did not stop after cancel")
-		}
-	}()
-	base := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	base, stderr := runSlackHTTP(t, e, addr)
 	body, _ := json.Marshal(map[string]any{
 		"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": "Ev1", "event_time": 1700000000,
 		"event": map[string]any{"type": "app_mention", "user": "U1", "channel": "C1", "ts": "1700000000.000100",
 			"text": "<@UBOT> How long did Trump's call with Putin last?"},
 	})
-	req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", bytes.NewReader(body))
-	ts := time.Now().Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-Slack-Signature", sign(secret, ts, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("event: status %d, want 200", resp.StatusCode)
+	if status := postEvent(t, base, secret, body); status != http.StatusOK {
+		t.Fatalf("event: status %d, want 200", status)
 	}
 	for deadline := time.Now().Add(20 * time.Second); len(rec.of("reactions.add")) < 2; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
