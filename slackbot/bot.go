@@ -75,6 +75,8 @@ type Bot struct {
 	answers *ttlCache[string, storedAnswer] // button references
 	// assistant holds the assistant threads and their context channels.
 	assistant *assistantThreads
+	// noStream holds the channels where Slack refused to stream lately.
+	noStream *ttlCache[string, struct{}]
 
 	idMu sync.Mutex
 	id   identity
@@ -173,6 +175,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		limiter:  newUserLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		threads:  newTTLCache[string, threadMemory](maxRemembered, threadLifetime, cfg.Now),
 		answers:  newTTLCache[string, storedAnswer](maxRemembered, answerLifetime, cfg.Now),
+		noStream: newTTLCache[string, struct{}](maxRemembered, streamRefusalMemory, cfg.Now),
 		stop:     make(chan struct{}),
 	}
 	gauges := []prometheus.Collector{

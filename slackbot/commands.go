@@ -35,7 +35,7 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 		if isHelp(text) {
 			return ephemeral(b.withCommandNames(usageAsk)), nil
 		}
-		req = request{kind: kindAsk, text: text}
+		req = request{kind: kindAsk, text: text, scope: cmd.ChannelID}
 	case "/source":
 		if isHelp(text) {
 			return ephemeral(b.withCommandNames(usageSource)), nil

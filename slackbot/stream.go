@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -19,7 +20,8 @@ import (
 // The sources, notes and buttons come with chat.stopStream. An answer
 // that reports no progress (an extractive one, or a Service without
 // Asker), a conversation without a thread, and a workspace or channel that
-// refuses to stream get the answer in one chat.postMessage instead.
+// refuses to stream get the answer in one chat.postMessage instead; a
+// channel that refused is not asked again for an hour.
 //
 // Its methods run on the goroutine answering the conversation, one at a
 // time; a nil *answerStream streams nothing.
@@ -42,12 +44,16 @@ const (
 	taskCheck  = "check"
 )
 
+// streamRefusalMemory is how long a channel where Slack refused to stream
+// gets its answers posted without asking again.
+const streamRefusalMemory = time.Hour
+
 // newAnswerStream returns the stream for an answer to req in c, and sets
 // req.stream to it when the answer may be streamed: questions (not
 // source lookups or briefings) asked in a thread.
 func (b *Bot) newAnswerStream(me identity, c conversation, req *request) *answerStream {
 	st := &answerStream{b: b, c: c, team: me.teamID}
-	if req.kind == kindAsk && c.threadTS != "" {
+	if _, refused := b.noStream.Get(c.channel); req.kind == kindAsk && c.threadTS != "" && !refused {
 		req.stream = st
 	}
 	return st
@@ -101,6 +107,10 @@ func (st *answerStream) checking(ctx context.Context, n int) {
 	_, ts, err := st.b.api.StartStreamContext(ctx, st.c.channel, opts...)
 	if err != nil {
 		st.refused = true
+		var se slack.SlackErrorResponse
+		if errors.As(err, &se) {
+			st.b.noStream.Put(st.c.channel, struct{}{})
+		}
 		st.b.metrics.slackErrors.WithLabelValues("chat.startStream").Inc()
 		st.b.log.Info("slack did not start a stream; the answer is posted when done", "channel", st.c.channel, "err", err)
 		return

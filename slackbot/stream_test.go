@@ -12,7 +12,8 @@ import (
 func TestStreamedAnswer(t *testing.T) {
 	for _, m := range modes() {
 		t.Run(m.name, func(t *testing.T) {
-			h, send := m.start(t, newModelService(), nil)
+			svc := newModelService()
+			h, send := m.start(t, svc, nil)
 			send("EvS1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
 			start := h.fake.WaitCalls(t, "chat.startStream", 1)[0]
 			stop := h.fake.WaitCalls(t, "chat.stopStream", 1)[0]
@@ -51,6 +52,9 @@ func TestStreamedAnswer(t *testing.T) {
 			}
 			if n := len(h.fake.Calls("chat.postMessage")); n != 0 {
 				t.Errorf("got %d chat.postMessage besides the stream, want 0", n)
+			}
+			if qs := svc.Questions(); len(qs) != 1 || qs[0].Channel != "C1" {
+				t.Errorf("got questions %+v, want one scoped to the channel asked in, C1", qs)
 			}
 			if got := h.fake.Reactions("C1", mentionTS); fmt.Sprint(got) != "[white_check_mark]" {
 				t.Errorf("got reactions %v, want [white_check_mark]", got)
@@ -91,6 +95,14 @@ func TestStreamRefused(t *testing.T) {
 				}
 				if n := len(h.fake.Calls("chat.postMessage")); n != 1 || post.Form.Get("thread_ts") != mentionTS {
 					t.Errorf("got %d posts (thread_ts %q), want one in the thread", n, post.Form.Get("thread_ts"))
+				}
+				// The next answer in that channel is posted without asking.
+				const second = "1700000009.000100"
+				send("EvR2", mentionEvent("C1", "U1", second, "", "<@UBOT> What did the council approve?"))
+				h.fake.WaitCalls(t, "chat.postMessage", 2)
+				h.settle(t)
+				if n := len(h.fake.Attempts("chat.startStream")); n != 1 {
+					t.Errorf("got %d chat.startStream attempts after a refusal and a second answer, want 1", n)
 				}
 				transcript(t, "Streaming refused: "+refusal+" ("+m.name+")",
 					"  → chat.startStream → {\"ok\":false,\"error\":\""+refusal+"\"}",
