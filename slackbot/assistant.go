@@ -119,14 +119,24 @@ func (a *assistantThreads) get(channel, threadTS string) (assistantThread, bool)
 
 // update changes the thread at channel/threadTS and saves it.
 func (a *assistantThreads) update(channel, threadTS string, fn func(*assistantThread)) {
-	key := channel + "/" + threadTS
-	var saved assistantThread
-	a.mem.Update(key, func(cur assistantThread, _ bool) assistantThread {
+	a.save(channel, threadTS, a.change(channel, threadTS, fn))
+}
+
+// change changes the thread at channel/threadTS in memory and returns it.
+func (a *assistantThreads) change(channel, threadTS string, fn func(*assistantThread)) assistantThread {
+	var changed assistantThread
+	a.mem.Update(channel+"/"+threadTS, func(cur assistantThread, _ bool) assistantThread {
 		fn(&cur)
-		saved = cur
+		changed = cur
 		return cur
 	})
-	v, err := json.Marshal(saved)
+	return changed
+}
+
+// save writes the thread at channel/threadTS to the state store.
+func (a *assistantThreads) save(channel, threadTS string, t assistantThread) {
+	key := channel + "/" + threadTS
+	v, err := json.Marshal(t)
 	if err == nil {
 		err = a.st.PutExpiringMany(assistantBucket, map[string][]byte{key: v}, a.now().Add(assistantLifetime))
 	}
@@ -142,8 +152,10 @@ func (b *Bot) planAssistantStarted(e *slackevents.AssistantThreadStartedEvent) t
 	if th.ChannelID == "" || th.ThreadTimeStamp == "" {
 		return task{}
 	}
+	// Known at once, so a question sent right away is already in it.
+	saved := b.assistant.change(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
 	return task{run: func(ctx context.Context) {
-		b.assistant.update(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
+		b.assistant.save(th.ChannelID, th.ThreadTimeStamp, saved)
 		params := b.suggestedPrompts()
 		params.ChannelID, params.ThreadTS = th.ChannelID, th.ThreadTimeStamp
 		if err := b.api.SetAssistantThreadsSuggestedPromptsContext(ctx, params); err != nil {
@@ -160,9 +172,8 @@ func (b *Bot) planAssistantContext(e *slackevents.AssistantThreadContextChangedE
 	if th.ChannelID == "" || th.ThreadTimeStamp == "" {
 		return task{}
 	}
-	return task{run: func(context.Context) {
-		b.assistant.update(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
-	}}
+	saved := b.assistant.change(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
+	return task{run: func(context.Context) { b.assistant.save(th.ChannelID, th.ThreadTimeStamp, saved) }}
 }
 
 // suggestedPrompts are the prompts an assistant thread opens with, drawn
