@@ -283,6 +283,14 @@ func TestDirectMessageIndicator(t *testing.T) {
 				if !slices.Equal(adds, wantAdds) || !slices.Equal(h.fake.Reactions("D1", ts), wantNow) {
 					t.Errorf("got reactions added %v, now %v; want %v, now %v", adds, h.fake.Reactions("D1", ts), wantAdds, wantNow)
 				}
+				var calls []string
+				for _, c := range h.fake.Sequence("reactions.add", "reactions.remove", "chat.postMessage") {
+					calls = append(calls, c.Method+" "+c.Form.Get("name"))
+				}
+				transcript(t, fmt.Sprintf("DM indicator (%s, answer fails: %v)", m.name, fail),
+					"DM ana: Who approved the budget?",
+					"  → "+strings.Join(calls, "\n  → "),
+					fmt.Sprintf("  reactions on the message now: %v", h.fake.Reactions("D1", ts)))
 			})
 		}
 	}

@@ -38,6 +38,20 @@ func (f *fakeSlack) Stream(channel, ts string) (fakeStream, bool) {
 	return *st, true
 }
 
+// Sequence returns the successful calls of any of methods, in the order
+// they came.
+func (f *fakeSlack) Sequence(methods ...string) []apiCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []apiCall
+	for _, c := range f.calls {
+		if c.Status == http.StatusOK && slices.Contains(methods, c.Method) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // Reactions returns the reactions on a message now, sorted by name.
 func (f *fakeSlack) Reactions(channel, ts string) []string {
 	f.mu.Lock()
