@@ -295,3 +295,32 @@ func TestDirectMessageIndicator(t *testing.T) {
 		}
 	}
 }
+
+// TestAssistantThreadWithoutCatalog: with a Service that neither streams
+// nor knows what is indexed, the prompts are the generic ones, the status
+// says "Searching the articles…", and the answer is posted in the thread.
+func TestAssistantThreadWithoutCatalog(t *testing.T) {
+	for _, m := range modes() {
+		t.Run(m.name, func(t *testing.T) {
+			h, send := m.start(t, nil, nil)
+			send("EvW1", assistantEvent("assistant_thread_started", assistantDM, assistantTS, "U1", "C5"))
+			p := h.fake.WaitCalls(t, "assistant.threads.setSuggestedPrompts", 1)[0]
+			if got := p.Form.Get("prompts"); strings.Contains(got, "newest") || !strings.Contains(got, "Where do the outlets disagree?") {
+				t.Errorf("got prompts %s, want the generic ones", got)
+			}
+			send("EvW2", messageEvent("im", assistantDM, "U1", "1700000101.000100", assistantTS, "What did the council approve?"))
+			post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+			h.settle(t)
+			if post.Form.Get("thread_ts") != assistantTS || !strings.Contains(screen(post.Blocks), "> "+citeBudget.Quote) {
+				t.Errorf("got answer in thread %q:\n%s", post.Form.Get("thread_ts"), screen(post.Blocks))
+			}
+			var seq []string
+			for _, c := range h.fake.Sequence("assistant.threads.setStatus", "chat.postMessage", "chat.startStream") {
+				seq = append(seq, c.Method+" "+c.Form.Get("status"))
+			}
+			if want := []string{"assistant.threads.setStatus Searching the articles…", "chat.postMessage "}; !slices.Equal(seq, want) {
+				t.Errorf("got %q, want %q", seq, want)
+			}
+		})
+	}
+}
