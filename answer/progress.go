@@ -1,6 +1,10 @@
 package answer
 
-import "context"
+import (
+	"context"
+
+	"github.com/briefbot/briefbot/citation"
+)
 
 // Progress is told the steps of one answer while it is made, so a chat
 // surface can show them as they happen. Only verified content reaches it:
@@ -18,7 +22,7 @@ type Progress struct {
 	// of quotes it gives, before any is checked.
 	Checking func(quotes int)
 	// Verified is called for each sentence kept in the model's answer.
-	Verified func(s Sentence, cites []Citation)
+	Verified func(s Sentence, cites []citation.Citation)
 }
 
 type progressKey struct{}
@@ -48,7 +52,7 @@ func (p Progress) verified(ans Answer, n int) {
 		return
 	}
 	s := ans.Sentences[len(ans.Sentences)-1]
-	var cites []Citation
+	var cites []citation.Citation
 	for _, c := range ans.Citations {
 		for _, k := range s.Citations {
 			if c.N == k {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/llm/llmtest"
 	"github.com/briefbot/briefbot/prompts"
 )
@@ -26,15 +27,15 @@ func TestProgressReportsOnlyVerifiedSentences(t *testing.T) {
 		}
 	})))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := New(ix, Options{Model: client}, nil)
+	c := New(ix, Options{Model: client.Complete}, nil)
 
 	var events []string
 	checked := -1
 	var got []Sentence
-	var gotCites [][]Citation
+	var gotCites [][]citation.Citation
 	ctx := WithProgress(context.Background(), Progress{
 		Checking: func(n int) { events = append(events, "checking"); checked = n },
-		Verified: func(s Sentence, cites []Citation) {
+		Verified: func(s Sentence, cites []citation.Citation) {
 			events = append(events, "verified")
 			got = append(got, s)
 			gotCites = append(gotCites, cites)
@@ -86,7 +87,7 @@ func TestProgressExtractiveIsSilent(t *testing.T) {
 	calls := 0
 	ctx := WithProgress(context.Background(), Progress{
 		Checking: func(int) { calls++ },
-		Verified: func(Sentence, []Citation) { calls++ },
+		Verified: func(Sentence, []citation.Citation) { calls++ },
 	})
 	if _, err := c.Answer(ctx, "What did the council decide about the ferry route?", nil); err != nil {
 		t.Fatal(err)

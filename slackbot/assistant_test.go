@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // modelService answers as the engine does with a model: through Asker,
@@ -59,7 +60,7 @@ func (m *modelService) Ask(ctx context.Context, q Question) (answer.Answer, erro
 	}
 	for _, s := range a.Sentences {
 		if q.Progress.Verified != nil {
-			q.Progress.Verified(s, []answer.Citation{a.Citations[s.Citations[0]-1]})
+			q.Progress.Verified(s, []citation.Citation{a.Citations[s.Citations[0]-1]})
 		}
 	}
 	return a, nil

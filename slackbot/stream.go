@@ -10,6 +10,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // answerStream streams one model answer into its thread with Slack's
@@ -66,7 +67,7 @@ func (st *answerStream) progress(ctx context.Context) answer.Progress {
 	}
 	return answer.Progress{
 		Checking: func(n int) { st.checking(ctx, n) },
-		Verified: func(s answer.Sentence, _ []answer.Citation) { st.verified(ctx, s) },
+		Verified: func(s answer.Sentence, _ []citation.Citation) { st.verified(ctx, s) },
 	}
 }
 
