@@ -109,6 +109,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		return c.fallback(ext, NoteUnavailable, fmt.Errorf("answer prompt: %w", err)), nil
 	}
 	c.log.Debug("asking the model", "question", question, "passages", len(hits))
+	progressOf(ctx).writing(len(hits))
 	reply, err := c.opts.Model(ctx, llm.CompletionRequest{
 		System:    p.System,
 		User:      p.User,

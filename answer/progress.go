@@ -8,16 +8,20 @@ import (
 
 // Progress is told the steps of one answer while it is made, so a chat
 // surface can show them as they happen. Only verified content reaches it:
-// Checking gives a count, and Verified gives a sentence of the model's
-// answer only once its quotes have passed verification, with the
-// citations it carries (numbered as in the final Answer). A sentence that
-// fails is never reported. Either func may be nil. The funcs are called on
+// Writing and Checking give counts, and Verified gives a sentence of the
+// model's answer only once its quotes have passed verification, with the
+// citations it carries (numbered as in the final Answer); never the
+// model's text itself. A sentence that fails is never reported. Only a
+// model's answer reports steps. Any func may be nil. The funcs are called on
 // the answering goroutine, in order; they should return quickly.
 //
 // The answer returned at the end is still the one to show: it may differ
 // from the sentences reported when the model's time ran out during the
 // verification and the answer was extracted instead.
 type Progress struct {
+	// Writing is called when the model is asked to write the answer, with
+	// the number of passages it is given.
+	Writing func(passages int)
 	// Checking is called once the model's reply is read, with the number
 	// of quotes it gives, before any is checked.
 	Checking func(quotes int)
@@ -37,6 +41,12 @@ func WithProgress(ctx context.Context, p Progress) context.Context {
 func progressOf(ctx context.Context) Progress {
 	p, _ := ctx.Value(progressKey{}).(Progress)
 	return p
+}
+
+func (p Progress) writing(passages int) {
+	if p.Writing != nil {
+		p.Writing(passages)
+	}
 }
 
 func (p Progress) checking(quotes int) {

@@ -2,6 +2,7 @@ package answer
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -34,6 +35,7 @@ func TestProgressReportsOnlyVerifiedSentences(t *testing.T) {
 	var got []Sentence
 	var gotCites [][]citation.Citation
 	ctx := WithProgress(context.Background(), Progress{
+		Writing:  func(n int) { events = append(events, fmt.Sprintf("writing from %d passages", n)) },
 		Checking: func(n int) { events = append(events, "checking"); checked = n },
 		Verified: func(s Sentence, cites []citation.Citation) {
 			events = append(events, "verified")
@@ -45,7 +47,7 @@ func TestProgressReportsOnlyVerifiedSentences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"checking", "verified"}; !slices.Equal(events, want) {
+	if want := []string{fmt.Sprintf("writing from %d passages", len(ans.Passages)), "checking", "verified"}; !slices.Equal(events, want) {
 		t.Fatalf("progress events %v, want %v", events, want)
 	}
 	if checked != 3 {
@@ -86,6 +88,7 @@ func TestProgressExtractiveIsSilent(t *testing.T) {
 	c := New(injectionCorpus(t), Options{}, nil)
 	calls := 0
 	ctx := WithProgress(context.Background(), Progress{
+		Writing:  func(int) { calls++ },
 		Checking: func(int) { calls++ },
 		Verified: func(Sentence, []citation.Citation) { calls++ },
 	})

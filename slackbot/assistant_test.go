@@ -48,6 +48,9 @@ func (m *modelService) Ask(ctx context.Context, q Question) (answer.Answer, erro
 		{Text: "Library spending rises by 4%.", Citations: []int{2}},
 	}
 	a.Answer = "The council approved a £4.2m budget on Tuesday. [1] Library spending rises by 4%. [2]"
+	if q.Progress.Writing != nil {
+		q.Progress.Writing(8)
+	}
 	if q.Progress.Checking != nil {
 		q.Progress.Checking(len(a.Citations))
 	}
@@ -180,7 +183,7 @@ func TestAssistantThread(t *testing.T) {
 			for _, c := range h.fake.Calls("assistant.threads.setStatus") {
 				statuses = append(statuses, c.Form.Get("status"))
 			}
-			if want := []string{"Searching 609 articles…", "Checking 2 quotes…"}; !slices.Equal(statuses, want) {
+			if want := []string{"Searching 609 articles…", "Writing from 8 passages…", "Checking 2 quotes…"}; !slices.Equal(statuses, want) {
 				t.Errorf("got statuses %q, want %q", statuses, want)
 			}
 			if r := h.fake.Calls("reactions.add"); len(r) != 0 {

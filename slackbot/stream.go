@@ -34,6 +34,7 @@ type answerStream struct {
 	ts       string            // the streaming message, once started
 	refused  bool              // Slack refused to start the stream
 	broken   bool              // an append failed: the answer is posted whole
+	passages int               // passages the model writes from
 	quotes   int               // quotes being checked
 	streamed []answer.Sentence // sentences shown so far
 	final    *answer.Answer    // the answer the service returned
@@ -42,6 +43,7 @@ type answerStream struct {
 // Task card IDs of the progress steps.
 const (
 	taskSearch = "search"
+	taskWrite  = "write"
 	taskCheck  = "check"
 )
 
@@ -66,6 +68,7 @@ func (st *answerStream) progress(ctx context.Context) answer.Progress {
 		return answer.Progress{}
 	}
 	return answer.Progress{
+		Writing:  func(n int) { st.writing(ctx, n) },
 		Checking: func(n int) { st.checking(ctx, n) },
 		Verified: func(s answer.Sentence, _ []citation.Citation) { st.verified(ctx, s) },
 	}
@@ -81,14 +84,42 @@ func (st *answerStream) answered(a answer.Answer) {
 // started reports whether the answer is being streamed.
 func (st *answerStream) started() bool { return st != nil && st.ts != "" }
 
+// writing is told the model is writing the answer from n passages: the
+// assistant thread's status says so, and the stream starts with the steps
+// so far.
+func (st *answerStream) writing(ctx context.Context, n int) {
+	status := "Writing from " + plural(n, "passage", "passages") + "…"
+	if st.c.surface == surfaceAssistant {
+		st.b.assistantStatus(ctx, st.c, status)
+	}
+	write := slack.NewTaskUpdateChunk(taskWrite, status)
+	write.Status = slack.TaskCardStatusInProgress
+	st.passages = n
+	st.start(ctx, write)
+}
+
 // checking is told the model's reply gives n quotes: the assistant
-// thread's status says so, and the stream starts with the steps so far.
+// thread's status says so, and the stream shows the step.
 func (st *answerStream) checking(ctx context.Context, n int) {
 	st.quotes = n
 	checking := "Checking " + plural(n, "quote", "quotes") + "…"
 	if st.c.surface == surfaceAssistant {
 		st.b.assistantStatus(ctx, st.c, checking)
 	}
+	check := slack.NewTaskUpdateChunk(taskCheck, checking)
+	check.Status = slack.TaskCardStatusInProgress
+	if st.ts == "" {
+		st.start(ctx, check)
+		return
+	}
+	write := slack.NewTaskUpdateChunk(taskWrite, "Written from "+plural(st.passages, "passage", "passages"))
+	write.Status = slack.TaskCardStatusComplete
+	st.append(ctx, write, check)
+}
+
+// start starts the stream in the thread with the search done and step,
+// unless it is started or Slack refused it.
+func (st *answerStream) start(ctx context.Context, step slack.TaskUpdateChunk) {
 	if st.ts != "" || st.refused {
 		return
 	}
@@ -98,9 +129,7 @@ func (st *answerStream) checking(ctx context.Context, n int) {
 	}
 	search := slack.NewTaskUpdateChunk(taskSearch, searched)
 	search.Status = slack.TaskCardStatusComplete
-	check := slack.NewTaskUpdateChunk(taskCheck, checking)
-	check.Status = slack.TaskCardStatusInProgress
-	opts := []slack.MsgOption{slack.MsgOptionTS(st.c.threadTS), slack.MsgOptionChunks(search, check)}
+	opts := []slack.MsgOption{slack.MsgOptionTS(st.c.threadTS), slack.MsgOptionChunks(search, step)}
 	if st.c.surface != surfaceDM && st.c.surface != surfaceAssistant {
 		// Outside direct messages Slack streams to one person.
 		opts = append(opts, slack.MsgOptionRecipientUserID(st.c.user), slack.MsgOptionRecipientTeamID(st.team))
@@ -119,22 +148,29 @@ func (st *answerStream) checking(ctx context.Context, n int) {
 	st.ts = ts
 }
 
+// append adds chunks to the stream; a failure makes the answer be posted
+// whole when done.
+func (st *answerStream) append(ctx context.Context, chunks ...slack.StreamChunk) bool {
+	if st.ts == "" || st.broken {
+		return false
+	}
+	if _, _, err := st.b.api.AppendStreamContext(ctx, st.c.channel, st.ts, slack.MsgOptionChunks(chunks...)); err != nil {
+		st.broken = true
+		st.b.slackError("chat.appendStream", err)
+		return false
+	}
+	return true
+}
+
 // verified streams a sentence whose quotes passed verification.
 func (st *answerStream) verified(ctx context.Context, s answer.Sentence) {
-	if st.ts == "" || st.broken {
-		return
-	}
 	text := escapeMarkdown(s.Text) + s.Marks()
 	if len(st.streamed) > 0 {
 		text = " " + text
 	}
-	if _, _, err := st.b.api.AppendStreamContext(ctx, st.c.channel, st.ts,
-		slack.MsgOptionChunks(slack.NewMarkdownTextChunk(text))); err != nil {
-		st.broken = true
-		st.b.slackError("chat.appendStream", err)
-		return
+	if st.append(ctx, slack.NewMarkdownTextChunk(text)) {
+		st.streamed = append(st.streamed, s)
 	}
-	st.streamed = append(st.streamed, s)
 }
 
 // finish delivers the answer s (referenced by ref for its buttons) and

@@ -28,6 +28,7 @@ func TestStreamedAnswer(t *testing.T) {
 				appends = append(appends, c.Form.Get("chunks"))
 			}
 			wantAppends := []string{
+				`[{"type":"task_update","id":"write","title":"Written from 8 passages","status":"complete"},{"type":"task_update","id":"check","title":"Checking 2 quotes…","status":"in_progress"}]`,
 				`[{"type":"markdown_text","text":"The council approved a £4.2m budget on Tuesday. [1]"}]`,
 				`[{"type":"markdown_text","text":" Library spending rises by 4%. [2]"}]`,
 			}
@@ -38,7 +39,7 @@ func TestStreamedAnswer(t *testing.T) {
 			if !ok || !st.Stopped {
 				t.Fatalf("the stream %s was not stopped: %+v", stop.Form.Get("ts"), st)
 			}
-			if got, want := fmt.Sprint(st.Tasks), "map[check:Checked 2 quotes (complete) search:Searched 609 articles (complete)]"; got != want {
+			if got, want := fmt.Sprint(st.Tasks), "map[check:Checked 2 quotes (complete) search:Searched 609 articles (complete) write:Written from 8 passages (complete)]"; got != want {
 				t.Errorf("got tasks %s, want %s", got, want)
 			}
 			shown := screen(st.Blocks)

@@ -177,16 +177,17 @@ func TestSlackStreamsVerifiedModelAnswer(t *testing.T) {
 		streamed = append(streamed, a.Get("chunks"))
 	}
 	all := strings.Join(streamed, "\n")
-	if len(appends) != 1 || !strings.Contains(all, "The first passage says so. [1]") {
-		t.Errorf("got appends %s, want the verified sentence alone", all)
+	if len(appends) != 2 || !strings.Contains(appends[0].Get("chunks"), "Checking 2 quotes") ||
+		!strings.Contains(appends[1].Get("chunks"), "The first passage says so. [1]") {
+		t.Errorf("got appends %s, want the checking step, then the verified sentence alone", all)
 	}
 	for _, c := range append(append(starts, appends...), stops...) {
 		if s := c.Encode(); strings.Contains(s, "cheese") {
 			t.Errorf("the unverified sentence reached Slack: %s", s)
 		}
 	}
-	if !strings.Contains(starts[0].Get("chunks"), "Checking 2 quotes") || starts[0].Get("recipient_user_id") != "U1" {
-		t.Errorf("got start %v, want the checking step, streamed to U1", starts[0])
+	if !strings.Contains(starts[0].Get("chunks"), "Writing from") || starts[0].Get("recipient_user_id") != "U1" {
+		t.Errorf("got start %v, want the writing step, streamed to U1", starts[0])
 	}
 	if !strings.Contains(stops[0].Get("blocks"), "Helpful") {
 		t.Errorf("the stream stopped without the buttons: %s", stops[0].Get("blocks"))
