@@ -24,6 +24,8 @@ type modelService struct {
 	// diverge makes it report a sentence and then return another answer,
 	// as when the model's time runs out during the verification.
 	diverge bool
+	// failWriting makes it fail once the model was asked.
+	failWriting bool
 
 	qmu       sync.Mutex
 	questions []Question
@@ -50,6 +52,9 @@ func (m *modelService) Ask(ctx context.Context, q Question) (answer.Answer, erro
 	a.Answer = "The council approved a £4.2m budget on Tuesday. [1] Library spending rises by 4%. [2]"
 	if q.Progress.Writing != nil {
 		q.Progress.Writing(8)
+	}
+	if m.failWriting {
+		return answer.Answer{}, errFake
 	}
 	if q.Progress.Checking != nil {
 		q.Progress.Checking(len(a.Citations))

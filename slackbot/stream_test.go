@@ -133,3 +133,29 @@ func TestStreamDiverged(t *testing.T) {
 		t.Errorf("the posted answer is not the final one:\n%s", shown)
 	}
 }
+
+// TestStreamAbandoned: when the answer fails after the stream started, the
+// stream is closed with the step marked failed, the apology follows, and
+// the :eyes: goes without a :white_check_mark:.
+func TestStreamAbandoned(t *testing.T) {
+	for _, m := range modes() {
+		t.Run(m.name, func(t *testing.T) {
+			svc := newModelService()
+			svc.failWriting = true
+			h, send := m.start(t, svc, nil)
+			send("EvX1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
+			stop := h.fake.WaitCalls(t, "chat.stopStream", 1)[0]
+			post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+			h.settle(t)
+			if got := stop.Form.Get("chunks"); !strings.Contains(got, `"status":"error"`) {
+				t.Errorf("got stop chunks %s, want the step marked failed", got)
+			}
+			if got := post.Form.Get("text"); got != msgFailed {
+				t.Errorf("got post %q, want the apology", got)
+			}
+			if got := h.fake.Reactions("C1", mentionTS); len(got) != 0 {
+				t.Errorf("got reactions %v, want none left", got)
+			}
+		})
+	}
+}
