@@ -131,6 +131,7 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 		return Answer{}, ErrEmptyQuestion
 	}
 	c.stats.Questions.Add(1)
+	q = courtesyPrefix(q)
 	if text, ok := c.reply(q, history); ok {
 		c.stats.Declined.Add(1)
 		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []citation.Citation{}, Passages: []Passage{}, Notes: notes}, nil
