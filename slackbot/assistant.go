@@ -34,7 +34,9 @@ type Question struct {
 
 // Asker is a Service that answers a Question. When the Service implements
 // it, the Slack app asks through it rather than through Service.Answer, so
-// the answer can be scoped to a channel and streamed as it is verified.
+// the answer can be streamed as it is verified; a channel that follows
+// part of the articles is answered through ScopedAnswerer instead, with
+// the progress in ctx (answer.WithProgress).
 type Asker interface {
 	Ask(ctx context.Context, q Question) (answer.Answer, error)
 }
@@ -258,13 +260,21 @@ func (b *Bot) inAssistantThread(c *conversation) {
 	}
 }
 
-// ask asks the service a question, through Asker when it has it.
+// ask asks the service a question. The answer's steps go to req.stream
+// through ctx (answer.WithProgress), whichever way it is asked: through
+// Asker when the service has it and the channel follows all the articles,
+// else as the channel's settings say (answerIn: Service.Answer, or
+// ScopedAnswerer for a channel that follows part of them).
 func (b *Bot) ask(ctx context.Context, req request, history []answer.Turn) (answer.Answer, error) {
-	a, ok := b.svc.(Asker)
-	if !ok {
-		return b.svc.Answer(ctx, req.text, history)
+	p := req.stream.progress(ctx)
+	ctx = answer.WithProgress(ctx, p)
+	var ans answer.Answer
+	var err error
+	if a, ok := b.svc.(Asker); ok && b.channelScope(req.channel).IsZero() {
+		ans, err = a.Ask(ctx, Question{Text: req.text, History: history, Channel: req.channel, Progress: p})
+	} else {
+		ans, err = b.answerIn(ctx, req.channel, req.text, history)
 	}
-	ans, err := a.Ask(ctx, Question{Text: req.text, History: history, Channel: req.scope, Progress: req.stream.progress(ctx)})
 	if err == nil {
 		req.stream.answered(ans)
 	}

@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,8 @@ func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) task
 		t = b.planAssistantStarted(e)
 	case *slackevents.AssistantThreadContextChangedEvent:
 		t = b.planAssistantContext(e)
+	case *slackevents.AppHomeOpenedEvent:
+		t = b.planHome(e)
 	}
 	t.what = "event"
 	return t
@@ -130,7 +133,7 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 // planConversation routes a message's text and applies the rate limit.
 func (b *Bot) planConversation(c conversation, text string) task {
 	req := route(text)
-	req.scope = c.scope
+	req.channel = cmp.Or(c.scope, c.channel)
 	if req.kind == kindHelp {
 		help := func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
 		return task{run: help, busy: help}

@@ -18,7 +18,8 @@ import (
 // tab, the assistant view, the commands, and the header's count of
 // request_url lines. The mention-only variant reads no channel messages.
 func TestManifests(t *testing.T) {
-	common := []string{"app_mentions:read", "assistant:write", "im:history", "chat:write", "commands", "files:read", "reactions:write"}
+	common := []string{"app_mentions:read", "assistant:write", "im:history", "chat:write", "commands", "files:read", "reactions:write",
+		"channels:read", "groups:read"} // conversations.members, for the /briefing settings
 	commonEvents := []string{"app_mention", "app_home_opened", "assistant_thread_started", "assistant_thread_context_changed", "message.im"}
 	for _, tc := range []struct {
 		file             string
