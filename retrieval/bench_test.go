@@ -2,10 +2,8 @@ package retrieval_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -106,32 +104,14 @@ func BenchmarkStartMultiHop(b *testing.B) {
 	}
 }
 
-func multiHopQuestions(b testing.TB) []string {
-	data, err := os.ReadFile(benchdata.Path(b, "multihop-rag", "MultiHopRAG.dev.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var qs []struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal(data, &qs); err != nil {
-		b.Fatal(err)
-	}
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Query
-	}
-	return out
-}
-
 func BenchmarkSearchMultiHop(b *testing.B) {
 	ix := newIndex(b, retrieval.Config{}, loadMultiHop(b))
-	benchSearch(b, ix, multiHopQuestions(b), false)
+	benchSearch(b, ix, benchdata.MultiHopQuestions(b), false)
 }
 
 func BenchmarkSearchMultiHopDiverse(b *testing.B) {
 	ix := newIndex(b, retrieval.Config{}, loadMultiHop(b))
-	benchSearch(b, ix, multiHopQuestions(b), true)
+	benchSearch(b, ix, benchdata.MultiHopQuestions(b), true)
 }
 
 // BenchmarkReopenMultiHop measures opening a persisted MultiHop-RAG index.

@@ -50,7 +50,8 @@ type Config struct {
 	// (DataDir/feedback.jsonl) is imported from into State, once.
 	DataDir string
 	// State is the embedded store for what must survive a restart: the
-	// requests already handled and the feedback. New requires it; cmd/bot
+	// requests already handled, the feedback, and the conversation memory
+	// (threads the bot answered in and the answers its buttons refer to). New requires it; cmd/bot
 	// opens the store in BOT_DATA_DIR.
 	State StateStore
 	// Workers (BOT_WORKERS) is how many answers are computed at once,

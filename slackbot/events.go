@@ -15,7 +15,6 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/briefbot/briefbot/answer"
-	"github.com/briefbot/briefbot/citation"
 )
 
 // Surfaces a question can come from, as the questions metric labels them.
@@ -177,11 +176,11 @@ func (b *Bot) converse(ctx context.Context, c conversation, req request) {
 	s.channel = c.channel
 	ref := b.remember(s)
 	if c.threadTS != "" {
-		b.rememberTurns(c.channel, c.threadTS, s.question, s.answer)
+		b.rememberTurns(c.channel, c.threadTS, s.question, turnText(s))
 	}
 	tss := st.finish(ctx, s, ref)
 	if c.threadTS != "" && len(tss) > 0 {
-		b.rememberPosts(c.channel, c.threadTS, s.answer, tss)
+		b.rememberPosts(c.channel, c.threadTS, turnText(s), tss)
 	}
 	b.stopWorking(ctx, c, len(tss) > 0)
 	b.log.Info("answered", "surface", c.surface, "kind", req.kind, "channel", c.channel, "citations", len(s.citations), "messages", len(tss), "streamed", st.started())
@@ -206,16 +205,12 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if err != nil {
 			return fail(err)
 		}
-		cites := make([]citation.Citation, 0, len(r.Matches))
-		for _, m := range r.Matches {
-			cites = append(cites, m.Citation)
-		}
+		cites := lookupCitations(r)
 		summary := "I couldn't find this text in the articles."
 		if len(r.Matches) > 0 {
 			summary = "Found in " + plural(len(r.Matches), "place", "places") + ": " + sourceLine(r.Matches[0].Citation)
 		}
-		return storedAnswer{kind: kindSource, question: req.text, answer: summary, citations: cites,
-			render: func(o renderOpts) []message { return renderSource(r, o) }}, nil
+		return storedAnswer{kind: kindSource, question: req.text, answer: summary, citations: cites, lookup: &r}, nil
 	case kindBriefing:
 		br, err := b.svc.Briefing(ctx, req.briefing)
 		if err != nil {
@@ -230,8 +225,7 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if len(heads) > 0 {
 			summary = strings.Join(heads, "; ")
 		}
-		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations,
-			render: func(o renderOpts) []message { return renderBriefing(br, o) }}, nil
+		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations, brief: &br}, nil
 	default:
 		a, err := b.ask(ctx, req, history)
 		if err != nil {
@@ -242,8 +236,8 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if !a.Grounded {
 			text = NotCovered
 		}
-		return storedAnswer{kind: kindAsk, question: req.text, answer: text, citations: a.Citations,
-			render: func(o renderOpts) []message { return renderAnswer(a, o) }}, nil
+		a.Passages = nil // not shown, and not worth keeping
+		return storedAnswer{kind: kindAsk, question: req.text, answer: text, citations: a.Citations, result: &a}, nil
 	}
 }
 
@@ -256,17 +250,21 @@ func (b *Bot) apology(err error) string {
 	return msgFailed
 }
 
-// history returns the earlier turns of the thread c is in, from
-// conversations.replies, or from the bot's own memory of the thread when
-// that call fails.
+// history returns the earlier turns of the thread c is in: from the
+// bot's memory of the thread when it answered there before (even before a
+// restart), else from conversations.replies (a mention in a thread the bot
+// never answered in).
 func (b *Bot) history(ctx context.Context, me identity, c conversation) []answer.Turn {
 	mem, _ := b.threads.Get(c.channel + "/" + c.threadTS)
+	if len(mem.turns) > 0 {
+		return lastTurns(mem.turns)
+	}
 	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID: c.channel, Timestamp: c.threadTS, Limit: 200,
 	})
 	if err != nil {
 		b.slackError("conversations.replies", err)
-		return lastTurns(mem.turns)
+		return nil
 	}
 	var turns []answer.Turn
 	for _, m := range msgs {
@@ -308,11 +306,11 @@ func tsAfter(a, b string) bool {
 }
 
 // rememberTurns records a question and its answer in the bot's memory of
-// a thread, the fallback history when conversations.replies fails.
+// a thread, the history of its follow-ups.
 func (b *Bot) rememberTurns(channel, threadTS, question, answerText string) {
 	b.threads.Update(channel+"/"+threadTS, func(cur threadMemory, _ bool) threadMemory {
 		turns := append(slices.Clone(cur.turns),
-			answer.Turn{Role: "user", Text: question},
+			answer.Turn{Role: "user", Text: truncateRunes(question, maxTurnRunes)},
 			answer.Turn{Role: "assistant", Text: answerText})
 		if len(turns) > 2*maxHistoryTurns {
 			turns = turns[len(turns)-2*maxHistoryTurns:]
