@@ -77,6 +77,10 @@ type Bot struct {
 	seen    *seenSet
 	threads *keptMap[threadMemory] // channel/thread_ts the bot answered in
 	answers *keptMap[storedAnswer] // button references
+	// assistant holds the assistant threads and their context channels.
+	assistant *assistantThreads
+	// noStream holds the channels where Slack refused to stream lately.
+	noStream *ttlCache[string, struct{}]
 
 	idMu sync.Mutex
 	id   identity
@@ -103,7 +107,7 @@ type Bot struct {
 
 // identity is who the bot is in the workspace, from auth.test.
 type identity struct {
-	userID, botID string
+	userID, botID, teamID string
 }
 
 // New returns a bot for cfg that asks svc for answers, logs to logger and
@@ -159,6 +163,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		feedback: fb,
 		channels: channels,
 		limiter:  newUserLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
+		noStream: newTTLCache[string, struct{}](maxRemembered, streamRefusalMemory, cfg.Now),
 		stop:     make(chan struct{}),
 	}
 	gauges := []prometheus.Collector{
@@ -175,6 +180,9 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		if err := reg.Register(g); err != nil {
 			return nil, fmt.Errorf("new slack bot: register metrics: %w", err)
 		}
+	}
+	if b.assistant, err = loadAssistantThreads(cfg.State, cfg.Now, logger); err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
 	// Their background writers start with the first change; Wait stops
 	// them.
@@ -327,7 +335,7 @@ func (b *Bot) identity(ctx context.Context) (identity, error) {
 		}
 		return identity{}, fmt.Errorf("auth.test: %w", err)
 	}
-	b.id = identity{userID: resp.UserID, botID: resp.BotID}
+	b.id = identity{userID: resp.UserID, botID: resp.BotID, teamID: resp.TeamID}
 	return b.id, nil
 }
 

@@ -30,15 +30,15 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 	}
 	text := cleanText(cmd.Text, "")
 	var req request
-	switch strings.ToLower(cmd.Command) {
+	switch b.baseCommand(cmd.Command) {
 	case "/ask":
 		if isHelp(text) {
-			return ephemeral(usageAsk), nil
+			return ephemeral(b.withCommandNames(usageAsk)), nil
 		}
 		req = request{kind: kindAsk, text: text}
 	case "/source":
 		if isHelp(text) {
-			return ephemeral(usageSource), nil
+			return ephemeral(b.withCommandNames(usageSource)), nil
 		}
 		if rest, ok := cutPrefixFold(text, "source:"); ok { // "/source source: …"
 			text = strings.TrimSpace(rest)
@@ -50,7 +50,7 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 		}
 		br, help := ParseBriefingRequest(text, b.cfg.Now())
 		if help {
-			return ephemeral(usageBriefing + "\n\n" + b.usage()), nil
+			return ephemeral(b.withCommandNames(usageBriefing) + "\n\n" + b.usage()), nil
 		}
 		req = request{kind: kindBriefing, text: strings.TrimSpace("/briefing " + text), briefing: br}
 	default:

@@ -81,6 +81,11 @@ type Config struct {
 	// added as an article, default 5 MiB. Larger files are refused before
 	// they are downloaded, and a download is cut off past it.
 	MaxFileBytes int64
+	// CommandPrefix (BOT_COMMAND_PREFIX) goes before the names of the
+	// slash commands, for workspaces where /ask is taken: "news-" makes
+	// them /news-ask, /news-source and /news-briefing (the app manifest
+	// must name them so too). Default "": /ask, /source, /briefing.
+	CommandPrefix string
 	// HTTPClient is used for Web API calls and response_url posts; nil
 	// means a client with a 30s timeout that keeps a connection per worker.
 	HTTPClient *http.Client
@@ -170,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 0 || c.MaxFileBytes < 0 {
 		add("the maximum request body and file sizes must not be negative")
+	}
+	if p := checkCommandPrefix(c.CommandPrefix); p != "" {
+		add("%s", p)
 	}
 	if len(problems) == 0 {
 		return nil

@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ type conversation struct {
 	ts       string // the message's own timestamp
 	threadTS string // the thread to reply in; "" for a top-level reply
 	react    bool   // add :eyes: to the message while working
+	scope    string // the channel whose settings may scope the answer (Question.Channel)
 }
 
 // planEvent decides what an Events API event asks for and returns the work
@@ -61,6 +63,10 @@ func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) task
 		t = b.planMention(me, e)
 	case *slackevents.MessageEvent:
 		t = b.planMessage(me, e)
+	case *slackevents.AssistantThreadStartedEvent:
+		t = b.planAssistantStarted(e)
+	case *slackevents.AssistantThreadContextChangedEvent:
+		t = b.planAssistantContext(e)
 	case *slackevents.AppHomeOpenedEvent:
 		t = b.planHome(e)
 	}
@@ -76,7 +82,7 @@ func (b *Bot) planMention(me identity, e *slackevents.AppMentionEvent) task {
 		b.metrics.duplicates.WithLabelValues("message").Inc()
 		return task{} // already answered as a message event
 	}
-	c := conversation{surface: surfaceMention, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+	c := conversation{surface: surfaceMention, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true, scope: e.Channel}
 	if c.threadTS == "" {
 		c.threadTS = e.TimeStamp
 	}
@@ -97,7 +103,8 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 	}
 	var c conversation
 	if e.ChannelType == slackevents.ChannelTypeIM {
-		c = conversation{surface: surfaceDM, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp}
+		c = conversation{surface: surfaceDM, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+		b.inAssistantThread(&c)
 	} else {
 		if mentions(e.Text, me.userID) {
 			return task{} // the app_mention event for the same message answers it
@@ -108,13 +115,13 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 		if _, ok := b.threads.Get(e.Channel + "/" + e.ThreadTimeStamp); !ok {
 			return task{} // not a thread the bot answered in
 		}
-		c = conversation{surface: surfaceThread, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+		c = conversation{surface: surfaceThread, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true, scope: e.Channel}
 	}
 	if !b.seen.Claim("message:" + e.Channel + "/" + e.TimeStamp) {
 		b.metrics.duplicates.WithLabelValues("message").Inc()
 		return task{}
 	}
-	if c.surface == surfaceDM {
+	if c.surface == surfaceDM || c.surface == surfaceAssistant {
 		if work := b.planAddition(me, c, e); work != nil {
 			return task{run: work, busy: b.busyReply(c)}
 		}
@@ -125,7 +132,7 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 // planConversation routes a message's text and applies the rate limit.
 func (b *Bot) planConversation(c conversation, text string) task {
 	req := route(text)
-	req.channel = c.channel
+	req.channel = cmp.Or(c.scope, c.channel)
 	if req.kind == kindHelp {
 		help := func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
 		return task{run: help, busy: help}
@@ -144,25 +151,26 @@ func (b *Bot) busyReply(c conversation) func(context.Context) {
 	return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(msgBusy)) }
 }
 
-// converse answers a message in its conversation.
+// converse answers a message in its conversation, showing that it is at
+// work (see startWorking) and streaming a model's answer as its sentences
+// are verified (see answerStream).
 func (b *Bot) converse(ctx context.Context, c conversation, req request) {
 	me, err := b.identity(ctx)
 	if err != nil {
 		b.log.Error("cannot tell which user the bot is", "err", err)
 		return
 	}
-	if c.react {
-		if err := b.api.AddReactionContext(ctx, "eyes", slack.NewRefToMessage(c.channel, c.ts)); err != nil {
-			b.slackError("reactions.add", err)
-		}
-	}
+	b.startWorking(ctx, c, req)
 	var history []answer.Turn
 	if c.threadTS != "" && c.threadTS != c.ts {
 		history = b.history(ctx, me, c)
 	}
+	st := b.newAnswerStream(me, c, &req)
 	s, err := b.compute(ctx, c.surface, req, history)
 	if err != nil {
+		st.abandon(ctx)
 		b.post(ctx, c.channel, c.threadTS, renderText(b.apology(err)))
+		b.stopWorking(ctx, c, false)
 		return
 	}
 	s.channel = c.channel
@@ -170,11 +178,12 @@ func (b *Bot) converse(ctx context.Context, c conversation, req request) {
 	if c.threadTS != "" {
 		b.rememberTurns(c.channel, c.threadTS, s.question, turnText(s))
 	}
-	tss := b.post(ctx, c.channel, c.threadTS, s.render(renderOpts{ref: ref}))
+	tss := st.finish(ctx, s, ref)
 	if c.threadTS != "" && len(tss) > 0 {
 		b.rememberPosts(c.channel, c.threadTS, turnText(s), tss)
 	}
-	b.log.Info("answered", "surface", c.surface, "kind", req.kind, "channel", c.channel, "citations", len(s.citations), "messages", len(tss))
+	b.stopWorking(ctx, c, len(tss) > 0)
+	b.log.Info("answered", "surface", c.surface, "kind", req.kind, "channel", c.channel, "citations", len(s.citations), "messages", len(tss), "streamed", st.started())
 }
 
 // compute asks the service, within AnswerTimeout, and keeps what the
@@ -218,7 +227,7 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		}
 		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations, brief: &br}, nil
 	default:
-		a, err := b.answerIn(ctx, req.channel, req.text, history)
+		a, err := b.ask(ctx, req, history)
 		if err != nil {
 			return fail(err)
 		}

@@ -75,6 +75,8 @@ type fakeSlack struct {
 	downloads  []fileDownload
 	members    map[string][]string // channel -> member user IDs, for conversations.members
 
+	assistantFake // reactions, assistant threads and streams (fakeassistant_test.go)
+
 	sockets chan *fakeSocket
 }
 
@@ -391,8 +393,12 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "file": file, "comments": []any{},
 			"response_metadata": map[string]any{"next_cursor": ""}})
-	case "reactions.add":
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	case "reactions.add", "reactions.remove":
+		f.serveReaction(w, method, form)
+	case "assistant.threads.setStatus", "assistant.threads.setTitle", "assistant.threads.setSuggestedPrompts":
+		f.serveAssistant(w, method, form)
+	case "chat.startStream", "chat.appendStream", "chat.stopStream":
+		f.serveStream(w, method, form)
 	case "conversations.members":
 		f.serveMembers(w, form)
 	case "views.publish":

@@ -274,7 +274,7 @@ func TestHTTPHealthAndMetrics(t *testing.T) {
 		`briefbot_questions_total{surface="mention"} 1`,
 		`briefbot_answer_duration_seconds_count{kind="answer"} 1`,
 		`briefbot_quotes_dropped_total 3`,
-		`briefbot_slack_api_errors_total{method="reactions.add"} 1`,
+		`briefbot_slack_api_errors_total{method="reactions.add"} 2`, // :eyes:, then :white_check_mark:
 		`briefbot_model_errors_total 0`,
 		`briefbot_slack_tasks_in_flight 0`,
 		`briefbot_ingested_total{kind="url",result="ok"} 0`,

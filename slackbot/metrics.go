@@ -56,7 +56,7 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 	m := &metrics{
 		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "briefbot_questions_total",
-			Help: "Questions received from Slack, by surface (mention, thread, dm, command).",
+			Help: "Questions received from Slack, by surface (mention, thread, dm, assistant, command).",
 		}, []string{"surface"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "briefbot_answer_duration_seconds",

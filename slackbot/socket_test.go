@@ -3,6 +3,7 @@ package slackbot
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,8 +59,11 @@ func TestSocketMentionAnsweredInThread(t *testing.T) {
 		t.Error("got no text fallback")
 	}
 	reacts := h.fake.Calls("reactions.add")
-	if len(reacts) != 1 || reacts[0].Form.Get("name") != "eyes" || reacts[0].Form.Get("timestamp") != mentionTS {
-		t.Errorf("got reactions %+v, want one :eyes: on the mention", reacts)
+	if len(reacts) != 2 || reacts[0].Form.Get("name") != "eyes" || reacts[0].Form.Get("timestamp") != mentionTS {
+		t.Errorf("got reactions %+v, want :eyes: on the mention, then :white_check_mark:", reacts)
+	}
+	if got := h.fake.Reactions("C1", mentionTS); !slices.Equal(got, []string{"white_check_mark"}) {
+		t.Errorf("got reactions %v on the answered mention, want [white_check_mark]", got)
 	}
 	if got := testutil.ToFloat64(h.bot.metrics.questions.WithLabelValues(surfaceMention)); got != 1 {
 		t.Errorf("got questions_total{surface=mention} %v, want 1", got)
@@ -73,7 +77,7 @@ func TestSocketMentionAnsweredInThread(t *testing.T) {
 	}
 	transcript(t, "Mention answered in its thread",
 		"#news  ana: @briefbot What did the council approve?",
-		"        (briefbot reacts :eyes:)",
+		"        (briefbot reacts :eyes:, replaced by :white_check_mark: once the answer is posted)",
 		"  thread reply from briefbot:", indent(shown),
 		"  notification text: "+p.Form.Get("text"))
 }
