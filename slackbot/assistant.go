@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -77,75 +76,46 @@ type assistantThread struct {
 }
 
 // assistantThreads remembers the assistant threads, in memory and in the
-// state store, so a restart keeps their context channels.
+// state store (a keptMap: batched writes, expiry, bounded), so a restart
+// keeps their context channels.
 type assistantThreads struct {
-	mem *ttlCache[string, assistantThread]
-	st  StateStore
-	now func() time.Time
-	log *slog.Logger
+	kept *keptMap[assistantThread]
+}
+
+var assistantCodec = codec[assistantThread]{
+	encode: func(t assistantThread) ([]byte, error) { return json.Marshal(t) },
+	decode: func(raw []byte) (assistantThread, error) {
+		var t assistantThread
+		err := json.Unmarshal(raw, &t)
+		return t, err
+	},
 }
 
 // loadAssistantThreads reads the live assistant threads of st.
 func loadAssistantThreads(st StateStore, now func() time.Time, log *slog.Logger) (*assistantThreads, error) {
-	a := &assistantThreads{mem: newTTLCache[string, assistantThread](maxRemembered, assistantLifetime, now), st: st, now: now, log: log}
-	type entry struct {
-		key     string
-		val     assistantThread
-		expires time.Time
-	}
-	var live []entry
-	err := st.EachLive(assistantBucket, now(), func(k string, v []byte, expires time.Time) error {
-		var t assistantThread
-		if err := json.Unmarshal(v, &t); err != nil {
-			log.Warn("unreadable assistant thread in the state; forgotten", "key", k, "err", err)
-			return nil
-		}
-		live = append(live, entry{k, t, expires})
-		return nil
-	})
+	kept, err := newKeptMap(st, assistantBucket, maxRemembered, assistantLifetime, memoryFlushEvery, now, log, assistantCodec)
 	if err != nil {
 		return nil, fmt.Errorf("load assistant threads: %w", err)
 	}
-	// Oldest expiry first, as the cache keeps its order.
-	slices.SortFunc(live, func(x, y entry) int { return x.expires.Compare(y.expires) })
-	for _, e := range live {
-		a.mem.putUntil(e.key, e.val, e.expires)
-	}
-	return a, nil
+	return &assistantThreads{kept: kept}, nil
 }
 
 // get returns the thread at channel/threadTS, if it is an assistant thread.
 func (a *assistantThreads) get(channel, threadTS string) (assistantThread, bool) {
-	return a.mem.Get(channel + "/" + threadTS)
+	return a.kept.Get(channel + "/" + threadTS)
 }
 
-// update changes the thread at channel/threadTS and saves it.
+// update changes the thread at channel/threadTS; the change is saved in
+// the background.
 func (a *assistantThreads) update(channel, threadTS string, fn func(*assistantThread)) {
-	a.save(channel, threadTS, a.change(channel, threadTS, fn))
-}
-
-// change changes the thread at channel/threadTS in memory and returns it.
-func (a *assistantThreads) change(channel, threadTS string, fn func(*assistantThread)) assistantThread {
-	var changed assistantThread
-	a.mem.Update(channel+"/"+threadTS, func(cur assistantThread, _ bool) assistantThread {
+	a.kept.Update(channel+"/"+threadTS, func(cur assistantThread, _ bool) assistantThread {
 		fn(&cur)
-		changed = cur
 		return cur
 	})
-	return changed
 }
 
-// save writes the thread at channel/threadTS to the state store.
-func (a *assistantThreads) save(channel, threadTS string, t assistantThread) {
-	key := channel + "/" + threadTS
-	v, err := json.Marshal(t)
-	if err == nil {
-		err = a.st.PutExpiringMany(assistantBucket, map[string][]byte{key: v}, a.now().Add(assistantLifetime))
-	}
-	if err != nil {
-		a.log.Error("saving an assistant thread failed; it is kept in memory only", "key", key, "err", err)
-	}
-}
+// Close saves what is not saved yet.
+func (a *assistantThreads) Close() error { return a.kept.Close() }
 
 // planAssistantStarted remembers a new assistant thread with its context
 // channel and offers the suggested prompts.
@@ -155,9 +125,8 @@ func (b *Bot) planAssistantStarted(e *slackevents.AssistantThreadStartedEvent) t
 		return task{}
 	}
 	// Known at once, so a question sent right away is already in it.
-	saved := b.assistant.change(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
+	b.assistant.update(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
 	return task{run: func(ctx context.Context) {
-		b.assistant.save(th.ChannelID, th.ThreadTimeStamp, saved)
 		params := b.suggestedPrompts()
 		params.ChannelID, params.ThreadTS = th.ChannelID, th.ThreadTimeStamp
 		if err := b.api.SetAssistantThreadsSuggestedPromptsContext(ctx, params); err != nil {
@@ -174,8 +143,8 @@ func (b *Bot) planAssistantContext(e *slackevents.AssistantThreadContextChangedE
 	if th.ChannelID == "" || th.ThreadTimeStamp == "" {
 		return task{}
 	}
-	saved := b.assistant.change(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
-	return task{run: func(context.Context) { b.assistant.save(th.ChannelID, th.ThreadTimeStamp, saved) }}
+	b.assistant.update(th.ChannelID, th.ThreadTimeStamp, func(t *assistantThread) { t.Context = th.Context.ChannelID })
+	return task{}
 }
 
 // suggestedPrompts are the prompts an assistant thread opens with, drawn

@@ -301,7 +301,7 @@ func (b *Bot) Wait(ctx context.Context) error {
 		b.log.Error("saving the events already handled failed", "err", ferr)
 		err = errors.Join(err, ferr)
 	}
-	if ferr := errors.Join(b.threads.Close(), b.answers.Close()); ferr != nil {
+	if ferr := errors.Join(b.threads.Close(), b.answers.Close(), b.assistant.Close()); ferr != nil {
 		b.log.Error("saving the conversation memory failed", "err", ferr)
 		err = errors.Join(err, ferr)
 	}
