@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -236,6 +237,17 @@ type channelCommand struct {
 
 var scopeKeyRE = regexp.MustCompile(`(?i)\b(outlets?|topic):`)
 
+// Bounds of channel settings, so that one command cannot store, or post in
+// the channel, pages of text.
+const (
+	maxTopicRunes  = 200
+	maxOutlets     = 20
+	maxOutletRunes = 100
+)
+
+// errTopicTooLong refuses a topic over maxTopicRunes.
+var errTopicTooLong = fmt.Errorf("a topic can be at most %d characters", maxTopicRunes)
+
 // parseChannelCommand reads the text after /briefing. ok is false when it
 // is not a channel command (a date or topic briefing); err is a sentence
 // for the user when it is one but is malformed.
@@ -279,6 +291,9 @@ func parseSubscribe(rest string) (channelCommand, bool, error) {
 	}
 	cmd.sched = sched
 	cmd.sub = Subscription{Time: sched.String(), Topic: strings.Join(words[n:], " ")}
+	if utf8.RuneCountInString(cmd.sub.Topic) > maxTopicRunes {
+		return cmd, true, errTopicTooLong
+	}
 	return cmd, true, nil
 }
 
@@ -317,11 +332,20 @@ func parseFollow(rest string) (channelCommand, bool, error) {
 				if o = strings.Trim(strings.TrimSpace(o), `"“”'`); o != "" && !slices.ContainsFunc(cmd.scope.Outlets, func(x string) bool { return strings.EqualFold(x, o) }) {
 					cmd.scope.Outlets = append(cmd.scope.Outlets, o)
 				}
+				if utf8.RuneCountInString(o) > maxOutletRunes {
+					return cmd, true, fmt.Errorf("an outlet name can be at most %d characters", maxOutletRunes)
+				}
+			}
+			if len(cmd.scope.Outlets) > maxOutlets {
+				return cmd, true, fmt.Errorf("follow at most %d outlets", maxOutlets)
 			}
 			continue
 		}
 		if cmd.scope.Topic != "" {
 			return cmd, true, errors.New("follow one topic at a time")
+		}
+		if utf8.RuneCountInString(value) > maxTopicRunes {
+			return cmd, true, errTopicTooLong
 		}
 		cmd.scope.Topic = value
 	}
