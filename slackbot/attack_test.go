@@ -102,11 +102,13 @@ func TestAttackFeedbackFormTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// U2 submits U1's form.
-	c.Interaction(viewSubmissionPayload("U2", view.PrivateMetadata, "wrong_answer", "hijacked"))
-	// Garbled and made-up metadata.
-	c.Interaction(viewSubmissionPayload("U2", "{not json", "wrong_answer", "garbled"))
-	c.Interaction(viewSubmissionPayload("U2", `{"key":"../../x","ref":"nope"}`, "wrong_answer", "made up"))
+	// U2 submits U1's form; garbled and made-up metadata. Each is a new
+	// submission (its own trigger_id), not a replay.
+	for i, meta := range []string{view.PrivateMetadata, "{not json", `{"key":"../../x","ref":"nope"}`, `{"key":""}`} {
+		sub := viewSubmissionPayload("U2", meta, "wrong_answer", []string{"hijacked", "garbled", "made up", "made up"}[i])
+		sub["trigger_id"] = fmt.Sprintf("9.9.%d", i)
+		c.Interaction(sub)
+	}
 	h.settle(t)
 	recs, err := h.bot.feedback.List()
 	if err != nil {

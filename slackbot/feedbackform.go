@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strings"
 
 	"github.com/slack-go/slack"
@@ -24,6 +25,9 @@ var feedbackReasons = []struct{ Value, Label string }{
 	{"should_have_declined", "Should have declined"},
 	{"other", "Other"},
 }
+
+// feedbackKeyRE matches the keys feedbackKey makes with newRef.
+var feedbackKeyRE = regexp.MustCompile(`^[0-9]{20}-[0-9a-f]{18}$`)
 
 // feedbackForm is what the form carries in its private_metadata: the
 // record the reason belongs to and the answer it is about.
@@ -190,7 +194,7 @@ func (b *Bot) planViewSubmission(ic slack.InteractionCallback) func(context.Cont
 // feedback record of the click that opened it.
 func (b *Bot) recordReason(ctx context.Context, ic slack.InteractionCallback) {
 	var form feedbackForm
-	if err := json.Unmarshal([]byte(ic.View.PrivateMetadata), &form); err != nil || form.Key == "" {
+	if err := json.Unmarshal([]byte(ic.View.PrivateMetadata), &form); err != nil || !feedbackKeyRE.MatchString(form.Key) {
 		b.log.Warn("a feedback form without its record", "err", err)
 		return
 	}
@@ -204,6 +208,10 @@ func (b *Bot) recordReason(ctx context.Context, ic slack.InteractionCallback) {
 	}
 	comment = truncateRunes(comment, maxCommentChars)
 	rec, ok := b.feedback.get(form.Key)
+	if ok && rec.User != ic.User.ID {
+		b.log.Warn("a feedback form sent by another user than the click's; not recorded", "user", ic.User.ID)
+		return
+	}
 	if !ok {
 		// The click's record was not saved: make it again.
 		rec = FeedbackRecord{Time: b.cfg.Now().UTC(), User: ic.User.ID}
