@@ -1,11 +1,15 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // TestAttackChannelCommands: careless or hostile /briefing settings input
@@ -129,5 +133,75 @@ func TestAttackFeedbackFormTampered(t *testing.T) {
 	recs, _ = h.bot.feedback.List()
 	if len(recs) != 1 || recs[0].Reason != "other" || len([]rune(recs[0].Comment)) != maxCommentChars {
 		t.Errorf("got %d records, reason %q, comment of %d runes; want one, other, %d", len(recs), recs[0].Reason, len([]rune(recs[0].Comment)), maxCommentChars)
+	}
+}
+
+// hostileModel is a model service whose first sentence, verified by its
+// quote, carries text an article could have planted in the model's words:
+// a broadcast mention, a link and a user mention.
+type hostileModel struct{ *modelService }
+
+const hostileSentence = "The council <!channel> approved <https://evil.example/x|a budget> for <@U999> & more."
+
+func (m hostileModel) Ask(ctx context.Context, q Question) (answer.Answer, error) {
+	a, err := m.modelService.Ask(ctx, Question{Text: q.Text, History: q.History, Channel: q.Channel})
+	if err != nil {
+		return a, err
+	}
+	a.Sentences[0].Text = hostileSentence
+	a.Answer = hostileSentence + " [1] Library spending rises by 4%. [2]"
+	if q.Progress.Writing != nil {
+		q.Progress.Writing(8)
+		q.Progress.Checking(len(a.Citations))
+		for _, s := range a.Sentences {
+			q.Progress.Verified(s, []citation.Citation{a.Citations[s.Citations[0]-1]})
+		}
+	}
+	return a, nil
+}
+
+// everything returns the text of every call the bot made to the fake.
+func (f *fakeSlack) everything() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var b strings.Builder
+	for _, c := range f.calls {
+		fmt.Fprintf(&b, "%s %v %s\n", c.Method, c.Form, c.JSON)
+	}
+	for _, r := range f.responses {
+		raw, _ := json.Marshal(r)
+		b.Write(raw)
+	}
+	// JSON inside the calls escapes <, > and & as \u003c, \u003e, \u0026.
+	return strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&").Replace(b.String())
+}
+
+// TestAttackStreamedMentions: a model sentence carrying a broadcast
+// mention, a link or a user mention reaches no Slack call live, streamed
+// or posted (streaming on, and refused).
+func TestAttackStreamedMentions(t *testing.T) {
+	for _, refuse := range []bool{false, true} {
+		t.Run(fmt.Sprint("refused=", refuse), func(t *testing.T) {
+			h, send := modes()[0].start(t, hostileModel{newModelService()}, nil)
+			if refuse {
+				h.fake.Fail("chat.startStream", "not_allowed")
+			}
+			send("EvH1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
+			if refuse {
+				h.fake.WaitCalls(t, "chat.postMessage", 1)
+			} else {
+				h.fake.WaitCalls(t, "chat.stopStream", 1)
+			}
+			h.settle(t)
+			all := h.fake.everything()
+			for _, bad := range []string{"<!channel>", "<https://evil", "<@U999>"} {
+				if strings.Contains(all, bad) {
+					t.Errorf("a Slack call carries %q live:\n%s", bad, all)
+				}
+			}
+			if !strings.Contains(all, "approved") {
+				t.Errorf("the answer was not delivered:\n%s", all)
+			}
+		})
 	}
 }

@@ -238,9 +238,10 @@ func sameSentences(a, b []answer.Sentence) bool {
 }
 
 // markdownEscaper escapes what Markdown would read as formatting or links
-// in an article's words.
+// in an article's words, and what Slack would read as a mention, a
+// broadcast (<!channel>) or a link (<https://…>).
 var markdownEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`",
-	"[", `\[`, "]", `\]`)
+	"[", `\[`, "]", `\]`, "&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // escapeMarkdown makes s show as written in a markdown_text chunk.
 func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }
