@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/citation"
@@ -201,6 +202,55 @@ func TestAttackStreamedMentions(t *testing.T) {
 			}
 			if !strings.Contains(all, "approved") {
 				t.Errorf("the answer was not delivered:\n%s", all)
+			}
+		})
+	}
+}
+
+// TestAttackShortcutMessages: the "Find the source" shortcut on hostile
+// or empty messages: a 1 MB message looks up a bounded quote and replies
+// in bounded size; a message of emoji or mentions only, or blocks without
+// text, gets a clear private reply; a mention or broadcast in the looked-up
+// text is never live in the reply.
+func TestAttackShortcutMessages(t *testing.T) {
+	tests := []struct {
+		name, text string
+		lookup     bool   // a lookup is run
+		want       string // in the reply
+	}{
+		{"1 MB", strings.Repeat("approved a £4.2m budget ", 45_000), true, "You looked up: approved a £4.2m budget"},
+		{"1 MB of open quotes", strings.Repeat("“", 350_000), false, "no text I can look up"},
+		{"blocks, no text", "", false, "no text I can look up"},
+		{"broadcast", `<!here> <@U999> "approved a £4.2m budget <!channel>"`, true, "approved a £4.2m budget"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, c := startMode(t, "socket", nil, nil)
+			c.Interaction(messageActionPayload("U1", "C1", "1700000000.000300", "", tt.text, h.fake.ResponseURL("sc")))
+			reply := h.fake.WaitResponses(t, 1)[0]
+			h.settle(t)
+			raw, _ := json.Marshal(reply)
+			shown := screen(reply.Blocks) + reply.Text
+			if !strings.Contains(shown, tt.want) || len(raw) > 40_000 {
+				t.Errorf("got a reply of %d bytes:\n%.2000s\nwant at most 40 KB with %q", len(raw), shown, tt.want)
+			}
+			if reply.ResponseType != "ephemeral" {
+				t.Errorf("got a %q reply, want ephemeral", reply.ResponseType)
+			}
+			s := strings.NewReplacer(`\u003c`, "<").Replace(string(raw))
+			for _, bad := range []string{"<!here>", "<!channel>", "<@U999>"} {
+				if strings.Contains(s, bad) {
+					t.Errorf("the reply carries %q live: %s", bad, s)
+				}
+			}
+			got := h.svc.Sources()
+			if tt.lookup != (len(got) == 1) {
+				t.Errorf("got lookups %q, want a lookup %v", got, tt.lookup)
+			}
+			for _, q := range got {
+				if n := utf8.RuneCountInString(q); n > maxLookupRunes {
+					t.Errorf("looked up %d runes, want at most %d", n, maxLookupRunes)
+				}
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package slackbot
 import (
 	"context"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -96,7 +97,8 @@ func (b *Bot) planShortcut(ic slack.InteractionCallback) func(context.Context) {
 // to share it in the message's thread.
 func (b *Bot) findSource(ctx context.Context, ic slack.InteractionCallback) {
 	text := lookupText(ic.Message.Text)
-	if text == "" {
+	if !strings.ContainsFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		// Nothing to look up: no text, or only quotation marks or symbols.
 		b.tellInteraction(ctx, ic, "That message has no text I can look up.")
 		return
 	}
