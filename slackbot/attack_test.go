@@ -255,3 +255,39 @@ func TestAttackShortcutMessages(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackShareReplayed: a Share click delivered twice shares once, and
+// a Share with a garbled or unknown value shares nothing and says so
+// privately.
+func TestAttackShareReplayed(t *testing.T) {
+	h, c := startMode(t, "socket", nil, nil)
+	c.Interaction(messageActionPayload("U1", "C1", "1700000000.000300", "", "“approved a £4.2m budget”", h.fake.ResponseURL("sc")))
+	reply := h.fake.WaitResponses(t, 1)[0]
+	h.settle(t)
+	ref := buttonValue(t, reply.Blocks, actionShare)
+	rh := &runHarness{harness: h}
+	for i, value := range []string{"", "{garbled", strings.Repeat("f", 5000), "0123456789abcdef01"} {
+		click := blockActionPayload("U1", "C1", "1800000000.000009", actionShare, value, h.fake.ResponseURL(fmt.Sprint("bad", i)))
+		click["trigger_id"] = fmt.Sprint("7.7.", i)
+		c.Interaction(click)
+		r := rh.responseAt(t, fmt.Sprint("bad", i))
+		if r.ResponseType == "in_channel" || !strings.Contains(r.Text, "expired") {
+			t.Errorf("share with value %.20q: got %s %q, want a private “expired”", value, r.ResponseType, r.Text)
+		}
+	}
+	click := blockActionPayload("U1", "C1", "1800000000.000009", actionShare, ref, h.fake.ResponseURL("share"))
+	click["container"] = map[string]any{"type": "message", "message_ts": "1800000000.000009", "channel_id": "C1", "is_ephemeral": true}
+	c.Interaction(click)
+	c.Interaction(click) // Slack's retry of the same click
+	rh.responseAt(t, "share")
+	h.settle(t)
+	shared := 0
+	for _, r := range h.fake.Responses() {
+		if r.ResponseType == "in_channel" {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Errorf("got %d in_channel shares, want 1", shared)
+	}
+}
