@@ -291,3 +291,36 @@ func TestAttackShareReplayed(t *testing.T) {
 		t.Errorf("got %d in_channel shares, want 1", shared)
 	}
 }
+
+// TestAttackDamagedState: damaged entries in every bucket of state.db
+// (garbage, too short to carry an expiry, truncated JSON) do not keep the
+// bot from starting; it skips them, answers, and keeps the good channel
+// settings.
+func TestAttackDamagedState(t *testing.T) {
+	dir := t.TempDir()
+	st := openTestStore(t, dir)
+	for _, b := range []string{threadsBucket, answersBucket, assistantBucket, seenBucket, feedbackBucket, channelsBucket} {
+		for k, v := range map[string][]byte{"short": {1, 2}, "garbage": append(make([]byte, 8), 0xff, 0xfe, '{'),
+			"truncated": append([]byte{0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, `{"question":"x`...)} {
+			if err := st.Put(b, k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := st.PutJSON(channelsBucket, "C2", channelSettings{Follow: &Scope{Topic: "budget"}}); err != nil {
+		t.Fatal(err)
+	}
+	h, c := startMode(t, "socket", nil, func(cfg *Config) { cfg.DataDir, cfg.State = dir, st })
+	c.Event("EvD1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
+	post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+	h.settle(t)
+	if !strings.Contains(screen(post.Blocks), "The council approved") {
+		t.Errorf("got %s, want the answer", screen(post.Blocks))
+	}
+	if f := h.bot.channels.get("C2").Follow; f == nil || f.Topic != "budget" {
+		t.Errorf("got C2 follow %+v, want the saved topic budget", f)
+	}
+	if _, err := h.bot.feedback.List(); err != nil {
+		t.Errorf("feedback list: %v", err)
+	}
+}

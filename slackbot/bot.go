@@ -146,7 +146,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
-	channels, err := openChannelBook(cfg.State)
+	channels, err := openChannelBook(cfg.State, logger)
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}

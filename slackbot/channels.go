@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
@@ -94,12 +95,17 @@ type channelBook struct {
 	wake chan struct{}
 }
 
-func openChannelBook(st StateStore) (*channelBook, error) {
+// openChannelBook loads the channel settings saved in st, skipping (and
+// logging) damaged entries.
+func openChannelBook(st StateStore, log *slog.Logger) (*channelBook, error) {
 	cb := &channelBook{st: st, byID: map[string]channelSettings{}, wake: make(chan struct{})}
 	err := st.Each(channelsBucket, func(k string, v []byte) error {
 		var cs channelSettings
 		if err := json.Unmarshal(v, &cs); err != nil {
-			return fmt.Errorf("channel %s: %w", k, err)
+			// One damaged entry must not keep the bot, and every other
+			// channel's settings, from starting.
+			log.Error("skipped damaged channel settings", "channel", k, "err", err)
+			return nil
 		}
 		cs.Channel = k
 		cb.byID[k] = cs
