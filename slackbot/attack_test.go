@@ -324,3 +324,30 @@ func TestAttackDamagedState(t *testing.T) {
 		t.Errorf("feedback list: %v", err)
 	}
 }
+
+// TestAttackStreamBroken: when Slack refuses chat.appendStream in the
+// middle or chat.stopStream at the end, the whole answer is still posted
+// once in the thread, with its sources and buttons.
+func TestAttackStreamBroken(t *testing.T) {
+	for _, method := range []string{"chat.appendStream", "chat.stopStream"} {
+		t.Run(method, func(t *testing.T) {
+			h, send := modes()[0].start(t, newModelService(), nil)
+			h.fake.Fail(method, "internal_error")
+			send("EvB1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
+			post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+			h.settle(t)
+			shown := screen(post.Blocks)
+			for _, want := range []string{"The council approved a £4.2m budget on Tuesday.", "Library spending rises by 4%.", "[2] *Evening Courier*", "[:thumbsup: Helpful]"} {
+				if !strings.Contains(shown, want) {
+					t.Errorf("the posted answer lacks %q:\n%s", want, shown)
+				}
+			}
+			if n := len(h.fake.Calls("chat.postMessage")); n != 1 || post.Form.Get("thread_ts") != mentionTS {
+				t.Errorf("got %d posts (thread_ts %q), want one in the thread", n, post.Form.Get("thread_ts"))
+			}
+			if n := len(h.fake.Attempts("chat.appendStream")); method == "chat.appendStream" && n != 1 {
+				t.Errorf("got %d appends, want the refused one alone", n)
+			}
+		})
+	}
+}
