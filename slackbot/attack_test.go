@@ -351,3 +351,47 @@ func TestAttackStreamBroken(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackHomeTab: opening the Messages tab publishes nothing; the Home
+// tab stays within Block Kit's limits and pings no one when topics,
+// outlets and titles are made of characters that grow when escaped (&)
+// or carry broadcasts.
+func TestAttackHomeTab(t *testing.T) {
+	amp := strings.Repeat("&", maxTopicRunes)
+	hostile := "<!channel> <@U999> " + strings.Repeat("&<>", 60)
+	lib := Library{Articles: 3}
+	for i := range 50 {
+		lib.Outlets = append(lib.Outlets, OutletCount{Name: fmt.Sprint(i, hostile), Articles: 1})
+		lib.Newest = append(lib.Newest, LibraryArticle{Title: hostile, Outlet: amp, Date: hostile, URL: "https://x.example/<!channel>"})
+	}
+	svc := &libraryService{scopedService: &scopedService{fakeService: &fakeService{}}, lib: lib}
+	h := startRun(t, "socket", svc, nil)
+	for i := range 40 {
+		ch := fmt.Sprintf("C%04d", i)
+		if _, err := h.bot.channels.update(ch, func(cs *channelSettings) {
+			cs.Subscription = &Subscription{Channel: ch, Time: "08:00 UTC", Topic: amp, At: time.Now()}
+			cs.Follow = &Scope{Outlets: []string{hostile, amp}, Topic: hostile}
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	messages := homeOpened("U1")
+	messages["tab"] = "messages"
+	h.event(t, "msgs", messages)
+	h.event(t, "home", homeOpened("U1"))
+	c := h.fake.WaitCalls(t, "views.publish", 1)[0]
+	h.settle(t)
+	if n := len(h.fake.Calls("views.publish")); n != 1 {
+		t.Errorf("got %d views.publish, want 1 (none for the Messages tab)", n)
+	}
+	_, _, blocks := publishedView(t, c)
+	if p := blockKitProblem(blocks); p != "" {
+		t.Errorf("the view breaks Block Kit's limits: %s", p)
+	}
+	s := strings.NewReplacer(`\u003c`, "<").Replace(string(c.JSON))
+	for _, bad := range []string{"<!channel>", "<@U999>"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("the Home tab carries %q live", bad)
+		}
+	}
+}
