@@ -47,7 +47,7 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 	seen := map[string]int{}
 	var out []weightedTerm
 	add := func(text string, factor float64) {
-		for _, t := range retrieval.Analyze(questionForms.ReplaceAllString(text, " ")) {
+		for _, t := range retrieval.Analyze(goingToRE.ReplaceAllString(questionForms.ReplaceAllString(text, " "), "$1")) {
 			if metaTerms[t] {
 				continue
 			}
@@ -64,6 +64,32 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 	add(question, 1)
 	if query != question {
 		add(query, 0.5)
+	}
+	return dropCompounds(out)
+}
+
+// goingToRE finds "going to" before a verb ("Is Trump going to attend?"):
+// it makes the future, it is not what is asked about.
+var goingToRE = regexp.MustCompile(`\bgoing\s+to\s+([a-z])`)
+
+// dropCompounds leaves out the joined term of a hyphenated word whose parts
+// are terms of their own ("Putin-Zelenskyy": putinzelenskyy, beside putin
+// and zelenskyy): the parts carry its meaning, and evidence that writes
+// them apart ("between Putin and Zelenskyy") matches it as well.
+func dropCompounds(qt []weightedTerm) []weightedTerm {
+	has := make(map[string]bool, len(qt))
+	for _, t := range qt {
+		has[t.term] = true
+	}
+	out := qt[:0:0]
+	for _, t := range qt {
+		joined := false
+		for i := 2; i <= len(t.term)-2 && !joined; i++ {
+			joined = has[t.term[:i]] && has[t.term[i:]]
+		}
+		if !joined {
+			out = append(out, t)
+		}
 	}
 	return out
 }
@@ -160,7 +186,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 			}
 			cd.cov = coverage(qt, total, cd.set)
 			if q.Want != TypeAny {
-				cd.typed = holdsType(cd.text(), q.Want, asked)
+				cd.typed = holdsType(cd.text(), q.Want, asked) || q.Kind == KindList && holdsItems(cd.text(), asked)
 			}
 			chunkCands = append(chunkCands, cd)
 			chunkKeys = append(chunkKeys, key)

@@ -117,10 +117,8 @@ func parseQuestion(q string) Question {
 		// duration, like "how long"; it is not what is asked about.
 		content = durationVerbRE.ReplaceAllString(content, " ")
 	}
-	if out.Kind == KindFact {
-		if m := listRE.FindStringSubmatch(strings.TrimSpace(q)); m != nil && !listVerbs[strings.ToLower(m[2])] && len(m[2]) > 3 {
-			out.Kind = KindList
-		}
+	if out.Kind == KindFact && isListQuestion(q) {
+		out.Kind = KindList
 	}
 	// "Who is Karoline Leavitt?" asks what she is, not for a person.
 	if out.Want == TypePerson && regexp.MustCompile(`(?i)^who\s+(is|was|are|were)\s+[A-Z]`).MatchString(strings.TrimSpace(q)) {
@@ -142,6 +140,23 @@ func parseQuestion(q string) Question {
 	out.Content = strings.Join(kept, " ")
 	out.Names = questionNames(q)
 	return out
+}
+
+// isListQuestion reports a question asking for several things ("Which
+// ministers spoke?"), also after a clause that sets it up ("Apart from
+// troops, what kinds of help are offered?").
+func isListQuestion(q string) bool {
+	q = strings.TrimSpace(q)
+	for {
+		if m := listRE.FindStringSubmatch(q); m != nil && !listVerbs[strings.ToLower(m[2])] && len(m[2]) > 3 {
+			return true
+		}
+		i := strings.Index(q, ", ")
+		if i < 0 {
+			return false
+		}
+		q = q[i+2:]
+	}
 }
 
 // questionNames returns the names a question gives: runs of capitalised

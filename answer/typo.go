@@ -57,6 +57,9 @@ func (c *Composer) correctTypos(q string, hits []retrieval.Hit) (string, bool) {
 				}
 			}
 		}
+		if best == "" {
+			best = splitJoined(core, vocab)
+		}
 		if best != "" {
 			words[i] = strings.Replace(w, core, best, 1)
 			changed = true
@@ -96,4 +99,19 @@ func closeSpelling(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// splitJoined returns two words of vocab, each of three letters or more,
+// that written together make w ("whitehouse": "white house"), or "" when
+// there are none. The split whose rarer word is the more frequent wins.
+func splitJoined(w string, vocab map[string]int) string {
+	lower := strings.ToLower(w)
+	best, bestN := "", 0
+	for i := 3; i <= len(lower)-3; i++ {
+		a, b := lower[:i], lower[i:]
+		if n := min(vocab[a], vocab[b]); n > bestN {
+			best, bestN = a+" "+b, n
+		}
+	}
+	return best
 }

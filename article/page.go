@@ -196,7 +196,9 @@ func (p *page) markLeadingChrome() {
 }
 
 // markLists marks a live blog's list of post headlines ("Key events" and
-// the list after it) as chrome: it only repeats the posts' headings.
+// the list after it) as chrome where it only repeats the posts' headings:
+// an item that appears nowhere further down is the page's only copy of
+// that headline, and stays in the body.
 func (p *page) markLists() {
 	for i := range p.lines {
 		if p.lines[i].role != roleContent || !listHeads[trimPunct(p.norm(i, maxShortLen))] {
@@ -204,6 +206,7 @@ func (p *page) markLists() {
 		}
 		p.lines[i].role = roleChrome
 		afterMarker := false
+		marker := -1 // the marker line before the current item
 		markerless := true
 		if j := p.next(i); j >= 0 && (isMarkerOnly(p.str(j)) || isBullet(p.str(j))) {
 			markerless = false
@@ -220,11 +223,19 @@ func (p *page) markLists() {
 			s := p.str(j)
 			switch {
 			case isMarkerOnly(s):
-				afterMarker = true
-			case isBullet(s) && isListItem(s), listTails[trimPunct(p.norm(j, maxShortLen))], isClockLine(s):
+				afterMarker, marker = true, j
+			case listTails[trimPunct(p.norm(j, maxShortLen))], isClockLine(s):
 				afterMarker = false
-			case afterMarker && isListItem(s):
+			case isBullet(s) && isListItem(s), afterMarker && isListItem(s):
 				afterMarker = false
+				if !p.repeatsLater(j) {
+					// The only copy of this headline: it stays, with its
+					// marker, so that such headlines make one passage.
+					if marker >= 0 {
+						p.lines[marker].role = roleContent
+					}
+					continue
+				}
 			case markerless && isListItem(s) && p.repeatsLater(j):
 			default:
 				break items
