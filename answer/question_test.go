@@ -38,6 +38,9 @@ func TestParseQuestion(t *testing.T) {
 		{"Where do the reports disagree?", KindDisagreement, TypePlace, "disagree"},
 		{"Do the reports agree on the weapons deal?", KindDisagreement, TypeAny, "agree"},
 		{`Who said "you don't have to come"?`, KindQuote, TypePerson, ""},
+		{"Apart from troops, what kinds of help are on offer?", KindList, TypeAny, "kinds"},
+		{"Given the talks, which ministers spoke?", KindList, TypePerson, ""},
+		{"Apart from troops, what is on offer?", KindFact, TypeAny, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
@@ -79,6 +82,8 @@ func TestHoldsType(t *testing.T) {
 		{"The summit is about Ukraine.", TypePlace, false},
 		{"Then Karoline Leavitt spoke about the summit.", TypePerson, true},
 		{"Then the summit ended.", TypePerson, false},
+		// A name after "the" is a thing or a place, not a person.
+		{"Then the United States spoke about the summit.", TypePerson, false},
 	}
 	for _, tc := range tests {
 		if got := holdsType(tc.text, tc.want, asked); got != tc.ok {
@@ -379,5 +384,77 @@ func TestYesNoLeadsWithDecidingSentence(t *testing.T) {
 				t.Errorf("lead: got %q, want a sentence with %q", got, tc.lead)
 			}
 		})
+	}
+}
+
+func TestHoldsTypeKnownPerson(t *testing.T) {
+	asked := termSet("golf club zelenskyy")
+	tests := []struct {
+		text string
+		ok   bool
+	}{
+		// The full name of someone the question names by surname is no
+		// new person.
+		{"Then Volodymyr Zelenskyy gave away a golf club.", false},
+		{"The club belonged to Kostiantyn Kartavtsev, a soldier.", true},
+	}
+	for _, tc := range tests {
+		if got := holdsType(tc.text, TypePerson, asked); got != tc.ok {
+			t.Errorf("holdsType(%q, person) = %v, want %v", tc.text, got, tc.ok)
+		}
+	}
+}
+
+func TestHoldsItems(t *testing.T) {
+	asked := termSet("lavrov guarantors")
+	tests := []struct {
+		text string
+		ok   bool
+	}{
+		{"That is, Russia, the People’s Republic of China, the United States, France, and the United Kingdom, Lavrov said.", true},
+		{"Then Russia and China spoke.", false},
+		{"Lavrov, the Russian minister, said so.", false},
+	}
+	for _, tc := range tests {
+		if got := holdsItems(tc.text, asked); got != tc.ok {
+			t.Errorf("holdsItems(%q) = %v, want %v", tc.text, got, tc.ok)
+		}
+	}
+}
+
+func TestDropCompounds(t *testing.T) {
+	tests := []struct {
+		terms []string
+		want  []string
+	}{
+		{[]string{"putinzelenskyy", "putin", "zelenskyy", "summit"}, []string{"putin", "zelenskyy", "summit"}},
+		{[]string{"ceasefire", "fire"}, []string{"ceasefire", "fire"}}, // "cease" is no term of the question
+	}
+	for _, tc := range tests {
+		var qt []weightedTerm
+		for _, term := range tc.terms {
+			qt = append(qt, weightedTerm{term: term, weight: 1})
+		}
+		var got []string
+		for _, w := range dropCompounds(qt) {
+			got = append(got, w.term)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("dropCompounds(%q) = %q, want %q", tc.terms, got, tc.want)
+		}
+	}
+}
+
+func TestSplitJoined(t *testing.T) {
+	vocab := map[string]int{"white": 5, "house": 7, "whit": 1, "ehouse": 1}
+	tests := []struct{ word, want string }{
+		{"whitehouse", "white house"},
+		{"Whitehouse", "white house"},
+		{"greenhouse", ""},
+	}
+	for _, tc := range tests {
+		if got := splitJoined(tc.word, vocab); got != tc.want {
+			t.Errorf("splitJoined(%q) = %q, want %q", tc.word, got, tc.want)
+		}
 	}
 }
