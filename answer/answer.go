@@ -168,8 +168,8 @@ func shorten(s string, n int) string {
 // (white space folded), as an extractive answer does; a reply then names
 // c's source under the answer instead of repeating the quote.
 func Shows(a Answer, c Citation) bool {
-	q := collapse(c.Quote)
-	return q != "" && strings.Contains(collapse(a.Answer), q)
+	q := foldQuoteMarks(collapse(c.Quote))
+	return q != "" && strings.Contains(foldQuoteMarks(collapse(a.Answer)), q)
 }
 
 // Passage is one retrieved chunk, in rank order.

@@ -400,11 +400,11 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 	}
 	b := newBuilder(c)
 	for _, cd := range chosen {
-		n, ok := b.cite(cd.art, cd.text())
+		n, shown, ok := b.citeWhole(cd.art, cd.text())
 		if !ok {
 			continue
 		}
-		b.sentence(collapse(cd.text()), n)
+		b.sentence(shown, n)
 	}
 	for _, d := range disagreements {
 		b.disagreement(d)
@@ -885,6 +885,29 @@ func (b *builder) cite(a *article.Article, q string) (int, bool) {
 	return n, true
 }
 
+// citeWhole cites q as cite does, widened to the whole quotation it
+// opens or closes ("“I just want to see what happens at the meeting." and
+// the sentences up to its closing mark), and returns the text shown for
+// it: the quote with its quotation marks paired for display.
+func (b *builder) citeWhole(a *article.Article, q string) (int, string, bool) {
+	m, ok := quote.FindIn(a, q)
+	if !ok {
+		b.c.stats.QuotesDropped.Add(1)
+		b.c.log.Warn("quote failed verification", "article", a.ID, "quote", q)
+		return 0, "", false
+	}
+	start, end := wholeQuote(a, m.Start, m.End)
+	shown := displayQuotes(collapse(a.Text[start:end]))
+	for _, ct := range b.ans.Citations {
+		if ct.Source == a.ID && ct.Start == start && ct.End == end {
+			return ct.N, shown, true
+		}
+	}
+	n := len(b.ans.Citations) + 1
+	b.ans.Citations = append(b.ans.Citations, citationFor(n, a, start, end))
+	return n, shown, true
+}
+
 func (b *builder) sentence(text string, cites ...int) {
 	b.ans.Sentences = append(b.ans.Sentences, Sentence{Text: text, Citations: cites})
 }
@@ -896,7 +919,7 @@ func (b *builder) disagreement(d disagreement) {
 	var parts []string
 	var cites []int
 	for _, s := range d.sides {
-		n, ok := b.cite(s.cand.art, s.cand.text())
+		n, _, ok := b.citeWhole(s.cand.art, s.cand.text())
 		if !ok {
 			return
 		}
