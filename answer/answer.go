@@ -5,9 +5,10 @@
 package answer
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/briefbot/briefbot/citation"
 )
 
 // Answer is the bot's reply to one question. Its JSON form is the shape
@@ -25,9 +26,9 @@ type Answer struct {
 	// covers the question. 0 when nothing was found or a hard rule declined.
 	Support float64 `json:"support"`
 	// Sentences is Answer split into its claims, each with its citations.
-	Sentences []Sentence `json:"sentences,omitempty"`
-	Citations []Citation `json:"citations"`
-	Passages  []Passage  `json:"passages"`
+	Sentences []Sentence          `json:"sentences,omitempty"`
+	Citations []citation.Citation `json:"citations"`
+	Passages  []Passage           `json:"passages"`
 	// Disagreements lists facts the outlets report differently.
 	Disagreements []Disagreement `json:"disagreements,omitempty"`
 	// Mode is "extractive" or "model".
@@ -59,115 +60,10 @@ func (s Sentence) Marks() string {
 	return " " + b.String()
 }
 
-// Citation is a verbatim quote from an article with its source. Quote is
-// exactly the article's text between Start and End, verified before it is
-// shown.
-type Citation struct {
-	N           int    `json:"n"`
-	Source      string `json:"source"` // article ID
-	Title       string `json:"title"`
-	Outlet      string `json:"outlet"`
-	Author      string `json:"author"`
-	PublishedAt string `json:"published_at"` // YYYY-MM-DD, "" when unknown
-	URL         string `json:"url"`
-	Quote       string `json:"quote"`
-	Start       int    `json:"start"`
-	End         int    `json:"end"`
-}
-
-// OutletName names who published the citation's article: its outlet, or
-// when that is unknown the article's title or site (see Name).
-func (c Citation) OutletName() string { return c.Name() }
-
-// Name names the citation's article for people: its outlet, else its title,
-// else the site of its URL, else "an article". It is never the article's
-// file name or ID.
-func (c Citation) Name() string {
-	switch {
-	case c.Outlet != "":
-		return collapse(c.Outlet)
-	case c.Title != "" && c.Title != c.Source:
-		return "“" + innerQuotes(collapse(c.Title)) + "”"
-	}
-	if site := siteOf(c.URL); site != "" {
-		return site
-	}
-	return "an article"
-}
-
-// siteOf is the host of an http(s) URL without "www.", or "".
-func siteOf(u string) string {
-	p, err := url.Parse(strings.TrimSpace(u))
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") {
-		return ""
-	}
-	return strings.TrimPrefix(p.Hostname(), "www.")
-}
-
-// SourceLine names the citation's article for people: outlet, title,
-// author, date and link, whichever are known; an unknown date is said to be
-// unknown. The file name is never shown: an article with no outlet or title
-// is named by its site.
-func (c Citation) SourceLine() string {
-	var parts []string
-	if c.Outlet != "" {
-		parts = append(parts, collapse(c.Outlet))
-	}
-	if c.Title != "" && c.Title != c.Source {
-		parts = append(parts, "“"+innerQuotes(collapse(c.Title))+"”")
-	}
-	if len(parts) == 0 {
-		parts = append(parts, c.Name())
-	}
-	if c.Author != "" {
-		parts = append(parts, collapse(c.Author))
-	}
-	if c.PublishedAt != "" {
-		parts = append(parts, c.PublishedAt)
-	} else {
-		parts = append(parts, "date unknown")
-	}
-	if c.URL != "" && c.URL != c.Source {
-		parts = append(parts, c.URL)
-	}
-	return strings.Join(parts, " · ")
-}
-
-// ShortLine is a compact source line for an extractive answer, whose text
-// already shows the quote: the outlet (or title or site) and, when known,
-// the date.
-func (c Citation) ShortLine() string {
-	line := c.Name()
-	if c.Outlet != "" && c.Title != "" && c.Title != c.Source {
-		line += " · “" + innerQuotes(shorten(collapse(c.Title), 70)) + "”"
-	}
-	if c.PublishedAt != "" {
-		line += " · " + c.PublishedAt
-	}
-	return line
-}
-
-// innerQuotes turns the double quotes inside a title into single ones, so
-// that the title can be put in double quotes without nesting them.
-var innerQuotes = strings.NewReplacer("“", "‘", "”", "’", "\"", "’").Replace
-
-// shorten cuts s to at most n runes at a word boundary, marking the cut.
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	cut := string(r[:n])
-	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
-		cut = cut[:i]
-	}
-	return strings.TrimRight(cut, " ,;:—–-") + "…"
-}
-
 // Shows reports whether the text of a already shows c's quote word for word
 // (white space folded), as an extractive answer does; a reply then names
 // c's source under the answer instead of repeating the quote.
-func Shows(a Answer, c Citation) bool {
+func Shows(a Answer, c citation.Citation) bool {
 	q := foldQuoteMarks(collapse(c.Quote))
 	return q != "" && strings.Contains(foldQuoteMarks(collapse(a.Answer)), q)
 }
@@ -215,7 +111,7 @@ type SourceResult struct {
 
 // SourceMatch is one place a looked-up text appears.
 type SourceMatch struct {
-	Citation
+	citation.Citation
 	// Exact is true when the text was found verbatim; otherwise this is the
 	// closest near-match and Similarity says how close (0..1).
 	Exact      bool    `json:"exact"`

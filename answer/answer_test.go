@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/quote"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/seeds"
@@ -283,7 +284,7 @@ func TestFollowUpPointingBack(t *testing.T) {
 		if ans.Grounded != tc.grounded {
 			t.Fatalf("with %d turns before: got grounded %v, want %v: %s", len(tc.history), ans.Grounded, tc.grounded, ans.Answer)
 		}
-		if tc.evidence != "" && !slices.ContainsFunc(ans.Citations, func(ct Citation) bool { return strings.Contains(ct.Quote, tc.evidence) }) {
+		if tc.evidence != "" && !slices.ContainsFunc(ans.Citations, func(ct citation.Citation) bool { return strings.Contains(ct.Quote, tc.evidence) }) {
 			t.Errorf("got quotes without %q: %s", tc.evidence, ans.Answer)
 		}
 		if !tc.grounded && len(ans.Citations) > 0 {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -40,9 +41,9 @@ type Options struct {
 	MinCoverage float64
 	// Filter restricts every search (outlets, dates).
 	Filter retrieval.Filter
-	// Model, when set, writes the answers (see Model); nil answers
+	// Model, when set, writes the answers (see CompleteFunc); nil answers
 	// extractively.
-	Model Model
+	Model CompleteFunc
 	// ModelTimeout bounds the model's part of one answer, follow-up
 	// rewrite and retries included; when it passes, the answer is
 	// extracted instead. Default DefaultModelTimeout.
@@ -82,7 +83,7 @@ type Stats struct {
 	QuotesShown   atomic.Int64 // quotes verified and shown
 	QuotesDropped atomic.Int64 // quotes that failed verification and were not shown
 
-	// Model answers (see Model).
+	// Model answers (see CompleteFunc).
 	ModelAnswers     atomic.Int64 // answers the model wrote (declines included)
 	ModelFallbacks   atomic.Int64 // answers extracted because the model failed or could not be verified
 	QuotesVerified   atomic.Int64 // model quotes found verbatim
@@ -121,8 +122,8 @@ func New(index Index, opts Options, logger *slog.Logger) *Composer {
 func (c *Composer) Stats() *Stats { return &c.stats }
 
 // Answer answers question, using history (earlier turns of the same
-// conversation, oldest first) to understand a follow-up. With a Model the
-// model writes the answer and every quote is verified (see Model); without
+// conversation, oldest first) to understand a follow-up. With Options.Model the
+// model writes the answer and every quote is verified (see CompleteFunc); without
 // one, or when the model fails, the answer is extracted from the articles.
 func (c *Composer) Answer(ctx context.Context, question string, history []Turn) (Answer, error) {
 	q, notes := c.cleanQuestion(question)
@@ -132,7 +133,7 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	c.stats.Questions.Add(1)
 	if text, ok := c.reply(q, history); ok {
 		c.stats.Declined.Add(1)
-		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []Citation{}, Passages: []Passage{}, Notes: notes}, nil
+		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []citation.Citation{}, Passages: []Passage{}, Notes: notes}, nil
 	}
 	if c.opts.Model != nil {
 		return c.modelAnswer(ctx, q, notes, history)
@@ -264,22 +265,6 @@ func looksLikeFollowUp(q string) bool {
 		return false
 	}
 	return len(retrieval.Analyze(q)) <= 2
-}
-
-// citationFor builds the citation for a verified match in a.
-func citationFor(n int, a *article.Article, start, end int) Citation {
-	return Citation{
-		N:           n,
-		Source:      a.ID,
-		Title:       a.DisplayTitle(),
-		Outlet:      a.Outlet,
-		Author:      a.Author,
-		PublishedAt: a.Date(),
-		URL:         a.URL,
-		Quote:       a.Text[start:end],
-		Start:       start,
-		End:         end,
-	}
 }
 
 // passages turns hits into the answer's passages, in rank order.

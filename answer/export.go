@@ -2,53 +2,26 @@ package answer
 
 import (
 	"cmp"
-	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
 // This file exports thin wrappers over the composer's internals for other
-// composers of cited text, such as the daily briefing: the verified citation
-// builder and the cross-outlet disagreement finder.
+// composers of cited text, such as the daily briefing: citing a
+// disagreement into a citation set, and the cross-outlet disagreement
+// finder.
 
-// CitationSet numbers verified citations. Every quote is checked verbatim
-// against its article's body (package quote) before it gets a number; an
-// identical quote of the same place reuses its number. It is not safe for
-// concurrent use.
-type CitationSet struct {
-	b *builder
-}
-
-// NewCitationSet returns an empty set. logger, which may be nil, receives a
-// warning for every quote that fails verification.
-func NewCitationSet(logger *slog.Logger) *CitationSet {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	return &CitationSet{b: newBuilder(&Composer{log: logger})}
-}
-
-// Cite verifies q against a and returns its citation number. ok is false,
-// and nothing is added, when q is not found verbatim in a's body.
-func (s *CitationSet) Cite(a *article.Article, q string) (n int, ok bool) {
-	return s.b.cite(a, q)
-}
-
-// List returns the citations in number order, starting at 1.
-func (s *CitationSet) List() []Citation { return slices.Clone(s.b.ans.Citations) }
-
-// Dropped reports how many quotes failed verification and were left out.
-func (s *CitationSet) Dropped() int64 { return s.b.c.stats.QuotesDropped.Load() }
-
-// Disagreement cites both sides of c and returns the disagreement with its
-// citation numbers and a sentence that states it ("The reports differ on a
-// figure (...): The Guardian: “$100bn” [3] versus ..."). ok is false, and
-// nothing is added to the set, when a side's sentence is not verbatim in its
-// article or a side's Says is not verbatim in its sentence.
-func (s *CitationSet) Disagreement(c Conflict) (d Disagreement, text Sentence, ok bool) {
+// CiteConflict cites both sides of c into set and returns the disagreement
+// with its citation numbers and a sentence that states it ("The reports
+// differ on a figure (...): The Guardian: “$100bn” [3] versus ..."). ok is
+// false, and nothing is added to the set, when a side's sentence is not
+// verbatim in its article or a side's Says is not verbatim in its sentence.
+func CiteConflict(set *citation.Set, c Conflict) (d Disagreement, text Sentence, ok bool) {
 	in := disagreement{kind: c.Kind, about: c.About}
 	for _, side := range c.Sides {
 		sent := side.Sentence
@@ -60,15 +33,15 @@ func (s *CitationSet) Disagreement(c Conflict) (d Disagreement, text Sentence, o
 	if len(in.sides) < 2 {
 		return Disagreement{}, Sentence{}, false
 	}
-	// Cite into a scratch copy first, so that a disagreement that fails half
-	// way leaves no stray citation behind.
-	scratch := &builder{c: s.b.c, ans: Answer{Citations: slices.Clone(s.b.ans.Citations)}}
-	scratch.disagreement(in)
-	if len(scratch.ans.Disagreements) == 0 {
+	// A disagreement that fails half way leaves no stray citation behind.
+	before := set.Len()
+	b := &builder{set: set, dropped: new(atomic.Int64)}
+	b.disagreement(in)
+	if len(b.ans.Disagreements) == 0 {
+		set.Truncate(before)
 		return Disagreement{}, Sentence{}, false
 	}
-	s.b.ans.Citations = scratch.ans.Citations
-	return scratch.ans.Disagreements[0], scratch.ans.Sentences[0], true
+	return b.ans.Disagreements[0], b.ans.Sentences[0], true
 }
 
 // ArticleSentence is a sentence of an article: Article.Text[Start:End].

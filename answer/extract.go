@@ -5,10 +5,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/quote"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/sentence"
@@ -381,7 +383,7 @@ func jaccard(a, b map[string]bool) float64 {
 // extract writes an extractive answer: the sentences that best answer the
 // question, each cited, with disagreements between outlets shown.
 func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer {
-	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
+	ans := Answer{Question: question, Mode: "extractive", Passages: passages(hits), Citations: []citation.Citation{}}
 	q := parseQuestion(question)
 	qt, cands, chosen, sup := c.evidence(q, query, hits)
 	ans.Support = sup
@@ -857,31 +859,28 @@ func renderText(ss []Sentence) string {
 }
 
 // builder assembles an answer's sentences and citations, verifying every
-// quote before it becomes a citation.
+// quote before it becomes a citation. ans.Citations is the list of set,
+// refreshed on every cite.
 type builder struct {
-	c   *Composer
-	ans Answer
+	set     *citation.Set
+	dropped *atomic.Int64 // counts the quotes that fail verification
+	ans     Answer
 }
 
-func newBuilder(c *Composer) *builder { return &builder{c: c, ans: Answer{Citations: []Citation{}}} }
+func newBuilder(c *Composer) *builder {
+	return &builder{set: citation.NewSet(c.log), dropped: &c.stats.QuotesDropped, ans: Answer{Citations: []citation.Citation{}}}
+}
 
 // cite verifies q against a and returns its citation number, reusing the
 // number of an identical citation. A quote that fails is counted and
 // dropped.
 func (b *builder) cite(a *article.Article, q string) (int, bool) {
-	m, ok := quote.FindIn(a, q)
+	n, ok := b.set.Cite(a, q)
 	if !ok {
-		b.c.stats.QuotesDropped.Add(1)
-		b.c.log.Warn("quote failed verification", "article", a.ID, "quote", q)
+		b.dropped.Add(1)
 		return 0, false
 	}
-	for _, ct := range b.ans.Citations {
-		if ct.Source == a.ID && ct.Start == m.Start && ct.End == m.End {
-			return ct.N, true
-		}
-	}
-	n := len(b.ans.Citations) + 1
-	b.ans.Citations = append(b.ans.Citations, citationFor(n, a, m.Start, m.End))
+	b.ans.Citations = b.set.List()
 	return n, true
 }
 
@@ -890,22 +889,15 @@ func (b *builder) cite(a *article.Article, q string) (int, bool) {
 // the sentences up to its closing mark), and returns the text shown for
 // it: the quote with its quotation marks paired for display.
 func (b *builder) citeWhole(a *article.Article, q string) (int, string, bool) {
-	m, ok := quote.FindIn(a, q)
+	if m, ok := quote.FindIn(a, q); ok {
+		start, end := wholeQuote(a, m.Start, m.End)
+		q = a.Text[start:end]
+	}
+	n, ok := b.cite(a, q)
 	if !ok {
-		b.c.stats.QuotesDropped.Add(1)
-		b.c.log.Warn("quote failed verification", "article", a.ID, "quote", q)
 		return 0, "", false
 	}
-	start, end := wholeQuote(a, m.Start, m.End)
-	shown := displayQuotes(collapse(a.Text[start:end]))
-	for _, ct := range b.ans.Citations {
-		if ct.Source == a.ID && ct.Start == start && ct.End == end {
-			return ct.N, shown, true
-		}
-	}
-	n := len(b.ans.Citations) + 1
-	b.ans.Citations = append(b.ans.Citations, citationFor(n, a, start, end))
-	return n, shown, true
+	return n, displayQuotes(collapse(b.ans.Citations[n-1].Quote)), true
 }
 
 func (b *builder) sentence(text string, cites ...int) {

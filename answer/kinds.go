@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/sentence"
 )
@@ -39,7 +40,7 @@ func (c *Composer) wholeArticleHits() (hits []retrieval.Hit, ok bool) {
 // at least two articles when the topic is covered. Without a topic it
 // briefs on the articles' opening sentences.
 func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answer {
-	ans := Answer{Question: q.Text, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
+	ans := Answer{Question: q.Text, Mode: "extractive", Passages: passages(hits), Citations: []citation.Citation{}}
 	topic := strings.TrimSpace(q.Content)
 	var chosen []*candidate
 	if !hasTopic(topic) {
@@ -150,7 +151,7 @@ func orderedByStart(cands []*candidate) []*candidate {
 // outlets report differently on the topic (or across all the articles when
 // there is none), both sides quoted.
 func (c *Composer) disagreements(q Question, query string, hits []retrieval.Hit) Answer {
-	ans := Answer{Question: q.Text, Mode: "extractive", Passages: passages(hits), Citations: []Citation{}}
+	ans := Answer{Question: q.Text, Mode: "extractive", Passages: passages(hits), Citations: []citation.Citation{}}
 	topic := strings.TrimSpace(q.Content)
 	var cands []*candidate
 	if !hasTopic(topic) {
@@ -243,7 +244,7 @@ func allDisagreements(cands []*candidate) []disagreement {
 // quoteLookup answers "who said '…'?" with the source lookup: where the
 // line appears, who the article says said it, cited.
 func (c *Composer) quoteLookup(ctx context.Context, q Question) (Answer, error) {
-	ans := Answer{Question: q.Text, Mode: "extractive", Citations: []Citation{}, Passages: []Passage{}}
+	ans := Answer{Question: q.Text, Mode: "extractive", Citations: []citation.Citation{}, Passages: []Passage{}}
 	res, err := c.Source(ctx, q.Quoted)
 	if err != nil {
 		return Answer{}, err

@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/llm"
 	"github.com/briefbot/briefbot/prompts"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
-// Model writes answers from numbered passages: a chat model behind an
-// OpenAI-compatible API. *llm.Client is one. Complete's errors should wrap
-// llm's sentinel errors (llm.ErrUnavailable, llm.ErrConfig, llm.ErrAuth,
+// CompleteFunc sends a request to the model that writes answers from
+// numbered passages, a chat model behind an OpenAI-compatible API, and
+// returns its reply: cmd/bot passes (*llm.Client).Complete, tests may pass
+// any func. Its errors should wrap llm's sentinel errors (llm.ErrUnavailable, llm.ErrConfig, llm.ErrAuth,
 // ...), which decide the note shown when the composer falls back to an
 // extractive answer.
 //
@@ -39,11 +41,7 @@ import (
 // least one of its quotes verifies: the cut-off measures shared words, and
 // a model may answer in other words; what it shows is still only verified
 // quotes. Such answers are logged.
-type Model interface {
-	Complete(ctx context.Context, req llm.CompletionRequest) (string, error)
-}
-
-var _ Model = (*llm.Client)(nil)
+type CompleteFunc func(ctx context.Context, req llm.CompletionRequest) (string, error)
 
 // Defaults of the model options.
 const (
@@ -52,8 +50,10 @@ const (
 )
 
 // Notes shown with an answer when the model's could not be used, or only in
-// part.
+// part. They are plain sentences for the reader; why the model failed, and
+// which setting to check, goes to the log (see fallback).
 const (
+	NoteUnavailable      = "The language model is unavailable, so this answer was extracted from the articles."
 	NoteUnverified       = "The model's answer could not be verified against the articles, so this answer was extracted from them directly."
 	NoteUnreadable       = "The model's reply could not be read, so this answer was extracted from the articles directly."
 	NotePartlyUnverified = "Parts of the model's answer could not be verified against the articles and were left out."
@@ -81,7 +81,7 @@ func (c *Composer) modelAnswer(ctx context.Context, q string, notes []string, hi
 	case len(hits) == 0:
 		ans = ext // no passages: nothing for the model to write from
 	case modelErr != nil:
-		ans = c.fallback(ext, unavailableNote(modelErr, c.opts.ModelTimeout), modelErr)
+		ans = c.fallback(ext, NoteUnavailable, modelErr)
 	default:
 		ans, err = c.writeWithModel(mctx, q, query, hits, ext)
 		if ctx.Err() != nil {
@@ -106,17 +106,17 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 	pq := parseQuestion(question)
 	p, err := prompts.Answer(prompts.AnswerData{Question: question, Kind: string(pq.Kind), Want: string(pq.Want), Passages: promptPassages(hits)})
 	if err != nil {
-		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), fmt.Errorf("answer prompt: %w", err)), nil
+		return c.fallback(ext, NoteUnavailable, fmt.Errorf("answer prompt: %w", err)), nil
 	}
 	c.log.Debug("asking the model", "question", question, "passages", len(hits))
-	reply, err := c.opts.Model.Complete(ctx, llm.CompletionRequest{
+	reply, err := c.opts.Model(ctx, llm.CompletionRequest{
 		System:    p.System,
 		User:      p.User,
 		Schema:    &llm.Schema{Name: p.SchemaName, JSON: p.Schema},
 		MaxTokens: answerMaxTokens,
 	})
 	if err != nil {
-		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), err), nil
+		return c.fallback(ext, NoteUnavailable, err), nil
 	}
 	c.log.Debug("model reply", "reply", reply)
 	r, err := prompts.ParseAnswerReply(reply)
@@ -126,13 +126,13 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 	if !r.Grounded {
 		c.stats.ModelAnswers.Add(1)
 		c.log.Info("the model found no answer in the passages", "passages", len(hits))
-		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []Citation{}}, nil
+		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []citation.Citation{}}, nil
 	}
 	v := newVerification(c, hits)
 	ans, ok, err := v.reply(ctx, r)
 	v.log(len(r.Sentences))
 	if err != nil {
-		return c.fallback(ext, unavailableNote(err, c.opts.ModelTimeout), err), nil
+		return c.fallback(ext, NoteUnavailable, err), nil
 	}
 	if !ok {
 		return c.fallback(ext, NoteUnverified, errors.New("no sentence of the model's answer could be verified")), nil
@@ -152,10 +152,17 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 }
 
 // fallback returns the extractive answer ext with note, and counts and
-// logs why the model's answer was not used.
+// logs why the model's answer was not used. It is the one place a model
+// failure becomes a note for the reader and a log line for the operator:
+// the note is a plain sentence, the log line says what went wrong and,
+// for a wrong setting, which one to check.
 func (c *Composer) fallback(ext Answer, note string, cause error) Answer {
 	c.stats.ModelFallbacks.Add(1)
-	c.log.Warn("model answer not used; answering extractively", "reason", note, "err", cause)
+	attrs := []any{"reason", note}
+	if note == NoteUnavailable {
+		attrs = append(attrs, "detail", unavailableReason(cause, c.opts.ModelTimeout))
+	}
+	c.log.Warn("model answer not used; answering extractively", append(attrs, "err", cause)...)
 	ext.Notes = append(ext.Notes, note)
 	return ext
 }
@@ -174,12 +181,8 @@ func promptPassages(hits []retrieval.Hit) []prompts.Passage {
 	return out
 }
 
-// unavailableNote tells the user, in one sentence, why the model could not
-// answer; a wrong setting is named so that the operator can fix it.
-func unavailableNote(err error, timeout time.Duration) string {
-	return fmt.Sprintf("The model was unavailable (%s), so this answer was extracted from the articles directly.", unavailableReason(err, timeout))
-}
-
+// unavailableReason tells the operator, in a few words, why the model could
+// not answer; a wrong setting is named so that it can be fixed.
 func unavailableReason(err error, timeout time.Duration) string {
 	var e *llm.Error
 	isLLM := errors.As(err, &e)

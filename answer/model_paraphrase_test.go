@@ -159,7 +159,7 @@ func TestParaphraseCounts(t *testing.T) {
 		return m.reply(parsePrompt(t, r))
 	}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{})
+	c := modelComposer(t, client.Complete, Options{})
 	questions := []string{}
 	for _, a := range qs.Answerable {
 		questions = append(questions, a.Question)

@@ -3,6 +3,7 @@ package answer
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -165,7 +166,7 @@ func newModelClient(tb testing.TB, srv *llmtest.Server, key string) (*llm.Client
 }
 
 // modelComposer returns a composer over the seed index that writes with m.
-func modelComposer(tb testing.TB, m Model, opts Options) *Composer {
+func modelComposer(tb testing.TB, m CompleteFunc, opts Options) *Composer {
 	tb.Helper()
 	base := seedComposer(tb, Options{})
 	opts.Model = m
@@ -255,7 +256,8 @@ func TestModelAnswers(t *testing.T) {
 		note     string // a note must contain this; "" for no note
 		sents    int    // sentences of the answer; -1 to skip
 		stats    statCounts
-		chats    int // chat requests the server saw
+		chats    int    // chat requests the server saw
+		log      string // the log must contain this; "" for anything
 	}
 	tests := []struct {
 		name    string
@@ -396,12 +398,12 @@ func TestModelAnswers(t *testing.T) {
 		{
 			name:  "broken HTTP body",
 			queue: []llmtest.Reply{llmtest.Malformed()},
-			want:  want{mode: "extractive", grounded: true, note: "its reply was unusable", sents: -1, chats: 1, stats: statCounts{Fallbacks: 1}},
+			want:  want{mode: "extractive", grounded: true, note: NoteUnavailable, log: "its reply was unusable", sents: -1, chats: 1, stats: statCounts{Fallbacks: 1}},
 		},
 		{
 			name: "wrong API key",
 			key:  "sk-wrong-key-0000",
-			want: want{mode: "extractive", grounded: true, note: "check OPENAI_API_KEY", sents: -1, chats: 1, stats: statCounts{Fallbacks: 1}},
+			want: want{mode: "extractive", grounded: true, note: NoteUnavailable, log: "check OPENAI_API_KEY", sents: -1, chats: 1, stats: statCounts{Fallbacks: 1}},
 		},
 		{
 			name:  "429 with Retry-After, then an answer",
@@ -421,7 +423,7 @@ func TestModelAnswers(t *testing.T) {
 			handler: func(tb testing.TB, p prompt) llmtest.Reply {
 				return llmtest.RateLimited("1")
 			},
-			want: want{mode: "extractive", grounded: true, note: "rate limiting", sents: -1, chats: 4, stats: statCounts{Fallbacks: 1}},
+			want: want{mode: "extractive", grounded: true, note: NoteUnavailable, log: "rate limiting", sents: -1, chats: 4, stats: statCounts{Fallbacks: 1}},
 			check: func(tb testing.TB, _ Answer, _ prompt, sl *sleeps) {
 				if got := sl.waits(); !slices.Equal(got, []time.Duration{time.Second, time.Second, time.Second}) {
 					tb.Errorf("waits = %v, want three of 1s", got)
@@ -444,13 +446,13 @@ func TestModelAnswers(t *testing.T) {
 		{
 			name:  "500 forever: extractive with a note",
 			queue: slices.Repeat([]llmtest.Reply{llmtest.Status(http.StatusInternalServerError, "")}, 4),
-			want:  want{mode: "extractive", grounded: true, note: "server error 500", sents: -1, chats: 4, stats: statCounts{Fallbacks: 1}},
+			want:  want{mode: "extractive", grounded: true, note: NoteUnavailable, log: "server error 500", sents: -1, chats: 4, stats: statCounts{Fallbacks: 1}},
 		},
 		{
 			name:  "hanging server: the answer's deadline",
 			queue: []llmtest.Reply{llmtest.Hang(), llmtest.Hang(), llmtest.Hang(), llmtest.Hang()},
 			opts:  Options{ModelTimeout: 300 * time.Millisecond},
-			want:  want{mode: "extractive", grounded: true, note: "no reply within 300ms", sents: -1, chats: -1, stats: statCounts{Fallbacks: 1}},
+			want:  want{mode: "extractive", grounded: true, note: NoteUnavailable, log: "no reply within 300ms", sents: -1, chats: -1, stats: statCounts{Fallbacks: 1}},
 		},
 	}
 	for _, tt := range tests {
@@ -473,7 +475,10 @@ func TestModelAnswers(t *testing.T) {
 				key = tt.key
 			}
 			client, sl := newModelClient(t, srv, key)
-			c := modelComposer(t, client, tt.opts)
+			opts := tt.opts
+			opts.Model = client.Complete
+			logs := &logBuffer{}
+			c := New(seedComposer(t, Options{}).index, opts, slog.New(slog.NewTextHandler(logs, nil)))
 			start := time.Now()
 			ans, err := c.Answer(context.Background(), leavittQuestion, nil)
 			elapsed := time.Since(start)
@@ -494,6 +499,10 @@ func TestModelAnswers(t *testing.T) {
 			}
 			if tt.want.note != "" && !strings.Contains(notes, tt.want.note) {
 				t.Errorf("notes = %q, want one containing %q", ans.Notes, tt.want.note)
+			}
+			checkNoSettingNames(t, ans.Notes)
+			if tt.want.log != "" && !strings.Contains(logs.String(), tt.want.log) {
+				t.Errorf("log:\n%s\nwant it to contain %q", logs.String(), tt.want.log)
 			}
 			if tt.want.sents >= 0 && len(ans.Sentences) != tt.want.sents {
 				t.Errorf("got %d sentences, want %d: %s", len(ans.Sentences), tt.want.sents, ans.Answer)
@@ -528,7 +537,7 @@ func TestModelRequest(t *testing.T) {
 	srv := llmtest.NewServer(t)
 	srv.Queue(llmtest.KindChat, llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{K: 5})
+	c := modelComposer(t, client.Complete, Options{K: 5})
 	ans, err := c.Answer(context.Background(), leavittQuestion, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -593,7 +602,7 @@ func TestModelDisagreements(t *testing.T) {
 					}})
 			}))
 			client, _ := newModelClient(t, srv, srv.APIKey)
-			c := modelComposer(t, client, Options{})
+			c := modelComposer(t, client.Complete, Options{})
 			ans, err := c.Answer(context.Background(), question, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -675,7 +684,7 @@ func TestModelObeysInjection(t *testing.T) {
 		})
 	}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := New(ix, Options{Model: client}, nil)
+	c := New(ix, Options{Model: client.Complete}, nil)
 	ans, err := c.Answer(context.Background(), "What did the council decide about the ferry route?", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -725,7 +734,7 @@ func TestModelFollowUp(t *testing.T) {
 				return reply([]prompts.ReplySentence{sent("Air support was discussed.", []int{n}, q(n, s))})
 			}))
 			client, _ := newModelClient(t, srv, srv.APIKey)
-			c := modelComposer(t, client, Options{})
+			c := modelComposer(t, client.Complete, Options{})
 			ans, err := c.Answer(context.Background(), followUp, history)
 			if err != nil {
 				t.Fatal(err)
@@ -781,7 +790,7 @@ func TestModelNoHistoryNoRewrite(t *testing.T) {
 	srv := llmtest.NewServer(t)
 	srv.Queue(llmtest.KindChat, llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{})
+	c := modelComposer(t, client.Complete, Options{})
 	if _, err := c.Answer(context.Background(), leavittQuestion, []Turn{{Role: "assistant", Text: "Hello."}}); err != nil {
 		t.Fatal(err)
 	}
@@ -798,7 +807,7 @@ func TestModelCanceled(t *testing.T) {
 	srv := llmtest.NewServer(t)
 	srv.Queue(llmtest.KindChat, llmtest.Hang())
 	client, _ := newModelClient(t, srv, srv.APIKey)
-	c := modelComposer(t, client, Options{})
+	c := modelComposer(t, client.Complete, Options{})
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for srv.Hanging() == 0 {

@@ -110,7 +110,7 @@ func TestModelLinksAndInlineWords(t *testing.T) {
 				})
 			}))
 			client, _ := newModelClient(t, srv, srv.APIKey)
-			c := New(ix, Options{Model: client}, nil)
+			c := New(ix, Options{Model: client.Complete}, nil)
 			ans, err := c.Answer(context.Background(), "What did the council decide about the ferry route?", nil)
 			if err != nil {
 				t.Fatal(err)
@@ -165,7 +165,7 @@ func TestModelReplyBounded(t *testing.T) {
 	}))
 	client, _ := newModelClient(t, srv, srv.APIKey)
 	logs := &countingHandler{}
-	c := New(ix, Options{Model: client}, slog.New(logs))
+	c := New(ix, Options{Model: client.Complete}, slog.New(logs))
 	start := time.Now()
 	ans, err := c.Answer(context.Background(), "What did the council decide about the ferry route?", nil)
 	took := time.Since(start)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 )
 
 func TestWholeQuote(t *testing.T) {
@@ -51,7 +52,7 @@ func TestDisplayQuotes(t *testing.T) {
 		}
 	}
 	// An answer showing the paired marks still shows the verbatim quote.
-	c := Citation{Quote: tests[0].in}
+	c := citation.Citation{Quote: tests[0].in}
 	if !Shows(Answer{Answer: tests[0].want + " [1]"}, c) {
 		t.Errorf("Shows: got false for an answer showing the quote with paired marks")
 	}

@@ -36,7 +36,7 @@ func (c *Composer) rewrite(ctx context.Context, q string, history []Turn) (strin
 	}
 	rctx, cancel := context.WithTimeout(ctx, c.opts.RewriteTimeout)
 	defer cancel()
-	reply, err := c.opts.Model.Complete(rctx, llm.CompletionRequest{
+	reply, err := c.opts.Model(rctx, llm.CompletionRequest{
 		System:    p.System,
 		User:      p.User,
 		Schema:    &llm.Schema{Name: p.SchemaName, JSON: p.Schema},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/quote"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/sentence"
@@ -150,7 +151,7 @@ func overlapsAny(ms []SourceMatch, id string, start, end int) bool {
 func (c *Composer) sourceMatch(a *article.Article, start, end int, exact bool, sim float64) SourceMatch {
 	ss, se := sentenceAround(a, start, end)
 	m := SourceMatch{
-		Citation:   citationFor(0, a, start, end),
+		Citation:   citation.For(0, a, start, end),
 		Exact:      exact,
 		Similarity: sim,
 		Sentence:   a.Text[ss:se],

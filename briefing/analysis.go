@@ -1,7 +1,7 @@
 package briefing
 
 import (
-	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 	"math"
 	"strings"
 	"unicode"
@@ -115,7 +115,7 @@ func (s *sent) text() string { return s.d.art.Text[s.start:s.end] }
 // unknownOutlet names an article whose outlet is unknown the way answers
 // do: by its title, else its site, never by its file name or ID.
 func unknownOutlet(a *article.Article) string {
-	return answer.Citation{Source: a.ID, Title: a.DisplayTitle(), URL: a.URL}.Name()
+	return citation.Citation{Source: a.ID, Title: a.DisplayTitle(), URL: a.URL}.Name()
 }
 
 func (an *analysis) doc(a *article.Article) *doc {

@@ -14,7 +14,10 @@
 // The JSON form of Briefing is stable; see README.md in this directory.
 package briefing
 
-import "github.com/briefbot/briefbot/answer"
+import (
+	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
+)
 
 // Briefing is a summary of a day's (or a topic's) articles. Its JSON form is
 // the stable shape `bot briefing --json` prints.
@@ -29,9 +32,9 @@ type Briefing struct {
 	// Stories are ordered by how many outlets carried them, most first.
 	Stories []Story `json:"stories"`
 	// Citations are numbered across the whole briefing.
-	Citations []answer.Citation `json:"citations"`
-	Mode      string            `json:"mode"` // "extractive" or "model"
-	Notes     []string          `json:"notes,omitempty"`
+	Citations []citation.Citation `json:"citations"`
+	Mode      string              `json:"mode"` // "extractive" or "model"
+	Notes     []string            `json:"notes,omitempty"`
 	// Since is when the previous briefing to the same place was posted
 	// (RFC 3339), when the request named one; the stories then say whether
 	// they are New or Updated.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/seeds"
@@ -135,7 +136,7 @@ func mustDay(tb testing.TB, s string) time.Time {
 // four points; no article is in two stories.
 func checkBriefing(tb testing.TB, ix Index, b Briefing) {
 	tb.Helper()
-	byN := map[int]answer.Citation{}
+	byN := map[int]citation.Citation{}
 	for i, c := range b.Citations {
 		if c.N != i+1 {
 			tb.Errorf("citation %d: got number %d, want %d", i, c.N, i+1)
@@ -256,7 +257,7 @@ func TestSeedsBriefing(t *testing.T) {
 	if !slices.ContainsFunc(b.Notes, func(n string) bool { return strings.Contains(n, "dates of these 5 articles are unknown") }) {
 		t.Errorf("got notes %q, want one saying the dates are unknown", b.Notes)
 	}
-	byN := map[int]answer.Citation{}
+	byN := map[int]citation.Citation{}
 	for _, c := range b.Citations {
 		byN[c.N] = c
 	}
@@ -556,7 +557,7 @@ func goldenBriefing() Briefing {
 			Points: []answer.Sentence{{Text: "Ferry fares rise by 5% in May.", Citations: []int{5}}, {Text: "The operator blames fuel costs.", Citations: []int{5}}},
 			New:    true,
 		}},
-		Citations: []answer.Citation{
+		Citations: []citation.Citation{
 			{N: 1, Source: "a.txt", Title: "Harbour bridge reopens", Outlet: "The Coastal Courier", PublishedAt: "2025-08-19", URL: "https://courier.example/bridge", Quote: "The harbour bridge reopened on Tuesday after eleven weeks of repairs costing £4.2m.", Start: 0, End: 84},
 			{N: 2, Source: "b.txt", Title: "Bridge open", Quote: "The bridge reopened on Tuesday after eleven weeks of repairs.", Start: 10, End: 71},
 			{N: 3, Source: "a.txt", Title: "Harbour bridge reopens", Outlet: "The Coastal Courier", PublishedAt: "2025-08-19", URL: "https://courier.example/bridge", Quote: "Bus routes 7 and 12 return to their usual timetable from Wednesday.", Start: 200, End: 267},

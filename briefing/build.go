@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/prompts"
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -102,7 +102,7 @@ func NewBuilder(index Index, opts Options, logger *slog.Logger) *Builder {
 // for a failed search or a cancelled ctx. A model that fails leaves the
 // briefing extractive, with a note.
 func (b *Builder) Build(ctx context.Context, req Request) (Briefing, error) {
-	out := Briefing{Topic: strings.TrimSpace(req.Topic), Stories: []Story{}, Citations: []answer.Citation{}, Mode: ModeExtractive}
+	out := Briefing{Topic: strings.TrimSpace(req.Topic), Stories: []Story{}, Citations: []citation.Citation{}, Mode: ModeExtractive}
 	if req.Since != nil && !req.Since.PostedAt.IsZero() {
 		out.Since = req.Since.PostedAt.UTC().Format(time.RFC3339)
 	}
@@ -157,7 +157,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (Briefing, error) {
 		}
 	}
 	if !written {
-		set := answer.NewCitationSet(b.log)
+		set := citation.NewSet(b.log)
 		out.Stories = out.Stories[:0]
 		for _, s := range stories {
 			out.Stories = append(out.Stories, s.extractive(set))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // sentenceOf makes a one-sentence article and returns the sentence.
@@ -65,17 +66,17 @@ func TestFindConflicts(t *testing.T) {
 	}
 }
 
-func TestCitationSetDisagreement(t *testing.T) {
+func TestCiteConflict(t *testing.T) {
 	a := sentenceOf("a", "Alpha", "The council says the repairs cost £4.2m in total.")
 	b := sentenceOf("b", "Beta", "The repairs cost £4.5m, the contractor said.")
-	set := answer.NewCitationSet(nil)
-	if _, _, ok := set.Disagreement(answer.Conflict{Kind: "figure", Sides: []answer.ConflictSide{{Sentence: a, Says: "£4.2m"}, {Sentence: b, Says: "£9m"}}}); ok {
+	set := citation.NewSet(nil)
+	if _, _, ok := answer.CiteConflict(set, answer.Conflict{Kind: "figure", Sides: []answer.ConflictSide{{Sentence: a, Says: "£4.2m"}, {Sentence: b, Says: "£9m"}}}); ok {
 		t.Error("a side that its sentence does not say was accepted")
 	}
 	if n := len(set.List()); n != 0 {
 		t.Errorf("a refused disagreement left %d citations, want none", n)
 	}
-	d, text, ok := set.Disagreement(answer.Conflict{Kind: "figure", About: "repairs, cost", Sides: []answer.ConflictSide{{Sentence: a, Says: "£4.2m"}, {Sentence: b, Says: "£4.5m"}}})
+	d, text, ok := answer.CiteConflict(set, answer.Conflict{Kind: "figure", About: "repairs, cost", Sides: []answer.ConflictSide{{Sentence: a, Says: "£4.2m"}, {Sentence: b, Says: "£4.5m"}}})
 	if !ok || len(d.Sides) != 2 || d.Sides[0].Citation != 1 || d.Sides[1].Citation != 2 {
 		t.Fatalf("got %+v, %v; want two sides citing [1] and [2]", d, ok)
 	}

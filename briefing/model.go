@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/prompts"
 	"github.com/briefbot/briefbot/quote"
 )
@@ -75,7 +76,7 @@ func (b *Builder) writeWithModel(ctx context.Context, out *Briefing, stories []*
 	for _, rs := range parsed.Stories {
 		byStory[rs.Story] = rs
 	}
-	set := answer.NewCitationSet(b.log)
+	set := citation.NewSet(b.log)
 	out.Stories = out.Stories[:0]
 	fellBack, dropped := 0, 0
 	for i, st := range stories {
@@ -197,7 +198,7 @@ var markerRE = regexp.MustCompile(`\s*\[\d+(?:\s*,\s*\d+)*\](?:\[\d+(?:\s*,\s*\d
 // with at least one quote found verbatim in the article of the passage it
 // names; ok is false when fewer than two points hold up. It reports the
 // points it dropped. Nothing is cited into set unless ok.
-func (m modelStory) fromModel(set *answer.CitationSet, rs prompts.ReplyStory) (s Story, dropped int, ok bool) {
+func (m modelStory) fromModel(set *citation.Set, rs prompts.ReplyStory) (s Story, dropped int, ok bool) {
 	type quoted struct {
 		d *doc
 		q string

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/termtext"
 )
 
@@ -42,7 +43,7 @@ func (b Briefing) Text() string {
 		}
 		fmt.Fprintf(&w, "Since the last briefing (%s): %d new, %d updated, %d unchanged.\n", b.Since, newN, updN, len(b.Stories)-newN-updN)
 	}
-	byN := make(map[int]answer.Citation, len(b.Citations))
+	byN := make(map[int]citation.Citation, len(b.Citations))
 	for _, c := range b.Citations {
 		byN[c.N] = c
 	}
@@ -96,7 +97,7 @@ func (b Briefing) Text() string {
 
 // differs states a disagreement: "Outlets differ on a figure (purchase,
 // weapons): The Guardian says “$100bn” [3]; The Independent says “$90bn” [7]."
-func differs(d answer.Disagreement, byN map[int]answer.Citation) string {
+func differs(d answer.Disagreement, byN map[int]citation.Citation) string {
 	var sides []string
 	for _, s := range d.Sides {
 		who := "one source"

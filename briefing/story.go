@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // Limits of a story.
@@ -229,7 +230,7 @@ func (st *story) skeleton() Story {
 }
 
 // extractive writes the story from its own sentences, citing into set.
-func (st *story) extractive(set *answer.CitationSet) Story {
+func (st *story) extractive(set *citation.Set) Story {
 	out := st.skeleton()
 	picked := st.pick()
 	for _, s := range picked {
@@ -256,7 +257,7 @@ func (st *story) extractive(set *answer.CitationSet) Story {
 // cites both sides of each into set; extra are disagreements found
 // elsewhere (by the model), placed first. A fact whose sides say the same as
 // one already shown is not shown twice.
-func (st *story) disagreements(set *answer.CitationSet, extra []answer.Conflict) []answer.Disagreement {
+func (st *story) disagreements(set *citation.Set, extra []answer.Conflict) []answer.Disagreement {
 	if len(st.sources) < 2 {
 		return nil
 	}
@@ -278,7 +279,7 @@ func (st *story) disagreements(set *answer.CitationSet, extra []answer.Conflict)
 		if seen[key] {
 			continue
 		}
-		d, _, ok := set.Disagreement(c)
+		d, _, ok := answer.CiteConflict(set, c)
 		if !ok {
 			continue
 		}

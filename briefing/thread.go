@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -312,7 +313,7 @@ func hasLetter(s string) bool {
 // extractiveThreads writes the story's threads, citing into set. used
 // holds the sentences already shown as the story's points; a thread's
 // points repeat none of them nor another thread's.
-func (st *story) extractiveThreads(set *answer.CitationSet, used []*sent, storyHeadline string) []Thread {
+func (st *story) extractiveThreads(set *citation.Set, used []*sent, storyHeadline string) []Thread {
 	var out []Thread
 	headlines := map[string]bool{strings.ToLower(storyHeadline): true}
 	for _, th := range st.findThreads() {

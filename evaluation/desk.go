@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // This file scores answers to a desk question set: the questions a
@@ -368,7 +369,7 @@ func (h *AnswerHygiene) Add(a answer.Answer) {
 	if UnbalancedQuotes(a.Answer) {
 		h.Unbalanced++
 	}
-	if slices.ContainsFunc(a.Citations, func(c answer.Citation) bool { return c.Source != "" && strings.Contains(a.Answer, c.Source) }) {
+	if slices.ContainsFunc(a.Citations, func(c citation.Citation) bool { return c.Source != "" && strings.Contains(a.Answer, c.Source) }) {
 		h.FileNames++
 	}
 }

@@ -6,15 +6,16 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/evaluation"
 	"github.com/briefbot/briefbot/seeds"
 )
 
-func cite(src, quote string, start int) answer.Citation {
-	return answer.Citation{Source: src, Quote: quote, Start: start, End: start + len(quote)}
+func cite(src, quote string, start int) citation.Citation {
+	return citation.Citation{Source: src, Quote: quote, Start: start, End: start + len(quote)}
 }
 
-func grounded(cs ...answer.Citation) answer.Answer {
+func grounded(cs ...citation.Citation) answer.Answer {
 	for i := range cs {
 		cs[i].N = i + 1
 	}
@@ -36,7 +37,7 @@ func TestScoreDesk(t *testing.T) {
 		{"evidence in the quote", evaluation.DeskQuestion{Expect: "answer", Evidence: [][]string{{"40 minutes"}}}, grounded(call), true, ""},
 		{"evidence only in the answer text is not enough",
 			evaluation.DeskQuestion{Expect: "answer", Evidence: [][]string{{"40 minutes"}}},
-			answer.Answer{Grounded: true, Answer: "It lasted 40 minutes.", Citations: []answer.Citation{boots}}, false, "evidence 0/1 groups, want 1"},
+			answer.Answer{Grounded: true, Answer: "It lasted 40 minutes.", Citations: []citation.Citation{boots}}, false, "evidence 0/1 groups, want 1"},
 		{"declined", evaluation.DeskQuestion{Expect: "answer", Evidence: [][]string{{"40 minutes"}}}, answer.Answer{Answer: answer.NotCovered}, false, "declined"},
 		{"grounded without citations is a decline", evaluation.DeskQuestion{Expect: "answer", Evidence: [][]string{{"x"}}}, answer.Answer{Grounded: true}, false, "declined"},
 		{"curly quotes, dashes and case folded", evaluation.DeskQuestion{Expect: "answer", Evidence: [][]string{{`"U.S. BOOTS will not`}}}, grounded(boots), true, ""},
@@ -50,7 +51,7 @@ func TestScoreDesk(t *testing.T) {
 		{"overview from one article", evaluation.DeskQuestion{Expect: "answer", Evidence: [][]string{{"weapons"}}, MinPoints: 2, MinArticles: 2}, grounded(call, ninety), false, "1 articles, want 2"},
 		{"quote lookup cites the right article", evaluation.DeskQuestion{Expect: "answer", Articles: []string{"c", "d"}}, grounded(ninety, hundred), true, ""},
 		{"quote lookup cites another article", evaluation.DeskQuestion{Expect: "answer", Articles: []string{"c"}}, grounded(call), false, "expected article not cited"},
-		{"decline", evaluation.DeskQuestion{Expect: "decline"}, answer.Answer{Answer: answer.NotCovered, Citations: []answer.Citation{}}, true, ""},
+		{"decline", evaluation.DeskQuestion{Expect: "decline"}, answer.Answer{Answer: answer.NotCovered, Citations: []citation.Citation{}}, true, ""},
 		{"decline with quotes", evaluation.DeskQuestion{Expect: "decline"}, grounded(call), false, "answered with 1 quotes, want a decline"},
 		{"help", evaluation.DeskQuestion{Expect: "help"}, answer.Answer{Answer: "You're welcome. Ask me about the articles."}, true, ""},
 		{"help with random quotes", evaluation.DeskQuestion{Expect: "help"}, grounded(call), false, "1 quotes, want a reply with none"},
@@ -184,11 +185,11 @@ func TestUnbalancedQuotes(t *testing.T) {
 func TestAnswerHygiene(t *testing.T) {
 	c1 := cite("000_a.txt", "one", 0)
 	var h evaluation.AnswerHygiene
-	h.Add(grounded(c1, cite("000_a.txt", "two", 10)))                                                     // clean
-	h.Add(grounded(c1, c1))                                                                               // repeated
-	h.Add(answer.Answer{Grounded: true, Answer: "““Broken [1]", Citations: []answer.Citation{c1}})        // unbalanced
-	h.Add(answer.Answer{Grounded: true, Answer: "One [1] (000_a.txt)", Citations: []answer.Citation{c1}}) // file name
-	h.Add(answer.Answer{Answer: answer.NotCovered})                                                       // decline
+	h.Add(grounded(c1, cite("000_a.txt", "two", 10)))                                                       // clean
+	h.Add(grounded(c1, c1))                                                                                 // repeated
+	h.Add(answer.Answer{Grounded: true, Answer: "““Broken [1]", Citations: []citation.Citation{c1}})        // unbalanced
+	h.Add(answer.Answer{Grounded: true, Answer: "One [1] (000_a.txt)", Citations: []citation.Citation{c1}}) // file name
+	h.Add(answer.Answer{Answer: answer.NotCovered})                                                         // decline
 	want := evaluation.AnswerHygiene{Answers: 5, RepeatedQuote: 1, Unbalanced: 1, FileNames: 1}
 	if h != want {
 		t.Errorf("got %+v, want %+v", h, want)

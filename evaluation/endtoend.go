@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // This file scores MultiHop-RAG end to end, the way a user of `bot ask
@@ -35,7 +36,7 @@ func GoldInQuotes(gold string, a answer.Answer) bool {
 
 // citesGold reports an answer citing one of the gold articles.
 func citesGold(a answer.Answer, gold map[string]int) bool {
-	return slices.ContainsFunc(a.Citations, func(c answer.Citation) bool { return gold[c.Source] > 0 })
+	return slices.ContainsFunc(a.Citations, func(c citation.Citation) bool { return gold[c.Source] > 0 })
 }
 
 // EndToEndCounts counts the end-to-end outcomes of a group of answerable

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/evaluation"
 )
 
@@ -20,7 +21,7 @@ func TestGoldInQuotes(t *testing.T) {
 		{"curly quotes and dashes folded", "O'Neil–Smith", grounded(cite("a", "said O’Neil—Smith on Monday", 0)), true},
 		{"across two quotes joined by a space", "New York", grounded(cite("a", "He flew to New", 0), cite("b", "York later.", 0)), true},
 		{"not in the quotes", "Google", grounded(cite("a", "Apple said so.", 0)), false},
-		{"only in the answer text", "Google", answer.Answer{Grounded: true, Answer: "Google [1]", Citations: []answer.Citation{cite("a", "It said so.", 0)}}, false},
+		{"only in the answer text", "Google", answer.Answer{Grounded: true, Answer: "Google [1]", Citations: []citation.Citation{cite("a", "It said so.", 0)}}, false},
 		{"a decline is a miss", "Google", answer.Answer{Answer: answer.NotCovered}, false},
 		{"empty gold", ".", grounded(cite("a", "anything.", 0)), false},
 	}
@@ -43,7 +44,7 @@ func e2eFixture() ([]evaluation.MultiHopQuery, evaluation.AnswerIndex) {
 		{Query: "did both say so?", Answer: "Yes", Type: "comparison_query", Evidence: ev("u3")},
 		{Query: "what about Mars?", Answer: "Insufficient information.", Type: "null_query"},
 	}
-	with := func(q string, support float64, cs ...answer.Citation) answer.Answer {
+	with := func(q string, support float64, cs ...citation.Citation) answer.Answer {
 		a := grounded(cs...)
 		a.Question, a.Support = q, support
 		return a

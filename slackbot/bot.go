@@ -27,6 +27,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // Service is what the Slack app needs from the briefing engine.
@@ -108,7 +109,7 @@ type storedAnswer struct {
 	kind      string
 	question  string
 	answer    string
-	citations []answer.Citation
+	citations []citation.Citation
 	channel   string
 	render    func(renderOpts) []message
 }

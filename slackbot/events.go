@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // Surfaces a question can come from, as the questions metric labels them.
@@ -193,7 +194,7 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if err != nil {
 			return fail(err)
 		}
-		cites := make([]answer.Citation, 0, len(r.Matches))
+		cites := make([]citation.Citation, 0, len(r.Matches))
 		for _, m := range r.Matches {
 			cites = append(cites, m.Citation)
 		}

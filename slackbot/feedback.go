@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // FeedbackFile is the JSON Lines file older versions kept feedback in,
@@ -29,13 +29,13 @@ const feedbackBucket = "feedback"
 
 // FeedbackRecord is one click on a "helpful" / "not helpful" button.
 type FeedbackRecord struct {
-	Time      time.Time         `json:"time"`
-	User      string            `json:"user"`
-	Channel   string            `json:"channel,omitempty"`
-	Question  string            `json:"question"`
-	Answer    string            `json:"answer"`
-	Citations []answer.Citation `json:"citations,omitempty"`
-	Helpful   bool              `json:"helpful"`
+	Time      time.Time           `json:"time"`
+	User      string              `json:"user"`
+	Channel   string              `json:"channel,omitempty"`
+	Question  string              `json:"question"`
+	Answer    string              `json:"answer"`
+	Citations []citation.Citation `json:"citations,omitempty"`
+	Helpful   bool                `json:"helpful"`
 }
 
 // FeedbackStore keeps feedback records in the bot's embedded store. It is
@@ -203,7 +203,7 @@ func oneLine(s string, max int) string {
 
 // sourceLine is "Outlet · Title · date · URL" without the parts that are
 // unknown, as plain text.
-func sourceLine(c answer.Citation) string {
+func sourceLine(c citation.Citation) string {
 	var parts []string
 	for _, p := range []string{c.Outlet, c.Title, c.PublishedAt, c.URL} {
 		if p = strings.TrimSpace(p); p != "" {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/citation"
 )
 
 func TestFeedbackStoreRoundTrip(t *testing.T) {
@@ -24,7 +24,7 @@ func TestFeedbackStoreRoundTrip(t *testing.T) {
 	base := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
 	for i, q := range []string{"first", "second", "third"} {
 		rec := FeedbackRecord{Time: base.Add(time.Duration(i) * time.Minute), User: "U1", Channel: "C1", Question: q,
-			Answer: "answer to " + q, Citations: []answer.Citation{citeBudget}, Helpful: i%2 == 0}
+			Answer: "answer to " + q, Citations: []citation.Citation{citeBudget}, Helpful: i%2 == 0}
 		if err := s.Add(t.Context(), rec); err != nil {
 			t.Fatal(err)
 		}

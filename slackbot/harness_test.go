@@ -22,15 +22,16 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/store"
 )
 
 // Canned articles the fake service cites.
 var (
-	citeBudget = answer.Citation{N: 1, Source: "ledger-budget", Title: "Council approves £4.2m budget", Outlet: "Daily Ledger",
+	citeBudget = citation.Citation{N: 1, Source: "ledger-budget", Title: "Council approves £4.2m budget", Outlet: "Daily Ledger",
 		PublishedAt: "2025-03-04", URL: "https://ledger.example/budget?id=1&src=feed",
 		Quote: "The council approved a £4.2m budget on Tuesday after a three-hour debate."}
-	citeSpending = answer.Citation{N: 2, Source: "courier-budget", Title: "Budget: what changes for residents", Outlet: "Evening Courier",
+	citeSpending = citation.Citation{N: 2, Source: "courier-budget", Title: "Budget: what changes for residents", Outlet: "Evening Courier",
 		PublishedAt: "2025-03-05", URL: "https://courier.example/news/budget",
 		Quote: "Spending on libraries rises by 4% & parks get <new> funding."}
 )
@@ -84,7 +85,7 @@ func (s *fakeService) Answer(ctx context.Context, q string, history []answer.Tur
 		return answer.Answer{}, s.fail
 	}
 	if strings.Contains(strings.ToLower(q), "weather") {
-		return answer.Answer{Question: q, Answer: "", Grounded: false, Mode: "extractive", Citations: []answer.Citation{}}, nil
+		return answer.Answer{Question: q, Answer: "", Grounded: false, Mode: "extractive", Citations: []citation.Citation{}}, nil
 	}
 	return answer.Answer{
 		Question: q,
@@ -94,7 +95,7 @@ func (s *fakeService) Answer(ctx context.Context, q string, history []answer.Tur
 			{Text: "The council approved a £4.2m budget on Tuesday [1].", Citations: []int{1}},
 			{Text: "Library spending rises by 4% [2].", Citations: []int{2}},
 		},
-		Citations: []answer.Citation{citeBudget, citeSpending},
+		Citations: []citation.Citation{citeBudget, citeSpending},
 		Mode:      "extractive",
 		Notes:     []string{"Answered by extracting sentences; no model is configured."},
 	}, nil
@@ -137,7 +138,7 @@ func (s *fakeService) Briefing(ctx context.Context, req BriefingRequest) (briefi
 			Disagreements: []answer.Disagreement{{Kind: "timing", About: "when the vote happened",
 				Sides: []answer.Side{{Says: "Tuesday", Citation: 1}, {Says: "Monday night", Citation: 2}}}},
 		}},
-		Citations: []answer.Citation{citeBudget, citeSpending},
+		Citations: []citation.Citation{citeBudget, citeSpending},
 	}, nil
 }
 

@@ -2,6 +2,8 @@ package slackbot
 
 import (
 	"testing"
+
+	"github.com/briefbot/briefbot/answer"
 )
 
 func TestModelUnavailable(t *testing.T) {
@@ -12,6 +14,7 @@ func TestModelUnavailable(t *testing.T) {
 		{nil, false},
 		{[]string{"The model was unavailable; this answer was extracted."}, true},
 		{[]string{"Model call failed: timeout"}, true},
+		{[]string{answer.NoteUnavailable, answer.NoteUnreadable}, true},
 		{[]string{"The question was cut to 500 characters."}, false},
 	} {
 		if got := modelUnavailable(tc.notes); got != tc.want {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,7 +83,14 @@ func TestHTTPQueueFullBusyReplies(t *testing.T) {
 // QueueWait gets the busy reply instead of a late answer.
 func TestHTTPQueueWaitBusy(t *testing.T) {
 	svc := &fakeService{gate: make(chan struct{}), started: make(chan string, 8)}
-	h, srv := startHTTP(t, svc, func(c *Config) { c.Workers, c.QueueSize, c.QueueWait = 1, 4, 20*time.Millisecond })
+	// The queue's clock is a fake one, so a slow machine cannot make the
+	// first mention look stale: only the explicit step below ages the queue.
+	var elapsed atomic.Int64
+	base := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	h, srv := startHTTP(t, svc, func(c *Config) {
+		c.Workers, c.QueueSize, c.QueueWait = 1, 4, 20*time.Millisecond
+		c.Now = func() time.Time { return base.Add(time.Duration(elapsed.Load())) }
+	})
 	for i := range 2 {
 		body := mustJSON(t, eventCallback(fmt.Sprintf("EvW%d", i), mentionEvent("C1", "U1", fmt.Sprintf("1700000200.%06d", i), "", "<@UBOT> budget?")))
 		readBody(t, signedPost(t, srv, "/slack/events", "application/json", body, nil))
@@ -90,7 +98,7 @@ func TestHTTPQueueWaitBusy(t *testing.T) {
 			<-svc.started
 		}
 	}
-	time.Sleep(50 * time.Millisecond)
+	elapsed.Add(int64(50 * time.Millisecond)) // the second mention has now waited past QueueWait
 	close(svc.gate)
 	posts := h.fake.WaitCalls(t, "chat.postMessage", 2)
 	h.settle(t)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // dailyBriefing is a briefing as the scheduler builds it for a channel that
@@ -27,7 +28,7 @@ func dailyBriefing() briefing.Briefing {
 				Outlets: []string{"Evening Courier"}, Articles: []string{"courier-libraries", "courier-budget"},
 				Points: []answer.Sentence{{Text: "Libraries get more money.", Citations: []int{2}}}},
 		},
-		Citations: []answer.Citation{citeBudget, citeSpending},
+		Citations: []citation.Citation{citeBudget, citeSpending},
 	}
 }
 

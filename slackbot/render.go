@@ -12,6 +12,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // Slack's limits for one message.
@@ -161,7 +162,7 @@ func renderBriefing(b briefing.Briefing, o renderOpts) []message {
 	if len(b.Stories) == 0 {
 		units = append(units, sectionUnit("No articles to summarise for this day or topic.", "No articles to summarise for this day or topic."))
 	}
-	byN := make(map[int]answer.Citation, len(b.Citations))
+	byN := make(map[int]citation.Citation, len(b.Citations))
 	for _, c := range b.Citations {
 		byN[c.N] = c
 	}
@@ -199,7 +200,7 @@ func renderText(text string) []message {
 	return pack(textUnits(escape(text), text), renderOpts{})
 }
 
-func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
+func storyUnits(s briefing.Story, cites []citation.Citation) []unit {
 	var md, plain strings.Builder
 	head := oneLine(s.Headline, 300)
 	switch {
@@ -253,7 +254,7 @@ func storyUnits(s briefing.Story, cites []answer.Citation) []unit {
 
 // disagreementUnits renders "Outlets differ" lines: what each side says,
 // which outlet says it and the citation that backs it.
-func disagreementUnits(ds []answer.Disagreement, cites []answer.Citation) []unit {
+func disagreementUnits(ds []answer.Disagreement, cites []citation.Citation) []unit {
 	outlet := make(map[int]string, len(cites))
 	for _, c := range cites {
 		outlet[c.N] = c.OutletName()
@@ -287,7 +288,7 @@ func disagreementUnits(ds []answer.Disagreement, cites []answer.Citation) []unit
 
 // citationUnit is a citation's verbatim quote as a quote block and a
 // context line naming its article.
-func citationUnit(c answer.Citation) unit {
+func citationUnit(c citation.Citation) unit {
 	u := unit{blocks: quoteSections(escapeText(c.Quote))}
 	src := citationSource(c)
 	u.blocks = append(u.blocks, contextBlock(fmt.Sprintf("[%d] %s", c.N, src)))
@@ -330,7 +331,7 @@ func matchUnit(m answer.SourceMatch) unit {
 }
 
 // citationSource is "Outlet · Title · date · <url|link>" in mrkdwn.
-func citationSource(c answer.Citation) string {
+func citationSource(c citation.Citation) string {
 	var parts []string
 	if c.Outlet != "" {
 		parts = append(parts, "*"+escapeText(oneLine(c.Outlet, 100))+"*")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/citation"
 )
 
 // checkLimits fails when a message breaks one of Slack's limits.
@@ -80,7 +81,7 @@ func TestRenderLongAnswerSplits(t *testing.T) {
 		fmt.Fprintf(&sb, "Sentence %d says the council & the mayor <agreed> on item %d [1]. ", i, i)
 	}
 	long := strings.TrimSpace(sb.String())
-	a := answer.Answer{Answer: long, Grounded: true, Citations: []answer.Citation{citeBudget}}
+	a := answer.Answer{Answer: long, Grounded: true, Citations: []citation.Citation{citeBudget}}
 	msgs := renderAnswer(a, renderOpts{ref: "r1"})
 	checkLimits(t, msgs)
 	var sections []string
@@ -105,7 +106,7 @@ func TestRenderLongAnswerSplits(t *testing.T) {
 }
 
 func TestRenderManyCitationsSplitsMessages(t *testing.T) {
-	var cites []answer.Citation
+	var cites []citation.Citation
 	var text strings.Builder
 	for n := 1; n <= 60; n++ {
 		c := citeBudget
@@ -147,7 +148,7 @@ func TestRenderManyCitationsSplitsMessages(t *testing.T) {
 func TestRenderLongQuoteSplits(t *testing.T) {
 	c := citeBudget
 	c.Quote = strings.Repeat("A very long quoted sentence with & and <tags>. ", 200)
-	msgs := renderAnswer(answer.Answer{Answer: "Claim [1].", Grounded: true, Citations: []answer.Citation{c}}, renderOpts{})
+	msgs := renderAnswer(answer.Answer{Answer: "Claim [1].", Grounded: true, Citations: []citation.Citation{c}}, renderOpts{})
 	checkLimits(t, msgs)
 	quotes := 0
 	for _, b := range msgs[0].Blocks {
@@ -164,7 +165,7 @@ func TestRenderEscapes(t *testing.T) {
 	a := answer.Answer{
 		Answer:   "Use <!channel> & <@U123> <https://evil.example|click> [1].",
 		Grounded: true,
-		Citations: []answer.Citation{{N: 1, Outlet: "A&B <News>", Title: "x > y", Quote: "1 < 2 & 3 > 2",
+		Citations: []citation.Citation{{N: 1, Outlet: "A&B <News>", Title: "x > y", Quote: "1 < 2 & 3 > 2",
 			URL: "javascript:alert(1)"}},
 		Notes: []string{"note with <b>"},
 	}
@@ -308,11 +309,11 @@ func TestRenderFallbackEscapes(t *testing.T) {
 	hostile := "Use <!channel> <!here> <!subteam^S123|@team> & <@U123> <https://evil.example|slack.com>"
 	renders := map[string][]message{
 		"answer": renderAnswer(answer.Answer{Answer: hostile + " [1].", Grounded: true,
-			Citations:     []answer.Citation{{N: 1, Outlet: "<!here>", Title: "<@U9>", Quote: hostile}},
+			Citations:     []citation.Citation{{N: 1, Outlet: "<!here>", Title: "<@U9>", Quote: hostile}},
 			Disagreements: []answer.Disagreement{{Kind: "figure", About: "<!channel>", Sides: []answer.Side{{Says: "<!here>", Citation: 1}, {Says: "<@U1>", Citation: 1}}}},
 		}, renderOpts{ref: "r", header: "You asked: x", headerText: "You asked: x"}),
 		"not covered": renderAnswer(answer.Answer{Answer: hostile}, renderOpts{}),
-		"source":      renderSource(answer.SourceResult{Matches: []answer.SourceMatch{{Citation: answer.Citation{Quote: hostile, Title: "<!here>"}, Sentence: hostile, Exact: true}}}, renderOpts{}),
+		"source":      renderSource(answer.SourceResult{Matches: []answer.SourceMatch{{Citation: citation.Citation{Quote: hostile, Title: "<!here>"}, Sentence: hostile, Exact: true}}}, renderOpts{}),
 		"briefing":    renderBriefing(briefing.Briefing{Stories: []briefing.Story{{Headline: hostile, Points: []answer.Sentence{{Text: hostile}}}}}, renderOpts{}),
 		"text":        renderText(hostile),
 	}
@@ -338,7 +339,7 @@ func TestRenderFallbackEscapes(t *testing.T) {
 // formatting.
 func TestRenderQuotesStayVerbatim(t *testing.T) {
 	q := "He said *never* and _maybe_, ~struck~ `code` 2*3"
-	msgs := renderAnswer(answer.Answer{Answer: q + " [1].", Grounded: true, Citations: []answer.Citation{{N: 1, Quote: q, Outlet: "*Bold* News"}}}, renderOpts{})
+	msgs := renderAnswer(answer.Answer{Answer: q + " [1].", Grounded: true, Citations: []citation.Citation{{N: 1, Quote: q, Outlet: "*Bold* News"}}}, renderOpts{})
 	var texts []string
 	for _, b := range msgs[0].Blocks {
 		for _, tx := range blockTexts(b) {

@@ -87,7 +87,7 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 			}
 			res, err := eng.composer.Source(ctx, text)
 			if err != nil {
-				fmt.Fprintf(stdout, "sorry, that lookup failed: %v\n", err)
+				chatFailed(stdout, logger, "sorry, that lookup failed.", err)
 				continue
 			}
 			printSource(stdout, res)
@@ -99,7 +99,7 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 				continue
 			}
 			if err != nil {
-				fmt.Fprintf(stdout, "sorry, I could not answer that: %v\n", err)
+				chatFailed(stdout, logger, "sorry, I could not answer that.", err)
 				continue
 			}
 			printAnswer(stdout, ans)
@@ -109,4 +109,11 @@ func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Read
 			}
 		}
 	}
+}
+
+// chatFailed tells the chat user that a request failed, in a plain
+// sentence, and logs the error with its detail for the operator.
+func chatFailed(stdout io.Writer, logger *slog.Logger, say string, err error) {
+	logger.Error("chat request failed", "err", err)
+	fmt.Fprintln(stdout, say)
 }

@@ -65,7 +65,7 @@ func openModel(ctx context.Context, cfg config, logger *slog.Logger) (*modelSetu
 	}
 	setup := &modelSetup{
 		applyAnswer: func(o *answerOptions) {
-			o.Model = client
+			o.Model = client.Complete
 			o.ModelTimeout = modelBudget(cfg)
 		},
 		applyBriefing: func(o *briefing.Options) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/llm/llmtest"
 	"github.com/briefbot/briefbot/prompts"
 	"github.com/briefbot/briefbot/sentence"
@@ -186,7 +187,7 @@ func TestModelStartUp(t *testing.T) {
 		{
 			name:     "server down: answers are extracted",
 			env:      func(srv *llmtest.Server) env { return env{"OPENAI_BASE_URL": closedURL, "BOT_ANSWER_TIMEOUT": "1s"} },
-			wantNote: "The model was unavailable (",
+			wantNote: answer.NoteUnavailable,
 		},
 	}
 	for _, tt := range tests {
@@ -229,14 +230,14 @@ func TestModelStartUp(t *testing.T) {
 func TestAskModelFailing(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		reply    llmtest.Reply
-		timeout  time.Duration // BOT_ANSWER_TIMEOUT; the model gets two thirds
-		wantNote string
+		name    string
+		reply   llmtest.Reply
+		timeout time.Duration // BOT_ANSWER_TIMEOUT; the model gets two thirds
+		wantLog string        // stderr (the log) must say this
 	}{
 		// Room for the request to reach the server on a busy machine.
-		{"500", llmtest.Status(500, ""), 6 * time.Second, "The model was unavailable (server error 500), so this answer was extracted from the articles directly."},
-		{"hang", llmtest.Hang(), time.Second, "The model was unavailable (no reply within 667ms), so this answer was extracted from the articles directly."},
+		{"500", llmtest.Status(500, ""), 6 * time.Second, "server error 500"},
+		{"hang", llmtest.Hang(), time.Second, "no reply within 667ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,8 +258,11 @@ func TestAskModelFailing(t *testing.T) {
 				t.Errorf("ask took %v with a %v answer deadline", d, tt.timeout)
 			}
 			m := decodeModelAnswers(t, out)
-			if len(m) != 1 || m[0].Mode != "extractive" || strings.Join(m[0].Notes, " ") != tt.wantNote {
-				t.Errorf("got %+v, want one extractive answer with the note %q", m, tt.wantNote)
+			if len(m) != 1 || m[0].Mode != "extractive" || strings.Join(m[0].Notes, " ") != answer.NoteUnavailable {
+				t.Errorf("got %+v, want one extractive answer with the note %q", m, answer.NoteUnavailable)
+			}
+			if !strings.Contains(errOut, tt.wantLog) {
+				t.Errorf("stderr:\n%s\nwant the log to say %q", errOut, tt.wantLog)
 			}
 			a := decodeAnswers(t, out)
 			if len(a) != 1 || !*a[0].Grounded || len(a[0].Citations) == 0 {

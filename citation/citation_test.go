@@ -1,4 +1,4 @@
-package answer
+package citation
 
 import (
 	"strings"
@@ -32,21 +32,5 @@ func TestCitationNames(t *testing.T) {
 				t.Errorf("SourceLine() = %q names the file %q", line, tc.c.Source)
 			}
 		})
-	}
-}
-
-func TestShows(t *testing.T) {
-	c := Citation{Quote: "The council approved\n the budget."}
-	tests := []struct {
-		answer string
-		want   bool
-	}{
-		{"The council approved the budget. [1]", true},
-		{"The council approved a budget [1].", false},
-	}
-	for _, tc := range tests {
-		if got := Shows(Answer{Answer: tc.answer}, c); got != tc.want {
-			t.Errorf("Shows(%q) = %v, want %v", tc.answer, got, tc.want)
-		}
 	}
 }
