@@ -158,9 +158,11 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	}
 	query := followUpQuery(q, history)
 	k := c.opts.K
-	if pq.Kind == KindList {
-		// A list's items are spread over more passages than one fact is:
-		// retrieve deeper for list questions only.
+	if pq.Kind == KindList || pq.Kind == KindFact && (pq.Want == TypeDuration || pq.Want == TypeNumber) {
+		// A list's items are spread over more passages than one fact is,
+		// and the passage giving a duration or a figure may use other
+		// words than the question ("a call that lasted around 40
+		// minutes"): retrieve deeper for these questions only.
 		k *= listDepth
 	}
 	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: k, Filter: c.opts.Filter, Diverse: true})

@@ -92,8 +92,8 @@ var askWords = termSet("summarize summarise summary sum up recap brief briefing 
 // parseQuestion classifies q.
 func parseQuestion(q string) Question {
 	out := Question{Text: q, Kind: KindFact}
-	lower := strings.ToLower(strings.TrimSpace(q))
-	content := q
+	content := withoutFraming(q)
+	lower := strings.ToLower(strings.TrimSpace(content))
 	if m := askQuotedRE.FindStringSubmatch(q); m != nil && quoteAskRE.MatchString(q) {
 		out.Kind, out.Quoted = KindQuote, strings.TrimSpace(m[1])
 	}
@@ -121,7 +121,7 @@ func parseQuestion(q string) Question {
 		out.Kind = KindList
 	}
 	// "Who is Karoline Leavitt?" asks what she is, not for a person.
-	if out.Want == TypePerson && regexp.MustCompile(`(?i)^who\s+(is|was|are|were)\s+[A-Z]`).MatchString(strings.TrimSpace(q)) {
+	if out.Want == TypePerson && whoIsRE.MatchString(strings.TrimSpace(content)) {
 		out.Want = TypeAny
 	}
 	var kept []string
@@ -140,6 +140,30 @@ func parseQuestion(q string) Question {
 	out.Content = strings.Join(kept, " ")
 	out.Names = questionNames(q)
 	return out
+}
+
+// whoIsRE finds "Who is Karoline Leavitt?", which asks what someone is,
+// not for a person.
+var whoIsRE = regexp.MustCompile(`(?i)^who\s+(is|was|are|were)\s+[A-Z]`)
+
+// framingRE finds the words with which a long question frames its request
+// rather than say what it is about: "can you tell me", "I need to know",
+// "please", "according to the coverage", "for tomorrow's brief".
+var framingRE = regexp.MustCompile(`(?i)\b(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?(?:tell|remind|show|give|let)\s+me|i\s+(?:need|want|would\s+like|'d\s+like|’d\s+like)\s+to\s+(?:know|find\s+out|check|understand)|according\s+to\s+(?:the\s+)?(?:coverage|articles?|reports?|stories|sources?|papers?)|for\s+(?:a|my|our|the|today's|today’s|tomorrow's|tomorrow’s)\s+(?:piece|story|brief|briefing|report|write-up|column|newsletter)(?:\s+on\s+the\s+\w+)?|please|actually|exactly|quickly|briefly)\b`)
+
+// leadClauseRE finds a clause that sets a question up before a colon
+// ("My editor wants the Hungarian angle: why might …?").
+var leadClauseRE = regexp.MustCompile(`^[^:?]{8,}:[\s,]+(?i:(?:who|whom|whose|what|when|where|which|why|how|is|are|was|were|do|does|did|will|would|can|could|has|have|had)\b)`)
+
+// withoutFraming returns q without the words that frame a request: the
+// framing phrases, and a lead clause before a colon when a question
+// follows it.
+func withoutFraming(q string) string {
+	q = strings.Join(strings.Fields(framingRE.ReplaceAllString(q, " ")), " ")
+	if leadClauseRE.MatchString(q) {
+		q = strings.TrimLeft(q[strings.Index(q, ":")+1:], " ,")
+	}
+	return q
 }
 
 // isListQuestion reports a question asking for several things ("Which

@@ -41,6 +41,9 @@ func TestParseQuestion(t *testing.T) {
 		{"Apart from troops, what kinds of help are on offer?", KindList, TypeAny, "kinds"},
 		{"Given the talks, which ministers spoke?", KindList, TypePerson, ""},
 		{"Apart from troops, what is on offer?", KindFact, TypeAny, ""},
+		{"Quick one: who is Mark Rutte?", KindFact, TypeAny, ""},
+		{"My editor wants the Hungarian angle: according to the coverage, why might Budapest be awkward?", KindFact, TypeAny, "editor"},
+		{"Could you please tell me who chairs the coalition?", KindFact, TypePerson, "please"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
@@ -455,6 +458,22 @@ func TestSplitJoined(t *testing.T) {
 	for _, tc := range tests {
 		if got := splitJoined(tc.word, vocab); got != tc.want {
 			t.Errorf("splitJoined(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
+}
+
+func TestWithoutFraming(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"I'm writing up the talks for tomorrow's brief: can you tell me what the White House actually said about troops?", "what the White House said about troops?"},
+		{"For a piece on the alliance I need to know how Rutte reacted, please.", "how Rutte reacted, ."},
+		{"My editor wants the Hungarian angle: according to the coverage, why might Budapest be awkward?", "why might Budapest be awkward?"},
+		{"Who is Mark Rutte?", "Who is Mark Rutte?"},
+		// A colon inside a question that does not follow it stays.
+		{"What did Leavitt say: yes or no?", "What did Leavitt say: yes or no?"},
+	}
+	for _, tc := range tests {
+		if got := withoutFraming(tc.q); got != tc.want {
+			t.Errorf("withoutFraming(%q) = %q, want %q", tc.q, got, tc.want)
 		}
 	}
 }

@@ -39,6 +39,7 @@ consider considering considered eye eyes eyeing eyed look looking looked weigh w
 eye eyes eyeing eyed plan plans planning planned
 float floated floating suggest suggested suggesting propose proposed proposing
 help helped helping assistance assist assisted aid
+awkward uncomfortable embarrassing
 arrange arranged arranging organise organised organising organize organized organizing set
 ceasefire truce
 president leader
