@@ -42,6 +42,8 @@ func TestParseQuestion(t *testing.T) {
 		{"Given the talks, which ministers spoke?", KindList, TypePerson, ""},
 		{"Apart from troops, what is on offer?", KindFact, TypeAny, ""},
 		{"Quick one: who is Mark Rutte?", KindFact, TypeAny, ""},
+		{"Is there any dispute between outlets over the arms deal?", KindDisagreement, TypeAny, "dispute"},
+		{"List what the plan offers Washington.", KindList, TypeAny, ""},
 		{"My editor wants the Hungarian angle: according to the coverage, why might Budapest be awkward?", KindFact, TypeAny, "editor"},
 		{"Could you please tell me who chairs the coalition?", KindFact, TypePerson, "please"},
 	}
