@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -104,7 +106,7 @@ func BenchmarkStartMultiHop(b *testing.B) {
 	}
 }
 
-func multiHopQuestions(b *testing.B) []string {
+func multiHopQuestions(b testing.TB) []string {
 	data, err := os.ReadFile(benchdata.Path(b, "multihop-rag", "MultiHopRAG.dev.json"))
 	if err != nil {
 		b.Fatal(err)
@@ -247,6 +249,34 @@ func BenchmarkDurableAdd(b *testing.B) {
 			// write-ms: making the article durable (the log record and its
 			// fsync); the rest of ns/op is analysis and the in-memory commit.
 			b.ReportMetric(float64(write.Microseconds())/1000/float64(b.N), "write-ms/op")
+			if size < 1_000_000 {
+				return // BenchmarkRestartAndMerge measures the smaller sizes
+			}
+			// At 1M, on the same files (a second build would take minutes):
+			// restart with the adds above in the logs, one add whose
+			// background merge compacts and writes a new base, and restart
+			// from that base. One index is in memory at a time.
+			ix.Close()
+			runtime.GC()
+			debug.FreeOSMemory()
+			start := time.Now()
+			re := newIndex(b, retrieval.Config{Dir: dir, MergeChunks: 1}, nil)
+			b.ReportMetric(time.Since(start).Seconds(), "restart-logged-s")
+			start = time.Now()
+			a := g.Article(len(arts) + i)
+			a.ID = fmt.Sprintf("durable-%06d", i)
+			if _, err := re.Add(ctx, []article.Article{a}); err != nil {
+				b.Fatal(err)
+			}
+			if err := re.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(time.Since(start).Seconds(), "add+merge-s")
+			runtime.GC()
+			debug.FreeOSMemory()
+			start = time.Now()
+			newIndex(b, retrieval.Config{Dir: dir}, nil)
+			b.ReportMetric(time.Since(start).Seconds(), "restart-base-s")
 		})
 	}
 }

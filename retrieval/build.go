@@ -2,8 +2,11 @@ package retrieval
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -24,152 +27,399 @@ type built struct {
 }
 
 // next builds the snapshot that follows old after the change, beside it:
-// old is not modified and stays searchable meanwhile. The work is linear in
-// the size of the index: articles and chunks are copied, posting lists
-// renumbered and merged with the new articles'.
-func next(old *snapshot, ch change, vecs *vecStore, nTerms int) (built, error) {
+// old is not modified and stays searchable meanwhile. The work is that of
+// the change, not of the index: the added articles are appended to the
+// arrays old shares (past their ends) and get a small segment of their
+// own; the removed ones are marked dead, and their terms' document
+// frequencies (from a fresh analysis of the article) are taken off the
+// statistics. old must be the newest snapshot of its line: no other
+// snapshot has been made from it. Callers hold addMu.
+func (ix *Index) next(old *snapshot, ch change) (built, error) {
 	var b built
-	drop := map[string]bool{}
-	for _, id := range ch.remove {
-		drop[id] = true
-	}
+	olx := old.lex
 	adds := slices.Clone(ch.add)
 	slices.SortFunc(adds, func(x, y *prepArticle) int { return cmp.Compare(x.art.ID, y.art.ID) })
-	for _, p := range adds {
-		drop[p.art.ID] = true
+	var drops []int32
+	seen := map[int32]bool{}
+	for _, id := range slices.Concat(ch.remove, idsOf(adds)) {
+		if a, ok := old.lookup(id); ok && !seen[a] {
+			seen[a] = true
+			drops = append(drops, a)
+		}
 	}
 
-	// The new article order: the old articles kept, merged with the added
-	// ones by ID.
-	olx := old.lex
-	type source struct {
-		old int32 // -1 for an added article
-		p   *prepArticle
+	s := *old
+	lx := *olx
+	s.lex = &lx
+	s.idOver = maps.Clone(old.idOver)
+	if s.idOver == nil {
+		s.idOver = map[string]int32{}
 	}
-	srcs := make([]source, 0, len(old.arts)+len(adds))
-	artRemap := make([]int32, len(old.arts))
-	chunkRemap := make([]int32, olx.nChunks)
-	dropped := false
-	j := 0
-	for a, e := range old.arts {
-		for j < len(adds) && adds[j].art.ID < e.art.ID {
-			srcs = append(srcs, source{old: -1, p: adds[j]})
-			j++
+	set := map[int32]int32{} // vector slot -> chunk, -1 for none
+	if len(drops) > 0 {
+		lx.dead = slices.Clone(olx.dead)
+		if need := (olx.nArts + 63) / 64; len(lx.dead) < need {
+			lx.dead = append(lx.dead, make([]uint64, need-len(lx.dead))...)
 		}
-		if drop[e.art.ID] {
-			dropped = true
-			artRemap[a] = -1
-			for c := olx.artFirst[a]; c < olx.artFirst[a+1]; c++ {
-				chunkRemap[c] = -1
-				b.freed = append(b.freed, old.chunks[c].slot)
-				b.droppedID = append(b.droppedID, old.chunks[c].id)
+		lx.delDF = maps.Clone(olx.delDF)
+		if lx.delDF == nil {
+			lx.delDF = map[uint32]dfPair{}
+		}
+		for _, a := range drops {
+			if err := ix.dropTerms(old, a, lx.delDF); err != nil {
+				return b, fmt.Errorf("remove %s: %w", old.arts[a].art.ID, err)
 			}
-			continue
+			lx.dead[a>>6] |= 1 << (a & 63)
+			lx.nDead++
+			first, end := olx.artFirst[a], olx.artFirst[a+1]
+			lx.liveArts--
+			lx.liveChunks -= int(end - first)
+			lx.sumArt -= float64(olx.artLen[a])
+			lx.sumTitle -= float64(olx.titleLen[a])
+			for c := first; c < end; c++ {
+				lx.sumChunk -= float64(olx.chunkLen[c])
+				r := old.chunks[c]
+				b.freed = append(b.freed, r.slot)
+				b.droppedID = append(b.droppedID, r.id)
+				set[r.slot] = -1
+			}
+			s.idOver[old.arts[a].art.ID] = -1
 		}
-		artRemap[a] = int32(len(srcs))
-		srcs = append(srcs, source{old: int32(a)})
-	}
-	for ; j < len(adds); j++ {
-		srcs = append(srcs, source{old: -1, p: adds[j]})
 	}
 
-	nArts := len(srcs)
-	s := &snapshot{arts: make([]*entry, nArts), byID: make(map[string]int32, nArts)}
-	lx := &lexIndex{nArts: nArts, artFirst: make([]int32, nArts+1),
-		artLen: make([]float32, nArts), titleLen: make([]float32, nArts)}
-	nChunks := 0
-	for a, src := range srcs {
-		lx.artFirst[a] = int32(nChunks)
-		if src.old >= 0 {
-			nChunks += int(olx.artFirst[src.old+1] - olx.artFirst[src.old])
-		} else {
-			nChunks += len(src.p.chunks)
-		}
-	}
-	lx.artFirst[nArts] = int32(nChunks)
-	lx.nChunks = nChunks
-	lx.chunkArt = make([]int32, nChunks)
-	lx.chunkLen = make([]float32, nChunks)
-	s.chunks = make([]chunkRec, nChunks)
-	var chunkBags, bodyBags, titleBags []docBag
-	for a, src := range srcs {
-		first := lx.artFirst[a]
-		if src.old >= 0 {
-			oa := src.old
-			s.arts[a] = old.arts[oa]
-			lx.artLen[a], lx.titleLen[a] = olx.artLen[oa], olx.titleLen[oa]
-			ofirst, oend := olx.artFirst[oa], olx.artFirst[oa+1]
-			copy(s.chunks[first:], old.chunks[ofirst:oend])
-			copy(lx.chunkLen[first:], olx.chunkLen[ofirst:oend])
-			for c := ofirst; c < oend; c++ {
-				chunkRemap[c] = first + (c - ofirst)
+	if len(adds) > 0 {
+		seg := &lexSeg{firstChunk: int32(olx.nChunks), firstArt: int32(olx.nArts)}
+		var chunkBags, bodyBags, titleBags []docBag
+		for _, p := range adds {
+			a := int32(len(s.arts))
+			e := p.entry()
+			s.arts = append(s.arts, e)
+			lx.artLen = append(lx.artLen, float32(p.bodyLen))
+			lx.titleLen = append(lx.titleLen, float32(p.titleLen))
+			oid := int32(-1)
+			if e.outlet != "" {
+				var ok bool
+				if oid, ok = s.outletID[e.outlet]; !ok {
+					if len(s.outletID) == len(old.outletID) {
+						s.outletID = maps.Clone(old.outletID)
+					}
+					oid = int32(len(s.outlets))
+					s.outletID[e.outlet] = oid
+					s.outlets = append(s.outlets, e.outlet)
+				}
 			}
-		} else {
-			p := src.p
-			s.arts[a] = p.entry()
-			lx.artLen[a], lx.titleLen[a] = float32(p.bodyLen), float32(p.titleLen)
+			s.artOutlet = append(s.artOutlet, oid)
 			bodyBags = append(bodyBags, docBag{uint32(a), &p.body})
 			titleBags = append(titleBags, docBag{uint32(a), &p.title})
 			for k := range p.chunks {
 				pc := &p.chunks[k]
-				c := first + int32(k)
-				s.chunks[c] = chunkRec{id: pc.id, start: pc.start, end: pc.end, slot: pc.slot}
-				lx.chunkLen[c] = float32(pc.length)
+				c := int32(len(s.chunks))
+				s.chunks = append(s.chunks, chunkRec{id: pc.id, start: pc.start, end: pc.end, slot: pc.slot})
+				lx.chunkArt = append(lx.chunkArt, a)
+				lx.chunkLen = append(lx.chunkLen, float32(pc.length))
 				chunkBags = append(chunkBags, docBag{uint32(c), &pc.bag})
+				lx.sumChunk += float64(pc.length)
+				set[pc.slot] = c
 			}
+			lx.artFirst = append(lx.artFirst, int32(len(s.chunks)))
+			lx.sumArt += float64(p.bodyLen)
+			lx.sumTitle += float64(p.titleLen)
+			lx.liveArts++
+			lx.liveChunks += len(p.chunks)
+			s.idOver[e.art.ID] = a
 		}
-		for c := first; c < lx.artFirst[a+1]; c++ {
-			lx.chunkArt[c] = int32(a)
+		lx.nArts, lx.nChunks = len(s.arts), len(s.chunks)
+		seg.arts, seg.chunks = int32(lx.nArts)-seg.firstArt, int32(lx.nChunks)-seg.firstChunk
+		// The three kinds of postings are built at once. A small segment's
+		// are sparse (sorted); a large batch's chunk and body postings are
+		// dense, one row per term, built without sorting.
+		dense := int(seg.chunks) > denseSegChunks
+		errs := make([]error, 3)
+		var wg sync.WaitGroup
+		for k, job := range []struct {
+			dst  *postings
+			bags []docBag
+		}{{&seg.chunkPost, chunkBags}, {&seg.artPost, bodyBags}, {&seg.titlePost, titleBags}} {
+			wg.Go(func() {
+				if dense && k < 2 {
+					*job.dst, errs[k] = postingsFromBags(ix.terms.len(), job.bags)
+					return
+				}
+				*job.dst, errs[k] = sparsePostings(appendBags(nil, job.bags))
+			})
 		}
-		s.byID[s.arts[a].art.ID] = int32(a)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return b, fmt.Errorf("build lexical index: %w", err)
+		}
+		seg.computeDF(lx.artFirst)
+		lx.segs = append(slices.Clip(olx.segs), seg)
+		if olx.nArts == 0 && dense {
+			// Added in ID order to an empty index: compacted as it is.
+			lx.sorted, lx.sortedArts = int32(lx.nChunks), int32(lx.nArts)
+			s.idBase, s.idOver = s.idOver, nil
+		}
 	}
+	lx.terms = max(olx.terms, ix.terms.len())
 	lx.setAverages()
+	s.maxIDF = idf(lx.liveChunks, 0)
+	slabs, slots, dim := ix.vecs.view()
+	s.vecs = old.vecs.setChunks(slabs, slots, dim, set)
+	b.snap = &s
+	return b, nil
+}
 
-	// Postings: the old ones renumbered, merged with the added articles'.
-	var cr, ar []int32
-	if dropped || len(adds) > 0 {
-		cr, ar = chunkRemap, artRemap
+// denseSegChunks is the size above which a batch's segment gets dense
+// postings.
+const denseSegChunks = 4096
+
+func idsOf(preps []*prepArticle) []string {
+	out := make([]string, len(preps))
+	for i, p := range preps {
+		out[i] = p.art.ID
 	}
-	// The three kinds of postings are built at once.
-	errs := make([]error, 3)
-	merge := func(dst *postings, old *postings, remap []int32, bags []docBag) error {
-		add, err := postingsFromBags(nTerms, bags)
-		if err != nil {
-			return err
-		}
-		*dst, err = mergePostings(nTerms, old, remap, &add)
+	return out
+}
+
+// dropTerms adds the document frequencies of article a's terms to df:
+// for every term of its title field, all its chunks; for any other, the
+// chunks whose text has it; and the article once for a term of its body
+// or title field. It analyses the article again, as Add did.
+func (ix *Index) dropTerms(s *snapshot, a int32, df map[uint32]dfPair) error {
+	p, err := ix.reanalyze(s, a)
+	if err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		errs[0] = merge(&lx.chunkPost, &olx.chunkPost, cr, chunkBags)
-	}()
-	go func() {
-		defer wg.Done()
-		errs[1] = merge(&lx.artPost, &olx.artPost, ar, bodyBags)
-	}()
-	lx.titlePost, errs[2] = sparsePostings(&olx.titlePost, ar, titleBags)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return b, fmt.Errorf("build lexical index: %w", err)
+	inTitle := map[uint32]bool{}
+	for _, t := range p.title.IDs {
+		inTitle[t] = true
+		x := df[t]
+		x.chunks += int32(len(p.chunks))
+		x.arts++
+		df[t] = x
 	}
-	lx.computeDF()
-	s.lex = lx
-	s.maxIDF = idf(lx.nChunks, 0)
-	s.setOutlets()
-
-	slabs, slots, dim := vecs.view()
-	s.vecs = vecView{dim: dim, slabs: slabs, slotChunk: make([]int32, slots)}
-	for i := range s.vecs.slotChunk {
-		s.vecs.slotChunk[i] = -1
-	}
-	for c := range s.chunks {
-		if sl := s.chunks[c].slot; sl >= 0 {
-			s.vecs.slotChunk[sl] = int32(c)
+	for _, t := range p.body.IDs {
+		if !inTitle[t] {
+			x := df[t]
+			x.arts++
+			df[t] = x
 		}
 	}
-	b.snap = s
-	return b, nil
+	for _, c := range p.chunks {
+		for _, t := range c.bag.IDs {
+			if !inTitle[t] {
+				x := df[t]
+				x.chunks++
+				df[t] = x
+			}
+		}
+	}
+	return nil
+}
+
+// reanalyze analyses article a of s again, as Add did: the same terms
+// and chunks, with the chunks' vector slots (nothing is embedded).
+func (ix *Index) reanalyze(s *snapshot, a int32) (*prepArticle, error) {
+	e := s.arts[a]
+	p := &prepArticle{art: e.art, hash: e.hash}
+	p.entryOnce.Do(func() { p.e = e })
+	for c := s.lex.artFirst[a]; c < s.lex.artFirst[a+1]; c++ {
+		p.slots = append(p.slots, s.chunks[c].slot)
+	}
+	if err := newAnalysisWorker(ix).batch(context.Background(), []*prepArticle{p}); err != nil {
+		return nil, err
+	}
+	if len(p.chunks) != len(p.slots) {
+		return nil, fmt.Errorf("article %s: analysed into %d chunks, indexed as %d", e.art.ID, len(p.chunks), len(p.slots))
+	}
+	return p, nil
+}
+
+// compacted reports whether s is a compacted index: one segment, no dead
+// articles, everything in ID order.
+func (s *snapshot) compacted() bool {
+	lx := s.lex
+	return len(lx.segs) == 1 && lx.nDead == 0 && int(lx.sorted) == lx.nChunks && lx.segs[0].chunkPost.keys == nil
+}
+
+// compact returns s as an index built afresh from its live articles: in ID
+// order, one segment with dense postings, no dead articles. Chunks keep
+// their vector slots. It is linear in the size of the index and reads
+// only s, which is immutable, so it runs beside adds and searches.
+func compact(s *snapshot) (*snapshot, error) {
+	olx := s.lex
+	order := s.live()
+	nArts := len(order)
+	artRemap := make([]int32, olx.nArts)
+	chunkRemap := make([]int32, olx.nChunks)
+	for i := range artRemap {
+		artRemap[i] = -1
+	}
+	for i := range chunkRemap {
+		chunkRemap[i] = -1
+	}
+	nChunks := 0
+	for i, a := range order {
+		artRemap[a] = int32(i)
+		for c := olx.artFirst[a]; c < olx.artFirst[a+1]; c++ {
+			chunkRemap[c] = int32(nChunks)
+			nChunks++
+		}
+	}
+	out := &snapshot{arts: make([]*entry, nArts), chunks: make([]chunkRec, nChunks),
+		idBase: make(map[string]int32, nArts), outletID: map[string]int32{}, artOutlet: make([]int32, nArts)}
+	lx := &lexIndex{nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
+		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks),
+		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: olx.terms}
+	c := int32(0)
+	for i, a := range order {
+		e := s.arts[a]
+		out.arts[i] = e
+		out.idBase[e.art.ID] = int32(i)
+		lx.artFirst[i] = c
+		lx.artLen[i], lx.titleLen[i] = olx.artLen[a], olx.titleLen[a]
+		lx.sumArt += float64(olx.artLen[a])
+		lx.sumTitle += float64(olx.titleLen[a])
+		for oc := olx.artFirst[a]; oc < olx.artFirst[a+1]; oc++ {
+			out.chunks[c] = s.chunks[oc]
+			lx.chunkArt[c] = int32(i)
+			lx.chunkLen[c] = olx.chunkLen[oc]
+			lx.sumChunk += float64(olx.chunkLen[oc])
+			c++
+		}
+	}
+	lx.artFirst[nArts] = c
+	out.setOutlets()
+	seg := &lexSeg{chunks: int32(nChunks), arts: int32(nArts)}
+	var chunkParts, artParts []*postings
+	var titles []posting
+	for _, g := range olx.segs {
+		chunkParts = append(chunkParts, &g.chunkPost)
+		artParts = append(artParts, &g.artPost)
+		titles = appendPostings(titles, &g.titlePost, artRemap)
+	}
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	wg.Go(func() { seg.chunkPost, errs[0] = densePostings(olx.terms, chunkParts, chunkRemap) })
+	wg.Go(func() { seg.artPost, errs[1] = densePostings(olx.terms, artParts, artRemap) })
+	seg.titlePost, errs[2] = sparsePostings(titles)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("compact the index: %w", err)
+	}
+	seg.computeDF(lx.artFirst)
+	lx.segs = []*lexSeg{seg}
+	lx.setAverages()
+	out.lex = lx
+	out.maxIDF = idf(nChunks, 0)
+	out.vecs = fullView(s.vecs.slabs, s.vecs.slots, s.vecs.dim, out.chunks)
+	out.epoch = s.epoch + 1
+	return out, nil
+}
+
+// setOutlets fills outlets, outletID and artOutlet from the articles.
+func (s *snapshot) setOutlets() {
+	s.artOutlet = make([]int32, len(s.arts))
+	for i, e := range s.arts {
+		if e.outlet == "" {
+			s.artOutlet[i] = -1
+			continue
+		}
+		id, ok := s.outletID[e.outlet]
+		if !ok {
+			id = int32(len(s.outlets))
+			s.outletID[e.outlet] = id
+			s.outlets = append(s.outlets, e.outlet)
+		}
+		s.artOutlet[i] = id
+	}
+}
+
+// fullView returns the view of the vectors of chunks, each in its slot.
+func fullView(slabs [][]float32, slots, dim int, chunks []chunkRec) vecView {
+	v := vecView{dim: dim, slabs: slabs, slots: slots, slotChunk: make([][]int32, (slots+slabSlots-1)/slabSlots)}
+	for b := range v.slotChunk {
+		blk := make([]int32, slabSlots)
+		for i := range blk {
+			blk[i] = -1
+		}
+		v.slotChunk[b] = blk
+	}
+	for c, r := range chunks {
+		v.slotChunk[r.slot/slabSlots][r.slot%slabSlots] = int32(c)
+	}
+	return v
+}
+
+// Segment merging, in the manner of bleve's tiered merge policy: the
+// small segments each Add makes are grouped in tiers by size (powers of
+// segTierBase chunks), and once segsPerTier adjacent segments share a
+// tier, they are merged into one in the background. The merged segment
+// covers the same articles (dead ones included) with the same numbers,
+// so that it replaces them in whatever snapshot is current then.
+const (
+	segsPerTier = 8
+	segTierBase = 8
+)
+
+// segTier returns the tier of a segment.
+func segTier(g *lexSeg) int { return bits.Len(uint(g.chunks)) / bits.Len(segTierBase-1) }
+
+// mergeCandidates returns the first run of segsPerTier adjacent segments
+// of one tier, or nil. A compacted base (dense postings) is never merged
+// this way.
+func mergeCandidates(segs []*lexSeg) []*lexSeg {
+	run := 0
+	for i, g := range segs {
+		if g.chunkPost.keys == nil {
+			run = 0
+			continue
+		}
+		if run > 0 && segTier(segs[i-1]) == segTier(g) {
+			run++
+		} else {
+			run = 1
+		}
+		if run == segsPerTier {
+			return segs[i+1-run : i+1]
+		}
+	}
+	return nil
+}
+
+// mergeSegs merges adjacent segments into one. artFirst is that of a
+// snapshot holding them.
+func mergeSegs(segs []*lexSeg, artFirst []int32) (*lexSeg, error) {
+	first, last := segs[0], segs[len(segs)-1]
+	out := &lexSeg{firstChunk: first.firstChunk, firstArt: first.firstArt,
+		chunks: last.firstChunk + last.chunks - first.firstChunk, arts: last.firstArt + last.arts - first.firstArt}
+	var chunks, arts, titles []posting
+	for _, g := range segs {
+		chunks = appendPostings(chunks, &g.chunkPost, nil)
+		arts = appendPostings(arts, &g.artPost, nil)
+		titles = appendPostings(titles, &g.titlePost, nil)
+	}
+	var err [3]error
+	out.chunkPost, err[0] = sparsePostings(chunks)
+	out.artPost, err[1] = sparsePostings(arts)
+	out.titlePost, err[2] = sparsePostings(titles)
+	if e := errors.Join(err[:]...); e != nil {
+		return nil, e
+	}
+	out.computeDF(artFirst)
+	return out, nil
+}
+
+// withSegs returns s with segments old (adjacent, in order) replaced by
+// merged, or nil when s no longer holds them.
+func (s *snapshot) withSegs(old []*lexSeg, merged *lexSeg) *snapshot {
+	i := slices.Index(s.lex.segs, old[0])
+	if i < 0 || i+len(old) > len(s.lex.segs) || !slices.Equal(s.lex.segs[i:i+len(old)], old) {
+		return nil
+	}
+	out := *s
+	lx := *s.lex
+	lx.segs = slices.Concat(s.lex.segs[:i], []*lexSeg{merged}, s.lex.segs[i+len(old):])
+	out.lex = &lx
+	return &out
 }

@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math/rand/v2"
+	"runtime"
 	"testing"
+
+	"github.com/briefbot/briefbot/article"
 )
 
 // withChecksum returns data with its last four bytes replaced by the
@@ -159,4 +162,85 @@ func TestDecodeMutations(t *testing.T) {
 		}()
 	}
 	t.Logf("%d of 150 mutations accepted (bytes that change no structure: text, lengths, vectors)", accepted)
+}
+
+// TestSmallFileAllocatesLittle checks that a small file naming a vector of
+// the largest dimension (a base segment, and a log record) makes the
+// loader allocate about what the file holds, not a whole slab of such
+// vectors (64 MiB).
+func TestSmallFileAllocatesLittle(t *testing.T) {
+	ctx := context.Background()
+	local := LocalEmbedder()
+	wide := func(ctx context.Context, text string) ([]float32, error) {
+		v, err := local(ctx, text)
+		if err != nil {
+			return nil, err
+		}
+		return append(make([]float32, maxDim-len(v)), v...), nil
+	}
+	cfg := Config{Embed: wide, EmbedModel: "wide"}
+	src, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "One short sentence about the election."
+	a := article.Article{ID: "wide", Title: "Wide", Text: text, Body: []article.Span{{Start: 0, End: len(text)}}}
+	if _, err := src.Add(ctx, []article.Article{a}); err != nil {
+		t.Fatal(err)
+	}
+	base := encodeIndex(t, src)
+	s := src.current()
+	p := &prepArticle{art: s.arts[0].art, hash: s.arts[0].hash}
+	for c := range s.chunks {
+		r := s.chunks[c]
+		p.chunks = append(p.chunks, prepChunk{start: r.start, end: r.end, slot: r.slot})
+	}
+	rec, err := src.encodeAddRecord([]*prepArticle{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const limit = 8 << 20
+	for _, tt := range []struct {
+		name string
+		size int
+		load func(ix *Index) error
+	}{
+		{"base segment", len(base), func(ix *Index) error {
+			st, err := ix.decode(newBinReader(bytes.NewReader(base), int64(len(base))))
+			if err != nil {
+				return err
+			}
+			return ix.install(st)
+		}},
+		{"log record", len(rec), func(ix *Index) error {
+			r, err := decodeRecord(rec)
+			if err != nil {
+				return err
+			}
+			ix.addMu.Lock()
+			defer ix.addMu.Unlock()
+			_, err = ix.replay(ctx, []logRecord{r})
+			return err
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ix, err := New(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			if err := tt.load(ix); err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+				t.Errorf("loading %d bytes allocated %d MiB, want under %d MiB", tt.size, got>>20, limit>>20)
+			}
+			if ix.ChunkCount() != 1 {
+				t.Errorf("loaded %d chunks, want 1", ix.ChunkCount())
+			}
+		})
+	}
 }

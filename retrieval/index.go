@@ -44,9 +44,11 @@ type Config struct {
 	// the data directory's writer.
 	ReadOnly bool
 	// MergeChunks is how many chunks the logs after the base segment may
-	// hold before a background merge writes a new base (at least a 400th
-	// of the index); 0 means 512. An Add of more chunks than that writes a
-	// new base at once instead of a log record.
+	// hold before a background merge compacts the index and writes a new
+	// base (at least a 400th of the index); 0 means 512. An Add of more
+	// chunks than that writes a new base at once instead of a log record.
+	// An index in memory compacts itself likewise once its small segments
+	// and removed articles hold that many chunks.
 	MergeChunks int
 	// MergeIdle is how long after the last Add or Remove the logs are
 	// merged into a new base in the background even below MergeChunks, so
@@ -73,7 +75,8 @@ type AddStats struct {
 
 // Index is a hybrid (lexical + vector) index over article chunks. It is safe
 // for concurrent use: searches run in parallel with each other and with an
-// Add, which builds the next state of the index beside the current one and
+// Add, which builds the next state of the index beside the current one
+// (the new articles in a small segment of their own, the rest shared) and
 // makes searches wait only while it swaps them.
 //
 // The chunks live in a chromem-go collection, the store of record: one
@@ -101,7 +104,14 @@ type Index struct {
 	idleTimer   *time.Timer // pending idle merge; guarded by addMu
 	fileMu      sync.Mutex  // guards files
 	files       segFiles
-	mergeWG     sync.WaitGroup // the background merge
+	mergeWG     sync.WaitGroup // the background merges
+	// bg counts the background merges running, segMerging and memMerging
+	// tell which; mergeCond (on addMu) is signalled as each ends. All
+	// guarded by addMu.
+	bg         int
+	segMerging bool
+	memMerging bool
+	mergeCond  *sync.Cond
 
 	mu     sync.RWMutex // guards tuning and snap
 	tuning Tuning
@@ -149,6 +159,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		terms:       newDict(),
 		vecs:        &vecStore{},
 	}
+	ix.mergeCond = sync.NewCond(&ix.addMu)
 	if ix.log == nil {
 		ix.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -230,7 +241,7 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 			return st, fmt.Errorf("add article %d: empty ID", i)
 		}
 		h := a.Hash()
-		oa, exists := old.byID[a.ID]
+		oa, exists := old.lookup(a.ID)
 		if exists && old.arts[oa].hash == h {
 			st.Unchanged++
 			continue
@@ -295,6 +306,13 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 			return st, err
 		}
 		st.Write = time.Since(cp)
+	case st.Chunks > ix.mergeThreshold() && !ix.snap.compacted():
+		// A large batch in memory (or replayed) is compacted at once.
+		if err := ix.compactNow(); err != nil {
+			return st, err
+		}
+	default:
+		ix.maybeMerge()
 	}
 	return st, nil
 }
@@ -323,7 +341,7 @@ func (ix *Index) Remove(ctx context.Context, ids ...string) (int, error) {
 	defer ix.addMu.Unlock()
 	n := 0
 	for _, id := range ids {
-		if _, ok := ix.snap.byID[id]; ok {
+		if _, ok := ix.snap.lookup(id); ok {
 			n++
 		}
 	}
@@ -342,9 +360,7 @@ func (ix *Index) Remove(ctx context.Context, ids ...string) (int, error) {
 	if err := ix.removeNow(ids); err != nil {
 		return 0, err
 	}
-	if ix.persistent() {
-		ix.maybeMerge()
-	}
+	ix.maybeMerge()
 	return n, nil
 }
 
@@ -353,7 +369,7 @@ func (ix *Index) Remove(ctx context.Context, ids ...string) (int, error) {
 func (ix *Index) removeNow(ids []string) error {
 	var present []string
 	for _, id := range ids {
-		if _, ok := ix.snap.byID[id]; ok {
+		if _, ok := ix.snap.lookup(id); ok {
 			present = append(present, id)
 		}
 	}
@@ -367,7 +383,7 @@ func (ix *Index) removeNow(ids []string) error {
 // chromem-go collection in line with it, and publishes it. Callers hold
 // addMu.
 func (ix *Index) commit(ch change) error {
-	b, err := next(ix.snap, ch, ix.vecs, ix.terms.len())
+	b, err := ix.next(ix.snap, ch)
 	if err != nil {
 		return fmt.Errorf("add articles: %w", err)
 	}
@@ -388,9 +404,7 @@ func (ix *Index) commit(ch change) error {
 	if err := addDocuments(ctx, ix.coll, docs); err != nil {
 		return err
 	}
-	ix.mu.Lock()
-	ix.snap = b.snap
-	ix.mu.Unlock()
+	ix.publish(b.snap)
 	// No search can read the dropped chunks' vectors any more.
 	ix.vecs.release(b.freed)
 	return nil
@@ -410,7 +424,7 @@ func addDocuments(ctx context.Context, coll *chromem.Collection, docs []chromem.
 // Article returns an indexed article by ID.
 func (ix *Index) Article(id string) (*article.Article, bool) {
 	s := ix.current()
-	a, ok := s.byID[id]
+	a, ok := s.lookup(id)
 	if !ok {
 		return nil, false
 	}
@@ -420,23 +434,24 @@ func (ix *Index) Article(id string) (*article.Article, bool) {
 // Articles returns every indexed article, ordered by ID.
 func (ix *Index) Articles() []*article.Article {
 	s := ix.current()
-	out := make([]*article.Article, len(s.arts))
-	for i, e := range s.arts {
-		out[i] = e.art
+	live := s.live()
+	out := make([]*article.Article, len(live))
+	for i, a := range live {
+		out[i] = s.arts[a].art
 	}
 	return out
 }
 
 // Len returns the number of indexed articles.
-func (ix *Index) Len() int { return len(ix.current().arts) }
+func (ix *Index) Len() int { return ix.current().lex.liveArts }
 
 // ChunkCount returns the number of indexed chunks.
-func (ix *Index) ChunkCount() int { return len(ix.current().chunks) }
+func (ix *Index) ChunkCount() int { return ix.current().lex.liveChunks }
 
 // Chunks returns the chunks of an indexed article in order, or nil.
 func (ix *Index) Chunks(articleID string) []Chunk {
 	s := ix.current()
-	a, ok := s.byID[articleID]
+	a, ok := s.lookup(articleID)
 	if !ok {
 		return nil
 	}
@@ -457,7 +472,7 @@ func (ix *Index) IDF(term string) float64 {
 	if df == 0 {
 		return s.maxIDF
 	}
-	return idf(s.lex.nChunks, df)
+	return idf(s.lex.liveChunks, df)
 }
 
 // Analyze is the package-level Analyze with the index's stem cache: the
@@ -492,6 +507,9 @@ type prepArticle struct {
 	// offsets match the chunks made now (an index file of an older
 	// format).
 	known []knownChunk
+	// slots, when set, are the vector slots of the article's chunks,
+	// indexed already: it is analysed again for its terms, not embedded.
+	slots []int32
 
 	title, body       bag
 	titleLen, bodyLen int32

@@ -147,116 +147,51 @@ func postingsFromBags(nTerms int, bags []docBag) (postings, error) {
 	return p, nil
 }
 
-// mergePostings returns old's postings with their docs renumbered by remap
-// (-1 drops a doc; nil keeps every doc as it is) merged with add's, over
-// nTerms terms. Renumbering keeps the docs' order, and add's docs are none
-// of old's, so each merged list stays in increasing doc order.
-func mergePostings(nTerms int, old *postings, remap []int32, add *postings) (postings, error) {
-	oldTerms := old.terms()
-	if oldTerms == 0 || len(old.doc) == 0 {
-		if add.terms() == nTerms {
-			return *add, nil
-		}
-	}
-	p := postings{off: make([]uint32, nTerms+1)}
-	total := 0
-	for t := 0; t < nTerms; t++ {
-		n := 0
-		if t < oldTerms {
-			lo, hi := old.span(uint32(t))
-			if remap == nil {
-				n = int(hi - lo)
-			} else {
-				for _, d := range old.doc[lo:hi] {
-					if remap[d] >= 0 {
-						n++
-					}
-				}
-			}
-		}
-		alo, ahi := add.span(uint32(t))
-		total += n + int(ahi-alo)
-		if uint64(total) > math.MaxUint32 { // uint64: int is 32 bits on 386
-			return p, errTooManyPostings
-		}
-		p.off[t+1] = uint32(total)
-	}
-	p.doc = make([]uint32, total)
-	p.tf = make([]uint16, total)
-	for t := 0; t < nTerms; t++ {
-		pos := p.off[t]
-		var olo, ohi uint32
-		if t < oldTerms {
-			olo, ohi = old.span(uint32(t))
-		}
-		alo, ahi := add.span(uint32(t))
-		i, j := olo, alo
-		for i < ohi || j < ahi {
-			// The next old posting that is kept, renumbered.
-			var od uint32
-			ok := false
-			for i < ohi {
-				if remap == nil {
-					od, ok = old.doc[i], true
-					break
-				}
-				if r := remap[old.doc[i]]; r >= 0 {
-					od, ok = uint32(r), true
-					break
-				}
-				i++
-			}
-			if ok && (j >= ahi || od < add.doc[j]) {
-				p.doc[pos] = od
-				p.setFreq(pos, old.freq(i))
-				i++
-			} else if j < ahi {
-				p.doc[pos] = add.doc[j]
-				p.setFreq(pos, add.freq(j))
-				j++
-			} else {
-				break
-			}
-			pos++
-		}
-	}
-	return p, nil
+// posting is one posting with its term, for building sparse postings.
+type posting struct {
+	term, doc, tf uint32
 }
 
-// sparsePostings returns old's postings with their docs renumbered by remap
-// (-1 drops a doc; nil keeps them) together with the postings of bags, as
-// sparse postings: only terms that have some get a row. It sorts, which
-// suits small fields.
-func sparsePostings(old *postings, remap []int32, bags []docBag) (postings, error) {
-	type entry struct {
-		term, doc, tf uint32
-	}
-	var all []entry
-	for r := 0; r < old.terms(); r++ {
+// appendPostings appends the postings of p whose docs remap keeps (-1
+// drops a doc; nil keeps every doc as it is), renumbered.
+func appendPostings(all []posting, p *postings, remap []int32) []posting {
+	for r := 0; r < p.terms(); r++ {
 		t := uint32(r)
-		if old.keys != nil {
-			t = old.keys[r]
+		if p.keys != nil {
+			t = p.keys[r]
 		}
-		for pos := old.off[r]; pos < old.off[r+1]; pos++ {
-			d := old.doc[pos]
+		for pos := p.off[r]; pos < p.off[r+1]; pos++ {
+			d := p.doc[pos]
 			if remap != nil {
-				if remap[d] < 0 {
+				nd := remap[d]
+				if nd < 0 {
 					continue
 				}
-				d = uint32(remap[d])
+				d = uint32(nd)
 			}
-			all = append(all, entry{t, d, old.freq(pos)})
+			all = append(all, posting{t, d, p.freq(pos)})
 		}
 	}
+	return all
+}
+
+// appendBags appends the postings of bags.
+func appendBags(all []posting, bags []docBag) []posting {
 	for _, db := range bags {
 		for k, id := range db.b.IDs {
-			all = append(all, entry{id, db.doc, db.b.TFs[k]})
+			all = append(all, posting{id, db.doc, db.b.TFs[k]})
 		}
 	}
+	return all
+}
+
+// sparsePostings returns postings as sparse postings: only terms that have
+// some get a row. It sorts, which suits small segments and fields.
+func sparsePostings(all []posting) (postings, error) {
 	if uint64(len(all)) > math.MaxUint32 {
 		return postings{}, errTooManyPostings
 	}
-	slices.SortFunc(all, func(a, b entry) int {
+	slices.SortFunc(all, func(a, b posting) int {
 		if a.term != b.term {
 			return cmp.Compare(a.term, b.term)
 		}
@@ -279,82 +214,132 @@ func sparsePostings(old *postings, remap []int32, bags []docBag) (postings, erro
 	return p, nil
 }
 
-// lexIndex is an immutable inverted index over the chunks and articles of
-// a snapshot. Chunks of one article are contiguous and articles are in ID
-// order.
-type lexIndex struct {
-	nChunks, nArts int
-	chunkArt       []int32 // chunk -> article
-	artFirst       []int32 // article -> first chunk; artFirst[nArts] == nChunks
+// densePostings returns the postings of segments, their docs renumbered by
+// remap (-1 drops a doc), as dense postings over nTerms terms: one row per
+// term. A row that the renumbering leaves out of order is sorted.
+func densePostings(nTerms int, parts []*postings, remap []int32) (postings, error) {
+	p := postings{off: make([]uint32, nTerms+1)}
+	for _, src := range parts {
+		for r := 0; r < src.terms(); r++ {
+			t := r
+			if src.keys != nil {
+				t = int(src.keys[r])
+			}
+			n := uint32(0)
+			for _, d := range src.doc[src.off[r]:src.off[r+1]] {
+				if remap[d] >= 0 {
+					n++
+				}
+			}
+			p.off[t+1] += n
+		}
+	}
+	total := uint64(0)
+	for t := 1; t <= nTerms; t++ {
+		total += uint64(p.off[t])
+		if total > math.MaxUint32 {
+			return p, errTooManyPostings
+		}
+		p.off[t] = uint32(total)
+	}
+	p.doc = make([]uint32, total)
+	p.tf = make([]uint16, total)
+	next := slices.Clone(p.off[:nTerms])
+	for _, src := range parts {
+		for r := 0; r < src.terms(); r++ {
+			t := r
+			if src.keys != nil {
+				t = int(src.keys[r])
+			}
+			for pos := src.off[r]; pos < src.off[r+1]; pos++ {
+				if d := remap[src.doc[pos]]; d >= 0 {
+					p.doc[next[t]] = uint32(d)
+					p.setFreq(next[t], src.freq(pos))
+					next[t]++
+				}
+			}
+		}
+	}
+	type docTF struct{ doc, tf uint32 }
+	var row []docTF
+	for t := 0; t < nTerms; t++ {
+		lo, hi := p.off[t], p.off[t+1]
+		if hi-lo < 2 || slices.IsSorted(p.doc[lo:hi]) {
+			continue
+		}
+		row = row[:0]
+		for pos := lo; pos < hi; pos++ {
+			row = append(row, docTF{p.doc[pos], p.freq(pos)})
+			delete(p.big, pos)
+		}
+		slices.SortFunc(row, func(a, b docTF) int { return cmp.Compare(a.doc, b.doc) })
+		for i, x := range row {
+			p.doc[lo+uint32(i)] = x.doc
+			p.setFreq(lo+uint32(i), x.tf)
+		}
+	}
+	return p, nil
+}
 
-	chunkLen, artLen, titleLen []float32
-	avgChunk, avgArt, avgTitle float64
-
+// lexSeg is a segment of the lexical index: the postings of some articles
+// and their chunks, immutable once made. Docs are the snapshot's article
+// and chunk numbers. An article and its chunks are always in the same
+// segment.
+type lexSeg struct {
 	chunkPost postings // term -> chunks whose text has it
 	artPost   postings // term -> articles whose body has it
 	titlePost postings // term -> articles whose title field has it (sparse)
 
-	// titleChunkDF and titleArtDF are the document frequencies of the
-	// terms of the title field (by row of titlePost): chunks with the term
-	// in text or title, articles with it in body or title. Any other
-	// term's are the lengths of its posting lists.
+	// titleChunkDF and titleArtDF are the document frequencies, within the
+	// segment, of the terms of its title field (by row of titlePost):
+	// chunks with the term in text or title, articles with it in body or
+	// title. Any other term's are the lengths of its posting lists.
 	titleChunkDF, titleArtDF []int32
+
+	// firstChunk, chunks, firstArt and arts are the ranges of chunk and
+	// article numbers the segment covers, dead ones included.
+	firstChunk, chunks, firstArt, arts int32
 }
 
-// chunkDF returns the number of chunks with term t in text or title.
-func (lx *lexIndex) chunkDF(t uint32) int32 {
-	if r, ok := lx.titlePost.row(t); ok {
-		return lx.titleChunkDF[r]
+// chunkDF returns the number of the segment's chunks with term t in text
+// or title.
+func (g *lexSeg) chunkDF(t uint32) int32 {
+	if r, ok := g.titlePost.row(t); ok {
+		return g.titleChunkDF[r]
 	}
-	lo, hi := lx.chunkPost.span(t)
+	lo, hi := g.chunkPost.span(t)
 	return int32(hi - lo)
 }
 
-// artDF returns the number of articles with term t in body or title.
-func (lx *lexIndex) artDF(t uint32) int32 {
-	if r, ok := lx.titlePost.row(t); ok {
-		return lx.titleArtDF[r]
+// artDF returns the number of the segment's articles with term t in body
+// or title.
+func (g *lexSeg) artDF(t uint32) int32 {
+	if r, ok := g.titlePost.row(t); ok {
+		return g.titleArtDF[r]
 	}
-	lo, hi := lx.artPost.span(t)
+	lo, hi := g.artPost.span(t)
 	return int32(hi - lo)
 }
 
-// nTerms returns the number of terms the index covers.
-func (lx *lexIndex) nTerms() int { return lx.chunkPost.terms() }
-
-// setAverages computes the average lengths.
-func (lx *lexIndex) setAverages() {
-	var sumChunk, sumArt, sumTitle float64
-	for _, l := range lx.chunkLen {
-		sumChunk += float64(l)
-	}
-	for a := range lx.artLen {
-		sumArt += float64(lx.artLen[a])
-		sumTitle += float64(lx.titleLen[a])
-	}
-	lx.avgChunk = safeAvg(sumChunk, lx.nChunks)
-	lx.avgArt = safeAvg(sumArt, lx.nArts)
-	lx.avgTitle = safeAvg(sumTitle, lx.nArts)
-}
-
-// computeDF counts, for every term of the title field, the chunks that have
-// it in their text or their article's title field, and the articles that
-// have it in body or title.
-func (lx *lexIndex) computeDF() {
-	tp := &lx.titlePost
+// computeDF counts, for every term of the segment's title field, the
+// chunks that have it in their text or their article's title field, and
+// the articles that have it in body or title. artFirst gives each
+// article's first chunk.
+func (g *lexSeg) computeDF(artFirst []int32) {
+	tp := &g.titlePost
 	n := tp.terms()
-	lx.titleChunkDF = make([]int32, n)
-	lx.titleArtDF = make([]int32, n)
+	g.titleChunkDF = make([]int32, n)
+	g.titleArtDF = make([]int32, n)
 	for r := 0; r < n; r++ {
 		t := tp.keys[r]
-		clo, chi := lx.chunkPost.span(t)
-		alo, ahi := lx.artPost.span(t)
+		clo, chi := g.chunkPost.span(t)
+		alo, ahi := g.artPost.span(t)
 		cdf, adf := int32(chi-clo), int32(ahi-alo)
-		cdocs := lx.chunkPost.doc[clo:chi]
-		adocs := lx.artPost.doc[alo:ahi]
+		cdocs := g.chunkPost.doc[clo:chi]
+		adocs := g.artPost.doc[alo:ahi]
 		for _, a := range tp.doc[tp.off[r]:tp.off[r+1]] {
 			// Every chunk of the article has the title's terms.
-			first, end := uint32(lx.artFirst[a]), uint32(lx.artFirst[a+1])
+			first, end := uint32(artFirst[a]), uint32(artFirst[a+1])
 			i, _ := slices.BinarySearch(cdocs, first)
 			j, _ := slices.BinarySearch(cdocs, end)
 			cdf += int32(end-first) - int32(j-i)
@@ -362,8 +347,81 @@ func (lx *lexIndex) computeDF() {
 				adf++
 			}
 		}
-		lx.titleChunkDF[r], lx.titleArtDF[r] = cdf, adf
+		g.titleChunkDF[r], g.titleArtDF[r] = cdf, adf
 	}
+}
+
+// dfPair is a term's document frequency over chunks and over articles.
+type dfPair struct{ chunks, arts int32 }
+
+// lexIndex is the lexical index of a snapshot: per-article and per-chunk
+// arrays, numbered in the order the articles were added, and segments of
+// postings over those numbers. It is immutable once published. The next
+// snapshot shares its arrays, appending past their ends (which no reader
+// of this one looks at), and its segments, adding a small one.
+//
+// Removed articles stay in the arrays and segments, marked dead, until a
+// merge compacts the index. The statistics (document frequencies, counts,
+// average lengths) are those of the live articles, so that scores are
+// exactly those of an index built afresh from them.
+type lexIndex struct {
+	nChunks, nArts int     // numbered, dead ones included
+	chunkArt       []int32 // chunk -> article
+	artFirst       []int32 // article -> first chunk; artFirst[nArts] == nChunks
+
+	chunkLen, artLen, titleLen []float32
+
+	// sorted is how many of the first chunks (and sortedArts articles)
+	// are in article ID order, as a compacted index has them; later ones
+	// come in the order they were added.
+	sorted, sortedArts int32
+
+	segs []*lexSeg
+	// dead marks removed articles, a bit each; nil when there are none.
+	dead  []uint64
+	nDead int
+	// delDF are the document frequencies of the terms of the dead
+	// articles, which the segments still count.
+	delDF map[uint32]dfPair
+
+	liveChunks, liveArts       int
+	sumChunk, sumArt, sumTitle float64 // sums of word counts: exact
+	avgChunk, avgArt, avgTitle float64
+	terms                      int // term IDs below terms are known to the snapshot
+}
+
+// isDead reports whether article a was removed.
+func (lx *lexIndex) isDead(a uint32) bool {
+	i := int(a >> 6)
+	return i < len(lx.dead) && lx.dead[i]&(1<<(a&63)) != 0
+}
+
+// chunkDF returns the number of live chunks with term t in text or title.
+func (lx *lexIndex) chunkDF(t uint32) int32 {
+	var df int32
+	for _, g := range lx.segs {
+		df += g.chunkDF(t)
+	}
+	return df - lx.delDF[t].chunks
+}
+
+// artDF returns the number of live articles with term t in body or title.
+func (lx *lexIndex) artDF(t uint32) int32 {
+	var df int32
+	for _, g := range lx.segs {
+		df += g.artDF(t)
+	}
+	return df - lx.delDF[t].arts
+}
+
+// nTerms returns the number of terms the index covers.
+func (lx *lexIndex) nTerms() int { return lx.terms }
+
+// setAverages computes the average lengths from the sums.
+func (lx *lexIndex) setAverages() {
+	lx.avgChunk = safeAvg(lx.sumChunk, lx.liveChunks)
+	lx.avgArt = safeAvg(lx.sumArt, lx.liveArts)
+	lx.avgTitle = safeAvg(lx.sumTitle, lx.liveArts)
 }
 
 func safeAvg(sum float64, n int) float64 {
@@ -391,37 +449,45 @@ type bm25f struct {
 }
 
 // scoreChunks adds the BM25F score of every query term to sc, indexed by
-// chunk, touching only the chunks in the term's postings. The title field
-// of an article belongs to each of its chunks. acc is scratch space of
-// nChunks zeros, left zeroed; touched is scratch; hit gets every chunk
-// whose score turns positive.
+// chunk, touching only the live chunks in the term's postings, segment by
+// segment. The title field of an article belongs to each of its chunks.
+// acc is scratch space of nChunks zeros, left zeroed; touched is scratch;
+// hit gets every chunk whose score turns positive.
 func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
 	for _, t := range q {
 		touched = touched[:0]
-		lo, hi := lx.chunkPost.span(t.id)
-		for pos := lo; pos < hi; pos++ {
-			d := lx.chunkPost.doc[pos]
-			if acc[d] == 0 {
-				touched = append(touched, int32(d))
-			}
-			norm := (1 - p.b) + p.b*float64(lx.chunkLen[d])/lx.avgChunk
-			acc[d] += float32(float64(lx.chunkPost.freq(pos)) / norm)
-		}
-		if p.titleW > 0 {
-			lo, hi := lx.titlePost.span(t.id)
+		for _, g := range lx.segs {
+			lo, hi := g.chunkPost.span(t.id)
 			for pos := lo; pos < hi; pos++ {
-				a := lx.titlePost.doc[pos]
-				norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
-				x := float32(p.titleW * float64(lx.titlePost.freq(pos)) / norm)
-				for c := lx.artFirst[a]; c < lx.artFirst[a+1]; c++ {
-					if acc[c] == 0 {
-						touched = append(touched, c)
+				d := g.chunkPost.doc[pos]
+				if lx.nDead > 0 && lx.isDead(uint32(lx.chunkArt[d])) {
+					continue
+				}
+				if acc[d] == 0 {
+					touched = append(touched, int32(d))
+				}
+				norm := (1 - p.b) + p.b*float64(lx.chunkLen[d])/lx.avgChunk
+				acc[d] += float32(float64(g.chunkPost.freq(pos)) / norm)
+			}
+			if p.titleW > 0 {
+				lo, hi := g.titlePost.span(t.id)
+				for pos := lo; pos < hi; pos++ {
+					a := g.titlePost.doc[pos]
+					if lx.isDead(a) {
+						continue
 					}
-					acc[c] += x
+					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
+					x := float32(p.titleW * float64(g.titlePost.freq(pos)) / norm)
+					for c := lx.artFirst[a]; c < lx.artFirst[a+1]; c++ {
+						if acc[c] == 0 {
+							touched = append(touched, c)
+						}
+						acc[c] += x
+					}
 				}
 			}
 		}
-		w := t.weight * idf(lx.nChunks, lx.chunkDF(t.id)) * (p.k1 + 1)
+		w := t.weight * idf(lx.liveChunks, lx.chunkDF(t.id)) * (p.k1 + 1)
 		for _, c := range touched {
 			x := float64(acc[c])
 			before := sc[c]
@@ -436,33 +502,41 @@ func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched, 
 }
 
 // scoreArticles adds the BM25F score of every query term to sc, indexed by
-// article, over whole article bodies and titles. acc is scratch space of
-// nArts zeros, left zeroed; hit gets every article whose score turns
-// positive.
+// article, over whole article bodies and titles of live articles. acc is
+// scratch space of nArts zeros, left zeroed; hit gets every article whose
+// score turns positive.
 func (lx *lexIndex) scoreArticles(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
 	for _, t := range q {
 		touched = touched[:0]
-		lo, hi := lx.artPost.span(t.id)
-		for pos := lo; pos < hi; pos++ {
-			d := lx.artPost.doc[pos]
-			if acc[d] == 0 {
-				touched = append(touched, int32(d))
-			}
-			norm := (1 - p.b) + p.b*float64(lx.artLen[d])/lx.avgArt
-			acc[d] += float32(float64(lx.artPost.freq(pos)) / norm)
-		}
-		if p.titleW > 0 {
-			lo, hi := lx.titlePost.span(t.id)
+		for _, g := range lx.segs {
+			lo, hi := g.artPost.span(t.id)
 			for pos := lo; pos < hi; pos++ {
-				d := lx.titlePost.doc[pos]
+				d := g.artPost.doc[pos]
+				if lx.isDead(d) {
+					continue
+				}
 				if acc[d] == 0 {
 					touched = append(touched, int32(d))
 				}
-				norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
-				acc[d] += float32(p.titleW * float64(lx.titlePost.freq(pos)) / norm)
+				norm := (1 - p.b) + p.b*float64(lx.artLen[d])/lx.avgArt
+				acc[d] += float32(float64(g.artPost.freq(pos)) / norm)
+			}
+			if p.titleW > 0 {
+				lo, hi := g.titlePost.span(t.id)
+				for pos := lo; pos < hi; pos++ {
+					d := g.titlePost.doc[pos]
+					if lx.isDead(d) {
+						continue
+					}
+					if acc[d] == 0 {
+						touched = append(touched, int32(d))
+					}
+					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
+					acc[d] += float32(p.titleW * float64(g.titlePost.freq(pos)) / norm)
+				}
 			}
 		}
-		w := t.weight * idf(lx.nArts, lx.artDF(t.id)) * (p.k1 + 1)
+		w := t.weight * idf(lx.liveArts, lx.artDF(t.id)) * (p.k1 + 1)
 		for _, a := range touched {
 			x := float64(acc[a])
 			before := sc[a]

@@ -136,6 +136,7 @@ func TestPostingsMerge(t *testing.T) {
 	// Keep two thirds of the docs, renumbered, and interleave new ones.
 	remap := make([]int32, nDocs)
 	var addBags []docBag
+	var addRemap []int32
 	added := map[uint32]*bag{}
 	next := int32(0)
 	for d := range old {
@@ -147,7 +148,9 @@ func TestPostingsMerge(t *testing.T) {
 		}
 		if r.IntN(4) == 0 {
 			b := randBag()
-			addBags = append(addBags, docBag{uint32(next), &b})
+			// Added docs come after the old ones, and remap interleaves them.
+			addBags = append(addBags, docBag{uint32(nDocs + len(addBags)), &b})
+			addRemap = append(addRemap, next)
 			added[uint32(next)] = &b
 			next++
 		}
@@ -170,25 +173,22 @@ func TestPostingsMerge(t *testing.T) {
 		put(d, b)
 	}
 
-	dense, err := postingsFromBags(nTerms, oldBags)
+	oldSparse, err := sparsePostings(appendBags(nil, oldBags))
 	if err != nil {
 		t.Fatal(err)
 	}
-	add, err := postingsFromBags(nTerms+5, addBags)
+	add, err := sparsePostings(appendBags(nil, addBags))
 	if err != nil {
 		t.Fatal(err)
 	}
-	merged, err := mergePostings(nTerms+5, &dense, remap, &add)
+	all := slices.Concat(remap, addRemap)
+	merged, err := densePostings(nTerms+5, []*postings{&oldSparse, &add}, all)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want.check(t, &merged, nTerms+5)
 
-	sparseOld, err := sparsePostings(&postings{}, nil, oldBags)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sparse, err := sparsePostings(&sparseOld, remap, addBags)
+	sparse, err := sparsePostings(appendPostings(appendPostings(nil, &oldSparse, all), &add, all))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,7 @@ const legacyIndexFile = "index.gob"
 // fileFormat is the layout version of IndexFile.
 const fileFormat = 2
 
-// maxDim bounds the dimension of stored vectors (a slab of slabSlots
-// vectors is allocated at once).
+// maxDim bounds the dimension of stored vectors.
 const maxDim = 1 << 13
 
 // fileMagic opens IndexFile.
@@ -109,9 +108,18 @@ func (ix *Index) writeBase(name string, s *snapshot) (int64, error) {
 	return fi.Size(), nil
 }
 
-// encode writes snapshot s.
+// encode writes snapshot s, compacted.
 func (ix *Index) encode(w *binWriter, s *snapshot) {
+	if !s.compacted() {
+		c, err := compact(s)
+		if err != nil {
+			w.fail(err)
+			return
+		}
+		s = c
+	}
 	lx := s.lex
+	g := lx.segs[0]
 	nTerms := lx.nTerms()
 	terms, lens := ix.terms.appendTerms(nTerms, nil, make([]uint8, 0, nTerms))
 	w.raw(fileMagic)
@@ -150,7 +158,7 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 	}
 	w.u32s(col)
 
-	for _, p := range []*postings{&lx.chunkPost, &lx.artPost, &lx.titlePost} {
+	for _, p := range []*postings{&g.chunkPost, &g.artPost, &g.titlePost} {
 		w.uvarint(uint64(p.terms()))
 		if p.keys != nil {
 			w.uvarint(1)
@@ -405,9 +413,11 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 // before the index is shared.
 func (ix *Index) install(st *stored) error {
 	nArts, nChunks, nTerms := len(st.arts), len(st.starts), len(st.lens)
-	s := &snapshot{arts: make([]*entry, nArts), byID: make(map[string]int32, nArts), chunks: make([]chunkRec, nChunks)}
+	s := &snapshot{arts: make([]*entry, nArts), idBase: make(map[string]int32, nArts), chunks: make([]chunkRec, nChunks),
+		outletID: map[string]int32{}}
 	lx := &lexIndex{nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
-		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks)}
+		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks),
+		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: nTerms}
 	c := 0
 	for a := range st.arts {
 		art := &st.arts[a]
@@ -416,9 +426,11 @@ func (ix *Index) install(st *stored) error {
 		}
 		p := prepArticle{art: art, hash: st.hashes[a]}
 		s.arts[a] = p.entry()
-		s.byID[art.ID] = int32(a)
+		s.idBase[art.ID] = int32(a)
 		lx.artFirst[a] = int32(c)
 		lx.artLen[a], lx.titleLen[a] = float32(st.bodyLen[a]), float32(st.titleLen[a])
+		lx.sumArt += float64(lx.artLen[a])
+		lx.sumTitle += float64(lx.titleLen[a])
 		for n := 0; n < int(st.nChunks[a]); n++ {
 			if c >= nChunks {
 				return errors.New("more chunks in the articles than stored")
@@ -430,6 +442,7 @@ func (ix *Index) install(st *stored) error {
 			s.chunks[c] = chunkRec{id: fmt.Sprintf("%s#%d", art.ID, n), start: int32(start), end: int32(end), slot: int32(c)}
 			lx.chunkArt[c] = int32(a)
 			lx.chunkLen[c] = float32(st.lengths[c])
+			lx.sumChunk += float64(lx.chunkLen[c])
 			c++
 		}
 	}
@@ -441,7 +454,8 @@ func (ix *Index) install(st *stored) error {
 		return errors.New("postings stored in the wrong layout (chunk and article postings dense, title postings sparse)")
 	}
 	limits := []int{nChunks, nArts, nArts}
-	ps := []*postings{&lx.chunkPost, &lx.artPost, &lx.titlePost}
+	g := &lexSeg{chunks: int32(nChunks), arts: int32(nArts)}
+	ps := []*postings{&g.chunkPost, &g.artPost, &g.titlePost}
 	errs := make([]error, len(ps))
 	var wg sync.WaitGroup
 	for k, p := range ps {
@@ -457,7 +471,8 @@ func (ix *Index) install(st *stored) error {
 		return err
 	}
 	lx.setAverages()
-	lx.computeDF()
+	g.computeDF(lx.artFirst)
+	lx.segs = []*lexSeg{g}
 	s.lex = lx
 	s.maxIDF = idf(nChunks, 0)
 	s.setOutlets()
@@ -465,10 +480,7 @@ func (ix *Index) install(st *stored) error {
 		ix.vecs = st.vs
 	}
 	slabs, slots, dim := ix.vecs.view()
-	s.vecs = vecView{dim: dim, slabs: slabs, slotChunk: make([]int32, slots)}
-	for i := range s.vecs.slotChunk {
-		s.vecs.slotChunk[i] = int32(i)
-	}
+	s.vecs = fullView(slabs, slots, dim, s.chunks)
 	// The store of record: every chunk a chromem-go document again, sharing
 	// its vector.
 	docs := make([]chromem.Document, nChunks)

@@ -314,6 +314,13 @@ func (w *analysisWorker) article(p *prepArticle) error {
 			c.length += w.sentLen[s]
 		}
 		c.bag = w.bag()
+		if p.slots != nil {
+			// Analysed again for the terms: the vector is in its slot.
+			if i < len(p.slots) {
+				c.slot = p.slots[i]
+			}
+			continue
+		}
 		if kv := p.knownVec(pl.start, pl.end); kv != nil {
 			if err := ix.vecs.setDim(len(kv)); err != nil {
 				return ix.dimErr(err)

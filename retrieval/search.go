@@ -171,7 +171,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	ix.mu.RLock()
 	t, s := ix.tuning, ix.snap
 	ix.mu.RUnlock()
-	if len(s.chunks) == 0 {
+	if s.lex.liveChunks == 0 {
 		return nil, nil
 	}
 	var qv []float32
@@ -186,7 +186,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
 	s = ix.snap
-	if len(s.chunks) == 0 {
+	if s.lex.liveChunks == 0 {
 		return nil, nil
 	}
 	allowed, some := s.allowed(q.Filter)
@@ -207,7 +207,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
 		}
 	}
-	cands := fuse(lexC, vecC, t)
+	cands := fuse(lexC, vecC, t, s.cmpChunk)
 	if q.Diverse {
 		cands = s.diversify(cands, k, t)
 	}
@@ -292,15 +292,17 @@ func (ix *Index) getScratch(s *snapshot) *searchScratch {
 	if x == nil {
 		x = &searchScratch{}
 	}
+	// The arrays grow with some room to spare, as each Add numbers a few
+	// more chunks.
 	n, na := s.lex.nChunks, s.lex.nArts
 	if len(x.sc) < n {
-		x.sc = make([]float32, n)
+		x.sc = make([]float32, n+n/8)
 	}
 	if len(x.acc) < max(n, na) {
-		x.acc = make([]float32, max(n, na))
+		x.acc = make([]float32, max(n, na)+max(n, na)/8)
 	}
 	if len(x.asc) < na {
-		x.asc = make([]float32, na)
+		x.asc = make([]float32, na+na/8)
 	}
 	return x
 }
@@ -374,7 +376,7 @@ func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t 
 		out[i].lex = s
 	}
 	out = topK(out, pool, func(a, b cand) int {
-		return cmp.Or(cmp.Compare(b.lex, a.lex), cmp.Compare(a.chunk, b.chunk))
+		return cmp.Or(cmp.Compare(b.lex, a.lex), s.cmpChunk(a.chunk, b.chunk))
 	})
 	for i := range out {
 		out[i].lexRank = i + 1
@@ -426,7 +428,7 @@ func (ix *Index) feedback(s *snapshot, q []qterm, sc []float32, hit []int32, all
 			top = append(top, cs{c, s})
 		}
 	}
-	slices.SortFunc(top, func(a, b cs) int { return cmp.Or(cmp.Compare(b.s, a.s), cmp.Compare(a.c, b.c)) })
+	slices.SortFunc(top, func(a, b cs) int { return cmp.Or(cmp.Compare(b.s, a.s), s.cmpChunk(a.c, b.c)) })
 	if len(top) > t.PRFDocs {
 		top = top[:t.PRFDocs]
 	}
@@ -453,7 +455,7 @@ func (ix *Index) feedback(s *snapshot, q []qterm, sc []float32, hit []int32, all
 			if int(id) >= nTerms || inQuery[id] || isBigram(terms[i]) || lx.chunkDF(id) < 2 {
 				continue
 			}
-			w[id] += float64(tfs[i]) / total * idf(lx.nChunks, lx.chunkDF(id)) * float64(x.s/top[0].s)
+			w[id] += float64(tfs[i]) / total * idf(lx.liveChunks, lx.chunkDF(id)) * float64(x.s/top[0].s)
 			name[id] = terms[i]
 		}
 	}
@@ -530,7 +532,14 @@ func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error
 	if len(qv) != s.vecs.dim {
 		return nil, fmt.Errorf("embed query: %d dimensions, the index holds %d", len(qv), s.vecs.dim)
 	}
-	hits := s.vecs.scan(qv, pool, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
+	// The scan breaks ties by chunk number; the candidates break them by
+	// chunk order (cmpChunk). A few more hits than needed make the two
+	// agree unless more than vecTieSlack chunks tie at the cut.
+	hits := s.vecs.scan(qv, pool+vecTieSlack, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
+	slices.SortFunc(hits, func(a, b vecHit) int { return cmp.Or(cmp.Compare(b.sim, a.sim), s.cmpChunk(a.chunk, b.chunk)) })
+	if len(hits) > pool {
+		hits = hits[:pool]
+	}
 	out := make([]cand, len(hits))
 	for i, h := range hits {
 		out[i] = cand{chunk: h.chunk, vec: float64(h.sim), vecRank: i + 1}
@@ -538,9 +547,12 @@ func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error
 	return out, nil
 }
 
+// vecTieSlack is how many more hits than wanted the vector scan returns.
+const vecTieSlack = 16
+
 // fuse merges the candidates of the two components and sorts them by fused
-// score, best first (ties by chunk order).
-func fuse(lexC, vecC []cand, t Tuning) []cand {
+// score, best first (ties by order, which compares chunks).
+func fuse(lexC, vecC []cand, t Tuning, order func(a, b int32) int) []cand {
 	byChunk := make(map[int32]int, len(lexC)+len(vecC))
 	out := make([]cand, 0, len(lexC)+len(vecC))
 	for _, c := range lexC {
@@ -579,7 +591,7 @@ func fuse(lexC, vecC []cand, t Tuning) []cand {
 		}
 	}
 	slices.SortFunc(out, func(a, b cand) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.chunk, b.chunk))
+		return cmp.Or(cmp.Compare(b.score, a.score), order(a.chunk, b.chunk))
 	})
 	return out
 }

@@ -564,6 +564,11 @@ func TestIncrementalMatchesBulk(t *testing.T) {
 			got, want := searchAll(t, inc, qs, filter), searchAll(t, bulk, qs, filter)
 			for i := range want {
 				if !sameHits(got[i], want[i]) {
+					for j := range want[i] {
+						if j < len(got[i]) {
+							t.Logf("%d: got %s %v %v %v, want %s %v %v %v", j, got[i][j].Chunk.ID, got[i][j].Score, got[i][j].Lexical, got[i][j].Vector, want[i][j].Chunk.ID, want[i][j].Score, want[i][j].Lexical, want[i][j].Vector)
+						}
+					}
 					t.Fatalf("search %d: incremental index gives %v, bulk %v", i, articleIDs(got[i]), articleIDs(want[i]))
 				}
 			}

@@ -29,13 +29,18 @@ import (
 //	log-NNNNNN.wal    an append-only log of added articles (with their
 //	                  chunks' vectors) and removals (tombstones)
 //
-// An Add writes one log record and fsyncs it before it returns, so adding
-// one article costs the article, not the index. When the logs grow past
-// Config.MergeChunks, a background merge writes a new base from a snapshot
-// (the snapshot is immutable, so adds and searches go on meanwhile), then
-// replaces the manifest and deletes the files it no longer names. A crash
-// at any point leaves either the old manifest or the new one, each naming
-// complete files; leftover temporary files are removed at the next start.
+// An Add writes one log record and fsyncs it before it returns, then
+// builds a small in-memory segment for the new articles and publishes a
+// snapshot that shares everything else (see next in build.go), so adding
+// one article costs the article, not the index. Small segments merge in
+// the background by tiers (see mergeCandidates). When the logs grow past
+// Config.MergeChunks, a background merge compacts a snapshot (immutable,
+// so adds and searches go on meanwhile) into one ID-ordered segment,
+// writes it as a new base, replaces the manifest, deletes the files it no
+// longer names, and publishes the compacted snapshot with the changes made
+// since applied to it. A crash at any point leaves either the old manifest
+// or the new one, each naming complete files; leftover temporary files
+// are removed at the next start.
 const manifestFile = "MANIFEST"
 
 // manifestFormat is the layout version of the manifest and of the logs.
@@ -238,6 +243,9 @@ func decodeRecord(b []byte) (logRecord, error) {
 	switch rec.kind {
 	case recAdd:
 		dim := r.count(1)
+		if dim > maxDim {
+			return logRecord{}, fmt.Errorf("bad dimension %d", dim)
+		}
 		n := r.count(1)
 		rec.known = map[string][]knownChunk{}
 		for i := 0; i < n && r.err == nil; i++ {
@@ -518,15 +526,27 @@ func (ix *Index) replay(ctx context.Context, recs []logRecord) (chunks int, err 
 	return chunks, flush()
 }
 
-// mergeThreshold is how many chunks the logs may hold before a merge.
+// mergeThreshold is how many chunks the logs (or, in memory, the small
+// segments and dead articles) may hold before a merge.
 func (ix *Index) mergeThreshold() int {
-	return max(ix.mergeChunks, len(ix.snap.chunks)/400)
+	return max(ix.mergeChunks, ix.snap.lex.liveChunks/400)
 }
 
-// maybeMerge starts a background merge when the logs have grown past the
-// threshold and none is running; else it (re)arms the idle merge. Callers
-// hold addMu.
+// maybeMerge starts the background merges that are due: of small
+// segments (see mergeCandidates), and of everything into a compacted
+// base, written as a new base segment when the index is persistent (once
+// the logs have grown past the threshold; else it (re)arms the idle
+// merge). Callers hold addMu.
 func (ix *Index) maybeMerge() {
+	ix.maybeMergeSegs()
+	if !ix.persistent() {
+		lx := ix.snap.lex
+		dirty := lx.nChunks - int(lx.sorted) + lx.nChunks - lx.liveChunks
+		if !ix.loading && !ix.memMerging && dirty > ix.mergeThreshold() {
+			ix.startMemoryMerge()
+		}
+		return
+	}
 	ix.fileMu.Lock()
 	due := !ix.files.merging && ix.files.logChunks > ix.mergeThreshold()
 	ix.fileMu.Unlock()
@@ -535,6 +555,157 @@ func (ix *Index) maybeMerge() {
 		return
 	}
 	ix.startBackgroundMerge()
+}
+
+// maybeMergeSegs merges a run of small segments of one tier in the
+// background, if there is one and no such merge is running; the merged
+// segment replaces them in the snapshot current when it is done, and the
+// next run is looked for. Callers hold addMu.
+func (ix *Index) maybeMergeSegs() {
+	if ix.segMerging {
+		return
+	}
+	run := mergeCandidates(ix.snap.lex.segs)
+	if run == nil {
+		return
+	}
+	ix.segMerging = true
+	ix.bg++
+	artFirst := ix.snap.lex.artFirst
+	ix.mergeWG.Go(func() {
+		start := time.Now()
+		merged, err := mergeSegs(run, artFirst)
+		ix.addMu.Lock()
+		defer ix.addMu.Unlock()
+		ix.segMerging = false
+		ix.bg--
+		ix.mergeCond.Broadcast()
+		if err != nil {
+			ix.log.Error("merging index segments failed", "err", err)
+			return
+		}
+		if s := ix.snap.withSegs(run, merged); s != nil {
+			ix.publish(s)
+			ix.log.Debug("merged index segments", "segments", len(run), "chunks", merged.chunks,
+				"took", time.Since(start).Round(time.Microsecond))
+		}
+		ix.maybeMergeSegs()
+	})
+}
+
+// publish makes s the snapshot searches see. Callers hold addMu.
+func (ix *Index) publish(s *snapshot) {
+	ix.mu.Lock()
+	ix.snap = s
+	ix.mu.Unlock()
+}
+
+// waitMerges waits for the background merges to end, releasing addMu
+// meanwhile. Callers hold addMu.
+func (ix *Index) waitMerges() {
+	for ix.bg > 0 {
+		ix.mergeCond.Wait()
+	}
+}
+
+// startMemoryMerge compacts the index in the background without writing
+// anything (an index in memory, or read-only). Callers hold addMu.
+func (ix *Index) startMemoryMerge() {
+	ix.memMerging = true
+	ix.bg++
+	job := ix.snap
+	ix.mergeWG.Go(func() {
+		comp, err := compact(job)
+		var pre map[int32]*prepArticle
+		if err == nil {
+			pre = ix.reanalyzeSince(job)
+		}
+		ix.addMu.Lock()
+		defer ix.addMu.Unlock()
+		if err == nil {
+			err = ix.publishCompacted(job, comp, pre)
+		}
+		if err != nil {
+			ix.log.Error("compacting the index failed", "err", err)
+		}
+		ix.memMerging = false
+		ix.bg--
+		ix.mergeCond.Broadcast()
+	})
+}
+
+// compactNow compacts the index at once, once the background merges have
+// ended. Callers hold addMu.
+func (ix *Index) compactNow() error {
+	ix.waitMerges()
+	comp, err := compact(ix.snap)
+	if err != nil {
+		return err
+	}
+	ix.publish(comp)
+	return nil
+}
+
+// reanalyzeSince analyses again the articles added since old that the
+// current snapshot holds, by number, for publishCompacted: the bulk of
+// that work, done before taking addMu.
+func (ix *Index) reanalyzeSince(old *snapshot) map[int32]*prepArticle {
+	cur := ix.current()
+	out := map[int32]*prepArticle{}
+	if cur.epoch != old.epoch {
+		return out
+	}
+	for a := int32(old.lex.nArts); int(a) < cur.lex.nArts; a++ {
+		if !cur.lex.isDead(uint32(a)) {
+			if p, err := ix.reanalyze(cur, a); err == nil {
+				out[a] = p
+			}
+		}
+	}
+	return out
+}
+
+// publishCompacted publishes comp, the compaction of old, with the changes
+// made since old applied to it: the articles added since (analysed again,
+// unless pre has them) and the removals. Callers hold addMu.
+func (ix *Index) publishCompacted(old, comp *snapshot, pre map[int32]*prepArticle) error {
+	if comp == old {
+		return nil // compacted already: the current snapshot follows from it
+	}
+	cur := ix.snap
+	if cur.epoch != old.epoch {
+		return errors.New("the index was compacted meanwhile")
+	}
+	if cur != old {
+		var ch change
+		olx, clx := old.lex, cur.lex
+		for a := 0; a < olx.nArts; a++ {
+			if clx.isDead(uint32(a)) && !olx.isDead(uint32(a)) {
+				ch.remove = append(ch.remove, cur.arts[a].art.ID)
+			}
+		}
+		for a := int32(olx.nArts); int(a) < clx.nArts; a++ {
+			if clx.isDead(uint32(a)) {
+				continue
+			}
+			p, ok := pre[a]
+			if !ok {
+				var err error
+				if p, err = ix.reanalyze(cur, a); err != nil {
+					return err
+				}
+			}
+			ch.add = append(ch.add, p)
+		}
+		b, err := ix.next(comp, ch)
+		if err != nil {
+			return err
+		}
+		// The slots b frees were freed when their articles were removed.
+		comp = b.snap
+	}
+	ix.publish(comp)
+	return nil
 }
 
 // armIdleMerge merges the logs once no Add or Remove came for MergeIdle.
@@ -574,16 +745,32 @@ func (ix *Index) stopIdleMerge() {
 	ix.idleTimer = nil
 }
 
-// startBackgroundMerge starts a merge in the background. Callers hold
-// addMu.
+// startBackgroundMerge starts a merge in the background: the snapshot of
+// now is compacted and written as a new base, and the compacted snapshot,
+// with the changes made meanwhile, replaces the one searches see. Callers
+// hold addMu.
 func (ix *Index) startBackgroundMerge() {
 	job, err := ix.startMerge()
 	if err != nil {
 		ix.log.Error("could not start merging the index", "err", err)
 		return
 	}
+	ix.bg++
 	ix.mergeWG.Go(func() {
-		if err := ix.finishMerge(job); err != nil {
+		comp, err := ix.finishMerge(job)
+		var pre map[int32]*prepArticle
+		if err == nil {
+			pre = ix.reanalyzeSince(job.snap)
+		}
+		ix.addMu.Lock()
+		defer ix.addMu.Unlock()
+		if err == nil {
+			err = ix.publishCompacted(job.snap, comp, pre)
+		}
+		ix.endMerge(err)
+		ix.bg--
+		ix.mergeCond.Broadcast()
+		if err != nil {
 			ix.log.Error("merging the index failed; its logs are kept", "err", err)
 		}
 	})
@@ -623,21 +810,31 @@ func (ix *Index) startMerge() (*mergeJob, error) {
 	return job, nil
 }
 
-// finishMerge writes the job's snapshot as a new base, then names it in
-// the manifest in place of the base and logs it covers, and deletes those.
-// It does not hold addMu: adds go on meanwhile, into a new log.
-func (ix *Index) finishMerge(job *mergeJob) (err error) {
-	defer func() {
-		ix.vecs.unpin()
-		ix.fileMu.Lock()
-		ix.files.merging = false
-		ix.files.mergeErr = err
-		ix.fileMu.Unlock()
-	}()
+// endMerge ends a merge that startMerge began.
+func (ix *Index) endMerge(err error) {
+	ix.vecs.unpin()
+	ix.fileMu.Lock()
+	ix.files.merging = false
+	ix.files.mergeErr = err
+	ix.fileMu.Unlock()
+}
+
+// finishMerge compacts the job's snapshot and writes it as a new base,
+// then names it in the manifest in place of the base and logs it covers,
+// and deletes those. It returns the compacted snapshot. It does not hold
+// addMu: adds go on meanwhile, into a new log.
+func (ix *Index) finishMerge(job *mergeJob) (*snapshot, error) {
+	comp := job.snap
+	if !comp.compacted() {
+		var err error
+		if comp, err = compact(comp); err != nil {
+			return nil, err
+		}
+	}
 	name := fmt.Sprintf("base-%06d.bin", job.number)
-	size, err := ix.writeBase(name, job.snap)
+	size, err := ix.writeBase(name, comp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
@@ -652,7 +849,7 @@ func (ix *Index) finishMerge(job *mergeJob) (err error) {
 	}
 	if err := ix.writeManifest(m); err != nil {
 		os.Remove(filepath.Join(ix.dir, name))
-		return err
+		return nil, err
 	}
 	ix.files.man = m
 	for _, f := range old {
@@ -662,9 +859,9 @@ func (ix *Index) finishMerge(job *mergeJob) (err error) {
 			}
 		}
 	}
-	ix.log.Debug("merged the index", "base", name, "articles", len(job.snap.arts), "chunks", len(job.snap.chunks),
+	ix.log.Debug("merged the index", "base", name, "articles", comp.lex.liveArts, "chunks", comp.lex.liveChunks,
 		"bytes", size, "took", time.Since(job.start).Round(time.Millisecond))
-	return nil
+	return comp, nil
 }
 
 // logNumber returns the number of a log file's name, -1 for another name.
@@ -677,30 +874,36 @@ func logNumber(name string) int {
 }
 
 // checkpoint writes the whole index as a new base at once, with no logs,
-// waiting for a background merge first. Callers hold addMu.
+// waiting for the background merges first, and compacts it in memory.
+// Callers hold addMu.
 func (ix *Index) checkpoint() error {
 	if ix.dir == "" || ix.readOnly {
 		return nil
 	}
 	ix.stopIdleMerge()
-	ix.mergeWG.Wait()
+	ix.waitMerges()
 	job, err := ix.startMerge()
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
-	if err := ix.finishMerge(job); err != nil {
+	comp, err := ix.finishMerge(job)
+	if err == nil {
+		err = ix.publishCompacted(job.snap, comp, nil)
+	}
+	ix.endMerge(err)
+	if err != nil {
 		return fmt.Errorf("save index: %w", err)
 	}
 	return nil
 }
 
-// Close waits for a background merge to end and closes the log. The index
-// stays usable: a later Add starts a new log.
+// Close waits for the background merges to end and closes the log. The
+// index stays usable: a later Add starts a new log.
 func (ix *Index) Close() error {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
 	ix.stopIdleMerge()
-	ix.mergeWG.Wait()
+	ix.waitMerges()
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
 	if ix.files.log != nil {

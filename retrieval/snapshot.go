@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -30,28 +31,95 @@ type chunkRec struct {
 }
 
 // snapshot is the searchable state of an Index. It is immutable once
-// published: an Add builds the next one beside it, while searches go on,
-// and swaps it in.
+// published: an Add builds the next one beside it, sharing what it can
+// (the per-article and per-chunk arrays, appended to; the lexical
+// segments, one more), while searches go on, and swaps it in. Articles
+// and chunks are numbered in the order they were added (see lexIndex);
+// removed ones stay, marked dead, until a merge compacts the snapshot.
 type snapshot struct {
-	arts   []*entry         // by article ID
-	byID   map[string]int32 // article ID -> position in arts
-	chunks []chunkRec       // all chunks, article by article
-	lex    *lexIndex
-	vecs   vecView
-	maxIDF float64
+	arts   []*entry   // by article number
+	chunks []chunkRec // by chunk number, article by article
+	// idBase maps the article IDs of the compacted base to their numbers;
+	// idOver the IDs added or removed (-1) since. Both are shared, never
+	// changed: an Add copies idOver, which a merge empties.
+	idBase, idOver map[string]int32
+	lex            *lexIndex
+	vecs           vecView
+	maxIDF         float64
 	// outlets lists the distinct outlets (lower-case); artOutlet gives
-	// each article's index in it, -1 for none.
+	// each article's index in it, -1 for none. outletID is the inverse of
+	// outlets.
 	outlets   []string
+	outletID  map[string]int32
 	artOutlet []int32
+	// epoch counts the compactions the snapshot descends from: snapshots
+	// of one epoch number articles and chunks alike.
+	epoch int
 }
 
 func emptySnapshot() *snapshot {
-	s := &snapshot{byID: map[string]int32{}, lex: &lexIndex{artFirst: []int32{0}}}
-	s.lex.chunkPost.off = []uint32{0}
-	s.lex.artPost.off = []uint32{0}
-	s.lex.titlePost.keys = []uint32{}
+	s := &snapshot{idBase: map[string]int32{}, outletID: map[string]int32{}, lex: &lexIndex{artFirst: []int32{0}}}
 	s.maxIDF = idf(0, 0)
+	s.lex.setAverages()
 	return s
+}
+
+// lookup returns the number of the live article with an ID.
+func (s *snapshot) lookup(id string) (int32, bool) {
+	if a, ok := s.idOver[id]; ok {
+		return a, a >= 0
+	}
+	a, ok := s.idBase[id]
+	return a, ok
+}
+
+// live returns the numbers of the live articles in ID order.
+func (s *snapshot) live() []int32 {
+	lx := s.lex
+	out := make([]int32, 0, lx.liveArts)
+	for a := int32(0); a < lx.sortedArts; a++ {
+		if !lx.isDead(uint32(a)) {
+			out = append(out, a)
+		}
+	}
+	if int(lx.sortedArts) == lx.nArts {
+		return out
+	}
+	var added []int32
+	for a := lx.sortedArts; int(a) < lx.nArts; a++ {
+		if !lx.isDead(uint32(a)) {
+			added = append(added, a)
+		}
+	}
+	byID := func(a, b int32) int { return strings.Compare(s.arts[a].art.ID, s.arts[b].art.ID) }
+	slices.SortFunc(added, byID)
+	merged := make([]int32, 0, len(out)+len(added))
+	i, j := 0, 0
+	for i < len(out) || j < len(added) {
+		if j == len(added) || i < len(out) && byID(out[i], added[j]) < 0 {
+			merged = append(merged, out[i])
+			i++
+		} else {
+			merged = append(merged, added[j])
+			j++
+		}
+	}
+	return merged
+}
+
+// cmpChunk orders chunks as an index built afresh numbers them: by
+// article ID, then position in the article. Ties between equal scores go
+// by it, so that a snapshot ranks exactly as a compacted one.
+func (s *snapshot) cmpChunk(a, b int32) int {
+	lx := s.lex
+	if a < lx.sorted && b < lx.sorted {
+		return cmp.Compare(a, b)
+	}
+	aa, ab := lx.chunkArt[a], lx.chunkArt[b]
+	if aa == ab {
+		return cmp.Compare(a, b)
+	}
+	return strings.Compare(s.arts[aa].art.ID, s.arts[ab].art.ID)
 }
 
 // chunk returns chunk c as the API shows it.
@@ -76,25 +144,6 @@ func (s *snapshot) articleChunks(a int32) []Chunk {
 		out = append(out, s.chunk(c))
 	}
 	return out
-}
-
-// setOutlets fills outlets and artOutlet from the articles.
-func (s *snapshot) setOutlets() {
-	ids := map[string]int32{}
-	s.artOutlet = make([]int32, len(s.arts))
-	for i, e := range s.arts {
-		if e.outlet == "" {
-			s.artOutlet[i] = -1
-			continue
-		}
-		id, ok := ids[e.outlet]
-		if !ok {
-			id = int32(len(s.outlets))
-			ids[e.outlet] = id
-			s.outlets = append(s.outlets, e.outlet)
-		}
-		s.artOutlet[i] = id
-	}
 }
 
 // allowed returns which articles (by position) pass the filter, nil for no
@@ -132,6 +181,9 @@ func (s *snapshot) allowed(f Filter) ([]bool, bool) {
 		}
 	}
 	pass := func(a int32) bool {
+		if s.lex.isDead(uint32(a)) {
+			return false
+		}
 		if outletOK != nil && (s.artOutlet[a] < 0 || !outletOK[s.artOutlet[a]]) {
 			return false
 		}
@@ -145,7 +197,7 @@ func (s *snapshot) allowed(f Filter) ([]bool, bool) {
 	some := false
 	if len(f.ArticleIDs) > 0 {
 		for _, id := range f.ArticleIDs {
-			if a, ok := s.byID[id]; ok && pass(a) {
+			if a, ok := s.lookup(id); ok && pass(a) {
 				out[a], some = true, true
 			}
 		}
@@ -165,7 +217,7 @@ func (s *snapshot) selectiveSlots(allowed []bool) []int32 {
 	if allowed == nil {
 		return nil
 	}
-	limit := s.lex.nChunks / 16
+	limit := s.lex.liveChunks / 16
 	var slots []int32
 	for a, ok := range allowed {
 		if !ok {

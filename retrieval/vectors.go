@@ -9,8 +9,8 @@ import (
 	"sync"
 )
 
-// slabSlots is how many vectors a slab holds (4 MiB of 512-dimensional
-// float32 vectors).
+// slabSlots is how many vectors a full slab holds (4 MiB of 512-dimensional
+// float32 vectors); the first slabs of a store are smaller.
 const slabSlots = 2048
 
 // vecStore holds the chunks' unit embeddings in slabs: contiguous []float32
@@ -87,14 +87,28 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 		s.free = s.free[:len(s.free)-1]
 	}
 	for ; n > 0; n-- {
-		if int(s.next) == len(s.slabs)*slabSlots {
-			s.slabs = append(s.slabs, make([]float32, slabSlots*s.dim))
+		if b := int(s.next) / slabSlots; b == len(s.slabs) || int(s.next)%slabSlots*s.dim == len(s.slabs[b]) {
+			// The last slab is full: the next one starts at a slab
+			// boundary (the slots a short slab leaves are never used).
+			prev := 0
+			if len(s.slabs) > 0 {
+				prev = len(s.slabs[len(s.slabs)-1]) / max(1, s.dim)
+			}
+			s.next = int32(len(s.slabs) * slabSlots)
+			s.slabs = append(s.slabs, make([]float32, min(slabSlots, max(n, 2*prev, minSlabSlots))*s.dim))
 		}
 		out = append(out, s.next)
 		s.next++
 	}
 	return out
 }
+
+// minSlabSlots is the size of a store's first slab. Each later slab is
+// twice the size of the one before (or as large as the reservation that
+// needs it), up to slabSlots, so that a store allocates about what it
+// holds: a small index, or a file that names a few huge vectors, never
+// costs a whole slab of the largest dimension.
+const minSlabSlots = 16
 
 // release returns slots for reuse.
 func (s *vecStore) release(slots []int32) {
@@ -132,9 +146,46 @@ func (s *vecStore) view() (slabs [][]float32, slots int, dim int) {
 
 // vecView is a snapshot's read-only view of the vectors.
 type vecView struct {
-	dim       int
-	slabs     [][]float32
-	slotChunk []int32 // slot -> chunk index, -1 for a slot not in use
+	dim   int
+	slabs [][]float32
+	slots int // slots handed out
+	// slotChunk maps a slot to its chunk's number, -1 for a slot not in
+	// use, in blocks of slabSlots: the next snapshot copies only the
+	// blocks whose slots it changes.
+	slotChunk [][]int32
+}
+
+// chunkOf returns the chunk in slot, -1 for none.
+func (v *vecView) chunkOf(slot int) int32 {
+	return v.slotChunk[slot/slabSlots][slot%slabSlots]
+}
+
+// setChunks returns a copy of v over the given slabs and slots with the
+// chunks of some slots changed (-1 for none), sharing the blocks it does
+// not change.
+func (v vecView) setChunks(slabs [][]float32, slots, dim int, set map[int32]int32) vecView {
+	out := vecView{dim: dim, slabs: slabs, slots: slots, slotChunk: slices.Clone(v.slotChunk)}
+	if dim != v.dim {
+		out.slotChunk = nil
+	}
+	owned := map[int]bool{}
+	for len(out.slotChunk)*slabSlots < slots {
+		b := make([]int32, slabSlots)
+		for i := range b {
+			b[i] = -1
+		}
+		owned[len(out.slotChunk)] = true
+		out.slotChunk = append(out.slotChunk, b)
+	}
+	for slot, c := range set {
+		b := int(slot) / slabSlots
+		if !owned[b] {
+			out.slotChunk[b] = slices.Clone(out.slotChunk[b])
+			owned[b] = true
+		}
+		out.slotChunk[b][int(slot)%slabSlots] = c
+	}
+	return out
 }
 
 func (v *vecView) vec(slot int32) []float32 {
@@ -212,7 +263,7 @@ func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slo
 		v.scanList(q, slots, &t)
 		parts = append(parts, t.h)
 	} else {
-		n := len(v.slotChunk)
+		n := v.slots
 		w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
 		parts = make([][]vecHit, w)
 		var wg sync.WaitGroup
@@ -255,7 +306,7 @@ func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed [
 	var vecs [4][]float32
 	n := 0
 	for slot := lo; slot < hi; slot++ {
-		c := v.slotChunk[slot]
+		c := v.chunkOf(slot)
 		if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
 			continue
 		}
@@ -279,7 +330,7 @@ func (v *vecView) scanList(q []float32, slots []int32, t *topHits) {
 	var vecs [4][]float32
 	n := 0
 	for _, slot := range slots {
-		chunks[n], vecs[n] = v.slotChunk[slot], v.vec(slot)
+		chunks[n], vecs[n] = v.chunkOf(int(slot)), v.vec(slot)
 		if n++; n == 4 {
 			s := dot4(q, &vecs)
 			for i := range s {
