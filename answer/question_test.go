@@ -451,11 +451,13 @@ func TestDropCompounds(t *testing.T) {
 }
 
 func TestSplitJoined(t *testing.T) {
-	vocab := map[string]int{"white": 5, "house": 7, "whit": 1, "ehouse": 1}
+	vocab := map[string]int{"white": 5, "house": 7, "white house": 3, "whit": 1, "ehouse": 1, "nano": 4, "particles": 4}
 	tests := []struct{ word, want string }{
 		{"whitehouse", "white house"},
 		{"Whitehouse", "white house"},
 		{"greenhouse", ""},
+		// Both words are in the passages, but never side by side.
+		{"nanoparticles", ""},
 	}
 	for _, tc := range tests {
 		if got := splitJoined(tc.word, vocab); got != tc.want {
