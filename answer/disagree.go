@@ -15,6 +15,8 @@ type disagreement struct {
 	kind  string // "figure" or "title"
 	about string
 	sides []disSide
+	// shared counts the context words a figure's two sides share.
+	shared int
 }
 
 type disSide struct {
@@ -182,9 +184,10 @@ func figureConflicts(a, b *candidate) []disagreement {
 				continue
 			}
 			out = append(out, disagreement{
-				kind:  "figure",
-				about: figureLabel(a.text(), x, y),
-				sides: []disSide{{cand: a, says: x.text}, {cand: b, says: y.text}},
+				kind:   "figure",
+				about:  figureLabel(a.text(), x, y),
+				shared: len(shared),
+				sides:  []disSide{{cand: a, says: x.text}, {cand: b, says: y.text}},
 			})
 		}
 	}
