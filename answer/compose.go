@@ -131,6 +131,7 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 		return Answer{}, ErrEmptyQuestion
 	}
 	c.stats.Questions.Add(1)
+	q = courtesyPrefix(q)
 	if text, ok := c.reply(q, history); ok {
 		c.stats.Declined.Add(1)
 		return Answer{Question: q, Answer: text, Mode: "extractive", Citations: []citation.Citation{}, Passages: []Passage{}, Notes: notes}, nil
@@ -158,11 +159,11 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	}
 	query := followUpQuery(q, history)
 	k := c.opts.K
-	if pq.Kind == KindList || pq.Kind == KindFact && (pq.Want == TypeDuration || pq.Want == TypeNumber) {
+	if pq.Kind == KindList || pq.Kind == KindFact && pq.Want == TypeDuration {
 		// A list's items are spread over more passages than one fact is,
-		// and the passage giving a duration or a figure may use other
-		// words than the question ("a call that lasted around 40
-		// minutes"): retrieve deeper for these questions only.
+		// and the passage giving a duration may use other words than the
+		// question ("a call that lasted around 40 minutes"): retrieve
+		// deeper for these questions only.
 		k *= listDepth
 	}
 	hits, err := c.index.Search(ctx, retrieval.Query{Text: query, K: k, Filter: c.opts.Filter, Diverse: true})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -29,6 +31,9 @@ func (c *Composer) reply(q string, history []Turn) (text string, ok bool) {
 	switch {
 	case thanksRE.MatchString(t):
 		return "You're welcome. Ask me anything else about the articles. " + Capabilities, true
+	case smallTalk(t):
+		// "ok thanks", "got it, thank you", "nice one": no question.
+		return "Glad to help. Ask me anything else about the articles. " + Capabilities, true
 	case greetingRE.MatchString(t):
 		return fmt.Sprintf("Hello. %s", Capabilities), true
 	case helpRE.MatchString(t):
@@ -83,3 +88,85 @@ var refersBackRE = regexp.MustCompile(`(?i)\b(there|then|that|this|those|these|h
 // refersBack reports input that points back at the conversation ("why
 // there?").
 func refersBack(t string) bool { return refersBackRE.MatchString(t) }
+
+// smallTalkWords are the words of acknowledgements, thanks and filler
+// ("ok thanks", "great, cheers", "got it, thank you", "nice one"). Input
+// made of these words alone asks nothing.
+var smallTalkWords = wordSet(`ok okay k kk thanks thank thankyou thx ty tysm cheers ta
+you u very much so a lot lots many loads all again for the this that that's thats it its it's
+great good nice cool perfect fine grand lovely brilliant excellent super superb awesome
+fantastic wonderful amazing helpful useful neat sweet splendid terrific
+got gotcha understood understand see noted roger fair enough right alright all-right
+appreciate appreciated appreciation much-appreciated kind kindly
+one job work stuff info information answer answers help helps helped
+makes make sense sounds seems looks will do does
+yes yeah yep yup sure indeed absolutely no nope nah
+oh ah aha hmm hm mm wow well oki okie
+hi hello hey morning afternoon evening there
+mate buddy folks guys bot briefbot
+now i i'm im we and then done please lol haha ha`)
+
+// ackWords are the small-talk words that carry an acknowledgement or
+// thanks: input of small-talk words holds at least one.
+var ackWords = wordSet(`ok okay k kk thanks thank thankyou thx ty tysm cheers ta
+great good nice cool perfect fine grand lovely brilliant excellent super superb awesome
+fantastic wonderful amazing helpful useful neat sweet splendid terrific
+got gotcha understood noted roger alright appreciate appreciated much-appreciated
+yes yeah yep yup sure nope nah wow bravo grateful thankful`)
+
+// wordSet builds a set of lower-case words from a white-space list.
+func wordSet(words string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(words) {
+		m[w] = true
+	}
+	return m
+}
+
+// chatWords splits input into lower-case words: letters, digits,
+// apostrophes (folded to ') and inner hyphens.
+func chatWords(s string) []string {
+	s = strings.NewReplacer("’", "'", "‘", "'").Replace(strings.ToLower(s))
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' && r != '-'
+	})
+}
+
+// smallTalk reports input made only of small-talk words, at least one of
+// them an acknowledgement or thanks: it asks nothing of the articles.
+func smallTalk(s string) bool {
+	words := chatWords(s)
+	ack := false
+	for _, w := range words {
+		w = strings.Trim(w, "'-")
+		if w == "" {
+			continue
+		}
+		if !smallTalkWords[w] {
+			return false
+		}
+		ack = ack || ackWords[w]
+	}
+	return ack
+}
+
+// courtesyPrefix strips the small talk before a real question ("thanks,
+// and who is Rutte?" asks "who is Rutte?"): a leading run of small-talk
+// words closed by punctuation, and a connective ("and", "so", "now") after
+// it. Input that is small talk as a whole is returned unchanged.
+func courtesyPrefix(q string) string {
+	m := courtesyRE.FindStringSubmatchIndex(q)
+	if m == nil || smallTalk(q) || !smallTalk(q[m[2]:m[3]]) {
+		return q
+	}
+	rest := strings.TrimSpace(q[m[1]:])
+	if rest == "" || smallTalk(rest) {
+		return q
+	}
+	r, size := utf8.DecodeRuneInString(rest)
+	return string(unicode.ToUpper(r)) + rest[size:]
+}
+
+// courtesyRE matches a leading run of words closed by a comma, full stop,
+// exclamation mark, semicolon or dash, with the connective after it.
+var courtesyRE = regexp.MustCompile(`(?i)^\s*([\pL'’ -]{1,60}?)\s*[,.!;:–—]+\s*(?:(?:and|so|now|but|also)\b[,]?\s*)?`)

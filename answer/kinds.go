@@ -41,7 +41,7 @@ func (c *Composer) wholeArticleHits() (hits []retrieval.Hit, ok bool) {
 // briefs on the articles' opening sentences.
 func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answer {
 	ans := Answer{Question: q.Text, Mode: "extractive", Passages: passages(hits), Citations: []citation.Citation{}}
-	topic := strings.TrimSpace(q.Content)
+	topic := overviewTopic(q.Content)
 	var chosen []*candidate
 	if !hasTopic(topic) {
 		all, ok := c.wholeArticleHits()
@@ -71,7 +71,7 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 			ans.Answer = NotCovered
 			return ans
 		}
-		chosen = c.spreadPoints(cands, qt, picked)
+		chosen = topicPoints(cands, picked, qt)
 	}
 	if len(chosen) > overviewPoints {
 		chosen = chosen[:overviewPoints]
@@ -98,42 +98,90 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 	return ans
 }
 
-// spreadPoints extends picked to overviewPoints relevant sentences from at
-// least two articles, not repeating each other, at most two per article.
-func (c *Composer) spreadPoints(cands []*candidate, qt []weightedTerm, picked []*candidate) []*candidate {
-	out := append([]*candidate(nil), picked...)
+// onTopic is the share of the topic's weighted terms (paraphrases and
+// near spellings counted) that a sentence must hold itself to be a point
+// about the topic; its neighbours do not count.
+const onTopic = 0.5
+
+// topicPoints picks up to overviewPoints points about the topic from
+// picked and then cands (best first): sentences that hold at least onTopic
+// of the topic's terms qt themselves, from at least two articles, at most
+// two per article, not repeating each other. When fewer than three such
+// sentences are found, sentences holding the topic's rarest term (or a
+// paraphrase of it) complete the points.
+func topicPoints(cands, picked []*candidate, qt []weightedTerm) []*candidate {
+	pool := append(append([]*candidate(nil), picked...), cands...)
+	if len(pool) == 0 {
+		return nil
+	}
+	best := 0.0
+	for _, cd := range pool {
+		best = max(best, cd.score)
+	}
+	var out []*candidate
 	per := map[string]int{}
-	for _, cd := range out {
-		per[cd.art.ID]++
+	var rarest weightedTerm
+	for _, t := range qt {
+		if t.weight > rarest.weight {
+			rarest = t
+		}
 	}
-	if len(cands) == 0 {
-		return out
-	}
-	best := cands[0].score
-	for _, cd := range cands {
-		if len(out) >= overviewPoints {
-			break
-		}
-		if cd.score < minShare*best || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
-			continue
-		}
-		if len(per) < 2 && per[cd.art.ID] > 0 && len(out) >= overviewPoints-1 {
-			continue // keep the last place for a second article
-		}
-		redundant := false
-		for _, ch := range out {
-			if jaccard(cd.set, ch.set) > 0.5 {
-				redundant = true
-				break
+	holdsRarest := func(cd *candidate) bool { return cd.set[rarest.term] || anyIn(rarest.alts, cd.set) }
+	take := func(minCov, minScore float64, rare bool) {
+		for _, cd := range pool {
+			if len(out) >= overviewPoints {
+				return
 			}
+			if cd.cov < minCov || cd.score < minScore || rare && !holdsRarest(cd) || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
+				continue
+			}
+			if len(per) < 2 && per[cd.art.ID] > 0 && len(out) >= overviewPoints-1 {
+				continue // keep the last place for a second article
+			}
+			redundant := false
+			for _, ch := range out {
+				if jaccard(cd.set, ch.set) > 0.5 {
+					redundant = true
+					break
+				}
+			}
+			if redundant {
+				continue
+			}
+			out = append(out, cd)
+			per[cd.art.ID]++
 		}
-		if redundant {
-			continue
-		}
-		out = append(out, cd)
-		per[cd.art.ID]++
+	}
+	take(onTopic, minShare*best, false)
+	if len(out) < 3 || len(per) < 2 {
+		take(onTopic, 0, false)
+	}
+	if len(out) < 3 || len(per) < 2 {
+		take(1e-9, 0, true)
 	}
 	return out
+}
+
+// topicFrames are words that frame an overview's topic without naming it
+// ("the territory question", "what happened today"): they are left out of
+// the topic.
+var topicFrames = termSet("question questions issue issues matter matters topic subject situation story today yesterday tonight now recently lately overnight so far this week weekend morning afternoon evening")
+
+// overviewTopic is an overview question's content without the words that
+// frame the topic.
+func overviewTopic(content string) string {
+	var kept []string
+	for _, w := range strings.Fields(content) {
+		ts := retrieval.Analyze(w)
+		frame := len(ts) > 0
+		for _, t := range ts {
+			frame = frame && topicFrames[t]
+		}
+		if !frame {
+			kept = append(kept, w)
+		}
+	}
+	return strings.TrimSpace(strings.Join(kept, " "))
 }
 
 // orderedByStart sorts candidates of one article by position.

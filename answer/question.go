@@ -54,9 +54,9 @@ type Question struct {
 
 var (
 	askQuotedRE = regexp.MustCompile(`[“"‘']([^“”"]{8,})[”"’']`)
-	quoteAskRE  = regexp.MustCompile(`(?i)^(?:(?:who|which|what)\b[^“"‘']{0,40}\b(?:said|says|say|wrote|write|quoted|line|quote|source|outlet|article|report)\b|where\b[^“"‘']{0,30}\b(?:from|come)\b|(?:what is )?the source of\b)`)
+	quoteAskRE  = regexp.MustCompile(`(?i)^(?:(?:who|which|what)\b[^“"‘']{0,40}\b(?:said|says|say|wrote|write|quoted|line|quote|source|outlet|article|report)\b|where\b[^“"‘']{0,30}\b(?:from|come)\b|where\b[^“"‘']{0,30}[“"‘'][^“”"]{8,}[”"’'][^“"‘']{0,20}\b(?:from|come|comes|came|appear|appears|appeared)\b|(?:what is )?the source of\b)`)
 	disagreeRE  = regexp.MustCompile(`(?i)\b(disagree\w*|differ\w*|disput\w*|contradict\w*|conflict\w*|discrepanc\w*|inconsisten\w*|agree)\b`)
-	overviewRE  = regexp.MustCompile(`(?i)^(please\s+)?(summari[sz]e|sum up|recap|brief me|catch me up|give me (a|an|the) (summary|overview|rundown|recap|brief)|(an? )?(summary|overview|rundown|recap) of|what (happened|is happening|'s happening|has happened)|what are the (main|key) (points|takeaways|facts)|(main|key) points|what'?s the latest|what is the latest|tell me about|what do (we|i) know about)\b`)
+	overviewRE  = regexp.MustCompile(`(?i)^(please\s+)?(summari[sz]e|sum up|recap|brief me|catch me up|give me (a|an|the) (summary|overview|rundown|recap|brief)|(an? )?(summary|overview|rundown|recap) of|what (happened|is happening|'s happening|has happened)|what are the (main|key) (points|takeaways|facts)|(main|key) points|what'?s the latest|what is the latest|tell me about|what do (we|i) know about|fill me in|update me|bring me up to speed|((can|could|would) you\s+)?((give|tell|show) me|list|what are|what were)?\s*(the\s+)?((main|key|major|big|important)\s+)?(points|takeaways|highlights|developments))\b`)
 	yesNoRE     = regexp.MustCompile(`(?i)^(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|may|might|must|isn't|aren't|didn't|doesn't|won't|hasn't|haven't)\b`)
 	listRE      = regexp.MustCompile(`^(?i:which|what|who are the|name the|list the|list|who were the)\s+((?:[A-Z]\w+|\w+(?:an|ish|al|ese|ior|ary|ern|ing))\s+)?(\w+s)\b`)
 	listVerbs   = termSet("is was has does us news")
@@ -87,7 +87,7 @@ var durationVerbRE = regexp.MustCompile(`(?i)\b(?:(?:go|goes|going|gone|went|dra
 
 // askWords open overview, disagreement and quote questions: they say what
 // to do, not what about.
-var askWords = termSet("summarize summarise summary sum up recap brief briefing catch overview rundown main key points takeaways happened happening latest tell know disagree disagreement differ different contradict conflict discrepancy inconsistent agree dispute disputed where please give")
+var askWords = termSet("summarize summarise summary sum up recap brief briefing catch overview rundown main key major important points takeaways highlights developments fill update speed show list happened happening latest tell know disagree disagreement differ different contradict conflict discrepancy inconsistent agree dispute disputed where please give")
 
 // parseQuestion classifies q.
 func parseQuestion(q string) Question {

@@ -37,7 +37,7 @@ gift gifts present presents presented
 swap swapped exchange exchanged
 consider considering considered eye eyes eyeing eyed look looking looked weigh weighing weighed
 eye eyes eyeing eyed plan plans planning planned
-float floated floating suggest suggested suggesting propose proposed proposing
+float floated floating suggest suggested suggesting
 help helped helping assistance assist assisted aid
 awkward uncomfortable embarrassing
 arrange arranged arranging organise organised organising organize organized organizing set

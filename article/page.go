@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/sentence"
 )
 
 // role is what a line of a page is.
@@ -37,7 +39,15 @@ type pline struct {
 type page struct {
 	text  string
 	lines []pline
-	later map[string]int // line text -> index of its last occurrence, built on demand
+	later map[string]int  // line text -> index of its last occurrence, built on demand
+	prose []proseSentence // the sentences of prose lines, built on demand
+}
+
+// proseSentence is a sentence of a prose line: the line's index and the
+// sentence's content words (see contentWords).
+type proseSentence struct {
+	line  int
+	words map[string]bool
 }
 
 func newPage(text string) *page {
@@ -196,9 +206,12 @@ func (p *page) markLeadingChrome() {
 }
 
 // markLists marks a live blog's list of post headlines ("Key events" and
-// the list after it) as chrome where it only repeats the posts' headings:
-// an item that appears nowhere further down is the page's only copy of
-// that headline, and stays in the body.
+// the list after it) as chrome where it only repeats the body: an item that
+// repeats further down (as its post's heading) or is restated there (by a
+// sentence holding nearly all its words, as a summary post's bullets do) is
+// chrome; an item whose post the page does not hold stays content, since
+// its words appear nowhere else. The markers between items count as blank
+// lines, so the items that stay content form one passage.
 func (p *page) markLists() {
 	for i := range p.lines {
 		if p.lines[i].role != roleContent || !listHeads[trimPunct(p.norm(i, maxShortLen))] {
@@ -206,7 +219,6 @@ func (p *page) markLists() {
 		}
 		p.lines[i].role = roleChrome
 		afterMarker := false
-		marker := -1 // the marker line before the current item
 		markerless := true
 		if j := p.next(i); j >= 0 && (isMarkerOnly(p.str(j)) || isBullet(p.str(j))) {
 			markerless = false
@@ -223,17 +235,14 @@ func (p *page) markLists() {
 			s := p.str(j)
 			switch {
 			case isMarkerOnly(s):
-				afterMarker, marker = true, j
+				afterMarker = true
+				l.role = roleBlank
+				continue
 			case listTails[trimPunct(p.norm(j, maxShortLen))], isClockLine(s):
 				afterMarker = false
 			case isBullet(s) && isListItem(s), afterMarker && isListItem(s):
 				afterMarker = false
-				if !p.repeatsLater(j) {
-					// The only copy of this headline: it stays, with its
-					// marker, so that such headlines make one passage.
-					if marker >= 0 {
-						p.lines[marker].role = roleContent
-					}
+				if !p.repeatsLater(j) && !p.restatedLater(j) {
 					continue
 				}
 			case markerless && isListItem(s) && p.repeatsLater(j):
@@ -256,6 +265,75 @@ func (p *page) repeatsLater(i int) bool {
 		}
 	}
 	return p.later[p.str(i)] > i
+}
+
+// minRestated is the share of a headline's content words that one later
+// sentence must hold for the headline to count as restated there.
+const minRestated = 0.8
+
+// restatedLater reports whether a sentence of a prose line after line i
+// holds at least minRestated of line i's content words: the headline of a
+// post that a summary restates ("Geneva emerges as potential location for
+// Putin-Zelenskyy summit" and "Geneva is emerging as a potential location
+// for a peace summit between Putin and Zelenskyy").
+func (p *page) restatedLater(i int) bool {
+	words := contentWords(p.str(i))
+	if len(words) < 3 {
+		return false
+	}
+	if p.prose == nil {
+		p.prose = []proseSentence{}
+		for j := range p.lines {
+			line := p.str(j)
+			if p.lines[j].role != roleContent || !strings.ContainsRune(".?!", lastNonCloser(line)) {
+				continue
+			}
+			for _, sp := range sentence.Split(line) {
+				p.prose = append(p.prose, proseSentence{line: j, words: contentWords(line[sp.Start:sp.End])})
+			}
+		}
+	}
+	for _, ps := range p.prose {
+		if ps.line <= i {
+			continue
+		}
+		held := 0
+		for w := range words {
+			if ps.words[w] {
+				held++
+			}
+		}
+		if float64(held) >= minRestated*float64(len(words)) {
+			return true
+		}
+	}
+	return false
+}
+
+// contentWords returns the words of s that carry its content, lower case,
+// cut to their first five letters so that forms of one word meet
+// ("emerges", "emerging"); words of under three letters and function words
+// are left out.
+func contentWords(s string) map[string]bool {
+	out := map[string]bool{}
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len(w) < 3 || functionWords[w] {
+			continue
+		}
+		if r := []rune(w); len(r) > 5 {
+			w = string(r[:5])
+		}
+		out[w] = true
+	}
+	return out
+}
+
+// functionWords are words that carry no content of a headline.
+var functionWords = map[string]bool{
+	"the": true, "and": true, "for": true, "with": true, "from": true, "that": true, "this": true,
+	"are": true, "was": true, "were": true, "has": true, "have": true, "had": true, "but": true,
+	"not": true, "its": true, "into": true, "about": true, "after": true, "over": true, "than": true,
+	"says": true, "said": true, "say": true, "will": true, "his": true, "her": true, "their": true,
 }
 
 // markTrailingChrome marks the chrome block at the end of the page: from

@@ -67,6 +67,10 @@ type DeskQuestion struct {
 	// Articles, when set, are article IDs of which at least one must be
 	// cited (a quote lookup must name the right source).
 	Articles []string `json:"articles,omitempty"`
+	// EveryPoint, when set, are alternative phrases of which every cited
+	// quote must hold one (compared as Evidence is): an overview's points
+	// must all be about the topic asked for.
+	EveryPoint []string `json:"every_point,omitempty"`
 	// Standalone marks a complete question asked after an unrelated one:
 	// it must not be merged with its history, so its answer must cite
 	// exactly what the same question asked alone cites (see ScoreAlone).
@@ -115,8 +119,11 @@ func ParseDeskQuestions(data []byte) ([]DeskQuestion, error) {
 					return nil, fmt.Errorf("%s: empty evidence group or phrase", where)
 				}
 			}
+			if slices.Contains(q.EveryPoint, "") {
+				return nil, fmt.Errorf("%s: empty every_point phrase", where)
+			}
 		case ExpectDecline, ExpectHelp:
-			if len(q.Evidence) > 0 || len(q.Articles) > 0 {
+			if len(q.Evidence) > 0 || len(q.Articles) > 0 || len(q.EveryPoint) > 0 {
 				return nil, fmt.Errorf("%s: expect %q takes no evidence or articles", where, q.Expect)
 			}
 		default:
@@ -221,6 +228,9 @@ func deskMiss(q DeskQuestion, a answer.Answer) string {
 	if matched < want {
 		miss = append(miss, fmt.Sprintf("evidence %d/%d groups, want %d", matched, len(q.Evidence), want))
 	}
+	if off := offTopic(q.EveryPoint, a); off > 0 {
+		miss = append(miss, fmt.Sprintf("%d of %d points off the topic", off, len(a.Citations)))
+	}
 	points, arts := citedPoints(a)
 	if points < q.MinPoints {
 		miss = append(miss, fmt.Sprintf("%d points, want %d", points, q.MinPoints))
@@ -232,6 +242,24 @@ func deskMiss(q DeskQuestion, a answer.Answer) string {
 		miss = append(miss, "expected article not cited")
 	}
 	return strings.Join(miss, "; ")
+}
+
+// offTopic counts the cited quotes that hold none of phrases (none when
+// phrases is empty).
+func offTopic(phrases []string, a answer.Answer) int {
+	if len(phrases) == 0 {
+		return 0
+	}
+	off := 0
+	for _, c := range a.Citations {
+		text := strings.Join(strings.Fields(FoldText(c.Quote)), " ")
+		if !slices.ContainsFunc(phrases, func(p string) bool {
+			return strings.Contains(text, strings.Join(strings.Fields(FoldText(p)), " "))
+		}) {
+			off++
+		}
+	}
+	return off
 }
 
 // ScoreAlone adds to r, the verdict on a stand-alone question's answer

@@ -124,20 +124,24 @@ func (s *Service) Add(ctx context.Context, arts []article.Article) (retrieval.Ad
 }
 
 // SettleSeeds adds or removes the seeds as the seed mode asks: with
-// SeedsAuto they are served only while no other article is indexed.
+// SeedsAuto they are served only while no other article is indexed. Seeds
+// indexed by an older version, which read them differently, are indexed
+// again.
 func (s *Service) SettleSeeds(ctx context.Context) error {
 	want := s.SeedMode == SeedsOn
 	if s.SeedMode == SeedsAuto {
 		want = !slices.ContainsFunc(s.Index.Articles(), func(a *article.Article) bool { return !s.isSeed(a.ID) })
 	}
 	if want {
-		missing := false
+		// A seed is added again when it is missing or was indexed as an
+		// older version read it (other body spans).
+		stale := false
 		for _, a := range s.Seeds {
-			if _, ok := s.Index.Article(a.ID); !ok {
-				missing = true
+			if old, ok := s.Index.Article(a.ID); !ok || old.Hash() != a.Hash() {
+				stale = true
 			}
 		}
-		if !missing {
+		if !stale {
 			return nil
 		}
 		if _, err := s.Index.Add(ctx, s.Seeds); err != nil {

@@ -4,8 +4,12 @@
 // Events API, rendering each answer with its verbatim quotes in Block Kit.
 // In direct messages it also adds the links and files people share as
 // articles, when its Service is an Ingester; PostBriefing posts the daily
-// briefing to a channel. It asks a Service for answers and never talks to
-// retrieval or the model itself.
+// briefing to a channel, and Run posts that of every channel subscribed with
+// /briefing subscribe at its time. A channel that follows some outlets or a
+// topic (/briefing follow) is answered from them, when its Service is a
+// ScopedAnswerer; the Home tab shows what a Librarian says of its articles.
+// It asks a Service for answers and never talks to retrieval or the model
+// itself.
 package slackbot
 
 import (
@@ -58,7 +62,8 @@ const (
 )
 
 // Bot is the Slack app. Create it with New and start it with Run, or mount
-// Handler in an HTTP server of your own and call Wait before exiting.
+// Handler in an HTTP server of your own and call Wait before exiting (the
+// channels' daily briefings are posted only under Run).
 type Bot struct {
 	cfg      Config
 	svc      Service
@@ -68,6 +73,7 @@ type Bot struct {
 	metrics  *metrics
 	feedback *FeedbackStore
 	limiter  *userLimiter
+	channels *channelBook // per-channel subscriptions and follows
 
 	// seen holds the requests already handled: event IDs, messages
 	// (channel/ts), slash command triggers and button clicks.
@@ -158,6 +164,10 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
+	channels, err := openChannelBook(cfg.State)
+	if err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
+	}
 	m, err := newMetrics(reg, svc)
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
@@ -169,6 +179,7 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		gatherer: gatherer,
 		metrics:  m,
 		feedback: fb,
+		channels: channels,
 		limiter:  newUserLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
 		threads:  newTTLCache[string, threadMemory](maxRemembered, threadLifetime, cfg.Now),
 		answers:  newTTLCache[string, storedAnswer](maxRemembered, answerLifetime, cfg.Now),
@@ -232,6 +243,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	b.log.Info("connected to slack", "mode", b.cfg.Mode(), "bot_user", me.userID)
+	// The subscribed channels' daily briefings, until the connection ends.
+	schedCtx, stopSchedule := context.WithCancel(ctx)
+	var schedule sync.WaitGroup
+	schedule.Go(func() { b.runSchedule(schedCtx) })
 	var runErr error
 	switch b.cfg.Mode() {
 	case "socket":
@@ -239,6 +254,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	default:
 		runErr = b.runHTTP(ctx)
 	}
+	stopSchedule()
+	schedule.Wait()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(runErr, b.Wait(wctx))

@@ -45,6 +45,9 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 		}
 		req = request{kind: kindSource, text: unquote(text)}
 	case "/briefing":
+		if reply, work, ok := b.planChannelCommand(cmd, text); ok {
+			return b.limitedCommand(cmd, reply, work)
+		}
 		br, help := ParseBriefingRequest(text, b.cfg.Now())
 		if help {
 			return ephemeral(usageBriefing + "\n\n" + b.usage()), nil
@@ -57,6 +60,7 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 		b.metrics.userLimited.Inc()
 		return ephemeral(rateLimited(wait)), nil
 	}
+	req.channel = cmd.ChannelID
 	if cmd.ResponseURL == "" {
 		b.log.Warn("slash command without response_url", "command", cmd.Command)
 		return ephemeral(msgFailed), nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/briefbot/briefbot/briefing"
 )
 
 // Defaults used when the matching Config field is zero.
@@ -84,6 +86,17 @@ type Config struct {
 	// Now returns the current time; nil means time.Now. Tests use it for the
 	// signature window, the rate limit and relative dates.
 	Now func() time.Time
+	// DefaultBriefing (BOT_BRIEFING_CHANNEL, BOT_BRIEFING_TIME) is the daily
+	// briefing posted when no one subscribed its channel otherwise; its At,
+	// when set, is the last run recorded by an older version.
+	DefaultBriefing *Subscription
+	// DefaultBriefingState is what the last briefing an older version
+	// posted to the default channel covered, read from its files, so the
+	// first one after an upgrade still marks what is new.
+	DefaultBriefingState *briefing.State
+	// Clock runs the daily briefings of subscribed channels; nil means
+	// the real clock (with Now). Tests give a fake one.
+	Clock briefing.Clock
 
 	// retryWait, when set, turns the wait Slack asked for after a 429 into
 	// the wait actually slept. Tests use it to avoid sleeping for seconds.

@@ -62,6 +62,8 @@ func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) task
 		t = b.planMention(me, e)
 	case *slackevents.MessageEvent:
 		t = b.planMessage(me, e)
+	case *slackevents.AppHomeOpenedEvent:
+		t = b.planHome(e)
 	}
 	t.what = "event"
 	return t
@@ -124,6 +126,7 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 // planConversation routes a message's text and applies the rate limit.
 func (b *Bot) planConversation(c conversation, text string) task {
 	req := route(text)
+	req.channel = c.channel
 	if req.kind == kindHelp {
 		help := func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
 		return task{run: help, busy: help}
@@ -221,7 +224,7 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations,
 			render: func(o renderOpts) []message { return renderBriefing(br, o) }}, nil
 	default:
-		a, err := b.svc.Answer(ctx, req.text, history)
+		a, err := b.answerIn(ctx, req.channel, req.text, history)
 		if err != nil {
 			return fail(err)
 		}

@@ -152,7 +152,7 @@ func TestHTTPSlashCommands(t *testing.T) {
 	for _, tc := range []struct{ command, text, want, wantAsked string }{
 		{"/ask", "What did the council approve?", "> " + citeBudget.Quote, "answer: What did the council approve?"},
 		{"/source", "source: approved a £4.2m budget", "exact match", "source: approved a £4.2m budget"},
-		{"/briefing", "yesterday", "## Briefing for 2025-03-03", "briefing: {Date:2025-03-03 Topic:}"},
+		{"/briefing", "yesterday", "## Briefing for 2025-03-03", "briefing: {Date:2025-03-03 Topic: Since:<nil>}"},
 	} {
 		t.Run(tc.command, func(t *testing.T) {
 			svc := &fakeService{gate: make(chan struct{}), started: make(chan string, 1)}

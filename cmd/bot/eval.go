@@ -370,7 +370,7 @@ func evalDesk(ctx context.Context, cfg config, logger *slog.Logger, w io.Writer,
 		rep.verbatim += v
 	}
 	fmt.Fprintf(w, "### %s\n\n", title)
-	fmt.Fprintf(w, "Right = the phrase that answers the question is in the cited quotes (an overview: also at least 3 points from 2 articles; a disagreement: both sides; a list: enough items); a decline has no quotes; small talk gets a reply with no quotes; a stand-alone question after an unrelated one cites what it cites when asked alone. ")
+	fmt.Fprintf(w, "Right = the phrase that answers the question is in the cited quotes (an overview: also at least 3 points from 2 articles, each on its topic when the set names the topic's words; a disagreement: both sides; a list: enough items); a decline has no quotes; small talk gets a reply with no quotes; a stand-alone question after an unrelated one cites what it cites when asked alone. ")
 	if given == nil {
 		fmt.Fprintf(w, "Same composer and settings as `bot ask --json`; follow-ups after their history, as in the terminal chat.\n\n")
 	} else {

@@ -41,6 +41,17 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 	if err := scfg.Validate(); err != nil {
 		return settingError{err.Error()}
 	}
+	daily, err := defaultBriefing(cfg)
+	if err != nil {
+		return err
+	}
+	scfg.DefaultBriefing = daily
+	if daily != nil {
+		// What an older version last posted there, from its files.
+		if st, err := (briefing.StateStore{Dir: cfg.DataDir}).Load(daily.Channel); err == nil {
+			scfg.DefaultBriefingState = &st
+		}
+	}
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {
 		return err
@@ -66,9 +77,6 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 		cancel()
 		wg.Wait()
 	}()
-	if err := startSchedule(ctx, &wg, cfg, eng, bot, logger); err != nil {
-		return err
-	}
 	startWatch(ctx, &wg, cfg, eng, logger)
 	startFeeds(ctx, &wg, cfg, eng, logger)
 	logger.Info("starting slack app", "mode", scfg.Mode(), "articles", len(eng.index.Articles()))
@@ -90,7 +98,7 @@ func (s service) Source(ctx context.Context, text string) (answer.SourceResult, 
 }
 
 func (s service) Briefing(ctx context.Context, req slackbot.BriefingRequest) (briefing.Briefing, error) {
-	r := briefing.Request{Topic: req.Topic}
+	r := briefing.Request{Topic: req.Topic, Since: req.Since}
 	if req.Date != "" {
 		d, err := time.Parse("2006-01-02", req.Date)
 		if err != nil {
@@ -103,8 +111,12 @@ func (s service) Briefing(ctx context.Context, req slackbot.BriefingRequest) (br
 
 // DroppedQuotes feeds the Slack app's metric of quotes that failed
 // verification.
-func (s service) DroppedQuotes() int64 { return s.eng.composer.Stats().QuotesDropped.Load() }
+func (s service) DroppedQuotes() int64 {
+	return s.eng.composer.Stats().QuotesDropped.Load() + s.eng.scoped.QuotesDropped.Load()
+}
 
 // ModelErrors feeds the Slack app's metric of answers for which the model
 // failed or could not be verified and the extractive answer was given.
-func (s service) ModelErrors() int64 { return s.eng.composer.Stats().ModelFallbacks.Load() }
+func (s service) ModelErrors() int64 {
+	return s.eng.composer.Stats().ModelFallbacks.Load() + s.eng.scoped.ModelFallbacks.Load()
+}

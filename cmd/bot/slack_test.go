@@ -39,6 +39,8 @@ func fakeSlackAPI(tb testing.TB, posts chan<- url.Values) *httptest.Server {
 				return
 			}
 			fmt.Fprint(w, `{"ok":true,"url":"https://test.slack.com/","team":"T","user":"briefbot","team_id":"T1","user_id":"UBOT","bot_id":"BBOT"}`)
+		case "conversations.members":
+			fmt.Fprint(w, `{"ok":true,"members":["U1","UBOT"],"response_metadata":{"next_cursor":""}}`)
 		default:
 			fmt.Fprint(w, `{"ok":true}`)
 		}
