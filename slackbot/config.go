@@ -50,7 +50,8 @@ type Config struct {
 	// (DataDir/feedback.jsonl) is imported from into State, once.
 	DataDir string
 	// State is the embedded store for what must survive a restart: the
-	// requests already handled and the feedback. New requires it; cmd/bot
+	// requests already handled, the feedback, and the conversation memory
+	// (threads the bot answered in and the answers its buttons refer to). New requires it; cmd/bot
 	// opens the store in BOT_DATA_DIR.
 	State StateStore
 	// Workers (BOT_WORKERS) is how many answers are computed at once,
@@ -80,6 +81,11 @@ type Config struct {
 	// added as an article, default 5 MiB. Larger files are refused before
 	// they are downloaded, and a download is cut off past it.
 	MaxFileBytes int64
+	// CommandPrefix (BOT_COMMAND_PREFIX) goes before the names of the
+	// slash commands, for workspaces where /ask is taken: "news-" makes
+	// them /news-ask, /news-source and /news-briefing (the app manifest
+	// must name them so too). Default "": /ask, /source, /briefing.
+	CommandPrefix string
 	// HTTPClient is used for Web API calls and response_url posts; nil
 	// means a client with a 30s timeout that keeps a connection per worker.
 	HTTPClient *http.Client
@@ -169,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 0 || c.MaxFileBytes < 0 {
 		add("the maximum request body and file sizes must not be negative")
+	}
+	if p := checkCommandPrefix(c.CommandPrefix); p != "" {
+		add("%s", p)
 	}
 	if len(problems) == 0 {
 		return nil

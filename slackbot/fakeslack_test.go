@@ -46,6 +46,7 @@ type responseCall struct {
 	ResponseType    string       `json:"response_type"`
 	ReplaceOriginal bool         `json:"replace_original"`
 	DeleteOriginal  bool         `json:"delete_original"`
+	ThreadTS        string       `json:"thread_ts"`
 	Text            string       `json:"text"`
 	Blocks          slack.Blocks `json:"blocks"`
 }
@@ -73,6 +74,8 @@ type fakeSlack struct {
 	fileInfo   map[string]any    // file ID -> file object, for files.info
 	downloads  []fileDownload
 	members    map[string][]string // channel -> member user IDs, for conversations.members
+
+	assistantFake // reactions, assistant threads and streams (fakeassistant_test.go)
 
 	sockets chan *fakeSocket
 }
@@ -293,6 +296,9 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 			form[k] = v
 		}
 	}
+	for k, v := range jsonFields(body) {
+		form[k] = v
+	}
 	call := apiCall{Method: method, Form: form, JSON: body, Status: http.StatusOK}
 	if raw := form.Get("blocks"); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &call.Blocks); err != nil {
@@ -366,6 +372,17 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts, "message": m.Msg})
 	case "chat.update":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts"), "text": form.Get("text")})
+	case "views.open":
+		var view struct {
+			Type       string `json:"type"`
+			CallbackID string `json:"callback_id"`
+		}
+		if form.Get("trigger_id") == "" || json.Unmarshal([]byte(form.Get("view")), &view) != nil || view.Type != "modal" {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "view": map[string]any{"id": "V1", "team_id": "T1", "type": "modal",
+			"callback_id": view.CallbackID, "hash": "1.abc"}})
 	case "chat.postEphemeral":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": f.nextTS()})
 	case "files.info":
@@ -376,8 +393,12 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "file": file, "comments": []any{},
 			"response_metadata": map[string]any{"next_cursor": ""}})
-	case "reactions.add":
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	case "reactions.add", "reactions.remove":
+		f.serveReaction(w, method, form)
+	case "assistant.threads.setStatus", "assistant.threads.setTitle", "assistant.threads.setSuggestedPrompts":
+		f.serveAssistant(w, method, form)
+	case "chat.startStream", "chat.appendStream", "chat.stopStream":
+		f.serveStream(w, method, form)
 	case "conversations.members":
 		f.serveMembers(w, form)
 	case "views.publish":
@@ -399,6 +420,26 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// jsonFields turns the top-level fields of a JSON request body (as
+// views.open and the other JSON methods are sent) into form values:
+// strings as they are, objects and arrays as JSON.
+func jsonFields(body json.RawMessage) url.Values {
+	out := url.Values{}
+	var fields map[string]json.RawMessage
+	if len(body) == 0 || json.Unmarshal(body, &fields) != nil {
+		return out
+	}
+	for k, raw := range fields {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			out.Set(k, str)
+		} else {
+			out.Set(k, string(raw))
+		}
+	}
+	return out
 }
 
 func (f *fakeSlack) serveResponseURL(w http.ResponseWriter, r *http.Request) {

@@ -77,16 +77,21 @@ type request struct {
 	kind     string
 	text     string
 	briefing BriefingRequest // for kindBriefing
-	channel  string          // where it was asked: answers follow its scope
+	channel  string          // where it was asked (or an assistant thread's context channel): answers follow its scope
+	stream   *answerStream   // streams the answer as it is verified; nil: posted when done
 }
 
-// route decides what a message asks for: "help" gets the usage, "source:
-// TEXT", a text in quotation marks or a message that is mostly a > quote
-// gets a source lookup, anything else is a question.
+// route decides what a message asks for: "help" gets the usage, "brief
+// me on today's stories" the briefing, "source: TEXT", a text in
+// quotation marks or a message that is mostly a > quote gets a source
+// lookup, anything else is a question.
 func route(text string) request {
 	t := strings.TrimSpace(text)
 	if isHelp(t) {
 		return request{kind: kindHelp}
+	}
+	if isBriefingAsk(t) {
+		return request{kind: kindBriefing, text: t}
 	}
 	if rest, ok := cutPrefixFold(t, "source:"); ok {
 		rest = strings.TrimSpace(rest)

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/briefing"
 	"github.com/briefbot/briefbot/slackbot"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +27,7 @@ func slackConfig(cfg config) slackbot.Config {
 		AppToken:      cfg.SlackAppToken,
 		SigningSecret: cfg.SlackSigningSecret,
 		APIURL:        cfg.SlackAPIURL,
+		CommandPrefix: cfg.CommandPrefix,
 		Addr:          cfg.Addr,
 		HealthAddr:    socketHealthAddr(cfg),
 		DataDir:       cfg.DataDir,
@@ -91,6 +95,30 @@ type service struct {
 
 func (s service) Answer(ctx context.Context, question string, history []answer.Turn) (answer.Answer, error) {
 	return s.eng.composer.Answer(ctx, question, history)
+}
+
+// Ask answers a question from Slack and tells q.Progress the quotes being
+// checked and each sentence of a model's answer once verified, which the
+// Slack app streams. q.Channel (the channel asked in, or an assistant
+// thread's context channel) does not scope the answer yet.
+func (s service) Ask(ctx context.Context, q slackbot.Question) (answer.Answer, error) {
+	return s.eng.composer.Answer(answer.WithProgress(ctx, q.Progress), q.Text, q.History)
+}
+
+// ArticleCount is the number of indexed articles, for the assistant's
+// prompts and status.
+func (s service) ArticleCount() int { return s.eng.index.Len() }
+
+// NewestHeadlines returns the headlines of the n newest articles that have
+// one (articles without a date last), for the assistant's prompts.
+func (s service) NewestHeadlines(n int) []string {
+	arts := slices.DeleteFunc(s.eng.index.Articles(), func(a *article.Article) bool { return strings.TrimSpace(a.Title) == "" })
+	slices.SortStableFunc(arts, func(a, b *article.Article) int { return b.PublishedAt.Compare(a.PublishedAt) })
+	var heads []string
+	for _, a := range arts[:min(n, len(arts))] {
+		heads = append(heads, a.Title)
+	}
+	return heads
 }
 
 func (s service) Source(ctx context.Context, text string) (answer.SourceResult, error) {
