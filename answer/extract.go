@@ -709,7 +709,10 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 			}
 		}
 		for _, cd := range cands {
-			if cd.typed && cd.score >= minShare*best && !containsCand(chosen, cd) {
+			// It must be on the question, but its share of the best score
+			// may be lower: the answer's own words ("a six-hour meeting")
+			// are often not the question's.
+			if cd.typed && cd.cov > 0 && cd.score >= typedShare*best && !containsCand(chosen, cd) {
 				if len(chosen) >= limit {
 					chosen = chosen[:limit-1]
 				}
@@ -815,6 +818,7 @@ const (
 	bulletBonus   = 0.3
 	strongShare   = 0.6
 	minShare      = 0.4
+	typedShare    = 0.2
 	minGain       = 0.15
 	corroborate   = 0.8
 )

@@ -68,7 +68,7 @@ var typeRules = []struct {
 	re   *regexp.Regexp
 	want AnswerType
 }{
-	{regexp.MustCompile(`(?i)\b(for\s+)?how\s+long\b|\bhow\s+many\s+(years|months|weeks|days|hours|minutes)\b|\bwhat\s+(duration|period)\b`), TypeDuration},
+	{regexp.MustCompile(`(?i)\b(for\s+)?how\s+long\b|\bhow\s+(quickly|fast)\b|\bin\s+how\s+(much\s+time|many\s+(days|weeks|hours))\b|\bhow\s+many\s+(years|months|weeks|days|hours|minutes)\b|\bwhat\s+(duration|period)\b`), TypeDuration},
 	{regexp.MustCompile(`(?i)\bhow\s+(much|many)\b|\bwhat\s+(number|amount|figure|sum|percentage|share|price|cost|value|total)\b|\bwhich\s+(number|amount|figure|sum|percentage)\b`), TypeNumber},
 	{regexp.MustCompile(`(?i)\bwhen\b|\bhow\s+soon\b|\b(what|which)\s+(day|date|time|month|year|week|deadline)\b|\bby\s+when\b`), TypeTime},
 	{regexp.MustCompile(`(?i)\bwhere\b|\b(what|which|in\s+which|in\s+what)\s+(city|country|countries|cities|place|places|location|locations|venue|capital|town|region|state|nation|nations)\b`), TypePlace},
@@ -79,7 +79,7 @@ var typeRules = []struct {
 // typeWords are words that name the kind of answer wanted, not what it is
 // about: "which city", "how long", "what job". They do not count as content
 // to match or to ground on.
-var typeWords = termSet("how long much many when where who whom whose which what city cities country countries place location venue capital town region day date time month year week deadline duration period number amount figure sum percentage share price cost value total company companies organization organisation organizations firm outlet outlets newspaper platform startup person people individual name job title role position kind type exactly")
+var typeWords = termSet("how long much many when where who whom whose which what city cities country countries place location venue capital town region day date time month year week deadline duration period number amount figure sum percentage share price cost value total company companies organization organisation organizations firm outlet outlets newspaper platform startup person people individual name job title role position kind type exactly quickly fast soon")
 
 // durationVerbRE matches the verbs with which a question asks how long
 // something lasts.
