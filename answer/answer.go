@@ -64,8 +64,8 @@ func (s Sentence) Marks() string {
 // (white space folded), as an extractive answer does; a reply then names
 // c's source under the answer instead of repeating the quote.
 func Shows(a Answer, c citation.Citation) bool {
-	q := collapse(c.Quote)
-	return q != "" && strings.Contains(collapse(a.Answer), q)
+	q := foldQuoteMarks(collapse(c.Quote))
+	return q != "" && strings.Contains(foldQuoteMarks(collapse(a.Answer)), q)
 }
 
 // Passage is one retrieved chunk, in rank order.

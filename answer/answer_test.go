@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/citation"
 	"github.com/briefbot/briefbot/quote"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/seeds"
@@ -255,6 +256,40 @@ func TestFollowUpUsesHistory(t *testing.T) {
 	}
 	if !strings.Contains(strings.ToLower(ans.Answer), "air") {
 		t.Errorf("follow-up answer does not speak of air support: %s", ans.Answer)
+	}
+}
+
+// TestFollowUpPointingBack checks that a follow-up made only of words
+// that point back ("why there?") is answered on the question before, and
+// that the same words with no question before get a reply, not quotes.
+func TestFollowUpPointingBack(t *testing.T) {
+	c := seedComposer(t, Options{})
+	history := []Turn{
+		{Role: "user", Text: "Which city did Macron push for the summit?"},
+		{Role: "assistant", Text: "Geneva."},
+	}
+	tests := []struct {
+		history  []Turn
+		grounded bool
+		evidence string
+	}{
+		{history, true, "neutral country"},
+		{nil, false, ""},
+	}
+	for _, tc := range tests {
+		ans, err := c.Answer(context.Background(), "why there?", tc.history)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Grounded != tc.grounded {
+			t.Fatalf("with %d turns before: got grounded %v, want %v: %s", len(tc.history), ans.Grounded, tc.grounded, ans.Answer)
+		}
+		if tc.evidence != "" && !slices.ContainsFunc(ans.Citations, func(ct citation.Citation) bool { return strings.Contains(ct.Quote, tc.evidence) }) {
+			t.Errorf("got quotes without %q: %s", tc.evidence, ans.Answer)
+		}
+		if !tc.grounded && len(ans.Citations) > 0 {
+			t.Errorf("got %d quotes for a bare follow-up, want none", len(ans.Citations))
+		}
 	}
 }
 

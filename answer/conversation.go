@@ -46,6 +46,11 @@ func (c *Composer) reply(q string, history []Turn) (text string, ok bool) {
 		return "Could you say what you would like to know? " + Capabilities, true
 	}
 	terms := retrieval.Analyze(t)
+	if len(terms) == 0 && lastQuestion(history) != "" && refersBack(t) {
+		// "why there?", "who said that?": a follow-up on the question
+		// before, answered with its topic.
+		return "", false
+	}
 	if len(terms) == 0 || len([]rune(strings.Trim(t, "?!.,;: "))) < 3 {
 		return "Could you say what you would like to know? " + Capabilities, true
 	}
@@ -75,6 +80,14 @@ func lastQuestion(history []Turn) string {
 	}
 	return ""
 }
+
+// refersBackRE finds the words with which a follow-up points at what was
+// said before: there, then, that, he, she, they and the like.
+var refersBackRE = regexp.MustCompile(`(?i)\b(there|then|that|this|those|these|he|she|they|him|her|them|it|his|their)\b`)
+
+// refersBack reports input that points back at the conversation ("why
+// there?").
+func refersBack(t string) bool { return refersBackRE.MatchString(t) }
 
 // smallTalkWords are the words of acknowledgements, thanks and filler
 // ("ok thanks", "great, cheers", "got it, thank you", "nice one"). Input

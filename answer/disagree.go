@@ -15,6 +15,8 @@ type disagreement struct {
 	kind  string // "figure" or "title"
 	about string
 	sides []disSide
+	// shared counts the context words a figure's two sides share.
+	shared int
 }
 
 type disSide struct {
@@ -93,7 +95,7 @@ type figure struct {
 	context map[string]string // analysed term -> the word it came from
 }
 
-var figureRE = regexp.MustCompile(`(?i)(?:(?:US|A|C)?[$€£]\s?)?\d+(?:[.,]\d+)*(?:\s?(?:bn|billion|mn|million|trillion|tn|%|per ?cent|percent)\b)?`)
+var figureRE = regexp.MustCompile(`(?i)(?:(?:US|A|C)?[$€£]\s?)?\d+(?:[.,]\d+)*(?:\s?(?:bn|billion|mn|million|trillion|tn|per ?cent|percent)\b|\s?%|(?:m|k)\b)?`)
 
 var timeUnits = map[string]bool{"second": true, "minut": true, "minute": true, "hour": true, "day": true, "week": true, "month": true, "year": true}
 
@@ -110,6 +112,9 @@ func figures(s string) []figure {
 		after := wordsAfter(s[loc[1]:], 6)
 		lower := strings.ToLower(text)
 		money := strings.ContainsAny(text, "$€£") || hasAnySuffix(lower, "bn", "billion", "mn", "million", "trillion", "tn")
+		if !money && hasAnySuffix(lower, "m", "k") {
+			continue // "5m" without a currency: metres, a name; not a figure
+		}
 		percent := hasAnySuffix(lower, "%", "cent", "percent")
 		if !money && !percent {
 			if isYear(text) {
@@ -144,6 +149,11 @@ func figures(s string) []figure {
 			} else {
 				f.class = "count:" + next[0]
 			}
+			// A count keeps its noun ("8 posts"), a time its unit
+			// ("six hours"): the number alone says nothing.
+			if unit := strings.TrimRight(after[0], ".,;:!?)”\"’"); unit != "" && len(retrieval.Analyze(unit)) > 0 && strings.HasPrefix(s[loc[1]:], " "+unit) {
+				f.text = text + " " + unit
+			}
 		}
 		for _, w := range append(before, after...) {
 			for _, t := range retrieval.Analyze(w) {
@@ -174,9 +184,10 @@ func figureConflicts(a, b *candidate) []disagreement {
 				continue
 			}
 			out = append(out, disagreement{
-				kind:  "figure",
-				about: strings.Join(shared, ", "),
-				sides: []disSide{{cand: a, says: x.text}, {cand: b, says: y.text}},
+				kind:   "figure",
+				about:  figureLabel(a.text(), x, y),
+				shared: len(shared),
+				sides:  []disSide{{cand: a, says: x.text}, {cand: b, says: y.text}},
 			})
 		}
 	}
@@ -417,4 +428,52 @@ func wordsAfter(s string, n int) []string {
 		f = f[:n]
 	}
 	return f
+}
+
+// figureLabel names what a disputed figure is about, as a phrase of the
+// sentence that gives x: its words from the first to the last that the
+// other side's figure y shares around it, the figure itself left out
+// ("purchase … worth of U.S. weapons").
+func figureLabel(sentence string, x, y figure) string {
+	at := strings.Index(sentence, x.text)
+	if at < 0 {
+		return strings.Join(sharedTerms(x.context, y.context), ", ")
+	}
+	before := wordsBefore(sentence[:at], 4)
+	after := wordsAfter(sentence[at+len(x.text):], 6)
+	isShared := func(w string) bool {
+		for _, t := range retrieval.Analyze(w) {
+			if _, ok := y.context[t]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	lo := len(before)
+	for i, w := range before {
+		if isShared(w) {
+			lo = i
+			break
+		}
+	}
+	hi := -1
+	for i, w := range after {
+		if isShared(w) {
+			hi = i
+		}
+	}
+	var parts []string
+	if lo < len(before) {
+		parts = append(parts, before[lo:]...)
+	}
+	parts = append(parts, "…")
+	if hi >= 0 {
+		parts = append(parts, after[:hi+1]...)
+	}
+	label := strings.Trim(strings.Join(parts, " "), " …,;:")
+	label = strings.Trim(label, "“”\"‘’()")
+	if label == "" || !strings.ContainsFunc(label, unicode.IsLetter) {
+		return strings.Join(sharedTerms(x.context, y.context), ", ")
+	}
+	return label
 }

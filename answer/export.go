@@ -160,7 +160,7 @@ func FindConflicts(sents []ArticleSentence, minSimilarity float64) []Conflict {
 			if figs && sim >= minSimilarity && sharesKey(a.names, b.names) {
 				// One figure per pair of sentences: the first that differs.
 				for _, d := range figureConflicts(a.cd, b.cd) {
-					if len(strings.Split(d.about, ", ")) >= 2 {
+					if d.shared >= 2 {
 						add(d, sim)
 						break
 					}

@@ -49,7 +49,7 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 	seen := map[string]int{}
 	var out []weightedTerm
 	add := func(text string, factor float64) {
-		for _, t := range retrieval.Analyze(questionForms.ReplaceAllString(text, " ")) {
+		for _, t := range retrieval.Analyze(goingToRE.ReplaceAllString(questionForms.ReplaceAllString(text, " "), "$1")) {
 			if metaTerms[t] {
 				continue
 			}
@@ -66,6 +66,32 @@ func (c *Composer) queryTerms(question, query string) []weightedTerm {
 	add(question, 1)
 	if query != question {
 		add(query, 0.5)
+	}
+	return dropCompounds(out)
+}
+
+// goingToRE finds "going to" before a verb ("Is Trump going to attend?"):
+// it makes the future, it is not what is asked about.
+var goingToRE = regexp.MustCompile(`\bgoing\s+to\s+([a-z])`)
+
+// dropCompounds leaves out the joined term of a hyphenated word whose parts
+// are terms of their own ("Putin-Zelenskyy": putinzelenskyy, beside putin
+// and zelenskyy): the parts carry its meaning, and evidence that writes
+// them apart ("between Putin and Zelenskyy") matches it as well.
+func dropCompounds(qt []weightedTerm) []weightedTerm {
+	has := make(map[string]bool, len(qt))
+	for _, t := range qt {
+		has[t.term] = true
+	}
+	out := qt[:0:0]
+	for _, t := range qt {
+		joined := false
+		for i := 2; i <= len(t.term)-2 && !joined; i++ {
+			joined = has[t.term[:i]] && has[t.term[i:]]
+		}
+		if !joined {
+			out = append(out, t)
+		}
 	}
 	return out
 }
@@ -162,7 +188,7 @@ func (c *Composer) candidates(hits []retrieval.Hit, qt []weightedTerm, q Questio
 			}
 			cd.cov = coverage(qt, total, cd.set)
 			if q.Want != TypeAny {
-				cd.typed = holdsType(cd.text(), q.Want, asked)
+				cd.typed = holdsType(cd.text(), q.Want, asked) || q.Kind == KindList && holdsItems(cd.text(), asked)
 			}
 			chunkCands = append(chunkCands, cd)
 			chunkKeys = append(chunkKeys, key)
@@ -376,11 +402,11 @@ func (c *Composer) extract(question, query string, hits []retrieval.Hit) Answer 
 	}
 	b := newBuilder(c)
 	for _, cd := range chosen {
-		n, ok := b.cite(cd.art, cd.text())
+		n, shown, ok := b.citeWhole(cd.art, cd.text())
 		if !ok {
 			continue
 		}
-		b.sentence(collapse(cd.text()), n)
+		b.sentence(shown, n)
 	}
 	for _, d := range disagreements {
 		b.disagreement(d)
@@ -683,7 +709,10 @@ func (c *Composer) choose(cands []*candidate, qt []weightedTerm, q Question) []*
 			}
 		}
 		for _, cd := range cands {
-			if cd.typed && cd.score >= minShare*best && !containsCand(chosen, cd) {
+			// It must be on the question, but its share of the best score
+			// may be lower: the answer's own words ("a six-hour meeting")
+			// are often not the question's.
+			if cd.typed && cd.cov > 0 && cd.score >= typedShare*best && !containsCand(chosen, cd) {
 				if len(chosen) >= limit {
 					chosen = chosen[:limit-1]
 				}
@@ -789,6 +818,7 @@ const (
 	bulletBonus   = 0.3
 	strongShare   = 0.6
 	minShare      = 0.4
+	typedShare    = 0.2
 	minGain       = 0.15
 	corroborate   = 0.8
 )
@@ -858,6 +888,22 @@ func (b *builder) cite(a *article.Article, q string) (int, bool) {
 	return n, true
 }
 
+// citeWhole cites q as cite does, widened to the whole quotation it
+// opens or closes ("“I just want to see what happens at the meeting." and
+// the sentences up to its closing mark), and returns the text shown for
+// it: the quote with its quotation marks paired for display.
+func (b *builder) citeWhole(a *article.Article, q string) (int, string, bool) {
+	if m, ok := quote.FindIn(a, q); ok {
+		start, end := wholeQuote(a, m.Start, m.End)
+		q = a.Text[start:end]
+	}
+	n, ok := b.cite(a, q)
+	if !ok {
+		return 0, "", false
+	}
+	return n, displayQuotes(collapse(b.ans.Citations[n-1].Quote)), true
+}
+
 func (b *builder) sentence(text string, cites ...int) {
 	b.ans.Sentences = append(b.ans.Sentences, Sentence{Text: text, Citations: cites})
 }
@@ -869,7 +915,7 @@ func (b *builder) disagreement(d disagreement) {
 	var parts []string
 	var cites []int
 	for _, s := range d.sides {
-		n, ok := b.cite(s.cand.art, s.cand.text())
+		n, _, ok := b.citeWhole(s.cand.art, s.cand.text())
 		if !ok {
 			return
 		}

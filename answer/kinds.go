@@ -78,8 +78,8 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 	}
 	b := newBuilder(c)
 	for _, cd := range chosen {
-		if n, ok := b.cite(cd.art, cd.text()); ok {
-			b.sentence(collapse(cd.text()), n)
+		if n, shown, ok := b.citeWhole(cd.art, cd.text()); ok {
+			b.sentence(shown, n)
 		}
 	}
 	if len(b.ans.Citations) == 0 {
@@ -321,16 +321,20 @@ func (c *Composer) quoteLookup(ctx context.Context, q Question) (Answer, error) 
 				}
 			}
 		}
-		n, ok := b.cite(a, text)
+		n, shown, ok := b.citeWhole(a, text)
 		if !ok {
 			continue
 		}
 		ct := b.ans.Citations[n-1]
+		if m.Speaker == "" {
+			// The whole quotation may name its speaker where it closes.
+			m.Speaker = speaker(a, ct.Start, ct.End)
+		}
 		lead := fmt.Sprintf("%s has the line:", ct.Name())
 		if m.Speaker != "" {
 			lead = fmt.Sprintf("%s said it, according to %s:", m.Speaker, ct.Name())
 		}
-		b.sentence(lead+" "+collapse(text), n)
+		b.sentence(lead+" "+shown, n)
 		if len(b.ans.Sentences) == 3 {
 			break
 		}

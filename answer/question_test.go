@@ -24,6 +24,9 @@ func TestParseQuestion(t *testing.T) {
 		{"How long did the talks go on in Alaska?", KindFact, TypeDuration, "go"},
 		{"How long did it take Ukraine to respond?", KindFact, TypeDuration, "take"},
 		{"For how long has the war dragged on so far?", KindFact, TypeDuration, "dragged"},
+		{"How quickly did the minister say the bridge would be rebuilt?", KindFact, TypeDuration, "quickly"},
+		{"How fast can the new plant be built?", KindFact, TypeDuration, "fast"},
+		{"In how many days will the ceasefire start?", KindFact, TypeDuration, "days"},
 		{"Which city did the White House consider for the summit?", KindFact, TypePlace, "city"},
 		{"When would Putin and Zelenskyy meet?", KindFact, TypeTime, ""},
 		{"How much did Ukraine offer to spend on US arms?", KindFact, TypeNumber, "much"},
@@ -38,6 +41,14 @@ func TestParseQuestion(t *testing.T) {
 		{"Where do the reports disagree?", KindDisagreement, TypePlace, "disagree"},
 		{"Do the reports agree on the weapons deal?", KindDisagreement, TypeAny, "agree"},
 		{`Who said "you don't have to come"?`, KindQuote, TypePerson, ""},
+		{"Apart from troops, what kinds of help are on offer?", KindList, TypeAny, "kinds"},
+		{"Given the talks, which ministers spoke?", KindList, TypePerson, ""},
+		{"Apart from troops, what is on offer?", KindFact, TypeAny, ""},
+		{"Quick one: who is Mark Rutte?", KindFact, TypeAny, ""},
+		{"Is there any dispute between outlets over the arms deal?", KindDisagreement, TypeAny, "dispute"},
+		{"List what the plan offers Washington.", KindList, TypeAny, ""},
+		{"My editor wants the Hungarian angle: according to the coverage, why might Budapest be awkward?", KindFact, TypeAny, "editor"},
+		{"Could you please tell me who chairs the coalition?", KindFact, TypePerson, "please"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.q, func(t *testing.T) {
@@ -64,7 +75,7 @@ func TestQuestionNames(t *testing.T) {
 }
 
 func TestHoldsType(t *testing.T) {
-	asked := termSet("war ukraine summit")
+	asked := termSet("war ukraine summit zelenskyy")
 	tests := []struct {
 		text string
 		want AnswerType
@@ -79,6 +90,12 @@ func TestHoldsType(t *testing.T) {
 		{"The summit is about Ukraine.", TypePlace, false},
 		{"Then Karoline Leavitt spoke about the summit.", TypePerson, true},
 		{"Then the summit ended.", TypePerson, false},
+		// A name after "the" is a thing or a place, not a person.
+		{"Then the United States spoke about the summit.", TypePerson, false},
+		// The full name of someone the question names by surname is no
+		// new person.
+		{"Then Volodymyr Zelenskyy spoke about the summit.", TypePerson, false},
+		{"The summit club belonged to Kostiantyn Kartavtsev, a soldier.", TypePerson, true},
 	}
 	for _, tc := range tests {
 		if got := holdsType(tc.text, tc.want, asked); got != tc.ok {
@@ -379,5 +396,77 @@ func TestYesNoLeadsWithDecidingSentence(t *testing.T) {
 				t.Errorf("lead: got %q, want a sentence with %q", got, tc.lead)
 			}
 		})
+	}
+}
+
+func TestHoldsItems(t *testing.T) {
+	asked := termSet("lavrov guarantors")
+	tests := []struct {
+		text string
+		ok   bool
+	}{
+		{"That is, Russia, the People’s Republic of China, the United States, France, and the United Kingdom, Lavrov said.", true},
+		{"Then Russia and China spoke.", false},
+		{"Lavrov, the Russian minister, said so.", false},
+	}
+	for _, tc := range tests {
+		if got := holdsItems(tc.text, asked); got != tc.ok {
+			t.Errorf("holdsItems(%q) = %v, want %v", tc.text, got, tc.ok)
+		}
+	}
+}
+
+func TestDropCompounds(t *testing.T) {
+	tests := []struct {
+		terms []string
+		want  []string
+	}{
+		{[]string{"putinzelenskyy", "putin", "zelenskyy", "summit"}, []string{"putin", "zelenskyy", "summit"}},
+		{[]string{"ceasefire", "fire"}, []string{"ceasefire", "fire"}}, // "cease" is no term of the question
+	}
+	for _, tc := range tests {
+		var qt []weightedTerm
+		for _, term := range tc.terms {
+			qt = append(qt, weightedTerm{term: term, weight: 1})
+		}
+		var got []string
+		for _, w := range dropCompounds(qt) {
+			got = append(got, w.term)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("dropCompounds(%q) = %q, want %q", tc.terms, got, tc.want)
+		}
+	}
+}
+
+func TestSplitJoined(t *testing.T) {
+	vocab := map[string]int{"white": 5, "house": 7, "white house": 3, "whit": 1, "ehouse": 1, "nano": 4, "particles": 4}
+	tests := []struct{ word, want string }{
+		{"whitehouse", "white house"},
+		{"Whitehouse", "white house"},
+		{"greenhouse", ""},
+		// Both words are in the passages, but never side by side.
+		{"nanoparticles", ""},
+	}
+	for _, tc := range tests {
+		if got := splitJoined(tc.word, vocab); got != tc.want {
+			t.Errorf("splitJoined(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
+}
+
+func TestWithoutFraming(t *testing.T) {
+	tests := []struct{ q, want string }{
+		{"I'm writing up the talks for tomorrow's brief: can you tell me what the White House actually said about troops?", "what the White House said about troops?"},
+		{"For a piece on the alliance I need to know how Rutte reacted, please.", "how Rutte reacted, ."},
+		{"My editor wants the Hungarian angle: according to the coverage, why might Budapest be awkward?", "why might Budapest be awkward?"},
+		{"Who is Mark Rutte?", "Who is Mark Rutte?"},
+		// A colon inside a question that does not follow it stays.
+		{"What did Leavitt say: yes or no?", "What did Leavitt say: yes or no?"},
+	}
+	for _, tc := range tests {
+		if got := withoutFraming(tc.q); got != tc.want {
+			t.Errorf("withoutFraming(%q) = %q, want %q", tc.q, got, tc.want)
+		}
 	}
 }

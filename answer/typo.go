@@ -57,6 +57,9 @@ func (c *Composer) correctTypos(q string, hits []retrieval.Hit) (string, bool) {
 				}
 			}
 		}
+		if best == "" {
+			best = splitJoined(core, vocab)
+		}
 		if best != "" {
 			words[i] = strings.Replace(w, core, best, 1)
 			changed = true
@@ -65,14 +68,21 @@ func (c *Composer) correctTypos(q string, hits []retrieval.Hit) (string, bool) {
 	return strings.Join(words, " "), changed
 }
 
-// passageWords counts the lower-case words of the passages.
+// passageWords counts the lower-case words of the passages, and the pairs
+// of words that stand next to each other ("white house").
 func passageWords(hits []retrieval.Hit) map[string]int {
 	out := map[string]int{}
 	for _, h := range hits {
+		prev := ""
 		for _, w := range strings.FieldsFunc(h.Chunk.Text, func(r rune) bool { return !unicode.IsLetter(r) }) {
+			w = strings.ToLower(w)
 			if len(w) >= 3 {
-				out[strings.ToLower(w)]++
+				out[w]++
 			}
+			if prev != "" {
+				out[prev+" "+w]++
+			}
+			prev = w
 		}
 	}
 	return out
@@ -96,4 +106,21 @@ func closeSpelling(a, b string) bool {
 		}
 	}
 	return false
+}
+
+// splitJoined returns two words, each of three letters or more, that
+// written together make w and that the passages write next to each other
+// ("whitehouse": "white house"), or "" when there are none. vocab counts
+// the passages' words and pairs of words (see passageWords); the most
+// frequent pair wins.
+func splitJoined(w string, vocab map[string]int) string {
+	lower := strings.ToLower(w)
+	best, bestN := "", 0
+	for i := 3; i <= len(lower)-3; i++ {
+		pair := lower[:i] + " " + lower[i:]
+		if n := vocab[pair]; n > bestN {
+			best, bestN = pair, n
+		}
+	}
+	return best
 }

@@ -36,6 +36,10 @@ want wants wanted demand demands demanding
 gift gifts present presents presented
 swap swapped exchange exchanged
 consider considering considered eye eyes eyeing eyed look looking looked weigh weighing weighed
+eye eyes eyeing eyed plan plans planning planned
+float floated floating suggest suggested suggesting
+help helped helping assistance assist assisted aid
+awkward uncomfortable embarrassing
 arrange arranged arranging organise organised organising organize organized organizing set
 ceasefire truce
 president leader
