@@ -92,13 +92,7 @@ func TestAttackUnsubscribeTwice(t *testing.T) {
 // form's limit; no reason chosen is recorded as "other".
 func TestAttackFeedbackFormTampered(t *testing.T) {
 	h, c := startMode(t, "socket", nil, nil)
-	c.Event("Ev1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
-	post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
-	h.settle(t)
-	click := blockActionPayload("U1", "C1", "1800000000.000001", actionNotHelpful, buttonValue(t, post.Blocks, actionNotHelpful), h.fake.ResponseURL("fb"))
-	click["message"].(map[string]any)["blocks"] = post.Blocks
-	c.Interaction(click)
-	open := h.fake.WaitCalls(t, "views.open", 1)[0]
+	open := clickNotHelpful(t, h, c)
 	h.settle(t)
 	var view struct {
 		PrivateMetadata string `json:"private_metadata"`
@@ -336,15 +330,7 @@ func TestAttackStreamBroken(t *testing.T) {
 			send("EvB1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
 			post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
 			h.settle(t)
-			shown := screen(post.Blocks)
-			for _, want := range []string{"The council approved a £4.2m budget on Tuesday.", "Library spending rises by 4%.", "[2] *Evening Courier*", "[:thumbsup: Helpful]"} {
-				if !strings.Contains(shown, want) {
-					t.Errorf("the posted answer lacks %q:\n%s", want, shown)
-				}
-			}
-			if n := len(h.fake.Calls("chat.postMessage")); n != 1 || post.Form.Get("thread_ts") != mentionTS {
-				t.Errorf("got %d posts (thread_ts %q), want one in the thread", n, post.Form.Get("thread_ts"))
-			}
+			wantWholeAnswerPosted(t, h, post)
 			if n := len(h.fake.Attempts("chat.appendStream")); method == "chat.appendStream" && n != 1 {
 				t.Errorf("got %d appends, want the refused one alone", n)
 			}

@@ -38,14 +38,7 @@ func TestFeedbackForm(t *testing.T) {
 	for _, mode := range []string{"socket", "http"} {
 		t.Run(mode, func(t *testing.T) {
 			h, c := startMode(t, mode, nil, nil)
-			c.Event("Ev1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
-			post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
-			h.settle(t)
-
-			click := blockActionPayload("U1", "C1", "1800000000.000001", actionNotHelpful, buttonValue(t, post.Blocks, actionNotHelpful), h.fake.ResponseURL("fb"))
-			click["message"].(map[string]any)["blocks"] = post.Blocks
-			c.Interaction(click)
-			open := h.fake.WaitCalls(t, "views.open", 1)[0]
+			open := clickNotHelpful(t, h, c)
 			thanks := h.fake.WaitResponses(t, 1)[0]
 			h.settle(t)
 			var view slack.ModalViewRequest
@@ -168,4 +161,18 @@ func TestFeedbackOnForgottenAnswer(t *testing.T) {
 	if err != nil || len(recs) != 1 || !recs[0].Helpful || recs[0].Kind != "" {
 		t.Errorf("got %+v, %v; want one helpful record without a kind", recs, err)
 	}
+}
+
+// clickNotHelpful has U1 ask in C1 and click "Not helpful" on the answer
+// (its thanks going to response_url /fb), and returns the views.open
+// call of the form.
+func clickNotHelpful(t testing.TB, h *harness, c *sender) apiCall {
+	t.Helper()
+	c.Event("Ev1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
+	post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+	h.settle(t)
+	click := blockActionPayload("U1", "C1", "1800000000.000001", actionNotHelpful, buttonValue(t, post.Blocks, actionNotHelpful), h.fake.ResponseURL("fb"))
+	click["message"].(map[string]any)["blocks"] = post.Blocks
+	c.Interaction(click)
+	return h.fake.WaitCalls(t, "views.open", 1)[0]
 }

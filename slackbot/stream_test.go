@@ -88,15 +88,7 @@ func TestStreamRefused(t *testing.T) {
 				if n := len(h.fake.Attempts("chat.appendStream")) + len(h.fake.Attempts("chat.stopStream")); n != 0 {
 					t.Errorf("got %d appends or stops after the refusal, want 0", n)
 				}
-				shown := screen(post.Blocks)
-				for _, want := range []string{"The council approved a £4.2m budget on Tuesday.", "Library spending rises by 4%.", "[2] *Evening Courier*", "[:thumbsup: Helpful]"} {
-					if !strings.Contains(shown, want) {
-						t.Errorf("the posted answer lacks %q:\n%s", want, shown)
-					}
-				}
-				if n := len(h.fake.Calls("chat.postMessage")); n != 1 || post.Form.Get("thread_ts") != mentionTS {
-					t.Errorf("got %d posts (thread_ts %q), want one in the thread", n, post.Form.Get("thread_ts"))
-				}
+				shown := wantWholeAnswerPosted(t, h, post)
 				// The next answer in that channel is posted without asking.
 				const second = "1700000009.000100"
 				send("EvR2", mentionEvent("C1", "U1", second, "", "<@UBOT> What did the council approve?"))
@@ -158,4 +150,20 @@ func TestStreamAbandoned(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wantWholeAnswerPosted checks that post, the one chat.postMessage, is the
+// whole model answer in the thread, and returns what it shows.
+func wantWholeAnswerPosted(t testing.TB, h *harness, post apiCall) string {
+	t.Helper()
+	shown := screen(post.Blocks)
+	for _, want := range []string{"The council approved a £4.2m budget on Tuesday.", "Library spending rises by 4%.", "[2] *Evening Courier*", "[:thumbsup: Helpful]"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the posted answer lacks %q:\n%s", want, shown)
+		}
+	}
+	if n := len(h.fake.Calls("chat.postMessage")); n != 1 || post.Form.Get("thread_ts") != mentionTS {
+		t.Errorf("got %d posts (thread_ts %q), want one in the thread", n, post.Form.Get("thread_ts"))
+	}
+	return shown
 }
