@@ -381,3 +381,34 @@ func TestAttackHomeTab(t *testing.T) {
 		}
 	}
 }
+
+// hangingModel starts writing, then never finishes: the model timed out
+// mid-stream.
+type hangingModel struct{ *modelService }
+
+func (m hangingModel) Ask(ctx context.Context, q Question) (answer.Answer, error) {
+	q.Progress.Writing(8)
+	<-ctx.Done()
+	return answer.Answer{}, ctx.Err()
+}
+
+// TestAttackStreamTimeout: when the model's time runs out after the stream
+// started, the stream is closed with the step marked failed and the
+// apology is posted, though the answer's time is spent; no answer text is
+// streamed.
+func TestAttackStreamTimeout(t *testing.T) {
+	h, send := modes()[0].start(t, hangingModel{newModelService()}, func(c *Config) { c.AnswerTimeout = 300 * time.Millisecond })
+	send("EvT1", mentionEvent("C1", "U1", mentionTS, "", "<@UBOT> What did the council approve?"))
+	stop := h.fake.WaitCalls(t, "chat.stopStream", 1)[0]
+	post := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+	h.settle(t)
+	if got := stop.Form.Get("chunks"); !strings.Contains(got, `"status":"error"`) {
+		t.Errorf("got stop chunks %s, want the step marked failed", got)
+	}
+	if post.Form.Get("text") == "" || post.Form.Get("thread_ts") != mentionTS {
+		t.Errorf("got post %q in thread %q, want an apology in the thread", post.Form.Get("text"), post.Form.Get("thread_ts"))
+	}
+	if all := h.fake.everything(); strings.Contains(all, "markdown_text") {
+		t.Errorf("answer text was streamed before the time ran out:\n%s", all)
+	}
+}
