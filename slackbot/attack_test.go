@@ -412,3 +412,26 @@ func TestAttackStreamTimeout(t *testing.T) {
 		t.Errorf("answer text was streamed before the time ran out:\n%s", all)
 	}
 }
+
+// TestAttackAssistantEmpty: an assistant thread started with no context
+// channel while nothing is indexed gets prompts that say so (no briefing
+// or disagreement prompt that cannot be answered); a context change for
+// a thread the bot never saw calls nothing and breaks nothing; missing
+// IDs are ignored.
+func TestAttackAssistantEmpty(t *testing.T) {
+	svc := newModelService()
+	svc.articles, svc.headlines = 0, nil
+	h, send := modes()[0].start(t, svc, nil)
+	send("EvE0", assistantEvent("assistant_thread_context_changed", "D9", "1700000999.000100", "U1", "C1"))
+	send("EvE1", assistantEvent("assistant_thread_started", "", "", "U1", ""))
+	send("EvE2", assistantEvent("assistant_thread_started", assistantDM, assistantTS, "U1", ""))
+	p := h.fake.WaitCalls(t, "assistant.threads.setSuggestedPrompts", 1)[0]
+	h.settle(t)
+	if n := len(h.fake.Calls("assistant.threads.setSuggestedPrompts")); n != 1 {
+		t.Errorf("got %d setSuggestedPrompts, want 1 (for the one thread with IDs)", n)
+	}
+	got := fmt.Sprint(p.Form, string(p.JSON))
+	if !strings.Contains(got, "No articles are indexed yet") || strings.Contains(got, "disagree") || strings.Contains(got, briefingPrompt) {
+		t.Errorf("got prompts %s, want the empty index said and no prompt that cannot be answered", got)
+	}
+}
