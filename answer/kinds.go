@@ -46,14 +46,20 @@ func (c *Composer) wholeArticleHits() (hits []retrieval.Hit, ok bool) {
 // the usual depth gives it too few points.
 const overviewDepth = 2
 
+// maxDeepTopic is the most terms a topic may have for its overview to
+// search deeper: a short topic ("Trump's call with Putin") is told across
+// many passages; a long one (a whole sentence) names one event, which the
+// usual depth holds.
+const maxDeepTopic = 6
+
 // overviewDeep answers an overview from hits and, when that gives fewer than
 // three points or points from one article only, from passages retrieved
-// overviewDepth times deeper: a topic's sentences are spread over more
-// passages than one fact is. Only overviews short of points pay for the
-// deeper search.
+// overviewDepth times deeper: a short topic's sentences are spread over
+// more passages than one fact is. Only overviews short of points pay for
+// the deeper search.
 func (c *Composer) overviewDeep(ctx context.Context, q Question, query string, hits []retrieval.Hit) (Answer, error) {
 	ans := c.overview(q, query, hits)
-	if !hasTopic(overviewTopic(q.Content)) || len(ans.Citations) >= 3 && citedArticles(ans.Citations) >= 2 {
+	if n := len(retrieval.Analyze(overviewTopic(q.Content))); n == 0 || n > maxDeepTopic || len(ans.Citations) >= 3 && citedArticles(ans.Citations) >= 2 {
 		return ans, nil
 	}
 	more, err := c.index.Search(ctx, retrieval.Query{Text: query, K: overviewDepth * c.opts.K, Filter: c.opts.Filter, Diverse: true})
@@ -136,7 +142,13 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 		// An overview gives what there is: any sentence on the topic is
 		// worth a point, even when the evidence chosen for a question
 		// would not be enough to answer one.
-		chosen = topicPoints(cands, tt, common)
+		var rarest weightedTerm
+		for _, t := range qt {
+			if t.weight > rarest.weight {
+				rarest = t
+			}
+		}
+		chosen = topicPoints(cands, tt, common, rarest)
 	}
 	if len(chosen) > overviewPoints {
 		chosen = chosen[:overviewPoints]
@@ -170,8 +182,9 @@ const onTopic = 0.5
 // naming Trump and Putin is not about their call), from at least two
 // articles, at most two per article, not repeating each other. When fewer
 // than three such sentences are found, sentences holding the topic's
-// rarest term (or a paraphrase of it) complete the points.
-func topicPoints(cands []*candidate, qt []weightedTerm, common map[string]bool) []*candidate {
+// rarest term (by corpus rarity, or a paraphrase of it) complete the
+// points.
+func topicPoints(cands []*candidate, qt []weightedTerm, common map[string]bool, rarest weightedTerm) []*candidate {
 	pool := cands
 	if len(pool) == 0 {
 		return nil
@@ -193,19 +206,13 @@ func topicPoints(cands []*candidate, qt []weightedTerm, common map[string]bool) 
 	}
 	var out []*candidate
 	per := map[string]int{}
-	var rarest weightedTerm
-	for _, t := range qt {
-		if t.weight > rarest.weight {
-			rarest = t
-		}
-	}
 	holdsRarest := func(cd *candidate) bool { return cd.set[rarest.term] || anyIn(rarest.alts, cd.set) }
 	take := func(minCov, minScore float64, rare bool) {
 		for _, cd := range pool {
 			if len(out) >= overviewPoints {
 				return
 			}
-			if cd.cov < minCov || cd.score < minScore || rare && !holdsRarest(cd) || !holdsCommon(cd) || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
+			if cd.cov < minCov || cd.score < minScore || rare && !holdsRarest(cd) || !rare && !holdsCommon(cd) || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
 				continue
 			}
 			if len(per) < 2 && per[cd.art.ID] > 0 && len(out) >= overviewPoints-1 {
@@ -291,21 +298,39 @@ func topicTerms(topic string, names [][]string, qt []weightedTerm) (out []weight
 	}
 	common, compounds = map[string]bool{}, map[string]string{}
 	nameTerms := map[string]bool{}
-	prev := ""
+	// In a topic written as a headline ("Territorial Concessions on the
+	// Table") capitals mark no names.
+	headline := true
 	for _, w := range strings.Fields(topic) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if len(retrieval.Analyze(w)) > 0 && !unicode.IsUpper(r) {
+			headline = false
+		}
+	}
+	prev, prevName := "", false
+	words := strings.Fields(topic)
+	for i, w := range words {
 		ts := retrieval.Analyze(w)
 		if len(ts) == 0 {
-			prev = "" // "with", "of", "the": a phrase ends
+			prev, prevName = "", false // "with", "of", "the": a phrase ends
 			continue
 		}
 		core := strings.TrimLeftFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 		r, _ := utf8.DecodeRuneInString(core)
 		// "US", "EU": an acronym is a name, though "us" is a common word.
 		acronym := len(core) > 1 && strings.ToUpper(core) == core && strings.ToLower(core) != core
-		name := unicode.IsUpper(r) && (acronym || !isCommonWord(core))
-		for _, t := range ts {
-			name = name || isName[t]
+		// "von der" in "Ursula von der Leyen": a short lower-case word
+		// between a name and a capitalised word is part of the name.
+		particle := false
+		if prevName && len(core) <= 3 && i+1 < len(words) {
+			nr, _ := utf8.DecodeRuneInString(words[i+1])
+			particle = unicode.IsUpper(nr) || len(words[i+1]) <= 3 && i+2 < len(words)
 		}
+		name := !headline && (particle || unicode.IsUpper(r) && (acronym || !isCommonWord(core)))
+		for _, t := range ts {
+			name = name || isName[t] && !headline
+		}
+		prevName = name
 		if name {
 			for _, t := range ts {
 				nameTerms[t] = true
@@ -347,7 +372,10 @@ func inOtherCompound(text, mod, head string) bool {
 	words := strings.Fields(text)
 	found := false
 	for i, w := range words {
-		if !slices.Contains(retrieval.Analyze(w), mod) {
+		// A stem is the start of its words: only words starting so are
+		// analysed.
+		core := strings.TrimLeftFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if len(core) < len(mod) || !strings.EqualFold(core[:len(mod)], mod) || !slices.Contains(retrieval.Analyze(w), mod) {
 			continue
 		}
 		found = true

@@ -1,6 +1,8 @@
 package answer
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -247,6 +249,25 @@ func TestInOtherCompound(t *testing.T) {
 	for _, tt := range tests {
 		if got := inOtherCompound(tt.text, "phone", "call"); got != tt.want {
 			t.Errorf("inOtherCompound(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestTopicTermsNamesAndHeadlines(t *testing.T) {
+	tests := []struct {
+		topic  string
+		common string // the topic's common words, analysed, sorted
+	}{
+		{"European Commission President Ursula von der Leyen", ""}, // "von der" is part of the name
+		{"Territorial Concessions on the Table", "concess tabl territori"}, // a headline: capitals mark no names
+		{"Trump's phone call with Putin", "call phone"},
+		{"the drones Ukraine would sell to the US", "drone sell"},
+	}
+	for _, tt := range tests {
+		_, common, _ := topicTerms(tt.topic, questionNames("Summarize "+tt.topic), nil)
+		got := slices.Sorted(maps.Keys(common))
+		if strings.Join(got, " ") != tt.common {
+			t.Errorf("topicTerms(%q): common words %q, want %q", tt.topic, strings.Join(got, " "), tt.common)
 		}
 	}
 }
