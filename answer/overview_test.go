@@ -258,7 +258,7 @@ func TestTopicTermsNamesAndHeadlines(t *testing.T) {
 		topic  string
 		common string // the topic's common words, analysed, sorted
 	}{
-		{"European Commission President Ursula von der Leyen", ""}, // "von der" is part of the name
+		{"European Commission President Ursula von der Leyen", ""},         // "von der" is part of the name
 		{"Territorial Concessions on the Table", "concess tabl territori"}, // a headline: capitals mark no names
 		{"Trump's phone call with Putin", "call phone"},
 		{"the drones Ukraine would sell to the US", "drone sell"},
