@@ -247,7 +247,7 @@ func topicPoints(cands []*candidate, qt []weightedTerm, common map[string]bool, 
 // happened today") and about the news itself ("the coverage of", "the
 // latest on", "everything on", "what the outlets say about"). They are
 // left out of the topic.
-var topicFrames = termSet("question questions issue issues matter matters topic subject situation story stories today yesterday tonight now recently lately overnight so far this week weekend morning afternoon evening " +
+var topicFrames = termSet("question questions issue issues matter matters topic subject situation story stories debate debates row controversy saga today yesterday tonight now recently lately overnight so far this week weekend morning afternoon evening " +
 	"coverage covered covering reporting reports reported report article articles news newest latest update updates headline headlines everything anything")
 
 // frameRE finds the phrases that frame an overview's topic: "the press

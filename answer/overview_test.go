@@ -18,7 +18,7 @@ func TestOverviewQuestions(t *testing.T) {
 		{"Give me the main points on the security guarantees.", KindOverview, "secur guarante"},
 		{"key takeaways about the territory question", KindOverview, "territori"},
 		{"highlights on the weapons offer?", KindOverview, "weapon offer"},
-		{"Could you list the key developments in the troops debate?", KindOverview, "troop debat"},
+		{"Could you list the key developments in the troops debate?", KindOverview, "troop"},
 		{"Brief me on the summit plans", KindOverview, "summit plan"},
 		{"What happened today?", KindOverview, ""},
 		{"Which points did Leavitt make?", KindList, ""},
