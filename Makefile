@@ -27,7 +27,7 @@ image-smoke:
 	IMAGE=$(IMAGE) bash scripts/image-smoke.sh
 
 test:
-	go test -race ./...
+	go test -race -timeout 30m ./...
 
 ci:
 	bash .ci/run

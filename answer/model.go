@@ -109,6 +109,7 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		return c.fallback(ext, NoteUnavailable, fmt.Errorf("answer prompt: %w", err)), nil
 	}
 	c.log.Debug("asking the model", "question", question, "passages", len(hits))
+	progressOf(ctx).writing(len(hits))
 	reply, err := c.opts.Model(ctx, llm.CompletionRequest{
 		System:    p.System,
 		User:      p.User,
@@ -128,6 +129,11 @@ func (c *Composer) writeWithModel(ctx context.Context, q, question string, hits 
 		c.log.Info("the model found no answer in the passages", "passages", len(hits))
 		return Answer{Question: q, Answer: NotCovered, Mode: "model", Passages: passages(hits), Citations: []citation.Citation{}}, nil
 	}
+	quotes := 0
+	for _, s := range r.Sentences {
+		quotes += len(s.Quotes)
+	}
+	progressOf(ctx).checking(quotes)
 	v := newVerification(c, hits)
 	ans, ok, err := v.reply(ctx, r)
 	v.log(len(r.Sentences))

@@ -90,11 +90,14 @@ func (v *verification) reply(ctx context.Context, r prompts.AnswerReply) (Answer
 		v.dropSentences(len(sents)-maxModelSentences, "more sentences than an answer may have")
 		sents = sents[:maxModelSentences]
 	}
+	progress := progressOf(ctx)
 	for _, s := range sents {
 		if err := ctx.Err(); err != nil {
 			return Answer{}, false, fmt.Errorf("verify the model's answer: %w", err)
 		}
+		n := len(v.b.ans.Sentences)
 		v.sentence(s)
+		progress.verified(v.b.ans, n)
 	}
 	if len(v.b.ans.Sentences) == 0 {
 		return Answer{}, false, nil

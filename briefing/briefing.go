@@ -7,9 +7,10 @@
 // four points with verbatim quotes, the outlets that carried it and the facts
 // they report differently. Without a model the briefing is extractive; with
 // one (Options.Write) the model writes it and every quote it gives is
-// verified before it is shown. State and StateStore remember what was posted
-// to a channel, so that the next briefing says what changed; Schedule and
-// RunSchedule post it every day; WatchDir picks up new article files.
+// verified before it is shown. State remembers what was posted to a channel,
+// so that the next briefing says what changed (StateStore and RunLog read
+// what older versions kept in files); Schedule says when it is due every
+// day; WatchDir picks up new article files.
 //
 // The JSON form of Briefing is stable; see README.md in this directory.
 package briefing

@@ -126,7 +126,8 @@ func (s Schedule) Prev(at time.Time) time.Time {
 	return t
 }
 
-// Clock tells the time and sleeps; tests give RunSchedule a fake one.
+// Clock tells the time and sleeps; tests give the Slack app's scheduler a
+// fake one.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits for d, or until ctx is done and then returns its error.
@@ -151,47 +152,10 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// RunSchedule posts the briefing at every scheduled time until ctx is done,
-// then returns nil. On start it posts once if the most recent scheduled
-// time passed since the last recorded run (the bot was down at that time):
-// one missed run is posted once, however many days were missed. lastRun
-// returns the time of the last run (zero when there was none: nothing is
-// then caught up); post must record the run (RunLog.Record) when it
-// succeeds, and log its own failures: a failed post is not retried until
-// the next scheduled time (or the next start). clock nil means SystemClock.
-func RunSchedule(ctx context.Context, sched Schedule, clock Clock, lastRun func() (time.Time, error), post func(ctx context.Context) error) error {
-	if clock == nil {
-		clock = SystemClock{}
-	}
-	last, err := lastRun()
-	if err != nil {
-		return fmt.Errorf("briefing schedule: %w", err)
-	}
-	now := clock.Now()
-	if prev := sched.Prev(now); !last.IsZero() && last.Before(prev) {
-		_ = post(ctx) // post logs its own failure
-	}
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		now = clock.Now()
-		next := sched.Next(now)
-		for now.Before(next) {
-			if err := clock.Sleep(ctx, next.Sub(now)); err != nil {
-				return nil
-			}
-			now = clock.Now()
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		_ = post(ctx)
-	}
-}
-
 // RunLog records when the scheduled briefing last ran for each channel, as
-// small JSON files in Dir (written atomically).
+// small JSON files in Dir (written atomically): what older versions kept.
+// The Slack app keeps its schedule in the data directory's store and
+// reads the last run of BOT_BRIEFING_CHANNEL from here once.
 type RunLog struct {
 	Dir string
 }

@@ -1,9 +1,7 @@
 package briefing
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -145,128 +143,6 @@ func TestSchedulePrev(t *testing.T) {
 		if got := utc.Prev(tt.at); !got.Equal(tt.want) {
 			t.Errorf("Prev(%v): got %v, want %v", tt.at, got, tt.want)
 		}
-	}
-}
-
-// fakeClock is a clock whose Sleep moves time forward at once. It ends the
-// run (cancels) once the time passes end. Sleeps that wake early move only
-// part of the way.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	end    time.Time
-	cancel context.CancelFunc
-	early  bool // wake after half the duration (at least a second)
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	if c.early && d > 2*time.Second {
-		d /= 2
-	}
-	c.now = c.now.Add(d)
-	done := c.now.After(c.end)
-	c.mu.Unlock()
-	if done {
-		c.cancel()
-		return context.Canceled
-	}
-	return nil
-}
-
-func TestRunSchedule(t *testing.T) {
-	utc := time.UTC
-	at := func(day, h, m int) time.Time { return time.Date(2025, 8, day, h, m, 0, 0, utc) }
-	tests := []struct {
-		name  string
-		start time.Time
-		last  time.Time // zero: never ran
-		end   time.Time
-		early bool
-		want  []time.Time
-	}{
-		{
-			"once a day at the time",
-			at(1, 7, 0), at(31, 8, 0), at(4, 9, 0), false,
-			[]time.Time{at(1, 8, 0), at(2, 8, 0), at(3, 8, 0), at(4, 8, 0)},
-		},
-		{
-			"a clock that wakes early still posts once a day",
-			at(1, 7, 0), at(31, 8, 0), at(3, 9, 0), true,
-			[]time.Time{at(1, 8, 0), at(2, 8, 0), at(3, 8, 0)},
-		},
-		{
-			"after two days down: the missed run once, on start",
-			at(4, 10, 0), at(1, 8, 0), at(5, 9, 0), false,
-			[]time.Time{at(4, 10, 0), at(5, 8, 0)},
-		},
-		{
-			"restart after today's run: not posted again",
-			at(4, 8, 30), at(4, 8, 0), at(5, 9, 0), false,
-			[]time.Time{at(5, 8, 0)},
-		},
-		{
-			"never ran before: nothing to catch up",
-			at(4, 10, 0), time.Time{}, at(5, 9, 0), false,
-			[]time.Time{at(5, 8, 0)},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			clock := &fakeClock{now: tt.start, end: tt.end, cancel: cancel, early: tt.early}
-			last := tt.last
-			var posts []time.Time
-			post := func(ctx context.Context) error {
-				now := clock.Now()
-				posts = append(posts, now)
-				last = now // what RunLog.Record does after a successful post
-				return nil
-			}
-			err := RunSchedule(ctx, Schedule{8, 0, utc}, clock, func() (time.Time, error) { return last, nil }, post)
-			if err != nil {
-				t.Fatalf("RunSchedule: %v", err)
-			}
-			if len(posts) != len(tt.want) {
-				t.Fatalf("got posts at %v, want %v", posts, tt.want)
-			}
-			for i := range posts {
-				if !posts[i].Equal(tt.want[i]) {
-					t.Errorf("post %d: got %v, want %v", i+1, posts[i], tt.want[i])
-				}
-			}
-		})
-	}
-}
-
-// TestRunScheduleRealClock: with the real clock, RunSchedule returns when
-// its context is cancelled.
-func TestRunScheduleRealClock(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- RunSchedule(ctx, Schedule{8, 0, time.UTC}, nil, func() (time.Time, error) { return time.Time{}, nil },
-			func(context.Context) error { t.Error("posted, want no post"); return nil })
-	}()
-	time.Sleep(20 * time.Millisecond)
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("got %v, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("RunSchedule did not return after cancel")
 	}
 }
 

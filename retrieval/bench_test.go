@@ -2,12 +2,11 @@ package retrieval_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,32 +105,14 @@ func BenchmarkStartMultiHop(b *testing.B) {
 	}
 }
 
-func multiHopQuestions(b testing.TB) []string {
-	data, err := os.ReadFile(benchdata.Path(b, "multihop-rag", "MultiHopRAG.dev.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var qs []struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal(data, &qs); err != nil {
-		b.Fatal(err)
-	}
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Query
-	}
-	return out
-}
-
 func BenchmarkSearchMultiHop(b *testing.B) {
 	ix := newIndex(b, retrieval.Config{}, loadMultiHop(b))
-	benchSearch(b, ix, multiHopQuestions(b), false)
+	benchSearch(b, ix, benchdata.MultiHopQuestions(b), false)
 }
 
 func BenchmarkSearchMultiHopDiverse(b *testing.B) {
 	ix := newIndex(b, retrieval.Config{}, loadMultiHop(b))
-	benchSearch(b, ix, multiHopQuestions(b), true)
+	benchSearch(b, ix, benchdata.MultiHopQuestions(b), true)
 }
 
 // BenchmarkReopenMultiHop measures opening a persisted MultiHop-RAG index.
@@ -260,13 +241,23 @@ func BenchmarkDurableAdd(b *testing.B) {
 			runtime.GC()
 			debug.FreeOSMemory()
 			start := time.Now()
-			re := newIndex(b, retrieval.Config{Dir: dir, MergeChunks: 1}, nil)
+			// MergeIdle starts the merge right after the add (MergeChunks
+			// cannot: the logs may hold a 400th of the index).
+			re := newIndex(b, retrieval.Config{Dir: dir, MergeIdle: time.Millisecond}, nil)
 			b.ReportMetric(time.Since(start).Seconds(), "restart-logged-s")
 			start = time.Now()
 			a := g.Article(len(arts) + i)
 			a.ID = fmt.Sprintf("durable-%06d", i)
 			if _, err := re.Add(ctx, []article.Article{a}); err != nil {
 				b.Fatal(err)
+			}
+			for deadline := time.Now().Add(30 * time.Minute); ; time.Sleep(10 * time.Millisecond) {
+				if names, _ := re.Files(); len(names) == 1 && strings.HasPrefix(names[0], "base-") {
+					break // merged: a base and no log
+				}
+				if time.Now().After(deadline) {
+					b.Fatal("no merge within 30 minutes")
+				}
 			}
 			if err := re.Close(); err != nil {
 				b.Fatal(err)

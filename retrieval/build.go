@@ -18,12 +18,11 @@ type change struct {
 	remove []string
 }
 
-// built is the result of applying a change: the next snapshot, the slots
-// and chromem-go document IDs of the chunks it drops.
+// built is the result of applying a change: the next snapshot and the
+// slots of the chunks it drops.
 type built struct {
-	snap      *snapshot
-	freed     []int32
-	droppedID []string
+	snap  *snapshot
+	freed []int32
 }
 
 // next builds the snapshot that follows old after the change, beside it:
@@ -80,7 +79,6 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 				lx.sumChunk -= float64(olx.chunkLen[c])
 				r := old.chunks[c]
 				b.freed = append(b.freed, r.slot)
-				b.droppedID = append(b.droppedID, r.id)
 				set[r.slot] = -1
 			}
 			s.idOver[old.arts[a].art.ID] = -1
@@ -163,8 +161,18 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 	lx.terms = max(olx.terms, ix.terms.len())
 	lx.setAverages()
 	s.maxIDF = idf(lx.liveChunks, 0)
-	slabs, slots, dim := ix.vecs.view()
-	s.vecs = old.vecs.setChunks(slabs, slots, dim, set)
+	// The added chunks' vectors (fresh slots, in no snapshot yet) get
+	// their codes before any search can see them.
+	var added []int32
+	for _, p := range adds {
+		if p.slots == nil {
+			for k := range p.chunks {
+				added = append(added, p.chunks[k].slot)
+			}
+		}
+	}
+	ix.vecs.encode(added)
+	s.vecs = old.vecs.setChunks(ix.vecs.view(), set)
 	b.snap = &s
 	return b, nil
 }
@@ -312,7 +320,7 @@ func compact(s *snapshot) (*snapshot, error) {
 	lx.setAverages()
 	out.lex = lx
 	out.maxIDF = idf(nChunks, 0)
-	out.vecs = fullView(s.vecs.slabs, s.vecs.slots, s.vecs.dim, out.chunks)
+	out.vecs = fullView(s.vecs, out.chunks)
 	out.epoch = s.epoch + 1
 	return out, nil
 }
@@ -335,9 +343,11 @@ func (s *snapshot) setOutlets() {
 	}
 }
 
-// fullView returns the view of the vectors of chunks, each in its slot.
-func fullView(slabs [][]float32, slots, dim int, chunks []chunkRec) vecView {
-	v := vecView{dim: dim, slabs: slabs, slots: slots, slotChunk: make([][]int32, (slots+slabSlots-1)/slabSlots)}
+// fullView returns base (its vectors and codes) with the chunks, each in
+// its slot.
+func fullView(base vecView, chunks []chunkRec) vecView {
+	v := base
+	v.slotChunk = make([][]int32, (v.slots+slabSlots-1)/slabSlots)
 	for b := range v.slotChunk {
 		blk := make([]int32, slabSlots)
 		for i := range blk {

@@ -79,10 +79,12 @@ type AddStats struct {
 // (the new articles in a small segment of their own, the rest shared) and
 // makes searches wait only while it swaps them.
 //
-// The chunks live in a chromem-go collection, the store of record: one
-// document per chunk with its text, embedding and article metadata. The
-// embeddings themselves sit in contiguous slabs (vecStore) that the
-// documents share, and searches scan those slabs directly on every core.
+// The chunk embeddings sit in contiguous slabs (vecStore) beside their
+// int8 codes; a search scans the codes on every core with a SIMD kernel
+// and rescores the best candidates exactly in float32. Embedding functions
+// are chromem-go's EmbeddingFunc, so chromem-go's OpenAI, Ollama and other
+// embedders plug in as they are; the similarities are the ones a chromem-go
+// collection of the same vectors gives, to the bit (tested against one).
 type Index struct {
 	dir       string
 	embed     chromem.EmbeddingFunc
@@ -119,7 +121,6 @@ type Index struct {
 
 	terms *dict
 	vecs  *vecStore
-	coll  *chromem.Collection
 
 	scratchMu sync.Mutex
 	scratch   []*searchScratch // idle scratch space, at most GOMAXPROCS
@@ -184,13 +185,6 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 	if cfg.Tuning != nil {
 		ix.tuning = cfg.Tuning.withDefaults()
 	}
-	// The collection always gets an explicit embedding function: a nil one
-	// would fall back to OpenAI. Vectors are made by Add, never by chromem.
-	coll, err := chromem.NewDB().CreateCollection("chunks", nil, ix.embed)
-	if err != nil {
-		return nil, fmt.Errorf("new index: create collection: %w", err)
-	}
-	ix.coll = coll
 	if ix.dir == "" {
 		return ix, nil
 	}
@@ -200,7 +194,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		}
 	}
 	ix.loading = true
-	err = ix.load(ctx)
+	err := ix.load(ctx)
 	ix.loading = false
 	if err != nil {
 		return nil, fmt.Errorf("open index in %s: %w", ix.dir, err)
@@ -379,46 +373,17 @@ func (ix *Index) removeNow(ids []string) error {
 	return ix.commit(change{remove: present})
 }
 
-// commit builds the next snapshot beside the current one, brings the
-// chromem-go collection in line with it, and publishes it. Callers hold
-// addMu.
+// commit builds the next snapshot beside the current one and publishes
+// it. Callers hold addMu.
 func (ix *Index) commit(ch change) error {
 	b, err := ix.next(ix.snap, ch)
 	if err != nil {
 		return fmt.Errorf("add articles: %w", err)
 	}
-	ctx := context.Background() // chromem's Delete and AddDocument do no I/O here
-	if len(b.droppedID) > 0 {
-		if err := ix.coll.Delete(ctx, nil, nil, b.droppedID...); err != nil {
-			return fmt.Errorf("remove chunks: %w", err)
-		}
-	}
-	var docs []chromem.Document
-	for _, p := range ch.add {
-		e := p.entry()
-		for _, c := range p.chunks {
-			docs = append(docs, chromem.Document{ID: c.id, Metadata: e.meta,
-				Embedding: ix.vecs.vec(c.slot), Content: p.art.Text[c.start:c.end]})
-		}
-	}
-	if err := addDocuments(ctx, ix.coll, docs); err != nil {
-		return err
-	}
 	ix.publish(b.snap)
 	// No search can read the dropped chunks' vectors any more.
 	ix.vecs.release(b.freed)
 	return nil
-}
-
-// addDocuments adds documents to a collection on every core. (chromem's own
-// AddDocuments starts a goroutine per document.)
-func addDocuments(ctx context.Context, coll *chromem.Collection, docs []chromem.Document) error {
-	return parallel(ctx, len(docs), runtime.GOMAXPROCS(0), func(i int) error {
-		if err := coll.AddDocument(ctx, docs[i]); err != nil {
-			return fmt.Errorf("add chunk %s: %w", docs[i].ID, err)
-		}
-		return nil
-	})
 }
 
 // Article returns an indexed article by ID.
@@ -538,8 +503,7 @@ type prepChunk struct {
 func (p *prepArticle) entry() *entry {
 	p.entryOnce.Do(func() {
 		a := p.art
-		p.e = &entry{art: a, hash: p.hash, outlet: strings.ToLower(strings.TrimSpace(a.Outlet)),
-			meta: map[string]string{"article_id": a.ID, "outlet": a.Outlet, "date": a.Date()}}
+		p.e = &entry{art: a, hash: p.hash, outlet: strings.ToLower(strings.TrimSpace(a.Outlet))}
 	})
 	return p.e
 }

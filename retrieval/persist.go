@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/article"
-	chromem "github.com/philippgille/chromem-go"
 )
 
 // IndexFile is the name of the file, in Config.Dir, that holds a persistent
@@ -479,19 +478,12 @@ func (ix *Index) install(st *stored) error {
 	if st.vs != nil {
 		ix.vecs = st.vs
 	}
-	slabs, slots, dim := ix.vecs.view()
-	s.vecs = fullView(slabs, slots, dim, s.chunks)
-	// The store of record: every chunk a chromem-go document again, sharing
-	// its vector.
-	docs := make([]chromem.Document, nChunks)
-	for i := range s.chunks {
-		r := &s.chunks[i]
-		e := s.arts[lx.chunkArt[i]]
-		docs[i] = chromem.Document{ID: r.id, Metadata: e.meta, Embedding: ix.vecs.vec(r.slot), Content: e.art.Text[r.start:r.end]}
+	slots := make([]int32, len(s.chunks))
+	for c := range s.chunks {
+		slots[c] = s.chunks[c].slot
 	}
-	if err := addDocuments(context.Background(), ix.coll, docs); err != nil {
-		return err
-	}
+	ix.vecs.encode(slots)
+	s.vecs = fullView(ix.vecs.view(), s.chunks)
 	if err := <-st.dict; err != nil {
 		return err
 	}

@@ -536,13 +536,13 @@ func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error
 	// chunk order (cmpChunk). A few more hits than needed make the two
 	// agree unless more than vecTieSlack chunks tie at the cut.
 	hits := s.vecs.scan(qv, pool+vecTieSlack, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
-	slices.SortFunc(hits, func(a, b vecHit) int { return cmp.Or(cmp.Compare(b.sim, a.sim), s.cmpChunk(a.chunk, b.chunk)) })
+	slices.SortFunc(hits, func(a, b vecHit) int { return cmp.Or(cmp.Compare(b.Score, a.Score), s.cmpChunk(a.ID, b.ID)) })
 	if len(hits) > pool {
 		hits = hits[:pool]
 	}
 	out := make([]cand, len(hits))
 	for i, h := range hits {
-		out[i] = cand{chunk: h.chunk, vec: float64(h.sim), vecRank: i + 1}
+		out[i] = cand{chunk: h.ID, vec: float64(h.Score), vecRank: i + 1}
 	}
 	return out, nil
 }

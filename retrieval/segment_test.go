@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -309,7 +310,7 @@ func TestIdleMerge(t *testing.T) {
 func TestOneByOneMatchesMerged(t *testing.T) {
 	ctx := context.Background()
 	arts := loadMultiHop(t)
-	qs := multiHopQuestions(t)[:20]
+	qs := benchdata.MultiHopQuestions(t)[:20]
 	filter := retrieval.Filter{Outlets: []string{arts[0].Outlet, arts[1].Outlet}}
 	for _, persistent := range []bool{false, true} {
 		t.Run(map[bool]string{false: "memory", true: "persistent"}[persistent], func(t *testing.T) {

@@ -15,13 +15,9 @@ type entry struct {
 	art    *article.Article
 	hash   string
 	outlet string // lower-case, trimmed
-	// meta is the chromem-go metadata of the article's chunks, one map
-	// shared by all of them.
-	meta map[string]string
 }
 
-// chunkRec is an indexed chunk: its ID (shared with chromem-go's document),
-// its bytes in the article's text and its vector's slot. Its article is
+// chunkRec is an indexed chunk: its ID, its bytes in the article's text and its vector's slot. Its article is
 // the lexical index's chunkArt, its number its distance from the article's
 // first chunk.
 type chunkRec struct {

@@ -1,12 +1,14 @@
 package retrieval
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/briefbot/briefbot/retrieval/topk"
+	"github.com/briefbot/briefbot/retrieval/vecscan"
 )
 
 // slabSlots is how many vectors a full slab holds (4 MiB of 512-dimensional
@@ -14,22 +16,26 @@ import (
 const slabSlots = 2048
 
 // vecStore holds the chunks' unit embeddings in slabs: contiguous []float32
-// blocks of slabSlots vectors each, dimension-strided. A vector lives in a
-// slot for as long as its chunk is indexed; the chromem-go documents hold
-// sub-slices of the slabs (chromem keeps a unit vector as it is given), so
-// no vector is stored twice, and a search scans the slabs in memory order.
+// blocks of slabSlots vectors each, dimension-strided, and beside each slab
+// the vectors' int8 codes (vecscan: one byte per dimension and one float32
+// scale per vector), which a search scans first. A vector lives in a slot
+// for as long as its chunk is indexed, and a search reads the slabs in
+// memory order.
 //
 // Slabs never move. A slot is reserved while its chunk is prepared (only
-// the Add in progress writes it; no snapshot refers to it yet), becomes
-// visible when the snapshot that indexes the chunk is published, and is
-// freed after the snapshot that drops the chunk is published, when no
-// search can still read it.
+// the Add in progress writes it; no snapshot refers to it yet), gets its
+// codes when the snapshot that indexes the chunk is built (encode),
+// becomes visible when that snapshot is published, and is freed after the
+// snapshot that drops the chunk is published, when no search can still
+// read it.
 type vecStore struct {
-	mu    sync.Mutex
-	dim   int
-	slabs [][]float32
-	next  int32   // slots below next have been handed out at least once
-	free  []int32 // freed slots, reused first
+	mu     sync.Mutex
+	dim    int
+	slabs  [][]float32
+	codes  [][]int8    // slabSlots*dim codes per slab
+	scales [][]float32 // slabSlots scales per slab
+	next   int32       // slots below next have been handed out at least once
+	free   []int32     // freed slots, reused first
 	// pins counts merges writing a snapshot out; while there are any,
 	// released slots wait in held, so that no vector the snapshot shows
 	// is overwritten.
@@ -74,7 +80,10 @@ func (s *vecStore) setDim(dim int) error {
 	if s.dim != 0 && int(s.next) > len(s.free) {
 		return fmt.Errorf("%d-dimensional embeddings, the index holds %d", dim, s.dim)
 	}
-	s.dim, s.slabs, s.next, s.free = dim, nil, 0, nil
+	if dim > vecscan.MaxDims {
+		return fmt.Errorf("%d-dimensional embeddings, at most %d supported", dim, vecscan.MaxDims)
+	}
+	s.dim, s.slabs, s.codes, s.scales, s.next, s.free = dim, nil, nil, nil, 0, nil
 	return nil
 }
 
@@ -95,7 +104,10 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 				prev = len(s.slabs[len(s.slabs)-1]) / max(1, s.dim)
 			}
 			s.next = int32(len(s.slabs) * slabSlots)
-			s.slabs = append(s.slabs, make([]float32, min(slabSlots, max(n, 2*prev, minSlabSlots))*s.dim))
+			n := min(slabSlots, max(n, 2*prev, minSlabSlots))
+			s.slabs = append(s.slabs, make([]float32, n*s.dim))
+			s.codes = append(s.codes, make([]int8, n*s.dim))
+			s.scales = append(s.scales, make([]float32, n))
 		}
 		out = append(out, s.next)
 		s.next++
@@ -136,19 +148,48 @@ func (s *vecStore) vec(slot int32) []float32 {
 	return slab[o : o+dim : o+dim]
 }
 
-// view returns the slabs and the number of slots handed out, for a
-// snapshot.
-func (s *vecStore) view() (slabs [][]float32, slots int, dim int) {
+// minEncodePerWorker is the fewest vectors worth an encoding goroutine of
+// their own.
+const minEncodePerWorker = 4096
+
+// encode makes the codes of the vectors in slots, which the caller has
+// reserved and filled, on every core for many. (Recomputing codes is
+// cheaper than storing them: see docs/scaling.md.)
+func (s *vecStore) encode(slots []int32) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clip(s.slabs), int(s.next), s.dim
+	codes, scales, dim := slices.Clip(s.codes), slices.Clip(s.scales), s.dim
+	slabs := slices.Clip(s.slabs)
+	s.mu.Unlock()
+	one := func(slot int32) {
+		b, o := int(slot)/slabSlots, int(slot)%slabSlots
+		scales[b][o] = vecscan.QuantizeInto(codes[b][o*dim:(o+1)*dim], slabs[b][o*dim:(o+1)*dim])
+	}
+	w := max(1, min(runtime.GOMAXPROCS(0), len(slots)/minEncodePerWorker))
+	vecscan.Ranges(len(slots), w, func(_, lo, hi int) {
+		for _, slot := range slots[lo:hi] {
+			if slot >= 0 {
+				one(slot)
+			}
+		}
+	})
 }
 
-// vecView is a snapshot's read-only view of the vectors.
+// view returns a read-only view of the vectors and codes of the slots
+// handed out so far, without their chunks (see setChunks and fullView).
+func (s *vecStore) view() vecView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return vecView{dim: s.dim, slabs: slices.Clip(s.slabs), codes: slices.Clip(s.codes),
+		scales: slices.Clip(s.scales), slots: int(s.next)}
+}
+
+// vecView is a snapshot's read-only view of the vectors and their codes.
 type vecView struct {
-	dim   int
-	slabs [][]float32
-	slots int // slots handed out
+	dim    int
+	slabs  [][]float32
+	codes  [][]int8
+	scales [][]float32
+	slots  int // slots handed out
 	// slotChunk maps a slot to its chunk's number, -1 for a slot not in
 	// use, in blocks of slabSlots: the next snapshot copies only the
 	// blocks whose slots it changes.
@@ -160,16 +201,17 @@ func (v *vecView) chunkOf(slot int) int32 {
 	return v.slotChunk[slot/slabSlots][slot%slabSlots]
 }
 
-// setChunks returns a copy of v over the given slabs and slots with the
-// chunks of some slots changed (-1 for none), sharing the blocks it does
-// not change.
-func (v vecView) setChunks(slabs [][]float32, slots, dim int, set map[int32]int32) vecView {
-	out := vecView{dim: dim, slabs: slabs, slots: slots, slotChunk: slices.Clone(v.slotChunk)}
-	if dim != v.dim {
+// setChunks returns base (a view without chunks, from vecStore.view) with
+// v's chunks, those of some slots changed (-1 for none), sharing the
+// blocks it does not change.
+func (v vecView) setChunks(base vecView, set map[int32]int32) vecView {
+	out := base
+	out.slotChunk = slices.Clone(v.slotChunk)
+	if base.dim != v.dim {
 		out.slotChunk = nil
 	}
 	owned := map[int]bool{}
-	for len(out.slotChunk)*slabSlots < slots {
+	for len(out.slotChunk)*slabSlots < out.slots {
 		b := make([]int32, slabSlots)
 		for i := range b {
 			b[i] = -1
@@ -193,115 +235,107 @@ func (v *vecView) vec(slot int32) []float32 {
 	return v.slabs[int(slot)/slabSlots][o : o+v.dim : o+v.dim]
 }
 
-// vecHit is a chunk and its cosine similarity to the query.
-type vecHit struct {
-	sim   float32
-	chunk int32
-}
+// vecHit is a chunk (ID) and its cosine similarity to the query.
+type vecHit = topk.Item[float32]
 
-// worse reports whether a ranks below b: lower similarity, or the same and
-// a later chunk.
-func worse(a, b vecHit) bool {
-	return a.sim < b.sim || a.sim == b.sim && a.chunk > b.chunk
-}
-
-// topHits keeps the best k hits seen: a heap with the worst at the root.
-type topHits struct {
-	k int
-	h []vecHit
-}
-
-func (t *topHits) push(x vecHit) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, x)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !worse(t.h[i], t.h[p]) {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if !worse(t.h[0], x) {
-		return
-	}
-	t.h[0] = x
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(t.h) && worse(t.h[l], t.h[m]) {
-			m = l
-		}
-		if r < len(t.h) && worse(t.h[r], t.h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
-}
+// rescoreFactor and minRescore set how many candidates the code scan
+// passes to the exact rescoring: rescoreFactor times the hits wanted, and
+// at least minRescore. At the default 100 hits that is 400, which keeps
+// the top 100 of the exact scan (measured on MultiHop-RAG in
+// TestQuantisedRecall).
+const (
+	rescoreFactor = 4
+	minRescore    = 400
+)
 
 // minScanPerWorker is the fewest slots worth a goroutine of their own.
-const minScanPerWorker = 2048
+const minScanPerWorker = 8192
 
 // scan returns the k chunks most similar to the unit vector q, best first
 // (ties by chunk order), among those whose article allowed admits (nil:
 // all). The similarity of each is the float32 dot product summed in the
-// same order as chromem-go's, so the scores are chromem's to the bit. With
-// a filter that leaves few chunks (the list in slots), only those are
-// scanned; otherwise every core scans a contiguous range of slots.
+// same order as chromem-go's, so the scores are chromem's to the bit.
+//
+// With a filter that leaves few chunks (the list in slots), only those are
+// scored, exactly. Otherwise every core scans the int8 codes of a
+// contiguous range of slots (vecscan's SIMD kernel), the best
+// rescoreFactor*k candidates are rescored exactly in float32, and the best
+// k of those are returned; an index of fewer slots than that is scored
+// exactly throughout.
 func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32) []vecHit {
 	if k <= 0 {
 		return nil
 	}
-	var parts [][]vecHit
 	if slots != nil {
-		t := topHits{k: k}
+		t := topk.New[float32](k)
 		v.scanList(q, slots, &t)
-		parts = append(parts, t.h)
-	} else {
-		n := v.slots
-		w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
-		parts = make([][]vecHit, w)
-		var wg sync.WaitGroup
-		for p := 0; p < w; p++ {
-			lo, hi := p*n/w, (p+1)*n/w
-			run := func() {
-				t := topHits{k: k}
-				v.scanRange(q, lo, hi, chunkArt, allowed, &t)
-				parts[p] = t.h
-			}
-			if p == w-1 {
-				run()
-				continue
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				run()
-			}()
-		}
-		wg.Wait()
+		return t.Sorted()
 	}
-	var all []vecHit
-	for _, p := range parts {
-		all = append(all, p...)
+	n := v.slots
+	r := max(rescoreFactor*k, minRescore)
+	if n <= r {
+		t := topk.New[float32](k)
+		v.scanRange(q, 0, n, chunkArt, allowed, &t)
+		return t.Sorted()
 	}
-	slices.SortFunc(all, func(a, b vecHit) int {
-		return cmp.Or(cmp.Compare(b.sim, a.sim), cmp.Compare(a.chunk, b.chunk))
+	qq := vecscan.NewQuery(q)
+	w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
+	parts := make([][]vecHit, w)
+	vecscan.Ranges(n, w, func(p, lo, hi int) {
+		t := topk.New[float32](r)
+		v.scanCodes(qq, lo, hi, chunkArt, allowed, &t)
+		parts[p] = t.Items
 	})
-	if len(all) > k {
-		all = all[:k]
+	t := topk.New[float32](k)
+	for _, part := range parts {
+		for _, c := range part {
+			t.Push(vecHit{ID: v.chunkOf(int(c.ID)), Score: dot(q, v.vec(c.ID))})
+		}
 	}
-	return all
+	return t.Sorted()
 }
 
-// scanRange scores the chunks in slots [lo, hi) that allowed admits, four
-// at a time.
-func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed []bool, t *topHits) {
+// codeRun is the most slots one call of the code kernel scores.
+const codeRun = 256
+
+// scanCodes keeps in t the slots in [lo, hi) that allowed admits best by
+// the approximate similarity of their codes (IDs are slots, not chunks).
+// Only slots in use are read: runs of them, within one slab, go to the
+// kernel at once.
+func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
+	var sims [codeRun]float32
+	d := v.dim
+	for slot := lo; slot < hi; {
+		b, o := slot/slabSlots, slot%slabSlots
+		limit := min(hi, (b+1)*slabSlots, slot+codeRun)
+		e := slot
+		for ; e < limit; e++ {
+			c := v.chunkOf(e)
+			if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
+				break
+			}
+		}
+		if e == slot {
+			slot++
+			continue
+		}
+		n := e - slot
+		vecscan.Dots(v.codes[b][o*d:(o+n)*d], v.scales[b][o:o+n], q, sims[:n])
+		thr := t.Threshold()
+		for i, x := range sims[:n] {
+			if x < thr {
+				continue // most are: no call
+			}
+			t.Push(vecHit{ID: int32(slot + i), Score: x})
+			thr = t.Threshold()
+		}
+		slot = e
+	}
+}
+
+// scanRange scores exactly the chunks in slots [lo, hi) that allowed
+// admits, four at a time.
+func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
 	var chunks [4]int32
 	var vecs [4][]float32
 	n := 0
@@ -314,18 +348,18 @@ func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed [
 		if n++; n == 4 {
 			s := dot4(q, &vecs)
 			for i := range s {
-				t.push(vecHit{s[i], chunks[i]})
+				t.Push(vecHit{ID: chunks[i], Score: s[i]})
 			}
 			n = 0
 		}
 	}
 	for i := 0; i < n; i++ {
-		t.push(vecHit{dot(q, vecs[i]), chunks[i]})
+		t.Push(vecHit{ID: chunks[i], Score: dot(q, vecs[i])})
 	}
 }
 
-// scanList scores the chunks in the given slots.
-func (v *vecView) scanList(q []float32, slots []int32, t *topHits) {
+// scanList scores exactly the chunks in the given slots.
+func (v *vecView) scanList(q []float32, slots []int32, t *topk.Heap[float32]) {
 	var chunks [4]int32
 	var vecs [4][]float32
 	n := 0
@@ -334,13 +368,13 @@ func (v *vecView) scanList(q []float32, slots []int32, t *topHits) {
 		if n++; n == 4 {
 			s := dot4(q, &vecs)
 			for i := range s {
-				t.push(vecHit{s[i], chunks[i]})
+				t.Push(vecHit{ID: chunks[i], Score: s[i]})
 			}
 			n = 0
 		}
 	}
 	for i := 0; i < n; i++ {
-		t.push(vecHit{dot(q, vecs[i]), chunks[i]})
+		t.Push(vecHit{ID: chunks[i], Score: dot(q, vecs[i])})
 	}
 }
 

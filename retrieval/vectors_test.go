@@ -7,7 +7,10 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
 	"github.com/briefbot/briefbot/retrieval/synthetic"
+	"github.com/briefbot/briefbot/retrieval/topk"
+	"github.com/briefbot/briefbot/retrieval/vecscan"
 	chromem "github.com/philippgille/chromem-go"
 )
 
@@ -29,13 +32,44 @@ func synthIndex(tb testing.TB, n int) (*Index, []article.Article) {
 	return ix, arts
 }
 
-// TestScanMatchesChromem checks the vector scan against chromem-go's own
-// Query over the index's collection: the same chunks, and similarities equal
-// to the bit, with and without a filter.
+// chromemOf returns a chromem-go collection of the snapshot's chunks with
+// their vectors and article IDs: the reference the vector scan is tested
+// against.
+func chromemOf(tb testing.TB, s *snapshot) *chromem.Collection {
+	tb.Helper()
+	ctx := context.Background()
+	fail := func(context.Context, string) ([]float32, error) {
+		tb.Fatal("the reference collection embedded a text")
+		return nil, nil
+	}
+	coll, err := chromem.NewDB().CreateCollection("chunks", nil, fail)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	docs := make([]chromem.Document, len(s.chunks))
+	for c := range s.chunks {
+		r := &s.chunks[c]
+		docs[c] = chromem.Document{ID: r.id, Embedding: slices.Clone(s.vecs.vec(r.slot)),
+			Metadata: map[string]string{"article_id": s.arts[s.lex.chunkArt[c]].art.ID}, Content: s.chunk(int32(c)).Text}
+	}
+	if err := coll.AddDocuments(ctx, docs, 2); err != nil {
+		tb.Fatal(err)
+	}
+	return coll
+}
+
+// TestScanMatchesChromem checks the vector scan (int8 codes, then exact
+// rescoring) against chromem-go's own Query over a collection of the same
+// vectors: the same chunks, and similarities equal to the bit, with and
+// without a filter.
 func TestScanMatchesChromem(t *testing.T) {
 	t.Parallel()
 	ix, arts := synthIndex(t, 150)
 	s := ix.current()
+	coll := chromemOf(t, s)
+	if n := s.vecs.slots; n <= minRescore {
+		t.Fatalf("%d slots: the code scan runs only above %d", n, minRescore)
+	}
 	ctx := context.Background()
 	g := synthetic.New(7)
 	for i := 0; i < 10; i++ {
@@ -46,7 +80,7 @@ func TestScanMatchesChromem(t *testing.T) {
 		}
 		for _, k := range []int{1, 10, 100} {
 			got := s.vecs.scan(qv, k, s.lex.chunkArt, nil, nil)
-			want, err := ix.coll.QueryEmbedding(ctx, qv, k, nil, nil)
+			want, err := coll.QueryEmbedding(ctx, qv, k, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -56,7 +90,7 @@ func TestScanMatchesChromem(t *testing.T) {
 		id := arts[i*7%len(arts)].ID
 		allowed, _ := s.allowed(Filter{ArticleIDs: []string{id}})
 		got := s.vecs.scan(qv, 5, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
-		want, err := ix.coll.QueryEmbedding(ctx, qv, 5, map[string]string{"article_id": id}, nil)
+		want, err := coll.QueryEmbedding(ctx, qv, 5, map[string]string{"article_id": id}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,49 +108,57 @@ func compareWithChromem(tb testing.TB, s *snapshot, got []vecHit, want []chromem
 		tb.Fatalf("got %d hits, chromem %d", len(got), len(want))
 	}
 	for i := range got {
-		if got[i].sim != want[i].Similarity {
-			tb.Errorf("hit %d: similarity %v, chromem %v", i, got[i].sim, want[i].Similarity)
+		if got[i].Score != want[i].Similarity {
+			tb.Errorf("hit %d: similarity %v, chromem %v", i, got[i].Score, want[i].Similarity)
 		}
 		// Chunks of equal similarity may come in another order from
 		// chromem, which breaks ties at random.
-		if id := s.chunks[got[i].chunk].id; id != want[i].ID && (i+1 >= len(want) || want[i+1].Similarity != want[i].Similarity) && (i == 0 || want[i-1].Similarity != want[i].Similarity) {
+		if id := s.chunks[got[i].ID].id; id != want[i].ID && (i+1 >= len(want) || want[i+1].Similarity != want[i].Similarity) && (i == 0 || want[i-1].Similarity != want[i].Similarity) {
 			tb.Errorf("hit %d: chunk %s, chromem %s", i, id, want[i].ID)
 		}
 	}
 }
 
-// TestChromemSharesVectors checks that the chromem-go documents hold the
-// slabs' memory, not copies, and that the index's vectors are what the
-// local embedder gives for title and text.
-func TestChromemSharesVectors(t *testing.T) {
+// TestVectorsAreEmbedderOutput checks that the index's vectors are what
+// the local embedder gives for title and text, normalised, and that their
+// codes are vecscan's.
+func TestVectorsAreEmbedderOutput(t *testing.T) {
 	t.Parallel()
 	ix, arts := synthIndex(t, 30)
-	s := ix.current()
 	ctx := context.Background()
 	emb := LocalEmbedder()
-	for c := range s.chunks {
-		r := &s.chunks[c]
-		res, err := ix.coll.QueryEmbedding(ctx, s.vecs.vec(r.slot), 1, map[string]string{"article_id": s.arts[s.lex.chunkArt[c]].art.ID}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res) != 1 || res[0].ID != r.id {
-			t.Fatalf("chunk %s: chromem's nearest is %v", r.id, res)
-		}
-		if &res[0].Embedding[0] != &s.vecs.vec(r.slot)[0] {
-			t.Errorf("chunk %s: chromem holds a copy of the vector, want the slab's", r.id)
-		}
-		ch := s.chunk(int32(c))
-		a := s.arts[s.lex.chunkArt[c]].art
-		want, _ := emb(ctx, a.Title+"\n\n"+ch.Text)
-		if !slices.Equal(s.vecs.vec(r.slot), normalized(want)) {
-			t.Errorf("chunk %s: vector differs from the local embedder's", r.id)
+	check := func(when string) {
+		s := ix.current()
+		for c := range s.chunks {
+			if s.lex.isDead(uint32(s.lex.chunkArt[c])) {
+				continue // its slot may hold another chunk's vector now
+			}
+			r := &s.chunks[c]
+			ch := s.chunk(int32(c))
+			a := s.arts[s.lex.chunkArt[c]].art
+			want, _ := emb(ctx, a.Title+"\n\n"+ch.Text)
+			v := s.vecs.vec(r.slot)
+			if !slices.Equal(v, normalized(want)) {
+				t.Errorf("%s: chunk %s: vector differs from the local embedder's", when, r.id)
+			}
+			codes := vecscan.Quantize(v, len(v))
+			b, o := int(r.slot)/slabSlots, int(r.slot)%slabSlots
+			if got := s.vecs.codes[b][o*len(v) : (o+1)*len(v)]; !slices.Equal(got, codes.Codes) || s.vecs.scales[b][o] != codes.Scales[0] {
+				t.Errorf("%s: chunk %s: codes differ from vecscan.Quantize's", when, r.id)
+			}
 		}
 	}
-	if ix.coll.Count() != len(s.chunks) {
-		t.Errorf("chromem holds %d documents, the index %d chunks", ix.coll.Count(), len(s.chunks))
+	check("after the first add")
+	// Freed slots are reused by the next add: their codes must be new.
+	if _, err := ix.Remove(ctx, arts[0].ID, arts[5].ID, arts[9].ID); err != nil {
+		t.Fatal(err)
 	}
-	_ = arts
+	g := synthetic.New(8)
+	more := []article.Article{g.Article(100), g.Article(101), g.Article(102)}
+	if _, err := ix.Add(ctx, more); err != nil {
+		t.Fatal(err)
+	}
+	check("after a remove and an add")
 }
 
 // TestEmbedTokensMatchesEmbedder checks the analysis-driven embedding
@@ -146,38 +188,6 @@ func TestEmbedTokensMatchesEmbedder(t *testing.T) {
 			if got := s.vecs.vec(s.chunks[c].slot); !slices.Equal(got, normalized(want)) {
 				t.Errorf("%q chunk %d: vector differs from the local embedder's", text, c)
 			}
-		}
-	}
-}
-
-func TestTopHits(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, k := range []int{1, 3, 50} {
-		var all []vecHit
-		top := topHits{k: k}
-		for i := 0; i < 500; i++ {
-			h := vecHit{sim: float32(r.IntN(40)) / 40, chunk: int32(i)}
-			all = append(all, h)
-			top.push(h)
-		}
-		slices.SortFunc(all, func(a, b vecHit) int {
-			if worse(a, b) {
-				return 1
-			}
-			if worse(b, a) {
-				return -1
-			}
-			return 0
-		})
-		got := slices.Clone(top.h)
-		slices.SortFunc(got, func(a, b vecHit) int {
-			if worse(a, b) {
-				return 1
-			}
-			return -1
-		})
-		if !slices.Equal(got, all[:k]) {
-			t.Errorf("k=%d: got %v, want %v", k, got, all[:k])
 		}
 	}
 }
@@ -230,5 +240,68 @@ func TestVecStoreSlots(t *testing.T) {
 	s.release(slices.Concat(slots, []int32{slabSlots + 3}))
 	if err := s.setDim(8); err != nil {
 		t.Errorf("changing the dimension with every slot free: %v", err)
+	}
+}
+
+// TestQuantisedRecall measures the vector side (int8 code scan, exact
+// rescoring) against the exact float32 scan of every chunk on the
+// MultiHop-RAG corpus and dev questions: the share of the exact top 10 and
+// top 100 it returns must be at least 0.99, and every similarity it
+// returns must be the exact one.
+func TestQuantisedRecall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("indexes MultiHop-RAG")
+	}
+	t.Parallel()
+	all, _, err := article.Load(benchdata.Path(t, "multihop-rag", "corpus.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Under the race detector, a quarter of the corpus (still well over
+	// minRescore chunks) and every raceStride-th question.
+	var arts []article.Article
+	for i := 0; i < len(all); i += min(raceStride, 4) {
+		arts = append(arts, all[i])
+	}
+	qs := benchdata.MultiHopQuestions(t)
+	ctx := context.Background()
+	ix, err := New(ctx, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Add(ctx, arts); err != nil {
+		t.Fatal(err)
+	}
+	s := ix.current()
+	n := s.vecs.slots
+	for _, k := range []int{10, 100} {
+		found, total := 0, 0
+		for i := 0; i < len(qs); i += raceStride {
+			q := qs[i]
+			qv, err := ix.embedQuery(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact := topk.New[float32](k)
+			s.vecs.scanRange(qv, 0, n, s.lex.chunkArt, nil, &exact)
+			want := map[int32]float32{}
+			for _, h := range exact.Items {
+				want[h.ID] = h.Score
+			}
+			for _, h := range s.vecs.scan(qv, k, s.lex.chunkArt, nil, nil) {
+				if w, ok := want[h.ID]; ok {
+					found++
+					if h.Score != w {
+						t.Fatalf("%q: chunk %d scored %v, want the exact %v", q, h.ID, h.Score, w)
+					}
+				}
+			}
+			total += len(want)
+		}
+		recall := float64(found) / float64(total)
+		t.Logf("recall@%d over %d questions and %d chunks: %.4f", k, (len(qs)+raceStride-1)/raceStride, n, recall)
+		if recall < 0.99 {
+			t.Errorf("recall@%d: got %.4f, want at least 0.99", k, recall)
+		}
 	}
 }

@@ -4,8 +4,12 @@
 // Events API, rendering each answer with its verbatim quotes in Block Kit.
 // In direct messages it also adds the links and files people share as
 // articles, when its Service is an Ingester; PostBriefing posts the daily
-// briefing to a channel. It asks a Service for answers and never talks to
-// retrieval or the model itself.
+// briefing to a channel, and Run posts that of every channel subscribed with
+// /briefing subscribe at its time. A channel that follows some outlets or a
+// topic (/briefing follow) is answered from them, when its Service is a
+// ScopedAnswerer; the Home tab shows what a Librarian says of its articles.
+// It asks a Service for answers and never talks to retrieval or the model
+// itself.
 package slackbot
 
 import (
@@ -27,7 +31,6 @@ import (
 
 	"github.com/briefbot/briefbot/answer"
 	"github.com/briefbot/briefbot/briefing"
-	"github.com/briefbot/briefbot/citation"
 )
 
 // Service is what the Slack app needs from the briefing engine.
@@ -43,10 +46,8 @@ type Service interface {
 
 // Sizes and lifetimes of what the bot remembers.
 const (
-	maxRemembered   = 10000          // threads and answers kept for follow-ups and buttons
-	eventMemory     = time.Hour      // requests already handled: Slack retries within minutes
-	threadLifetime  = 24 * time.Hour // threads the bot answered in, for follow-ups
-	answerLifetime  = 24 * time.Hour // answers the buttons refer to
+	maxRemembered   = 10000     // threads, and answers, kept for follow-ups and buttons
+	eventMemory     = time.Hour // requests already handled: Slack retries within minutes
 	maxHistoryTurns = 12
 	maxRetryAfter   = time.Minute
 	// replyBudget is the time left to post a reply (or an apology) after
@@ -58,7 +59,8 @@ const (
 )
 
 // Bot is the Slack app. Create it with New and start it with Run, or mount
-// Handler in an HTTP server of your own and call Wait before exiting.
+// Handler in an HTTP server of your own and call Wait before exiting (the
+// channels' daily briefings are posted only under Run).
 type Bot struct {
 	cfg      Config
 	svc      Service
@@ -68,12 +70,17 @@ type Bot struct {
 	metrics  *metrics
 	feedback *FeedbackStore
 	limiter  *userLimiter
+	channels *channelBook // per-channel subscriptions and follows
 
 	// seen holds the requests already handled: event IDs, messages
 	// (channel/ts), slash command triggers and button clicks.
 	seen    *seenSet
-	threads *ttlCache[string, threadMemory] // channel/thread_ts the bot answered in
-	answers *ttlCache[string, storedAnswer] // button references
+	threads *keptMap[threadMemory] // channel/thread_ts the bot answered in
+	answers *keptMap[storedAnswer] // button references
+	// assistant holds the assistant threads and their context channels.
+	assistant *assistantThreads
+	// noStream holds the channels where Slack refused to stream lately.
+	noStream *ttlCache[string, struct{}]
 
 	idMu sync.Mutex
 	id   identity
@@ -100,26 +107,7 @@ type Bot struct {
 
 // identity is who the bot is in the workspace, from auth.test.
 type identity struct {
-	userID, botID string
-}
-
-// storedAnswer is an answer the bot posted, kept so its buttons can share
-// it and record feedback about it.
-type storedAnswer struct {
-	kind      string
-	question  string
-	answer    string
-	citations []citation.Citation
-	channel   string
-	render    func(renderOpts) []message
-}
-
-// threadMemory is what the bot remembers of a thread it answered in.
-type threadMemory struct {
-	turns []answer.Turn
-	// botTexts maps the timestamps of the bot's messages in the thread to
-	// the answer they carried ("" for the continuation of a long answer).
-	botTexts map[string]string
+	userID, botID, teamID string
 }
 
 // New returns a bot for cfg that asks svc for answers, logs to logger and
@@ -158,6 +146,10 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
+	channels, err := openChannelBook(cfg.State)
+	if err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
+	}
 	m, err := newMetrics(reg, svc)
 	if err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
@@ -169,9 +161,9 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 		gatherer: gatherer,
 		metrics:  m,
 		feedback: fb,
+		channels: channels,
 		limiter:  newUserLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now),
-		threads:  newTTLCache[string, threadMemory](maxRemembered, threadLifetime, cfg.Now),
-		answers:  newTTLCache[string, storedAnswer](maxRemembered, answerLifetime, cfg.Now),
+		noStream: newTTLCache[string, struct{}](maxRemembered, streamRefusalMemory, cfg.Now),
 		stop:     make(chan struct{}),
 	}
 	gauges := []prometheus.Collector{
@@ -189,7 +181,14 @@ func New(cfg Config, svc Service, logger *slog.Logger, reg prometheus.Registerer
 			return nil, fmt.Errorf("new slack bot: register metrics: %w", err)
 		}
 	}
-	// Its background writer starts with the first request; Wait stops it.
+	if b.assistant, err = loadAssistantThreads(cfg.State, cfg.Now, logger); err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
+	}
+	// Their background writers start with the first change; Wait stops
+	// them.
+	if b.threads, b.answers, err = newConversationMemory(cfg.State, cfg.Now, logger); err != nil {
+		return nil, fmt.Errorf("new slack bot: %w", err)
+	}
 	if b.seen, err = newSeenSet(cfg.State, eventMemory, seenFlushEvery, cfg.Now, logger); err != nil {
 		return nil, fmt.Errorf("new slack bot: %w", err)
 	}
@@ -232,6 +231,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		return err
 	}
 	b.log.Info("connected to slack", "mode", b.cfg.Mode(), "bot_user", me.userID)
+	// The subscribed channels' daily briefings, until the connection ends.
+	schedCtx, stopSchedule := context.WithCancel(ctx)
+	var schedule sync.WaitGroup
+	schedule.Go(func() { b.runSchedule(schedCtx) })
 	var runErr error
 	switch b.cfg.Mode() {
 	case "socket":
@@ -239,6 +242,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	default:
 		runErr = b.runHTTP(ctx)
 	}
+	stopSchedule()
+	schedule.Wait()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), b.cfg.ShutdownTimeout)
 	defer cancel()
 	return errors.Join(runErr, b.Wait(wctx))
@@ -296,6 +301,10 @@ func (b *Bot) Wait(ctx context.Context) error {
 		b.log.Error("saving the events already handled failed", "err", ferr)
 		err = errors.Join(err, ferr)
 	}
+	if ferr := errors.Join(b.threads.Close(), b.answers.Close()); ferr != nil {
+		b.log.Error("saving the conversation memory failed", "err", ferr)
+		err = errors.Join(err, ferr)
+	}
 	// Report each loss once, should Wait be called again.
 	b.taskMu.Lock()
 	total := b.lost.Load() + b.undelivered.Load() - b.failedBeforeDrain + b.pending.Load()
@@ -326,7 +335,7 @@ func (b *Bot) identity(ctx context.Context) (identity, error) {
 		}
 		return identity{}, fmt.Errorf("auth.test: %w", err)
 	}
-	b.id = identity{userID: resp.UserID, botID: resp.BotID}
+	b.id = identity{userID: resp.UserID, botID: resp.BotID, teamID: resp.TeamID}
 	return b.id, nil
 }
 

@@ -30,24 +30,27 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 	}
 	text := cleanText(cmd.Text, "")
 	var req request
-	switch strings.ToLower(cmd.Command) {
+	switch b.baseCommand(cmd.Command) {
 	case "/ask":
 		if isHelp(text) {
-			return ephemeral(usageAsk), nil
+			return ephemeral(b.withCommandNames(usageAsk)), nil
 		}
 		req = request{kind: kindAsk, text: text}
 	case "/source":
 		if isHelp(text) {
-			return ephemeral(usageSource), nil
+			return ephemeral(b.withCommandNames(usageSource)), nil
 		}
 		if rest, ok := cutPrefixFold(text, "source:"); ok { // "/source source: …"
 			text = strings.TrimSpace(rest)
 		}
 		req = request{kind: kindSource, text: unquote(text)}
 	case "/briefing":
+		if reply, work, ok := b.planChannelCommand(cmd, text); ok {
+			return b.limitedCommand(cmd, reply, work)
+		}
 		br, help := ParseBriefingRequest(text, b.cfg.Now())
 		if help {
-			return ephemeral(usageBriefing + "\n\n" + b.usage()), nil
+			return ephemeral(b.withCommandNames(usageBriefing) + "\n\n" + b.usage()), nil
 		}
 		req = request{kind: kindBriefing, text: strings.TrimSpace("/briefing " + text), briefing: br}
 	default:
@@ -57,6 +60,7 @@ func (b *Bot) planCommand(cmd slack.SlashCommand) (*commandReply, func(context.C
 		b.metrics.userLimited.Inc()
 		return ephemeral(rateLimited(wait)), nil
 	}
+	req.channel = cmd.ChannelID
 	if cmd.ResponseURL == "" {
 		b.log.Warn("slash command without response_url", "command", cmd.Command)
 		return ephemeral(msgFailed), nil
@@ -94,16 +98,16 @@ func (b *Bot) answerCommand(ctx context.Context, cmd slack.SlashCommand, req req
 
 // respond posts messages to a response_url. Slack accepts five posts per
 // response_url, so a longer answer keeps its first four messages and its
-// last (the one with the buttons).
-func (b *Bot) respond(ctx context.Context, responseURL, responseType string, msgs []message) {
+// last (the one with the buttons). extra options (a thread) apply to each.
+func (b *Bot) respond(ctx context.Context, responseURL, responseType string, msgs []message, extra ...slack.MsgOption) {
 	if len(msgs) > maxResponseURLPosts {
 		msgs = append(msgs[:maxResponseURLPosts-1:maxResponseURLPosts-1], msgs[len(msgs)-1])
 	}
 	for _, m := range msgs {
 		_, _, _, err := b.api.SendMessageContext(ctx, "",
-			slack.MsgOptionResponseURL(responseURL, responseType),
-			slack.MsgOptionBlocks(m.Blocks...),
-			slack.MsgOptionText(m.Text, false))
+			append([]slack.MsgOption{slack.MsgOptionResponseURL(responseURL, responseType),
+				slack.MsgOptionBlocks(m.Blocks...),
+				slack.MsgOptionText(m.Text, false)}, extra...)...)
 		if err != nil {
 			b.slackError("response_url", err)
 			b.undeliverable("response_url", err)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/briefbot/briefbot/briefing"
 )
 
 // Defaults used when the matching Config field is zero.
@@ -48,7 +50,8 @@ type Config struct {
 	// (DataDir/feedback.jsonl) is imported from into State, once.
 	DataDir string
 	// State is the embedded store for what must survive a restart: the
-	// requests already handled and the feedback. New requires it; cmd/bot
+	// requests already handled, the feedback, and the conversation memory
+	// (threads the bot answered in and the answers its buttons refer to). New requires it; cmd/bot
 	// opens the store in BOT_DATA_DIR.
 	State StateStore
 	// Workers (BOT_WORKERS) is how many answers are computed at once,
@@ -78,12 +81,28 @@ type Config struct {
 	// added as an article, default 5 MiB. Larger files are refused before
 	// they are downloaded, and a download is cut off past it.
 	MaxFileBytes int64
+	// CommandPrefix (BOT_COMMAND_PREFIX) goes before the names of the
+	// slash commands, for workspaces where /ask is taken: "news-" makes
+	// them /news-ask, /news-source and /news-briefing (the app manifest
+	// must name them so too). Default "": /ask, /source, /briefing.
+	CommandPrefix string
 	// HTTPClient is used for Web API calls and response_url posts; nil
 	// means a client with a 30s timeout that keeps a connection per worker.
 	HTTPClient *http.Client
 	// Now returns the current time; nil means time.Now. Tests use it for the
 	// signature window, the rate limit and relative dates.
 	Now func() time.Time
+	// DefaultBriefing (BOT_BRIEFING_CHANNEL, BOT_BRIEFING_TIME) is the daily
+	// briefing posted when no one subscribed its channel otherwise; its At,
+	// when set, is the last run recorded by an older version.
+	DefaultBriefing *Subscription
+	// DefaultBriefingState is what the last briefing an older version
+	// posted to the default channel covered, read from its files, so the
+	// first one after an upgrade still marks what is new.
+	DefaultBriefingState *briefing.State
+	// Clock runs the daily briefings of subscribed channels; nil means
+	// the real clock (with Now). Tests give a fake one.
+	Clock briefing.Clock
 
 	// retryWait, when set, turns the wait Slack asked for after a 429 into
 	// the wait actually slept. Tests use it to avoid sleeping for seconds.
@@ -156,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 0 || c.MaxFileBytes < 0 {
 		add("the maximum request body and file sizes must not be negative")
+	}
+	if p := checkCommandPrefix(c.CommandPrefix); p != "" {
+		add("%s", p)
 	}
 	if len(problems) == 0 {
 		return nil

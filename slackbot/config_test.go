@@ -29,6 +29,9 @@ func TestConfigValidate(t *testing.T) {
 		{"bad addr", Config{BotToken: "xoxb-1", SigningSecret: "s", DataDir: dir, Addr: "3000"}, "http", []string{"BOT_ADDR must be host:port"}},
 		{"no data dir", Config{BotToken: "xoxb-1", AppToken: "xapp-1"}, "socket", []string{"BOT_DATA_DIR is empty"}},
 		{"negative rate", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, RateLimit: -1}, "socket", []string{"rate limit"}},
+		{"command prefix", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, CommandPrefix: "news-"}, "socket", nil},
+		{"command prefix with a slash", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, CommandPrefix: "/news"}, "socket", []string{"BOT_COMMAND_PREFIX may hold only"}},
+		{"command prefix too long", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, CommandPrefix: "the-daily-newsroom-desk-"}, "socket", []string{"BOT_COMMAND_PREFIX is too long", "/the-daily-newsroom-desk-briefing"}},
 		{"negative file size", Config{BotToken: "xoxb-1", AppToken: "xapp-1", DataDir: dir, MaxFileBytes: -1}, "socket", []string{"file sizes must not be negative"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +15,6 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/briefbot/briefbot/answer"
-	"github.com/briefbot/briefbot/citation"
 )
 
 // Surfaces a question can come from, as the questions metric labels them.
@@ -33,6 +33,7 @@ type conversation struct {
 	ts       string // the message's own timestamp
 	threadTS string // the thread to reply in; "" for a top-level reply
 	react    bool   // add :eyes: to the message while working
+	scope    string // the channel whose settings may scope the answer (Question.Channel)
 }
 
 // planEvent decides what an Events API event asks for and returns the work
@@ -62,6 +63,12 @@ func (b *Bot) planEvent(ctx context.Context, ev slackevents.EventsAPIEvent) task
 		t = b.planMention(me, e)
 	case *slackevents.MessageEvent:
 		t = b.planMessage(me, e)
+	case *slackevents.AssistantThreadStartedEvent:
+		t = b.planAssistantStarted(e)
+	case *slackevents.AssistantThreadContextChangedEvent:
+		t = b.planAssistantContext(e)
+	case *slackevents.AppHomeOpenedEvent:
+		t = b.planHome(e)
 	}
 	t.what = "event"
 	return t
@@ -75,7 +82,7 @@ func (b *Bot) planMention(me identity, e *slackevents.AppMentionEvent) task {
 		b.metrics.duplicates.WithLabelValues("message").Inc()
 		return task{} // already answered as a message event
 	}
-	c := conversation{surface: surfaceMention, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+	c := conversation{surface: surfaceMention, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true, scope: e.Channel}
 	if c.threadTS == "" {
 		c.threadTS = e.TimeStamp
 	}
@@ -96,7 +103,8 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 	}
 	var c conversation
 	if e.ChannelType == slackevents.ChannelTypeIM {
-		c = conversation{surface: surfaceDM, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp}
+		c = conversation{surface: surfaceDM, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+		b.inAssistantThread(&c)
 	} else {
 		if mentions(e.Text, me.userID) {
 			return task{} // the app_mention event for the same message answers it
@@ -107,13 +115,13 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 		if _, ok := b.threads.Get(e.Channel + "/" + e.ThreadTimeStamp); !ok {
 			return task{} // not a thread the bot answered in
 		}
-		c = conversation{surface: surfaceThread, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true}
+		c = conversation{surface: surfaceThread, channel: e.Channel, user: e.User, ts: e.TimeStamp, threadTS: e.ThreadTimeStamp, react: true, scope: e.Channel}
 	}
 	if !b.seen.Claim("message:" + e.Channel + "/" + e.TimeStamp) {
 		b.metrics.duplicates.WithLabelValues("message").Inc()
 		return task{}
 	}
-	if c.surface == surfaceDM {
+	if c.surface == surfaceDM || c.surface == surfaceAssistant {
 		if work := b.planAddition(me, c, e); work != nil {
 			return task{run: work, busy: b.busyReply(c)}
 		}
@@ -124,6 +132,7 @@ func (b *Bot) planMessage(me identity, e *slackevents.MessageEvent) task {
 // planConversation routes a message's text and applies the rate limit.
 func (b *Bot) planConversation(c conversation, text string) task {
 	req := route(text)
+	req.channel = cmp.Or(c.scope, c.channel)
 	if req.kind == kindHelp {
 		help := func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(b.usage())) }
 		return task{run: help, busy: help}
@@ -142,37 +151,39 @@ func (b *Bot) busyReply(c conversation) func(context.Context) {
 	return func(ctx context.Context) { b.post(ctx, c.channel, c.threadTS, renderText(msgBusy)) }
 }
 
-// converse answers a message in its conversation.
+// converse answers a message in its conversation, showing that it is at
+// work (see startWorking) and streaming a model's answer as its sentences
+// are verified (see answerStream).
 func (b *Bot) converse(ctx context.Context, c conversation, req request) {
 	me, err := b.identity(ctx)
 	if err != nil {
 		b.log.Error("cannot tell which user the bot is", "err", err)
 		return
 	}
-	if c.react {
-		if err := b.api.AddReactionContext(ctx, "eyes", slack.NewRefToMessage(c.channel, c.ts)); err != nil {
-			b.slackError("reactions.add", err)
-		}
-	}
+	b.startWorking(ctx, c, req)
 	var history []answer.Turn
 	if c.threadTS != "" && c.threadTS != c.ts {
 		history = b.history(ctx, me, c)
 	}
+	st := b.newAnswerStream(me, c, &req)
 	s, err := b.compute(ctx, c.surface, req, history)
 	if err != nil {
+		st.abandon(ctx)
 		b.post(ctx, c.channel, c.threadTS, renderText(b.apology(err)))
+		b.stopWorking(ctx, c, false)
 		return
 	}
 	s.channel = c.channel
 	ref := b.remember(s)
 	if c.threadTS != "" {
-		b.rememberTurns(c.channel, c.threadTS, s.question, s.answer)
+		b.rememberTurns(c.channel, c.threadTS, s.question, turnText(s))
 	}
-	tss := b.post(ctx, c.channel, c.threadTS, s.render(renderOpts{ref: ref}))
+	tss := st.finish(ctx, s, ref)
 	if c.threadTS != "" && len(tss) > 0 {
-		b.rememberPosts(c.channel, c.threadTS, s.answer, tss)
+		b.rememberPosts(c.channel, c.threadTS, turnText(s), tss)
 	}
-	b.log.Info("answered", "surface", c.surface, "kind", req.kind, "channel", c.channel, "citations", len(s.citations), "messages", len(tss))
+	b.stopWorking(ctx, c, len(tss) > 0)
+	b.log.Info("answered", "surface", c.surface, "kind", req.kind, "channel", c.channel, "citations", len(s.citations), "messages", len(tss), "streamed", st.started())
 }
 
 // compute asks the service, within AnswerTimeout, and keeps what the
@@ -194,16 +205,12 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if err != nil {
 			return fail(err)
 		}
-		cites := make([]citation.Citation, 0, len(r.Matches))
-		for _, m := range r.Matches {
-			cites = append(cites, m.Citation)
-		}
+		cites := lookupCitations(r)
 		summary := "I couldn't find this text in the articles."
 		if len(r.Matches) > 0 {
 			summary = "Found in " + plural(len(r.Matches), "place", "places") + ": " + sourceLine(r.Matches[0].Citation)
 		}
-		return storedAnswer{kind: kindSource, question: req.text, answer: summary, citations: cites,
-			render: func(o renderOpts) []message { return renderSource(r, o) }}, nil
+		return storedAnswer{kind: kindSource, question: req.text, answer: summary, citations: cites, lookup: &r}, nil
 	case kindBriefing:
 		br, err := b.svc.Briefing(ctx, req.briefing)
 		if err != nil {
@@ -218,10 +225,9 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if len(heads) > 0 {
 			summary = strings.Join(heads, "; ")
 		}
-		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations,
-			render: func(o renderOpts) []message { return renderBriefing(br, o) }}, nil
+		return storedAnswer{kind: kindBriefing, question: req.text, answer: summary, citations: br.Citations, brief: &br}, nil
 	default:
-		a, err := b.svc.Answer(ctx, req.text, history)
+		a, err := b.ask(ctx, req, history)
 		if err != nil {
 			return fail(err)
 		}
@@ -230,8 +236,8 @@ func (b *Bot) compute(ctx context.Context, surface string, req request, history 
 		if !a.Grounded {
 			text = NotCovered
 		}
-		return storedAnswer{kind: kindAsk, question: req.text, answer: text, citations: a.Citations,
-			render: func(o renderOpts) []message { return renderAnswer(a, o) }}, nil
+		a.Passages = nil // not shown, and not worth keeping
+		return storedAnswer{kind: kindAsk, question: req.text, answer: text, citations: a.Citations, result: &a}, nil
 	}
 }
 
@@ -244,17 +250,21 @@ func (b *Bot) apology(err error) string {
 	return msgFailed
 }
 
-// history returns the earlier turns of the thread c is in, from
-// conversations.replies, or from the bot's own memory of the thread when
-// that call fails.
+// history returns the earlier turns of the thread c is in: from the
+// bot's memory of the thread when it answered there before (even before a
+// restart), else from conversations.replies (a mention in a thread the bot
+// never answered in).
 func (b *Bot) history(ctx context.Context, me identity, c conversation) []answer.Turn {
 	mem, _ := b.threads.Get(c.channel + "/" + c.threadTS)
+	if len(mem.turns) > 0 {
+		return lastTurns(mem.turns)
+	}
 	msgs, _, _, err := b.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 		ChannelID: c.channel, Timestamp: c.threadTS, Limit: 200,
 	})
 	if err != nil {
 		b.slackError("conversations.replies", err)
-		return lastTurns(mem.turns)
+		return nil
 	}
 	var turns []answer.Turn
 	for _, m := range msgs {
@@ -296,11 +306,11 @@ func tsAfter(a, b string) bool {
 }
 
 // rememberTurns records a question and its answer in the bot's memory of
-// a thread, the fallback history when conversations.replies fails.
+// a thread, the history of its follow-ups.
 func (b *Bot) rememberTurns(channel, threadTS, question, answerText string) {
 	b.threads.Update(channel+"/"+threadTS, func(cur threadMemory, _ bool) threadMemory {
 		turns := append(slices.Clone(cur.turns),
-			answer.Turn{Role: "user", Text: question},
+			answer.Turn{Role: "user", Text: truncateRunes(question, maxTurnRunes)},
 			answer.Turn{Role: "assistant", Text: answerText})
 		if len(turns) > 2*maxHistoryTurns {
 			turns = turns[len(turns)-2*maxHistoryTurns:]

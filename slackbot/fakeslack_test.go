@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"github.com/slack-go/slack"
@@ -34,7 +36,8 @@ type apiCall struct {
 	Method string
 	Form   url.Values // without the token
 	Blocks slack.Blocks
-	Status int // the HTTP status the fake answered
+	JSON   json.RawMessage // the body of a method called with JSON (views.publish)
+	Status int             // the HTTP status the fake answered
 }
 
 // responseCall is one post to a response_url.
@@ -43,6 +46,7 @@ type responseCall struct {
 	ResponseType    string       `json:"response_type"`
 	ReplaceOriginal bool         `json:"replace_original"`
 	DeleteOriginal  bool         `json:"delete_original"`
+	ThreadTS        string       `json:"thread_ts"`
 	Text            string       `json:"text"`
 	Blocks          slack.Blocks `json:"blocks"`
 }
@@ -69,6 +73,9 @@ type fakeSlack struct {
 	files      map[string][]byte // path -> content, served at url_private_download
 	fileInfo   map[string]any    // file ID -> file object, for files.info
 	downloads  []fileDownload
+	members    map[string][]string // channel -> member user IDs, for conversations.members
+
+	assistantFake // reactions, assistant threads and streams (fakeassistant_test.go)
 
 	sockets chan *fakeSocket
 }
@@ -88,6 +95,7 @@ func newFakeSlack(t testing.TB) *fakeSlack {
 		sockets:    make(chan *fakeSocket, 4),
 		files:      make(map[string][]byte),
 		fileInfo:   make(map[string]any),
+		members:    map[string][]string{"C1": {"U1", botUser}},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", f.serveAPI)
@@ -263,6 +271,17 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"ok": false, "error": "method_not_allowed"})
 		return
 	}
+	var body json.RawMessage
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil || (len(raw) > 0 && !json.Valid(raw)) {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_json"})
+			return
+		}
+		if len(raw) > 0 {
+			body = raw
+		}
+	}
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"ok": false, "error": "invalid_form_data"})
 		return
@@ -277,7 +296,10 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 			form[k] = v
 		}
 	}
-	call := apiCall{Method: method, Form: form, Status: http.StatusOK}
+	for k, v := range jsonFields(body) {
+		form[k] = v
+	}
+	call := apiCall{Method: method, Form: form, JSON: body, Status: http.StatusOK}
 	if raw := form.Get("blocks"); raw != "" {
 		if err := json.Unmarshal([]byte(raw), &call.Blocks); err != nil {
 			f.t.Errorf("%s: blocks are not valid Block Kit JSON: %v", method, err)
@@ -350,6 +372,17 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": channel, "ts": ts, "message": m.Msg})
 	case "chat.update":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts"), "text": form.Get("text")})
+	case "views.open":
+		var view struct {
+			Type       string `json:"type"`
+			CallbackID string `json:"callback_id"`
+		}
+		if form.Get("trigger_id") == "" || json.Unmarshal([]byte(form.Get("view")), &view) != nil || view.Type != "modal" {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "view": map[string]any{"id": "V1", "team_id": "T1", "type": "modal",
+			"callback_id": view.CallbackID, "hash": "1.abc"}})
 	case "chat.postEphemeral":
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "message_ts": f.nextTS()})
 	case "files.info":
@@ -360,8 +393,16 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "file": file, "comments": []any{},
 			"response_metadata": map[string]any{"next_cursor": ""}})
-	case "reactions.add":
-		writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+	case "reactions.add", "reactions.remove":
+		f.serveReaction(w, method, form)
+	case "assistant.threads.setStatus", "assistant.threads.setTitle", "assistant.threads.setSuggestedPrompts":
+		f.serveAssistant(w, method, form)
+	case "chat.startStream", "chat.appendStream", "chat.stopStream":
+		f.serveStream(w, method, form)
+	case "conversations.members":
+		f.serveMembers(w, form)
+	case "views.publish":
+		f.servePublish(w, body)
 	case "conversations.replies":
 		channel, root := form.Get("channel"), form.Get("ts")
 		var thread []slack.Message
@@ -379,6 +420,26 @@ func (f *fakeSlack) serveAPI(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// jsonFields turns the top-level fields of a JSON request body (as
+// views.open and the other JSON methods are sent) into form values:
+// strings as they are, objects and arrays as JSON.
+func jsonFields(body json.RawMessage) url.Values {
+	out := url.Values{}
+	var fields map[string]json.RawMessage
+	if len(body) == 0 || json.Unmarshal(body, &fields) != nil {
+		return out
+	}
+	for k, raw := range fields {
+		var str string
+		if json.Unmarshal(raw, &str) == nil {
+			out.Set(k, str)
+		} else {
+			out.Set(k, string(raw))
+		}
+	}
+	return out
 }
 
 func (f *fakeSlack) serveResponseURL(w http.ResponseWriter, r *http.Request) {
@@ -664,5 +725,107 @@ func buttonValue(t testing.TB, blocks slack.Blocks, actionID string) string {
 		}
 	}
 	t.Fatalf("no %s button in the message", actionID)
+	return ""
+}
+
+// SetMembers sets who is in a channel, for conversations.members.
+func (f *fakeSlack) SetMembers(channel string, users ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.members[channel] = users
+}
+
+// serveMembers answers conversations.members a page at a time (limit,
+// default 100; an opaque cursor), as Slack does.
+func (f *fakeSlack) serveMembers(w http.ResponseWriter, form url.Values) {
+	members, ok := f.members[form.Get("channel")]
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "channel_not_found"})
+		return
+	}
+	limit, err := strconv.Atoi(form.Get("limit"))
+	if err != nil || limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	start := 0
+	if c := form.Get("cursor"); c != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(c, "dXNlcjpV"))
+		if err != nil || n < 0 || n > len(members) {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_cursor"})
+			return
+		}
+		start = n
+	}
+	end := min(start+limit, len(members))
+	next := ""
+	if end < len(members) {
+		next = "dXNlcjpV" + strconv.Itoa(end)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "members": members[start:end],
+		"response_metadata": map[string]any{"next_cursor": next}})
+}
+
+// publishRequest is the body of views.publish, as Slack reads it.
+type publishRequest struct {
+	UserID string `json:"user_id"`
+	View   struct {
+		Type   string       `json:"type"`
+		Blocks slack.Blocks `json:"blocks"`
+	} `json:"view"`
+}
+
+// servePublish answers views.publish, refusing what Slack refuses: a view
+// that is not a home tab, more than 100 blocks, or texts past Block Kit's
+// lengths.
+func (f *fakeSlack) servePublish(w http.ResponseWriter, body json.RawMessage) {
+	var req publishRequest
+	if err := json.Unmarshal(body, &req); err != nil || req.UserID == "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	if req.View.Type != "home" || len(req.View.Blocks.BlockSet) == 0 || len(req.View.Blocks.BlockSet) > 100 {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	if problem := blockKitProblem(req.View.Blocks); problem != "" {
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_arguments",
+			"response_metadata": map[string]any{"messages": []string{"[ERROR] " + problem}}})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "view": map[string]any{
+		"id": "V1", "team_id": "T1", "type": "home", "blocks": req.View.Blocks, "hash": "h1", "app_id": "A1", "bot_id": botID}})
+}
+
+// blockKitProblem returns the first text past Block Kit's limits: 150
+// characters in a header, 3,000 in a section's text, 2,000 in a field or a
+// context element, 10 fields, 10 context elements.
+func blockKitProblem(blocks slack.Blocks) string {
+	long := func(t *slack.TextBlockObject, max int) bool { return t != nil && utf8.RuneCountInString(t.Text) > max }
+	for i, b := range blocks.BlockSet {
+		switch b := b.(type) {
+		case *slack.HeaderBlock:
+			if long(b.Text, 150) {
+				return fmt.Sprintf("block %d: header text over 150 characters", i)
+			}
+		case *slack.SectionBlock:
+			if long(b.Text, 3000) || len(b.Fields) > 10 {
+				return fmt.Sprintf("block %d: section text over 3000 characters or over 10 fields", i)
+			}
+			for _, fl := range b.Fields {
+				if long(fl, 2000) {
+					return fmt.Sprintf("block %d: field over 2000 characters", i)
+				}
+			}
+		case *slack.ContextBlock:
+			if len(b.ContextElements.Elements) > 10 {
+				return fmt.Sprintf("block %d: over 10 context elements", i)
+			}
+			for _, e := range b.ContextElements.Elements {
+				if t, ok := e.(*slack.TextBlockObject); ok && long(t, 2000) {
+					return fmt.Sprintf("block %d: context text over 2000 characters", i)
+				}
+			}
+		}
+	}
 	return ""
 }

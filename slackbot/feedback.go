@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,15 +28,23 @@ const FeedbackFile = "feedback.jsonl"
 // feedbackBucket holds the feedback records, keyed by time.
 const feedbackBucket = "feedback"
 
-// FeedbackRecord is one click on a "helpful" / "not helpful" button.
+// FeedbackRecord is one click on a "helpful" / "not helpful" button, with
+// what the "what was wrong?" form said when it was sent.
 type FeedbackRecord struct {
-	Time      time.Time           `json:"time"`
-	User      string              `json:"user"`
-	Channel   string              `json:"channel,omitempty"`
+	Time    time.Time `json:"time"`
+	User    string    `json:"user"`
+	Channel string    `json:"channel,omitempty"`
+	// Kind is what the answer was: "answer", "source" (a lookup) or
+	// "briefing"; "" when the answer was no longer kept.
+	Kind      string              `json:"kind,omitempty"`
 	Question  string              `json:"question"`
 	Answer    string              `json:"answer"`
 	Citations []citation.Citation `json:"citations,omitempty"`
 	Helpful   bool                `json:"helpful"`
+	// Reason is the form's answer: wrong_answer, missing_source,
+	// should_have_declined or other; "" when the form was not sent.
+	Reason  string `json:"reason,omitempty"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // FeedbackStore keeps feedback records in the bot's embedded store. It is
@@ -130,6 +139,11 @@ func feedbackKey(t time.Time, suffix string) string {
 
 // Add stores rec durably; concurrent calls share one transaction.
 func (s *FeedbackStore) Add(ctx context.Context, rec FeedbackRecord) error {
+	return s.put(ctx, feedbackKey(rec.Time, newRef()), rec)
+}
+
+// put stores rec under key durably, replacing what was there.
+func (s *FeedbackStore) put(ctx context.Context, key string, rec FeedbackRecord) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("add feedback: %w", err)
 	}
@@ -137,10 +151,24 @@ func (s *FeedbackStore) Add(ctx context.Context, rec FeedbackRecord) error {
 	if err != nil {
 		return fmt.Errorf("add feedback: %w", err)
 	}
-	if err := s.st.Batch(feedbackBucket, feedbackKey(rec.Time, newRef()), raw); err != nil {
+	if err := s.st.Batch(feedbackBucket, key, raw); err != nil {
 		return fmt.Errorf("add feedback: %w", err)
 	}
 	return nil
+}
+
+// get returns the record under key, if there is a readable one.
+func (s *FeedbackStore) get(key string) (FeedbackRecord, bool) {
+	raw, err := s.st.Get(feedbackBucket, key)
+	if err != nil {
+		return FeedbackRecord{}, false
+	}
+	var rec FeedbackRecord
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		s.log.Warn("a damaged feedback record", "key", key, "err", err)
+		return FeedbackRecord{}, false
+	}
+	return rec, true
 }
 
 // List returns every stored record, newest first. A record that cannot be
@@ -184,7 +212,17 @@ func WriteFeedback(w io.Writer, recs []FeedbackRecord) error {
 		if r.Channel != "" {
 			fmt.Fprintf(&b, " in %s", r.Channel)
 		}
+		if r.Kind != "" {
+			fmt.Fprintf(&b, " (%s)", r.Kind)
+		}
 		b.WriteString("\n")
+		if r.Reason != "" {
+			fmt.Fprintf(&b, "  why: %s", reasonLabel(r.Reason))
+			if r.Comment != "" {
+				fmt.Fprintf(&b, ": %s", oneLine(r.Comment, 300))
+			}
+			b.WriteString("\n")
+		}
 		fmt.Fprintf(&b, "  Q: %s\n", oneLine(r.Question, 200))
 		fmt.Fprintf(&b, "  A: %s\n", oneLine(r.Answer, 300))
 		for _, c := range r.Citations {
@@ -214,4 +252,87 @@ func sourceLine(c citation.Citation) string {
 		return c.Source
 	}
 	return strings.Join(parts, " · ")
+}
+
+// FeedbackTotals counts feedback records: all of them, by the kind of
+// answer they are about, and the "not helpful" ones by the reason the form
+// gave.
+type FeedbackTotals struct {
+	Total      int `json:"total"`
+	Helpful    int `json:"helpful"`
+	NotHelpful int `json:"not_helpful"`
+	// ByKind is keyed by FeedbackRecord.Kind ("answer", "source",
+	// "briefing"; "unknown" for records without one).
+	ByKind map[string]VerdictCounts `json:"by_kind"`
+	// ByReason is keyed by FeedbackRecord.Reason, and "none" for "not
+	// helpful" clicks whose form was not sent.
+	ByReason map[string]int `json:"by_reason"`
+}
+
+// VerdictCounts counts helpful and not helpful clicks.
+type VerdictCounts struct {
+	Helpful    int `json:"helpful"`
+	NotHelpful int `json:"not_helpful"`
+}
+
+// TallyFeedback counts recs.
+func TallyFeedback(recs []FeedbackRecord) FeedbackTotals {
+	t := FeedbackTotals{ByKind: map[string]VerdictCounts{}, ByReason: map[string]int{}}
+	for _, r := range feedbackReasons {
+		t.ByReason[r.Value] = 0
+	}
+	for _, r := range recs {
+		kind := r.Kind
+		if kind == "" {
+			kind = "unknown"
+		}
+		k := t.ByKind[kind]
+		t.Total++
+		if r.Helpful {
+			t.Helpful++
+			k.Helpful++
+		} else {
+			t.NotHelpful++
+			k.NotHelpful++
+			reason := r.Reason
+			if reason == "" {
+				reason = "none"
+			}
+			t.ByReason[reason]++
+		}
+		t.ByKind[kind] = k
+	}
+	return t
+}
+
+// WriteFeedbackTotals prints t for people.
+func WriteFeedbackTotals(w io.Writer, t FeedbackTotals) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d helpful, %d not helpful\n", plural(t.Total, "click", "clicks"), t.Helpful, t.NotHelpful)
+	if len(t.ByKind) > 0 {
+		b.WriteString("By kind of answer:\n")
+		kinds := slices.Sorted(maps.Keys(t.ByKind))
+		for _, k := range kinds {
+			fmt.Fprintf(&b, "  %-10s %4d helpful %4d not helpful\n", k, t.ByKind[k].Helpful, t.ByKind[k].NotHelpful)
+		}
+	}
+	if t.NotHelpful > 0 {
+		b.WriteString("Not helpful, by reason:\n")
+		for _, r := range feedbackReasons {
+			fmt.Fprintf(&b, "  %-22s %4d\n", r.Label, t.ByReason[r.Value])
+		}
+		fmt.Fprintf(&b, "  %-22s %4d\n", "no reason given", t.ByReason["none"])
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// reasonLabel is how a reason reads for people.
+func reasonLabel(value string) string {
+	for _, r := range feedbackReasons {
+		if r.Value == value {
+			return strings.ToLower(r.Label)
+		}
+	}
+	return value
 }

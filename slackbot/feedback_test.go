@@ -140,3 +140,39 @@ func TestFeedbackImportJSONL(t *testing.T) {
 		})
 	}
 }
+
+func TestTallyFeedback(t *testing.T) {
+	recs := []FeedbackRecord{
+		{Kind: kindAsk, Helpful: true},
+		{Kind: kindAsk, Reason: "wrong_answer"},
+		{Kind: kindAsk, Reason: "wrong_answer"},
+		{Kind: kindSource, Reason: "missing_source", Comment: "no Courier"},
+		{Kind: kindBriefing},
+		{Helpful: true}, // an answer no longer kept
+	}
+	got := TallyFeedback(recs)
+	if got.Total != 6 || got.Helpful != 2 || got.NotHelpful != 4 {
+		t.Errorf("got totals %d/%d/%d, want 6 clicks, 2 helpful, 4 not", got.Total, got.Helpful, got.NotHelpful)
+	}
+	wantKinds := map[string]VerdictCounts{kindAsk: {1, 2}, kindSource: {0, 1}, kindBriefing: {0, 1}, "unknown": {1, 0}}
+	for k, want := range wantKinds {
+		if got.ByKind[k] != want {
+			t.Errorf("got %s %+v, want %+v", k, got.ByKind[k], want)
+		}
+	}
+	wantReasons := map[string]int{"wrong_answer": 2, "missing_source": 1, "should_have_declined": 0, "other": 0, "none": 1}
+	for r, want := range wantReasons {
+		if got.ByReason[r] != want {
+			t.Errorf("got %d %s, want %d", got.ByReason[r], r, want)
+		}
+	}
+	var out strings.Builder
+	if err := WriteFeedbackTotals(&out, got); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"6 clicks: 2 helpful, 4 not helpful", "answer        1 helpful    2 not helpful", "Wrong answer              2", "no reason given           1"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("totals lack %q:\n%s", want, out.String())
+		}
+	}
+}

@@ -152,7 +152,7 @@ func TestHTTPSlashCommands(t *testing.T) {
 	for _, tc := range []struct{ command, text, want, wantAsked string }{
 		{"/ask", "What did the council approve?", "> " + citeBudget.Quote, "answer: What did the council approve?"},
 		{"/source", "source: approved a £4.2m budget", "exact match", "source: approved a £4.2m budget"},
-		{"/briefing", "yesterday", "## Briefing for 2025-03-03", "briefing: {Date:2025-03-03 Topic:}"},
+		{"/briefing", "yesterday", "## Briefing for 2025-03-03", "briefing: {Date:2025-03-03 Topic: Since:<nil>}"},
 	} {
 		t.Run(tc.command, func(t *testing.T) {
 			svc := &fakeService{gate: make(chan struct{}), started: make(chan string, 1)}
@@ -211,7 +211,7 @@ func TestHTTPSlashCommands(t *testing.T) {
 }
 
 // TestHTTPFeedbackClick: a block_actions request for "not helpful" is
-// acked, recorded and acknowledged.
+// acked, recorded, opens the form and thanks in place of the buttons.
 func TestHTTPFeedbackClick(t *testing.T) {
 	h, srv := startHTTP(t, nil, nil)
 	body := mustJSON(t, eventCallback("EvF", messageEvent("im", "D1", "U1", "1700000500.000100", "", "Who approved the budget?")))
@@ -233,15 +233,18 @@ func TestHTTPFeedbackClick(t *testing.T) {
 	if len(recs) != 1 || recs[0].Helpful || recs[0].Question != "Who approved the budget?" || recs[0].User != "U1" {
 		t.Errorf("got records %+v, want one 'not helpful' from U1", recs)
 	}
-	if !strings.Contains(thanks.Text, "wasn't helpful") {
-		t.Errorf("got acknowledgement %q", thanks.Text)
+	if shown := screen(thanks.Blocks); !thanks.ReplaceOriginal || !strings.Contains(shown, "noted as not helpful") || strings.Contains(shown, "Not helpful]") {
+		t.Errorf("got %+v showing\n%s\nwant the buttons replaced by a thanks line", thanks, shown)
+	}
+	if n := len(h.fake.Calls("views.open")); n != 1 {
+		t.Errorf("got %d views.open calls, want the form opened once", n)
 	}
 	var out strings.Builder
 	if err := WriteFeedback(&out, recs); err != nil {
 		t.Fatal(err)
 	}
 	transcript(t, "Feedback click (HTTP)", "ana clicks [:thumbsdown: Not helpful]",
-		"briefbot (only ana sees it): "+thanks.Text, "`bot feedback` prints:", indent(out.String()))
+		"briefbot replaces the buttons:", indent(screen(thanks.Blocks)), "`bot feedback` prints:", indent(out.String()))
 }
 
 // TestHTTPHealthAndMetrics: /healthz answers ok and /metrics serves the
@@ -271,7 +274,7 @@ func TestHTTPHealthAndMetrics(t *testing.T) {
 		`briefbot_questions_total{surface="mention"} 1`,
 		`briefbot_answer_duration_seconds_count{kind="answer"} 1`,
 		`briefbot_quotes_dropped_total 3`,
-		`briefbot_slack_api_errors_total{method="reactions.add"} 1`,
+		`briefbot_slack_api_errors_total{method="reactions.add"} 2`, // :eyes:, then :white_check_mark:
 		`briefbot_model_errors_total 0`,
 		`briefbot_slack_tasks_in_flight 0`,
 		`briefbot_ingested_total{kind="url",result="ok"} 0`,

@@ -398,9 +398,9 @@ func byteSize(n int64) string {
 // usage is the help text, with how to add articles when the service can.
 func (b *Bot) usage() string {
 	if _, ok := b.svc.(Ingester); !ok {
-		return Usage
+		return b.withCommandNames(Usage)
 	}
 	lines := strings.Split(Usage, "\n")
 	lines = slices.Insert(lines, len(lines)-1, usageAddLine)
-	return strings.Join(lines, "\n")
+	return b.withCommandNames(strings.Join(lines, "\n"))
 }

@@ -38,7 +38,13 @@ func clickKey(ic slack.InteractionCallback) string {
 }
 
 func (b *Bot) planClick(ic slack.InteractionCallback) func(context.Context) {
-	if ic.Type != slack.InteractionTypeBlockActions {
+	switch ic.Type {
+	case slack.InteractionTypeMessageAction:
+		return b.planShortcut(ic)
+	case slack.InteractionTypeViewSubmission:
+		return b.planViewSubmission(ic)
+	case slack.InteractionTypeBlockActions:
+	default:
 		return nil
 	}
 	for _, a := range ic.ActionCallback.BlockActions {
@@ -54,41 +60,11 @@ func (b *Bot) planClick(ic slack.InteractionCallback) func(context.Context) {
 	return nil
 }
 
-// recordFeedback stores a "helpful" / "not helpful" click with the answer
-// it is about and thanks the user privately.
-func (b *Bot) recordFeedback(ctx context.Context, ic slack.InteractionCallback, ref string, helpful bool) {
-	rec := FeedbackRecord{
-		Time:    b.cfg.Now().UTC(),
-		User:    ic.User.ID,
-		Channel: interactionChannel(ic),
-		Helpful: helpful,
-	}
-	if s, ok := b.answers.Get(ref); ok {
-		rec.Question, rec.Answer, rec.Citations = s.question, s.answer, s.citations
-	} else {
-		// The answer is no longer in memory (a restart, or older than a
-		// day): keep what the clicked message itself says.
-		rec.Answer = ic.Message.Text
-		b.log.Info("feedback on an answer no longer in memory", "ref", ref)
-	}
-	verdict, thanks := "not_helpful", "Thanks for telling me this answer wasn't helpful. It is noted for review."
-	if helpful {
-		verdict, thanks = "helpful", "Thanks! I noted that this answer was helpful."
-	}
-	if err := b.feedback.Add(ctx, rec); err != nil {
-		b.log.Error("recording feedback failed", "err", err)
-		thanks = "Sorry, I couldn't record your feedback. Please try again later."
-	} else {
-		b.metrics.feedback.WithLabelValues(verdict).Inc()
-	}
-	b.tellInteraction(ctx, ic, thanks)
-}
-
 // share posts a private answer in its channel for everyone, then removes
 // the private copy.
 func (b *Bot) share(ctx context.Context, ic slack.InteractionCallback, ref string) {
 	s, ok := b.answers.Get(ref)
-	if !ok {
+	if !ok || !s.whole() {
 		b.tellInteraction(ctx, ic, "That answer has expired, so I can't share it. Please ask again.")
 		return
 	}
@@ -97,7 +73,11 @@ func (b *Bot) share(ctx context.Context, ic slack.InteractionCallback, ref strin
 		return
 	}
 	md, plain := askedLine(ic.User.ID, s.kind, s.question)
-	b.respond(ctx, ic.ResponseURL, slack.ResponseTypeInChannel, s.render(renderOpts{ref: ref, header: md, headerText: plain}))
+	var inThread []slack.MsgOption
+	if s.threadTS != "" {
+		inThread = append(inThread, slack.MsgOptionTS(s.threadTS))
+	}
+	b.respond(ctx, ic.ResponseURL, slack.ResponseTypeInChannel, s.render(renderOpts{ref: ref, header: md, headerText: plain}), inThread...)
 	if _, _, _, err := b.api.SendMessageContext(ctx, "", slack.MsgOptionDeleteOriginal(ic.ResponseURL)); err != nil {
 		b.slackError("response_url", err)
 	}
@@ -109,17 +89,8 @@ func (b *Bot) tellInteraction(ctx context.Context, ic slack.InteractionCallback,
 		b.respond(ctx, ic.ResponseURL, slack.ResponseTypeEphemeral, renderText(text))
 		return
 	}
-	channel := interactionChannel(ic)
-	if channel == "" {
-		return
-	}
-	m := renderText(text)[0]
-	opts := []slack.MsgOption{slack.MsgOptionBlocks(m.Blocks...), slack.MsgOptionText(m.Text, false)}
-	if ts := ic.Container.ThreadTs; ts != "" {
-		opts = append(opts, slack.MsgOptionTS(ts))
-	}
-	if _, err := b.api.PostEphemeralContext(ctx, channel, ic.User.ID, opts...); err != nil {
-		b.slackError("chat.postEphemeral", err)
+	if channel := interactionChannel(ic); channel != "" {
+		b.postEphemeral(ctx, channel, ic.User.ID, ic.Container.ThreadTs, renderText(text))
 	}
 }
 

@@ -17,6 +17,9 @@ type ttlCache[K comparable, V any] struct {
 	now   func() time.Time
 	order *list.List // of *ttlEntry, oldest first
 	items map[K]*list.Element
+	// evicted, when set, is told (under the cache's lock) of each live
+	// entry dropped because the cache was full.
+	evicted func(K)
 }
 
 type ttlEntry[K comparable, V any] struct {
@@ -109,11 +112,15 @@ func (c *ttlCache[K, V]) putAtLocked(k K, v V, expires time.Time) {
 	for c.order.Len() > 0 {
 		front := c.order.Front()
 		e := front.Value.(*ttlEntry[K, V])
-		if now.Before(e.expires) && (c.max <= 0 || c.order.Len() < c.max) {
+		live := now.Before(e.expires)
+		if live && (c.max <= 0 || c.order.Len() < c.max) {
 			break
 		}
 		c.order.Remove(front)
 		delete(c.items, e.key)
+		if live && c.evicted != nil {
+			c.evicted(e.key)
+		}
 	}
 	c.items[k] = c.order.PushBack(&ttlEntry[K, V]{key: k, val: v, expires: expires})
 }

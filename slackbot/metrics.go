@@ -46,6 +46,7 @@ type metrics struct {
 	duplicates      *prometheus.CounterVec
 	userLimited     prometheus.Counter
 	feedback        *prometheus.CounterVec
+	feedbackReasons *prometheus.CounterVec
 	ingested        *prometheus.CounterVec
 	briefingsPosted *prometheus.CounterVec
 	modelErrorNotes prometheus.Counter // nil when the service counts them
@@ -55,7 +56,7 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 	m := &metrics{
 		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "briefbot_questions_total",
-			Help: "Questions received from Slack, by surface (mention, thread, dm, command).",
+			Help: "Questions received from Slack, by surface (mention, thread, dm, assistant, command).",
 		}, []string{"surface"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "briefbot_answer_duration_seconds",
@@ -102,6 +103,10 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 			Name: "briefbot_feedback_total",
 			Help: "Feedback clicks recorded, by verdict (helpful, not_helpful).",
 		}, []string{"verdict"}),
+		feedbackReasons: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_feedback_reasons_total",
+			Help: "Reasons given in the \"what was wrong?\" form, by reason (wrong_answer, missing_source, should_have_declined, other).",
+		}, []string{"reason"}),
 		ingested: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "briefbot_ingested_total",
 			Help: "Links and files shared in direct messages to be added as articles, by kind (url, file) and result (ok, error).",
@@ -123,7 +128,7 @@ func newMetrics(reg prometheus.Registerer, svc Service) (*metrics, error) {
 		m.dropped.WithLabelValues(reason)
 	}
 	cs := []prometheus.Collector{m.questions, m.latency, m.serviceErrors, m.slackErrors, m.slackRetries, m.userLimited,
-		m.slackRetried, m.undelivered, m.busy, m.dropped, m.duplicates, m.feedback, m.ingested, m.briefingsPosted}
+		m.slackRetried, m.undelivered, m.busy, m.dropped, m.duplicates, m.feedback, m.feedbackReasons, m.ingested, m.briefingsPosted}
 	if d, ok := svc.(DroppedQuotesCounter); ok {
 		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "briefbot_quotes_dropped_total",

@@ -38,8 +38,7 @@ func (b *Bot) PostBriefing(ctx context.Context, channel string, br briefing.Brie
 	if br.Date != "" {
 		question += " for " + br.Date
 	}
-	s := storedAnswer{kind: kindBriefing, question: question, answer: summary, citations: br.Citations, channel: channel,
-		render: func(o renderOpts) []message { return renderBriefing(br, o) }}
+	s := storedAnswer{kind: kindBriefing, question: question, answer: summary, citations: br.Citations, channel: channel, brief: &br}
 	ref := b.remember(s)
 	msgs := s.render(renderOpts{ref: ref})
 

@@ -66,17 +66,27 @@ type renderOpts struct {
 // renderAnswer renders a composed answer: the answer, the disagreements,
 // each citation's verbatim quote with its article, and the notes.
 func renderAnswer(a answer.Answer, o renderOpts) []message {
-	var units []unit
+	return pack(append(answerTextUnits(a), answerTailUnits(a)...), o)
+}
+
+// answerTextUnits are the answer's text, or the sentence saying the
+// articles do not cover the question.
+func answerTextUnits(a answer.Answer) []unit {
 	if a.Grounded {
-		units = append(units, textUnits(escapeText(a.Answer), a.Answer)...)
-	} else {
-		u := sectionUnit(":grey_question: "+NotCovered, NotCovered)
-		if extra := strings.TrimSpace(a.Answer); extra != "" && !strings.EqualFold(extra, NotCovered) {
-			u.blocks = append(u.blocks, contextBlock(escapeText(extra)))
-			u.text += "\n" + extra
-		}
-		units = append(units, u)
+		return textUnits(escapeText(a.Answer), a.Answer)
 	}
+	u := sectionUnit(":grey_question: "+NotCovered, NotCovered)
+	if extra := strings.TrimSpace(a.Answer); extra != "" && !strings.EqualFold(extra, NotCovered) {
+		u.blocks = append(u.blocks, contextBlock(escapeText(extra)))
+		u.text += "\n" + extra
+	}
+	return []unit{u}
+}
+
+// answerTailUnits are what follows the answer's text: where the sources
+// differ, the sources, and the notes.
+func answerTailUnits(a answer.Answer) []unit {
+	var units []unit
 	if len(a.Disagreements) > 0 {
 		units = append(units, disagreementUnits(a.Disagreements, a.Citations)...)
 	}
@@ -90,12 +100,9 @@ func renderAnswer(a answer.Answer, o renderOpts) []message {
 			units = append(units, citationUnit(c))
 		}
 	}
-	units = append(units, notesUnit(a.Notes)...)
-	return pack(units, o)
+	return append(units, notesUnit(a.Notes)...)
 }
 
-// renderSource renders a source lookup: every place the text appears, the
-// sentence around it, and how the pasted text differs from the article's.
 func renderSource(r answer.SourceResult, o renderOpts) []message {
 	var units []unit
 	switch n := len(r.Matches); n {

@@ -3,6 +3,7 @@ package slackbot
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,8 +59,11 @@ func TestSocketMentionAnsweredInThread(t *testing.T) {
 		t.Error("got no text fallback")
 	}
 	reacts := h.fake.Calls("reactions.add")
-	if len(reacts) != 1 || reacts[0].Form.Get("name") != "eyes" || reacts[0].Form.Get("timestamp") != mentionTS {
-		t.Errorf("got reactions %+v, want one :eyes: on the mention", reacts)
+	if len(reacts) != 2 || reacts[0].Form.Get("name") != "eyes" || reacts[0].Form.Get("timestamp") != mentionTS {
+		t.Errorf("got reactions %+v, want :eyes: on the mention, then :white_check_mark:", reacts)
+	}
+	if got := h.fake.Reactions("C1", mentionTS); !slices.Equal(got, []string{"white_check_mark"}) {
+		t.Errorf("got reactions %v on the answered mention, want [white_check_mark]", got)
 	}
 	if got := testutil.ToFloat64(h.bot.metrics.questions.WithLabelValues(surfaceMention)); got != 1 {
 		t.Errorf("got questions_total{surface=mention} %v, want 1", got)
@@ -73,68 +77,82 @@ func TestSocketMentionAnsweredInThread(t *testing.T) {
 	}
 	transcript(t, "Mention answered in its thread",
 		"#news  ana: @briefbot What did the council approve?",
-		"        (briefbot reacts :eyes:)",
+		"        (briefbot reacts :eyes:, replaced by :white_check_mark: once the answer is posted)",
 		"  thread reply from briefbot:", indent(shown),
 		"  notification text: "+p.Form.Get("text"))
 }
 
+// rememberedAnswer is how the fake service's answer is remembered in a
+// thread's history: its text and the articles it cited.
+const rememberedAnswer = "The council approved a £4.2m budget on Tuesday [1]. Library spending rises by 4% [2].\n" +
+	"Sources: [1] Daily Ledger · Council approves £4.2m budget; [2] Evening Courier · Budget: what changes for residents"
+
 // TestSocketFollowUpInThread: a later message in a thread the bot answered
-// is a follow-up without a mention, with the thread's history, whether the
-// history comes from conversations.replies or, when that fails, from the
-// bot's memory.
+// is a follow-up without a mention, with the thread's history from the
+// bot's memory (no conversations.replies); a mention in a thread the bot
+// never answered in gets the thread's earlier messages from
+// conversations.replies.
 func TestSocketFollowUpInThread(t *testing.T) {
-	for _, tc := range []struct {
-		name        string
-		repliesFail bool
-	}{
-		{"history from conversations.replies", false},
-		{"history from memory when conversations.replies fails", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := startSocket(t, nil, nil)
-			if tc.repliesFail {
-				h.fake.Fail("conversations.replies", "missing_scope")
-			}
-			first := "<@UBOT> What did the council approve?"
-			h.fake.AddMessage("C1", mentionTS, "", "U1", first)
-			h.sock.Send(eventsEnvelope("env-1", "Ev1", 0, mentionEvent("C1", "U1", mentionTS, "", first)))
-			answer1 := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
-			h.settle(t) // ana reads the answer before she replies
+	t.Run("history from the bot's memory", func(t *testing.T) {
+		h := startSocket(t, nil, nil)
+		first := "<@UBOT> What did the council approve?"
+		h.fake.AddMessage("C1", mentionTS, "", "U1", first)
+		h.sock.Send(eventsEnvelope("env-1", "Ev1", 0, mentionEvent("C1", "U1", mentionTS, "", first)))
+		answer1 := h.fake.WaitCalls(t, "chat.postMessage", 1)[0]
+		h.settle(t) // ana reads the answer before she replies
 
-			const followTS = "1800000050.000200" // after the bot's answer (the fake numbers its posts 1800000000.*)
-			follow := "And how much goes to libraries?"
-			h.fake.AddMessage("C1", followTS, mentionTS, "U1", follow)
-			h.sock.Send(eventsEnvelope("env-2", "Ev2", 0, messageEvent("channel", "C1", "U1", followTS, mentionTS, follow)))
-			posts := h.fake.WaitCalls(t, "chat.postMessage", 2)
-			h.settle(t)
+		const followTS = "1800000050.000200" // after the bot's answer (the fake numbers its posts 1800000000.*)
+		follow := "And how much goes to libraries?"
+		h.fake.AddMessage("C1", followTS, mentionTS, "U1", follow)
+		h.sock.Send(eventsEnvelope("env-2", "Ev2", 0, messageEvent("channel", "C1", "U1", followTS, mentionTS, follow)))
+		posts := h.fake.WaitCalls(t, "chat.postMessage", 2)
+		h.settle(t)
 
-			asks := h.svc.Asks()
-			if len(asks) != 2 {
-				t.Fatalf("got %d questions, want 2", len(asks))
-			}
-			if asks[1].Question != follow {
-				t.Errorf("got follow-up question %q, want %q", asks[1].Question, follow)
-			}
-			want := []answer.Turn{
-				{Role: "user", Text: "What did the council approve?"},
-				{Role: "assistant", Text: "The council approved a £4.2m budget on Tuesday [1]. Library spending rises by 4% [2]."},
-			}
-			if !reflect.DeepEqual(asks[1].History, want) {
-				t.Errorf("got history %+v, want %+v", asks[1].History, want)
-			}
-			if got := posts[1].Form.Get("thread_ts"); got != mentionTS {
-				t.Errorf("got follow-up reply in thread %q, want %s", got, mentionTS)
-			}
-			if got := len(h.fake.Attempts("conversations.replies")); got != 1 {
-				t.Errorf("got %d conversations.replies calls, want 1", got)
-			}
-			transcript(t, "Follow-up in the thread ("+tc.name+")",
-				"#news  ana: @briefbot What did the council approve?",
-				"  thread reply from briefbot:", indent(screen(answer1.Blocks)),
-				"  ana (in thread, no mention): "+follow,
-				"  thread reply from briefbot:", indent(screen(posts[1].Blocks)))
-		})
-	}
+		asks := h.svc.Asks()
+		if len(asks) != 2 {
+			t.Fatalf("got %d questions, want 2", len(asks))
+		}
+		if asks[1].Question != follow {
+			t.Errorf("got follow-up question %q, want %q", asks[1].Question, follow)
+		}
+		want := []answer.Turn{
+			{Role: "user", Text: "What did the council approve?"},
+			{Role: "assistant", Text: rememberedAnswer},
+		}
+		if !reflect.DeepEqual(asks[1].History, want) {
+			t.Errorf("got history %+v, want %+v", asks[1].History, want)
+		}
+		if got := posts[1].Form.Get("thread_ts"); got != mentionTS {
+			t.Errorf("got follow-up reply in thread %q, want %s", got, mentionTS)
+		}
+		if got := len(h.fake.Attempts("conversations.replies")); got != 0 {
+			t.Errorf("got %d conversations.replies calls, want none", got)
+		}
+		transcript(t, "Follow-up in the thread (history from the bot's memory)",
+			"#news  ana: @briefbot What did the council approve?",
+			"  thread reply from briefbot:", indent(screen(answer1.Blocks)),
+			"  ana (in thread, no mention): "+follow,
+			"  thread reply from briefbot:", indent(screen(posts[1].Blocks)))
+	})
+	t.Run("a mention in a thread the bot never answered in", func(t *testing.T) {
+		h := startSocket(t, nil, nil)
+		h.fake.AddMessage("C1", "1700000000.000001", "", "U2", "The council met on Tuesday.")
+		h.fake.AddMessage("C1", "1700000000.000002", "1700000000.000001", "U3", "What did it approve?")
+		const ts = "1700000000.000003"
+		text := "<@UBOT> can you tell us?"
+		h.fake.AddMessage("C1", ts, "1700000000.000001", "U1", text)
+		h.sock.Send(eventsEnvelope("env-1", "Ev1", 0, mentionEvent("C1", "U1", ts, "1700000000.000001", text)))
+		h.fake.WaitCalls(t, "chat.postMessage", 1)
+		h.settle(t)
+		asks := h.svc.Asks()
+		want := []answer.Turn{{Role: "user", Text: "The council met on Tuesday."}, {Role: "user", Text: "What did it approve?"}}
+		if len(asks) != 1 || !reflect.DeepEqual(asks[0].History, want) {
+			t.Errorf("got asks %+v, want one with history %+v", asks, want)
+		}
+		if got := len(h.fake.Attempts("conversations.replies")); got != 1 {
+			t.Errorf("got %d conversations.replies calls, want 1", got)
+		}
+	})
 }
 
 // TestSocketDMSourceLookup: in a direct message, a pasted quote or
@@ -440,7 +458,8 @@ func TestSocketShutdownBounded(t *testing.T) {
 }
 
 // TestSocketFeedbackAndShare: a click on "helpful" is recorded with the
-// question, answer and citations and acknowledged privately; "Share in
+// question, answer and citations, and a thanks line replaces the buttons;
+// "Share in
 // channel" posts a private answer for everyone.
 func TestSocketFeedbackAndShare(t *testing.T) {
 	h := startSocket(t, nil, nil)
@@ -466,8 +485,12 @@ func TestSocketFeedbackAndShare(t *testing.T) {
 		!strings.HasPrefix(r.Answer, "The council approved") || len(r.Citations) != 2 || r.Citations[0].Quote != citeBudget.Quote || r.Time.IsZero() {
 		t.Errorf("got record %+v", r)
 	}
-	if thanks.ResponseType != "ephemeral" || !strings.Contains(thanks.Text, "Thanks") || thanks.ReplaceOriginal {
-		t.Errorf("got acknowledgement %+v, want a private thank-you that keeps the answer", thanks)
+	if shown := screen(thanks.Blocks); !thanks.ReplaceOriginal || !strings.Contains(shown, "Thanks, <@U2>: noted as helpful.") ||
+		strings.Contains(shown, "Helpful]") || !strings.Contains(shown, "> "+citeBudget.Quote) {
+		t.Errorf("got %+v showing\n%s\nwant the answer kept with its buttons replaced by a thanks line", thanks, shown)
+	}
+	if n := len(h.fake.Calls("views.open")); n != 0 {
+		t.Errorf("got %d views.open calls for a helpful click, want none", n)
 	}
 
 	// Share: a private /ask answer, then the Share click.
@@ -490,7 +513,7 @@ func TestSocketFeedbackAndShare(t *testing.T) {
 	}
 	transcript(t, "Feedback click and Share",
 		"ben clicks [:thumbsup: Helpful] under briefbot's answer",
-		"briefbot (only ben sees it): "+thanks.Text,
+		"briefbot replaces the buttons (replace_original):", indent(screen(thanks.Blocks)),
 		"recorded in feedback.jsonl: "+r.Time.Format(time.RFC3339)+" helpful by U2 in C1 — Q: "+r.Question,
 		"ana: /ask What did the council approve?  → private answer with [Share in channel]",
 		"ana clicks [Share in channel]; everyone in #news sees:", indent(shownShared),

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/briefing"
 )
 
 // Usage is the help the bot gives for "help", `/briefing help` and empty
@@ -21,7 +23,7 @@ Answers are private when you use a slash command; use *Share in channel* to post
 const (
 	usageAsk      = "Usage: `/ask QUESTION`, for example `/ask What did the central bank decide?`"
 	usageSource   = "Usage: `/source TEXT`: paste a sentence or quote and I will find the articles it comes from."
-	usageBriefing = "Usage: `/briefing` for the latest briefing, `/briefing 2025-01-31`, `/briefing today`, `/briefing yesterday`, or `/briefing TOPIC` for a briefing on a topic."
+	usageBriefing = "Usage: `/briefing` for the latest briefing, `/briefing 2025-01-31`, `/briefing today`, `/briefing yesterday`, or `/briefing TOPIC` for a briefing on a topic.\n" + usageChannel
 	msgTimeout    = "Sorry, that took too long to answer. Please try again, perhaps with a narrower question."
 	msgFailed     = "Sorry, something went wrong while answering. Please try again in a moment."
 )
@@ -31,6 +33,9 @@ const (
 type BriefingRequest struct {
 	Date  string
 	Topic string
+	// Since, when set, is what the last briefing posted to the channel
+	// covered, so the new one marks what changed (scheduled briefings).
+	Since *briefing.State
 }
 
 // ParseBriefingRequest reads the text after /briefing. It accepts a date
@@ -72,15 +77,21 @@ type request struct {
 	kind     string
 	text     string
 	briefing BriefingRequest // for kindBriefing
+	channel  string          // where it was asked (or an assistant thread's context channel): answers follow its scope
+	stream   *answerStream   // streams the answer as it is verified; nil: posted when done
 }
 
-// route decides what a message asks for: "help" gets the usage, "source:
-// TEXT", a text in quotation marks or a message that is mostly a > quote
-// gets a source lookup, anything else is a question.
+// route decides what a message asks for: "help" gets the usage, "brief
+// me on today's stories" the briefing, "source: TEXT", a text in
+// quotation marks or a message that is mostly a > quote gets a source
+// lookup, anything else is a question.
 func route(text string) request {
 	t := strings.TrimSpace(text)
 	if isHelp(t) {
 		return request{kind: kindHelp}
+	}
+	if isBriefingAsk(t) {
+		return request{kind: kindBriefing, text: t}
 	}
 	if rest, ok := cutPrefixFold(t, "source:"); ok {
 		rest = strings.TrimSpace(rest)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/briefing"
 	"github.com/briefbot/briefbot/ingest"
+	"github.com/briefbot/briefbot/slackbot"
 	"github.com/briefbot/briefbot/webpage"
 )
 
@@ -123,71 +123,30 @@ func startFeeds(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine
 // while the bot runs.
 const retentionInterval = time.Hour
 
-// briefingPoster posts a briefing to a channel.
-type briefingPoster interface {
-	PostBriefing(ctx context.Context, channel string, br briefing.Briefing) error
-}
-
-// startSchedule posts the daily briefing to BOT_BRIEFING_CHANNEL at
-// BOT_BRIEFING_TIME, catching up once on a run missed while the bot was
-// down. It returns an error for settings that cannot be used.
-func startSchedule(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine, poster briefingPoster, logger *slog.Logger) error {
+// defaultBriefing returns the daily briefing BOT_BRIEFING_CHANNEL and
+// BOT_BRIEFING_TIME ask for (nil for none), which the Slack app schedules
+// with the channels subscribed through /briefing subscribe. Its At is the
+// last run an older version recorded, so a run missed across the upgrade
+// is caught up. It returns an error for settings that cannot be used.
+func defaultBriefing(cfg config) (*slackbot.Subscription, error) {
 	if cfg.BriefingChannel == "" && cfg.BriefingTime == "" {
-		return nil
+		return nil, nil
 	}
 	if cfg.BriefingTime == "" {
-		return settingf("set both BOT_BRIEFING_CHANNEL and BOT_BRIEFING_TIME to post a daily briefing, or neither")
+		return nil, settingf("set both BOT_BRIEFING_CHANNEL and BOT_BRIEFING_TIME to post a daily briefing, or neither")
 	}
 	sched, err := briefing.ParseSchedule(cfg.BriefingTime)
 	if err != nil {
-		return settingf("BOT_BRIEFING_TIME=%q: %v", cfg.BriefingTime, err)
+		return nil, settingf("BOT_BRIEFING_TIME=%q: %v", cfg.BriefingTime, err)
 	}
 	if cfg.BriefingChannel == "" {
-		return nil // a time alone (as in .env.example) posts nothing
+		return nil, nil // a time alone (as in .env.example) posts nothing
 	}
-	channel := cfg.BriefingChannel
-	runs := briefing.RunLog{Dir: cfg.DataDir}
-	states := briefing.StateStore{Dir: cfg.DataDir}
-	post := func(ctx context.Context) error {
-		if err := postBriefing(ctx, eng, poster, states, channel); err != nil {
-			logger.Error("daily briefing not posted", "channel", channel, "err", err)
-			return err
-		}
-		if err := runs.Record(channel, time.Now()); err != nil {
-			logger.Error("record daily briefing", "channel", channel, "err", err)
-		}
-		logger.Info("daily briefing posted", "channel", channel)
-		return nil
-	}
-	logger.Info("daily briefing scheduled", "channel", channel, "at", sched.String())
-	wg.Go(func() {
-		err := briefing.RunSchedule(ctx, sched, briefing.SystemClock{}, func() (time.Time, error) { return runs.Last(channel) }, post)
-		if err != nil {
-			logger.Error("daily briefing schedule stopped", "err", err)
-		}
-	})
-	return nil
-}
-
-// postBriefing builds the briefing, marks what changed since the last one
-// posted to channel, posts it, and remembers it for next time.
-func postBriefing(ctx context.Context, eng *engine, poster briefingPoster, states briefing.StateStore, channel string) error {
-	req := briefing.Request{}
-	prev, err := states.Load(channel)
-	switch {
-	case err == nil:
-		req.Since = &prev
-	case !errors.Is(err, briefing.ErrNoState):
-		return err
-	}
-	br, err := eng.briefer.Build(ctx, req)
+	last, err := briefing.RunLog{Dir: cfg.DataDir}.Last(cfg.BriefingChannel)
 	if err != nil {
-		return fmt.Errorf("build briefing: %w", err)
+		return nil, err
 	}
-	if err := poster.PostBriefing(ctx, channel, br); err != nil {
-		return err
-	}
-	return states.Save(br.State(channel, time.Now()))
+	return &slackbot.Subscription{Channel: cfg.BriefingChannel, Time: sched.String(), At: last}, nil
 }
 
 // IngestURL fetches a page shared in a DM and adds it to the index.

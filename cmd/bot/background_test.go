@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/briefing"
+	"github.com/briefbot/briefbot/store"
 )
 
 // TestScheduledBriefingCatchUp starts the Slack app through run with a
@@ -73,12 +74,24 @@ drain:
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	last, err := runs.Last("C0NEWS")
-	if err != nil || !last.After(before) {
-		t.Errorf("last run = %v (%v), want it recorded after %v", last, err, before)
+	// The run and what the briefing covered are in the store now.
+	st, err := store.Open(data, time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := (briefing.StateStore{Dir: data}).Load("C0NEWS"); err != nil {
-		t.Errorf("briefing state not saved: %v", err)
+	defer st.Close()
+	var rec struct {
+		LastRun      time.Time       `json:"last_run"`
+		LastBriefing *briefing.State `json:"last_briefing"`
+	}
+	if err := st.GetJSON("channels", "C0NEWS", &rec); err != nil {
+		t.Fatalf("the channel's settings were not stored: %v", err)
+	}
+	if !rec.LastRun.After(before) {
+		t.Errorf("last run = %v, want it recorded after %v", rec.LastRun, before)
+	}
+	if rec.LastBriefing == nil || len(rec.LastBriefing.Stories) == 0 {
+		t.Errorf("briefing state not saved: %+v", rec.LastBriefing)
 	}
 }
 

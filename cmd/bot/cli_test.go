@@ -70,6 +70,7 @@ func TestUsageErrors(t *testing.T) {
 		{"empty question", []string{"ask", " "}, "bot: empty question; see `bot ask --help`\n"},
 		{"ingest without a path", []string{"ingest"}, "bot: ingest needs at least one file, directory, feed URL or page URL; see `bot ingest --help`\n"},
 		{"feedback with arguments", []string{"feedback", "x"}, "bot: feedback takes no arguments; see `bot feedback --help`\n"},
+		{"feedback since what", []string{"feedback", "--since", "last week"}, "bot: --since \"last week\" is not a date (2025-03-04), a time (RFC 3339) or a time ago (7d, 36h); see `bot feedback --help`\n"},
 		{"arguments without a command", []string{"--json"}, "bot: unexpected arguments [\"--json\"]; see `bot --help`\n"},
 		{"help on nothing", []string{"help", "nothing"}, "bot: no command \"nothing\" to give help on; see `bot help --help`\n"},
 		{"version with arguments", []string{"version", "x"}, "bot: version takes no arguments; see `bot version --help`\n"},

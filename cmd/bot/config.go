@@ -41,6 +41,7 @@ type config struct {
 	SlackAppToken      string
 	SlackSigningSecret string
 	SlackAPIURL        string
+	CommandPrefix      string // BOT_COMMAND_PREFIX: goes before /ask, /source, /briefing
 	Addr               string
 	RatePerMinute      float64
 	RateBurst          int
@@ -83,6 +84,7 @@ func readConfig(getenv func(string) string) (config, error) {
 		SlackAppToken:        getenv("SLACK_APP_TOKEN"),
 		SlackSigningSecret:   getenv("SLACK_SIGNING_SECRET"),
 		SlackAPIURL:          getenv("SLACK_API_URL"),
+		CommandPrefix:        strings.TrimSpace(getenv("BOT_COMMAND_PREFIX")),
 		Addr:                 or(getenv("BOT_ADDR"), ":3000"),
 		BriefingChannel:      getenv("BOT_BRIEFING_CHANNEL"),
 		BriefingTime:         getenv("BOT_BRIEFING_TIME"),

@@ -32,6 +32,12 @@ type engine struct {
 	state *store.Store
 	// watchEvery is how often BOT_ARTICLES_DIR is polled.
 	watchEvery time.Duration
+	// answerOpts made composer; answers scoped to what a Slack channel
+	// follows use them too, with scopes and the counts below.
+	answerOpts answerOptions
+	log        *slog.Logger
+	scopes     scopes
+	scoped     answer.Stats
 }
 
 // close waits for the index's background merge and lets go of the data
@@ -209,7 +215,8 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 	if ix.Len() == 0 && !opts.maybeEmpty {
 		return nil, errors.New("no articles to answer from: the index is empty and BOT_SEEDS=false; add some with bot ingest")
 	}
-	eng = &engine{index: ix, composer: answer.New(ix, aopts, logger), briefer: briefing.NewBuilder(ix, bopts, logger), ingest: svc, state: state, watchEvery: watchInterval}
+	eng = &engine{index: ix, composer: answer.New(ix, aopts, logger), briefer: briefing.NewBuilder(ix, bopts, logger), ingest: svc, state: state, watchEvery: watchInterval,
+		answerOpts: aopts, log: logger}
 	if opts.reader && state != nil {
 		// Everything is in memory now: let a writer have the directory.
 		if err := eng.close(); err != nil {

@@ -50,6 +50,17 @@ func quotingModel(r llmtest.Request) llmtest.Reply {
 	if r.Kind != llmtest.KindChat {
 		return llmtest.Reply{}
 	}
+	if text, ok := firstLongSentence(r); ok {
+		return llmtest.JSON(prompts.AnswerReply{Grounded: true, Disagreements: []prompts.ReplyDisagreement{},
+			Sentences: []prompts.ReplySentence{{Text: "The first passage says so.", Citations: []int{1},
+				Quotes: []prompts.ReplyQuote{{Citation: 1, Text: text}}}}})
+	}
+	return llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}})
+}
+
+// firstLongSentence returns the first sentence of eight words or more of
+// passage 1 of an answer prompt.
+func firstLongSentence(r llmtest.Request) (string, bool) {
 	user := ""
 	for _, m := range r.Messages {
 		if m.Role == "user" {
@@ -61,15 +72,12 @@ func quotingModel(r llmtest.Request) llmtest.Reply {
 			continue
 		}
 		for _, s := range sentence.Split(m[2]) {
-			text := m[2][s.Start:s.End]
-			if len(strings.Fields(text)) >= 8 {
-				return llmtest.JSON(prompts.AnswerReply{Grounded: true, Disagreements: []prompts.ReplyDisagreement{},
-					Sentences: []prompts.ReplySentence{{Text: "The first passage says so.", Citations: []int{1},
-						Quotes: []prompts.ReplyQuote{{Citation: 1, Text: text}}}}})
+			if text := m[2][s.Start:s.End]; len(strings.Fields(text)) >= 8 {
+				return text, true
 			}
 		}
 	}
-	return llmtest.JSON(prompts.AnswerReply{Sentences: []prompts.ReplySentence{}, Disagreements: []prompts.ReplyDisagreement{}})
+	return "", false
 }
 
 func modelEnv(srv *llmtest.Server) env {

@@ -57,7 +57,7 @@ func runCommand(ctx context.Context, cmd string, args []string, getenv func(stri
 		return runCommand(ctx, args[0], []string{"--help"}, getenv, stdin, stdout, stderr)
 	case "version":
 		return runVersion(args, stdout)
-	case "chat", "feedback":
+	case "chat":
 		if wantsHelp(args) {
 			return helpRequest{commandUsage(cmd, nil)}
 		}
@@ -105,7 +105,7 @@ func runCommand(ctx context.Context, cmd string, args []string, getenv func(stri
 	case "briefing":
 		return runBriefing(ctx, cfg, logger, args, stdout, stderr)
 	case "feedback":
-		return runFeedback(cfg, logger, args, stdout)
+		return runFeedback(cfg, logger, args, stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, logger, args, stdout, stderr)
 	case "bench":

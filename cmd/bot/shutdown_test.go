@@ -307,16 +307,7 @@ func TestSlackShutdownWithUndeliveredAnswerFails(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	body := []byte(`{"type":"event_callback","event_id":"EvT","team_id":"T1","event":{"type":"message","channel_type":"im","channel":"D1","user":"U1","ts":"1700000000.000100","text":"How long did Trump's call with Putin last?"}}`)
-	req, _ := http.NewRequest(http.MethodPost, base+"/slack/events", bytes.NewReader(body))
-	ts := time.Now().Unix()
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-Slack-Signature", sign(secret, ts, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
+	postEvent(t, base, secret, body)
 	select {
 	case <-arrived:
 	case <-time.After(15 * time.Second):

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/briefbot/briefbot/answer"
+	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/briefing"
 	"github.com/briefbot/briefbot/slackbot"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +27,7 @@ func slackConfig(cfg config) slackbot.Config {
 		AppToken:      cfg.SlackAppToken,
 		SigningSecret: cfg.SlackSigningSecret,
 		APIURL:        cfg.SlackAPIURL,
+		CommandPrefix: cfg.CommandPrefix,
 		Addr:          cfg.Addr,
 		HealthAddr:    socketHealthAddr(cfg),
 		DataDir:       cfg.DataDir,
@@ -40,6 +44,17 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 	scfg := slackConfig(cfg)
 	if err := scfg.Validate(); err != nil {
 		return settingError{err.Error()}
+	}
+	daily, err := defaultBriefing(cfg)
+	if err != nil {
+		return err
+	}
+	scfg.DefaultBriefing = daily
+	if daily != nil {
+		// What an older version last posted there, from its files.
+		if st, err := (briefing.StateStore{Dir: cfg.DataDir}).Load(daily.Channel); err == nil {
+			scfg.DefaultBriefingState = &st
+		}
 	}
 	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
 	if err != nil {
@@ -66,9 +81,6 @@ func runSlack(ctx context.Context, cfg config, logger *slog.Logger, stderr io.Wr
 		cancel()
 		wg.Wait()
 	}()
-	if err := startSchedule(ctx, &wg, cfg, eng, bot, logger); err != nil {
-		return err
-	}
 	startWatch(ctx, &wg, cfg, eng, logger)
 	startFeeds(ctx, &wg, cfg, eng, logger)
 	logger.Info("starting slack app", "mode", scfg.Mode(), "articles", len(eng.index.Articles()))
@@ -85,12 +97,36 @@ func (s service) Answer(ctx context.Context, question string, history []answer.T
 	return s.eng.composer.Answer(ctx, question, history)
 }
 
+// Ask answers a question from Slack and tells q.Progress the quotes being
+// checked and each sentence of a model's answer once verified, which the
+// Slack app streams. q.Channel (the channel asked in, or an assistant
+// thread's context channel) does not scope the answer yet.
+func (s service) Ask(ctx context.Context, q slackbot.Question) (answer.Answer, error) {
+	return s.eng.composer.Answer(answer.WithProgress(ctx, q.Progress), q.Text, q.History)
+}
+
+// ArticleCount is the number of indexed articles, for the assistant's
+// prompts and status.
+func (s service) ArticleCount() int { return s.eng.index.Len() }
+
+// NewestHeadlines returns the headlines of the n newest articles that have
+// one (articles without a date last), for the assistant's prompts.
+func (s service) NewestHeadlines(n int) []string {
+	arts := slices.DeleteFunc(s.eng.index.Articles(), func(a *article.Article) bool { return strings.TrimSpace(a.Title) == "" })
+	slices.SortStableFunc(arts, func(a, b *article.Article) int { return b.PublishedAt.Compare(a.PublishedAt) })
+	var heads []string
+	for _, a := range arts[:min(n, len(arts))] {
+		heads = append(heads, a.Title)
+	}
+	return heads
+}
+
 func (s service) Source(ctx context.Context, text string) (answer.SourceResult, error) {
 	return s.eng.composer.Source(ctx, text)
 }
 
 func (s service) Briefing(ctx context.Context, req slackbot.BriefingRequest) (briefing.Briefing, error) {
-	r := briefing.Request{Topic: req.Topic}
+	r := briefing.Request{Topic: req.Topic, Since: req.Since}
 	if req.Date != "" {
 		d, err := time.Parse("2006-01-02", req.Date)
 		if err != nil {
@@ -103,8 +139,12 @@ func (s service) Briefing(ctx context.Context, req slackbot.BriefingRequest) (br
 
 // DroppedQuotes feeds the Slack app's metric of quotes that failed
 // verification.
-func (s service) DroppedQuotes() int64 { return s.eng.composer.Stats().QuotesDropped.Load() }
+func (s service) DroppedQuotes() int64 {
+	return s.eng.composer.Stats().QuotesDropped.Load() + s.eng.scoped.QuotesDropped.Load()
+}
 
 // ModelErrors feeds the Slack app's metric of answers for which the model
 // failed or could not be verified and the extractive answer was given.
-func (s service) ModelErrors() int64 { return s.eng.composer.Stats().ModelFallbacks.Load() }
+func (s service) ModelErrors() int64 {
+	return s.eng.composer.Stats().ModelFallbacks.Load() + s.eng.scoped.ModelFallbacks.Load()
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,6 +38,8 @@ func fakeSlackAPI(tb testing.TB, posts chan<- url.Values) *httptest.Server {
 				return
 			}
 			fmt.Fprint(w, `{"ok":true,"url":"https://test.slack.com/","team":"T","user":"briefbot","team_id":"T1","user_id":"UBOT","bot_id":"BBOT"}`)
+		case "conversations.members":
+			fmt.Fprint(w, `{"ok":true,"members":["U1","UBOT"],"response_metadata":{"next_cursor":""}}`)
 		default:
 			fmt.Fprint(w, `{"ok":true}`)
 		}
@@ -88,37 +89,7 @@ func TestSlackHTTPModeThroughRun(t *testing.T) {
 		"BOT_ADDR":             addr,
 		"BOT_DATA_DIR":         t.TempDir(),
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var stderr bytes.Buffer
-	go func() { done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, &stderr) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run returned %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("run did not stop after cancel")
-		}
-	}()
-
-	base := "http://" + addr
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	base, stderr := runSlackHTTP(t, e, addr)
 
 	form := url.Values{
 		"command":      {"/ask"},
@@ -189,6 +160,7 @@ func TestSlackSettingsChecked(t *testing.T) {
 		{"bot token of the wrong kind", env{"SLACK_BOT_TOKEN": "xoxp-user", "SLACK_APP_TOKEN": "xapp-1"}, "SLACK_BOT_TOKEN must be a bot token"},
 		{"app token of the wrong kind", env{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "SLACK_APP_TOKEN must be an app-level token"},
 		{"HTTP mode without a signing secret", env{"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET is not set"},
+		{"command prefix with a slash", env{"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "BOT_COMMAND_PREFIX": "/news"}, "BOT_COMMAND_PREFIX may hold only"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

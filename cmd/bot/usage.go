@@ -66,7 +66,7 @@ Commands:
   ingest      add articles (files, folders, feed URLs, page URLs) to the index in BOT_DATA_DIR
   remove      take articles out of the index; they are never quoted again
   status      what the index holds: articles, outlets, dates, feeds, size
-  feedback    list the feedback given in Slack, newest first
+  feedback    totals and list of the feedback given in Slack (--since D, --json)
   eval        measure quality on the seed and desk questions, MultiHop-RAG and SciFact
   bench       print start-up, per-question and memory figures
   health      check that a running bot answers GET /healthz on BOT_ADDR
@@ -101,7 +101,9 @@ terminal, then one summary line.`},
 	"status": {"bot status [flags]", `Print what the index in BOT_DATA_DIR holds: articles, chunks, outlets with
 counts, newest and oldest dates, feeds with their last poll, index size on
 disk, data directory. Works while the bot runs.`},
-	"feedback": {"bot feedback", `List the "helpful / not helpful" clicks recorded in Slack, newest first.`},
+	"feedback": {"bot feedback [flags]", `Print the "helpful / not helpful" clicks recorded in Slack: totals by verdict,
+by kind of answer and, for "not helpful", by the reason given in the form;
+then the clicks, newest first, with the question, answer, quotes and reason.`},
 	"eval": {"bot eval [flags]", `Measure quality on the seed and desk question sets, the MultiHop-RAG dev
 split (end to end per question type, with the cut-off's trade-off curve) and
 SciFact, through the same path and settings as "bot ask --json"; see

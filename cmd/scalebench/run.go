@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/synthetic"
 	"github.com/briefbot/briefbot/retrieval/vecscan"
@@ -148,7 +149,10 @@ type setResult struct {
 	queries int    // timed queries per engine
 	times   map[string]timing
 	recall  float64 // top-10 recall of the quantised scan against the exact one
-	words   float64 // average words per question
+	// oursRecall is the same for our index's vector side (Search with the
+	// lexical side off).
+	oursRecall float64
+	words      float64 // average words per question
 }
 
 // result is one size and dimension's measurements.
@@ -163,6 +167,12 @@ type result struct {
 	fileBytes                    int64
 	sets                         []setResult
 	sameAfterRestart             bool
+	// Resident set sizes of the whole process, in bytes: the peak while
+	// our index was built, settled after it, and the peak while a small
+	// Add went into the reopened index, over the settled size before it
+	// (0 where the system does not tell).
+	rssBefore, peakBuild, steadyBuild uint64
+	steadyAdd, peakAdd                uint64
 }
 
 // engine is a built index under test.
@@ -209,6 +219,8 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 	}
 
 	// Ours.
+	r.rssBefore = settledRSS()
+	resetPeakRSS()
 	base := heapInUse()
 	stopProf, err := startCPUProfile(o.pprofDir, fmt.Sprintf("build-%d-%d.cpu", size, dims))
 	if err != nil {
@@ -225,6 +237,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 	r.ours = engineResult{built: true, build: bt.total}
 	r.ourIndex, r.ourSave = bt.index, bt.save
 	r.ours.heapPerChunk = growth(base) / float64(r.chunks)
+	r.peakBuild, r.steadyBuild = peakRSS(), settledRSS()
 	if err := writeHeapProfile(o.pprofDir, fmt.Sprintf("heap-%d-%d.prof", size, dims)); err != nil {
 		return r, err
 	}
@@ -328,12 +341,20 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		if sr.recall, err = quantRecall(ctx, embedQ, &codes, vecs, dims, set.qs, o.candidates); err != nil {
 			return r, err
 		}
+		vectorOnly := retrieval.DefaultTuningFor(model)
+		vectorOnly.LexicalWeight = -1
+		ix.SetTuning(vectorOnly)
+		sr.oursRecall, err = oursRecall(ctx, ix, c, embedQ, vecs, dims, set.qs)
+		ix.SetTuning(retrieval.DefaultTuningFor(model))
+		if err != nil {
+			return r, err
+		}
 		for _, name := range engineOrder {
 			if t, ok := sr.times[name]; ok {
 				logf("%s questions, %s: p50 %v, p99 %v", set.name, name, t.p50.Round(time.Microsecond), t.p99.Round(time.Microsecond))
 			}
 		}
-		logf("%s questions: quantised top-10 recall %.4f at %d candidates", set.name, sr.recall, o.candidates)
+		logf("%s questions: top-10 recall of the vector side, ours %.4f, quant %.4f at %d candidates", set.name, sr.oursRecall, sr.recall, o.candidates)
 		r.sets = append(r.sets, sr)
 	}
 	_ = sink
@@ -388,6 +409,26 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 	}
 	r.fileBytes = dirSize(cfg.Dir)
 	logf("restart: %v from %.1f MB", r.restart.Round(time.Millisecond), float64(r.fileBytes)/1e6)
+
+	// A small Add into the full index: the peak while it builds the next
+	// snapshot beside the current one.
+	more := make([]article.Article, addArticles)
+	for i := range more {
+		more[i] = g.Article(r.articles + 1_000_000 + i)
+	}
+	r.steadyAdd = settledRSS()
+	resetPeakRSS()
+	if _, err := re.Add(ctx, more); err != nil {
+		return r, fmt.Errorf("add to the reopened index: %w", err)
+	}
+	r.peakAdd = peakRSS()
+	// The Add armed the idle merge, whose timer would keep the index
+	// alive into the next size's heap baseline.
+	if err := re.Close(); err != nil {
+		return r, fmt.Errorf("close the reopened index: %w", err)
+	}
+	logf("RSS: before %s, build peak %s, settled %s; add of %d articles: peak %s over %s settled",
+		mb(r.rssBefore), mb(r.peakBuild), mb(r.steadyBuild), addArticles, mb(r.peakAdd), mb(r.steadyAdd))
 	return r, nil
 }
 
@@ -449,14 +490,51 @@ func quantRecall(ctx context.Context, embed func(context.Context, string) ([]flo
 		got := vecscan.Search(codes, vecs, v, 10, candidates)
 		in := map[int32]bool{}
 		for _, g := range got {
-			in[g.Index] = true
+			in[g.ID] = true
 		}
 		for _, w := range want {
-			if in[w.Index] {
+			if in[w.ID] {
 				found++
 			}
 		}
 		total += len(want)
+	}
+	if total == 0 {
+		return 1, nil
+	}
+	return float64(found) / float64(total), nil
+}
+
+// addArticles is how many articles the timed Add into a full index adds.
+const addArticles = 10
+
+func mb(b uint64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
+
+// oursRecall returns the share of the exact float32 scan's top 10 that our
+// index's vector side (ix, tuned with the lexical side off) returns in its
+// top 10, over the set's first questions. Chunk i of c has vector i of
+// vecs.
+func oursRecall(ctx context.Context, ix *retrieval.Index, c *corpus, embed func(context.Context, string) ([]float32, error), vecs []float32, dims int, qs []string) (float64, error) {
+	found, total := 0, 0
+	for _, q := range qs[:min(recallQuestions, len(qs))] {
+		v, err := embed(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		hits, err := ix.Search(ctx, retrieval.Query{Text: q, K: 10})
+		if err != nil {
+			return 0, err
+		}
+		in := map[string]bool{}
+		for _, h := range hits {
+			in[h.Chunk.ID] = true
+		}
+		for _, w := range vecscan.Exact(vecs, dims, v, 10) {
+			if in[c.chunks[w.ID].ID] {
+				found++
+			}
+			total++
+		}
 	}
 	if total == 0 {
 		return 1, nil

@@ -27,8 +27,9 @@ type jsonRow struct {
 var jsonEngines = []string{"ours", "chromem", "bleve", "floor", "quant", "lexical"}
 
 // rows returns the JSON rows of a result. recall_at_10 is the quantised
-// scan's for quant, 1 for the engines whose vector side is the exact
-// float32 scan (ours, chromem), and null where there is no vector side;
+// scan's for quant and our index's vector side's for ours (both against
+// the exact float32 scan), 1 for chromem (an exact float32 scan), and null
+// where there is no vector side;
 // bytes_per_chunk is heap growth per chunk for the built indexes, codes
 // plus float32 vectors for quant, the float32 vectors for floor, and null
 // for lexical (it is ours).
@@ -44,7 +45,7 @@ func rows(r result) []jsonRow {
 			one := 1.0
 			switch name {
 			case "ours":
-				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.ours.heapPerChunk)
+				row.RecallAt10, row.BytesPerChunk = ptr(set.oursRecall), ptr(r.ours.heapPerChunk)
 			case "chromem":
 				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.chromem.heapPerChunk)
 			case "bleve":
@@ -99,7 +100,7 @@ func writeTable(w io.Writer, o options, rs []result) {
 	fmt.Fprintf(w, "\nQueries (ms, p50 / p99; in brackets the p50 over the floor's p50, measured in the same run):\n\n")
 	head = []string{"chunks", "dims", "questions", "words", "queries"}
 	head = append(head, engineOrder...)
-	head = append(head, "quant recall@10")
+	head = append(head, "ours recall@10", "quant recall@10")
 	writeRow(w, head)
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
 	for _, r := range rs {
@@ -114,19 +115,22 @@ func writeTable(w io.Writer, o options, rs []result) {
 				}
 				row = append(row, fmt.Sprintf("%s / %s (%s)", ms(t.p50), ms(t.p99), ratio(t.p50, floor)))
 			}
-			row = append(row, fmt.Sprintf("%.4f", set.recall))
+			row = append(row, fmt.Sprintf("%.4f", set.oursRecall), fmt.Sprintf("%.4f", set.recall))
 			writeRow(w, row)
 		}
 	}
 	fmt.Fprintf(w, "\n")
 	for _, r := range rs {
+		fmt.Fprintf(w, "- %d chunks, %d-d: resident set %s before our build, %s at its peak during it (%.2f× the %s settled after it); a %d-article Add into the reopened index peaked at %s over %s settled (%.2f×).\n",
+			r.chunks, r.dims, mb(r.rssBefore), mb(r.peakBuild), float64(r.peakBuild)/float64(max(r.steadyBuild, 1)), mb(r.steadyBuild),
+			addArticles, mb(r.peakAdd), mb(r.steadyAdd), float64(r.peakAdd)/float64(max(r.steadyAdd, 1)))
 		fmt.Fprintf(w, "- %d chunks, %d-d: our build %s s = indexing %s s + saving %s s; embedding every chunk once more (for chromem, quant and floor) %s s; article text %.0f B/chunk, held by the caller and not in the B/chunk columns.\n",
 			r.chunks, r.dims, secs(r.ours.build), secs(r.ourIndex), secs(r.ourSave), secs(r.embed), r.textPerChunk)
 	}
 	fmt.Fprintf(w, `
 Notes:
-- ours: retrieval.Index, persisted to a temporary directory; build = New + Add (chunking, analysis, embedding, indexing, saving); query = Search (embedding the question, BM25F, exact float32 vector scan, fusion), K=%d. 512-d is the local embedder; 1536-d is the local vector spread over 1536 coordinates (cmd/scalebench/vectors.go), the size of a model embedding. lexical: the same index with the vector component off (Tuning.VectorWeight < 0).
-- quant: retrieval/vecscan over the same vectors: int8 codes scanned with the %s kernel, the best %d rescored exactly in float32; query = embedding the question + Search. Its recall@10 is the share of the exact float32 scan's top 10 it also returns, over the first %d questions of the set. It is the vector side alone, not wired into ours yet.
+- ours: retrieval.Index, persisted to a temporary directory; build = New + Add (chunking, analysis, embedding, indexing, saving); query = Search (embedding the question, BM25F, the vector side as int8 codes scanned with the SIMD kernel and the best 400 rescored exactly in float32, fusion), K=%d; its recall@10 is its vector side's (Search with the lexical side off) against the exact float32 scan. 512-d is the local embedder; 1536-d is the local vector spread over 1536 coordinates (cmd/scalebench/vectors.go), the size of a model embedding. lexical: the same index with the vector component off (Tuning.VectorWeight < 0).
+- quant: retrieval/vecscan over the same vectors: int8 codes scanned with the %s kernel, the best %d rescored exactly in float32; query = embedding the question + Search. Its recall@10 is the share of the exact float32 scan's top 10 it also returns, over the first %d questions of the set. It is the vector side alone, over a plain slice of the vectors.
 - floor: reading every byte of the float32 vectors on every core (64-bit integer sums), the least a float32 scan can cost.
 - chromem: plain chromem-go collection of the same vectors with the article, outlet and date as metadata; build = embedding + AddDocuments; query = embedding the question + QueryEmbedding.
 - bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.

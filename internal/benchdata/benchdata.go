@@ -4,6 +4,7 @@
 package benchdata
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,4 +48,25 @@ func Path(tb testing.TB, elem ...string) string {
 	}
 	tb.Skipf("benchmark data %s not found beside the checkout", filepath.Join(elem...))
 	return ""
+}
+
+// MultiHopQuestions returns the questions of the MultiHop-RAG dev split, in
+// order; the test is skipped (or fails in CI) as with Path.
+func MultiHopQuestions(tb testing.TB) []string {
+	tb.Helper()
+	data, err := os.ReadFile(Path(tb, "multihop-rag", "MultiHopRAG.dev.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var qs []struct {
+		Query string `json:"query"`
+	}
+	if err := json.Unmarshal(data, &qs); err != nil {
+		tb.Fatalf("MultiHop-RAG dev questions: %v", err)
+	}
+	out := make([]string, len(qs))
+	for i, q := range qs {
+		out[i] = q.Query
+	}
+	return out
 }

@@ -39,10 +39,10 @@ func (ix *Index) Exhaustive(q Query) []Result {
 			continue
 		}
 		maxChunk = max(maxChunk, s)
-		out = append(out, Result{Chunk: c})
+		out = append(out, Result{ID: c})
 	}
 	for i := range out {
-		c := out[i].Chunk
+		c := out[i].ID
 		s := float64(sc[c] / maxChunk)
 		if maxArt > 0 {
 			s += q.ArticleWeight * float64(asc[ix.ChunkArt[c]]/maxArt)
@@ -50,7 +50,7 @@ func (ix *Index) Exhaustive(q Query) []Result {
 		out[i].Score = s
 	}
 	slices.SortFunc(out, func(a, b Result) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Chunk, b.Chunk))
+		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.ID, b.ID))
 	})
 	if len(out) > q.K {
 		out = out[:q.K]

@@ -15,6 +15,8 @@ package maxscore
 import (
 	"math"
 	"slices"
+
+	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
 // MaxTF16 marks a term frequency too large for a uint16; the real one is in
@@ -138,8 +140,5 @@ type Query struct {
 	K int
 }
 
-// Result is a chunk and its lexical score.
-type Result struct {
-	Chunk int32
-	Score float64
-}
+// Result is a chunk (ID) and its lexical score.
+type Result = topk.Item[float64]

@@ -1,10 +1,8 @@
 package maxscore
 
 import (
-	"encoding/json"
 	"github.com/briefbot/briefbot/internal/benchdata"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -212,21 +210,7 @@ func loadMultiHop(tb testing.TB) ([]article.Article, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data, err := os.ReadFile(benchdata.Path(tb, "multihop-rag", "MultiHopRAG.dev.json"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var qs []struct {
-		Query string `json:"query"`
-	}
-	if err := json.Unmarshal(data, &qs); err != nil {
-		tb.Fatal(err)
-	}
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Query
-	}
-	return arts, out
+	return arts, benchdata.MultiHopQuestions(tb)
 }
 
 // defaults are retrieval's DefaultTuning.

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+
+	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
 // slack widens every upper bound a little, so that float32 rounding in the
@@ -190,58 +192,6 @@ func (c *cursor) contribution(lv *level) float32 {
 // next moves the cursor past its current doc.
 func (c *cursor) next(lv *level) { c.seek(lv, c.doc+1) }
 
-// heap keeps the best k results: the worst at the root.
-type heap struct {
-	k int
-	h []Result
-}
-
-func worse(a, b Result) bool {
-	return a.Score < b.Score || a.Score == b.Score && a.Chunk > b.Chunk
-}
-
-// threshold is the score a doc must beat to enter, or -Inf while there is
-// room.
-func (h *heap) threshold() float64 {
-	if len(h.h) < h.k {
-		return math.Inf(-1)
-	}
-	return h.h[0].Score
-}
-
-func (h *heap) push(x Result) {
-	if len(h.h) < h.k {
-		h.h = append(h.h, x)
-		for i := len(h.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !worse(h.h[i], h.h[p]) {
-				break
-			}
-			h.h[i], h.h[p] = h.h[p], h.h[i]
-			i = p
-		}
-		return
-	}
-	if !worse(h.h[0], x) {
-		return
-	}
-	h.h[0] = x
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h.h) && worse(h.h[l], h.h[m]) {
-			m = l
-		}
-		if r < len(h.h) && worse(h.h[r], h.h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h.h[i], h.h[m] = h.h[m], h.h[i]
-		i = m
-	}
-}
-
 // run is MaxScore at one level: it returns the k docs best by
 // final(doc, BM25F score), where final(d, s) <= s*scale + extra. Docs that
 // allow rejects are skipped.
@@ -275,7 +225,7 @@ func (lv *level) run(terms []Term, bounds []float64, k int, allow func(d int32) 
 	}
 	contrib := make([]float32, len(terms))
 	present := make([]bool, len(terms))
-	h := heap{k: k}
+	h := topk.New[float64](k)
 	ess := 0 // cs[ess:] are essential: a doc must have one of them to enter
 	theta := math.Inf(-1)
 	for {
@@ -336,19 +286,10 @@ func (lv *level) run(terms []Term, bounds []float64, k int, allow func(d int32) 
 				s += contrib[i]
 			}
 		}
-		h.push(Result{Chunk: d, Score: final(d, s)})
-		theta = h.threshold()
+		h.Push(Result{ID: d, Score: final(d, s)})
+		theta = h.Threshold()
 	}
-	slices.SortFunc(h.h, func(a, b Result) int {
-		if worse(a, b) {
-			return 1
-		}
-		if worse(b, a) {
-			return -1
-		}
-		return 0
-	})
-	return h.h
+	return h.Sorted()
 }
 
 // Search returns the K best chunks of q by lexical score, best first (ties

@@ -20,12 +20,12 @@
 package vecscan
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"sync"
+
+	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
 // MaxDims is the largest dimension Codes accept: with codes in [-127, 127]
@@ -72,22 +72,39 @@ func (c *Codes) Append(vecs []float32) {
 		panic(fmt.Sprintf("vecscan: %d floats are not a whole number of %d-dimensional vectors", len(vecs), c.Dims))
 	}
 	n := len(vecs) / c.Dims
-	c.Codes = slices.Grow(c.Codes, len(vecs))
-	c.Scales = slices.Grow(c.Scales, n)
+	o := len(c.Codes)
+	c.Codes = append(c.Codes, make([]int8, len(vecs))...)
 	for i := 0; i < n; i++ {
-		v := vecs[i*c.Dims : (i+1)*c.Dims]
-		m := maxAbs(v)
-		if m == 0 {
-			c.Codes = append(c.Codes, make([]int8, c.Dims)...)
-			c.Scales = append(c.Scales, 0)
-			continue
-		}
-		inv := 127 / m
-		for _, x := range v {
-			c.Codes = append(c.Codes, int8(math.Round(float64(x*inv))))
-		}
-		c.Scales = append(c.Scales, m/127)
+		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], vecs[i*c.Dims:(i+1)*c.Dims]))
 	}
+}
+
+// QuantizeInto writes v's int8 codes into dst (of v's length) and returns
+// their scale: each code is the coordinate divided by v's largest
+// magnitude, times 127, rounded. A zero vector, or one holding a NaN or an
+// infinity, gets zero codes and scale 0 (it matches nothing).
+func QuantizeInto(dst []int8, v []float32) float32 {
+	dst = dst[:len(v)]
+	m := maxAbs(v)
+	if m == 0 {
+		clear(dst)
+		return 0
+	}
+	inv := 127 / m
+	for i, x := range v {
+		// |x*inv| <= 127: the conversion cannot overflow.
+		dst[i] = int8(round(x * inv))
+	}
+	return m / 127
+}
+
+// round rounds f to the nearest integer, halves away from zero, as
+// math.Round does (but for the float32 just below a half, which the
+// addition rounds up), without a branch: the conversion truncates f plus a
+// half of f's sign.
+func round(f float32) int32 {
+	half := math.Float32frombits(math.Float32bits(f)&(1<<31) | math.Float32bits(0.5))
+	return int32(f + half)
 }
 
 // maxAbs returns the largest magnitude in v, or 0 when v holds a NaN or an
@@ -95,33 +112,59 @@ func (c *Codes) Append(vecs []float32) {
 func maxAbs(v []float32) float32 {
 	var m float32
 	for _, x := range v {
-		if x != x || math.IsInf(float64(x), 0) {
+		if x != x {
 			return 0
 		}
-		m = max(m, float32(math.Abs(float64(x))))
+		m = max(m, x, -x)
+	}
+	if m > math.MaxFloat32 {
+		return 0
 	}
 	return m
 }
 
-// quantizeQuery returns the query's int16 codes.
-func quantizeQuery(q []float32) []int16 {
-	out := make([]int16, len(q))
+// Query is a query vector quantised for Dots: int16 codes with 11 bits of
+// magnitude, so that its rounding adds almost nothing to the codes' own.
+type Query struct {
+	codes []int16
+	scale float32
+}
+
+// NewQuery quantises a query vector.
+func NewQuery(q []float32) Query {
+	out := Query{codes: make([]int16, len(q))}
 	m := maxAbs(q)
 	if m == 0 {
 		return out
 	}
 	inv := queryMax / m
 	for i, x := range q {
-		out[i] = int16(math.Round(float64(x * inv)))
+		out.codes[i] = int16(round(x * inv))
 	}
+	out.scale = m / queryMax
 	return out
 }
 
-// Result is a vector and its similarity to the query.
-type Result struct {
-	Index int32   // the vector's position in Codes and vectors
-	Score float32 // the exact float32 dot product with the query
+// Dots sets out[i] to the approximate dot product of q with the i-th
+// vector whose codes are codes[i*dims:(i+1)*dims] and whose scale is
+// scales[i]. It runs the AVX2 kernel where the processor has it; every
+// kernel computes the same integer sums, so the results are the same on
+// every processor. dims must be len(q)'s.
+func Dots(codes []int8, scales []float32, q Query, out []float32) {
+	var dots [block]int32
+	dims := len(q.codes)
+	for b := 0; b < len(out); b += block {
+		e := min(b+block, len(out))
+		dotsInt8(codes[b*dims:e*dims], q.codes, dims, dots[:e-b])
+		for i, x := range dots[:e-b] {
+			out[b+i] = float32(x) * scales[b+i] * q.scale
+		}
+	}
 }
+
+// Result is a vector (ID: its position in Codes and vectors) and its
+// similarity to the query.
+type Result = topk.Item[float32]
 
 // Options parameterise SearchWith.
 type Options struct {
@@ -168,7 +211,7 @@ func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []
 	if n <= 0 || c.Len() == 0 {
 		return nil
 	}
-	q := quantizeQuery(query)
+	q := NewQuery(query)
 	total := c.Len()
 	w := workers
 	if w <= 0 {
@@ -176,52 +219,44 @@ func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []
 	}
 	w = min(w, total)
 	parts := make([][]Result, w)
+	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
+	return topk.Merge(n, parts...)
+}
+
+// Ranges splits [0, n) into w contiguous ranges of about the same length
+// and runs fn(p, lo, hi) on range p, the last on the calling goroutine and
+// each other on one of its own, and returns when all have.
+func Ranges(n, w int, fn func(p, lo, hi int)) {
 	var wg sync.WaitGroup
-	for p := 0; p < w; p++ {
-		lo, hi := p*total/w, (p+1)*total/w
-		scanPart := func() { parts[p] = scanRange(c, q, lo, hi, n, keep) }
-		if p == w-1 {
-			scanPart()
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			scanPart()
-		}()
+	for p := 0; p < w-1; p++ {
+		wg.Go(func() { fn(p, p*n/w, (p+1)*n/w) })
+	}
+	if w > 0 {
+		fn(w-1, (w-1)*n/w, n)
 	}
 	wg.Wait()
-	var all []Result
-	for _, p := range parts {
-		all = append(all, p...)
-	}
-	sortResults(all)
-	if len(all) > n {
-		all = all[:n]
-	}
-	return all
 }
 
 // block is how many dot products one kernel call computes.
 const block = 256
 
 // scanRange keeps the n best vectors in [lo, hi) by approximate score.
-func scanRange(c *Codes, q []int16, lo, hi, n int, keep func(int) bool) []Result {
-	t := top{k: n}
-	var dots [block]int32
+func scanRange(c *Codes, q Query, lo, hi, n int, keep func(int) bool) []Result {
+	t := topk.New[float32](n)
+	var sims [block]float32
 	d := c.Dims
 	for b := lo; b < hi; b += block {
 		e := min(b+block, hi)
-		dotsInt8(c.Codes[b*d:e*d], q, d, dots[:e-b])
-		for i, x := range dots[:e-b] {
+		Dots(c.Codes[b*d:e*d], c.Scales[b:e], q, sims[:e-b])
+		for i, x := range sims[:e-b] {
 			j := b + i
 			if keep != nil && !keep(j) {
 				continue
 			}
-			t.push(Result{Index: int32(j), Score: float32(x) * c.Scales[j]})
+			t.Push(Result{ID: int32(j), Score: x})
 		}
 	}
-	return t.h
+	return t.Items
 }
 
 // Rescore returns the k candidates most similar to query by the exact
@@ -229,28 +264,23 @@ func scanRange(c *Codes, q []int16, lo, hi, n int, keep func(int) bool) []Result
 // dot product is summed in order, as chromem-go and retrieval sum it, so
 // the scores match theirs to the bit.
 func Rescore(vectors []float32, dims int, query []float32, cands []Result, k int) []Result {
-	out := make([]Result, len(cands))
-	for i, r := range cands {
-		o := int(r.Index) * dims
-		out[i] = Result{Index: r.Index, Score: Dot(query, vectors[o:o+dims])}
+	t := topk.New[float32](k)
+	for _, r := range cands {
+		o := int(r.ID) * dims
+		t.Push(Result{ID: r.ID, Score: Dot(query, vectors[o:o+dims])})
 	}
-	sortResults(out)
-	if len(out) > k {
-		out = out[:k]
-	}
-	return out
+	return t.Sorted()
 }
 
 // Exact returns the k vectors most similar to query by the exact float32
 // dot product, scanning every vector: the reference Search is measured
 // against.
 func Exact(vectors []float32, dims int, query []float32, k int) []Result {
-	t := top{k: k}
+	t := topk.New[float32](k)
 	for i := 0; i*dims < len(vectors); i++ {
-		t.push(Result{Index: int32(i), Score: Dot(query, vectors[i*dims:(i+1)*dims])})
+		t.Push(Result{ID: int32(i), Score: Dot(query, vectors[i*dims:(i+1)*dims])})
 	}
-	sortResults(t.h)
-	return t.h
+	return t.Sorted()
 }
 
 // Dot is the dot product of two vectors of the same length, summed in
@@ -262,55 +292,4 @@ func Dot(q, a []float32) float32 {
 		s += x * a[i]
 	}
 	return s
-}
-
-func sortResults(rs []Result) {
-	slices.SortFunc(rs, func(a, b Result) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Index, b.Index))
-	})
-}
-
-// worse reports whether a ranks below b: a lower score, or the same and a
-// later index.
-func worse(a, b Result) bool {
-	return a.Score < b.Score || a.Score == b.Score && a.Index > b.Index
-}
-
-// top keeps the best k results seen: a heap with the worst at the root.
-type top struct {
-	k int
-	h []Result
-}
-
-func (t *top) push(x Result) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, x)
-		for i := len(t.h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !worse(t.h[i], t.h[p]) {
-				break
-			}
-			t.h[i], t.h[p] = t.h[p], t.h[i]
-			i = p
-		}
-		return
-	}
-	if !worse(t.h[0], x) {
-		return
-	}
-	t.h[0] = x
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(t.h) && worse(t.h[l], t.h[m]) {
-			m = l
-		}
-		if r < len(t.h) && worse(t.h[r], t.h[m]) {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		t.h[i], t.h[m] = t.h[m], t.h[i]
-		i = m
-	}
 }

@@ -3,6 +3,7 @@ package vecscan
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 )
 
@@ -114,11 +115,11 @@ func TestAppendEqualsQuantize(t *testing.T) {
 func overlap(got, want []Result) float64 {
 	in := map[int32]bool{}
 	for _, r := range got {
-		in[r.Index] = true
+		in[r.ID] = true
 	}
 	n := 0
 	for _, r := range want {
-		if in[r.Index] {
+		if in[r.ID] {
 			n++
 		}
 	}
@@ -139,8 +140,8 @@ func checkRecall(t *testing.T, vecs []float32, dims int, queries [][]float32) {
 			t.Fatalf("query %d: got %d results, want %d", qi, len(got), len(want))
 		}
 		for _, r := range got {
-			if e := Dot(q, vecs[int(r.Index)*dims:(int(r.Index)+1)*dims]); r.Score != e {
-				t.Fatalf("query %d: vector %d scored %v, want the exact %v", qi, r.Index, r.Score, e)
+			if e := Dot(q, vecs[int(r.ID)*dims:(int(r.ID)+1)*dims]); r.Score != e {
+				t.Fatalf("query %d: vector %d scored %v, want the exact %v", qi, r.ID, r.Score, e)
 			}
 		}
 		sum += overlap(got, want)
@@ -185,7 +186,7 @@ func TestSearchWithKeepAndWorkers(t *testing.T) {
 		// the kept ones.
 		var want []Result
 		for _, e := range Exact(vecs, dims, q, n) {
-			if keep(int(e.Index)) && len(want) < 5 {
+			if keep(int(e.ID)) && len(want) < 5 {
 				want = append(want, e)
 			}
 		}
@@ -197,8 +198,43 @@ func TestSearchWithKeepAndWorkers(t *testing.T) {
 				t.Fatalf("workers %d: got %v, want %v", workers, got, want)
 			}
 		}
-		if got[0].Index != 17 {
-			t.Fatalf("workers %d: got best %d, want the query's own vector 17", workers, got[0].Index)
+		if got[0].ID != 17 {
+			t.Fatalf("workers %d: got best %d, want the query's own vector 17", workers, got[0].ID)
+		}
+	}
+}
+
+// TestRoundMatchesMathRound checks round on halves and ordinary values.
+// (The float32 just below a half, 0.49999997, rounds to 1: adding the half
+// rounds up first. Codes need only be deterministic, not exact.)
+func TestRoundMatchesMathRound(t *testing.T) {
+	for _, f := range []float32{0, 0.4999, 0.5, 1.5, 2.5, -0.5, -1.5, -63.5, 126.5, -127, 127, 2046.5, -2047, 3.2, -3.7} {
+		if got, want := round(f), int32(math.Round(float64(f))); got != want {
+			t.Errorf("round(%v): got %d, want %d", f, got, want)
+		}
+	}
+}
+
+func TestRangesCoverOnce(t *testing.T) {
+	for _, tc := range []struct{ n, w int }{{0, 1}, {1, 1}, {10, 3}, {7, 7}, {100, 2}} {
+		var mu sync.Mutex
+		seen := make([]int, tc.n)
+		parts := 0
+		Ranges(tc.n, tc.w, func(p, lo, hi int) {
+			mu.Lock()
+			defer mu.Unlock()
+			parts++
+			for i := lo; i < hi; i++ {
+				seen[i]++
+			}
+		})
+		if parts != tc.w {
+			t.Errorf("n=%d w=%d: got %d ranges, want %d", tc.n, tc.w, parts, tc.w)
+		}
+		for i, c := range seen {
+			if c != 1 {
+				t.Errorf("n=%d w=%d: index %d covered %d times, want once", tc.n, tc.w, i, c)
+			}
 		}
 	}
 }

@@ -1,0 +1,62 @@
+package topk
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestHeapKeepsBestK(t *testing.T) {
+	tests := []struct {
+		name   string
+		n, k   int
+		levels int // distinct scores, few to force ties
+	}{
+		{"empty", 0, 5, 10},
+		{"fewer than k", 3, 5, 10},
+		{"ties", 500, 20, 4},
+		{"many", 2000, 50, 1000},
+		{"k zero", 100, 0, 10},
+		{"k one", 100, 1, 7},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(1, uint64(tc.n)))
+			h := New[float32](tc.k)
+			var all []Item[float32]
+			for i := 0; i < tc.n; i++ {
+				x := Item[float32]{ID: int32(r.IntN(tc.n + 1)), Score: float32(r.IntN(tc.levels))}
+				all = append(all, x)
+				h.Push(x)
+			}
+			slices.SortFunc(all, Compare[float32])
+			want := all[:min(tc.k, len(all))]
+			if got := h.Sorted(); !slices.Equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestThreshold(t *testing.T) {
+	h := New[float64](2)
+	if got := h.Threshold(); got > -1e300 {
+		t.Errorf("empty heap: got threshold %v, want -Inf", got)
+	}
+	for _, s := range []float64{3, 1, 2} {
+		h.Push(Item[float64]{ID: int32(s), Score: s})
+	}
+	if got, want := h.Threshold(), 2.0; got != want {
+		t.Errorf("got threshold %v, want %v", got, want)
+	}
+}
+
+func TestMerge(t *testing.T) {
+	a := []Item[float32]{{1, 5}, {2, 3}}
+	b := []Item[float32]{{3, 4}, {0, 3}}
+	got := Merge(3, a, b)
+	want := []Item[float32]{{1, 5}, {3, 4}, {0, 3}}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
