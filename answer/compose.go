@@ -181,7 +181,9 @@ func (c *Composer) Answer(ctx context.Context, question string, history []Turn) 
 	var ans Answer
 	switch pq.Kind {
 	case KindOverview:
-		ans = c.overview(pq, query, hits)
+		if ans, err = c.overviewDeep(ctx, pq, query, hits); err != nil {
+			return Answer{}, err
+		}
 	case KindDisagreement:
 		ans = c.disagreements(pq, query, hits)
 	default:

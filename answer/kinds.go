@@ -3,7 +3,13 @@ package answer
 import (
 	"context"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/citation"
@@ -36,6 +42,45 @@ func (c *Composer) wholeArticleHits() (hits []retrieval.Hit, ok bool) {
 	return hits, len(hits) > 0
 }
 
+// overviewDepth is how many times k passages an overview retrieves when
+// the usual depth gives it too few points.
+const overviewDepth = 2
+
+// maxDeepTopic is the most terms a topic may have for its overview to
+// search deeper: a short topic ("Trump's call with Putin") is told across
+// many passages; a long one (a whole sentence) names one event, which the
+// usual depth holds.
+const maxDeepTopic = 6
+
+// overviewDeep answers an overview from hits and, when that gives fewer than
+// three points or points from one article only, from passages retrieved
+// overviewDepth times deeper: a short topic's sentences are spread over
+// more passages than one fact is. Only overviews short of points pay for
+// the deeper search.
+func (c *Composer) overviewDeep(ctx context.Context, q Question, query string, hits []retrieval.Hit) (Answer, error) {
+	ans := c.overview(q, query, hits)
+	if n := len(retrieval.Analyze(overviewTopic(q.Content))); n == 0 || n > maxDeepTopic || len(ans.Citations) >= 3 && citedArticles(ans.Citations) >= 2 {
+		return ans, nil
+	}
+	more, err := c.index.Search(ctx, retrieval.Query{Text: query, K: overviewDepth * c.opts.K, Filter: c.opts.Filter, Diverse: true})
+	if err != nil {
+		return Answer{}, fmt.Errorf("search %q: %w", query, err)
+	}
+	if deep := c.overview(q, query, more); len(deep.Citations) > len(ans.Citations) || citedArticles(deep.Citations) > citedArticles(ans.Citations) {
+		return deep, nil
+	}
+	return ans, nil
+}
+
+// citedArticles counts the articles citations quote.
+func citedArticles(cs []citation.Citation) int {
+	arts := map[string]bool{}
+	for _, ct := range cs {
+		arts[ct.Source] = true
+	}
+	return len(arts)
+}
+
 // overview answers "summarize …", "what happened …": 3–5 cited points from
 // at least two articles when the topic is covered. Without a topic it
 // briefs on the articles' opening sentences.
@@ -65,13 +110,45 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 	} else {
 		pq := q
 		pq.Content = topic
-		qt, cands, picked, sup := c.evidence(pq, query, hits)
+		qt, cands, _, sup := c.evidence(pq, query, hits)
 		ans.Support = sup
-		if len(picked) == 0 || sup == 0 || sup < c.opts.MinCoverage {
+		if sup == 0 {
+			// A name of the topic is not in the articles.
 			ans.Answer = NotCovered
 			return ans
 		}
-		chosen = topicPoints(cands, picked, qt)
+		// The points are chosen on the topic's terms weighed as a topic
+		// (names and key nouns first), not as a question's.
+		tt, common, compounds := topicTerms(topic, q.Names, qt)
+		total := 0.0
+		for _, t := range tt {
+			total += t.weight
+		}
+		for _, cd := range cands {
+			for mod, head := range compounds {
+				if cd.set[mod] && !cd.set[head] && inOtherCompound(cd.text(), mod, head) {
+					// "a phone interview" is no point on a "phone
+					// call": the sentence holds the word, not the topic.
+					set := maps.Clone(cd.set)
+					delete(set, mod)
+					cd.set = set
+				}
+			}
+			cov := coverage(tt, total, cd.set)
+			cd.score += 0.75 * (cov - cd.cov)
+			cd.cov = cov
+		}
+		sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+		// An overview gives what there is: any sentence on the topic is
+		// worth a point, even when the evidence chosen for a question
+		// would not be enough to answer one.
+		var rarest weightedTerm
+		for _, t := range qt {
+			if t.weight > rarest.weight {
+				rarest = t
+			}
+		}
+		chosen = topicPoints(cands, tt, common, rarest)
 	}
 	if len(chosen) > overviewPoints {
 		chosen = chosen[:overviewPoints]
@@ -86,11 +163,7 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 		ans.Answer = NotCovered
 		return ans
 	}
-	arts := map[string]bool{}
-	for _, ct := range b.ans.Citations {
-		arts[ct.Source] = true
-	}
-	lead := Sentence{Text: fmt.Sprintf("The main points, from %s:", plural(len(arts), "article", "articles"))}
+	lead := Sentence{Text: fmt.Sprintf("The main points, from %s:", plural(citedArticles(b.ans.Citations), "article", "articles"))}
 	ans.Grounded = true
 	ans.Sentences = append([]Sentence{lead}, b.ans.Sentences...)
 	ans.Citations = b.ans.Citations
@@ -103,16 +176,29 @@ func (c *Composer) overview(q Question, query string, hits []retrieval.Hit) Answ
 // about the topic; its neighbours do not count.
 const onTopic = 0.5
 
-// topicPoints picks up to overviewPoints points about the topic from
-// picked and then cands (best first): sentences that hold at least onTopic
-// of the topic's terms qt themselves, from at least two articles, at most
-// two per article, not repeating each other. When fewer than three such
-// sentences are found, sentences holding the topic's rarest term (or a
-// paraphrase of it) complete the points.
-func topicPoints(cands, picked []*candidate, qt []weightedTerm) []*candidate {
-	pool := append(append([]*candidate(nil), picked...), cands...)
+// topicPoints picks up to overviewPoints points about the topic from cands
+// (best first): sentences that hold at least onTopic of the topic's terms
+// qt themselves, and one of its common words when it has any (a sentence
+// naming Trump and Putin is not about their call), from at least two
+// articles, at most two per article, not repeating each other. When fewer
+// than three such sentences are found, sentences holding the topic's
+// rarest term (by corpus rarity, or a paraphrase of it) complete the
+// points.
+func topicPoints(cands []*candidate, qt []weightedTerm, common map[string]bool, rarest weightedTerm) []*candidate {
+	pool := cands
 	if len(pool) == 0 {
 		return nil
+	}
+	holdsCommon := func(cd *candidate) bool {
+		if len(common) == 0 {
+			return true
+		}
+		for _, t := range qt {
+			if common[t.term] && (cd.set[t.term] || anyIn(t.alts, cd.set)) {
+				return true
+			}
+		}
+		return false
 	}
 	best := 0.0
 	for _, cd := range pool {
@@ -120,19 +206,13 @@ func topicPoints(cands, picked []*candidate, qt []weightedTerm) []*candidate {
 	}
 	var out []*candidate
 	per := map[string]int{}
-	var rarest weightedTerm
-	for _, t := range qt {
-		if t.weight > rarest.weight {
-			rarest = t
-		}
-	}
 	holdsRarest := func(cd *candidate) bool { return cd.set[rarest.term] || anyIn(rarest.alts, cd.set) }
 	take := func(minCov, minScore float64, rare bool) {
 		for _, cd := range pool {
 			if len(out) >= overviewPoints {
 				return
 			}
-			if cd.cov < minCov || cd.score < minScore || rare && !holdsRarest(cd) || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
+			if cd.cov < minCov || cd.score < minScore || rare && !holdsRarest(cd) || !rare && !holdsCommon(cd) || per[cd.art.ID] >= 2 || containsCand(out, cd) || len(strings.Fields(cd.text())) < 8 || !endsSentence(cd.text()) {
 				continue
 			}
 			if len(per) < 2 && per[cd.art.ID] > 0 && len(out) >= overviewPoints-1 {
@@ -162,14 +242,32 @@ func topicPoints(cands, picked []*candidate, qt []weightedTerm) []*candidate {
 	return out
 }
 
-// topicFrames are words that frame an overview's topic without naming it
-// ("the territory question", "what happened today"): they are left out of
-// the topic.
-var topicFrames = termSet("question questions issue issues matter matters topic subject situation story today yesterday tonight now recently lately overnight so far this week weekend morning afternoon evening")
+// topicFrames are words that frame an overview's topic without naming it:
+// words about the matter ("the territory question"), about time ("what
+// happened today") and about the news itself ("the coverage of", "the
+// latest on", "everything on", "what the outlets say about"). They are
+// left out of the topic.
+var topicFrames = termSet("question questions issue issues matter matters topic subject situation story stories debate debates row controversy saga today yesterday tonight now recently lately overnight so far this week weekend morning afternoon evening " +
+	"coverage covered covering reporting reports reported report article articles news newest latest update updates headline headlines everything anything")
+
+// frameRE finds the phrases that frame an overview's topic: "the press
+// coverage of", "what the outlets say about", "the latest on", "everything
+// (we know) on". A framing word outside such a phrase ("press conference",
+// "social media") names the topic and is kept.
+var frameRE = regexp.MustCompile(`(?i)^(?:(?:on|about|of|for|me|us|up|in|what|how|are|is|do|does|did|have|has|a|an|the|all|any|this|these|their|its|today'?s|recent|latest|main|key)\s+)*(?:(?:press|media|news|newspaper|outlets?'?|sources?'?|reports?'?|articles?'?|stories|story|papers?'?)\s+)?(?:coverage|reporting|reports?|articles?|stories|story|news|headlines?|pieces?|updates?|latest|everything|anything|outlets?|sources?|papers?|press|media)(?:\s+(?:we|you|i)\s+(?:know|have|has))?(?:(?:\s+all)?(?:\s+(?:do|does|did|have|has))?\s+(?:say|says|said|saying|report|reports|reported|reporting|write|writes|wrote|writing|tell|tells|told|cover|covers|covered|covering)(?:\s+us)?(?:\s+(?:of|on|about|around|regarding|concerning|over|for|from|into))*|(?:\s+(?:of|on|about|around|regarding|concerning|over|for|from|into))+)\s+`)
 
 // overviewTopic is an overview question's content without the words that
 // frame the topic.
 func overviewTopic(content string) string {
+	// Framing phrases at the front, repeated ("the latest reporting on the
+	// coverage of …"), are cut whole.
+	for {
+		m := frameRE.FindStringIndex(content)
+		if m == nil || m[1] == 0 {
+			break
+		}
+		content = content[m[1]:]
+	}
 	var kept []string
 	for _, w := range strings.Fields(content) {
 		ts := retrieval.Analyze(w)
@@ -182,6 +280,114 @@ func overviewTopic(content string) string {
 		}
 	}
 	return strings.TrimSpace(strings.Join(kept, " "))
+}
+
+// topicTerms weighs an overview topic's terms as a topic, not by corpus
+// rarity alone: the names it gives weigh at least as much as its heaviest
+// common word, for names shared by every article weigh next to nothing by
+// rarity, yet a point on "Trump's call with Putin" must be about them. qt
+// gives the terms and their paraphrases. common holds the topic's common
+// words (not names); compounds maps each word that modifies the next one
+// ("phone" in "phone call") to the word it modifies.
+func topicTerms(topic string, names [][]string, qt []weightedTerm) (out []weightedTerm, common map[string]bool, compounds map[string]string) {
+	isName := map[string]bool{}
+	for _, n := range names {
+		for _, t := range retrieval.Analyze(strings.Join(n, " ")) {
+			isName[t] = true
+		}
+	}
+	common, compounds = map[string]bool{}, map[string]string{}
+	nameTerms := map[string]bool{}
+	// In a topic written as a headline ("Territorial Concessions on the
+	// Table") capitals mark no names.
+	headline := true
+	for _, w := range strings.Fields(topic) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if len(retrieval.Analyze(w)) > 0 && !unicode.IsUpper(r) {
+			headline = false
+		}
+	}
+	prev, prevName := "", false
+	words := strings.Fields(topic)
+	for i, w := range words {
+		ts := retrieval.Analyze(w)
+		if len(ts) == 0 {
+			prev, prevName = "", false // "with", "of", "the": a phrase ends
+			continue
+		}
+		core := strings.TrimLeftFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		r, _ := utf8.DecodeRuneInString(core)
+		// "US", "EU": an acronym is a name, though "us" is a common word.
+		acronym := len(core) > 1 && strings.ToUpper(core) == core && strings.ToLower(core) != core
+		// "von der" in "Ursula von der Leyen": a short lower-case word
+		// between a name and a capitalised word is part of the name.
+		particle := false
+		if prevName && len(core) <= 3 && i+1 < len(words) {
+			nr, _ := utf8.DecodeRuneInString(words[i+1])
+			particle = unicode.IsUpper(nr) || len(words[i+1]) <= 3 && i+2 < len(words)
+		}
+		name := !headline && (particle || unicode.IsUpper(r) && (acronym || !isCommonWord(core)))
+		for _, t := range ts {
+			name = name || isName[t] && !headline
+		}
+		prevName = name
+		if name {
+			for _, t := range ts {
+				nameTerms[t] = true
+			}
+			prev = ""
+			continue
+		}
+		for _, t := range ts {
+			common[t] = true
+			if prev != "" && prev != t {
+				compounds[prev] = t
+			}
+			prev = t
+		}
+		if strings.ContainsAny(w[len(w)-1:], ",.;:?!") {
+			prev = ""
+		}
+	}
+	top := 0.0
+	for _, t := range qt {
+		if common[t.term] {
+			top = max(top, t.weight)
+		}
+	}
+	out = make([]weightedTerm, len(qt))
+	for i, t := range qt {
+		out[i] = t
+		if nameTerms[t.term] && !common[t.term] {
+			out[i].weight = max(t.weight, top)
+		}
+	}
+	return out, common, compounds
+}
+
+// inOtherCompound reports whether every use of the topic's modifier mod in
+// text modifies another word than the topic's head: "phone interview" when
+// the topic is a "phone call". There the sentence is about another thing.
+func inOtherCompound(text, mod, head string) bool {
+	words := strings.Fields(text)
+	found := false
+	for i, w := range words {
+		// A stem is the start of its words: only words starting so are
+		// analysed.
+		core := strings.TrimLeftFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+		if len(core) < len(mod) || !strings.EqualFold(core[:len(mod)], mod) || !slices.Contains(retrieval.Analyze(w), mod) {
+			continue
+		}
+		found = true
+		if strings.ContainsAny(w[len(w)-1:], ",.;:?!)”\"'’") || i+1 == len(words) {
+			return false
+		}
+		next := retrieval.Analyze(words[i+1])
+		if len(next) == 0 || slices.Contains(next, head) || anyIn(paraphrases[head], termSet(words[i+1])) {
+			return false
+		}
+	}
+	return found
 }
 
 // orderedByStart sorts candidates of one article by position.

@@ -55,11 +55,17 @@ type Question struct {
 var (
 	askQuotedRE = regexp.MustCompile(`[“"‘']([^“”"]{8,})[”"’']`)
 	quoteAskRE  = regexp.MustCompile(`(?i)^(?:(?:who|which|what)\b[^“"‘']{0,40}\b(?:said|says|say|wrote|write|quoted|line|quote|source|outlet|article|report)\b|where\b[^“"‘']{0,30}\b(?:from|come)\b|where\b[^“"‘']{0,30}[“"‘'][^“”"]{8,}[”"’'][^“"‘']{0,20}\b(?:from|come|comes|came|appear|appears|appeared)\b|(?:what is )?the source of\b)`)
-	disagreeRE  = regexp.MustCompile(`(?i)\b(disagree\w*|differ\w*|disput\w*|contradict\w*|conflict\w*|discrepanc\w*|inconsisten\w*|agree)\b`)
-	overviewRE  = regexp.MustCompile(`(?i)^(please\s+)?(summari[sz]e|sum up|recap|brief me|catch me up|give me (a|an|the) (summary|overview|rundown|recap|brief)|(an? )?(summary|overview|rundown|recap) of|what (happened|is happening|'s happening|has happened)|what are the (main|key) (points|takeaways|facts)|(main|key) points|what'?s the latest|what is the latest|tell me about|what do (we|i) know about|fill me in|update me|bring me up to speed|((can|could|would) you\s+)?((give|tell|show) me|list|what are|what were)?\s*(the\s+)?((main|key|major|big|important)\s+)?(points|takeaways|highlights|developments))\b`)
-	yesNoRE     = regexp.MustCompile(`(?i)^(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|may|might|must|isn't|aren't|didn't|doesn't|won't|hasn't|haven't)\b`)
-	listRE      = regexp.MustCompile(`^(?i:which|what|who are the|name the|list the|list|who were the)\s+((?:[A-Z]\w+|\w+(?:an|ish|al|ese|ior|ary|ern|ing))\s+)?(\w+s)\b`)
-	listVerbs   = termSet("is was has does us news")
+	disagreeRE  = regexp.MustCompile(`(?i)\b(disagree\w*|differ\w*|contradict\w*|discrepanc\w*|inconsisten\w*)\b`)
+	// agreeRE holds the words that ask about disagreement only when the
+	// question is about the sources ("do the reports agree?", "any dispute
+	// between outlets?"), not about the people in the news ("did Putin
+	// agree to meet?", "the conflict in Ukraine").
+	agreeRE    = regexp.MustCompile(`(?i)\b(agree|disput\w*|conflict\w*)\b`)
+	sourcesRE  = regexp.MustCompile(`(?i)\b(sources?|reports|outlets?|articles|papers|newspapers|accounts|coverage|stories|media|versions)\b`)
+	overviewRE = regexp.MustCompile(`(?i)^(please\s+)?(summari[sz]e|sum up|recap|brief me|catch me up|give me (a|an|the) (summary|overview|rundown|recap|brief)|(an? )?(summary|overview|rundown|recap) of|what (happened|is happening|'s happening|has happened)|what are the (main|key) (points|takeaways|facts)|(main|key) points|what'?s the latest|what is the latest|tell me about|what do (we|i) know about|((give|tell|show) me\s+)?(everything|all) (we know |you have |there is )?(on|about)|(what|how) (do|does|did|are|is) (the |all the )?(outlets|reports|articles|sources|papers|media|press|stories|news)( all)? (say|saying|report|reporting|write|writing|tell|cover|covering)|(what'?s|what is|give me) the (coverage|reporting|news|latest) (of|on|about)|fill me in|update me|bring me up to speed|((can|could|would) you\s+)?((give|tell|show) me|list|what are|what were)?\s*(the\s+)?((main|key|major|big|important)\s+)?(points|takeaways|highlights|developments))\b`)
+	yesNoRE    = regexp.MustCompile(`(?i)^(is|are|was|were|do|does|did|will|would|can|could|has|have|had|should|may|might|must|isn't|aren't|didn't|doesn't|won't|hasn't|haven't)\b`)
+	listRE     = regexp.MustCompile(`^(?i:which|what|who are the|name the|list the|list|who were the)\s+((?:[A-Z]\w+|\w+(?:an|ish|al|ese|ior|ary|ern|ing))\s+)?(\w+s)\b`)
+	listVerbs  = termSet("is was has does us news")
 )
 
 // typeRules map a question's asking words to the answer type it expects;
@@ -99,7 +105,7 @@ func parseQuestion(q string) Question {
 	}
 	switch {
 	case out.Kind == KindQuote:
-	case disagreeRE.MatchString(lower) && !strings.HasPrefix(lower, "who ") && !strings.HasPrefix(lower, "which ") || strings.Contains(lower, "where do the") && strings.Contains(lower, "differ"):
+	case (disagreeRE.MatchString(lower) || agreeRE.MatchString(lower) && sourcesRE.MatchString(lower)) && !strings.HasPrefix(lower, "who ") && !strings.HasPrefix(lower, "which ") || strings.Contains(lower, "where do the") && strings.Contains(lower, "differ"):
 		out.Kind = KindDisagreement
 	case overviewRE.MatchString(lower):
 		out.Kind = KindOverview
