@@ -37,7 +37,7 @@ func (c *Composer) correctTypos(q string, hits []retrieval.Hit) (string, bool) {
 			continue
 		}
 		ts := retrieval.Analyze(core)
-		if len(ts) == 0 || c.index.IDF(ts[0]) < maxIDF || isCommonWord(core) {
+		if len(ts) == 0 || c.index.IDF(ts[0]) < maxIDF || isCommonWord(core) || c.knownForm(ts[0], maxIDF) {
 			continue
 		}
 		if vocab == nil {
@@ -123,4 +123,16 @@ func splitJoined(w string, vocab map[string]int) string {
 		}
 	}
 	return best
+}
+
+// knownForm reports whether term is a form or paraphrase the composer knows
+// of a word that is common English or in the articles ("sent" for "send",
+// "deploy"): a real word the articles do not use, not a misspelling.
+func (c *Composer) knownForm(term string, maxIDF float64) bool {
+	for _, alt := range paraphrases[term] {
+		if commonWords[alt] || c.index.IDF(alt) < maxIDF {
+			return true
+		}
+	}
+	return false
 }
