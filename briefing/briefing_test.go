@@ -261,7 +261,7 @@ func TestSeedsBriefing(t *testing.T) {
 	for _, c := range b.Citations {
 		byN[c.N] = c
 	}
-	// The facts the seeds give differently (see /work/shared/seeds/README.md).
+	// The facts the seeds give differently (see ../shared/seeds/README.md).
 	wantDis := []struct {
 		kind string
 		says []string
