@@ -29,21 +29,11 @@ func startSlackRun(t *testing.T, e env) *slackRun {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &slackRun{base: "http://" + e["BOT_ADDR"], secret: e["SLACK_SIGNING_SECRET"], cancel: cancel, done: make(chan error, 1), stderr: &bytes.Buffer{}}
 	go func() { r.done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, r.stderr) }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(r.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return r
-			}
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the bot did not come up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitHealthy(r.base, 15*time.Second); err != nil {
+		cancel()
+		t.Fatalf("the bot did not come up: %v", err)
 	}
+	return r
 }
 
 func (r *slackRun) stop(t *testing.T) {

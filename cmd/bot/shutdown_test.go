@@ -187,19 +187,8 @@ func TestSlackHangingModelStillAnswers(t *testing.T) {
 		}
 	}()
 	base := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitHealthy(base, 20*time.Second); err != nil {
+		t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
 	}
 	form := url.Values{
 		"command": {"/ask"}, "text": {"How long did Trump's call with Putin last?"},
@@ -292,19 +281,8 @@ func TestSlackShutdownWithUndeliveredAnswerFails(t *testing.T) {
 	var stderr syncBuffer
 	go func() { done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, &stderr) }()
 	base := "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := waitHealthy(base, 20*time.Second); err != nil {
+		t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
 	}
 	body := []byte(`{"type":"event_callback","event_id":"EvT","team_id":"T1","event":{"type":"message","channel_type":"im","channel":"D1","user":"U1","ts":"1700000000.000100","text":"How long did Trump's call with Putin last?"}}`)
 	postEvent(t, base, secret, body)

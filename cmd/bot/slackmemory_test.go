@@ -112,18 +112,28 @@ func startSlackProcess(tb testing.TB, api *recordingSlack, dataDir string) *slac
 	ctx, p.cancel = context.WithCancel(context.Background())
 	go func() { p.done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, p.stderr) }()
 	p.base = "http://" + addr
-	deadline := time.Now().Add(20 * time.Second)
+	if err := waitHealthy(p.base, 20*time.Second); err != nil {
+		p.stop(tb)
+		tb.Fatalf("the bot did not come up: %v\nstderr: %s", err, p.stderr.String())
+	}
+	return p
+}
+
+// waitHealthy waits until GET base/healthz answers 200, for at most
+// within, and returns the last failure when it never does.
+func waitHealthy(base string, within time.Duration) error {
+	deadline := time.Now().Add(within)
 	for {
-		resp, err := http.Get(p.base + "/healthz")
+		resp, err := http.Get(base + "/healthz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return nil
 			}
+			err = fmt.Errorf("GET /healthz: %s", resp.Status)
 		}
 		if time.Now().After(deadline) {
-			p.stop(tb)
-			tb.Fatalf("the bot did not come up: %v\nstderr: %s", err, p.stderr.String())
+			return err
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

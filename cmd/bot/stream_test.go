@@ -106,18 +106,10 @@ func runSlackHTTP(t *testing.T, e env, addr string) (string, *bytes.Buffer) {
 		}
 	})
 	base := "http://" + addr
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return base, stderr
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
-		}
+	if err := waitHealthy(base, 20*time.Second); err != nil {
+		t.Fatalf("the bot did not come up: %v\nstderr: %s", err, stderr.String())
 	}
+	return base, stderr
 }
 
 // postEvent posts an Events API body to the bot at base, signed with
