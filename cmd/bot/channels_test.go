@@ -1,79 +1,26 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// slackRun is the bot started through run in HTTP mode against a fake
-// Web API.
-type slackRun struct {
-	base   string
-	secret string
-	cancel context.CancelFunc
-	done   chan error
-	stderr *bytes.Buffer
-}
-
-func startSlackRun(t *testing.T, e env) *slackRun {
+func startSlackRun(t *testing.T, e env) *slackProcess {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &slackRun{base: "http://" + e["BOT_ADDR"], secret: e["SLACK_SIGNING_SECRET"], cancel: cancel, done: make(chan error, 1), stderr: &bytes.Buffer{}}
-	go func() { r.done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, r.stderr) }()
-	if err := waitHealthy(r.base, 15*time.Second); err != nil {
-		cancel()
-		t.Fatalf("the bot did not come up: %v", err)
-	}
-	return r
+	return startRun(t, e, 15*time.Second)
 }
 
-func (r *slackRun) stop(t *testing.T) {
-	t.Helper()
-	r.cancel()
-	select {
-	case err := <-r.done:
-		if err != nil {
-			t.Errorf("run returned %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Error("run did not stop after cancel")
-	}
-}
-
-// post sends a signed request and returns the body of the answer.
-func (r *slackRun) post(t *testing.T, path, contentType string, body []byte) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, r.base+path, bytes.NewReader(body))
-	ts := time.Now().Unix()
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(ts, 10))
-	req.Header.Set("X-Slack-Signature", sign(r.secret, ts, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: status %d: %s", path, resp.StatusCode, b)
-	}
-	return string(b)
-}
-
-func (r *slackRun) command(t *testing.T, text, responseURL, trigger string) string {
+func (p *slackProcess) command(t *testing.T, text, responseURL, trigger string) string {
 	t.Helper()
 	form := url.Values{"command": {"/briefing"}, "text": {text}, "user_id": {"U1"}, "channel_id": {"C1"},
 		"team_id": {"T1"}, "response_url": {responseURL}, "trigger_id": {trigger}}
-	return r.post(t, "/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()))
+	return p.post(t, "/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()))
 }
 
 // TestChannelSettingsThroughRun: a channel's subscription and follow,

@@ -91,10 +91,12 @@ func (f *recordingSlack) waitFor(tb testing.TB, what string, cond func() bool) {
 	}
 }
 
-// slackProcess is one `run` of the bot in HTTP mode.
+// slackProcess is one `run` of the bot in HTTP mode against a fake Web
+// API.
 type slackProcess struct {
 	base   string
 	secret string
+	wait   time.Duration // for it to come up, and to stop
 	cancel context.CancelFunc
 	done   chan error
 	stderr *bytes.Buffer
@@ -102,17 +104,23 @@ type slackProcess struct {
 
 func startSlackProcess(tb testing.TB, api *recordingSlack, dataDir string) *slackProcess {
 	tb.Helper()
-	p := &slackProcess{secret: "test-signing-secret", done: make(chan error, 1), stderr: &bytes.Buffer{}}
-	addr := freeAddr(tb)
 	e := env{
-		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": p.secret,
-		"SLACK_API_URL": api.srv.URL + "/api/", "BOT_ADDR": addr, "BOT_DATA_DIR": dataDir, "BOT_DOTENV": "false",
+		"SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": "test-signing-secret",
+		"SLACK_API_URL": api.srv.URL + "/api/", "BOT_ADDR": freeAddr(tb), "BOT_DATA_DIR": dataDir, "BOT_DOTENV": "false",
 	}
+	return startRun(tb, e, 20*time.Second)
+}
+
+// startRun starts run with the settings e (HTTP mode: BOT_ADDR and
+// SLACK_SIGNING_SECRET) and waits, for at most wait, until it answers
+// /healthz.
+func startRun(tb testing.TB, e env, wait time.Duration) *slackProcess {
+	tb.Helper()
+	p := &slackProcess{base: "http://" + e["BOT_ADDR"], secret: e["SLACK_SIGNING_SECRET"], wait: wait, done: make(chan error, 1), stderr: &bytes.Buffer{}}
 	var ctx context.Context
 	ctx, p.cancel = context.WithCancel(context.Background())
 	go func() { p.done <- run(ctx, nil, e.get, strings.NewReader(""), io.Discard, p.stderr) }()
-	p.base = "http://" + addr
-	if err := waitHealthy(p.base, 20*time.Second); err != nil {
+	if err := waitHealthy(p.base, wait); err != nil {
 		p.stop(tb)
 		tb.Fatalf("the bot did not come up: %v\nstderr: %s", err, p.stderr.String())
 	}
@@ -148,13 +156,14 @@ func (p *slackProcess) stop(tb testing.TB) {
 		if err != nil {
 			tb.Errorf("run returned %v; stderr: %s", err, p.stderr.String())
 		}
-	case <-time.After(20 * time.Second):
+	case <-time.After(p.wait):
 		tb.Error("run did not stop after cancel")
 	}
 }
 
-// post sends a request signed as Slack signs it and checks the 200 ack.
-func (p *slackProcess) post(tb testing.TB, path, contentType string, body []byte) {
+// post sends a request signed as Slack signs it, checks the 200 ack and
+// returns its body.
+func (p *slackProcess) post(tb testing.TB, path, contentType string, body []byte) string {
 	tb.Helper()
 	req, _ := http.NewRequest(http.MethodPost, p.base+path, bytes.NewReader(body))
 	ts := time.Now().Unix()
@@ -165,10 +174,12 @@ func (p *slackProcess) post(tb testing.TB, path, contentType string, body []byte
 	if err != nil {
 		tb.Fatal(err)
 	}
-	resp.Body.Close()
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		tb.Fatalf("POST %s: status %d", path, resp.StatusCode)
+		tb.Fatalf("POST %s: status %d: %s", path, resp.StatusCode, b)
 	}
+	return string(b)
 }
 
 func (p *slackProcess) event(tb testing.TB, id string, inner map[string]any) {
