@@ -32,3 +32,9 @@ func Kernel() string {
 	}
 	return "go"
 }
+
+// bitDots is BitDots' kernel: the pure-Go one, whose math/bits.OnesCount64
+// compiles to the POPCNT instruction.
+func bitDots(codes []uint64, p *[bitPlanes][]uint64, out []int32) {
+	bitDotsGeneric(codes, p, out)
+}

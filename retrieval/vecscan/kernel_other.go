@@ -10,3 +10,8 @@ func dotsInt8(codes []int8, q []int16, dims int, out []int32) {
 
 // Kernel names the kernel the scan uses.
 func Kernel() string { return "go" }
+
+// bitDots is BitDots' kernel.
+func bitDots(codes []uint64, p *[bitPlanes][]uint64, out []int32) {
+	bitDotsGeneric(codes, p, out)
+}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
@@ -41,10 +42,14 @@ const queryMax = 2047
 // Codes are the int8 codes of a set of vectors: vector i is
 // Codes[i*Dims:(i+1)*Dims] scaled by Scales[i], each code the vector's
 // coordinate divided by its largest magnitude, times 127, rounded.
+//
+// Bits are the vectors' 1-bit codes (see SignBitsInto): vector i's is
+// Bits[i*Words(Dims):(i+1)*Words(Dims)].
 type Codes struct {
 	Dims   int
 	Codes  []int8
 	Scales []float32
+	Bits   []uint64
 }
 
 // Quantize returns the codes of vecs, a contiguous block of vectors of dims
@@ -59,7 +64,7 @@ func Quantize(vecs []float32, dims int) Codes {
 func (c *Codes) Len() int { return len(c.Scales) }
 
 // Bytes returns the memory the codes take, in bytes.
-func (c *Codes) Bytes() int { return len(c.Codes) + 4*len(c.Scales) }
+func (c *Codes) Bytes() int { return len(c.Codes) + 4*len(c.Scales) + 8*len(c.Bits) }
 
 // Append adds the codes of vecs, a contiguous block of vectors of c.Dims
 // dimensions each. It panics if vecs is not a whole number of vectors or
@@ -74,8 +79,12 @@ func (c *Codes) Append(vecs []float32) {
 	n := len(vecs) / c.Dims
 	o := len(c.Codes)
 	c.Codes = append(c.Codes, make([]int8, len(vecs))...)
+	w, ob := Words(c.Dims), len(c.Bits)
+	c.Bits = append(c.Bits, make([]uint64, n*w)...)
 	for i := 0; i < n; i++ {
-		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], vecs[i*c.Dims:(i+1)*c.Dims]))
+		v := vecs[i*c.Dims : (i+1)*c.Dims]
+		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], v))
+		SignBitsInto(c.Bits[ob+i*w:ob+(i+1)*w], v)
 	}
 }
 
@@ -179,6 +188,10 @@ type Options struct {
 	// Workers is how many goroutines scan the codes; 0 means GOMAXPROCS,
 	// with at least MinPerWorker vectors each.
 	Workers int
+	// BitCandidates, when above Candidates, makes the scan start with the
+	// 1-bit codes: their best BitCandidates vectors go to the int8 codes,
+	// whose best Candidates go to the exact rescoring.
+	BitCandidates int
 }
 
 // MinPerWorker is the fewest vectors worth a scanning goroutine of their
@@ -200,8 +213,12 @@ func SearchWith(c *Codes, vectors, query []float32, o Options) []Result {
 	if len(query) != c.Dims {
 		panic(fmt.Sprintf("vecscan: %d-dimensional query, the codes have %d", len(query), c.Dims))
 	}
-	cands := Scan(c, query, max(o.K, o.Candidates), o.Keep, o.Workers)
-	return Rescore(vectors, c.Dims, query, cands, o.K)
+	n := max(o.K, o.Candidates)
+	if o.BitCandidates > n && o.BitCandidates < c.Len() {
+		cands := ScanBits(c, query, o.BitCandidates, o.Keep, o.Workers)
+		return Rescore(vectors, c.Dims, query, Refine(c, query, cands, n), o.K)
+	}
+	return Rescore(vectors, c.Dims, query, Scan(c, query, n, o.Keep, o.Workers), o.K)
 }
 
 // Scan returns the n vectors best by their codes' similarity to query, best
@@ -221,6 +238,61 @@ func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []
 	parts := make([][]Result, w)
 	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
 	return topk.Merge(n, parts...)
+}
+
+// ScanBits returns about the n vectors best by their 1-bit codes'
+// estimated similarity to query (BitDots), in index order, with those
+// estimates: the first pass of a three-pass Search. Each of the workers
+// keeps its share of n from its range.
+func ScanBits(c *Codes, query []float32, n int, keep func(int) bool, workers int) []Result {
+	if n <= 0 || c.Len() == 0 {
+		return nil
+	}
+	q := NewBitQuery(query)
+	total := c.Len()
+	w := workers
+	if w <= 0 {
+		w = max(1, min(runtime.GOMAXPROCS(0), total/MinPerWorker))
+	}
+	w = min(w, total)
+	parts := make([][]Result, w)
+	wd := Words(c.Dims)
+	Ranges(total, w, func(p, lo, hi int) {
+		scores := make([]int32, hi-lo)
+		BitDots(c.Bits[lo*wd:hi*wd], q, scores)
+		if keep != nil {
+			for i := range scores {
+				if !keep(lo + i) {
+					scores[i] = NoScore
+				}
+			}
+		}
+		for _, i := range TopScores(scores, BitShare(n, lo, hi, total), c.Dims) {
+			parts[p] = append(parts[p], Result{ID: int32(lo) + i, Score: float32(scores[i])})
+		}
+	})
+	return slices.Concat(parts...)
+}
+
+// BitShare is the share of n candidates a worker scanning [lo, hi) of
+// total vectors keeps: n*(hi-lo)/total, rounded up.
+func BitShare(n, lo, hi, total int) int {
+	return (n*(hi-lo) + total - 1) / total
+}
+
+// Refine returns the n of cands best by their int8 codes' similarity to
+// query, with those scores: the second pass of a three-pass Search.
+func Refine(c *Codes, query []float32, cands []Result, n int) []Result {
+	q := NewQuery(query)
+	t := topk.New[float32](n)
+	d := c.Dims
+	var sim [1]float32
+	for _, r := range cands {
+		i := int(r.ID)
+		Dots(c.Codes[i*d:(i+1)*d], c.Scales[i:i+1], q, sim[:])
+		t.Push(Result{ID: r.ID, Score: sim[0]})
+	}
+	return t.Items
 }
 
 // Ranges splits [0, n) into w contiguous ranges of about the same length

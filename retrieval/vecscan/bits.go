@@ -1,0 +1,142 @@
+package vecscan
+
+import (
+	"math"
+	"math/bits"
+)
+
+// The 1-bit codes: bit j of a vector's code is set when its coordinate j
+// is positive (the sign of its int8 code), Words(dims) 64-bit words per
+// vector, the bits past dims clear. A scan of them estimates the query's
+// dot product with each vector's sign vector, the query kept at 4 bits per
+// coordinate (BitQuery): with the query at full precision on one side the
+// estimate ranks far better than the Hamming distance of two sign codes
+// (measured on MultiHop-RAG with the local embedder: recall@10 of 0.99
+// needs a fifth of the chunks as candidates with the Hamming distance's
+// two, and centring the coordinates by their mean, or scaling by each
+// vector's L1 norm, does not help).
+
+// BitFraction sets how many vectors the 1-bit scan passes to the int8
+// codes: one in BitFraction of those scanned. Random unit vectors (the
+// hard case: the query's neighbours beyond the first are barely closer
+// than the rest) need it: with queries near a stored vector, recall@10
+// after the int8 codes at 100 candidates was 1.0000 at 1/4, 0.9925-1.0000
+// at 1/8, 0.9575-0.9925 at 1/16 and 0.8875-0.9700 at 1/32 of 8k and 64k
+// vectors of 512 and 1536 dimensions, rising with the count.
+const BitFraction = 8
+
+// Words returns the number of 64-bit words of a dims-bit code.
+func Words(dims int) int { return (dims + 63) / 64 }
+
+// SignBitsInto sets dst, Words(len(v)) words, to v's 1-bit code.
+func SignBitsInto(dst []uint64, v []float32) {
+	dst = dst[:Words(len(v))]
+	clear(dst)
+	for j, x := range v {
+		if x > 0 {
+			dst[j/64] |= 1 << (j % 64)
+		}
+	}
+}
+
+// bitPlanes is how many bits of each query coordinate the 1-bit scan
+// uses: the coordinate as a signed integer in [-bitOffset, bitOffset-1].
+const (
+	bitPlanes = 4
+	bitOffset = 1 << (bitPlanes - 1)
+)
+
+// BitQuery is a query vector quantised for BitDots: each coordinate an
+// integer v in [-8, 7], stored as v+8 in four bit planes.
+type BitQuery struct {
+	planes [bitPlanes][]uint64
+}
+
+// NewBitQuery quantises a query vector for BitDots.
+func NewBitQuery(q []float32) BitQuery {
+	w := Words(len(q))
+	var out BitQuery
+	all := make([]uint64, bitPlanes*w)
+	for b := range out.planes {
+		out.planes[b] = all[b*w : (b+1)*w]
+	}
+	var inv float32 // a zero query: every coordinate 0
+	if m := maxAbs(q); m > 0 {
+		inv = (bitOffset - 0.5) / m
+	}
+	for j, x := range q {
+		u := min(max(round(x*inv), -bitOffset), bitOffset-1) + bitOffset
+		for b := range out.planes {
+			out.planes[b][j/64] |= uint64(u>>b&1) << (j % 64)
+		}
+	}
+	return out
+}
+
+// BitDots sets out[i] to the integer estimate of q's similarity with the
+// i-th vector whose 1-bit code is codes[i*w:(i+1)*w], w = Words(dims):
+// the sum over its set bits of q's coordinates (as integers in [-8, 7]).
+// A larger estimate is a closer vector. Every kernel computes the same
+// sums.
+func BitDots(codes []uint64, q BitQuery, out []int32) {
+	bitDots(codes, &q.planes, out)
+}
+
+// bitDotsGeneric is the portable kernel of BitDots, and the reference any
+// other is tested against.
+func bitDotsGeneric(codes []uint64, p *[bitPlanes][]uint64, out []int32) {
+	w := len(p[0])
+	p0, p1, p2, p3 := p[0], p[1][:w], p[2][:w], p[3][:w]
+	for i := range out {
+		c := codes[i*w : (i+1)*w]
+		var s, n int
+		for j, x := range c {
+			s += bits.OnesCount64(x&p0[j]) + 2*bits.OnesCount64(x&p1[j]) +
+				4*bits.OnesCount64(x&p2[j]) + 8*bits.OnesCount64(x&p3[j])
+			n += bits.OnesCount64(x)
+		}
+		out[i] = int32(s - bitOffset*n)
+	}
+}
+
+// NoScore marks, in the scores TopScores selects from, an entry that is
+// not a candidate (a removed or filtered-out vector).
+const NoScore = math.MinInt32
+
+// TopScores returns the indexes, in increasing order, of the n largest of
+// scores (of ties, the lowest indexes), entries holding NoScore left out:
+// a counting selection over BitDots' estimates for dims dimensions, which
+// lie in [-8*dims, 7*dims]. A heap of the many candidates the 1-bit scan
+// passes on costs several times the scan itself.
+func TopScores(scores []int32, n, dims int) []int32 {
+	if n <= 0 {
+		return nil
+	}
+	lo := -bitOffset * dims
+	counts := make([]int32, (2*bitOffset-1)*dims+1)
+	for _, s := range scores {
+		if s != NoScore {
+			counts[s-int32(lo)]++
+		}
+	}
+	// The cut-off: the lowest score taken, and how many of it.
+	cut, take := len(counts), n
+	for cut > 0 && take > 0 {
+		cut--
+		take -= int(counts[cut])
+	}
+	take += int(counts[min(cut, len(counts)-1)]) // those of the cut-off score taken
+	out := make([]int32, 0, n)
+	c := int32(cut + lo)
+	for i, s := range scores {
+		switch {
+		case s == NoScore || s < c:
+		case s > c:
+			out = append(out, int32(i))
+		case take > 0:
+			out = append(out, int32(i))
+			take--
+		}
+	}
+	return out
+}
