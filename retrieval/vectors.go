@@ -383,30 +383,30 @@ func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allow
 // scanBits returns about the c1 slots in [lo, hi) that allowed admits best
 // by the estimated similarity of their 1-bit codes (vecscan.BitDots).
 func (v *vecView) scanBits(q vecscan.BitQuery, c1, lo, hi int, chunkArt []int32, allowed []bool) []int32 {
-	scores := make([]int32, hi-lo)
-	for i := range scores {
-		scores[i] = vecscan.NoScore
-	}
 	w := vecscan.Words(v.dim)
-	v.runs(lo, hi, chunkArt, allowed, func(slot, b, o, n int) {
-		vecscan.BitDots(v.bits[b][o*w:(o+n)*w], q, scores[slot-lo:slot-lo+n])
+	return vecscan.SelectBits(c1, v.dim, lo, hi, func(b, e int, out []int32) {
+		for i := range out {
+			out[i] = vecscan.NoScore
+		}
+		v.runs(b, e, chunkArt, allowed, func(slot, sb, o, n int) {
+			vecscan.BitDots(v.bits[sb][o*w:(o+n)*w], q, out[slot-b:slot-b+n])
+		})
 	})
-	top := vecscan.TopScores(scores, c1, v.dim)
-	for i := range top {
-		top[i] += int32(lo)
-	}
-	return top
 }
 
 // refine keeps in t the candidate slots best by the approximate similarity
-// of their int8 codes.
+// of their int8 codes, prefetching each some candidates ahead.
 func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Heap[float32]) {
-	var sim [1]float32
 	d := v.dim
-	for _, slot := range slots {
+	codes := func(slot int32) []int8 {
 		b, o := int(slot)/slabSlots, int(slot)%slabSlots
-		vecscan.Dots(v.codes[b][o*d:(o+1)*d], v.scales[b][o:o+1], q, sim[:])
-		t.Push(vecHit{ID: slot, Score: sim[0]})
+		return v.codes[b][o*d : (o+1)*d]
+	}
+	for j, slot := range slots {
+		if j+vecscan.PrefetchAhead < len(slots) {
+			vecscan.Prefetch(codes(slots[j+vecscan.PrefetchAhead]))
+		}
+		t.Push(vecHit{ID: slot, Score: vecscan.Dot8(codes(slot), v.scales[int(slot)/slabSlots][int(slot)%slabSlots], q)})
 	}
 }
 

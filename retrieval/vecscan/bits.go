@@ -47,18 +47,22 @@ const (
 )
 
 // BitQuery is a query vector quantised for BitDots: each coordinate an
-// integer v in [-8, 7], stored as v+8 in four bit planes.
+// integer v in [-8, 7], stored as v+8 in four bit planes, each plane
+// padded with zero words to a multiple of 8 words (one 512-bit register)
+// in one block.
 type BitQuery struct {
 	planes [bitPlanes][]uint64
+	block  []uint64 // the planes, stride words apart
+	stride int
 }
 
 // NewBitQuery quantises a query vector for BitDots.
 func NewBitQuery(q []float32) BitQuery {
 	w := Words(len(q))
-	var out BitQuery
-	all := make([]uint64, bitPlanes*w)
+	out := BitQuery{stride: (w + 7) &^ 7}
+	out.block = make([]uint64, bitPlanes*out.stride)
 	for b := range out.planes {
-		out.planes[b] = all[b*w : (b+1)*w]
+		out.planes[b] = out.block[b*out.stride : b*out.stride+w]
 	}
 	var inv float32 // a zero query: every coordinate 0
 	if m := maxAbs(q); m > 0 {
@@ -79,12 +83,13 @@ func NewBitQuery(q []float32) BitQuery {
 // A larger estimate is a closer vector. Every kernel computes the same
 // sums.
 func BitDots(codes []uint64, q BitQuery, out []int32) {
-	bitDots(codes, &q.planes, out)
+	bitDots(codes, &q, out)
 }
 
 // bitDotsGeneric is the portable kernel of BitDots, and the reference any
 // other is tested against.
-func bitDotsGeneric(codes []uint64, p *[bitPlanes][]uint64, out []int32) {
+func bitDotsGeneric(codes []uint64, q *BitQuery, out []int32) {
+	p := &q.planes
 	w := len(p[0])
 	p0, p1, p2, p3 := p[0], p[1][:w], p[2][:w], p[3][:w]
 	for i := range out {
@@ -103,20 +108,28 @@ func bitDotsGeneric(codes []uint64, p *[bitPlanes][]uint64, out []int32) {
 // not a candidate (a removed or filtered-out vector).
 const NoScore = math.MinInt32
 
-// TopScores returns the indexes, in increasing order, of the n largest of
-// scores (of ties, the lowest indexes), entries holding NoScore left out:
-// a counting selection over BitDots' estimates for dims dimensions, which
-// lie in [-8*dims, 7*dims]. A heap of the many candidates the 1-bit scan
-// passes on costs several times the scan itself.
-func TopScores(scores []int32, n, dims int) []int32 {
+// SelectBits returns the indexes in [lo, hi), in increasing order, of the
+// n largest scores that score gives (of ties, the lowest indexes), entries
+// it sets to NoScore left out: a counting selection over BitDots'
+// estimates for dims dimensions, which lie in [-8*dims, 7*dims]. score(b,
+// e, out) sets out to the scores of [b, e), at most 256 at a time; it is
+// called twice for each, once to count and once to collect, as computing
+// the scores again costs less than storing them (a large buffer per query
+// costs its page faults) or keeping a heap of many candidates.
+func SelectBits(n, dims, lo, hi int, score func(b, e int, out []int32)) []int32 {
 	if n <= 0 {
 		return nil
 	}
-	lo := -bitOffset * dims
+	base := int32(bitOffset * dims)
 	counts := make([]int32, (2*bitOffset-1)*dims+1)
-	for _, s := range scores {
-		if s != NoScore {
-			counts[s-int32(lo)]++
+	var buf [block]int32
+	for b := lo; b < hi; b += block {
+		e := min(b+block, hi)
+		score(b, e, buf[:e-b])
+		for _, s := range buf[:e-b] {
+			if s != NoScore {
+				counts[s+base]++
+			}
 		}
 	}
 	// The cut-off: the lowest score taken, and how many of it.
@@ -125,17 +138,24 @@ func TopScores(scores []int32, n, dims int) []int32 {
 		cut--
 		take -= int(counts[cut])
 	}
-	take += int(counts[min(cut, len(counts)-1)]) // those of the cut-off score taken
+	if cut == len(counts) {
+		return nil
+	}
+	take += int(counts[cut])
+	c := int32(cut) - base
 	out := make([]int32, 0, n)
-	c := int32(cut + lo)
-	for i, s := range scores {
-		switch {
-		case s == NoScore || s < c:
-		case s > c:
-			out = append(out, int32(i))
-		case take > 0:
-			out = append(out, int32(i))
-			take--
+	for b := lo; b < hi; b += block {
+		e := min(b+block, hi)
+		score(b, e, buf[:e-b])
+		for i, s := range buf[:e-b] {
+			switch {
+			case s == NoScore || s < c:
+			case s > c:
+				out = append(out, int32(b+i))
+			case take > 0:
+				out = append(out, int32(b+i))
+				take--
+			}
 		}
 	}
 	return out

@@ -1,8 +1,10 @@
 package vecscan
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -41,11 +43,11 @@ func TestBitDotsMatchesReference(t *testing.T) {
 			got := make([]int32, n)
 			BitDots(codes, bq, got)
 			gen := make([]int32, n)
-			bitDotsGeneric(codes, &bq.planes, gen)
+			bitDotsGeneric(codes, &bq, gen)
 			want := bitReference(codes, q, n)
 			for i := range want {
 				if got[i] != want[i] || gen[i] != want[i] {
-					t.Fatalf("dims %d, n %d, vector %d: kernel got %d, generic got %d, want %d", dims, n, i, got[i], gen[i], want[i])
+					t.Fatalf("dims %d, n %d, vector %d: kernel %s got %d, generic got %d, want %d", dims, n, i, BitKernel(), got[i], gen[i], want[i])
 				}
 			}
 		}
@@ -84,5 +86,54 @@ func TestZeroBitQueryMatchesNothing(t *testing.T) {
 	// Every coordinate of a zero query is 0, stored as 8 in the planes.
 	if got[0] != 0 {
 		t.Fatalf("got %d for a zero query, want 0", got[0])
+	}
+}
+
+func TestSelectBits(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const dims = 3 // scores in [-24, 21]: many ties
+	for _, tt := range []struct{ n, lo, hi int }{{0, 0, 100}, {1, 0, 100}, {10, 5, 700}, {100, 0, 1000}, {2000, 0, 1000}, {37, 300, 301}} {
+		scores := make([]int32, tt.hi)
+		for i := range scores {
+			scores[i] = int32(r.IntN(46) - 24)
+			if r.IntN(7) == 0 {
+				scores[i] = NoScore
+			}
+		}
+		got := SelectBits(tt.n, dims, tt.lo, tt.hi, func(b, e int, out []int32) {
+			copy(out, scores[b:e])
+		})
+		// The reference: sort by score, best first, ties by index.
+		var idx []int32
+		for i := tt.lo; i < tt.hi; i++ {
+			if scores[i] != NoScore {
+				idx = append(idx, int32(i))
+			}
+		}
+		slices.SortStableFunc(idx, func(a, b int32) int { return int(scores[b] - scores[a]) })
+		want := idx[:min(tt.n, len(idx))]
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("n %d of [%d, %d): got %v, want %v", tt.n, tt.lo, tt.hi, got, want)
+		}
+	}
+}
+
+// BenchmarkSignBits times the making of the 1-bit codes, the cost they add
+// to an index's load (which rebuilds them with the int8 codes), per vector.
+func BenchmarkSignBits(b *testing.B) {
+	for _, dims := range []int{512, 1536} {
+		b.Run(fmt.Sprintf("dims=%d", dims), func(b *testing.B) {
+			const n = 10_000
+			vecs := randomVectors(rand.New(rand.NewPCG(15, uint64(dims))), n, dims)
+			dst := make([]uint64, n*Words(dims))
+			w := Words(dims)
+			for b.Loop() {
+				for i := 0; i < n; i++ {
+					SignBitsInto(dst[i*w:(i+1)*w], vecs[i*dims:(i+1)*dims])
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/vector")
+		})
 	}
 }

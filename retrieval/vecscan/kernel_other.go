@@ -12,6 +12,13 @@ func dotsInt8(codes []int8, q []int16, dims int, out []int32) {
 func Kernel() string { return "go" }
 
 // bitDots is BitDots' kernel.
-func bitDots(codes []uint64, p *[bitPlanes][]uint64, out []int32) {
-	bitDotsGeneric(codes, p, out)
+func bitDots(codes []uint64, q *BitQuery, out []int32) {
+	bitDotsGeneric(codes, q, out)
 }
+
+// BitKernel names the kernel of the 1-bit scan.
+func BitKernel() string { return "go" }
+
+// Prefetch does nothing here: the portable kernels have no prefetch
+// instruction.
+func Prefetch(codes []int8) {}
