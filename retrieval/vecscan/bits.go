@@ -31,11 +31,16 @@ func Words(dims int) int { return (dims + 63) / 64 }
 // SignBitsInto sets dst, Words(len(v)) words, to v's 1-bit code.
 func SignBitsInto(dst []uint64, v []float32) {
 	dst = dst[:Words(len(v))]
-	clear(dst)
-	for j, x := range v {
-		if x > 0 {
-			dst[j/64] |= 1 << (j % 64)
+	for i := range dst {
+		var w uint64
+		for k, x := range v[i*64 : min(len(v), (i+1)*64)] {
+			var bit uint64 // a conditional move, not a branch: signs are random
+			if x > 0 {
+				bit = 1
+			}
+			w |= bit << uint(k)
 		}
+		dst[i] = w
 	}
 }
 
