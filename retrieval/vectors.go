@@ -258,14 +258,18 @@ const (
 // minScanPerWorker is the fewest slots worth a goroutine of their own.
 const minScanPerWorker = 8192
 
-// minBitSlots is the fewest slots from which a scan starts with the 1-bit
-// codes (vecscan.BitDots), passing one in vecscan.BitFraction of the slots
-// to the int8 codes; below it the int8 codes are scanned throughout. In
-// vecscan's BenchmarkScan (see BENCHMARKS.md) the 1-bit pass took 0.66x
-// the int8 scan's time at 100k x 512-d, 0.77x at 100k x 1536-d and 0.49x
-// at 1M x 1536-d, with recall@10 1.0000; its recall was measured from 64k
-// vectors up (BitFraction), so it starts there.
-const minBitSlots = 65536
+// indexBitFraction is the share of the slots (one in indexBitFraction)
+// the 1-bit pass of the index's scan passes to the int8 codes, 0 for no
+// 1-bit pass. It is off: on the synthetic 100k index (local embedder, 112k
+// slots) recall@10 after the 1-bit pass was 0.950-0.972 at 1/8,
+// 0.986-0.992 at 1/4, 0.992-0.994 at 1/3 and 0.998-1.000 at 1/2 (50
+// synthetic and 50 MultiHop-RAG questions), where the issue asks for 0.99,
+// and at a third of the slots its random reads of int8 codes cost about
+// what the sequential int8 scan does. (On random 1536-d vectors 1/8 keeps
+// recall@10 at 1.0000 and takes 0.49x the int8 scan's time at 1M: see
+// BENCHMARKS.md.) The 1-bit codes are kept per slot, 64 B per chunk at
+// 512-d, so that turning it on is this constant.
+const indexBitFraction = 0
 
 // scan returns the k chunks most similar to the unit vector q, best first
 // (ties by chunk order), among those whose article allowed admits (nil:
@@ -277,15 +281,11 @@ const minBitSlots = 65536
 // contiguous range of slots (vecscan's SIMD kernel), the best
 // rescoreFactor*k candidates are rescored exactly in float32, and the best
 // k of those are returned; an index of fewer slots than that is scored
-// exactly throughout. From minBitSlots slots on, each core first scans the
-// 1-bit codes of its range and passes the best one in vecscan.BitFraction
-// to the int8 codes.
+// exactly throughout. With a 1-bit pass (indexBitFraction, off), each
+// core first scans the 1-bit codes of its range and passes the best of
+// them to the int8 codes.
 func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32) []vecHit {
-	fraction := 0
-	if v.slots >= minBitSlots {
-		fraction = vecscan.BitFraction
-	}
-	return v.scanWith(q, k, chunkArt, allowed, slots, fraction)
+	return v.scanWith(q, k, chunkArt, allowed, slots, indexBitFraction)
 }
 
 // scanWith is scan, with a 1-bit pass passing one in fraction slots to the

@@ -298,7 +298,7 @@ func TestVecStoreSlots(t *testing.T) {
 // float32 scan of every chunk on the MultiHop-RAG corpus and dev
 // questions: the share of the exact top 10 and top 100 it returns must be
 // at least 0.99, and every similarity it returns must be the exact one.
-// The corpus is below minBitSlots: the 1-bit pass is forced, and held to
+// The 1-bit pass (off in the index: indexBitFraction) is forced, and held to
 // the bar (recall@10 at least 0.99) only.
 func TestQuantisedRecall(t *testing.T) {
 	if testing.Short() {
@@ -356,7 +356,7 @@ func TestQuantisedRecall(t *testing.T) {
 		recall := float64(found) / float64(total)
 		t.Logf("recall@%d (1-bit pass keeping 1/%d) over %d questions and %d slots: %.4f", k, c.fraction, (len(qs)+raceStride-1)/raceStride, n, recall)
 		// The 1-bit pass is held to the bar, recall@10; at this
-		// size (below minBitSlots) it needs 1/4 of the slots for that.
+		// size it needs 1/4 of the slots for that.
 		if recall < 0.99 && (c.fraction == 0 || k == 10) {
 			t.Errorf("recall@%d (1-bit pass keeping 1/%d): got %.4f, want at least 0.99", k, c.fraction, recall)
 		}
