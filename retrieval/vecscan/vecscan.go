@@ -250,14 +250,20 @@ func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []
 	}
 	q := NewQuery(query)
 	total := c.Len()
+	w := workerCount(workers, total)
+	parts := make([][]Result, w)
+	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
+	return topk.Merge(n, parts...)
+}
+
+// workerCount is how many goroutines scan total vectors when asked for
+// workers (0: GOMAXPROCS, with at least MinPerWorker vectors each).
+func workerCount(workers, total int) int {
 	w := workers
 	if w <= 0 {
 		w = max(1, min(runtime.GOMAXPROCS(0), total/MinPerWorker))
 	}
-	w = min(w, total)
-	parts := make([][]Result, w)
-	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
-	return topk.Merge(n, parts...)
+	return min(w, total)
 }
 
 // ScanBits returns the n vectors best by their int8 codes' similarity to
@@ -271,11 +277,7 @@ func ScanBits(c *Codes, query []float32, n, bitCands int, keep func(int) bool, w
 	}
 	q, qb := NewQuery(query), NewBitQuery(query)
 	total := c.Len()
-	w := workers
-	if w <= 0 {
-		w = max(1, min(runtime.GOMAXPROCS(0), total/MinPerWorker))
-	}
-	w = min(w, total)
+	w := workerCount(workers, total)
 	parts := make([][]Result, w)
 	wd, d := Words(c.Dims), c.Dims
 	Ranges(total, w, func(p, lo, hi int) {
