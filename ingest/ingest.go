@@ -105,9 +105,22 @@ type Service struct {
 	Log       *slog.Logger
 }
 
-// isSeed reports whether id is one of the seeds'.
-func (s *Service) isSeed(id string) bool {
-	return slices.ContainsFunc(s.Seeds, func(a article.Article) bool { return a.ID == id })
+// seed returns the seed with this ID.
+func (s *Service) seed(id string) (article.Article, bool) {
+	i := slices.IndexFunc(s.Seeds, func(a article.Article) bool { return a.ID == id })
+	if i < 0 {
+		return article.Article{}, false
+	}
+	return s.Seeds[i], true
+}
+
+// isSeed reports whether an indexed article is one of the seeds: its ID
+// and its text are a seed's (the text, not the hash, so that a seed indexed
+// as an older version read it is still a seed). A user's article that
+// happens to carry a seed's ID, such as a file named like one, is not.
+func (s *Service) isSeed(a *article.Article) bool {
+	sd, ok := s.seed(a.ID)
+	return ok && sd.Text == a.Text
 }
 
 // Add indexes articles (durably, with a persistent index), then retires
@@ -130,28 +143,35 @@ func (s *Service) Add(ctx context.Context, arts []article.Article) (retrieval.Ad
 func (s *Service) SettleSeeds(ctx context.Context) error {
 	want := s.SeedMode == SeedsOn
 	if s.SeedMode == SeedsAuto {
-		want = !slices.ContainsFunc(s.Index.Articles(), func(a *article.Article) bool { return !s.isSeed(a.ID) })
+		want = !slices.ContainsFunc(s.Index.Articles(), func(a *article.Article) bool { return !s.isSeed(a) })
 	}
 	if want {
 		// A seed is added again when it is missing or was indexed as an
-		// older version read it (other body spans).
-		stale := false
+		// older version read it (other body spans); never over a user's
+		// article that has its ID.
+		var stale []article.Article
 		for _, a := range s.Seeds {
-			if old, ok := s.Index.Article(a.ID); !ok || old.Hash() != a.Hash() {
-				stale = true
+			old, ok := s.Index.Article(a.ID)
+			switch {
+			case !ok:
+				stale = append(stale, a)
+			case !s.isSeed(old):
+				s.Log.Warn("a demo article is not served: an article of its own has its ID", "id", a.ID)
+			case old.Hash() != a.Hash():
+				stale = append(stale, a)
 			}
 		}
-		if !stale {
+		if len(stale) == 0 {
 			return nil
 		}
-		if _, err := s.Index.Add(ctx, s.Seeds); err != nil {
+		if _, err := s.Index.Add(ctx, stale); err != nil {
 			return fmt.Errorf("add the demo articles: %w", err)
 		}
 		return nil
 	}
 	var ids []string
 	for _, a := range s.Seeds {
-		if _, ok := s.Index.Article(a.ID); ok {
+		if old, ok := s.Index.Article(a.ID); ok && s.isSeed(old) {
 			ids = append(ids, a.ID)
 		}
 	}
