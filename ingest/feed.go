@@ -174,6 +174,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 	base, _ := url.Parse(feedURL)
 	hashes := f.contentHashes()
 	var arts []article.Article
+	inPoll := map[string]bool{} // the IDs of this poll's items
 	for _, it := range feed.Items {
 		a, err := f.itemArticle(ctx, base, feed, it)
 		if err != nil {
@@ -183,6 +184,13 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		if id, ok := st.GUIDs[it.GUID]; ok && it.GUID != "" {
 			a.ID = id // same item, perhaps a new link: updated in place
 		}
+		if inPoll[a.ID] {
+			// Two items with one GUID or link: the first (the feed's
+			// newest) is the article; one poll never indexes an ID twice.
+			res.Skipped = append(res.Skipped, article.Skip{Name: itemName(it), Reason: "the same GUID or link as an earlier item of the feed"})
+			continue
+		}
+		inPoll[a.ID] = true
 		if id, dup := hashes[textHash(a.Text)]; dup && id != a.ID {
 			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "same text as " + id})
 			continue

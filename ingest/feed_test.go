@@ -258,3 +258,43 @@ func TestParseFeedList(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedItemsSharingAGUID checks that two items of one feed with the
+// same GUID, or the same link, and different text make one article, the
+// first item's, reported added once; the second is skipped with a reason.
+func TestFeedItemsSharingAGUID(t *testing.T) {
+	para := func(word string) string {
+		return strings.Repeat("<p>The "+word+" council met on Monday and voted to repair the harbour wall before the winter storms arrive.</p>", 14)
+	}
+	for _, tc := range []struct{ name, second string }{
+		{"guid", `<guid>same</guid><link>/b</link>`},
+		{"link", `<guid>other</guid><link>/a</link>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/rss+xml")
+				fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Twice</title>
+<item><title>First</title><guid>same</guid><link>/a</link><description><![CDATA[%s]]></description></item>
+<item><title>Second</title>%s<description><![CDATA[%s]]></description></item></channel></rss>`, para("town"), tc.second, para("county"))
+			}))
+			defer srv.Close()
+			f, ix, _ := newFeedsForTest(t, true)
+			res, err := f.Poll(context.Background(), srv.URL+"/feed.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{srv.URL + "/a"}; !slices.Equal(res.Added, want) {
+				t.Errorf("added %v, want %v", res.Added, want)
+			}
+			if len(res.Skipped) != 1 {
+				t.Errorf("skipped %v, want the second item", res.Skipped)
+			}
+			if n := len(ix.Articles()); n != 1 {
+				t.Errorf("got %d articles, want 1", n)
+			}
+			if a, ok := ix.Article(srv.URL + "/a"); !ok || a.Title != "First" {
+				t.Errorf("article %s: indexed %v, title %q; want the first item's", srv.URL+"/a", ok, a.Title)
+			}
+		})
+	}
+}
