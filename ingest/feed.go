@@ -75,12 +75,23 @@ type FeedResult struct {
 var ErrNotFeed = errors.New("not an RSS, Atom or JSON feed")
 
 // Poll fetches a feed once (conditionally, with the ETag and Last-Modified
-// of the previous poll) and indexes its new and changed items.
+// of the previous poll) and indexes its new and changed items. A URL that
+// is not a feed and was never polled as one (a page given to `bot
+// ingest`) gets ErrNotFeed and leaves no feed status behind.
 func (f *Feeds) Poll(ctx context.Context, feedURL string) (FeedResult, error) {
+	return f.pollOnce(ctx, feedURL, false)
+}
+
+// pollOnce is Poll; configured says feedURL is one of the bot's feeds,
+// whose status is kept even when it has never been a feed.
+func (f *Feeds) pollOnce(ctx context.Context, feedURL string, configured bool) (FeedResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.status(feedURL)
 	res, err := f.poll(ctx, feedURL, &st)
+	if errors.Is(err, ErrNotFeed) && !configured && st.LastPoll.IsZero() {
+		return res, err
+	}
 	st.LastPoll = time.Now().UTC()
 	switch {
 	case err != nil:
@@ -164,7 +175,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 	}
 	feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
 	if err != nil {
-		return res, fmt.Errorf("%w: %s", ErrNotFeed, feedURL)
+		return res, fmt.Errorf("%w: %s (%v)", ErrNotFeed, feedURL, err)
 	}
 	st.ETag, st.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 	st.Title = strings.TrimSpace(feed.Title)
@@ -367,7 +378,7 @@ func (f *Feeds) Run(ctx context.Context, feeds []string) {
 					return
 				case <-t.C:
 				}
-				res, err := f.Poll(ctx, u)
+				res, err := f.pollOnce(ctx, u, true)
 				failures := 0
 				if err != nil {
 					if ctx.Err() != nil {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -294,6 +295,37 @@ func TestFeedItemsSharingAGUID(t *testing.T) {
 			}
 			if a, ok := ix.Article(srv.URL + "/a"); !ok || a.Title != "First" {
 				t.Errorf("article %s: indexed %v, title %q; want the first item's", srv.URL+"/a", ok, a.Title)
+			}
+		})
+	}
+}
+
+// TestPollOfAPageLeavesNoFeedStatus checks that a page URL polled as a
+// feed (as `bot ingest URL` does) is reported as no feed, with the parse
+// error, and leaves no failing feed in the status, while a configured feed
+// that is not one keeps its status for `bot status`.
+func TestPollOfAPageLeavesNoFeedStatus(t *testing.T) {
+	site := newNewsSite(t)
+	for _, tc := range []struct {
+		configured bool
+		want       []string
+	}{
+		{false, nil},
+		{true, []string{site.srv.URL + "/news/ferry"}},
+	} {
+		t.Run(fmt.Sprint(tc.configured), func(t *testing.T) {
+			f, _, st := newFeedsForTest(t, true)
+			page := site.srv.URL + "/news/ferry"
+			_, err := f.pollOnce(context.Background(), page, tc.configured)
+			if !errors.Is(err, ErrNotFeed) || !strings.Contains(err.Error(), "(") {
+				t.Errorf("poll of a page: %v, want ErrNotFeed with the parser's reason", err)
+			}
+			var got []string
+			if err := st.Each(FeedsBucket, func(k string, _ []byte) error { got = append(got, k); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("feeds in the status: %v, want %v", got, tc.want)
 			}
 		})
 	}

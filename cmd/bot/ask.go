@@ -199,9 +199,11 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		res, err := feeds.Poll(ctx, u)
 		switch {
 		case errors.Is(err, ingest.ErrNotFeed):
-			a, err := webpage.Fetch(ctx, u, webpage.Options{AllowPrivate: cfg.FetchAllowPrivate})
-			if err != nil {
-				skips = append(skips, article.Skip{Name: u, Reason: err.Error()})
+			a, perr := webpage.Fetch(ctx, u, webpage.Options{AllowPrivate: cfg.FetchAllowPrivate})
+			if perr != nil {
+				// Neither a feed nor a page: say why it is neither, as a
+				// malformed feed is usually meant to be a feed.
+				skips = append(skips, article.Skip{Name: u, Reason: fmt.Sprintf("%v; as a page: %v", err, perr)})
 				continue
 			}
 			arts = append(arts, a)

@@ -434,3 +434,43 @@ func TestIngestFeedURL(t *testing.T) {
 		t.Error("the feed item's page text is not quotable")
 	}
 }
+
+// TestIngestPageAndMalformedFeedURLs checks `bot ingest` of a page URL and
+// of a malformed feed: the page is added, the feed skipped with why it is
+// not a feed, and neither is listed as a (failing) feed by `bot status`.
+func TestIngestPageAndMalformedFeedURLs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad.xml" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><item><title>a</item></chan`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
+<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
+<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
+</article></body></html>`)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/news/ferry", srv.URL+"/bad.xml")
+	if code != 0 {
+		t.Fatalf("ingest: exit %d, %q", code, errOut)
+	}
+	if !strings.Contains(out, "added "+srv.URL+"/news/ferry") {
+		t.Errorf("ingest of a page: %q, want it added", out)
+	}
+	if want := "skipped " + srv.URL + "/bad.xml: not an RSS, Atom or JSON feed"; !strings.Contains(out, want) || !strings.Contains(out, "XML syntax error") {
+		t.Errorf("ingest of a malformed feed: %q, want %q with the parser's reason", out, want)
+	}
+	var st struct {
+		Feeds []json.RawMessage `json:"feeds"`
+	}
+	sout, _, _ := runBot(t, e, "", "status", "--json")
+	if err := json.Unmarshal([]byte(sout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Feeds) != 0 {
+		t.Errorf("status lists %d feeds after ingesting a page and a malformed feed, want none: %s", len(st.Feeds), sout)
+	}
+}
