@@ -397,13 +397,20 @@ func (f *Feeds) Run(ctx context.Context, feeds []string) {
 }
 
 // ParseFeedList splits BOT_FEEDS: URLs separated by commas or white space.
+// A feed listed twice (also with another case of its host) is polled once.
 func ParseFeedList(s string) ([]string, error) {
 	var out []string
+	seen := map[string]bool{}
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
 		u, err := url.Parse(f)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("%q is not an http or https URL", f)
 		}
+		u.Host = strings.ToLower(u.Host)
+		if seen[u.String()] {
+			continue
+		}
+		seen[u.String()] = true
 		out = append(out, f)
 	}
 	return out, nil

@@ -249,6 +249,8 @@ func TestParseFeedList(t *testing.T) {
 	}{
 		{"", nil, false},
 		{"https://a.example/rss, https://b.example/atom.xml\nhttp://c.example/feed.json", []string{"https://a.example/rss", "https://b.example/atom.xml", "http://c.example/feed.json"}, false},
+		{"https://a.example/rss https://a.example/rss,https://A.example/rss", []string{"https://a.example/rss"}, false},
+		{"https://a.example/rss https://a.example/atom", []string{"https://a.example/rss", "https://a.example/atom"}, false},
 		{"ftp://a.example/rss", nil, true},
 		{"not a url", nil, true},
 	}
