@@ -83,7 +83,7 @@ type engineOptions struct {
 const dirArticlesBucket = "articles_dir"
 
 // errDataDirBusy is the error a second writer gets.
-var errDataDirBusy = errors.New("another briefbot process (the bot, or an ingest) is using BOT_DATA_DIR; nothing was added. Stop it first, or put the files in its BOT_ARTICLES_DIR and it picks them up")
+var errDataDirBusy = errors.New("another briefbot process (the bot, or an ingest) is using BOT_DATA_DIR; nothing was changed. Stop it first; to add files while the bot runs, put them in its BOT_ARTICLES_DIR and it picks them up")
 
 // openEngine builds the index and the composer. Without a corpus it opens
 // the persistent index in cfg.DataDir (locking the directory), adds

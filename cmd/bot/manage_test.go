@@ -300,9 +300,11 @@ func TestOneWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := runBot(t, e, "", "ingest", path)
-	if code == 0 || !strings.Contains(errOut, "another briefbot process") || strings.Contains(out, "added") {
-		t.Errorf("ingest while another process writes: exit %d, stdout %q, stderr %q; want a clear error, non-zero, nothing added", code, out, errOut)
+	for _, args := range [][]string{{"ingest", path}, {"remove", "ferry-terminal"}} {
+		out, errOut, code := runBot(t, e, "", args...)
+		if code == 0 || !strings.Contains(errOut, "another briefbot process") || !strings.Contains(errOut, "nothing was changed") || out != "" {
+			t.Errorf("%s while another process writes: exit %d, stdout %q, stderr %q; want a clear error that nothing was changed, non-zero, no output", args[0], code, out, errOut)
+		}
 	}
 	if !sourceFinds(t, e, "Article 5-like") {
 		t.Error("a reader (source) did not answer while another process writes")
