@@ -186,7 +186,26 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 	hashes := f.contentHashes()
 	var arts []article.Article
 	inPoll := map[string]bool{} // the IDs of this poll's items
+	fetches, deferred := 0, 0
 	for _, it := range feed.Items {
+		if link := canonicalURL(base, it.Link); needsPage(it, link) {
+			// A summary-only item already indexed is not fetched again
+			// unless its title changed: a poll costs the new items, not
+			// the whole feed.
+			id := link
+			if g, ok := st.GUIDs[it.GUID]; ok && it.GUID != "" {
+				id = g
+			}
+			if old, ok := f.Service.Index.Article(id); ok && old.Title == strings.TrimSpace(it.Title) && !inPoll[id] {
+				inPoll[id] = true
+				continue
+			}
+			if fetches >= maxPageFetches {
+				deferred++
+				continue
+			}
+			fetches++
+		}
 		a, err := f.itemArticle(ctx, base, feed, it)
 		if err != nil {
 			res.Skipped = append(res.Skipped, article.Skip{Name: itemName(it), Reason: err.Error()})
@@ -219,6 +238,12 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 			st.GUIDs[it.GUID] = a.ID
 		}
 		arts = append(arts, a)
+	}
+	if deferred > 0 {
+		// The next poll must see the whole feed again to fetch the rest.
+		st.ETag, st.LastModified = "", ""
+		res.Skipped = append(res.Skipped, article.Skip{Name: feedURL,
+			Reason: fmt.Sprintf("%d more items whose pages were not fetched (at most %d a poll); the next poll fetches them", deferred, maxPageFetches)})
 	}
 	if len(arts) > 0 {
 		if _, err := f.Service.Add(ctx, arts); err != nil {
@@ -257,19 +282,36 @@ func itemName(it *gofeed.Item) string {
 // summary and its page is fetched.
 const minFullText = 1200
 
+// maxPageFetches bounds the pages one poll fetches, so that a feed of
+// thousands of summary-only items cannot hold the poller for hours; the
+// rest wait for the next polls.
+const maxPageFetches = 100
+
+// itemHTML is an item's own text: its content or its description,
+// whichever is longer.
+func itemHTML(it *gofeed.Item) string {
+	if len(it.Content) < len(it.Description) {
+		return it.Description
+	}
+	return it.Content
+}
+
+// needsPage reports whether an item carries only a summary and a link, so
+// that its text comes from its page.
+func needsPage(it *gofeed.Item, link string) bool {
+	return link != "" && len(plainLength(itemHTML(it))) < minFullText
+}
+
 // itemArticle turns a feed item into an article: its content when the
 // feed carries the whole text, else its page fetched and extracted. The
 // outlet is the feed's title, the date the item's, the URL the item's link
 // made canonical (absolute, without fragment or tracking parameters).
 func (f *Feeds) itemArticle(ctx context.Context, base *url.URL, feed *gofeed.Feed, it *gofeed.Item) (article.Article, error) {
 	link := canonicalURL(base, it.Link)
-	html := it.Content
-	if len(html) < len(it.Description) {
-		html = it.Description
-	}
+	html := itemHTML(it)
 	var a article.Article
 	var err error
-	if len(plainLength(html)) >= minFullText || link == "" {
+	if !needsPage(it, link) {
 		if html == "" {
 			return a, errors.New("item has neither text nor link")
 		}

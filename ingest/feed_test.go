@@ -332,3 +332,76 @@ func TestPollOfAPageLeavesNoFeedStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedPollsFetchBoundedPages checks a feed of many summary-only items:
+// one poll fetches at most maxPageFetches pages and says how many wait,
+// the next polls fetch the rest (not the pages already indexed) and ask
+// for the whole feed, and once all are indexed the feed is asked for
+// conditionally again.
+func TestFeedPollsFetchBoundedPages(t *testing.T) {
+	const items = 2*maxPageFetches + 30
+	var mu sync.Mutex
+	pageGets, notModified := 0, 0
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/feed.xml" {
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				mu.Lock()
+				notModified++
+				mu.Unlock()
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>`)
+			for i := range items {
+				fmt.Fprintf(w, `<item><title>Story %d</title><guid>s%d</guid><link>%s/p/%d</link><description>Summary %d.</description></item>`, i, i, srv.URL, i, i)
+			}
+			fmt.Fprint(w, `</channel></rss>`)
+			return
+		}
+		mu.Lock()
+		pageGets++
+		mu.Unlock()
+		n := strings.TrimPrefix(r.URL.Path, "/p/")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<html><head><title>Story %[1]s</title></head><body><article><h1>Story %[1]s</h1>
+<p>The harbour council approved plan number %[1]s on Monday, the mayor said at a packed meeting in the town hall on the quay.</p>
+<p>Work on plan %[1]s starts in the spring and will take two years, officials said, with the first phase paid for by the port.</p>
+<p>Residents have asked for plan %[1]s for more than ten years, and the council said it would review it after one year of use.</p></article></body></html>`, n)
+	}))
+	defer srv.Close()
+	f, ix, _ := newFeedsForTest(t, true)
+	ctx := context.Background()
+	for i, want := range []struct{ pages, added, waiting int }{
+		{maxPageFetches, maxPageFetches, items - maxPageFetches},
+		{maxPageFetches, maxPageFetches, items - 2*maxPageFetches},
+		{items - 2*maxPageFetches, items - 2*maxPageFetches, 0},
+		{0, 0, 0},
+	} {
+		mu.Lock()
+		before := pageGets
+		mu.Unlock()
+		res, err := f.Poll(ctx, srv.URL+"/feed.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		pages := pageGets - before
+		mu.Unlock()
+		waiting := 0
+		if n := len(res.Skipped); n > 0 {
+			fmt.Sscanf(res.Skipped[n-1].Reason, "%d more items", &waiting)
+		}
+		if pages != want.pages || len(res.Added) != want.added || waiting != want.waiting {
+			t.Errorf("poll %d: fetched %d pages, added %d, %d waiting (%v); want %d, %d, %d", i+1, pages, len(res.Added), waiting, res.Skipped, want.pages, want.added, want.waiting)
+		}
+	}
+	if ix.Len() != items {
+		t.Errorf("got %d articles, want %d", ix.Len(), items)
+	}
+	if notModified != 1 {
+		t.Errorf("%d polls answered 304, want 1 (the one after all items were indexed)", notModified)
+	}
+}
