@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/store"
 )
 
@@ -474,5 +475,38 @@ func TestIngestPageAndMalformedFeedURLs(t *testing.T) {
 	}
 	if len(st.Feeds) != 0 {
 		t.Errorf("status lists %d feeds after ingesting a page and a malformed feed, want none: %s", len(st.Feeds), sout)
+	}
+}
+
+// TestStatusShowsFeedsWhileTheBotRuns checks that `bot status --json`
+// shows the feeds' status while another process (the bot, which polls
+// them) holds the store, and that it changes nothing there.
+func TestStatusShowsFeedsWhileTheBotRuns(t *testing.T) {
+	data := t.TempDir()
+	held, err := store.Open(data, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	const feed = "https://news.example/rss.xml"
+	if err := held.PutJSON(ingest.FeedsBucket, feed, ingest.FeedStatus{URL: feed, Title: "Harbour Gazette", LastResult: "error: the site answered 500 Internal Server Error", Failures: 2}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runBot(t, env{"BOT_DATA_DIR": data}, "", "status", "--json")
+	if code != 0 {
+		t.Fatalf("status exit %d: %s", code, errOut)
+	}
+	var st struct {
+		Feeds []ingest.FeedStatus `json:"feeds"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --json stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if len(st.Feeds) != 1 || st.Feeds[0].URL != feed || st.Feeds[0].Failures != 2 || !strings.Contains(st.Feeds[0].LastResult, "500") {
+		t.Errorf("feeds while the bot runs: %+v, want %s with 2 failures and its last result (stderr %q)", st.Feeds, feed, errOut)
+	}
+	var got ingest.FeedStatus
+	if err := held.GetJSON(ingest.FeedsBucket, feed, &got); err != nil || got.Failures != 2 {
+		t.Errorf("the bot's store after status: %+v, %v; want it unchanged", got, err)
 	}
 }
