@@ -213,12 +213,12 @@ func (s *Service) Remove(ctx context.Context, idOrURL string) ([]string, error) 
 }
 
 // sameURL compares two URLs, ignoring a trailing slash and the fragment.
-func sameURL(a, b string) bool {
-	norm := func(u string) string {
-		u, _, _ = strings.Cut(strings.TrimSpace(u), "#")
-		return strings.TrimSuffix(u, "/")
-	}
-	return norm(a) == norm(b)
+func sameURL(a, b string) bool { return normURL(a) == normURL(b) }
+
+// normURL is a URL without its fragment and trailing slash.
+func normURL(u string) string {
+	u, _, _ = strings.Cut(strings.TrimSpace(u), "#")
+	return strings.TrimSuffix(u, "/")
 }
 
 // Expire removes the articles published before now minus the retention
@@ -277,4 +277,50 @@ func Summarize(arts []*article.Article, chunks int) Summary {
 		sm.Newest, sm.Oldest = newest.Format(time.RFC3339), oldest.Format(time.RFC3339)
 	}
 	return sm
+}
+
+// Dedupe finds, among arts, the articles the index already holds under
+// another ID, so that one article ingested twice (as a page URL, a saved
+// page and a Markdown file with its url) is one article: an article with
+// the URL of an indexed article takes that article's ID (it is updated in
+// place); an article with the title and text of an indexed article, or of
+// an earlier one of arts, is skipped. It returns the articles to add and
+// the skips. Only articles of the same URL or title are compared, so that
+// it costs the new articles, not the index.
+func (s *Service) Dedupe(arts []article.Article) ([]article.Article, []article.Skip) {
+	byURL, byTitle := map[string]string{}, map[string][]*article.Article{}
+	for _, a := range s.Index.Articles() {
+		if a.URL != "" {
+			byURL[normURL(a.URL)] = a.ID
+		}
+		if a.Title != "" {
+			byTitle[a.Title] = append(byTitle[a.Title], a)
+		}
+	}
+	var out []article.Article
+	var skips []article.Skip
+	for _, a := range arts {
+		if id, ok := byURL[normURL(a.URL)]; ok && a.URL != "" && id != a.ID {
+			a.ID = id
+		}
+		if i := slices.IndexFunc(byTitle[a.Title], func(b *article.Article) bool {
+			return b.ID != a.ID && sameText(b.Text, a.Text)
+		}); a.Title != "" && i >= 0 {
+			skips = append(skips, article.Skip{Name: a.ID, Reason: "the same article as " + byTitle[a.Title][i].ID})
+			continue
+		}
+		if a.URL != "" {
+			byURL[normURL(a.URL)] = a.ID
+		}
+		if a.Title != "" {
+			byTitle[a.Title] = append(byTitle[a.Title], &a)
+		}
+		out = append(out, a)
+	}
+	return out, skips
+}
+
+// sameText reports whether two texts are equal but for white space.
+func sameText(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
@@ -86,6 +88,48 @@ func TestUserArticleWithASeedsID(t *testing.T) {
 			}
 			if n, want := len(ix.Articles()), len(tc.add); n != want {
 				t.Errorf("got %d articles, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestDedupe checks that one article ingested twice under two IDs (a page
+// URL and a file) is one article: the same URL updates it in place, the
+// same title and text is skipped, anything else is kept as it is.
+func TestDedupe(t *testing.T) {
+	ctx := context.Background()
+	text := "Ferry approved\n\nThe council approved the ferry on Monday."
+	held := article.Article{ID: "https://news.example/ferry", URL: "https://news.example/ferry", Title: "Ferry approved", Text: text, Body: []article.Span{{Start: 16, End: len(text)}}}
+	ix, err := retrieval.New(ctx, retrieval.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ix.Add(ctx, []article.Article{held}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Index: ix, SeedMode: SeedsOff, Log: slog.New(slog.DiscardHandler)}
+	other := "Ferry approved\n\nThe council turned the ferry down on Monday."
+	tests := []struct {
+		name    string
+		in      []article.Article
+		wantIDs []string // of the articles kept, in order
+		skipped int
+	}{
+		{"same URL, another ID", []article.Article{{ID: "ferry.md", URL: "https://news.example/ferry/#top", Title: "Ferry approved", Text: "---\nurl: x\n---\n" + text}}, []string{held.ID}, 0},
+		{"same title and text", []article.Article{{ID: "ferry.html", Title: "Ferry approved", Text: strings.ReplaceAll(text, "\n\n", "\n \n")}}, nil, 1},
+		{"same title, other text", []article.Article{{ID: "ferry2.txt", Title: "Ferry approved", Text: other}}, []string{"ferry2.txt"}, 0},
+		{"twice in one batch", []article.Article{{ID: "a.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}, {ID: "b.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}}, []string{"a.txt"}, 1},
+		{"the same ID again", []article.Article{held}, []string{held.ID}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, skips := svc.Dedupe(tt.in)
+			var ids []string
+			for _, a := range got {
+				ids = append(ids, a.ID)
+			}
+			if !slices.Equal(ids, tt.wantIDs) || len(skips) != tt.skipped {
+				t.Errorf("Dedupe kept %v, skipped %v; want %v and %d skipped", ids, skips, tt.wantIDs, tt.skipped)
 			}
 		})
 	}

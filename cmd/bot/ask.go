@@ -216,6 +216,9 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			total.Updated += len(res.Updated)
 		}
 	}
+	// One article ingested twice, as a page URL and as a file, is one.
+	arts, dups := eng.ingest.Dedupe(arts)
+	skips = append(skips, dups...)
 	var newAdded, newUpdated []string
 	for _, a := range arts {
 		old, ok := eng.index.Article(a.ID)
