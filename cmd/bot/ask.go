@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -176,6 +178,20 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			links = append(links, p)
 			continue
 		}
+		if isHTMLFile(p) {
+			// A saved page: its article text, not its markup.
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("ingest %s: %w", p, err)
+			}
+			a, err := webpage.FromFile(filepath.Base(p), data)
+			if err != nil {
+				skips = append(skips, article.Skip{Name: p, Reason: err.Error()})
+				continue
+			}
+			arts = append(arts, a)
+			continue
+		}
 		a, s, err := article.Load(p)
 		if err != nil {
 			if errors.Is(err, article.ErrNotFound) {
@@ -261,6 +277,16 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d skipped (%d chunks embedded)\n",
 		cfg.DataDir, total.Added, total.Updated, total.Unchanged, len(skips), total.Chunks)
 	return nil
+}
+
+// isHTMLFile reports whether p is a regular file named as an HTML page.
+func isHTMLFile(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".html", ".htm", ".xhtml":
+		fi, err := os.Stat(p)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
 }
 
 func writeJSONLine(w io.Writer, v any) error {

@@ -510,3 +510,45 @@ func TestStatusShowsFeedsWhileTheBotRuns(t *testing.T) {
 		t.Errorf("the bot's store after status: %+v, %v; want it unchanged", got, err)
 	}
 }
+
+// TestOneArticleIngestedThreeWays ingests one article as its page URL,
+// as the page saved to an .html file and as a Markdown file with its url:
+// the index holds it once, and the saved page's markup is never indexed.
+func TestOneArticleIngestedThreeWays(t *testing.T) {
+	const page = `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
+<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
+<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
+</article></body></html>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, page)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "ferry.html")
+	md := filepath.Join(dir, "ferry.md")
+	if err := os.WriteFile(saved, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mdText := "---\ntitle: Ferry route approved\nurl: " + srv.URL + "/news/ferry\n---\n\n" +
+		"The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.\n\n" +
+		"Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.\n"
+	if err := os.WriteFile(md, []byte(mdText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{srv.URL + "/news/ferry", saved, md} {
+		if out, errOut, code := runBot(t, e, "", "ingest", arg); code != 0 {
+			t.Fatalf("ingest %s: exit %d, %q, %q", arg, code, out, errOut)
+		}
+		if n := articleCount(t, e); n != 1 {
+			t.Errorf("after ingesting %s: %d articles, want 1", arg, n)
+		}
+	}
+	if sourceFinds(t, e, "<p>Crossings will start") {
+		t.Error("the saved page's markup is quotable, want only its text")
+	}
+	if !sourceFinds(t, e, "run twice a day") {
+		t.Error("the article's text is not quotable")
+	}
+}
