@@ -37,10 +37,16 @@ func (p *page) readFrontMatter(h *header) {
 	if first < 0 || p.str(first) != "---" {
 		return
 	}
+	// The block closes within 60 lines, or, for a long one, further down
+	// when every line past the 60th reads as YAML: a long front matter is
+	// never indexed as the article's text.
 	last := -1
-	for j := first + 1; j < len(p.lines) && j < first+60; j++ {
+	for j := first + 1; j < len(p.lines); j++ {
 		if p.str(j) == "---" {
 			last = j
+			break
+		}
+		if j >= first+60 && p.lines[j].role != roleBlank && !yamlLike(p.str(j)) {
 			break
 		}
 	}
@@ -292,10 +298,30 @@ func (p *page) readMetaKey(s string, h *header) bool {
 	return true
 }
 
+// yamlLike reports whether a line reads as a line of YAML front matter:
+// "key: value", a "- item" of a list, a comment or an indented line.
+func yamlLike(s string) bool {
+	if s != "" && (s[0] == ' ' || s[0] == '\t') {
+		return true
+	}
+	if t := strings.TrimSpace(s); strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "#") {
+		return true
+	}
+	colon := strings.IndexByte(s, ':')
+	return colon > 0 && colon <= 40 && !strings.ContainsAny(s[:colon], " \t")
+}
+
 // metaValue returns the value of a "key: value" line unquoted, with a
 // flow list ("[Jane Doe, 'John Roe']") written as "Jane Doe and John Roe".
+// A list or a quote left open (bad YAML) is no value.
 func metaValue(v string) string {
 	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "[") != strings.HasSuffix(v, "]") {
+		return ""
+	}
+	if v != "" && (v[0] == '"' || v[0] == '\'') && (len(v) < 2 || v[len(v)-1] != v[0]) {
+		return ""
+	}
 	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
 		var items []string
 		for _, it := range strings.Split(v[1:len(v)-1], ",") {
