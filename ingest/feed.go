@@ -69,6 +69,9 @@ type FeedResult struct {
 	Added       []string
 	Updated     []string
 	Skipped     []article.Skip
+	// Chunks is how many chunks were embedded for the added and updated
+	// items.
+	Chunks int
 }
 
 // ErrNotFeed is returned by Poll for a page that is not a feed.
@@ -246,10 +249,12 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 			Reason: fmt.Sprintf("%d more items whose pages were not fetched (at most %d a poll); the next poll fetches them", deferred, maxPageFetches)})
 	}
 	if len(arts) > 0 {
-		if _, err := f.Service.Add(ctx, arts); err != nil {
+		as, err := f.Service.Add(ctx, arts)
+		if err != nil {
 			res.Added, res.Updated = nil, nil
 			return res, fmt.Errorf("feed %s: %w", feedURL, err)
 		}
+		res.Chunks = as.Chunks
 	}
 	return res, nil
 }

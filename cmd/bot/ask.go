@@ -230,6 +230,7 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			skips = append(skips, res.Skipped...)
 			total.Added += len(res.Added)
 			total.Updated += len(res.Updated)
+			total.Chunks += res.Chunks
 		}
 	}
 	// One article ingested twice, as a page URL and as a file, is one.

@@ -413,6 +413,9 @@ func TestIngestFeedURL(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "added "+srv.URL+"/news/ferry") {
 		t.Fatalf("ingest feed: exit %d, %q, %q", code, out, errOut)
 	}
+	if strings.Contains(out, "(0 chunks embedded)") {
+		t.Errorf("ingest feed: %q, want the chunks embedded for its item counted", out)
+	}
 	out, _, _ = runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
 	if !strings.Contains(out, "0 new, 0 updated") {
 		t.Errorf("the same feed again: %q, want nothing added", out)
