@@ -377,7 +377,9 @@ func firstNonEmpty(xs ...string) string {
 }
 
 // canonicalURL makes an item's link absolute and drops its fragment and
-// utm_* tracking parameters; "" for none.
+// utm_* tracking parameters; "" for none, and for a link that is not http
+// or https (a hostile feed's "javascript:" link is never shown as a
+// source).
 func canonicalURL(base *url.URL, link string) string {
 	link = strings.TrimSpace(link)
 	if link == "" {
@@ -385,10 +387,13 @@ func canonicalURL(base *url.URL, link string) string {
 	}
 	u, err := url.Parse(link)
 	if err != nil {
-		return link
+		return ""
 	}
 	if base != nil {
 		u = base.ResolveReference(u)
+	}
+	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
+		return ""
 	}
 	u.Fragment = ""
 	q := u.Query()

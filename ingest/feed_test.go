@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -403,5 +404,29 @@ func TestFeedPollsFetchBoundedPages(t *testing.T) {
 	}
 	if notModified != 1 {
 		t.Errorf("%d polls answered 304, want 1 (the one after all items were indexed)", notModified)
+	}
+}
+
+func TestCanonicalURL(t *testing.T) {
+	base, err := url.Parse("https://news.example/feeds/rss.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"/news/ferry?utm_source=rss&id=3#top", "https://news.example/news/ferry?id=3"},
+		{"ferry", "https://news.example/feeds/ferry"},
+		{"HTTP://NEWS.example/a", "http://news.example/a"},
+		{"javascript:alert(1)", ""},
+		{"JavaScript:alert(1)", ""},
+		{"file:///etc/passwd", ""},
+		{"ftp://news.example/a", ""},
+		{"data:text/html,<b>x</b>", ""},
+		{"http://[::1", ""},
+	}
+	for _, tt := range tests {
+		if got := canonicalURL(base, tt.in); got != tt.want {
+			t.Errorf("canonicalURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
