@@ -284,7 +284,7 @@ func (p *page) readMetaKey(s string, h *header) bool {
 		}
 		h.setDate(t, field == "updated")
 	case "url":
-		if !strings.Contains(value, "://") {
+		if webURL(value) == "" {
 			return false
 		}
 		if h.url == "" {
@@ -296,6 +296,16 @@ func (p *page) readMetaKey(s string, h *header) bool {
 		}
 	}
 	return true
+}
+
+// webURL returns u when it is an http or https URL, else "": an article's
+// source link is never a "javascript:" or "file:" link.
+func webURL(u string) string {
+	u = strings.TrimSpace(u)
+	if l := strings.ToLower(u); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+		return u
+	}
+	return ""
 }
 
 // yamlLike reports whether a line reads as a line of YAML front matter:

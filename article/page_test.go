@@ -626,3 +626,22 @@ func FuzzParseText(f *testing.F) {
 		checkBody(t, a)
 	})
 }
+
+func TestFrontMatterURL(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"https://ledger.example/news/a", "https://ledger.example/news/a"},
+		{"HTTP://ledger.example/a", "HTTP://ledger.example/a"},
+		{"javascript://ledger.example/%0Aalert(1)", ""},
+		{"file:///etc/passwd", ""},
+		{"ledger.example/a", ""},
+	}
+	for _, tt := range tests {
+		a, err := article.ParseText("a.md", []byte("---\ntitle: Talks resume\nurl: "+tt.url+"\n---\n\nThe talks resumed on Thursday.\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.URL != tt.want {
+			t.Errorf("url: %s read as %q, want %q", tt.url, a.URL, tt.want)
+		}
+	}
+}
