@@ -211,6 +211,7 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	total := retrieval.AddStats{}
 	// Feeds are polled (their items indexed); other links are pages.
 	feeds := newFeeds(cfg, eng)
+	var failed []string // feeds that could not be read
 	for _, u := range links {
 		res, err := feeds.Poll(ctx, u)
 		switch {
@@ -224,7 +225,10 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			}
 			arts = append(arts, a)
 		case err != nil:
-			return fmt.Errorf("ingest %s: %w", u, err)
+			// The other inputs are still ingested, and what was added is
+			// listed; the exit status says that one failed.
+			skips = append(skips, article.Skip{Name: u, Reason: err.Error()})
+			failed = append(failed, u)
 		default:
 			added, updated = append(added, res.Added...), append(updated, res.Updated...)
 			skips = append(skips, res.Skipped...)
@@ -277,6 +281,9 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	}
 	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d skipped (%d chunks embedded)\n",
 		cfg.DataDir, total.Added, total.Updated, total.Unchanged, len(skips), total.Chunks)
+	if len(failed) > 0 {
+		return fmt.Errorf("could not read the feed %s (the rest was ingested)", strings.Join(failed, ", "))
+	}
 	return nil
 }
 

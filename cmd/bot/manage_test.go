@@ -555,3 +555,36 @@ func TestOneArticleIngestedThreeWays(t *testing.T) {
 		t.Error("the article's text is not quotable")
 	}
 }
+
+// TestIngestWithAFailingFeed checks that a feed that fails (here a 500)
+// among the inputs of `bot ingest` is skipped with its reason: the other
+// feeds and files are ingested and listed, and the exit status says that
+// one input failed.
+func TestIngestWithAFailingFeed(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/broken.xml" {
+			http.Error(w, "oops", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		body := strings.Repeat("<p>The tram depot will close in June, the transport authority said on Friday, after forty years of service.</p>", 14)
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Northern Courier</title>
+<item><title>Tram depot to close</title><link>%s/depot</link><description><![CDATA[%s]]></description></item></channel></rss>`, srv.URL, body)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	file := writeRecords(t, t.TempDir(), "a.jsonl", story("ferry terminal", "2025-08-19T14:05:00Z"))
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml", srv.URL+"/broken.xml", file)
+	if code == 0 || !strings.Contains(errOut, srv.URL+"/broken.xml") {
+		t.Errorf("ingest with a failing feed: exit %d, stderr %q; want non-zero naming the feed", code, errOut)
+	}
+	for _, want := range []string{"added " + srv.URL + "/depot", "added https://news.example/ferry-terminal", "skipped " + srv.URL + "/broken.xml: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ingest with a failing feed: stdout %q, want %q", out, want)
+		}
+	}
+	if n := articleCount(t, e); n != 2 {
+		t.Errorf("after the ingest: %d articles, want 2", n)
+	}
+}
