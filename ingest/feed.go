@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,8 +45,8 @@ type StatusStore interface {
 // FeedsBucket is the store bucket of the feeds' status, keyed by URL.
 const FeedsBucket = "feeds"
 
-// maxGUIDs bounds the GUIDs remembered per feed.
-const maxGUIDs = 2000
+// defaultMaxGUIDs bounds the GUIDs remembered per feed.
+const defaultMaxGUIDs = 2000
 
 // Feeds polls RSS, Atom and JSON feeds and indexes their items. Items that
 // carry only a summary are completed by fetching their page, with the same
@@ -58,6 +59,10 @@ type Feeds struct {
 	// wait is jittered by up to a tenth, and a failing feed backs off
 	// (doubling up to 16 intervals).
 	Interval time.Duration
+	// MaxGUIDs bounds the GUIDs remembered per feed (0 means 2000): past
+	// it, the GUIDs of items no longer in the feed are forgotten, never
+	// those of its current items.
+	MaxGUIDs int
 
 	mu sync.Mutex // one poll at a time: the index is added to in order
 }
@@ -190,7 +195,9 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 	var arts []article.Article
 	inPoll := map[string]bool{} // the IDs of this poll's items
 	fetches, deferred := 0, 0
+	current := map[string]bool{} // the GUIDs in the feed now
 	for _, it := range feed.Items {
+		current[it.GUID] = true
 		if link := canonicalURL(base, it.Link); needsPage(it, link) {
 			// A summary-only item already indexed is not fetched again
 			// unless its title changed: a poll costs the new items, not
@@ -237,10 +244,17 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 			res.Added = append(res.Added, a.ID)
 		}
 		hashes[textHash(a.Text)] = a.ID
-		if it.GUID != "" && len(st.GUIDs) < maxGUIDs {
+		if it.GUID != "" {
 			st.GUIDs[it.GUID] = a.ID
 		}
 		arts = append(arts, a)
+	}
+	if max := cmp.Or(f.MaxGUIDs, defaultMaxGUIDs); len(st.GUIDs) > max {
+		for g := range st.GUIDs {
+			if !current[g] {
+				delete(st.GUIDs, g)
+			}
+		}
 	}
 	if deferred > 0 {
 		// The next poll must see the whole feed again to fetch the rest.

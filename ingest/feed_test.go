@@ -430,3 +430,43 @@ func TestCanonicalURL(t *testing.T) {
 		}
 	}
 }
+
+// TestFeedGUIDsBounded checks that once a feed's GUIDs fill MaxGUIDs, the
+// GUIDs of its current items are still remembered (those of items gone
+// from the feed are forgotten): an item whose link changes is updated in
+// place, not added again.
+func TestFeedGUIDsBounded(t *testing.T) {
+	var mu sync.Mutex
+	links := map[string]string{"ga": "/a", "gb": "/b", "gc": "/c"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Bounded</title>`)
+		for _, g := range []string{"ga", "gb", "gc"} {
+			body := strings.Repeat("<p>Item "+g+": the council met on Monday and voted to repair the harbour wall before the winter storms.</p>", 14)
+			fmt.Fprintf(w, `<item><title>Item %s</title><guid>%s</guid><link>%s</link><description><![CDATA[%s]]></description></item>`, g, g, links[g], body)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	defer srv.Close()
+	f, ix, _ := newFeedsForTest(t, true)
+	f.MaxGUIDs = 2
+	ctx := context.Background()
+	if _, err := f.Poll(ctx, srv.URL+"/feed.xml"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	links["gc"] = "/c-moved"
+	mu.Unlock()
+	res, err := f.Poll(ctx, srv.URL+"/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{srv.URL + "/c"}; len(res.Added) != 0 || !slices.Equal(res.Updated, want) {
+		t.Errorf("after the third item's link moved: added %v, updated %v; want nothing added, %v updated", res.Added, res.Updated, want)
+	}
+	if n := ix.Len(); n != 3 {
+		t.Errorf("got %d articles, want 3", n)
+	}
+}
