@@ -191,7 +191,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		st.GUIDs = map[string]string{}
 	}
 	base, _ := url.Parse(feedURL)
-	hashes := f.contentHashes()
+	copies := f.Service.newCopies()
 	var arts []article.Article
 	inPoll := map[string]bool{} // the IDs of this poll's items
 	fetches, deferred := 0, 0
@@ -231,8 +231,8 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 			continue
 		}
 		inPoll[a.ID] = true
-		if id, dup := hashes[textHash(a.Text)]; dup && id != a.ID {
-			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "same text as " + id})
+		if b, dup := copies.find(&a); dup {
+			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "same text as " + b.ID})
 			continue
 		}
 		if old, ok := f.Service.Index.Article(a.ID); ok {
@@ -243,7 +243,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		} else {
 			res.Added = append(res.Added, a.ID)
 		}
-		hashes[textHash(a.Text)] = a.ID
+		copies.put(&a)
 		if it.GUID != "" {
 			st.GUIDs[it.GUID] = a.ID
 		}
@@ -271,15 +271,6 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		res.Chunks = as.Chunks
 	}
 	return res, nil
-}
-
-// contentHashes maps the hash of every indexed article's text to its ID.
-func (f *Feeds) contentHashes() map[string]string {
-	out := map[string]string{}
-	for _, a := range f.Service.Index.Articles() {
-		out[textHash(a.Text)] = a.ID
-	}
-	return out
 }
 
 func textHash(s string) string {

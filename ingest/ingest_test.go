@@ -118,6 +118,7 @@ func TestDedupe(t *testing.T) {
 		{"same URL, another ID", []article.Article{{ID: "ferry.md", URL: "https://news.example/ferry/#top", Title: "Ferry approved", Text: "---\nurl: x\n---\n" + text}}, []string{held.ID}, 0},
 		{"same title and text", []article.Article{{ID: "ferry.html", Title: "Ferry approved", Text: strings.ReplaceAll(text, "\n\n", "\n \n")}}, nil, 1},
 		{"same title, other text", []article.Article{{ID: "ferry2.txt", Title: "Ferry approved", Text: other}}, []string{"ferry2.txt"}, 0},
+		{"same text, another title", []article.Article{{ID: "copy.txt", Title: "Ferry gets the nod", Text: text}}, nil, 1},
 		{"twice in one batch", []article.Article{{ID: "a.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}, {ID: "b.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}}, []string{"a.txt"}, 1},
 		{"the same ID again", []article.Article{held}, []string{held.ID}, 0},
 	}
