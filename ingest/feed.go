@@ -63,6 +63,9 @@ type Feeds struct {
 	// it, the GUIDs of items no longer in the feed are forgotten, never
 	// those of its current items.
 	MaxGUIDs int
+	// MaxPageFetches bounds the item pages one poll fetches (0 means
+	// 100); the other items wait for the next polls.
+	MaxPageFetches int
 
 	mu sync.Mutex // one poll at a time: the index is added to in order
 }
@@ -194,7 +197,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 	copies := f.Service.newCopies()
 	var arts []article.Article
 	inPoll := map[string]bool{} // the IDs of this poll's items
-	fetches, deferred := 0, 0
+	fetches, deferred, maxFetches := 0, 0, cmp.Or(f.MaxPageFetches, defaultMaxPageFetches)
 	current := map[string]bool{} // the GUIDs in the feed now
 	for _, it := range feed.Items {
 		current[it.GUID] = true
@@ -210,7 +213,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 				inPoll[id] = true
 				continue
 			}
-			if fetches >= maxPageFetches {
+			if fetches >= maxFetches {
 				deferred++
 				continue
 			}
@@ -260,7 +263,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		// The next poll must see the whole feed again to fetch the rest.
 		st.ETag, st.LastModified = "", ""
 		res.Skipped = append(res.Skipped, article.Skip{Name: feedURL,
-			Reason: fmt.Sprintf("%d more items whose pages were not fetched (at most %d a poll); the next poll fetches them", deferred, maxPageFetches)})
+			Reason: fmt.Sprintf("%d more items whose pages were not fetched (at most %d a poll); the next poll fetches them", deferred, maxFetches)})
 	}
 	if len(arts) > 0 {
 		as, err := f.Service.Add(ctx, arts)
@@ -292,10 +295,10 @@ func itemName(it *gofeed.Item) string {
 // summary and its page is fetched.
 const minFullText = 1200
 
-// maxPageFetches bounds the pages one poll fetches, so that a feed of
-// thousands of summary-only items cannot hold the poller for hours; the
+// defaultMaxPageFetches bounds the pages one poll fetches, so that a feed
+// of thousands of summary-only items cannot hold the poller for hours; the
 // rest wait for the next polls.
-const maxPageFetches = 100
+const defaultMaxPageFetches = 100
 
 // itemHTML is an item's own text: its content or its description,
 // whichever is longer.

@@ -335,12 +335,13 @@ func TestPollOfAPageLeavesNoFeedStatus(t *testing.T) {
 }
 
 // TestFeedPollsFetchBoundedPages checks a feed of many summary-only items:
-// one poll fetches at most maxPageFetches pages and says how many wait,
+// one poll fetches at most MaxPageFetches pages and says how many wait,
 // the next polls fetch the rest (not the pages already indexed) and ask
 // for the whole feed, and once all are indexed the feed is asked for
 // conditionally again.
 func TestFeedPollsFetchBoundedPages(t *testing.T) {
-	const items = 2*maxPageFetches + 30
+	const maxPageFetches = 5
+	const items = 2*maxPageFetches + 3
 	var mu sync.Mutex
 	pageGets, notModified := 0, 0
 	var srv *httptest.Server
@@ -374,6 +375,7 @@ func TestFeedPollsFetchBoundedPages(t *testing.T) {
 	}))
 	defer srv.Close()
 	f, ix, _ := newFeedsForTest(t, true)
+	f.MaxPageFetches = maxPageFetches
 	ctx := context.Background()
 	for i, want := range []struct{ pages, added, waiting int }{
 		{maxPageFetches, maxPageFetches, items - maxPageFetches},
