@@ -389,6 +389,12 @@ func TestSharedFileNeverReplacesAnArticle(t *testing.T) {
 	}
 }
 
+// ferryPage is an article page with its text in <article>.
+const ferryPage = `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
+<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
+<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
+</article></body></html>`
+
 // TestIngestFeedURL ingests a local RSS feed through `bot ingest URL`
 // twice, then checks the status and an answer.
 func TestIngestFeedURL(t *testing.T) {
@@ -402,10 +408,7 @@ func TestIngestFeedURL(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
-<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
-<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
-</article></body></html>`)
+		fmt.Fprint(w, ferryPage)
 	}))
 	defer srv.Close()
 	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
@@ -452,10 +455,7 @@ func TestIngestPageAndMalformedFeedURLs(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
-<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
-<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
-</article></body></html>`)
+		fmt.Fprint(w, ferryPage)
 	}))
 	defer srv.Close()
 	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
@@ -518,20 +518,16 @@ func TestStatusShowsFeedsWhileTheBotRuns(t *testing.T) {
 // as the page saved to an .html file and as a Markdown file with its url:
 // the index holds it once, and the saved page's markup is never indexed.
 func TestOneArticleIngestedThreeWays(t *testing.T) {
-	const page = `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
-<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
-<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
-</article></body></html>`
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, page)
+		fmt.Fprint(w, ferryPage)
 	}))
 	defer srv.Close()
 	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "ferry.html")
 	md := filepath.Join(dir, "ferry.md")
-	if err := os.WriteFile(saved, []byte(page), 0o644); err != nil {
+	if err := os.WriteFile(saved, []byte(ferryPage), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mdText := "---\ntitle: Ferry route approved\nurl: " + srv.URL + "/news/ferry\n---\n\n" +
