@@ -25,7 +25,9 @@ func (h *header) setDate(t time.Time, updated bool) {
 // top of the text: flat "key: value" lines (title, outlet or source or
 // publisher, author, date or published or published_at, url), values
 // optionally quoted, a list such as "[Jane Doe, John Roe]" or "- Jane Doe"
-// lines below its key. The whole block is marked as header, never body.
+// lines below its key. TOML front matter between "+++" lines (Hugo's),
+// with "key = value" lines, is read the same way. The whole block is
+// marked as header, never body.
 func (p *page) readFrontMatter(h *header) {
 	first := -1
 	for i, l := range p.lines {
@@ -34,19 +36,20 @@ func (p *page) readFrontMatter(h *header) {
 			break
 		}
 	}
-	if first < 0 || p.str(first) != "---" {
+	if first < 0 || (p.str(first) != "---" && p.str(first) != "+++") {
 		return
 	}
+	fence, toml := p.str(first), p.str(first) == "+++"
 	// The block closes within 60 lines, or, for a long one, further down
 	// when every line past the 60th reads as YAML: a long front matter is
 	// never indexed as the article's text.
 	last := -1
 	for j := first + 1; j < len(p.lines); j++ {
-		if p.str(j) == "---" {
+		if p.str(j) == fence {
 			last = j
 			break
 		}
-		if j >= first+60 && p.lines[j].role != roleBlank && !yamlLike(p.str(j)) {
+		if j >= first+60 && p.lines[j].role != roleBlank && !yamlLike(tomlAsYAML(p.str(j), toml)) {
 			break
 		}
 	}
@@ -58,7 +61,7 @@ func (p *page) readFrontMatter(h *header) {
 			continue
 		}
 		p.lines[j].role = roleHeader
-		s := p.str(j)
+		s := tomlAsYAML(p.str(j), toml)
 		if key, ok := strings.CutSuffix(s, ":"); ok && !strings.ContainsAny(key, " \t") {
 			// A block list: "author:" then "- Jane Doe" lines.
 			var items []string
@@ -296,6 +299,18 @@ func (p *page) readMetaKey(s string, h *header) bool {
 		}
 	}
 	return true
+}
+
+// tomlAsYAML turns a TOML "key = value" line into "key: value" when toml
+// is set; other lines are returned as they are.
+func tomlAsYAML(s string, toml bool) string {
+	if !toml {
+		return s
+	}
+	if k, v, ok := strings.Cut(s, "="); ok && strings.TrimSpace(k) != "" && !strings.ContainsAny(strings.TrimSpace(k), " \t") {
+		return strings.TrimSpace(k) + ": " + strings.TrimSpace(v)
+	}
+	return s
 }
 
 // webURL returns u when it is an http or https URL, else "": an article's

@@ -456,6 +456,15 @@ func TestParseTextInline(t *testing.T) {
 			body:  []string{"Breakfast · By the river · A new cafe opens\n\nThe talks resumed on Thursday."},
 		},
 		{
+			name:   "TOML front matter",
+			text:   "+++\ntitle = \"Talks resume\"\nauthors = [\"Jane Doe\", \"John Roe\"]\ndate = 2025-08-21T10:00:00Z\npublisher = 'Example Daily'\ndraft = false\n+++\n\nThe talks resumed on Thursday.\n",
+			title:  "Talks resume",
+			outlet: "Example Daily",
+			author: "Jane Doe and John Roe",
+			date:   "2025-08-21",
+			body:   []string{"The talks resumed on Thursday."},
+		},
+		{
 			name:  "front matter of bad YAML: an open list or quote is no value",
 			text:  "---\ntitle: Talks resume\nauthor: [\nsource: \"Example Daily\n---\n\nThe talks resumed on Thursday.\n",
 			title: "Talks resume",
