@@ -252,7 +252,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		}
 		arts = append(arts, a)
 	}
-	if max := cmp.Or(f.MaxGUIDs, defaultMaxGUIDs); len(st.GUIDs) > max {
+	if limit := cmp.Or(f.MaxGUIDs, defaultMaxGUIDs); len(st.GUIDs) > limit {
 		for g := range st.GUIDs {
 			if !current[g] {
 				delete(st.GUIDs, g)

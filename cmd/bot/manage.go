@@ -86,13 +86,11 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		abs = cfg.DataDir
 	}
 	st := status{Summary: ingest.Summarize(ix.Articles(), ix.ChunkCount()), Feeds: []ingest.FeedStatus{}, IndexBytes: size, DataDir: abs}
-	feeds, err := feedStatuses(cfg.DataDir)
-	switch {
-	case errors.Is(err, store.ErrLocked):
-		fmt.Fprintln(stderr, "note: the bot is busy writing its state, so the feeds' status is not shown; try again")
-	case err != nil:
-		return err
-	default:
+	// The index's figures are worth showing even when the feeds' status
+	// cannot be read.
+	if feeds, err := feedStatuses(cfg.DataDir); err != nil {
+		fmt.Fprintf(stderr, "note: the feeds' status is not shown: %v\n", err)
+	} else {
 		st.Feeds = append(st.Feeds, feeds...)
 	}
 	if *asJSON {
@@ -127,13 +125,13 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 // another process (the running bot, which polls the feeds) has the store
 // open, bbolt lets no second process open its file, so the status is read
 // from a copy of the file taken when two reads in a row agree (no commit
-// in between); ErrLocked when none do.
+// in between).
 func feedStatuses(dataDir string) ([]ingest.FeedStatus, error) {
 	state, err := store.Open(dataDir, 0)
 	if errors.Is(err, store.ErrLocked) {
 		snap, serr := snapshotStore(dataDir)
 		if serr != nil {
-			return nil, errors.Join(err, serr)
+			return nil, fmt.Errorf("the bot has its state open, and a copy could not be read: %w", serr)
 		}
 		defer os.RemoveAll(snap)
 		state, err = store.Open(snap, 0)
