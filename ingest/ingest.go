@@ -284,17 +284,20 @@ func Summarize(arts []*article.Article, chunks int) Summary {
 // page and a Markdown file with its url) is one article: an article with
 // the URL of an indexed article takes that article's ID (it is updated in
 // place); an article with the text of an indexed article, or of an earlier
-// one of arts, is skipped. It returns the articles to add and the skips.
+// one of arts, is skipped (the text of the body: a Markdown file's front
+// matter or a page's chrome does not count). It returns the articles to
+// add and the skips.
 func (s *Service) Dedupe(arts []article.Article) ([]article.Article, []article.Skip) {
 	d := s.newCopies()
 	var out []article.Article
 	var skips []article.Skip
 	for _, a := range arts {
+		name := a.ID
 		if id, ok := d.byURL[normURL(a.URL)]; ok && a.URL != "" && id != a.ID {
 			a.ID = id
 		}
 		if b, ok := d.find(&a); ok {
-			skips = append(skips, article.Skip{Name: a.ID, Reason: "the same article as " + b.ID})
+			skips = append(skips, article.Skip{Name: name, Reason: "the same article as " + b.ID})
 			continue
 		}
 		d.put(&a)
@@ -328,20 +331,32 @@ func (d *copies) put(a *article.Article) {
 	if a.Title != "" {
 		d.byTitle[a.Title] = append(d.byTitle[a.Title], a)
 	}
-	d.byLen[len(a.Text)] = append(d.byLen[len(a.Text)], a)
+	n := bodyLen(a)
+	d.byLen[n] = append(d.byLen[n], a)
 }
 
-// find returns an article with another ID than a's and the same text, but
-// for white space.
+// bodyLen is the length of an article's body text.
+func bodyLen(a *article.Article) int {
+	n := 0
+	for _, s := range a.Body {
+		n += s.Len() + 2
+	}
+	return n
+}
+
+// find returns an article with another ID than a's and the same body
+// text, but for white space.
 func (d *copies) find(a *article.Article) (*article.Article, bool) {
-	same := func(b *article.Article) bool { return b.ID != a.ID && sameText(b.Text, a.Text) }
+	body := a.BodyText()
+	same := func(b *article.Article) bool { return b.ID != a.ID && sameText(b.BodyText(), body) }
 	if a.Title != "" {
 		if i := slices.IndexFunc(d.byTitle[a.Title], same); i >= 0 {
 			return d.byTitle[a.Title][i], true
 		}
 	}
-	if i := slices.IndexFunc(d.byLen[len(a.Text)], same); i >= 0 {
-		return d.byLen[len(a.Text)][i], true
+	n := bodyLen(a)
+	if i := slices.IndexFunc(d.byLen[n], same); i >= 0 {
+		return d.byLen[n][i], true
 	}
 	return nil, false
 }

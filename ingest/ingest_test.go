@@ -109,17 +109,22 @@ func TestDedupe(t *testing.T) {
 	}
 	svc := &Service{Index: ix, SeedMode: SeedsOff, Log: slog.New(slog.DiscardHandler)}
 	other := "Ferry approved\n\nThe council turned the ferry down on Monday."
+	// body gives an article's text its body span: all but the first line.
+	body := func(a article.Article) article.Article {
+		a.Body = []article.Span{{Start: strings.Index(a.Text, "\n\n") + 2, End: len(a.Text)}}
+		return a
+	}
 	tests := []struct {
 		name    string
 		in      []article.Article
 		wantIDs []string // of the articles kept, in order
 		skipped int
 	}{
-		{"same URL, another ID", []article.Article{{ID: "ferry.md", URL: "https://news.example/ferry/#top", Title: "Ferry approved", Text: "---\nurl: x\n---\n" + text}}, []string{held.ID}, 0},
-		{"same title and text", []article.Article{{ID: "ferry.html", Title: "Ferry approved", Text: strings.ReplaceAll(text, "\n\n", "\n \n")}}, nil, 1},
-		{"same title, other text", []article.Article{{ID: "ferry2.txt", Title: "Ferry approved", Text: other}}, []string{"ferry2.txt"}, 0},
-		{"same text, another title", []article.Article{{ID: "copy.txt", Title: "Ferry gets the nod", Text: text}}, nil, 1},
-		{"twice in one batch", []article.Article{{ID: "a.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}, {ID: "b.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}}, []string{"a.txt"}, 1},
+		{"same URL, another ID", []article.Article{body(article.Article{ID: "ferry.md", URL: "https://news.example/ferry/#top", Title: "Ferry approved", Text: "url: x\n\nThe council approved the ferry on Monday, officially."})}, []string{held.ID}, 0},
+		{"same title and body, other header", []article.Article{body(article.Article{ID: "ferry.md", Title: "Ferry approved", Text: "---\ntitle: Ferry approved\n---\n\nThe council approved the ferry on Monday."})}, nil, 1},
+		{"same title, other text", []article.Article{body(article.Article{ID: "ferry2.txt", Title: "Ferry approved", Text: other})}, []string{"ferry2.txt"}, 0},
+		{"same text, another title", []article.Article{body(article.Article{ID: "copy.txt", Title: "Ferry gets the nod", Text: text})}, nil, 1},
+		{"twice in one batch", []article.Article{body(article.Article{ID: "a.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."}), body(article.Article{ID: "b.txt", Title: "Tram", Text: "Tram\n\nThe tram runs."})}, []string{"a.txt"}, 1},
 		{"the same ID again", []article.Article{held}, []string{held.ID}, 0},
 	}
 	for _, tt := range tests {

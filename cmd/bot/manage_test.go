@@ -544,6 +544,14 @@ func TestOneArticleIngestedThreeWays(t *testing.T) {
 			t.Errorf("after ingesting %s: %d articles, want 1", arg, n)
 		}
 	}
+	// The same three in one command, files first.
+	once := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	if out, errOut, code := runBot(t, once, "", "ingest", saved, md, srv.URL+"/news/ferry"); code != 0 || strings.Count(out, "added ") != 1 {
+		t.Errorf("ingest of the three in one command: exit %d, %q, %q; want one added", code, out, errOut)
+	}
+	if n := articleCount(t, once); n != 1 {
+		t.Errorf("after ingesting the three in one command: %d articles, want 1", n)
+	}
 	if sourceFinds(t, e, "<p>Crossings will start") {
 		t.Error("the saved page's markup is quotable, want only its text")
 	}
