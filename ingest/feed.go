@@ -45,6 +45,27 @@ type StatusStore interface {
 // FeedsBucket is the store bucket of the feeds' status, keyed by URL.
 const FeedsBucket = "feeds"
 
+// RemovedBucket is the store bucket of the articles removed with `bot
+// remove`, keyed by ID: a feed that still lists one never adds it again.
+const RemovedBucket = "removed"
+
+// RecordRemoved notes in the store that the articles with these IDs were
+// removed by hand, so that the feeds never bring them back.
+func RecordRemoved(store StatusStore, ids []string, at time.Time) error {
+	for _, id := range ids {
+		if err := store.PutJSON(RemovedBucket, id, at.UTC()); err != nil {
+			return fmt.Errorf("record the removal of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// removed reports whether the article with this ID was removed by hand.
+func (f *Feeds) removed(id string) bool {
+	var at time.Time
+	return f.Store != nil && f.Store.GetJSON(RemovedBucket, id, &at) == nil
+}
+
 // defaultMaxGUIDs bounds the GUIDs remembered per feed.
 const defaultMaxGUIDs = 2000
 
@@ -213,6 +234,9 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 				inPoll[id] = true
 				continue
 			}
+			if f.removed(id) {
+				continue // its page is not fetched again either
+			}
 			if fetches >= maxFetches {
 				deferred++
 				continue
@@ -234,6 +258,10 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 			continue
 		}
 		inPoll[a.ID] = true
+		if f.removed(a.ID) {
+			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "removed with bot remove"})
+			continue
+		}
 		if b, dup := copies.find(&a); dup {
 			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "same text as " + b.ID})
 			continue

@@ -45,6 +45,12 @@ func runRemove(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		if err != nil {
 			return fmt.Errorf("remove %s: %w", arg, err)
 		}
+		// A feed that still lists it must not bring it back.
+		if eng.state != nil {
+			if err := ingest.RecordRemoved(eng.state, ids, time.Now()); err != nil {
+				return err
+			}
+		}
 		for _, id := range ids {
 			fmt.Fprintf(stdout, "removed %s\n", id)
 		}

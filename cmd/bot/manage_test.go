@@ -592,3 +592,35 @@ func TestIngestWithAFailingFeed(t *testing.T) {
 		t.Errorf("after the ingest: %d articles, want 2", n)
 	}
 }
+
+// TestRemovedFeedItemStaysRemoved checks that an article removed with
+// `bot remove` is not brought back by the next poll of a feed that still
+// lists it.
+func TestRemovedFeedItemStaysRemoved(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/rss.xml" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Gazette</title>
+<item><title>Ferry route approved</title><link>%s/news/ferry</link><guid>g-ferry</guid><description>Summary only.</description></item></channel></rss>`, srv.URL)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, ferryPage)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	if out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml"); code != 0 || !strings.Contains(out, "added ") {
+		t.Fatalf("ingest feed: exit %d, %q, %q", code, out, errOut)
+	}
+	if out, errOut, code := runBot(t, e, "", "remove", srv.URL+"/news/ferry"); code != 0 {
+		t.Fatalf("remove: exit %d, %q, %q", code, out, errOut)
+	}
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
+	if code != 0 || strings.Contains(out, "added ") {
+		t.Errorf("the feed polled again after the removal: exit %d, %q, %q; want nothing added", code, out, errOut)
+	}
+	if sourceFinds(t, e, "run twice a day") {
+		t.Error("the removed feed item is quoted again after the next poll")
+	}
+}
