@@ -60,11 +60,14 @@ func RecordRemoved(store StatusStore, ids []string, at time.Time) error {
 	return nil
 }
 
-// removed reports whether the article with this ID was removed by hand.
-func (f *Feeds) removed(id string) bool {
+// WasRemoved reports whether the article with this ID was removed by hand
+// (RecordRemoved); a nil store knows of no removal.
+func WasRemoved(store StatusStore, id string) bool {
 	var at time.Time
-	return f.Store != nil && f.Store.GetJSON(RemovedBucket, id, &at) == nil
+	return store != nil && store.GetJSON(RemovedBucket, id, &at) == nil
 }
+
+func (f *Feeds) removed(id string) bool { return f.Store != nil && WasRemoved(f.Store, id) }
 
 // defaultMaxGUIDs bounds the GUIDs remembered per feed.
 const defaultMaxGUIDs = 2000

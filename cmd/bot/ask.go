@@ -261,6 +261,17 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			return fmt.Errorf("ingest: %w", err)
 		}
 		meter.finish(st, time.Since(start))
+		// Ingested by hand again: a removal no longer holds.
+		if eng.state != nil {
+			for _, a := range arts {
+				if !ingest.WasRemoved(eng.state, a.ID) {
+					continue // a read, not a write per article
+				}
+				if err := eng.state.Delete(ingest.RemovedBucket, a.ID); err != nil {
+					return fmt.Errorf("ingest: %w", err)
+				}
+			}
+		}
 		total.Added += st.Added
 		total.Updated += st.Updated
 		total.Unchanged += st.Unchanged

@@ -624,3 +624,28 @@ func TestRemovedFeedItemStaysRemoved(t *testing.T) {
 		t.Error("the removed feed item is quoted again after the next poll")
 	}
 }
+
+// TestRemovedWatchedFileStaysRemoved checks that an article of
+// BOT_ARTICLES_DIR removed with `bot remove` is not indexed again from its
+// file at the next start, and that `bot ingest` of the file brings it back.
+func TestRemovedWatchedFileStaysRemoved(t *testing.T) {
+	dir := t.TempDir()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_ARTICLES_DIR": dir}
+	f := writeRecords(t, dir, "a.jsonl", story("ferry terminal", "2025-08-19T14:05:00Z"))
+	const quote = "Work on the ferry terminal"
+	if !sourceFinds(t, e, quote) {
+		t.Fatal("the watched folder's article is not quotable")
+	}
+	if out, errOut, code := runBot(t, e, "", "remove", "https://news.example/ferry-terminal"); code != 0 {
+		t.Fatalf("remove: exit %d, %q, %q", code, out, errOut)
+	}
+	if sourceFinds(t, e, quote) {
+		t.Error("the removed article of a watched file is quoted again after a restart")
+	}
+	if out, errOut, code := runBot(t, e, "", "ingest", f); code != 0 || !strings.Contains(out, "added ") {
+		t.Fatalf("ingest by hand: exit %d, %q, %q", code, out, errOut)
+	}
+	if !sourceFinds(t, e, quote) {
+		t.Error("the article ingested again by hand is not quotable after a restart")
+	}
+}
