@@ -395,9 +395,9 @@ const ferryPage = `<!doctype html><html><head><title>Ferry route approved</title
 <p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
 </article></body></html>`
 
-// TestIngestFeedURL ingests a local RSS feed through `bot ingest URL`
-// twice, then checks the status and an answer.
-func TestIngestFeedURL(t *testing.T) {
+// newFerrySite serves an RSS feed at /rss.xml whose one item carries only
+// a summary, and the item's page (ferryPage) at every other path.
+func newFerrySite(tb testing.TB) *httptest.Server {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/rss.xml" {
@@ -410,7 +410,14 @@ func TestIngestFeedURL(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, ferryPage)
 	}))
-	defer srv.Close()
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// TestIngestFeedURL ingests a local RSS feed through `bot ingest URL`
+// twice, then checks the status and an answer.
+func TestIngestFeedURL(t *testing.T) {
+	srv := newFerrySite(t)
 	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
 	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
 	if code != 0 || !strings.Contains(out, "added "+srv.URL+"/news/ferry") {
@@ -597,18 +604,7 @@ func TestIngestWithAFailingFeed(t *testing.T) {
 // `bot remove` is not brought back by the next poll of a feed that still
 // lists it.
 func TestRemovedFeedItemStaysRemoved(t *testing.T) {
-	var srv *httptest.Server
-	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/rss.xml" {
-			w.Header().Set("Content-Type", "application/rss+xml")
-			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Harbour Gazette</title>
-<item><title>Ferry route approved</title><link>%s/news/ferry</link><guid>g-ferry</guid><description>Summary only.</description></item></channel></rss>`, srv.URL)
-			return
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, ferryPage)
-	}))
-	defer srv.Close()
+	srv := newFerrySite(t)
 	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
 	if out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml"); code != 0 || !strings.Contains(out, "added ") {
 		t.Fatalf("ingest feed: exit %d, %q, %q", code, out, errOut)
