@@ -114,6 +114,8 @@ type Index struct {
 	segMerging bool
 	memMerging bool
 	mergeCond  *sync.Cond
+	bitWG      sync.WaitGroup // the background checks of the 1-bit pass (bitcal.go)
+	bitMin     int            // chunks before the first check: minBitSlots (tests lower it)
 
 	mu     sync.RWMutex // guards tuning and snap
 	tuning Tuning
@@ -159,6 +161,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		snap:        emptySnapshot(),
 		terms:       newDict(),
 		vecs:        &vecStore{},
+		bitMin:      minBitSlots,
 	}
 	ix.mergeCond = sync.NewCond(&ix.addMu)
 	if ix.log == nil {

@@ -489,6 +489,7 @@ func (ix *Index) install(st *stored) error {
 	}
 	ix.terms = st.dictionary
 	ix.snap = s
+	ix.maybeCheckBits(s)
 	return nil
 }
 

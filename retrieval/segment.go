@@ -598,6 +598,7 @@ func (ix *Index) publish(s *snapshot) {
 	ix.mu.Lock()
 	ix.snap = s
 	ix.mu.Unlock()
+	ix.maybeCheckBits(s)
 }
 
 // waitMerges waits for the background merges to end, releasing addMu
@@ -882,6 +883,7 @@ func (ix *Index) checkpoint() error {
 	}
 	ix.stopIdleMerge()
 	ix.waitMerges()
+	ix.WaitVectorCheck()
 	job, err := ix.startMerge()
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 	"github.com/briefbot/briefbot/retrieval/vecscan"
@@ -43,6 +44,13 @@ type vecStore struct {
 	// is overwritten.
 	pins int
 	held []int32
+	// bitFrac is the 1-bit pass's share of the slots (one in bitFrac, 0:
+	// no 1-bit pass), set by the background check (bitcal.go), read by
+	// searches; bitChecked is the chunk count of the last check,
+	// bitRunning tells whether one runs.
+	bitFrac    atomic.Int32
+	bitChecked int
+	bitRunning bool
 }
 
 // pin holds released slots back until unpin.
@@ -86,6 +94,8 @@ func (s *vecStore) setDim(dim int) error {
 		return fmt.Errorf("%d-dimensional embeddings, at most %d supported", dim, vecscan.MaxDims)
 	}
 	s.dim, s.slabs, s.codes, s.scales, s.bits, s.next, s.free = dim, nil, nil, nil, nil, 0, nil
+	s.bitChecked = 0
+	s.bitFrac.Store(0)
 	return nil
 }
 
@@ -186,7 +196,7 @@ func (s *vecStore) view() vecView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return vecView{dim: s.dim, slabs: slices.Clip(s.slabs), codes: slices.Clip(s.codes),
-		scales: slices.Clip(s.scales), bits: slices.Clip(s.bits), slots: int(s.next)}
+		scales: slices.Clip(s.scales), bits: slices.Clip(s.bits), slots: int(s.next), bitFrac: &s.bitFrac}
 }
 
 // vecView is a snapshot's read-only view of the vectors and their codes.
@@ -197,6 +207,9 @@ type vecView struct {
 	scales [][]float32
 	bits   [][]uint64
 	slots  int // slots handed out
+	// bitFrac is the store's 1-bit pass share (vecStore.bitFrac), nil
+	// for an empty view.
+	bitFrac *atomic.Int32
 	// slotChunk maps a slot to its chunk's number, -1 for a slot not in
 	// use, in blocks of slabSlots: the next snapshot copies only the
 	// blocks whose slots it changes.
@@ -258,19 +271,6 @@ const (
 // minScanPerWorker is the fewest slots worth a goroutine of their own.
 const minScanPerWorker = 8192
 
-// indexBitFraction is the share of the slots (one in indexBitFraction)
-// the 1-bit pass of the index's scan passes to the int8 codes, 0 for no
-// 1-bit pass. It is off: on the synthetic 100k index (local embedder, 112k
-// slots) recall@10 after the 1-bit pass was 0.950-0.972 at 1/8,
-// 0.986-0.992 at 1/4, 0.992-0.994 at 1/3 and 0.998-1.000 at 1/2 (50
-// synthetic and 50 MultiHop-RAG questions), where the issue asks for 0.99,
-// and at a third of the slots its random reads of int8 codes cost about
-// what the sequential int8 scan does. (On random 1536-d vectors 1/8 keeps
-// recall@10 at 1.0000 and takes 0.49x the int8 scan's time at 1M: see
-// BENCHMARKS.md.) The 1-bit codes are kept per slot, 64 B per chunk at
-// 512-d, so that turning it on is this constant.
-const indexBitFraction = 0
-
 // scan returns the k chunks most similar to the unit vector q, best first
 // (ties by chunk order), among those whose article allowed admits (nil:
 // all). The similarity of each is the float32 dot product summed in the
@@ -281,11 +281,16 @@ const indexBitFraction = 0
 // contiguous range of slots (vecscan's SIMD kernel), the best
 // rescoreFactor*k candidates are rescored exactly in float32, and the best
 // k of those are returned; an index of fewer slots than that is scored
-// exactly throughout. With a 1-bit pass (indexBitFraction, off), each
-// core first scans the 1-bit codes of its range and passes the best of
-// them to the int8 codes.
+// exactly throughout. With the 1-bit pass on (the store's background
+// check turns it on where it keeps recall: see bitcal.go), each core first
+// scans the 1-bit codes of its range and passes the best of them to the
+// int8 codes.
 func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32) []vecHit {
-	return v.scanWith(q, k, chunkArt, allowed, slots, indexBitFraction)
+	fraction := 0
+	if v.bitFrac != nil {
+		fraction = int(v.bitFrac.Load())
+	}
+	return v.scanWith(q, k, chunkArt, allowed, slots, fraction)
 }
 
 // scanWith is scan, with a 1-bit pass passing one in fraction slots to the

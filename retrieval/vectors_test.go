@@ -298,7 +298,7 @@ func TestVecStoreSlots(t *testing.T) {
 // float32 scan of every chunk on the MultiHop-RAG corpus and dev
 // questions: the share of the exact top 10 and top 100 it returns must be
 // at least 0.99, and every similarity it returns must be the exact one.
-// The 1-bit pass (off in the index: indexBitFraction) is forced, and held to
+// The 1-bit pass (which the index turns on by itself: bitcal.go) is forced, and held to
 // the bar (recall@10 at least 0.99) only.
 func TestQuantisedRecall(t *testing.T) {
 	if testing.Short() {

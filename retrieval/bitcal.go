@@ -1,0 +1,155 @@
+package retrieval
+
+import (
+	"math/rand/v2"
+	"time"
+
+	"github.com/briefbot/briefbot/retrieval/vecscan"
+)
+
+// The 1-bit pass calibrates itself: whether it keeps recall depends on the
+// embedder (random-like model embeddings keep it at 1/8 of the slots, the
+// local embedder's sparse hashed vectors need a third and more; see
+// BENCHMARKS.md). Once an index holds minBitSlots chunks, and again each
+// time it has grown bitCheckGrowth-fold since the last check, a background
+// check asks bitCheckQueries queries made from stored vectors (a
+// fixed-seed sample: see bitRecalls) for their top bitCheckK with the int8
+// scan alone and with the 1-bit pass at each of bitFractions, and keeps the
+// smallest share whose recall@10 against the int8 scan is at least
+// bitCheckRecall; if none is, the pass stays off. These queries are not
+// questions: TestBitCheckProxy measures that wherever the proxy reaches
+// bitCheckRecall, real questions reach the 0.99.
+const (
+	minBitSlots     = 16384
+	bitCheckGrowth  = 2
+	bitCheckQueries = 64
+	bitCheckK       = 10
+	bitCheckRecall  = 0.995
+	bitCheckSeed    = 13
+)
+
+// bitFractions lists the shares (one in f of the slots) a check tries,
+// smallest first.
+func bitFractions() []int { return []int{8, 4, 3} }
+
+// bitRecalls measures the recall@k of the 1-bit pass at each fraction
+// against the int8 scan alone (both with the exact rescoring), on queries
+// made from stored vectors of v picked with seed: each a stored vector with
+// half its coordinates (picked at random) zeroed, as a question shares
+// part of its answer's words. (A whole stored vector is an easy query: on
+// the local embedder it measured 0.998 at 1/8 where the MultiHop-RAG
+// questions measured 0.989.) It stops at the first fraction that reaches
+// stop (0: measures all), and returns the recalls measured and the
+// number of queries asked.
+func (v *vecView) bitRecalls(fractions []int, queries, k int, seed uint64, stop float64) (recalls []float64, asked int) {
+	var inUse []int32
+	for slot := range v.slots {
+		if v.chunkOf(slot) >= 0 {
+			inUse = append(inUse, int32(slot))
+		}
+	}
+	r := rand.New(rand.NewPCG(seed, seed))
+	var qs [][]float32
+	for range min(queries, len(inUse)) {
+		src := v.vec(inUse[r.IntN(len(inUse))])
+		q := make([]float32, len(src))
+		for j, x := range src {
+			if r.Uint64()&1 == 0 {
+				q[j] = x
+			}
+		}
+		if normalized(q) != nil {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		return nil, 0
+	}
+	top := func(q []float32, fraction int) []vecHit { return v.scanWith(q, k, nil, nil, nil, fraction) }
+	want := make([]map[int32]bool, len(qs))
+	total := 0
+	for i, q := range qs {
+		want[i] = map[int32]bool{}
+		for _, h := range top(q, 0) {
+			want[i][h.ID] = true
+		}
+		total += len(want[i])
+	}
+	for _, f := range fractions {
+		found := 0
+		for i, q := range qs {
+			for _, h := range top(q, f) {
+				if want[i][h.ID] {
+					found++
+				}
+			}
+		}
+		recalls = append(recalls, float64(found)/float64(max(1, total)))
+		if stop > 0 && recalls[len(recalls)-1] >= stop {
+			break
+		}
+	}
+	return recalls, len(qs)
+}
+
+// chooseBitFraction returns the first of fractions whose recall reaches
+// bar, and that recall, or 0 and the best recall measured for none.
+func chooseBitFraction(fractions []int, recalls []float64, bar float64) (int, float64) {
+	best := 0.0
+	for i, x := range recalls {
+		if x >= bar {
+			return fractions[i], x
+		}
+		best = max(best, x)
+	}
+	return 0, best
+}
+
+// maybeCheckBits starts a background check of the 1-bit pass when s has
+// reached minBitSlots chunks, or grown bitCheckGrowth-fold since the last
+// check, and none is running. Callers hold addMu (or load the index).
+func (ix *Index) maybeCheckBits(s *snapshot) {
+	n := len(s.chunks)
+	vs := ix.vecs
+	if !vs.checkDue(n, ix.bitMin) {
+		return
+	}
+	vs.pin() // no slot the check reads is reused meanwhile
+	v := s.vecs
+	ix.bitWG.Go(func() {
+		defer vs.unpin()
+		start := time.Now()
+		fractions := bitFractions()
+		recalls, asked := v.bitRecalls(fractions, bitCheckQueries, bitCheckK, bitCheckSeed, bitCheckRecall)
+		f, recall := chooseBitFraction(fractions, recalls, bitCheckRecall)
+		vs.checked(n, f)
+		ix.log.Info("checked the 1-bit vector pass", "on", f > 0, "fraction", f, "recall_at_10", recall,
+			"sample", asked, "chunks", n, "dims", v.dim, "took", time.Since(start).Round(time.Millisecond))
+	})
+}
+
+// WaitVectorCheck waits for a running background check of the 1-bit
+// vector pass to end (see the constants above); tests use it to make
+// results deterministic.
+func (ix *Index) WaitVectorCheck() { ix.bitWG.Wait() }
+
+// checkDue reports whether a check of the 1-bit pass is due at n chunks
+// (the first at bitMin or more), and if so marks one running.
+func (s *vecStore) checkDue(n, bitMin int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bitRunning || n < bitMin || n < bitCheckGrowth*s.bitChecked || s.dim == 0 || vecscan.Words(s.dim) == 0 {
+		return false
+	}
+	s.bitRunning = true
+	return true
+}
+
+// checked records a check's decision: from now on searches pass one in
+// fraction slots from the 1-bit pass to the int8 codes (0: no 1-bit pass).
+func (s *vecStore) checked(n, fraction int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bitRunning, s.bitChecked = false, n
+	s.bitFrac.Store(int32(fraction))
+}
