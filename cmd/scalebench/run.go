@@ -455,27 +455,13 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 
 	// A small Add into the full index: the peak while it builds the next
 	// snapshot beside the current one.
-	more := make([]article.Article, addArticles)
-	for i := range more {
-		more[i] = g.Article(r.articles + 1_000_000 + i)
-	}
-	if r.mem[phaseAdd], err = measurePhase(func() error {
-		_, err := re.Add(ctx, more)
-		return err
-	}); err != nil {
+	if r.mem[phaseAdd], err = measureAdd(ctx, re, g, r.articles+1_000_000, addArticles); err != nil {
 		return r, fmt.Errorf("add to the reopened index: %w", err)
 	}
 	// A merge: an Add of more chunks than the merge threshold (at least
 	// MergeChunks, 512 by default, and a 400th of the index) compacts the
 	// index and writes it as a new base, as a background merge does.
-	more = make([]article.Article, mergeArticles(r.articles))
-	for i := range more {
-		more[i] = g.Article(r.articles + 2_000_000 + i)
-	}
-	if r.mem[phaseMerge], err = measurePhase(func() error {
-		_, err := re.Add(ctx, more)
-		return err
-	}); err != nil {
+	if r.mem[phaseMerge], err = measureAdd(ctx, re, g, r.articles+2_000_000, mergeArticles(r.articles)); err != nil {
 		return r, fmt.Errorf("merge into the reopened index: %w", err)
 	}
 	// The Add armed the idle merge, whose timer would keep the index
@@ -568,6 +554,19 @@ const addArticles = 10
 // chunks that the merge threshold is, at 6.6 chunks per article) and 100
 // more (over the threshold's floor of 512 chunks).
 func mergeArticles(n int) int { return n/200 + 100 }
+
+// measureAdd adds n new articles of the generator, from the first'th on,
+// to ix and returns the resident set during the Add.
+func measureAdd(ctx context.Context, ix *retrieval.Index, g *synthetic.Generator, first, n int) (phaseRSS, error) {
+	arts := make([]article.Article, n)
+	for i := range arts {
+		arts[i] = g.Article(first + i)
+	}
+	return measurePhase(func() error {
+		_, err := ix.Add(ctx, arts)
+		return err
+	})
+}
 
 // memSummary says each phase's peak and settled resident set.
 func memSummary(r result) string {
