@@ -119,32 +119,42 @@ type docBag struct {
 // postingsFromBags builds the postings of bags given in increasing doc
 // order, over nTerms terms.
 func postingsFromBags(nTerms int, bags []docBag) (postings, error) {
-	p := postings{off: make([]uint32, nTerms+1)}
+	// off[t+2] counts term t's postings; then (shiftedSums) off[t+1] is
+	// term t's cursor: no second array of cursors.
+	p := postings{off: make([]uint32, nTerms+2)}
 	total := 0
 	for _, db := range bags {
 		for _, id := range db.b.IDs {
-			p.off[id+1]++
+			p.off[id+2]++
 		}
 		total += len(db.b.IDs)
 	}
 	if uint64(total) > math.MaxUint32 { // uint64: int is 32 bits on 386
 		return p, errTooManyPostings
 	}
-	for t := 1; t <= nTerms; t++ {
-		p.off[t] += p.off[t-1]
-	}
+	shiftedSums(p.off)
 	p.doc = make([]uint32, total)
 	p.tf = make([]uint16, total)
-	next := slices.Clone(p.off[:nTerms])
 	for _, db := range bags {
 		for k, id := range db.b.IDs {
-			pos := next[id]
-			next[id]++
+			pos := p.off[id+1]
+			p.off[id+1]++
 			p.doc[pos] = db.doc
 			p.setFreq(pos, db.b.TFs[k])
 		}
 	}
+	p.off = p.off[:nTerms+1]
 	return p, nil
+}
+
+// shiftedSums turns counts, where off[t+2] is term t's count (off[0] and
+// off[1] are 0), into cursors: off[t+1] is where term t's postings start.
+// Advanced past each posting placed, off[t+1] ends where they end, which
+// is where term t+1's start: off is then the postings' offsets.
+func shiftedSums(off []uint32) {
+	for t := 2; t < len(off); t++ {
+		off[t] += off[t-1]
+	}
 }
 
 // posting is one posting with its term, for building sparse postings.
@@ -218,7 +228,7 @@ func sparsePostings(all []posting) (postings, error) {
 // remap (-1 drops a doc), as dense postings over nTerms terms: one row per
 // term. A row that the renumbering leaves out of order is sorted.
 func densePostings(nTerms int, parts []*postings, remap []int32) (postings, error) {
-	p := postings{off: make([]uint32, nTerms+1)}
+	p := postings{off: make([]uint32, nTerms+2)}
 	for _, src := range parts {
 		for r := 0; r < src.terms(); r++ {
 			t := r
@@ -231,20 +241,20 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 					n++
 				}
 			}
-			p.off[t+1] += n
+			p.off[t+2] += n
 		}
 	}
+	// As in postingsFromBags: off[t+1] is term t's cursor.
 	total := uint64(0)
-	for t := 1; t <= nTerms; t++ {
+	for t := 2; t < len(p.off); t++ {
 		total += uint64(p.off[t])
 		if total > math.MaxUint32 {
 			return p, errTooManyPostings
 		}
-		p.off[t] = uint32(total)
 	}
+	shiftedSums(p.off)
 	p.doc = make([]uint32, total)
 	p.tf = make([]uint16, total)
-	next := slices.Clone(p.off[:nTerms])
 	for _, src := range parts {
 		for r := 0; r < src.terms(); r++ {
 			t := r
@@ -253,13 +263,15 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 			}
 			for pos := src.off[r]; pos < src.off[r+1]; pos++ {
 				if d := remap[src.doc[pos]]; d >= 0 {
-					p.doc[next[t]] = uint32(d)
-					p.setFreq(next[t], src.freq(pos))
-					next[t]++
+					at := p.off[t+1]
+					p.doc[at] = uint32(d)
+					p.setFreq(at, src.freq(pos))
+					p.off[t+1]++
 				}
 			}
 		}
 	}
+	p.off = p.off[:nTerms+1]
 	type docTF struct{ doc, tf uint32 }
 	var row []docTF
 	for t := 0; t < nTerms; t++ {
