@@ -148,10 +148,10 @@ type msCursor struct {
 	doc        int32
 }
 
-// newCursor returns a cursor over query term i in the current segment,
+// newCursor sets c to a cursor over query term i in the current segment,
 // whose pseudo-frequency is at most x.
-func (lv *msLevel) newCursor(i int, t qterm, x float64) *msCursor {
-	c := &msCursor{term: i}
+func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x float64) {
+	*c = msCursor{term: i}
 	c.ub = lv.ws[i] * x / (lv.p.k1 + x) * lv.boundScale
 	c.aPos, c.aEnd = lv.text.span(t.id)
 	if lv.p.titleW > 0 {
@@ -159,7 +159,6 @@ func (lv *msLevel) newCursor(i int, t qterm, x float64) *msCursor {
 	}
 	c.loadTitle(lv)
 	c.setDoc(lv)
-	return c
 }
 
 // loadTitle sets c.bDoc to the first doc of the title posting at c.bPos,
@@ -254,14 +253,16 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) bool, scale, extra float64, final func(d int32, s float32) float64, onSeg func(g *lexSeg)) {
 	contrib := make([]float32, len(q))
 	present := make([]bool, len(q))
-	var cs []*msCursor
-	var prefix []float64
+	all := make([]msCursor, len(q))
+	cs := make([]*msCursor, 0, len(q))
+	prefix := make([]float64, 0, len(q)+1)
 	for _, g := range lv.lx.segs {
 		lv.setSeg(g)
 		sb := g.bounds(lv.lx, lv.bp[0], lv.bp[1])
 		cs = cs[:0]
 		for i, t := range q {
-			c := lv.newCursor(i, t, lv.bound(sb, t.id))
+			c := &all[i]
+			lv.newCursor(c, i, t, lv.bound(sb, t.id))
 			if c.doc != docEnd {
 				cs = append(cs, c)
 			}
@@ -453,12 +454,12 @@ func (lx *lexIndex) search(q *lexQuery) []topk.Item[float64] {
 	// Within a segment chunks come in increasing order, so their
 	// articles do too: one cursor per term at the article level, only
 	// ever moving forward, scores each article once.
-	acs := make([]*msCursor, len(q.terms))
+	acs := make([]msCursor, len(q.terms))
 	lastArt, lastScore := int32(-1), float32(0)
 	onSeg := func(g *lexSeg) {
 		al.setSeg(g)
 		for i, t := range q.terms {
-			acs[i] = al.newCursor(i, t, 0)
+			al.newCursor(&acs[i], i, t, 0)
 		}
 		lastArt = -1
 	}
@@ -467,7 +468,8 @@ func (lx *lexIndex) search(q *lexQuery) []topk.Item[float64] {
 		if maxArt > 0 {
 			if a := lx.chunkArt[c]; a != lastArt {
 				lastArt, lastScore = a, 0
-				for _, ac := range acs {
+				for i := range acs {
+					ac := &acs[i]
 					ac.seek(&al, a)
 					if ac.doc == a {
 						lastScore += ac.contribution(&al)

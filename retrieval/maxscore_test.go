@@ -69,16 +69,8 @@ func lexMismatches(tb testing.TB, ix *Index, qs []string, c lexCase) []string {
 	matched := 0
 	for _, text := range qs {
 		terms := ix.queryTerms(s, ix.an.tokens(text, nil), t)
-		q := lexQuery{
-			terms:      terms,
-			chunk:      bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB},
-			article:    bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB},
-			artW:       c.artW,
-			allowed:    allowed,
-			k:          c.k,
-			order:      s.cmpChunk,
-			boundScale: c.boundScale,
-		}
+		q := newLexQuery(s, terms, t, allowed, c.k)
+		q.boundScale = c.boundScale
 		want := ix.exhaustive(s, q, c.prf, t)
 		if c.prf > 0 {
 			q.terms = append(slices.Clip(q.terms), ix.feedback(s, terms, s.lex.chunkScores(&q, c.prf), t)...)

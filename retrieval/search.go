@@ -281,15 +281,7 @@ func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t 
 	if len(q) == 0 {
 		return nil
 	}
-	lq := lexQuery{
-		terms:   q,
-		chunk:   bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB},
-		article: bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB},
-		artW:    max(t.ArticleWeight, 0),
-		allowed: allowed,
-		k:       pool,
-		order:   s.cmpChunk,
-	}
+	lq := newLexQuery(s, q, t, allowed, pool)
 	if t.PRFDocs > 0 {
 		top := s.lex.chunkScores(&lq, t.PRFDocs)
 		lq.terms = append(lq.terms, ix.feedback(s, q, top, t)...)
@@ -300,6 +292,20 @@ func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t 
 		out[i] = cand{chunk: r.ID, lex: r.Score, lexRank: i + 1}
 	}
 	return out
+}
+
+// newLexQuery returns the lexical search of terms q with the parameters
+// of t for the k best chunks of the allowed articles of s.
+func newLexQuery(s *snapshot, q []qterm, t Tuning, allowed []bool, k int) lexQuery {
+	return lexQuery{
+		terms:   q,
+		chunk:   bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB},
+		article: bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB},
+		artW:    max(t.ArticleWeight, 0),
+		allowed: allowed,
+		k:       k,
+		order:   s.cmpChunk,
+	}
 }
 
 // feedback picks expansion terms from the top lexical chunks (RM3-like): each
