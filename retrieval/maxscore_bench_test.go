@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,4 +66,53 @@ func BenchmarkLexical(b *testing.B) {
 			b.ReportMetric(tm.Seconds()/te.Seconds(), "maxscore/exhaustive")
 		})
 	}
+}
+
+// BenchmarkHybridSides times the two components of a hybrid query on the
+// MultiHop-RAG dev questions run one after the other and run at once (as
+// Search runs them), query by query on one index, and reports each per
+// query and their ratio. With -lexchunks it uses the synthetic corpus.
+func BenchmarkHybridSides(b *testing.B) {
+	arts, qs := multiHop(b)
+	if *lexChunks > 0 {
+		g := synthetic.New(1)
+		arts = nil
+		for chunks := 0; chunks < *lexChunks; {
+			a := g.Article(len(arts))
+			chunks += len(ChunkOptions{}.Chunks(&a))
+			arts = append(arts, a)
+		}
+	}
+	ix := newTestIndex(b, Config{}, arts)
+	s := ix.current()
+	t := DefaultTuning()
+	qvs := make([][]float32, len(qs))
+	for i, q := range qs {
+		v, err := ix.embedQuery(b.Context(), q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		qvs[i] = v
+	}
+	var tseq, tconc time.Duration
+	for i := 0; b.Loop(); i++ {
+		toks := ix.an.tokens(qs[i%len(qs)], nil)
+		qv := qvs[i%len(qs)]
+		t0 := time.Now()
+		lexA := ix.lexical(s, toks, nil, t.Candidates, t)
+		vecA, errA := s.vector(qv, nil, t.Candidates)
+		t1 := time.Now()
+		var lexB []cand
+		var wg sync.WaitGroup
+		wg.Go(func() { lexB = ix.lexical(s, toks, nil, t.Candidates, t) })
+		vecB, errB := s.vector(qv, nil, t.Candidates)
+		wg.Wait()
+		tseq, tconc = tseq+t1.Sub(t0), tconc+time.Since(t1)
+		if errA != nil || errB != nil || !slices.Equal(lexA, lexB) || !slices.Equal(vecA, vecB) {
+			b.Fatalf("%q: the two runs differ (%v, %v)", qs[i%len(qs)], errA, errB)
+		}
+	}
+	b.ReportMetric(tseq.Seconds()*1e3/float64(b.N), "sequential-ms/op")
+	b.ReportMetric(tconc.Seconds()*1e3/float64(b.N), "concurrent-ms/op")
+	b.ReportMetric(tconc.Seconds()/tseq.Seconds(), "concurrent/sequential")
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
@@ -154,9 +155,10 @@ type cand struct {
 // search goes on with the lexical component alone and logs a warning.
 //
 // The question is embedded before the index is locked, so that a slow
-// embedding service holds up no Add. BM25F touches only the postings of the
-// query's terms; the vector side scans the contiguous embeddings on every
-// core.
+// embedding service holds up no Add. BM25F visits only the postings of
+// the query's terms that can still change its result (MaxScore); the
+// vector side scans the contiguous embeddings on every core, while the
+// lexical side runs beside it.
 func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -195,9 +197,20 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		return nil, nil
 	}
 	pool := max(t.Candidates, k)
+	// The two components run at once when both do: the lexical one on
+	// one core, the vector scan on every core it can get.
 	var lexC []cand
+	var wg sync.WaitGroup
+	var lexPanic any
 	if t.LexicalWeight > 0 {
-		lexC = ix.lexical(s, toks, allowed, pool, t)
+		if t.VectorWeight > 0 && qerr == nil {
+			wg.Go(func() {
+				defer func() { lexPanic = recover() }()
+				lexC = ix.lexical(s, toks, allowed, pool, t)
+			})
+		} else {
+			lexC = ix.lexical(s, toks, allowed, pool, t)
+		}
 	}
 	var vecC []cand
 	if t.VectorWeight > 0 {
@@ -207,6 +220,10 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if qerr != nil {
 			ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
 		}
+	}
+	wg.Wait()
+	if lexPanic != nil {
+		panic(lexPanic) // to the caller's recover, as without the goroutine
 	}
 	cands := fuse(lexC, vecC, t, s.cmpChunk)
 	if q.Diverse {
