@@ -238,3 +238,44 @@ func TestRangesCoverOnce(t *testing.T) {
 		}
 	}
 }
+
+// maxAbsReference is the plain definition maxAbs must agree with.
+func maxAbsReference(v []float32) float32 {
+	var m float64
+	for _, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return 0
+		}
+		m = math.Max(m, math.Abs(float64(x)))
+	}
+	return float32(m)
+}
+
+func TestMaxAbsMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	inf := float32(math.Inf(1))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -1e-45, math.MaxFloat32, -math.MaxFloat32, inf, -inf, float32(math.NaN())}
+	for n := range 40 {
+		for trial := range 50 {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = float32(r.NormFloat64())
+				if trial%5 == 0 && r.IntN(8) == 0 {
+					v[i] = special[r.IntN(len(special))]
+				}
+			}
+			if got, want := maxAbs(v), maxAbsReference(v); got != want {
+				t.Fatalf("maxAbs(%v) = %v, want %v", v, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkQuantize512(b *testing.B) {
+	r := rand.New(rand.NewPCG(7, 8))
+	v := randomVectors(r, 1, 512)
+	dst := make([]int8, 512)
+	for b.Loop() {
+		QuantizeInto(dst, v)
+	}
+}
