@@ -32,16 +32,7 @@ func BenchmarkLexical(b *testing.B) {
 		corpora = append(corpora, struct {
 			name string
 			arts func() []article.Article
-		}{fmt.Sprintf("synthetic-%dk", *lexChunks/1000), func() []article.Article {
-			g := synthetic.New(1)
-			var out []article.Article
-			for chunks := 0; chunks < *lexChunks; {
-				a := g.Article(len(out))
-				chunks += len(ChunkOptions{}.Chunks(&a))
-				out = append(out, a)
-			}
-			return out
-		}})
+		}{fmt.Sprintf("synthetic-%dk", *lexChunks/1000), func() []article.Article { return synthCorpus(*lexChunks) }})
 	}
 	for _, c := range corpora {
 		b.Run(c.name, func(b *testing.B) {
@@ -75,13 +66,7 @@ func BenchmarkLexical(b *testing.B) {
 func BenchmarkHybridSides(b *testing.B) {
 	arts, qs := multiHop(b)
 	if *lexChunks > 0 {
-		g := synthetic.New(1)
-		arts = nil
-		for chunks := 0; chunks < *lexChunks; {
-			a := g.Article(len(arts))
-			chunks += len(ChunkOptions{}.Chunks(&a))
-			arts = append(arts, a)
-		}
+		arts = synthCorpus(*lexChunks)
 	}
 	ix := newTestIndex(b, Config{}, arts)
 	s := ix.current()
@@ -115,4 +100,16 @@ func BenchmarkHybridSides(b *testing.B) {
 	b.ReportMetric(tseq.Seconds()*1e3/float64(b.N), "sequential-ms/op")
 	b.ReportMetric(tconc.Seconds()*1e3/float64(b.N), "concurrent-ms/op")
 	b.ReportMetric(tconc.Seconds()/tseq.Seconds(), "concurrent/sequential")
+}
+
+// synthCorpus returns synthetic articles of about n chunks in all.
+func synthCorpus(n int) []article.Article {
+	g := synthetic.New(1)
+	var out []article.Article
+	for chunks := 0; chunks < n; {
+		a := g.Article(len(out))
+		chunks += len(ChunkOptions{}.Chunks(&a))
+		out = append(out, a)
+	}
+	return out
 }
