@@ -17,55 +17,90 @@ import (
 // the test oracle), so the results are identical to the bit.
 
 // segBounds are a segment's upper bounds of the BM25F pseudo-frequencies
-// (term frequency over length normalisation) of each term, by row of each
-// of its postings, for the length normalisations they were computed with
-// and the average lengths of that snapshot. tf/((1-b)+b*len/avg) grows
-// with avg, by at most the ratio of the averages, so a later snapshot with
-// larger averages scales them up by that ratio.
+// (term frequency over length normalisation) of each term with a long
+// posting list, for the length normalisations they were computed with and
+// the average lengths of that snapshot. tf/((1-b)+b*len/avg) grows with
+// avg, by at most the ratio of the averages, so a later snapshot with
+// larger averages scales them up by that ratio. A short list's bound is
+// computed when a query asks for it, which costs about what visiting the
+// list costs and spares the memory of a bound for every rare term.
 type segBounds struct {
 	b, artB, titleB, artTitleB float64
 	avgChunk, avgArt, avgTitle float64
-	chunk, art                 []float32 // by row of chunkPost, artPost
-	title, artTitle            []float32 // by row of titlePost
+	chunk, art                 rowBounds
+	title, artTitle            rowBounds
+}
+
+// minStoredBound is the shortest posting list whose bound is stored.
+const minStoredBound = 32
+
+// rowBounds are the bounds of the rows of some postings with at least
+// minStoredBound postings.
+type rowBounds struct {
+	rows []uint32 // increasing
+	max  []float32
 }
 
 // bounds returns the segment's bounds for the given length
-// normalisations, computing them (one pass over its postings) the first
-// time they are asked for and whenever they change.
+// normalisations, computing them (one pass over its long posting lists)
+// the first time they are asked for and whenever they change.
 func (g *lexSeg) bounds(lx *lexIndex, pc, pa bm25f) *segBounds {
 	if sb := g.bnd.Load(); sb != nil && sb.b == pc.b && sb.artB == pa.b && sb.titleB == pc.titleB && sb.artTitleB == pa.titleB {
 		return sb
 	}
 	sb := &segBounds{b: pc.b, artB: pa.b, titleB: pc.titleB, artTitleB: pa.titleB,
 		avgChunk: lx.avgChunk, avgArt: lx.avgArt, avgTitle: lx.avgTitle}
-	sb.chunk = maxPseudoTF(&g.chunkPost, lx.chunkLen, lx.avgChunk, pc.b)
-	sb.art = maxPseudoTF(&g.artPost, lx.artLen, lx.avgArt, pa.b)
-	sb.title = maxPseudoTF(&g.titlePost, lx.titleLen, lx.avgTitle, pc.titleB)
+	sb.chunk = storedBounds(&g.chunkPost, lx.chunkLen, lx.avgChunk, pc.b)
+	sb.art = storedBounds(&g.artPost, lx.artLen, lx.avgArt, pa.b)
+	sb.title = storedBounds(&g.titlePost, lx.titleLen, lx.avgTitle, pc.titleB)
 	sb.artTitle = sb.title
 	if pa.titleB != pc.titleB {
-		sb.artTitle = maxPseudoTF(&g.titlePost, lx.titleLen, lx.avgTitle, pa.titleB)
+		sb.artTitle = storedBounds(&g.titlePost, lx.titleLen, lx.avgTitle, pa.titleB)
 	}
 	g.bnd.Store(sb)
 	return sb
 }
 
-// maxPseudoTF returns, per row of p, the largest tf/norm of its postings,
-// rounded up to a float32.
-func maxPseudoTF(p *postings, lens []float32, avg, b float64) []float32 {
-	out := make([]float32, p.terms())
-	for r := range out {
-		m := 0.0
-		for pos := p.off[r]; pos < p.off[r+1]; pos++ {
-			norm := (1 - b) + b*float64(lens[p.doc[pos]])/avg
-			m = max(m, float64(p.freq(pos))/norm)
+// storedBounds returns the bounds of the long rows of p.
+func storedBounds(p *postings, lens []float32, avg, b float64) rowBounds {
+	var rb rowBounds
+	for r := 0; r < p.terms(); r++ {
+		if p.off[r+1]-p.off[r] >= minStoredBound {
+			rb.rows = append(rb.rows, uint32(r))
+			rb.max = append(rb.max, maxPseudoTF(p, uint32(r), lens, avg, b))
 		}
-		x := float32(m)
-		if float64(x) < m {
-			x = math.Nextafter32(x, float32(math.Inf(1)))
-		}
-		out[r] = x
 	}
-	return out
+	return rb
+}
+
+// maxPseudoTF returns the largest tf/norm of row r of p, rounded up to a
+// float32.
+func maxPseudoTF(p *postings, r uint32, lens []float32, avg, b float64) float32 {
+	m := 0.0
+	for pos := p.off[r]; pos < p.off[r+1]; pos++ {
+		norm := (1 - b) + b*float64(lens[p.doc[pos]])/avg
+		m = max(m, float64(p.freq(pos))/norm)
+	}
+	x := float32(m)
+	if float64(x) < m {
+		x = math.Nextafter32(x, float32(math.Inf(1)))
+	}
+	return x
+}
+
+// bound returns the bound of term t in p: stored (computed at average
+// length ref, now avg), or computed now for a short list; 0 without
+// postings.
+func (rb *rowBounds) bound(p *postings, t uint32, lens []float32, avg, ref, b float64) float64 {
+	r, ok := p.row(t)
+	if !ok {
+		return 0
+	}
+	if p.off[r+1]-p.off[r] < minStoredBound {
+		return float64(maxPseudoTF(p, r, lens, avg, b))
+	}
+	i, _ := slices.BinarySearch(rb.rows, r)
+	return float64(rb.max[i]) * grow(avg, ref)
 }
 
 // grow is the factor by which a bound computed at average length ref
@@ -75,14 +110,6 @@ func grow(now, ref float64) float64 {
 		return now / ref
 	}
 	return 1
-}
-
-// rowBound returns the bound of term t in postings p by row, or 0.
-func rowBound(p *postings, bs []float32, t uint32) float64 {
-	if r, ok := p.row(t); ok {
-		return float64(bs[r])
-	}
-	return 0
 }
 
 // msLevel is one of the two scorings, of chunks or of articles, over one
@@ -119,16 +146,16 @@ func (lv *msLevel) bound(sb *segBounds, t uint32) float64 {
 	lx, g := lv.lx, lv.g
 	var x float64
 	if lv.chunk {
-		x = rowBound(&g.chunkPost, sb.chunk, t) * grow(lx.avgChunk, sb.avgChunk)
+		x = sb.chunk.bound(&g.chunkPost, t, lx.chunkLen, lx.avgChunk, sb.avgChunk, lv.p.b)
 	} else {
-		x = rowBound(&g.artPost, sb.art, t) * grow(lx.avgArt, sb.avgArt)
+		x = sb.art.bound(&g.artPost, t, lx.artLen, lx.avgArt, sb.avgArt, lv.p.b)
 	}
 	if lv.p.titleW > 0 {
-		title := sb.title
+		title := &sb.title
 		if !lv.chunk {
-			title = sb.artTitle
+			title = &sb.artTitle
 		}
-		x += lv.p.titleW * rowBound(&g.titlePost, title, t) * grow(lx.avgTitle, sb.avgTitle)
+		x += lv.p.titleW * title.bound(&g.titlePost, t, lx.titleLen, lx.avgTitle, sb.avgTitle, lv.p.titleB)
 	}
 	return x
 }
