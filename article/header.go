@@ -25,7 +25,9 @@ func (h *header) setDate(t time.Time, updated bool) {
 // top of the text: flat "key: value" lines (title, outlet or source or
 // publisher, author, date or published or published_at, url), values
 // optionally quoted, a list such as "[Jane Doe, John Roe]" or "- Jane Doe"
-// lines below its key. The whole block is marked as header, never body.
+// lines below its key. TOML front matter between "+++" lines (Hugo's),
+// with "key = value" lines, is read the same way. The whole block is
+// marked as header, never body.
 func (p *page) readFrontMatter(h *header) {
 	first := -1
 	for i, l := range p.lines {
@@ -34,13 +36,20 @@ func (p *page) readFrontMatter(h *header) {
 			break
 		}
 	}
-	if first < 0 || p.str(first) != "---" {
+	if first < 0 || (p.str(first) != "---" && p.str(first) != "+++") {
 		return
 	}
+	fence, toml := p.str(first), p.str(first) == "+++"
+	// The block closes within 60 lines, or, for a long one, further down
+	// when every line past the 60th reads as YAML: a long front matter is
+	// never indexed as the article's text.
 	last := -1
-	for j := first + 1; j < len(p.lines) && j < first+60; j++ {
-		if p.str(j) == "---" {
+	for j := first + 1; j < len(p.lines); j++ {
+		if p.str(j) == fence {
 			last = j
+			break
+		}
+		if j >= first+60 && p.lines[j].role != roleBlank && !yamlLike(tomlAsYAML(p.str(j), toml)) {
 			break
 		}
 	}
@@ -52,7 +61,7 @@ func (p *page) readFrontMatter(h *header) {
 			continue
 		}
 		p.lines[j].role = roleHeader
-		s := p.str(j)
+		s := tomlAsYAML(p.str(j), toml)
 		if key, ok := strings.CutSuffix(s, ":"); ok && !strings.ContainsAny(key, " \t") {
 			// A block list: "author:" then "- Jane Doe" lines.
 			var items []string
@@ -278,7 +287,7 @@ func (p *page) readMetaKey(s string, h *header) bool {
 		}
 		h.setDate(t, field == "updated")
 	case "url":
-		if !strings.Contains(value, "://") {
+		if webURL(value) == "" {
 			return false
 		}
 		if h.url == "" {
@@ -292,10 +301,52 @@ func (p *page) readMetaKey(s string, h *header) bool {
 	return true
 }
 
+// tomlAsYAML turns a TOML "key = value" line into "key: value" when toml
+// is set; other lines are returned as they are.
+func tomlAsYAML(s string, toml bool) string {
+	if !toml {
+		return s
+	}
+	if k, v, ok := strings.Cut(s, "="); ok && strings.TrimSpace(k) != "" && !strings.ContainsAny(strings.TrimSpace(k), " \t") {
+		return strings.TrimSpace(k) + ": " + strings.TrimSpace(v)
+	}
+	return s
+}
+
+// webURL returns u when it is an http or https URL, else "": an article's
+// source link is never a "javascript:" or "file:" link.
+func webURL(u string) string {
+	u = strings.TrimSpace(u)
+	if l := strings.ToLower(u); strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") {
+		return u
+	}
+	return ""
+}
+
+// yamlLike reports whether a line reads as a line of YAML front matter:
+// "key: value", a "- item" of a list, a comment or an indented line.
+func yamlLike(s string) bool {
+	if s != "" && (s[0] == ' ' || s[0] == '\t') {
+		return true
+	}
+	if t := strings.TrimSpace(s); strings.HasPrefix(t, "- ") || strings.HasPrefix(t, "#") {
+		return true
+	}
+	colon := strings.IndexByte(s, ':')
+	return colon > 0 && colon <= 40 && !strings.ContainsAny(s[:colon], " \t")
+}
+
 // metaValue returns the value of a "key: value" line unquoted, with a
 // flow list ("[Jane Doe, 'John Roe']") written as "Jane Doe and John Roe".
+// A list or a quote left open (bad YAML) is no value.
 func metaValue(v string) string {
 	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "[") != strings.HasSuffix(v, "]") {
+		return ""
+	}
+	if v != "" && (v[0] == '"' || v[0] == '\'') && (len(v) < 2 || v[len(v)-1] != v[0]) {
+		return ""
+	}
 	if strings.HasPrefix(v, "[") && strings.HasSuffix(v, "]") {
 		var items []string
 		for _, it := range strings.Split(v[1:len(v)-1], ",") {

@@ -456,6 +456,39 @@ func TestParseTextInline(t *testing.T) {
 			body:  []string{"Breakfast · By the river · A new cafe opens\n\nThe talks resumed on Thursday."},
 		},
 		{
+			name:   "TOML front matter",
+			text:   "+++\ntitle = \"Talks resume\"\nauthors = [\"Jane Doe\", \"John Roe\"]\ndate = 2025-08-21T10:00:00Z\npublisher = 'Example Daily'\ndraft = false\n+++\n\nThe talks resumed on Thursday.\n",
+			title:  "Talks resume",
+			outlet: "Example Daily",
+			author: "Jane Doe and John Roe",
+			date:   "2025-08-21",
+			body:   []string{"The talks resumed on Thursday."},
+		},
+		{
+			name:  "front matter of bad YAML: an open list or quote is no value",
+			text:  "---\ntitle: Talks resume\nauthor: [\nsource: \"Example Daily\n---\n\nThe talks resumed on Thursday.\n",
+			title: "Talks resume",
+			body:  []string{"The talks resumed on Thursday."},
+		},
+		{
+			name:  "long front matter is front matter, not text",
+			text:  "---\ntitle: Talks resume\n" + strings.Repeat("tag: geneva\nlinks:\n  - https://example.com/a\n", 40) + "---\n\nThe talks resumed on Thursday.\n",
+			title: "Talks resume",
+			body:  []string{"The talks resumed on Thursday."},
+		},
+		{
+			name: "long block after a rule with prose is not front matter",
+			text: "---\n" + strings.Repeat("note: kept\n", 60) + "The talks resumed on Thursday, officials said.\n---\nMore.",
+			body: []string{"---\n" + strings.Repeat("note: kept\n", 60) + "The talks resumed on Thursday, officials said.\n---\nMore."},
+		},
+		{
+			name:   "byline with a colon",
+			text:   "Talks resume in Geneva\nBy: Jane Doe\n\nThe talks resumed on Thursday.",
+			title:  "Talks resume in Geneva",
+			author: "Jane Doe",
+			body:   []string{"The talks resumed on Thursday."},
+		},
+		{
 			name: "unclosed front matter is not front matter",
 			text: "---\nThe talks resumed on Thursday, officials said, after a week of delays.",
 			body: []string{"---\nThe talks resumed on Thursday, officials said, after a week of delays."},
@@ -601,4 +634,23 @@ func FuzzParseText(f *testing.F) {
 		}
 		checkBody(t, a)
 	})
+}
+
+func TestFrontMatterURL(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"https://ledger.example/news/a", "https://ledger.example/news/a"},
+		{"HTTP://ledger.example/a", "HTTP://ledger.example/a"},
+		{"javascript://ledger.example/%0Aalert(1)", ""},
+		{"file:///etc/passwd", ""},
+		{"ledger.example/a", ""},
+	}
+	for _, tt := range tests {
+		a, err := article.ParseText("a.md", []byte("---\ntitle: Talks resume\nurl: "+tt.url+"\n---\n\nThe talks resumed on Thursday.\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.URL != tt.want {
+			t.Errorf("url: %s read as %q, want %q", tt.url, a.URL, tt.want)
+		}
+	}
 }

@@ -186,7 +186,7 @@ var metaKeys = map[string]string{
 }
 
 // bylinePrefixes introduce an author's name.
-var bylinePrefixes = []string{"by ", "written by ", "words by ", "story by ", "reporting by "}
+var bylinePrefixes = []string{"by ", "by: ", "written by ", "words by ", "story by ", "reporting by "}
 
 // datePrefixWords may surround a date on a date line ("Published on ...
 // at ...", "Last updated: ...").

@@ -180,7 +180,7 @@ func (r *record) article(fallbackID string) (Article, error) {
 		Title:    collapse(r.Title),
 		Outlet:   collapse(r.Source),
 		Author:   collapse(r.Author),
-		URL:      strings.TrimSpace(r.URL),
+		URL:      webURL(r.URL),
 		Category: collapse(r.Category),
 		Text:     text,
 	}

@@ -260,3 +260,23 @@ func FuzzParseRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestParseRecordsURL checks that a record's url is its source link only
+// when it is an http or https URL.
+func TestParseRecordsURL(t *testing.T) {
+	tests := []struct{ url, wantURL, wantID string }{
+		{"https://example.com/a", "https://example.com/a", "https://example.com/a"},
+		{"javascript:alert(1)", "", "r.jsonl#0"},
+		{"file:///etc/passwd", "", "r.jsonl#0"},
+	}
+	for _, tt := range tests {
+		rec := `{"title":"Talks resume","url":"` + tt.url + `","body":"The talks resumed on Thursday, officials said."}` + "\n"
+		arts, skips, err := article.ParseRecords("r.jsonl", []byte(rec))
+		if err != nil || len(arts) != 1 {
+			t.Fatalf("ParseRecords(url %s): %v, %v, %v", tt.url, arts, skips, err)
+		}
+		if arts[0].URL != tt.wantURL || arts[0].ID != tt.wantID {
+			t.Errorf("url %s: got URL %q, ID %q; want %q, %q", tt.url, arts[0].URL, arts[0].ID, tt.wantURL, tt.wantID)
+		}
+	}
+}

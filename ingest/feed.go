@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -44,8 +45,32 @@ type StatusStore interface {
 // FeedsBucket is the store bucket of the feeds' status, keyed by URL.
 const FeedsBucket = "feeds"
 
-// maxGUIDs bounds the GUIDs remembered per feed.
-const maxGUIDs = 2000
+// RemovedBucket is the store bucket of the articles removed with `bot
+// remove`, keyed by ID: a feed that still lists one never adds it again.
+const RemovedBucket = "removed"
+
+// RecordRemoved notes in the store that the articles with these IDs were
+// removed by hand, so that the feeds never bring them back.
+func RecordRemoved(store StatusStore, ids []string, at time.Time) error {
+	for _, id := range ids {
+		if err := store.PutJSON(RemovedBucket, id, at.UTC()); err != nil {
+			return fmt.Errorf("record the removal of %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// WasRemoved reports whether the article with this ID was removed by hand
+// (RecordRemoved); a nil store knows of no removal.
+func WasRemoved(store StatusStore, id string) bool {
+	var at time.Time
+	return store != nil && store.GetJSON(RemovedBucket, id, &at) == nil
+}
+
+func (f *Feeds) removed(id string) bool { return f.Store != nil && WasRemoved(f.Store, id) }
+
+// defaultMaxGUIDs bounds the GUIDs remembered per feed.
+const defaultMaxGUIDs = 2000
 
 // Feeds polls RSS, Atom and JSON feeds and indexes their items. Items that
 // carry only a summary are completed by fetching their page, with the same
@@ -58,6 +83,13 @@ type Feeds struct {
 	// wait is jittered by up to a tenth, and a failing feed backs off
 	// (doubling up to 16 intervals).
 	Interval time.Duration
+	// MaxGUIDs bounds the GUIDs remembered per feed (0 means 2000): past
+	// it, the GUIDs of items no longer in the feed are forgotten, never
+	// those of its current items.
+	MaxGUIDs int
+	// MaxPageFetches bounds the item pages one poll fetches (0 means
+	// 100); the other items wait for the next polls.
+	MaxPageFetches int
 
 	mu sync.Mutex // one poll at a time: the index is added to in order
 }
@@ -69,18 +101,32 @@ type FeedResult struct {
 	Added       []string
 	Updated     []string
 	Skipped     []article.Skip
+	// Chunks is how many chunks were embedded for the added and updated
+	// items.
+	Chunks int
 }
 
 // ErrNotFeed is returned by Poll for a page that is not a feed.
 var ErrNotFeed = errors.New("not an RSS, Atom or JSON feed")
 
 // Poll fetches a feed once (conditionally, with the ETag and Last-Modified
-// of the previous poll) and indexes its new and changed items.
+// of the previous poll) and indexes its new and changed items. A URL that
+// is not a feed and was never polled as one (a page given to `bot
+// ingest`) gets ErrNotFeed and leaves no feed status behind.
 func (f *Feeds) Poll(ctx context.Context, feedURL string) (FeedResult, error) {
+	return f.pollOnce(ctx, feedURL, false)
+}
+
+// pollOnce is Poll; configured says feedURL is one of the bot's feeds,
+// whose status is kept even when it has never been a feed.
+func (f *Feeds) pollOnce(ctx context.Context, feedURL string, configured bool) (FeedResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := f.status(feedURL)
 	res, err := f.poll(ctx, feedURL, &st)
+	if errors.Is(err, ErrNotFeed) && !configured && st.LastPoll.IsZero() {
+		return res, err
+	}
 	st.LastPoll = time.Now().UTC()
 	switch {
 	case err != nil:
@@ -164,7 +210,7 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 	}
 	feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
 	if err != nil {
-		return res, fmt.Errorf("%w: %s", ErrNotFeed, feedURL)
+		return res, fmt.Errorf("%w: %s (%v)", ErrNotFeed, feedURL, err)
 	}
 	st.ETag, st.LastModified = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
 	st.Title = strings.TrimSpace(feed.Title)
@@ -172,9 +218,34 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		st.GUIDs = map[string]string{}
 	}
 	base, _ := url.Parse(feedURL)
-	hashes := f.contentHashes()
+	copies := f.Service.newCopies()
 	var arts []article.Article
+	inPoll := map[string]bool{} // the IDs of this poll's items
+	fetches, deferred, maxFetches := 0, 0, cmp.Or(f.MaxPageFetches, defaultMaxPageFetches)
+	current := map[string]bool{} // the GUIDs in the feed now
 	for _, it := range feed.Items {
+		current[it.GUID] = true
+		if link := canonicalURL(base, it.Link); needsPage(it, link) {
+			// A summary-only item already indexed is not fetched again
+			// unless its title changed: a poll costs the new items, not
+			// the whole feed.
+			id := link
+			if g, ok := st.GUIDs[it.GUID]; ok && it.GUID != "" {
+				id = g
+			}
+			if old, ok := f.Service.Index.Article(id); ok && old.Title == strings.TrimSpace(it.Title) && !inPoll[id] {
+				inPoll[id] = true
+				continue
+			}
+			if f.removed(id) {
+				continue // its page is not fetched again either
+			}
+			if fetches >= maxFetches {
+				deferred++
+				continue
+			}
+			fetches++
+		}
 		a, err := f.itemArticle(ctx, base, feed, it)
 		if err != nil {
 			res.Skipped = append(res.Skipped, article.Skip{Name: itemName(it), Reason: err.Error()})
@@ -183,8 +254,19 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		if id, ok := st.GUIDs[it.GUID]; ok && it.GUID != "" {
 			a.ID = id // same item, perhaps a new link: updated in place
 		}
-		if id, dup := hashes[textHash(a.Text)]; dup && id != a.ID {
-			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "same text as " + id})
+		if inPoll[a.ID] {
+			// Two items with one GUID or link: the first (the feed's
+			// newest) is the article; one poll never indexes an ID twice.
+			res.Skipped = append(res.Skipped, article.Skip{Name: itemName(it), Reason: "the same GUID or link as an earlier item of the feed"})
+			continue
+		}
+		inPoll[a.ID] = true
+		if f.removed(a.ID) {
+			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "removed with bot remove"})
+			continue
+		}
+		if b, dup := copies.find(&a); dup {
+			res.Skipped = append(res.Skipped, article.Skip{Name: a.ID, Reason: "same text as " + b.ID})
 			continue
 		}
 		if old, ok := f.Service.Index.Article(a.ID); ok {
@@ -195,28 +277,34 @@ func (f *Feeds) poll(ctx context.Context, feedURL string, st *FeedStatus) (FeedR
 		} else {
 			res.Added = append(res.Added, a.ID)
 		}
-		hashes[textHash(a.Text)] = a.ID
-		if it.GUID != "" && len(st.GUIDs) < maxGUIDs {
+		copies.put(&a)
+		if it.GUID != "" {
 			st.GUIDs[it.GUID] = a.ID
 		}
 		arts = append(arts, a)
 	}
+	if limit := cmp.Or(f.MaxGUIDs, defaultMaxGUIDs); len(st.GUIDs) > limit {
+		for g := range st.GUIDs {
+			if !current[g] {
+				delete(st.GUIDs, g)
+			}
+		}
+	}
+	if deferred > 0 {
+		// The next poll must see the whole feed again to fetch the rest.
+		st.ETag, st.LastModified = "", ""
+		res.Skipped = append(res.Skipped, article.Skip{Name: feedURL,
+			Reason: fmt.Sprintf("%d more items whose pages were not fetched (at most %d a poll); the next poll fetches them", deferred, maxFetches)})
+	}
 	if len(arts) > 0 {
-		if _, err := f.Service.Add(ctx, arts); err != nil {
+		as, err := f.Service.Add(ctx, arts)
+		if err != nil {
 			res.Added, res.Updated = nil, nil
 			return res, fmt.Errorf("feed %s: %w", feedURL, err)
 		}
+		res.Chunks = as.Chunks
 	}
 	return res, nil
-}
-
-// contentHashes maps the hash of every indexed article's text to its ID.
-func (f *Feeds) contentHashes() map[string]string {
-	out := map[string]string{}
-	for _, a := range f.Service.Index.Articles() {
-		out[textHash(a.Text)] = a.ID
-	}
-	return out
 }
 
 func textHash(s string) string {
@@ -238,19 +326,36 @@ func itemName(it *gofeed.Item) string {
 // summary and its page is fetched.
 const minFullText = 1200
 
+// defaultMaxPageFetches bounds the pages one poll fetches, so that a feed
+// of thousands of summary-only items cannot hold the poller for hours; the
+// rest wait for the next polls.
+const defaultMaxPageFetches = 100
+
+// itemHTML is an item's own text: its content or its description,
+// whichever is longer.
+func itemHTML(it *gofeed.Item) string {
+	if len(it.Content) < len(it.Description) {
+		return it.Description
+	}
+	return it.Content
+}
+
+// needsPage reports whether an item carries only a summary and a link, so
+// that its text comes from its page.
+func needsPage(it *gofeed.Item, link string) bool {
+	return link != "" && len(plainLength(itemHTML(it))) < minFullText
+}
+
 // itemArticle turns a feed item into an article: its content when the
 // feed carries the whole text, else its page fetched and extracted. The
 // outlet is the feed's title, the date the item's, the URL the item's link
 // made canonical (absolute, without fragment or tracking parameters).
 func (f *Feeds) itemArticle(ctx context.Context, base *url.URL, feed *gofeed.Feed, it *gofeed.Item) (article.Article, error) {
 	link := canonicalURL(base, it.Link)
-	html := it.Content
-	if len(html) < len(it.Description) {
-		html = it.Description
-	}
+	html := itemHTML(it)
 	var a article.Article
 	var err error
-	if len(plainLength(html)) >= minFullText || link == "" {
+	if !needsPage(it, link) {
 		if html == "" {
 			return a, errors.New("item has neither text nor link")
 		}
@@ -311,7 +416,9 @@ func firstNonEmpty(xs ...string) string {
 }
 
 // canonicalURL makes an item's link absolute and drops its fragment and
-// utm_* tracking parameters; "" for none.
+// utm_* tracking parameters; "" for none, and for a link that is not http
+// or https (a hostile feed's "javascript:" link is never shown as a
+// source).
 func canonicalURL(base *url.URL, link string) string {
 	link = strings.TrimSpace(link)
 	if link == "" {
@@ -319,10 +426,13 @@ func canonicalURL(base *url.URL, link string) string {
 	}
 	u, err := url.Parse(link)
 	if err != nil {
-		return link
+		return ""
 	}
 	if base != nil {
 		u = base.ResolveReference(u)
+	}
+	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
+		return ""
 	}
 	u.Fragment = ""
 	q := u.Query()
@@ -359,7 +469,7 @@ func (f *Feeds) Run(ctx context.Context, feeds []string) {
 					return
 				case <-t.C:
 				}
-				res, err := f.Poll(ctx, u)
+				res, err := f.pollOnce(ctx, u, true)
 				failures := 0
 				if err != nil {
 					if ctx.Err() != nil {
@@ -378,13 +488,20 @@ func (f *Feeds) Run(ctx context.Context, feeds []string) {
 }
 
 // ParseFeedList splits BOT_FEEDS: URLs separated by commas or white space.
+// A feed listed twice (also with another case of its host) is polled once.
 func ParseFeedList(s string) ([]string, error) {
 	var out []string
+	seen := map[string]bool{}
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
 		u, err := url.Parse(f)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("%q is not an http or https URL", f)
 		}
+		u.Host = strings.ToLower(u.Host)
+		if seen[u.String()] {
+			continue
+		}
+		seen[u.String()] = true
 		out = append(out, f)
 	}
 	return out, nil

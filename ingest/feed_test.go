@@ -2,10 +2,12 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -248,6 +250,8 @@ func TestParseFeedList(t *testing.T) {
 	}{
 		{"", nil, false},
 		{"https://a.example/rss, https://b.example/atom.xml\nhttp://c.example/feed.json", []string{"https://a.example/rss", "https://b.example/atom.xml", "http://c.example/feed.json"}, false},
+		{"https://a.example/rss https://a.example/rss,https://A.example/rss", []string{"https://a.example/rss"}, false},
+		{"https://a.example/rss https://a.example/atom", []string{"https://a.example/rss", "https://a.example/atom"}, false},
 		{"ftp://a.example/rss", nil, true},
 		{"not a url", nil, true},
 	}
@@ -256,5 +260,215 @@ func TestParseFeedList(t *testing.T) {
 		if (err != nil) != tt.wantErr || !slices.Equal(got, tt.want) {
 			t.Errorf("ParseFeedList(%q) = %v, %v; want %v, error %t", tt.in, got, err, tt.want, tt.wantErr)
 		}
+	}
+}
+
+// TestFeedItemsSharingAGUID checks that two items of one feed with the
+// same GUID, or the same link, and different text make one article, the
+// first item's, reported added once; the second is skipped with a reason.
+func TestFeedItemsSharingAGUID(t *testing.T) {
+	para := func(word string) string {
+		return strings.Repeat("<p>The "+word+" council met on Monday and voted to repair the harbour wall before the winter storms arrive.</p>", 14)
+	}
+	for _, tc := range []struct{ name, second string }{
+		{"guid", `<guid>same</guid><link>/b</link>`},
+		{"link", `<guid>other</guid><link>/a</link>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/rss+xml")
+				fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Twice</title>
+<item><title>First</title><guid>same</guid><link>/a</link><description><![CDATA[%s]]></description></item>
+<item><title>Second</title>%s<description><![CDATA[%s]]></description></item></channel></rss>`, para("town"), tc.second, para("county"))
+			}))
+			defer srv.Close()
+			f, ix, _ := newFeedsForTest(t, true)
+			res, err := f.Poll(context.Background(), srv.URL+"/feed.xml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := []string{srv.URL + "/a"}; !slices.Equal(res.Added, want) {
+				t.Errorf("added %v, want %v", res.Added, want)
+			}
+			if len(res.Skipped) != 1 {
+				t.Errorf("skipped %v, want the second item", res.Skipped)
+			}
+			if n := len(ix.Articles()); n != 1 {
+				t.Errorf("got %d articles, want 1", n)
+			}
+			if a, ok := ix.Article(srv.URL + "/a"); !ok || a.Title != "First" {
+				t.Errorf("article %s: indexed %v, title %q; want the first item's", srv.URL+"/a", ok, a.Title)
+			}
+		})
+	}
+}
+
+// TestPollOfAPageLeavesNoFeedStatus checks that a page URL polled as a
+// feed (as `bot ingest URL` does) is reported as no feed, with the parse
+// error, and leaves no failing feed in the status, while a configured feed
+// that is not one keeps its status for `bot status`.
+func TestPollOfAPageLeavesNoFeedStatus(t *testing.T) {
+	site := newNewsSite(t)
+	for _, tc := range []struct {
+		configured bool
+		want       []string
+	}{
+		{false, nil},
+		{true, []string{site.srv.URL + "/news/ferry"}},
+	} {
+		t.Run(fmt.Sprint(tc.configured), func(t *testing.T) {
+			f, _, st := newFeedsForTest(t, true)
+			page := site.srv.URL + "/news/ferry"
+			_, err := f.pollOnce(context.Background(), page, tc.configured)
+			if !errors.Is(err, ErrNotFeed) || !strings.Contains(err.Error(), "(") {
+				t.Errorf("poll of a page: %v, want ErrNotFeed with the parser's reason", err)
+			}
+			var got []string
+			if err := st.Each(FeedsBucket, func(k string, _ []byte) error { got = append(got, k); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("feeds in the status: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestFeedPollsFetchBoundedPages checks a feed of many summary-only items:
+// one poll fetches at most MaxPageFetches pages and says how many wait,
+// the next polls fetch the rest (not the pages already indexed) and ask
+// for the whole feed, and once all are indexed the feed is asked for
+// conditionally again.
+func TestFeedPollsFetchBoundedPages(t *testing.T) {
+	const maxPageFetches = 5
+	const items = 2*maxPageFetches + 3
+	var mu sync.Mutex
+	pageGets, notModified := 0, 0
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/feed.xml" {
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				mu.Lock()
+				notModified++
+				mu.Unlock()
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("ETag", `"v1"`)
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Many</title>`)
+			for i := range items {
+				fmt.Fprintf(w, `<item><title>Story %d</title><guid>s%d</guid><link>%s/p/%d</link><description>Summary %d.</description></item>`, i, i, srv.URL, i, i)
+			}
+			fmt.Fprint(w, `</channel></rss>`)
+			return
+		}
+		mu.Lock()
+		pageGets++
+		mu.Unlock()
+		n := strings.TrimPrefix(r.URL.Path, "/p/")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<html><head><title>Story %[1]s</title></head><body><article><h1>Story %[1]s</h1>
+<p>The harbour council approved plan number %[1]s on Monday, the mayor said at a packed meeting in the town hall on the quay.</p>
+<p>Work on plan %[1]s starts in the spring and will take two years, officials said, with the first phase paid for by the port.</p>
+<p>Residents have asked for plan %[1]s for more than ten years, and the council said it would review it after one year of use.</p></article></body></html>`, n)
+	}))
+	defer srv.Close()
+	f, ix, _ := newFeedsForTest(t, true)
+	f.MaxPageFetches = maxPageFetches
+	ctx := context.Background()
+	for i, want := range []struct{ pages, added, waiting int }{
+		{maxPageFetches, maxPageFetches, items - maxPageFetches},
+		{maxPageFetches, maxPageFetches, items - 2*maxPageFetches},
+		{items - 2*maxPageFetches, items - 2*maxPageFetches, 0},
+		{0, 0, 0},
+	} {
+		mu.Lock()
+		before := pageGets
+		mu.Unlock()
+		res, err := f.Poll(ctx, srv.URL+"/feed.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		pages := pageGets - before
+		mu.Unlock()
+		waiting := 0
+		if n := len(res.Skipped); n > 0 {
+			fmt.Sscanf(res.Skipped[n-1].Reason, "%d more items", &waiting)
+		}
+		if pages != want.pages || len(res.Added) != want.added || waiting != want.waiting {
+			t.Errorf("poll %d: fetched %d pages, added %d, %d waiting (%v); want %d, %d, %d", i+1, pages, len(res.Added), waiting, res.Skipped, want.pages, want.added, want.waiting)
+		}
+	}
+	if ix.Len() != items {
+		t.Errorf("got %d articles, want %d", ix.Len(), items)
+	}
+	if notModified != 1 {
+		t.Errorf("%d polls answered 304, want 1 (the one after all items were indexed)", notModified)
+	}
+}
+
+func TestCanonicalURL(t *testing.T) {
+	base, err := url.Parse("https://news.example/feeds/rss.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"/news/ferry?utm_source=rss&id=3#top", "https://news.example/news/ferry?id=3"},
+		{"ferry", "https://news.example/feeds/ferry"},
+		{"HTTP://NEWS.example/a", "http://news.example/a"},
+		{"javascript:alert(1)", ""},
+		{"JavaScript:alert(1)", ""},
+		{"file:///etc/passwd", ""},
+		{"ftp://news.example/a", ""},
+		{"data:text/html,<b>x</b>", ""},
+		{"http://[::1", ""},
+	}
+	for _, tt := range tests {
+		if got := canonicalURL(base, tt.in); got != tt.want {
+			t.Errorf("canonicalURL(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestFeedGUIDsBounded checks that once a feed's GUIDs fill MaxGUIDs, the
+// GUIDs of its current items are still remembered (those of items gone
+// from the feed are forgotten): an item whose link changes is updated in
+// place, not added again.
+func TestFeedGUIDsBounded(t *testing.T) {
+	var mu sync.Mutex
+	links := map[string]string{"ga": "/a", "gb": "/b", "gc": "/c"}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Bounded</title>`)
+		for _, g := range []string{"ga", "gb", "gc"} {
+			body := strings.Repeat("<p>Item "+g+": the council met on Monday and voted to repair the harbour wall before the winter storms.</p>", 14)
+			fmt.Fprintf(w, `<item><title>Item %s</title><guid>%s</guid><link>%s</link><description><![CDATA[%s]]></description></item>`, g, g, links[g], body)
+		}
+		fmt.Fprint(w, `</channel></rss>`)
+	}))
+	defer srv.Close()
+	f, ix, _ := newFeedsForTest(t, true)
+	f.MaxGUIDs = 2
+	ctx := context.Background()
+	if _, err := f.Poll(ctx, srv.URL+"/feed.xml"); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	links["gc"] = "/c-moved"
+	mu.Unlock()
+	res, err := f.Poll(ctx, srv.URL+"/feed.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{srv.URL + "/c"}; len(res.Added) != 0 || !slices.Equal(res.Updated, want) {
+		t.Errorf("after the third item's link moved: added %v, updated %v; want nothing added, %v updated", res.Added, res.Updated, want)
+	}
+	if n := ix.Len(); n != 3 {
+		t.Errorf("got %d articles, want 3", n)
 	}
 }

@@ -105,9 +105,22 @@ type Service struct {
 	Log       *slog.Logger
 }
 
-// isSeed reports whether id is one of the seeds'.
-func (s *Service) isSeed(id string) bool {
-	return slices.ContainsFunc(s.Seeds, func(a article.Article) bool { return a.ID == id })
+// seed returns the seed with this ID.
+func (s *Service) seed(id string) (article.Article, bool) {
+	i := slices.IndexFunc(s.Seeds, func(a article.Article) bool { return a.ID == id })
+	if i < 0 {
+		return article.Article{}, false
+	}
+	return s.Seeds[i], true
+}
+
+// isSeed reports whether an indexed article is one of the seeds: its ID
+// and its text are a seed's (the text, not the hash, so that a seed indexed
+// as an older version read it is still a seed). A user's article that
+// happens to carry a seed's ID, such as a file named like one, is not.
+func (s *Service) isSeed(a *article.Article) bool {
+	sd, ok := s.seed(a.ID)
+	return ok && sd.Text == a.Text
 }
 
 // Add indexes articles (durably, with a persistent index), then retires
@@ -130,28 +143,35 @@ func (s *Service) Add(ctx context.Context, arts []article.Article) (retrieval.Ad
 func (s *Service) SettleSeeds(ctx context.Context) error {
 	want := s.SeedMode == SeedsOn
 	if s.SeedMode == SeedsAuto {
-		want = !slices.ContainsFunc(s.Index.Articles(), func(a *article.Article) bool { return !s.isSeed(a.ID) })
+		want = !slices.ContainsFunc(s.Index.Articles(), func(a *article.Article) bool { return !s.isSeed(a) })
 	}
 	if want {
 		// A seed is added again when it is missing or was indexed as an
-		// older version read it (other body spans).
-		stale := false
+		// older version read it (other body spans); never over a user's
+		// article that has its ID.
+		var stale []article.Article
 		for _, a := range s.Seeds {
-			if old, ok := s.Index.Article(a.ID); !ok || old.Hash() != a.Hash() {
-				stale = true
+			old, ok := s.Index.Article(a.ID)
+			switch {
+			case !ok:
+				stale = append(stale, a)
+			case !s.isSeed(old):
+				s.Log.Warn("a demo article is not served: an article of its own has its ID", "id", a.ID)
+			case old.Hash() != a.Hash():
+				stale = append(stale, a)
 			}
 		}
-		if !stale {
+		if len(stale) == 0 {
 			return nil
 		}
-		if _, err := s.Index.Add(ctx, s.Seeds); err != nil {
+		if _, err := s.Index.Add(ctx, stale); err != nil {
 			return fmt.Errorf("add the demo articles: %w", err)
 		}
 		return nil
 	}
 	var ids []string
 	for _, a := range s.Seeds {
-		if _, ok := s.Index.Article(a.ID); ok {
+		if old, ok := s.Index.Article(a.ID); ok && s.isSeed(old) {
 			ids = append(ids, a.ID)
 		}
 	}
@@ -193,12 +213,12 @@ func (s *Service) Remove(ctx context.Context, idOrURL string) ([]string, error) 
 }
 
 // sameURL compares two URLs, ignoring a trailing slash and the fragment.
-func sameURL(a, b string) bool {
-	norm := func(u string) string {
-		u, _, _ = strings.Cut(strings.TrimSpace(u), "#")
-		return strings.TrimSuffix(u, "/")
-	}
-	return norm(a) == norm(b)
+func sameURL(a, b string) bool { return normURL(a) == normURL(b) }
+
+// normURL is a URL without its fragment and trailing slash.
+func normURL(u string) string {
+	u, _, _ = strings.Cut(strings.TrimSpace(u), "#")
+	return strings.TrimSuffix(u, "/")
 }
 
 // Expire removes the articles published before now minus the retention
@@ -257,4 +277,91 @@ func Summarize(arts []*article.Article, chunks int) Summary {
 		sm.Newest, sm.Oldest = newest.Format(time.RFC3339), oldest.Format(time.RFC3339)
 	}
 	return sm
+}
+
+// Dedupe finds, among arts, the articles the index already holds under
+// another ID, so that one article ingested twice (as a page URL, a saved
+// page and a Markdown file with its url) is one article: an article with
+// the URL of an indexed article takes that article's ID (it is updated in
+// place); an article with the text of an indexed article, or of an earlier
+// one of arts, is skipped (the text of the body: a Markdown file's front
+// matter or a page's chrome does not count). It returns the articles to
+// add and the skips.
+func (s *Service) Dedupe(arts []article.Article) ([]article.Article, []article.Skip) {
+	d := s.newCopies()
+	var out []article.Article
+	var skips []article.Skip
+	for _, a := range arts {
+		name := a.ID
+		if id, ok := d.byURL[normURL(a.URL)]; ok && a.URL != "" && id != a.ID {
+			a.ID = id
+		}
+		if b, ok := d.find(&a); ok {
+			skips = append(skips, article.Skip{Name: name, Reason: "the same article as " + b.ID})
+			continue
+		}
+		d.put(&a)
+		out = append(out, a)
+	}
+	return out, skips
+}
+
+// copies finds the indexed articles with the text of another. Only
+// articles of the same title or the same text length are compared, so
+// that a look-up costs the new article, not the index (hashing every
+// article's text took 6 s a poll at 100k articles).
+type copies struct {
+	byURL   map[string]string // normalised URL -> ID
+	byTitle map[string][]*article.Article
+	byLen   map[int][]*article.Article
+}
+
+func (s *Service) newCopies() *copies {
+	d := &copies{byURL: map[string]string{}, byTitle: map[string][]*article.Article{}, byLen: map[int][]*article.Article{}}
+	for _, a := range s.Index.Articles() {
+		d.put(a)
+	}
+	return d
+}
+
+func (d *copies) put(a *article.Article) {
+	if a.URL != "" {
+		d.byURL[normURL(a.URL)] = a.ID
+	}
+	if a.Title != "" {
+		d.byTitle[a.Title] = append(d.byTitle[a.Title], a)
+	}
+	n := bodyLen(a)
+	d.byLen[n] = append(d.byLen[n], a)
+}
+
+// bodyLen is the length of an article's body text.
+func bodyLen(a *article.Article) int {
+	n := 0
+	for _, s := range a.Body {
+		n += s.Len() + 2
+	}
+	return n
+}
+
+// find returns an article with another ID than a's and the same body
+// text, but for white space.
+func (d *copies) find(a *article.Article) (*article.Article, bool) {
+	body := a.BodyText()
+	same := func(b *article.Article) bool { return b.ID != a.ID && sameText(b.BodyText(), body) }
+	if a.Title != "" {
+		if i := slices.IndexFunc(d.byTitle[a.Title], same); i >= 0 {
+			return d.byTitle[a.Title][i], true
+		}
+	}
+	n := bodyLen(a)
+	if i := slices.IndexFunc(d.byLen[n], same); i >= 0 {
+		return d.byLen[n][i], true
+	}
+	return nil, false
+}
+
+// sameText reports whether two texts are equal but for white space.
+func sameText(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
 }

@@ -18,7 +18,8 @@ const slabSlots = 2048
 // vecStore holds the chunks' unit embeddings in slabs: contiguous []float32
 // blocks of slabSlots vectors each, dimension-strided, and beside each slab
 // the vectors' int8 codes (vecscan: one byte per dimension and one float32
-// scale per vector), which a search scans first. A vector lives in a slot
+// scale per vector) and 1-bit codes (one bit per dimension), which a
+// search scans first. A vector lives in a slot
 // for as long as its chunk is indexed, and a search reads the slabs in
 // memory order.
 //
@@ -34,6 +35,7 @@ type vecStore struct {
 	slabs  [][]float32
 	codes  [][]int8    // slabSlots*dim codes per slab
 	scales [][]float32 // slabSlots scales per slab
+	bits   [][]uint64  // slabSlots*vecscan.Words(dim) words per slab
 	next   int32       // slots below next have been handed out at least once
 	free   []int32     // freed slots, reused first
 	// pins counts merges writing a snapshot out; while there are any,
@@ -83,7 +85,7 @@ func (s *vecStore) setDim(dim int) error {
 	if dim > vecscan.MaxDims {
 		return fmt.Errorf("%d-dimensional embeddings, at most %d supported", dim, vecscan.MaxDims)
 	}
-	s.dim, s.slabs, s.codes, s.scales, s.next, s.free = dim, nil, nil, nil, 0, nil
+	s.dim, s.slabs, s.codes, s.scales, s.bits, s.next, s.free = dim, nil, nil, nil, nil, 0, nil
 	return nil
 }
 
@@ -108,6 +110,7 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 			s.slabs = append(s.slabs, make([]float32, n*s.dim))
 			s.codes = append(s.codes, make([]int8, n*s.dim))
 			s.scales = append(s.scales, make([]float32, n))
+			s.bits = append(s.bits, make([]uint64, n*vecscan.Words(s.dim)))
 		}
 		out = append(out, s.next)
 		s.next++
@@ -158,11 +161,14 @@ const minEncodePerWorker = 4096
 func (s *vecStore) encode(slots []int32) {
 	s.mu.Lock()
 	codes, scales, dim := slices.Clip(s.codes), slices.Clip(s.scales), s.dim
-	slabs := slices.Clip(s.slabs)
+	slabs, bits := slices.Clip(s.slabs), slices.Clip(s.bits)
 	s.mu.Unlock()
+	words := vecscan.Words(dim)
 	one := func(slot int32) {
 		b, o := int(slot)/slabSlots, int(slot)%slabSlots
-		scales[b][o] = vecscan.QuantizeInto(codes[b][o*dim:(o+1)*dim], slabs[b][o*dim:(o+1)*dim])
+		v := slabs[b][o*dim : (o+1)*dim]
+		scales[b][o] = vecscan.QuantizeInto(codes[b][o*dim:(o+1)*dim], v)
+		vecscan.SignBitsInto(bits[b][o*words:(o+1)*words], v)
 	}
 	w := max(1, min(runtime.GOMAXPROCS(0), len(slots)/minEncodePerWorker))
 	vecscan.Ranges(len(slots), w, func(_, lo, hi int) {
@@ -180,7 +186,7 @@ func (s *vecStore) view() vecView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return vecView{dim: s.dim, slabs: slices.Clip(s.slabs), codes: slices.Clip(s.codes),
-		scales: slices.Clip(s.scales), slots: int(s.next)}
+		scales: slices.Clip(s.scales), bits: slices.Clip(s.bits), slots: int(s.next)}
 }
 
 // vecView is a snapshot's read-only view of the vectors and their codes.
@@ -189,6 +195,7 @@ type vecView struct {
 	slabs  [][]float32
 	codes  [][]int8
 	scales [][]float32
+	bits   [][]uint64
 	slots  int // slots handed out
 	// slotChunk maps a slot to its chunk's number, -1 for a slot not in
 	// use, in blocks of slabSlots: the next snapshot copies only the
@@ -251,6 +258,19 @@ const (
 // minScanPerWorker is the fewest slots worth a goroutine of their own.
 const minScanPerWorker = 8192
 
+// indexBitFraction is the share of the slots (one in indexBitFraction)
+// the 1-bit pass of the index's scan passes to the int8 codes, 0 for no
+// 1-bit pass. It is off: on the synthetic 100k index (local embedder, 112k
+// slots) recall@10 after the 1-bit pass was 0.950-0.972 at 1/8,
+// 0.986-0.992 at 1/4, 0.992-0.994 at 1/3 and 0.998-1.000 at 1/2 (50
+// synthetic and 50 MultiHop-RAG questions), where the issue asks for 0.99,
+// and at a third of the slots its random reads of int8 codes cost about
+// what the sequential int8 scan does. (On random 1536-d vectors 1/8 keeps
+// recall@10 at 1.0000 and takes 0.49x the int8 scan's time at 1M: see
+// BENCHMARKS.md.) The 1-bit codes are kept per slot, 64 B per chunk at
+// 512-d, so that turning it on is this constant.
+const indexBitFraction = 0
+
 // scan returns the k chunks most similar to the unit vector q, best first
 // (ties by chunk order), among those whose article allowed admits (nil:
 // all). The similarity of each is the float32 dot product summed in the
@@ -261,8 +281,16 @@ const minScanPerWorker = 8192
 // contiguous range of slots (vecscan's SIMD kernel), the best
 // rescoreFactor*k candidates are rescored exactly in float32, and the best
 // k of those are returned; an index of fewer slots than that is scored
-// exactly throughout.
+// exactly throughout. With a 1-bit pass (indexBitFraction, off), each
+// core first scans the 1-bit codes of its range and passes the best of
+// them to the int8 codes.
 func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32) []vecHit {
+	return v.scanWith(q, k, chunkArt, allowed, slots, indexBitFraction)
+}
+
+// scanWith is scan, with a 1-bit pass passing one in fraction slots to the
+// int8 codes, or none for a fraction of 0.
+func (v *vecView) scanWith(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32, fraction int) []vecHit {
 	if k <= 0 {
 		return nil
 	}
@@ -279,11 +307,19 @@ func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slo
 		return t.Sorted()
 	}
 	qq := vecscan.NewQuery(q)
+	var qb vecscan.BitQuery
+	if fraction > 0 {
+		qb = vecscan.NewBitQuery(q)
+	}
 	w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
 	parts := make([][]vecHit, w)
 	vecscan.Ranges(n, w, func(p, lo, hi int) {
 		t := topk.New[float32](r)
-		v.scanCodes(qq, lo, hi, chunkArt, allowed, &t)
+		if fraction > 0 && vecscan.BitShare(n/fraction, lo, hi, n) > r {
+			v.refine(qq, v.scanBits(qb, vecscan.BitShare(n/fraction, lo, hi, n), lo, hi, chunkArt, allowed), &t)
+		} else {
+			v.scanCodes(qq, lo, hi, chunkArt, allowed, &t)
+		}
 		parts[p] = t.Items
 	})
 	t := topk.New[float32](k)
@@ -298,13 +334,10 @@ func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slo
 // codeRun is the most slots one call of the code kernel scores.
 const codeRun = 256
 
-// scanCodes keeps in t the slots in [lo, hi) that allowed admits best by
-// the approximate similarity of their codes (IDs are slots, not chunks).
-// Only slots in use are read: runs of them, within one slab, go to the
-// kernel at once.
-func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
-	var sims [codeRun]float32
-	d := v.dim
+// runs calls fn on the runs of slots in [lo, hi) in use whose article
+// allowed admits, each run within one slab (b; o is the first slot's
+// offset in it) and at most codeRun long.
+func (v *vecView) runs(lo, hi int, chunkArt []int32, allowed []bool, fn func(slot, b, o, n int)) {
 	for slot := lo; slot < hi; {
 		b, o := slot/slabSlots, slot%slabSlots
 		limit := min(hi, (b+1)*slabSlots, slot+codeRun)
@@ -319,17 +352,64 @@ func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allow
 			slot++
 			continue
 		}
-		n := e - slot
-		vecscan.Dots(v.codes[b][o*d:(o+n)*d], v.scales[b][o:o+n], q, sims[:n])
-		thr := t.Threshold()
-		for i, x := range sims[:n] {
-			if x < thr {
-				continue // most are: no call
-			}
-			t.Push(vecHit{ID: int32(slot + i), Score: x})
-			thr = t.Threshold()
-		}
+		fn(slot, b, o, e-slot)
 		slot = e
+	}
+}
+
+// pushAbove pushes into t the slots from slot on with scores sims that
+// can enter it.
+func pushAbove(t *topk.Heap[float32], slot int, sims []float32) {
+	thr := t.Threshold()
+	for i, x := range sims {
+		if x < thr {
+			continue // most are: no call
+		}
+		t.Push(vecHit{ID: int32(slot + i), Score: x})
+		thr = t.Threshold()
+	}
+}
+
+// scanCodes keeps in t the slots in [lo, hi) that allowed admits best by
+// the approximate similarity of their codes (IDs are slots, not chunks).
+// Only slots in use are read: runs of them, within one slab, go to the
+// kernel at once.
+func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
+	var sims [codeRun]float32
+	d := v.dim
+	v.runs(lo, hi, chunkArt, allowed, func(slot, b, o, n int) {
+		vecscan.Dots(v.codes[b][o*d:(o+n)*d], v.scales[b][o:o+n], q, sims[:n])
+		pushAbove(t, slot, sims[:n])
+	})
+}
+
+// scanBits returns about the c1 slots in [lo, hi) that allowed admits best
+// by the estimated similarity of their 1-bit codes (vecscan.BitDots).
+func (v *vecView) scanBits(q vecscan.BitQuery, c1, lo, hi int, chunkArt []int32, allowed []bool) []int32 {
+	w := vecscan.Words(v.dim)
+	return vecscan.SelectBits(c1, v.dim, lo, hi, func(b, e int, out []int32) {
+		for i := range out {
+			out[i] = vecscan.NoScore
+		}
+		v.runs(b, e, chunkArt, allowed, func(slot, sb, o, n int) {
+			vecscan.BitDots(v.bits[sb][o*w:(o+n)*w], q, out[slot-b:slot-b+n])
+		})
+	})
+}
+
+// refine keeps in t the candidate slots best by the approximate similarity
+// of their int8 codes, prefetching each some candidates ahead.
+func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Heap[float32]) {
+	d := v.dim
+	codes := func(slot int32) []int8 {
+		b, o := int(slot)/slabSlots, int(slot)%slabSlots
+		return v.codes[b][o*d : (o+1)*d]
+	}
+	for j, slot := range slots {
+		if j+vecscan.PrefetchAhead < len(slots) {
+			vecscan.Prefetch(codes(slots[j+vecscan.PrefetchAhead]))
+		}
+		t.Push(vecHit{ID: slot, Score: vecscan.Dot8(codes(slot), v.scales[int(slot)/slabSlots][int(slot)%slabSlots], q)})
 	}
 }
 

@@ -102,6 +102,56 @@ func TestScanMatchesChromem(t *testing.T) {
 	}
 }
 
+// TestBitPassHonoursFiltersAndHoles checks the 1-bit pass on an index
+// with removed chunks (free slots) and with a filter: passing every slot
+// on (a fraction of 1) it must give exactly the int8 scan's hits, and
+// passing half on, only chunks in the index that the filter admits.
+func TestBitPassHonoursFiltersAndHoles(t *testing.T) {
+	t.Parallel()
+	ix, arts := synthIndex(t, 200)
+	ctx := context.Background()
+	var gone []string
+	for i := 0; i < len(arts); i += 5 {
+		gone = append(gone, arts[i].ID)
+	}
+	if _, err := ix.Remove(ctx, gone...); err != nil {
+		t.Fatal(err)
+	}
+	s := ix.current()
+	if n := s.vecs.slots; n <= 2*minRescore {
+		t.Fatalf("%d slots: the 1-bit pass runs only above %d", n, 2*minRescore)
+	}
+	var ids []string
+	for i := 1; i < len(arts); i += 3 {
+		ids = append(ids, arts[i].ID)
+	}
+	allowed, _ := s.allowed(Filter{ArticleIDs: ids})
+	g := synthetic.New(7)
+	for i := 0; i < 10; i++ {
+		qv, err := ix.embedQuery(ctx, g.Question(i, len(arts)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tt := range []struct {
+			name    string
+			allowed []bool
+		}{{"no filter", nil}, {"filter", allowed}} {
+			want := s.vecs.scanWith(qv, 10, s.lex.chunkArt, tt.allowed, nil, 0)
+			if got := s.vecs.scanWith(qv, 10, s.lex.chunkArt, tt.allowed, nil, 1); !slices.Equal(got, want) {
+				t.Errorf("%s, question %d: got %v passing every slot on, want the int8 scan's %v", tt.name, i, got, want)
+			}
+			for _, h := range s.vecs.scanWith(qv, 10, s.lex.chunkArt, tt.allowed, nil, 2) {
+				if tt.allowed != nil && !tt.allowed[s.lex.chunkArt[h.ID]] {
+					t.Errorf("%s, question %d: got chunk %d of an article the filter leaves out", tt.name, i, h.ID)
+				}
+				if a := s.arts[s.lex.chunkArt[h.ID]].art.ID; slices.Contains(gone, a) {
+					t.Errorf("%s, question %d: got chunk %d of removed article %s", tt.name, i, h.ID, a)
+				}
+			}
+		}
+	}
+}
+
 func compareWithChromem(tb testing.TB, s *snapshot, got []vecHit, want []chromem.Result) {
 	tb.Helper()
 	if len(got) != len(want) {
@@ -243,11 +293,13 @@ func TestVecStoreSlots(t *testing.T) {
 	}
 }
 
-// TestQuantisedRecall measures the vector side (int8 code scan, exact
-// rescoring) against the exact float32 scan of every chunk on the
-// MultiHop-RAG corpus and dev questions: the share of the exact top 10 and
-// top 100 it returns must be at least 0.99, and every similarity it
-// returns must be the exact one.
+// TestQuantisedRecall measures the vector side (int8 code scan, or 1-bit
+// code scan then int8 codes, then exact rescoring) against the exact
+// float32 scan of every chunk on the MultiHop-RAG corpus and dev
+// questions: the share of the exact top 10 and top 100 it returns must be
+// at least 0.99, and every similarity it returns must be the exact one.
+// The 1-bit pass (off in the index: indexBitFraction) is forced, and held to
+// the bar (recall@10 at least 0.99) only.
 func TestQuantisedRecall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("indexes MultiHop-RAG")
@@ -274,8 +326,11 @@ func TestQuantisedRecall(t *testing.T) {
 	}
 	s := ix.current()
 	n := s.vecs.slots
-	for _, k := range []int{10, 100} {
-		found, total := 0, 0
+	for _, c := range []struct {
+		k        int
+		fraction int
+	}{{10, 0}, {100, 0}, {10, 4}, {100, 4}} {
+		k, found, total := c.k, 0, 0
 		for i := 0; i < len(qs); i += raceStride {
 			q := qs[i]
 			qv, err := ix.embedQuery(ctx, q)
@@ -288,7 +343,7 @@ func TestQuantisedRecall(t *testing.T) {
 			for _, h := range exact.Items {
 				want[h.ID] = h.Score
 			}
-			for _, h := range s.vecs.scan(qv, k, s.lex.chunkArt, nil, nil) {
+			for _, h := range s.vecs.scanWith(qv, k, s.lex.chunkArt, nil, nil, c.fraction) {
 				if w, ok := want[h.ID]; ok {
 					found++
 					if h.Score != w {
@@ -299,9 +354,11 @@ func TestQuantisedRecall(t *testing.T) {
 			total += len(want)
 		}
 		recall := float64(found) / float64(total)
-		t.Logf("recall@%d over %d questions and %d chunks: %.4f", k, (len(qs)+raceStride-1)/raceStride, n, recall)
-		if recall < 0.99 {
-			t.Errorf("recall@%d: got %.4f, want at least 0.99", k, recall)
+		t.Logf("recall@%d (1-bit pass keeping 1/%d) over %d questions and %d slots: %.4f", k, c.fraction, (len(qs)+raceStride-1)/raceStride, n, recall)
+		// The 1-bit pass is held to the bar, recall@10; at this
+		// size it needs 1/4 of the slots for that.
+		if recall < 0.99 && (c.fraction == 0 || k == 10) {
+			t.Errorf("recall@%d (1-bit pass keeping 1/%d): got %.4f, want at least 0.99", k, c.fraction, recall)
 		}
 	}
 }

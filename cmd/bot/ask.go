@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -176,6 +178,20 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			links = append(links, p)
 			continue
 		}
+		if isHTMLFile(p) {
+			// A saved page: its article text, not its markup.
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return fmt.Errorf("ingest %s: %w", p, err)
+			}
+			a, err := webpage.FromFile(filepath.Base(p), data)
+			if err != nil {
+				skips = append(skips, article.Skip{Name: p, Reason: err.Error()})
+				continue
+			}
+			arts = append(arts, a)
+			continue
+		}
 		a, s, err := article.Load(p)
 		if err != nil {
 			if errors.Is(err, article.ErrNotFound) {
@@ -195,25 +211,35 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	total := retrieval.AddStats{}
 	// Feeds are polled (their items indexed); other links are pages.
 	feeds := newFeeds(cfg, eng)
+	var failed []string // feeds that could not be read
 	for _, u := range links {
 		res, err := feeds.Poll(ctx, u)
 		switch {
 		case errors.Is(err, ingest.ErrNotFeed):
-			a, err := webpage.Fetch(ctx, u, webpage.Options{AllowPrivate: cfg.FetchAllowPrivate})
-			if err != nil {
-				skips = append(skips, article.Skip{Name: u, Reason: err.Error()})
+			a, perr := webpage.Fetch(ctx, u, webpage.Options{AllowPrivate: cfg.FetchAllowPrivate})
+			if perr != nil {
+				// Neither a feed nor a page: say why it is neither, as a
+				// malformed feed is usually meant to be a feed.
+				skips = append(skips, article.Skip{Name: u, Reason: fmt.Sprintf("%v; as a page: %v", err, perr)})
 				continue
 			}
 			arts = append(arts, a)
 		case err != nil:
-			return fmt.Errorf("ingest %s: %w", u, err)
+			// The other inputs are still ingested, and what was added is
+			// listed; the exit status says that one failed.
+			skips = append(skips, article.Skip{Name: u, Reason: err.Error()})
+			failed = append(failed, u)
 		default:
 			added, updated = append(added, res.Added...), append(updated, res.Updated...)
 			skips = append(skips, res.Skipped...)
 			total.Added += len(res.Added)
 			total.Updated += len(res.Updated)
+			total.Chunks += res.Chunks
 		}
 	}
+	// One article ingested twice, as a page URL and as a file, is one.
+	arts, dups := eng.ingest.Dedupe(arts)
+	skips = append(skips, dups...)
 	var newAdded, newUpdated []string
 	for _, a := range arts {
 		old, ok := eng.index.Article(a.ID)
@@ -235,6 +261,17 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 			return fmt.Errorf("ingest: %w", err)
 		}
 		meter.finish(st, time.Since(start))
+		// Ingested by hand again: a removal no longer holds.
+		if eng.state != nil {
+			for _, a := range arts {
+				if !ingest.WasRemoved(eng.state, a.ID) {
+					continue // a read, not a write per article
+				}
+				if err := eng.state.Delete(ingest.RemovedBucket, a.ID); err != nil {
+					return fmt.Errorf("ingest: %w", err)
+				}
+			}
+		}
 		total.Added += st.Added
 		total.Updated += st.Updated
 		total.Unchanged += st.Unchanged
@@ -255,7 +292,20 @@ func runIngest(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 	}
 	fmt.Fprintf(stdout, "ingested into %s: %d new, %d updated, %d unchanged articles, %d skipped (%d chunks embedded)\n",
 		cfg.DataDir, total.Added, total.Updated, total.Unchanged, len(skips), total.Chunks)
+	if len(failed) > 0 {
+		return fmt.Errorf("could not read the feed %s (the rest was ingested)", strings.Join(failed, ", "))
+	}
 	return nil
+}
+
+// isHTMLFile reports whether p is a regular file named as an HTML page.
+func isHTMLFile(p string) bool {
+	switch strings.ToLower(filepath.Ext(p)) {
+	case ".html", ".htm", ".xhtml":
+		fi, err := os.Stat(p)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return false
 }
 
 func writeJSONLine(w io.Writer, v any) error {

@@ -66,7 +66,14 @@ func startWatch(ctx context.Context, wg *sync.WaitGroup, cfg config, eng *engine
 					logger.Error("demo articles", "err", err)
 				}
 			}
-			arts := ch.Articles()
+			var arts []article.Article
+			for _, a := range ch.Articles() {
+				if eng.state != nil && ingest.WasRemoved(eng.state, a.ID) {
+					logger.Info("not indexed again: removed with bot remove", "dir", cfg.ArticlesDir, "id", a.ID)
+					continue
+				}
+				arts = append(arts, a)
+			}
 			if len(arts) == 0 {
 				return
 			}

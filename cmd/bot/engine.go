@@ -82,8 +82,12 @@ type engineOptions struct {
 // was down are removed at the next start.
 const dirArticlesBucket = "articles_dir"
 
+// removedFileReason is why a file of BOT_ARTICLES_DIR whose article was
+// removed with `bot remove` is not indexed again.
+const removedFileReason = "removed with bot remove; delete the file, or bot ingest it to bring it back"
+
 // errDataDirBusy is the error a second writer gets.
-var errDataDirBusy = errors.New("another briefbot process (the bot, or an ingest) is using BOT_DATA_DIR; nothing was added. Stop it first, or put the files in its BOT_ARTICLES_DIR and it picks them up")
+var errDataDirBusy = errors.New("another briefbot process (the bot, or an ingest) is using BOT_DATA_DIR; nothing was changed. Stop it first; to add files while the bot runs, put them in its BOT_ARTICLES_DIR and it picks them up")
 
 // openEngine builds the index and the composer. Without a corpus it opens
 // the persistent index in cfg.DataDir (locking the directory), adds
@@ -141,9 +145,14 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		if err != nil {
 			return nil, fmt.Errorf("BOT_ARTICLES_DIR: %w", err)
 		}
-		arts, skips = append(arts, a...), append(skips, s...)
+		skips = append(skips, s...)
 		for _, x := range a {
 			dirIDs = append(dirIDs, x.ID)
+			if state != nil && ingest.WasRemoved(state, x.ID) {
+				skips = append(skips, article.Skip{Name: x.ID, Reason: removedFileReason})
+				continue
+			}
+			arts = append(arts, x)
 		}
 	}
 	for _, s := range skips {

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -42,6 +44,12 @@ func runRemove(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		}
 		if err != nil {
 			return fmt.Errorf("remove %s: %w", arg, err)
+		}
+		// A feed that still lists it must not bring it back.
+		if eng.state != nil {
+			if err := ingest.RecordRemoved(eng.state, ids, time.Now()); err != nil {
+				return err
+			}
 		}
 		for _, id := range ids {
 			fmt.Fprintf(stdout, "removed %s\n", id)
@@ -84,21 +92,12 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		abs = cfg.DataDir
 	}
 	st := status{Summary: ingest.Summarize(ix.Articles(), ix.ChunkCount()), Feeds: []ingest.FeedStatus{}, IndexBytes: size, DataDir: abs}
-	if state, err := store.Open(cfg.DataDir, 0); err == nil {
-		err := state.Each(ingest.FeedsBucket, func(_ string, v []byte) error {
-			var f ingest.FeedStatus
-			if json.Unmarshal(v, &f) == nil {
-				f.GUIDs = nil
-				st.Feeds = append(st.Feeds, f)
-			}
-			return nil
-		})
-		state.Close()
-		if err != nil {
-			return err
-		}
-	} else if errors.Is(err, store.ErrLocked) {
-		fmt.Fprintln(stderr, "note: the bot is running, so the feeds' status is not shown")
+	// The index's figures are worth showing even when the feeds' status
+	// cannot be read.
+	if feeds, err := feedStatuses(cfg.DataDir); err != nil {
+		fmt.Fprintf(stderr, "note: the feeds' status is not shown: %v\n", err)
+	} else {
+		st.Feeds = append(st.Feeds, feeds...)
 	}
 	if *asJSON {
 		return writeJSONLine(stdout, st)
@@ -126,6 +125,74 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 		fmt.Fprintf(stdout, "  %s (%s): last poll %s, %s\n", f.URL, f.Title, f.LastPoll.Local().Format(time.DateTime), f.LastResult)
 	}
 	return nil
+}
+
+// feedStatuses reads the feeds' status from the store in dataDir. While
+// another process (the running bot, which polls the feeds) has the store
+// open, bbolt lets no second process open its file, so the status is read
+// from a copy of the file taken when two reads in a row agree (no commit
+// in between).
+func feedStatuses(dataDir string) ([]ingest.FeedStatus, error) {
+	state, err := store.Open(dataDir, 0)
+	if errors.Is(err, store.ErrLocked) {
+		snap, serr := snapshotStore(dataDir)
+		if serr != nil {
+			return nil, fmt.Errorf("the bot has its state open, and a copy could not be read: %w", serr)
+		}
+		defer os.RemoveAll(snap)
+		state, err = store.Open(snap, 0)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer state.Close()
+	var out []ingest.FeedStatus
+	err = state.Each(ingest.FeedsBucket, func(_ string, v []byte) error {
+		var f ingest.FeedStatus
+		if json.Unmarshal(v, &f) == nil {
+			f.GUIDs = nil
+			out = append(out, f)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// maxStoreSnapshot bounds the store file `bot status` copies.
+const maxStoreSnapshot = 64 << 20
+
+// snapshotStore copies the store file of dataDir into a new temporary
+// directory, once two reads of it in a row are equal, and returns the
+// directory.
+func snapshotStore(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, store.FileName)
+	prev, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	for range 5 {
+		if len(prev) > maxStoreSnapshot {
+			return "", fmt.Errorf("%s is over %d MB", path, maxStoreSnapshot>>20)
+		}
+		cur, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		if bytes.Equal(prev, cur) {
+			dir, err := os.MkdirTemp("", "briefbot-status-")
+			if err != nil {
+				return "", err
+			}
+			if err := os.WriteFile(filepath.Join(dir, store.FileName), cur, 0o600); err != nil {
+				os.RemoveAll(dir)
+				return "", err
+			}
+			return dir, nil
+		}
+		prev = cur
+		time.Sleep(20 * time.Millisecond)
+	}
+	return "", errors.New("the store kept changing while it was read")
 }
 
 // statusIndexConfig opens the index read-only under the embedding model it

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/ingest"
 	"github.com/briefbot/briefbot/store"
 )
 
@@ -300,9 +301,11 @@ func TestOneWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := runBot(t, e, "", "ingest", path)
-	if code == 0 || !strings.Contains(errOut, "another briefbot process") || strings.Contains(out, "added") {
-		t.Errorf("ingest while another process writes: exit %d, stdout %q, stderr %q; want a clear error, non-zero, nothing added", code, out, errOut)
+	for _, args := range [][]string{{"ingest", path}, {"remove", "ferry-terminal"}} {
+		out, errOut, code := runBot(t, e, "", args...)
+		if code == 0 || !strings.Contains(errOut, "another briefbot process") || !strings.Contains(errOut, "nothing was changed") || out != "" {
+			t.Errorf("%s while another process writes: exit %d, stdout %q, stderr %q; want a clear error that nothing was changed, non-zero, no output", args[0], code, out, errOut)
+		}
 	}
 	if !sourceFinds(t, e, "Article 5-like") {
 		t.Error("a reader (source) did not answer while another process writes")
@@ -386,9 +389,15 @@ func TestSharedFileNeverReplacesAnArticle(t *testing.T) {
 	}
 }
 
-// TestIngestFeedURL ingests a local RSS feed through `bot ingest URL`
-// twice, then checks the status and an answer.
-func TestIngestFeedURL(t *testing.T) {
+// ferryPage is an article page with its text in <article>.
+const ferryPage = `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
+<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
+<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
+</article></body></html>`
+
+// newFerrySite serves an RSS feed at /rss.xml whose one item carries only
+// a summary, and the item's page (ferryPage) at every other path.
+func newFerrySite(tb testing.TB) *httptest.Server {
 	var srv *httptest.Server
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/rss.xml" {
@@ -399,16 +408,23 @@ func TestIngestFeedURL(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><html><head><title>Ferry route approved</title></head><body><article><h1>Ferry route approved</h1>
-<p>The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.</p>
-<p>Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.</p>
-</article></body></html>`)
+		fmt.Fprint(w, ferryPage)
 	}))
-	defer srv.Close()
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// TestIngestFeedURL ingests a local RSS feed through `bot ingest URL`
+// twice, then checks the status and an answer.
+func TestIngestFeedURL(t *testing.T) {
+	srv := newFerrySite(t)
 	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
 	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
 	if code != 0 || !strings.Contains(out, "added "+srv.URL+"/news/ferry") {
 		t.Fatalf("ingest feed: exit %d, %q, %q", code, out, errOut)
+	}
+	if strings.Contains(out, "(0 chunks embedded)") {
+		t.Errorf("ingest feed: %q, want the chunks embedded for its item counted", out)
 	}
 	out, _, _ = runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
 	if !strings.Contains(out, "0 new, 0 updated") {
@@ -432,5 +448,200 @@ func TestIngestFeedURL(t *testing.T) {
 	}
 	if !sourceFinds(t, e, "run twice a day") {
 		t.Error("the feed item's page text is not quotable")
+	}
+}
+
+// TestIngestPageAndMalformedFeedURLs checks `bot ingest` of a page URL and
+// of a malformed feed: the page is added, the feed skipped with why it is
+// not a feed, and neither is listed as a (failing) feed by `bot status`.
+func TestIngestPageAndMalformedFeedURLs(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/bad.xml" {
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprint(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title><item><title>a</item></chan`)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, ferryPage)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/news/ferry", srv.URL+"/bad.xml")
+	if code != 0 {
+		t.Fatalf("ingest: exit %d, %q", code, errOut)
+	}
+	if !strings.Contains(out, "added "+srv.URL+"/news/ferry") {
+		t.Errorf("ingest of a page: %q, want it added", out)
+	}
+	if want := "skipped " + srv.URL + "/bad.xml: not an RSS, Atom or JSON feed"; !strings.Contains(out, want) || !strings.Contains(out, "XML syntax error") {
+		t.Errorf("ingest of a malformed feed: %q, want %q with the parser's reason", out, want)
+	}
+	var st struct {
+		Feeds []json.RawMessage `json:"feeds"`
+	}
+	sout, _, _ := runBot(t, e, "", "status", "--json")
+	if err := json.Unmarshal([]byte(sout), &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Feeds) != 0 {
+		t.Errorf("status lists %d feeds after ingesting a page and a malformed feed, want none: %s", len(st.Feeds), sout)
+	}
+}
+
+// TestStatusShowsFeedsWhileTheBotRuns checks that `bot status --json`
+// shows the feeds' status while another process (the bot, which polls
+// them) holds the store, and that it changes nothing there.
+func TestStatusShowsFeedsWhileTheBotRuns(t *testing.T) {
+	data := t.TempDir()
+	held, err := store.Open(data, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	const feed = "https://news.example/rss.xml"
+	if err := held.PutJSON(ingest.FeedsBucket, feed, ingest.FeedStatus{URL: feed, Title: "Harbour Gazette", LastResult: "error: the site answered 500 Internal Server Error", Failures: 2}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runBot(t, env{"BOT_DATA_DIR": data}, "", "status", "--json")
+	if code != 0 {
+		t.Fatalf("status exit %d: %s", code, errOut)
+	}
+	var st struct {
+		Feeds []ingest.FeedStatus `json:"feeds"`
+	}
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --json stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if len(st.Feeds) != 1 || st.Feeds[0].URL != feed || st.Feeds[0].Failures != 2 || !strings.Contains(st.Feeds[0].LastResult, "500") {
+		t.Errorf("feeds while the bot runs: %+v, want %s with 2 failures and its last result (stderr %q)", st.Feeds, feed, errOut)
+	}
+	var got ingest.FeedStatus
+	if err := held.GetJSON(ingest.FeedsBucket, feed, &got); err != nil || got.Failures != 2 {
+		t.Errorf("the bot's store after status: %+v, %v; want it unchanged", got, err)
+	}
+}
+
+// TestOneArticleIngestedThreeWays ingests one article as its page URL,
+// as the page saved to an .html file and as a Markdown file with its url:
+// the index holds it once, and the saved page's markup is never indexed.
+func TestOneArticleIngestedThreeWays(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, ferryPage)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "ferry.html")
+	md := filepath.Join(dir, "ferry.md")
+	if err := os.WriteFile(saved, []byte(ferryPage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mdText := "---\ntitle: Ferry route approved\nurl: " + srv.URL + "/news/ferry\n---\n\n" +
+		"The harbour council approved a new ferry route to the northern islands on Monday, the mayor said at a packed meeting in the town hall.\n\n" +
+		"Crossings will start in the spring and run twice a day, with a larger boat added in the summer months when tourists arrive.\n"
+	if err := os.WriteFile(md, []byte(mdText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, arg := range []string{srv.URL + "/news/ferry", saved, md} {
+		if out, errOut, code := runBot(t, e, "", "ingest", arg); code != 0 {
+			t.Fatalf("ingest %s: exit %d, %q, %q", arg, code, out, errOut)
+		}
+		if n := articleCount(t, e); n != 1 {
+			t.Errorf("after ingesting %s: %d articles, want 1", arg, n)
+		}
+	}
+	// The same three in one command, files first.
+	once := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	if out, errOut, code := runBot(t, once, "", "ingest", saved, md, srv.URL+"/news/ferry"); code != 0 || strings.Count(out, "added ") != 1 {
+		t.Errorf("ingest of the three in one command: exit %d, %q, %q; want one added", code, out, errOut)
+	}
+	if n := articleCount(t, once); n != 1 {
+		t.Errorf("after ingesting the three in one command: %d articles, want 1", n)
+	}
+	if sourceFinds(t, e, "<p>Crossings will start") {
+		t.Error("the saved page's markup is quotable, want only its text")
+	}
+	if !sourceFinds(t, e, "run twice a day") {
+		t.Error("the article's text is not quotable")
+	}
+}
+
+// TestIngestWithAFailingFeed checks that a feed that fails (here a 500)
+// among the inputs of `bot ingest` is skipped with its reason: the other
+// feeds and files are ingested and listed, and the exit status says that
+// one input failed.
+func TestIngestWithAFailingFeed(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/broken.xml" {
+			http.Error(w, "oops", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/rss+xml")
+		body := strings.Repeat("<p>The tram depot will close in June, the transport authority said on Friday, after forty years of service.</p>", 14)
+		fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Northern Courier</title>
+<item><title>Tram depot to close</title><link>%s/depot</link><description><![CDATA[%s]]></description></item></channel></rss>`, srv.URL, body)
+	}))
+	defer srv.Close()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	file := writeRecords(t, t.TempDir(), "a.jsonl", story("ferry terminal", "2025-08-19T14:05:00Z"))
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml", srv.URL+"/broken.xml", file)
+	if code == 0 || !strings.Contains(errOut, srv.URL+"/broken.xml") {
+		t.Errorf("ingest with a failing feed: exit %d, stderr %q; want non-zero naming the feed", code, errOut)
+	}
+	for _, want := range []string{"added " + srv.URL + "/depot", "added https://news.example/ferry-terminal", "skipped " + srv.URL + "/broken.xml: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ingest with a failing feed: stdout %q, want %q", out, want)
+		}
+	}
+	if n := articleCount(t, e); n != 2 {
+		t.Errorf("after the ingest: %d articles, want 2", n)
+	}
+}
+
+// TestRemovedFeedItemStaysRemoved checks that an article removed with
+// `bot remove` is not brought back by the next poll of a feed that still
+// lists it.
+func TestRemovedFeedItemStaysRemoved(t *testing.T) {
+	srv := newFerrySite(t)
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_FETCH_ALLOW_PRIVATE": "true"}
+	if out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml"); code != 0 || !strings.Contains(out, "added ") {
+		t.Fatalf("ingest feed: exit %d, %q, %q", code, out, errOut)
+	}
+	if out, errOut, code := runBot(t, e, "", "remove", srv.URL+"/news/ferry"); code != 0 {
+		t.Fatalf("remove: exit %d, %q, %q", code, out, errOut)
+	}
+	out, errOut, code := runBot(t, e, "", "ingest", srv.URL+"/rss.xml")
+	if code != 0 || strings.Contains(out, "added ") {
+		t.Errorf("the feed polled again after the removal: exit %d, %q, %q; want nothing added", code, out, errOut)
+	}
+	if sourceFinds(t, e, "run twice a day") {
+		t.Error("the removed feed item is quoted again after the next poll")
+	}
+}
+
+// TestRemovedWatchedFileStaysRemoved checks that an article of
+// BOT_ARTICLES_DIR removed with `bot remove` is not indexed again from its
+// file at the next start, and that `bot ingest` of the file brings it back.
+func TestRemovedWatchedFileStaysRemoved(t *testing.T) {
+	dir := t.TempDir()
+	e := env{"BOT_DATA_DIR": t.TempDir(), "BOT_ARTICLES_DIR": dir}
+	f := writeRecords(t, dir, "a.jsonl", story("ferry terminal", "2025-08-19T14:05:00Z"))
+	const quote = "Work on the ferry terminal"
+	if !sourceFinds(t, e, quote) {
+		t.Fatal("the watched folder's article is not quotable")
+	}
+	if out, errOut, code := runBot(t, e, "", "remove", "https://news.example/ferry-terminal"); code != 0 {
+		t.Fatalf("remove: exit %d, %q, %q", code, out, errOut)
+	}
+	if sourceFinds(t, e, quote) {
+		t.Error("the removed article of a watched file is quoted again after a restart")
+	}
+	if out, errOut, code := runBot(t, e, "", "ingest", f); code != 0 || !strings.Contains(out, "added ") {
+		t.Fatalf("ingest by hand: exit %d, %q, %q", code, out, errOut)
+	}
+	if !sourceFinds(t, e, quote) {
+		t.Error("the article ingested again by hand is not quotable after a restart")
 	}
 }

@@ -43,8 +43,11 @@ var (
 
 // BenchmarkScan times, in one run and interleaved, the quantised search
 // (int8 scan of 400 candidates, exact rescoring, as retrieval's index
-// does), the plain float32 scan and the read floor over -vecscan.n
-// vectors (100k), and reports each per query and the ratios to the floor.
+// does), the same after a 1-bit scan passing one in BitFraction vectors to
+// the int8 codes, the plain float32 scan and the read floor over
+// -vecscan.n vectors (100k), and reports each per query, the ratios to the
+// floor and the recall@10 of both quantised searches against the float32
+// scan.
 func BenchmarkScan(b *testing.B) {
 	for _, d := range strings.Split(*scanDims, ",") {
 		dims, err := strconv.Atoi(d)
@@ -60,27 +63,36 @@ func BenchmarkScan(b *testing.B) {
 			for i := range qs {
 				qs[i] = vecs[r.IntN(n)*dims:][:dims]
 			}
-			var tq, tf, tr time.Duration
+			var tq, tb, tf, tr time.Duration
 			var sink uint64
+			var recallQ, recallB float64
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				q := qs[i%len(qs)]
 				t0 := time.Now()
-				Search(&c, vecs, q, 10, 400)
+				quant := Search(&c, vecs, q, 10, 400)
 				t1 := time.Now()
-				floatScan(vecs, dims, q, 10)
+				withBits := SearchWith(&c, vecs, q, Options{K: 10, Candidates: 400, BitCandidates: n / BitFraction})
+				tb1 := time.Now()
+				exact := floatScan(vecs, dims, q, 10)
 				t2 := time.Now()
 				sink += ReadFloor(vecs)
 				t3 := time.Now()
-				tq, tf, tr = tq+t1.Sub(t0), tf+t2.Sub(t1), tr+t3.Sub(t2)
+				tq, tb, tf, tr = tq+t1.Sub(t0), tb+tb1.Sub(t1), tf+t2.Sub(tb1), tr+t3.Sub(t2)
+				recallQ += overlap(quant, exact)
+				recallB += overlap(withBits, exact)
 			}
 			_ = sink
 			per := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
 			b.ReportMetric(per(tq), "quant-ms/op")
+			b.ReportMetric(per(tb), "bits-ms/op")
 			b.ReportMetric(per(tf), "float32-ms/op")
 			b.ReportMetric(per(tr), "floor-ms/op")
 			b.ReportMetric(tq.Seconds()/tr.Seconds(), "quant/floor")
+			b.ReportMetric(tb.Seconds()/tr.Seconds(), "bits/floor")
 			b.ReportMetric(tf.Seconds()/tr.Seconds(), "float32/floor")
+			b.ReportMetric(recallQ/float64(b.N), "quant-recall@10")
+			b.ReportMetric(recallB/float64(b.N), "bits-recall@10")
 			b.ReportMetric(float64(c.Bytes())/float64(n), "code-B/vec")
 		})
 	}

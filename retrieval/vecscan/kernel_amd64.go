@@ -32,3 +32,54 @@ func Kernel() string {
 	}
 	return "go"
 }
+
+// bitDotsAVX512 sets out[0:n] to BitDots' estimates for the n codes of
+// words words at codes, with the four query planes stride words apart at
+// planes. Implemented in kernel_amd64.s.
+//
+//go:noescape
+func bitDotsAVX512(codes, planes *uint64, words, stride, n int, out *int32)
+
+// hasVPOPCNTQ reports whether the processor has the AVX-512 instructions
+// bitDotsAVX512 uses (VPOPCNTQ on 512-bit registers).
+func hasVPOPCNTQ() bool { return cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ }
+
+// bitDots is BitDots' kernel: AVX-512 VPOPCNTQ where the processor has it,
+// the pure-Go one (math/bits.OnesCount64, the POPCNT instruction)
+// elsewhere.
+func bitDots(codes []uint64, q *BitQuery, out []int32) {
+	if len(out) == 0 {
+		return
+	}
+	w := len(q.planes[0])
+	if !hasVPOPCNTQ() {
+		bitDotsGeneric(codes, q, out)
+		return
+	}
+	_ = codes[len(out)*w-1] // bounds, checked once
+	_ = q.block[bitPlanes*q.stride-1]
+	bitDotsAVX512(&codes[0], &q.block[0], w, q.stride, len(out), &out[0])
+}
+
+// BitKernel names the kernel of the 1-bit scan.
+func BitKernel() string {
+	if hasVPOPCNTQ() {
+		return "avx512"
+	}
+	return "go"
+}
+
+// prefetch asks for the n bytes at p to be brought into the cache.
+// Implemented in kernel_amd64.s.
+//
+//go:noescape
+func prefetch(p *int8, n int)
+
+// Prefetch asks for codes to be brought into the cache ahead of a Dot8 of
+// them: the candidates of the 1-bit scan lie scattered in memory, and each
+// waits on memory without it.
+func Prefetch(codes []int8) {
+	if len(codes) > 0 {
+		prefetch(&codes[0], len(codes))
+	}
+}

@@ -77,3 +77,105 @@ store:
 done:
 	VZEROUPPER
 	RET
+
+// func bitDotsAVX512(codes, planes *uint64, words, stride, n int, out *int32)
+//
+// For each of n codes of words 64-bit words: 8 words at a time (the last
+// group masked, its missing words read as zero), AND with each of the
+// four query planes, count the bits of each word (VPOPCNTQ) and
+// accumulate p0 + 2*p1 + 4*p2 + 8*(p3 - popcount(code)) in eight 64-bit
+// lanes, then add the lanes: bitDotsGeneric's sum exactly. The planes are
+// padded to stride words (a multiple of 8), so their loads need no mask.
+TEXT ·bitDotsAVX512(SB), NOSPLIT, $0-48
+	MOVQ codes+0(FP), SI
+	MOVQ planes+8(FP), DX
+	MOVQ words+16(FP), R14
+	MOVQ stride+24(FP), R10
+	MOVQ n+32(FP), R8
+	MOVQ out+40(FP), DI
+	SHLQ $3, R10              // plane stride in bytes
+	LEAQ (DX)(R10*1), R11     // plane 1
+	LEAQ (R11)(R10*1), R12    // plane 2
+	LEAQ (R12)(R10*1), R13    // plane 3
+	MOVQ R14, CX
+	ANDQ $7, CX
+	MOVQ $1, BX
+	SHLQ CX, BX
+	DECQ BX
+	KMOVW BX, K3              // the last, partial group (none when 0)
+	MOVQ R14, R15
+	SHLQ $3, R15              // bytes per code
+	MOVQ R14, R9
+	ANDQ $-8, R9
+	SHLQ $3, R9               // bytes in whole groups
+
+bvecloop:
+	TESTQ R8, R8
+	JZ    bdone
+	VPXORQ Z0, Z0, Z0
+	XORQ  AX, AX
+
+bgroup:
+	CMPQ AX, R15
+	JGE  breduce
+	CMPQ AX, R9
+	JGE  bpartial
+	VMOVDQU64 (SI)(AX*1), Z1  // a whole group: a plain load
+	JMP  bbody
+
+bpartial:
+	VMOVDQU64.Z (SI)(AX*1), K3, Z1
+
+bbody:
+	VPANDQ   (DX)(AX*1), Z1, Z2
+	VPOPCNTQ Z2, Z2
+	VPADDQ   Z2, Z0, Z0
+	VPANDQ   (R11)(AX*1), Z1, Z3
+	VPOPCNTQ Z3, Z3
+	VPSLLQ   $1, Z3, Z3
+	VPADDQ   Z3, Z0, Z0
+	VPANDQ   (R12)(AX*1), Z1, Z4
+	VPOPCNTQ Z4, Z4
+	VPSLLQ   $2, Z4, Z4
+	VPADDQ   Z4, Z0, Z0
+	VPANDQ   (R13)(AX*1), Z1, Z5
+	VPOPCNTQ Z5, Z5
+	VPOPCNTQ Z1, Z1
+	VPSUBQ   Z1, Z5, Z5
+	VPSLLQ   $3, Z5, Z5
+	VPADDQ   Z5, Z0, Z0
+	ADDQ     $64, AX
+	JMP      bgroup
+
+breduce:
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDQ        Y1, Y0, Y0
+	VEXTRACTI128  $1, Y0, X1
+	VPADDQ        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDQ        X1, X0, X0
+	VMOVQ         X0, BX
+	MOVL          BX, (DI)
+	ADDQ          $4, DI
+	ADDQ          R15, SI
+	DECQ          R8
+	JMP           bvecloop
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func prefetch(p *int8, n int)
+//
+// Asks for the n bytes at p (n > 0) to be brought into the cache, one
+// PREFETCHT0 per 64-byte line.
+TEXT ·prefetch(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+
+ploop:
+	PREFETCHT0 (SI)
+	ADDQ       $64, SI
+	SUBQ       $64, CX
+	JG         ploop
+	RET

@@ -41,10 +41,14 @@ const queryMax = 2047
 // Codes are the int8 codes of a set of vectors: vector i is
 // Codes[i*Dims:(i+1)*Dims] scaled by Scales[i], each code the vector's
 // coordinate divided by its largest magnitude, times 127, rounded.
+//
+// Bits are the vectors' 1-bit codes (see SignBitsInto): vector i's is
+// Bits[i*Words(Dims):(i+1)*Words(Dims)].
 type Codes struct {
 	Dims   int
 	Codes  []int8
 	Scales []float32
+	Bits   []uint64
 }
 
 // Quantize returns the codes of vecs, a contiguous block of vectors of dims
@@ -59,7 +63,7 @@ func Quantize(vecs []float32, dims int) Codes {
 func (c *Codes) Len() int { return len(c.Scales) }
 
 // Bytes returns the memory the codes take, in bytes.
-func (c *Codes) Bytes() int { return len(c.Codes) + 4*len(c.Scales) }
+func (c *Codes) Bytes() int { return len(c.Codes) + 4*len(c.Scales) + 8*len(c.Bits) }
 
 // Append adds the codes of vecs, a contiguous block of vectors of c.Dims
 // dimensions each. It panics if vecs is not a whole number of vectors or
@@ -74,8 +78,12 @@ func (c *Codes) Append(vecs []float32) {
 	n := len(vecs) / c.Dims
 	o := len(c.Codes)
 	c.Codes = append(c.Codes, make([]int8, len(vecs))...)
+	w, ob := Words(c.Dims), len(c.Bits)
+	c.Bits = append(c.Bits, make([]uint64, n*w)...)
 	for i := 0; i < n; i++ {
-		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], vecs[i*c.Dims:(i+1)*c.Dims]))
+		v := vecs[i*c.Dims : (i+1)*c.Dims]
+		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], v))
+		SignBitsInto(c.Bits[ob+i*w:ob+(i+1)*w], v)
 	}
 }
 
@@ -171,6 +179,19 @@ func Dots(codes []int8, scales []float32, q Query, out []float32) {
 	}
 }
 
+// PrefetchAhead is how many candidates ahead of its Dot8 a candidate's
+// codes are best prefetched: at 100k x 1536-d, Refine of 12.5k candidates
+// took about 10 ms without prefetching, 8 ms 4 ahead and 1.9 ms 8 ahead.
+const PrefetchAhead = 8
+
+// Dot8 is Dots for one vector: the approximate dot product of q with the
+// vector whose codes are codes (of q's length) and whose scale is scale.
+func Dot8(codes []int8, scale float32, q Query) float32 {
+	var dot [1]int32
+	dotsInt8(codes, q.codes, len(q.codes), dot[:])
+	return float32(dot[0]) * scale * q.scale
+}
+
 // Result is a vector (ID: its position in Codes and vectors) and its
 // similarity to the query.
 type Result = topk.Item[float32]
@@ -188,6 +209,10 @@ type Options struct {
 	// Workers is how many goroutines scan the codes; 0 means GOMAXPROCS,
 	// with at least MinPerWorker vectors each.
 	Workers int
+	// BitCandidates, when above Candidates, makes the scan start with the
+	// 1-bit codes: their best BitCandidates vectors go to the int8 codes,
+	// whose best Candidates go to the exact rescoring.
+	BitCandidates int
 }
 
 // MinPerWorker is the fewest vectors worth a scanning goroutine of their
@@ -209,8 +234,11 @@ func SearchWith(c *Codes, vectors, query []float32, o Options) []Result {
 	if len(query) != c.Dims {
 		panic(fmt.Sprintf("vecscan: %d-dimensional query, the codes have %d", len(query), c.Dims))
 	}
-	cands := Scan(c, query, max(o.K, o.Candidates), o.Keep, o.Workers)
-	return Rescore(vectors, c.Dims, query, cands, o.K)
+	n := max(o.K, o.Candidates)
+	if o.BitCandidates > n && o.BitCandidates < c.Len() {
+		return Rescore(vectors, c.Dims, query, ScanBits(c, query, n, o.BitCandidates, o.Keep, o.Workers), o.K)
+	}
+	return Rescore(vectors, c.Dims, query, Scan(c, query, n, o.Keep, o.Workers), o.K)
 }
 
 // Scan returns the n vectors best by their codes' similarity to query, best
@@ -222,14 +250,65 @@ func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []
 	}
 	q := NewQuery(query)
 	total := c.Len()
+	w := workerCount(workers, total)
+	parts := make([][]Result, w)
+	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
+	return topk.Merge(n, parts...)
+}
+
+// workerCount is how many goroutines scan total vectors when asked for
+// workers (0: GOMAXPROCS, with at least MinPerWorker vectors each).
+func workerCount(workers, total int) int {
 	w := workers
 	if w <= 0 {
 		w = max(1, min(runtime.GOMAXPROCS(0), total/MinPerWorker))
 	}
-	w = min(w, total)
+	return min(w, total)
+}
+
+// ScanBits returns the n vectors best by their int8 codes' similarity to
+// query among those best by their 1-bit codes' (BitDots), best first (ties
+// by index), with their int8 scores: the first two passes of a three-pass
+// Search. Each of the workers scans the 1-bit codes of its range, keeps
+// its share of bitCands (BitShare) and scores those with their int8 codes.
+func ScanBits(c *Codes, query []float32, n, bitCands int, keep func(int) bool, workers int) []Result {
+	if n <= 0 || c.Len() == 0 {
+		return nil
+	}
+	q, qb := NewQuery(query), NewBitQuery(query)
+	total := c.Len()
+	w := workerCount(workers, total)
 	parts := make([][]Result, w)
-	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
+	wd, d := Words(c.Dims), c.Dims
+	Ranges(total, w, func(p, lo, hi int) {
+		top := SelectBits(BitShare(bitCands, lo, hi, total), d, lo, hi, func(b, e int, out []int32) {
+			BitDots(c.Bits[b*wd:e*wd], qb, out)
+			if keep != nil {
+				for i := range out {
+					if !keep(b + i) {
+						out[i] = NoScore
+					}
+				}
+			}
+		})
+		t := topk.New[float32](n)
+		for j, i := range top {
+			if j+PrefetchAhead < len(top) {
+				a := int(top[j+PrefetchAhead])
+				Prefetch(c.Codes[a*d : (a+1)*d])
+			}
+			v := int(i)
+			t.Push(Result{ID: int32(v), Score: Dot8(c.Codes[v*d:(v+1)*d], c.Scales[v], q)})
+		}
+		parts[p] = t.Items
+	})
 	return topk.Merge(n, parts...)
+}
+
+// BitShare is the share of n candidates a worker scanning [lo, hi) of
+// total vectors keeps: n*(hi-lo)/total, rounded up.
+func BitShare(n, lo, hi, total int) int {
+	return (n*(hi-lo) + total - 1) / total
 }
 
 // Ranges splits [0, n) into w contiguous ranges of about the same length

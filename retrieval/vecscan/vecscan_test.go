@@ -1,6 +1,7 @@
 package vecscan
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -127,15 +128,16 @@ func overlap(got, want []Result) float64 {
 }
 
 // checkRecall runs queries against vecs and checks the top-10 recall of
-// Search at 100 candidates against Exact, and that every score Search
-// returns is the exact one.
-func checkRecall(t *testing.T, vecs []float32, dims int, queries [][]float32) {
+// Search at 100 candidates (after bitCands candidates of the 1-bit scan,
+// 0 for none) against Exact, and that every score Search returns is the
+// exact one.
+func checkRecall(t *testing.T, vecs []float32, dims int, queries [][]float32, bitCands int) {
 	t.Helper()
 	c := Quantize(vecs, dims)
 	var sum float64
 	for qi, q := range queries {
 		want := Exact(vecs, dims, q, 10)
-		got := Search(&c, vecs, q, 10, 100)
+		got := SearchWith(&c, vecs, q, Options{K: 10, Candidates: 100, BitCandidates: bitCands})
 		if len(got) != len(want) {
 			t.Fatalf("query %d: got %d results, want %d", qi, len(got), len(want))
 		}
@@ -149,7 +151,7 @@ func checkRecall(t *testing.T, vecs []float32, dims int, queries [][]float32) {
 	if recall := sum / float64(len(queries)); recall < 0.99 {
 		t.Errorf("got recall@10 %.4f at 100 candidates, want at least 0.99", recall)
 	} else {
-		t.Logf("recall@10 at 100 candidates: %.4f over %d queries (kernel %s)", recall, len(queries), Kernel())
+		t.Logf("recall@10 at 100 candidates after %d 1-bit candidates: %.4f over %d queries (kernel %s)", bitCands, recall, len(queries), Kernel())
 	}
 }
 
@@ -170,7 +172,11 @@ func TestRecallRandom1536(t *testing.T) {
 		}
 		qs = append(qs, q)
 	}
-	checkRecall(t, vecs, dims, qs)
+	// At this size the 1-bit pass needs a larger share than BitFraction's
+	// (measured for 64k vectors and more: see BitFraction).
+	for _, bitCands := range []int{0, n / 4} {
+		t.Run(fmt.Sprintf("bits=%d", bitCands), func(t *testing.T) { checkRecall(t, vecs, dims, qs, bitCands) })
+	}
 }
 
 func TestSearchWithKeepAndWorkers(t *testing.T) {
@@ -180,26 +186,30 @@ func TestSearchWithKeepAndWorkers(t *testing.T) {
 	c := Quantize(vecs, dims)
 	q := vecs[17*dims : 18*dims]
 	keep := func(i int) bool { return i%3 != 0 }
-	for _, workers := range []int{1, 2, 7} {
-		got := SearchWith(&c, vecs, q, Options{K: 5, Candidates: n, Keep: keep, Workers: workers})
-		// With every vector a candidate, the result is the exact top 5 of
-		// the kept ones.
-		var want []Result
-		for _, e := range Exact(vecs, dims, q, n) {
-			if keep(int(e.ID)) && len(want) < 5 {
-				want = append(want, e)
+	// With every vector a candidate of the int8 scan, or all but one of
+	// the 1-bit scan and half of them of the int8 scan, the result is the
+	// exact top 5 of the kept ones.
+	var want []Result
+	for _, e := range Exact(vecs, dims, q, n) {
+		if keep(int(e.ID)) && len(want) < 5 {
+			want = append(want, e)
+		}
+	}
+	for _, o := range []Options{{Candidates: n}, {Candidates: n / 2, BitCandidates: n - 1}} {
+		for _, workers := range []int{1, 2, 7} {
+			o.K, o.Keep, o.Workers = 5, keep, workers
+			got := SearchWith(&c, vecs, q, o)
+			if len(got) != 5 {
+				t.Fatalf("%d 1-bit candidates, workers %d: got %d results, want 5", o.BitCandidates, workers, len(got))
 			}
-		}
-		if len(got) != 5 {
-			t.Fatalf("workers %d: got %d results, want 5", workers, len(got))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("workers %d: got %v, want %v", workers, got, want)
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("%d 1-bit candidates, workers %d: got %v, want %v", o.BitCandidates, workers, got, want)
+				}
 			}
-		}
-		if got[0].ID != 17 {
-			t.Fatalf("workers %d: got best %d, want the query's own vector 17", workers, got[0].ID)
+			if got[0].ID != 17 {
+				t.Fatalf("%d 1-bit candidates, workers %d: got best %d, want the query's own vector 17", o.BitCandidates, workers, got[0].ID)
+			}
 		}
 	}
 }
