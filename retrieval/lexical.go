@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // bag is a sparse term-frequency vector: term IDs and their counts, in no
@@ -311,6 +312,10 @@ type lexSeg struct {
 	// firstChunk, chunks, firstArt and arts are the ranges of chunk and
 	// article numbers the segment covers, dead ones included.
 	firstChunk, chunks, firstArt, arts int32
+
+	// bnd are the upper bounds of the terms' scores that the pruned
+	// search uses, computed on first use (maxscore.go).
+	bnd atomic.Pointer[segBounds]
 }
 
 // chunkDF returns the number of the segment's chunks with term t in text
@@ -458,106 +463,4 @@ type qterm struct {
 type bm25f struct {
 	k1, b          float64
 	titleW, titleB float64
-}
-
-// scoreChunks adds the BM25F score of every query term to sc, indexed by
-// chunk, touching only the live chunks in the term's postings, segment by
-// segment. The title field of an article belongs to each of its chunks.
-// acc is scratch space of nChunks zeros, left zeroed; touched is scratch;
-// hit gets every chunk whose score turns positive.
-func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
-	for _, t := range q {
-		touched = touched[:0]
-		for _, g := range lx.segs {
-			lo, hi := g.chunkPost.span(t.id)
-			for pos := lo; pos < hi; pos++ {
-				d := g.chunkPost.doc[pos]
-				if lx.nDead > 0 && lx.isDead(uint32(lx.chunkArt[d])) {
-					continue
-				}
-				if acc[d] == 0 {
-					touched = append(touched, int32(d))
-				}
-				norm := (1 - p.b) + p.b*float64(lx.chunkLen[d])/lx.avgChunk
-				acc[d] += float32(float64(g.chunkPost.freq(pos)) / norm)
-			}
-			if p.titleW > 0 {
-				lo, hi := g.titlePost.span(t.id)
-				for pos := lo; pos < hi; pos++ {
-					a := g.titlePost.doc[pos]
-					if lx.isDead(a) {
-						continue
-					}
-					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
-					x := float32(p.titleW * float64(g.titlePost.freq(pos)) / norm)
-					for c := lx.artFirst[a]; c < lx.artFirst[a+1]; c++ {
-						if acc[c] == 0 {
-							touched = append(touched, c)
-						}
-						acc[c] += x
-					}
-				}
-			}
-		}
-		w := t.weight * idf(lx.liveChunks, lx.chunkDF(t.id)) * (p.k1 + 1)
-		for _, c := range touched {
-			x := float64(acc[c])
-			before := sc[c]
-			sc[c] += float32(w * x / (p.k1 + x))
-			if before == 0 && sc[c] > 0 {
-				hit = append(hit, c)
-			}
-			acc[c] = 0
-		}
-	}
-	return touched, hit
-}
-
-// scoreArticles adds the BM25F score of every query term to sc, indexed by
-// article, over whole article bodies and titles of live articles. acc is
-// scratch space of nArts zeros, left zeroed; hit gets every article whose
-// score turns positive.
-func (lx *lexIndex) scoreArticles(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
-	for _, t := range q {
-		touched = touched[:0]
-		for _, g := range lx.segs {
-			lo, hi := g.artPost.span(t.id)
-			for pos := lo; pos < hi; pos++ {
-				d := g.artPost.doc[pos]
-				if lx.isDead(d) {
-					continue
-				}
-				if acc[d] == 0 {
-					touched = append(touched, int32(d))
-				}
-				norm := (1 - p.b) + p.b*float64(lx.artLen[d])/lx.avgArt
-				acc[d] += float32(float64(g.artPost.freq(pos)) / norm)
-			}
-			if p.titleW > 0 {
-				lo, hi := g.titlePost.span(t.id)
-				for pos := lo; pos < hi; pos++ {
-					d := g.titlePost.doc[pos]
-					if lx.isDead(d) {
-						continue
-					}
-					if acc[d] == 0 {
-						touched = append(touched, int32(d))
-					}
-					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
-					acc[d] += float32(p.titleW * float64(g.titlePost.freq(pos)) / norm)
-				}
-			}
-		}
-		w := t.weight * idf(lx.liveArts, lx.artDF(t.id)) * (p.k1 + 1)
-		for _, a := range touched {
-			x := float64(acc[a])
-			before := sc[a]
-			sc[a] += float32(w * x / (p.k1 + x))
-			if before == 0 && sc[a] > 0 {
-				hit = append(hit, a)
-			}
-			acc[a] = 0
-		}
-	}
-	return touched, hit
 }
