@@ -87,7 +87,23 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 
 	if len(adds) > 0 {
 		seg := &lexSeg{firstChunk: int32(olx.nChunks), firstArt: int32(olx.nArts)}
-		var chunkBags, bodyBags, titleBags []docBag
+		// The arrays grow once by what is added, not by doubling as they
+		// are appended to (which leaves copies behind for the collector).
+		nAdd := 0
+		for _, p := range adds {
+			nAdd += len(p.chunks)
+		}
+		s.arts = slices.Grow(s.arts, len(adds))
+		lx.artLen = slices.Grow(lx.artLen, len(adds))
+		lx.titleLen = slices.Grow(lx.titleLen, len(adds))
+		s.artOutlet = slices.Grow(s.artOutlet, len(adds))
+		lx.artFirst = slices.Grow(lx.artFirst, len(adds))
+		s.chunks = slices.Grow(s.chunks, nAdd)
+		lx.chunkArt = slices.Grow(lx.chunkArt, nAdd)
+		lx.chunkLen = slices.Grow(lx.chunkLen, nAdd)
+		chunkBags := make([]docBag, 0, nAdd)
+		bodyBags := make([]docBag, 0, len(adds))
+		titleBags := make([]docBag, 0, len(adds))
 		for _, p := range adds {
 			a := int32(len(s.arts))
 			e := p.entry()
@@ -149,6 +165,14 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			return b, fmt.Errorf("build lexical index: %w", err)
+		}
+		// The bags are in the postings now: dropped, so that what follows
+		// (writing a new base, for a large Add) does not hold them.
+		for _, p := range adds {
+			p.title, p.body = bag{}, bag{}
+			for k := range p.chunks {
+				p.chunks[k].bag = bag{}
+			}
 		}
 		seg.computeDF(lx.artFirst)
 		lx.segs = append(slices.Clip(olx.segs), seg)

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -213,6 +214,61 @@ func (d *dict) appendTerms(n int, b []byte, lens []uint8) ([]byte, []uint8) {
 		lens = append(lens, uint8(len(t)))
 	}
 	return b, lens
+}
+
+// termsBatch is how many terms writeTerms copies under one read lock.
+const termsBatch = 1 << 14
+
+// writeTerms writes the first n terms as appendTerms gives them (their
+// bytes one after the other, with their total length before, then their
+// lengths) and the hash table as hashTable gives it (its length, then its
+// entries), straight from the dictionary: no copy of the terms or of the
+// table is made. Other terms may be added meanwhile, between batches of
+// terms; the table is written under one read lock.
+func (d *dict) writeTerms(w *binWriter, n int) {
+	total := 0
+	for lo := 0; lo < n; lo += termsBatch {
+		d.mu.RLock()
+		for id := lo; id < min(lo+termsBatch, n); id++ {
+			total += int(d.size[id>>idBlockBits][id&(idBlockSize-1)])
+		}
+		d.mu.RUnlock()
+	}
+	w.uvarint(uint64(total))
+	for lo := 0; lo < n; lo += termsBatch {
+		d.mu.RLock()
+		// Consecutive terms mostly sit side by side in a block: each run
+		// is written at once.
+		var run []byte
+		for id := lo; id < min(lo+termsBatch, n); id++ {
+			t := d.bytesOf(uint32(id))
+			if len(run) > 0 && len(t) > 0 && cap(run) > len(run) && &run[:len(run)+1][len(run)] == &t[0] {
+				run = run[:len(run)+len(t)]
+				continue
+			}
+			w.raw(run)
+			run = t
+		}
+		w.raw(run)
+		d.mu.RUnlock()
+	}
+	for lo := 0; lo < n; lo += idBlockSize {
+		d.mu.RLock()
+		w.raw(d.size[lo>>idBlockBits][:min(idBlockSize, n-lo)])
+		d.mu.RUnlock()
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	w.uvarint(uint64(len(d.table)))
+	w.buf = w.buf[:0]
+	for _, e := range d.table {
+		if int(e) > n {
+			e = 0
+		}
+		w.buf = binary.LittleEndian.AppendUint32(w.buf, e)
+		w.flushBuf(false)
+	}
+	w.flushBuf(true)
 }
 
 // hashTable returns a copy of the hash table holding only the first n

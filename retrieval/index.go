@@ -123,9 +123,6 @@ type Index struct {
 
 	terms *dict
 	vecs  *vecStore
-
-	scratchMu sync.Mutex
-	scratch   []*searchScratch // idle scratch space, at most GOMAXPROCS
 }
 
 // New opens (or creates) an index. With cfg.Dir set it loads the index

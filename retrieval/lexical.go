@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // bag is a sparse term-frequency vector: term IDs and their counts, in no
@@ -119,32 +120,42 @@ type docBag struct {
 // postingsFromBags builds the postings of bags given in increasing doc
 // order, over nTerms terms.
 func postingsFromBags(nTerms int, bags []docBag) (postings, error) {
-	p := postings{off: make([]uint32, nTerms+1)}
+	// off[t+2] counts term t's postings; then (shiftedSums) off[t+1] is
+	// term t's cursor: no second array of cursors.
+	p := postings{off: make([]uint32, nTerms+2)}
 	total := 0
 	for _, db := range bags {
 		for _, id := range db.b.IDs {
-			p.off[id+1]++
+			p.off[id+2]++
 		}
 		total += len(db.b.IDs)
 	}
 	if uint64(total) > math.MaxUint32 { // uint64: int is 32 bits on 386
 		return p, errTooManyPostings
 	}
-	for t := 1; t <= nTerms; t++ {
-		p.off[t] += p.off[t-1]
-	}
+	shiftedSums(p.off)
 	p.doc = make([]uint32, total)
 	p.tf = make([]uint16, total)
-	next := slices.Clone(p.off[:nTerms])
 	for _, db := range bags {
 		for k, id := range db.b.IDs {
-			pos := next[id]
-			next[id]++
+			pos := p.off[id+1]
+			p.off[id+1]++
 			p.doc[pos] = db.doc
 			p.setFreq(pos, db.b.TFs[k])
 		}
 	}
+	p.off = p.off[:nTerms+1]
 	return p, nil
+}
+
+// shiftedSums turns counts, where off[t+2] is term t's count (off[0] and
+// off[1] are 0), into cursors: off[t+1] is where term t's postings start.
+// Advanced past each posting placed, off[t+1] ends where they end, which
+// is where term t+1's start: off is then the postings' offsets.
+func shiftedSums(off []uint32) {
+	for t := 2; t < len(off); t++ {
+		off[t] += off[t-1]
+	}
 }
 
 // posting is one posting with its term, for building sparse postings.
@@ -218,7 +229,7 @@ func sparsePostings(all []posting) (postings, error) {
 // remap (-1 drops a doc), as dense postings over nTerms terms: one row per
 // term. A row that the renumbering leaves out of order is sorted.
 func densePostings(nTerms int, parts []*postings, remap []int32) (postings, error) {
-	p := postings{off: make([]uint32, nTerms+1)}
+	p := postings{off: make([]uint32, nTerms+2)}
 	for _, src := range parts {
 		for r := 0; r < src.terms(); r++ {
 			t := r
@@ -231,20 +242,20 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 					n++
 				}
 			}
-			p.off[t+1] += n
+			p.off[t+2] += n
 		}
 	}
+	// As in postingsFromBags: off[t+1] is term t's cursor.
 	total := uint64(0)
-	for t := 1; t <= nTerms; t++ {
+	for t := 2; t < len(p.off); t++ {
 		total += uint64(p.off[t])
 		if total > math.MaxUint32 {
 			return p, errTooManyPostings
 		}
-		p.off[t] = uint32(total)
 	}
+	shiftedSums(p.off)
 	p.doc = make([]uint32, total)
 	p.tf = make([]uint16, total)
-	next := slices.Clone(p.off[:nTerms])
 	for _, src := range parts {
 		for r := 0; r < src.terms(); r++ {
 			t := r
@@ -253,13 +264,15 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 			}
 			for pos := src.off[r]; pos < src.off[r+1]; pos++ {
 				if d := remap[src.doc[pos]]; d >= 0 {
-					p.doc[next[t]] = uint32(d)
-					p.setFreq(next[t], src.freq(pos))
-					next[t]++
+					at := p.off[t+1]
+					p.doc[at] = uint32(d)
+					p.setFreq(at, src.freq(pos))
+					p.off[t+1]++
 				}
 			}
 		}
 	}
+	p.off = p.off[:nTerms+1]
 	type docTF struct{ doc, tf uint32 }
 	var row []docTF
 	for t := 0; t < nTerms; t++ {
@@ -299,6 +312,10 @@ type lexSeg struct {
 	// firstChunk, chunks, firstArt and arts are the ranges of chunk and
 	// article numbers the segment covers, dead ones included.
 	firstChunk, chunks, firstArt, arts int32
+
+	// bnd are the upper bounds of the terms' scores that the pruned
+	// search uses, computed on first use (maxscore.go).
+	bnd atomic.Pointer[segBounds]
 }
 
 // chunkDF returns the number of the segment's chunks with term t in text
@@ -446,106 +463,4 @@ type qterm struct {
 type bm25f struct {
 	k1, b          float64
 	titleW, titleB float64
-}
-
-// scoreChunks adds the BM25F score of every query term to sc, indexed by
-// chunk, touching only the live chunks in the term's postings, segment by
-// segment. The title field of an article belongs to each of its chunks.
-// acc is scratch space of nChunks zeros, left zeroed; touched is scratch;
-// hit gets every chunk whose score turns positive.
-func (lx *lexIndex) scoreChunks(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
-	for _, t := range q {
-		touched = touched[:0]
-		for _, g := range lx.segs {
-			lo, hi := g.chunkPost.span(t.id)
-			for pos := lo; pos < hi; pos++ {
-				d := g.chunkPost.doc[pos]
-				if lx.nDead > 0 && lx.isDead(uint32(lx.chunkArt[d])) {
-					continue
-				}
-				if acc[d] == 0 {
-					touched = append(touched, int32(d))
-				}
-				norm := (1 - p.b) + p.b*float64(lx.chunkLen[d])/lx.avgChunk
-				acc[d] += float32(float64(g.chunkPost.freq(pos)) / norm)
-			}
-			if p.titleW > 0 {
-				lo, hi := g.titlePost.span(t.id)
-				for pos := lo; pos < hi; pos++ {
-					a := g.titlePost.doc[pos]
-					if lx.isDead(a) {
-						continue
-					}
-					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
-					x := float32(p.titleW * float64(g.titlePost.freq(pos)) / norm)
-					for c := lx.artFirst[a]; c < lx.artFirst[a+1]; c++ {
-						if acc[c] == 0 {
-							touched = append(touched, c)
-						}
-						acc[c] += x
-					}
-				}
-			}
-		}
-		w := t.weight * idf(lx.liveChunks, lx.chunkDF(t.id)) * (p.k1 + 1)
-		for _, c := range touched {
-			x := float64(acc[c])
-			before := sc[c]
-			sc[c] += float32(w * x / (p.k1 + x))
-			if before == 0 && sc[c] > 0 {
-				hit = append(hit, c)
-			}
-			acc[c] = 0
-		}
-	}
-	return touched, hit
-}
-
-// scoreArticles adds the BM25F score of every query term to sc, indexed by
-// article, over whole article bodies and titles of live articles. acc is
-// scratch space of nArts zeros, left zeroed; hit gets every article whose
-// score turns positive.
-func (lx *lexIndex) scoreArticles(q []qterm, p bm25f, sc, acc []float32, touched, hit []int32) ([]int32, []int32) {
-	for _, t := range q {
-		touched = touched[:0]
-		for _, g := range lx.segs {
-			lo, hi := g.artPost.span(t.id)
-			for pos := lo; pos < hi; pos++ {
-				d := g.artPost.doc[pos]
-				if lx.isDead(d) {
-					continue
-				}
-				if acc[d] == 0 {
-					touched = append(touched, int32(d))
-				}
-				norm := (1 - p.b) + p.b*float64(lx.artLen[d])/lx.avgArt
-				acc[d] += float32(float64(g.artPost.freq(pos)) / norm)
-			}
-			if p.titleW > 0 {
-				lo, hi := g.titlePost.span(t.id)
-				for pos := lo; pos < hi; pos++ {
-					d := g.titlePost.doc[pos]
-					if lx.isDead(d) {
-						continue
-					}
-					if acc[d] == 0 {
-						touched = append(touched, int32(d))
-					}
-					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
-					acc[d] += float32(p.titleW * float64(g.titlePost.freq(pos)) / norm)
-				}
-			}
-		}
-		w := t.weight * idf(lx.liveArts, lx.artDF(t.id)) * (p.k1 + 1)
-		for _, a := range touched {
-			x := float64(acc[a])
-			before := sc[a]
-			sc[a] += float32(w * x / (p.k1 + x))
-			if before == 0 && sc[a] > 0 {
-				hit = append(hit, a)
-			}
-			acc[a] = 0
-		}
-	}
-	return touched, hit
 }

@@ -1,6 +1,7 @@
 package retrieval
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -201,5 +202,60 @@ func TestPostingsMerge(t *testing.T) {
 	}
 	if err := checkPostings(&merged, nTerms+5, int(next)/2); err == nil {
 		t.Error("checkPostings with a doc out of range: got no error")
+	}
+}
+
+// TestDictWriteTerms checks that writeTerms writes what decode reads: the
+// terms appendTerms gives and the table hashTable gives, for all terms and
+// for the first of them, from one block of terms and from several.
+func TestDictWriteTerms(t *testing.T) {
+	t.Parallel()
+	small, multi := newDict(), newDict()
+	var terms, long []string
+	for i := 0; i < 3000; i++ {
+		terms = append(terms, fmt.Sprintf("term%d", i), fmt.Sprintf("bi %d", i))
+	}
+	for i := 0; i < 3*termBlockSize/200; i++ {
+		long = append(long, fmt.Sprint(i, strings.Repeat("y", 190+i%10)))
+	}
+	if _, err := small.intern(terms, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := multi.intern(long, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		d    *dict
+		n    int
+	}{
+		{"all", small, small.len()},
+		{"first", small, 1001},
+		{"none", small, 0},
+		{"blocks, all", multi, multi.len()},
+		{"blocks, first", multi, multi.len() - termBlockSize/200 - 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w := newBinWriter(&buf)
+			tt.d.writeTerms(w, tt.n)
+			if err := w.finish(); err != nil {
+				t.Fatal(err)
+			}
+			r := newBinReader(&buf, int64(buf.Len()))
+			data, lens := r.bytes(), r.raw(tt.n)
+			table := r.u32s(r.count(4))
+			if err := r.verify(); err != nil {
+				t.Fatal(err)
+			}
+			wantData, wantLens := tt.d.appendTerms(tt.n, nil, nil)
+			if !bytes.Equal(data, wantData) || !bytes.Equal(lens, wantLens) {
+				t.Errorf("got %d term bytes and %d lengths, want %d and %d, the same", len(data), len(lens), len(wantData), len(wantLens))
+			}
+			if want := tt.d.hashTable(tt.n); !slices.Equal(table, want) {
+				t.Errorf("got a table of %d entries, want the %d of hashTable", len(table), len(want))
+			}
+		})
 	}
 }

@@ -120,7 +120,6 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 	lx := s.lex
 	g := lx.segs[0]
 	nTerms := lx.nTerms()
-	terms, lens := ix.terms.appendTerms(nTerms, nil, make([]uint8, 0, nTerms))
 	w.raw(fileMagic)
 	w.uvarint(fileFormat)
 	w.str(ix.signature())
@@ -130,11 +129,7 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 	w.uvarint(uint64(len(s.chunks)))
 	w.uvarint(uint64(nTerms))
 
-	w.bytes(terms)
-	w.raw(lens)
-	table := ix.terms.hashTable(nTerms)
-	w.uvarint(uint64(len(table)))
-	w.u32s(table)
+	ix.terms.writeTerms(w, nTerms)
 
 	for a, e := range s.arts {
 		writeArticle(w, e.art, e.hash)
@@ -565,7 +560,12 @@ func (w *binWriter) str(s string) {
 	if w.err != nil {
 		return
 	}
-	w.crc.Write([]byte(s))
+	// The checksum is taken through the buffer: []byte(s) would copy s.
+	for i := 0; i < len(s); i += cap(w.buf) {
+		w.buf = append(w.buf[:0], s[i:min(i+cap(w.buf), len(s))]...)
+		w.crc.Write(w.buf)
+	}
+	w.buf = w.buf[:0]
 	_, err := w.w.WriteString(s)
 	w.fail(err)
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
+	"sync"
+
+	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
 // Fusion methods for Tuning.Fusion.
@@ -153,9 +155,10 @@ type cand struct {
 // search goes on with the lexical component alone and logs a warning.
 //
 // The question is embedded before the index is locked, so that a slow
-// embedding service holds up no Add. BM25F touches only the postings of the
-// query's terms; the vector side scans the contiguous embeddings on every
-// core.
+// embedding service holds up no Add. BM25F visits only the postings of
+// the query's terms that can still change its result (MaxScore); the
+// vector side scans the contiguous embeddings on every core, while the
+// lexical side runs beside it.
 func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -194,9 +197,20 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		return nil, nil
 	}
 	pool := max(t.Candidates, k)
+	// The two components run at once when both do: the lexical one on
+	// one core, the vector scan on every core it can get.
 	var lexC []cand
+	var wg sync.WaitGroup
+	var lexPanic any
 	if t.LexicalWeight > 0 {
-		lexC = ix.lexical(s, toks, allowed, pool, t)
+		if t.VectorWeight > 0 && qerr == nil {
+			wg.Go(func() {
+				defer func() { lexPanic = recover() }()
+				lexC = ix.lexical(s, toks, allowed, pool, t)
+			})
+		} else {
+			lexC = ix.lexical(s, toks, allowed, pool, t)
+		}
 	}
 	var vecC []cand
 	if t.VectorWeight > 0 {
@@ -206,6 +220,10 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		if qerr != nil {
 			ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
 		}
+	}
+	wg.Wait()
+	if lexPanic != nil {
+		panic(lexPanic) // to the caller's recover, as without the goroutine
 	}
 	cands := fuse(lexC, vecC, t, s.cmpChunk)
 	if q.Diverse {
@@ -270,168 +288,52 @@ func (ix *Index) queryTerms(s *snapshot, toks []token, t Tuning) []qterm {
 	return out
 }
 
-// searchScratch is the per-search scratch space of the lexical component:
-// score and accumulator arrays over chunks and articles, all zero between
-// searches, and lists of the entries touched.
-type searchScratch struct {
-	sc, acc, asc     []float32
-	touched, hit, ah []int32
-}
-
-// getScratch returns zeroed scratch space for a snapshot's sizes. Idle
-// scratch space is kept (up to one per core) rather than pooled: a
-// sync.Pool empties at every garbage collection, and allocating and zeroing
-// arrays over every chunk would then cost more than the search.
-func (ix *Index) getScratch(s *snapshot) *searchScratch {
-	ix.scratchMu.Lock()
-	var x *searchScratch
-	if n := len(ix.scratch); n > 0 {
-		x, ix.scratch = ix.scratch[n-1], ix.scratch[:n-1]
-	}
-	ix.scratchMu.Unlock()
-	if x == nil {
-		x = &searchScratch{}
-	}
-	// The arrays grow with some room to spare, as each Add numbers a few
-	// more chunks.
-	n, na := s.lex.nChunks, s.lex.nArts
-	if len(x.sc) < n {
-		x.sc = make([]float32, n+n/8)
-	}
-	if len(x.acc) < max(n, na) {
-		x.acc = make([]float32, max(n, na)+max(n, na)/8)
-	}
-	if len(x.asc) < na {
-		x.asc = make([]float32, na+na/8)
-	}
-	return x
-}
-
-// putScratch zeroes the entries a search touched and keeps the space for
-// the next search.
-func (ix *Index) putScratch(x *searchScratch) {
-	for _, c := range x.hit {
-		x.sc[c] = 0
-	}
-	for _, a := range x.ah {
-		x.asc[a] = 0
-	}
-	x.touched, x.hit, x.ah = x.touched[:0], x.hit[:0], x.ah[:0]
-	ix.scratchMu.Lock()
-	if len(ix.scratch) < runtime.GOMAXPROCS(0) {
-		ix.scratch = append(ix.scratch, x)
-	}
-	ix.scratchMu.Unlock()
-}
-
 // lexical returns up to pool allowed chunks by lexical score, best first.
 // A chunk's score is its BM25F score over the best chunk's plus
 // ArticleWeight times its article's over the best article's; only chunks
-// that match some query term are candidates, and only they are visited.
+// that match some query term are candidates. MaxScore (lexIndex.search)
+// visits only the postings that can still change the result.
 func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t Tuning) []cand {
 	q := ix.queryTerms(s, toks, t)
 	if len(q) == 0 {
 		return nil
 	}
-	lx := s.lex
-	x := ix.getScratch(s)
-	defer ix.putScratch(x)
-	sc, acc := x.sc[:lx.nChunks], x.acc[:max(lx.nChunks, lx.nArts)]
-	pc := bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB}
-	x.touched, x.hit = lx.scoreChunks(q, pc, sc, acc, x.touched, x.hit)
+	lq := newLexQuery(s, q, t, allowed, pool)
 	if t.PRFDocs > 0 {
-		if exp := ix.feedback(s, q, sc, x.hit, allowed, t); len(exp) > 0 {
-			x.touched, x.hit = lx.scoreChunks(exp, pc, sc, acc, x.touched, x.hit)
-			q = append(q, exp...)
-		}
+		top := s.lex.chunkScores(&lq, t.PRFDocs)
+		lq.terms = append(lq.terms, ix.feedback(s, q, top, t)...)
 	}
-	var asc []float32
-	var maxArt float32
-	if t.ArticleWeight > 0 {
-		asc = x.asc[:lx.nArts]
-		pa := bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB}
-		x.touched, x.ah = lx.scoreArticles(q, pa, asc, acc, x.touched, x.ah)
-		for _, a := range x.ah {
-			if s := asc[a]; s > maxArt && (allowed == nil || allowed[a]) {
-				maxArt = s
-			}
-		}
-	}
-	var out []cand
-	var maxChunk float32
-	for _, c := range x.hit {
-		s := sc[c]
-		if s <= 0 || allowed != nil && !allowed[lx.chunkArt[c]] {
-			continue
-		}
-		maxChunk = max(maxChunk, s)
-		out = append(out, cand{chunk: c})
-	}
-	for i := range out {
-		c := out[i].chunk
-		s := float64(sc[c] / maxChunk)
-		if maxArt > 0 {
-			s += t.ArticleWeight * float64(asc[lx.chunkArt[c]]/maxArt)
-		}
-		out[i].lex = s
-	}
-	out = topK(out, pool, func(a, b cand) int {
-		return cmp.Or(cmp.Compare(b.lex, a.lex), s.cmpChunk(a.chunk, b.chunk))
-	})
-	for i := range out {
-		out[i].lexRank = i + 1
+	res := s.lex.search(&lq)
+	out := make([]cand, len(res))
+	for i, r := range res {
+		out[i] = cand{chunk: r.ID, lex: r.Score, lexRank: i + 1}
 	}
 	return out
 }
 
-// topK returns the first k elements of s in the order of cmp (negative: a
-// before b), sorted; it reorders s.
-func topK[T any](s []T, k int, cmp func(a, b T) int) []T {
-	if len(s) > 4*k {
-		// Keep a sorted window of the best k seen so far; most elements
-		// fail the comparison with its last one.
-		best := make([]T, 0, k+1)
-		for _, x := range s {
-			if len(best) == k && cmp(x, best[k-1]) >= 0 {
-				continue
-			}
-			i, _ := slices.BinarySearchFunc(best, x, cmp)
-			best = slices.Insert(best, i, x)
-			if len(best) > k {
-				best = best[:k]
-			}
-		}
-		return best
+// newLexQuery returns the lexical search of terms q with the parameters
+// of t for the k best chunks of the allowed articles of s.
+func newLexQuery(s *snapshot, q []qterm, t Tuning, allowed []bool, k int) lexQuery {
+	return lexQuery{
+		terms:   q,
+		chunk:   bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB},
+		article: bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB},
+		artW:    max(t.ArticleWeight, 0),
+		allowed: allowed,
+		k:       k,
+		order:   s.cmpChunk,
 	}
-	slices.SortFunc(s, cmp)
-	if len(s) > k {
-		s = s[:k]
-	}
-	return s
 }
 
 // feedback picks expansion terms from the top lexical chunks (RM3-like): each
 // term of a feedback chunk is weighted by its share of the chunk times its
 // IDF times the chunk's normalised score; the best PRFTerms terms that are
 // not bigrams and not in the query get weights summing to PRFWeight times
-// the query's. The index keeps no per-chunk term lists, so the few
+// the query's. top are the feedback chunks with their chunk-level BM25F
+// scores, best first. The index keeps no per-chunk term lists, so the few
 // feedback chunks are analysed again.
-func (ix *Index) feedback(s *snapshot, q []qterm, sc []float32, hit []int32, allowed []bool, t Tuning) []qterm {
+func (ix *Index) feedback(s *snapshot, q []qterm, top []topk.Item[float64], t Tuning) []qterm {
 	lx := s.lex
-	type cs struct {
-		c int32
-		s float32
-	}
-	var top []cs
-	for _, c := range hit {
-		if s := sc[c]; s > 0 && (allowed == nil || allowed[lx.chunkArt[c]]) {
-			top = append(top, cs{c, s})
-		}
-	}
-	slices.SortFunc(top, func(a, b cs) int { return cmp.Or(cmp.Compare(b.s, a.s), s.cmpChunk(a.c, b.c)) })
-	if len(top) > t.PRFDocs {
-		top = top[:t.PRFDocs]
-	}
 	if len(top) == 0 {
 		return nil
 	}
@@ -445,7 +347,7 @@ func (ix *Index) feedback(s *snapshot, q []qterm, sc []float32, hit []int32, all
 	name := map[uint32]string{}
 	nTerms := lx.nTerms()
 	for _, x := range top {
-		terms, tfs := ix.chunkTerms(s, x.c)
+		terms, tfs := ix.chunkTerms(s, x.ID)
 		ids := ix.terms.lookupAll(terms, make([]uint32, 0, len(terms)))
 		total := 0.0
 		for _, tf := range tfs {
@@ -455,7 +357,7 @@ func (ix *Index) feedback(s *snapshot, q []qterm, sc []float32, hit []int32, all
 			if int(id) >= nTerms || inQuery[id] || isBigram(terms[i]) || lx.chunkDF(id) < 2 {
 				continue
 			}
-			w[id] += float64(tfs[i]) / total * idf(lx.liveChunks, lx.chunkDF(id)) * float64(x.s/top[0].s)
+			w[id] += float64(tfs[i]) / total * idf(lx.liveChunks, lx.chunkDF(id)) * float64(float32(x.Score)/float32(top[0].Score))
 			name[id] = terms[i]
 		}
 	}

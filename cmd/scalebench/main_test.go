@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,21 +39,25 @@ func TestRunSmall(t *testing.T) {
 			rows[cells[0]] = append(rows[cells[0]], line)
 		}
 	}
-	// Two sizes, each with a build row and two query rows (synthetic and
-	// real questions); the smaller has bleve, the larger not (-bleve-max).
+	// Two sizes, each with a build row, a resident set row and two query
+	// rows (synthetic and real questions); the smaller has bleve, the
+	// larger not (-bleve-max).
 	if len(rows) != 2 {
 		t.Fatalf("got rows for %d sizes, want 2:\n%s", len(rows), table)
 	}
 	for size, lines := range rows {
-		if len(lines) != 3 {
-			t.Fatalf("size %s: got %d rows, want 3:\n%s", size, len(lines), table)
+		if len(lines) != 4 {
+			t.Fatalf("size %s: got %d rows, want 4:\n%s", size, len(lines), table)
 		}
 		withBleve := !strings.Contains(lines[0], "| - | - | 2")
 		if small := strings.HasPrefix(size, "30"); small != withBleve {
 			t.Errorf("size %s: bleve run %v, want %v:\n%s", size, withBleve, small, lines[0])
 		}
-		if !strings.Contains(lines[1], "| synthetic |") || !strings.Contains(lines[2], "| real |") {
-			t.Errorf("size %s: got query rows\n%s\n%s\nwant synthetic then real", size, lines[1], lines[2])
+		if strings.Count(lines[1], "x) |") != 4 {
+			t.Errorf("size %s: got resident set row\n%s\nwant four phases with their ratios", size, lines[1])
+		}
+		if !strings.Contains(lines[2], "| synthetic |") || !strings.Contains(lines[3], "| real |") {
+			t.Errorf("size %s: got query rows\n%s\n%s\nwant synthetic then real", size, lines[2], lines[3])
 		}
 	}
 	for _, name := range []string{"build-300-512.cpu", "search-600-512.cpu", "restart-600-512.cpu", "heap-300-512.prof"} {
@@ -60,8 +65,13 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("profile %s: %v", name, err)
 		}
 	}
-	if strings.Count(table, "at its peak during it") != 2 || !strings.Contains(stderr.String(), "RSS: before") {
-		t.Errorf("want the peak resident set of each size's build and add in the notes and the log:\n%s", table)
+	for _, phase := range []string{"build", "restart", "add", "merge"} {
+		if !strings.Contains(stderr.String(), phase+" peak ") {
+			t.Errorf("no %s peak in the log:\n%s", phase, stderr.String())
+		}
+	}
+	if !strings.Contains(table, "| chunks | dims | before | build | restart | add | merge |") {
+		t.Errorf("no resident set table:\n%s", table)
 	}
 	if !strings.Contains(stderr.String(), "restart:") {
 		t.Errorf("no progress on stderr:\n%s", stderr.String())
@@ -120,6 +130,24 @@ func TestRunJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
+		mem, hasMem := m["memory"].(map[string]any)
+		if hasMem != (m["engine"] == "ours") {
+			t.Errorf("line %q: got memory %v, want it on ours lines only", line, hasMem)
+		}
+		for _, phase := range []string{"build", "restart", "add", "merge"} {
+			if !hasMem {
+				break
+			}
+			p, _ := mem[phase].(map[string]any)
+			peak, _ := p["peak_mb"].(float64)
+			settled, _ := p["settled_mb"].(float64)
+			ratio, _ := p["ratio"].(float64)
+			// Where the system tells no resident set, all three are 0.
+			if peak < 0 || settled < 0 || (settled > 0 && math.Abs(ratio-peak/settled) > 0.01) {
+				t.Errorf("line %q: %s got peak %v, settled %v, ratio %v; want ratio = peak / settled", line, phase, peak, settled, ratio)
+			}
+		}
+		delete(m, "memory")
 		keys := slices.Sorted(maps.Keys(m))
 		if !slices.Equal(keys, wantKeys) {
 			t.Fatalf("line %q: got keys %v, want %v", line, keys, wantKeys)

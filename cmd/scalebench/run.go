@@ -167,12 +167,48 @@ type result struct {
 	fileBytes                    int64
 	sets                         []setResult
 	sameAfterRestart             bool
-	// Resident set sizes of the whole process, in bytes: the peak while
-	// our index was built, settled after it, and the peak while a small
-	// Add went into the reopened index, over the settled size before it
-	// (0 where the system does not tell).
-	rssBefore, peakBuild, steadyBuild uint64
-	steadyAdd, peakAdd                uint64
+	// rssBefore is the resident set of the whole process, in bytes,
+	// settled before our build; mem has the peak and settled resident set
+	// of each phase of our index, in memPhases order (0 where the system
+	// does not tell).
+	rssBefore uint64
+	mem       [len(memPhases)]phaseRSS
+}
+
+// phaseRSS is the resident set of the whole process during one phase of
+// our index: its peak, and the size settled after the phase.
+type phaseRSS struct{ peak, settled uint64 }
+
+// ratio returns the peak over the settled size, 0 when not measured.
+func (p phaseRSS) ratio() float64 {
+	if p.settled == 0 {
+		return 0
+	}
+	return float64(p.peak) / float64(p.settled)
+}
+
+// memPhases name the phases of our index whose peak resident set is
+// measured: the bulk build (New + one Add of the corpus), the restart (New
+// on the persisted directory), a small Add into the full index, and a
+// merge (an Add of more chunks than Config.MergeChunks, which compacts
+// the index and writes a new base, the work of a background merge).
+var memPhases = [...]string{"build", "restart", "add", "merge"}
+
+const (
+	phaseBuild = iota
+	phaseRestart
+	phaseAdd
+	phaseMerge
+)
+
+// measurePhase runs fn and returns the process's peak resident set while
+// it ran and the resident set settled after it.
+func measurePhase(fn func() error) (phaseRSS, error) {
+	resetPeakRSS()
+	err := fn()
+	p := phaseRSS{peak: peakRSS()}
+	p.settled = settledRSS()
+	return p, err
 }
 
 // engine is a built index under test.
@@ -220,13 +256,17 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 
 	// Ours.
 	r.rssBefore = settledRSS()
-	resetPeakRSS()
 	base := heapInUse()
 	stopProf, err := startCPUProfile(o.pprofDir, fmt.Sprintf("build-%d-%d.cpu", size, dims))
 	if err != nil {
 		return r, err
 	}
-	ix, bt, err := buildOurs(ctx, cfg, c.arts)
+	var ix *retrieval.Index
+	var bt buildTimes
+	r.mem[phaseBuild], err = measurePhase(func() (err error) {
+		ix, bt, err = buildOurs(ctx, cfg, c.arts)
+		return err
+	})
 	stopProf()
 	if err != nil {
 		return r, err
@@ -239,7 +279,6 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 	logf("build: 1-bit vector pass at 1/%d (0: off)", bitFrac)
 	r.ourIndex, r.ourSave = bt.index, bt.save
 	r.ours.heapPerChunk = growth(base) / float64(r.chunks)
-	r.peakBuild, r.steadyBuild = peakRSS(), settledRSS()
 	if err := writeHeapProfile(o.pprofDir, fmt.Sprintf("heap-%d-%d.prof", size, dims)); err != nil {
 		return r, err
 	}
@@ -388,9 +427,13 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 	if err != nil {
 		return r, err
 	}
+	var re *retrieval.Index
 	t := time.Now()
-	re, err := retrieval.New(ctx, cfg)
-	r.restart = time.Since(t)
+	r.mem[phaseRestart], err = measurePhase(func() (err error) {
+		re, err = retrieval.New(ctx, cfg)
+		r.restart = time.Since(t)
+		return err
+	})
 	stopProf()
 	if err != nil {
 		return r, fmt.Errorf("reopen: %w", err)
@@ -424,23 +467,21 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 
 	// A small Add into the full index: the peak while it builds the next
 	// snapshot beside the current one.
-	more := make([]article.Article, addArticles)
-	for i := range more {
-		more[i] = g.Article(r.articles + 1_000_000 + i)
-	}
-	r.steadyAdd = settledRSS()
-	resetPeakRSS()
-	if _, err := re.Add(ctx, more); err != nil {
+	if r.mem[phaseAdd], err = measureAdd(ctx, re, g, r.articles+1_000_000, addArticles); err != nil {
 		return r, fmt.Errorf("add to the reopened index: %w", err)
 	}
-	r.peakAdd = peakRSS()
+	// A merge: an Add of more chunks than the merge threshold (at least
+	// MergeChunks, 512 by default, and a 400th of the index) compacts the
+	// index and writes it as a new base, as a background merge does.
+	if r.mem[phaseMerge], err = measureAdd(ctx, re, g, r.articles+2_000_000, mergeArticles(r.articles)); err != nil {
+		return r, fmt.Errorf("merge into the reopened index: %w", err)
+	}
 	// The Add armed the idle merge, whose timer would keep the index
 	// alive into the next size's heap baseline.
 	if err := re.Close(); err != nil {
 		return r, fmt.Errorf("close the reopened index: %w", err)
 	}
-	logf("RSS: before %s, build peak %s, settled %s; add of %d articles: peak %s over %s settled",
-		mb(r.rssBefore), mb(r.peakBuild), mb(r.steadyBuild), addArticles, mb(r.peakAdd), mb(r.steadyAdd))
+	logf("RSS: before %s; %s", mb(r.rssBefore), memSummary(r))
 	return r, nil
 }
 
@@ -519,6 +560,35 @@ func quantRecall(ctx context.Context, embed func(context.Context, string) ([]flo
 
 // addArticles is how many articles the timed Add into a full index adds.
 const addArticles = 10
+
+// mergeArticles returns how many articles the Add that merges an index of
+// n articles adds: about a 200th of them (1.3 times the 400th of the
+// chunks that the merge threshold is, at 6.6 chunks per article) and 100
+// more (over the threshold's floor of 512 chunks).
+func mergeArticles(n int) int { return n/200 + 100 }
+
+// measureAdd adds n new articles of the generator, from the first'th on,
+// to ix and returns the resident set during the Add.
+func measureAdd(ctx context.Context, ix *retrieval.Index, g *synthetic.Generator, first, n int) (phaseRSS, error) {
+	arts := make([]article.Article, n)
+	for i := range arts {
+		arts[i] = g.Article(first + i)
+	}
+	return measurePhase(func() error {
+		_, err := ix.Add(ctx, arts)
+		return err
+	})
+}
+
+// memSummary says each phase's peak and settled resident set.
+func memSummary(r result) string {
+	parts := make([]string, len(memPhases))
+	for i, name := range memPhases {
+		m := r.mem[i]
+		parts[i] = fmt.Sprintf("%s peak %s over %s settled (%.2fx)", name, mb(m.peak), mb(m.settled), m.ratio())
+	}
+	return strings.Join(parts, "; ")
+}
 
 func mb(b uint64) string { return fmt.Sprintf("%.0f MB", float64(b)/1e6) }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strings"
 	"time"
@@ -20,6 +21,16 @@ type jsonRow struct {
 	P99ms         float64  `json:"p99_ms"`
 	RecallAt10    *float64 `json:"recall_at_10"`
 	BytesPerChunk *float64 `json:"bytes_per_chunk"`
+	// Memory is our index's resident set per phase (ours only).
+	Memory map[string]jsonRSS `json:"memory,omitempty"`
+}
+
+// jsonRSS is one phase's resident set, in MB: its peak, the size settled
+// after it, and their ratio.
+type jsonRSS struct {
+	PeakMB    float64 `json:"peak_mb"`
+	SettledMB float64 `json:"settled_mb"`
+	Ratio     float64 `json:"ratio"`
 }
 
 // jsonEngines are the engines -json reports: the issue's four, and the
@@ -46,6 +57,11 @@ func rows(r result) []jsonRow {
 			switch name {
 			case "ours":
 				row.RecallAt10, row.BytesPerChunk = ptr(set.oursRecall), ptr(r.ours.heapPerChunk)
+				row.Memory = map[string]jsonRSS{}
+				for i, name := range memPhases {
+					m := r.mem[i]
+					row.Memory[name] = jsonRSS{PeakMB: mbf(m.peak), SettledMB: mbf(m.settled), Ratio: math.Round(m.ratio()*1000) / 1000}
+				}
 			case "chromem":
 				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.chromem.heapPerChunk)
 			case "bleve":
@@ -97,6 +113,18 @@ func writeTable(w io.Writer, o options, rs []result) {
 		row = append(row, fmt.Sprintf("%.0f", r.quantBytes), fmt.Sprintf("%.0f", r.floorBytes))
 		writeRow(w, row)
 	}
+	fmt.Fprintf(w, "\nResident set of the whole process during each phase of ours, MB: peak / settled after it (peak over settled):\n\n")
+	head = []string{"chunks", "dims", "before"}
+	head = append(head, memPhases[:]...)
+	writeRow(w, head)
+	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
+	for _, r := range rs {
+		row := []string{fmt.Sprint(r.chunks), fmt.Sprint(r.dims), fmt.Sprintf("%.0f", mbf(r.rssBefore))}
+		for _, m := range r.mem {
+			row = append(row, fmt.Sprintf("%.0f / %.0f (%.2fx)", mbf(m.peak), mbf(m.settled), m.ratio()))
+		}
+		writeRow(w, row)
+	}
 	fmt.Fprintf(w, "\nQueries (ms, p50 / p99; in brackets the p50 over the floor's p50, measured in the same run):\n\n")
 	head = []string{"chunks", "dims", "questions", "words", "queries"}
 	head = append(head, engineOrder...)
@@ -121,9 +149,6 @@ func writeTable(w io.Writer, o options, rs []result) {
 	}
 	fmt.Fprintf(w, "\n")
 	for _, r := range rs {
-		fmt.Fprintf(w, "- %d chunks, %d-d: resident set %s before our build, %s at its peak during it (%.2f× the %s settled after it); a %d-article Add into the reopened index peaked at %s over %s settled (%.2f×).\n",
-			r.chunks, r.dims, mb(r.rssBefore), mb(r.peakBuild), float64(r.peakBuild)/float64(max(r.steadyBuild, 1)), mb(r.steadyBuild),
-			addArticles, mb(r.peakAdd), mb(r.steadyAdd), float64(r.peakAdd)/float64(max(r.steadyAdd, 1)))
 		fmt.Fprintf(w, "- %d chunks, %d-d: our build %s s = indexing %s s + saving %s s; embedding every chunk once more (for chromem, quant and floor) %s s; article text %.0f B/chunk, held by the caller and not in the B/chunk columns.\n",
 			r.chunks, r.dims, secs(r.ours.build), secs(r.ourIndex), secs(r.ourSave), secs(r.embed), r.textPerChunk)
 	}
@@ -136,8 +161,9 @@ Notes:
 - bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.
 - questions: synthetic are the generator's short questions about an article's topic; real are the MultiHop-RAG dev questions (-real), asked of the synthetic index.
 - B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
+- resident set: VmHWM (reset through /proc/self/clear_refs) while the phase ran and VmRSS after debug.FreeOSMemory, the corpus the benchmark holds included (the "before" column). build: New + one Add of the corpus; restart: New on the persisted directory; add: an Add of %d articles into the reopened index; merge: then an Add of a 200th of the articles and 100 more, over the merge threshold, which compacts the index and writes a new base as a background merge does.
 - restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically (with the index's 1-bit vector pass on, which a reload's slot order changes near ties of, with at least 99%% of the chunks in common).
-`, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch)
+`, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch, addArticles)
 	if o.bleveMax > 0 {
 		fmt.Fprintf(w, "- bleve is run up to %d chunks (-bleve-max); '-' marks sizes left out.\n", o.bleveMax)
 	}
@@ -163,6 +189,9 @@ func ratio(a, b time.Duration) string {
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
+
+// mbf returns bytes in MB.
+func mbf(b uint64) float64 { return float64(b) / 1e6 }
 
 func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 

@@ -32,11 +32,23 @@ func Compare[S float32 | float64](a, b Item[S]) int {
 type Heap[S float32 | float64] struct {
 	K     int
 	Items []Item[S] // in heap order, not sorted
+	// Order, when set, ranks items of equal score (negative: a first)
+	// instead of their IDs.
+	Order func(a, b int32) int
 }
 
-// New returns a heap that keeps the best k items.
+// worse reports whether a ranks below b in the heap's order.
+func (h *Heap[S]) worse(a, b Item[S]) bool {
+	if h.Order == nil || a.Score != b.Score {
+		return Worse(a, b)
+	}
+	return h.Order(a.ID, b.ID) > 0
+}
+
+// New returns a heap that keeps the best k items. It reserves room for
+// at most 1024 at first, as a large k is often far more than the items.
 func New[S float32 | float64](k int) Heap[S] {
-	return Heap[S]{K: k, Items: make([]Item[S], 0, max(k, 0))}
+	return Heap[S]{K: k, Items: make([]Item[S], 0, min(max(k, 0), 1024))}
 }
 
 // Full reports whether the heap holds K items.
@@ -57,7 +69,7 @@ func (h *Heap[S]) Push(x Item[S]) {
 		h.Items = append(h.Items, x)
 		for i := len(h.Items) - 1; i > 0; {
 			p := (i - 1) / 2
-			if !Worse(h.Items[i], h.Items[p]) {
+			if !h.worse(h.Items[i], h.Items[p]) {
 				break
 			}
 			h.Items[i], h.Items[p] = h.Items[p], h.Items[i]
@@ -65,17 +77,17 @@ func (h *Heap[S]) Push(x Item[S]) {
 		}
 		return
 	}
-	if h.K <= 0 || !Worse(h.Items[0], x) {
+	if h.K <= 0 || !h.worse(h.Items[0], x) {
 		return
 	}
 	h.Items[0] = x
 	n := len(h.Items)
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < n && Worse(h.Items[l], h.Items[m]) {
+		if l < n && h.worse(h.Items[l], h.Items[m]) {
 			m = l
 		}
-		if r < n && Worse(h.Items[r], h.Items[m]) {
+		if r < n && h.worse(h.Items[r], h.Items[m]) {
 			m = r
 		}
 		if m == i {
@@ -90,7 +102,13 @@ func (h *Heap[S]) Push(x Item[S]) {
 func (h *Heap[S]) Sorted() []Item[S] {
 	out := h.Items
 	h.Items = nil
-	slices.SortFunc(out, Compare[S])
+	if h.Order == nil {
+		slices.SortFunc(out, Compare[S])
+		return out
+	}
+	slices.SortFunc(out, func(a, b Item[S]) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), h.Order(a.ID, b.ID))
+	})
 	return out
 }
 

@@ -1,6 +1,7 @@
 package topk
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -8,28 +9,36 @@ import (
 
 func TestHeapKeepsBestK(t *testing.T) {
 	tests := []struct {
-		name   string
-		n, k   int
-		levels int // distinct scores, few to force ties
+		name    string
+		n, k    int
+		levels  int  // distinct scores, few to force ties
+		reverse bool // ties by ID, the higher first (Heap.Order)
 	}{
-		{"empty", 0, 5, 10},
-		{"fewer than k", 3, 5, 10},
-		{"ties", 500, 20, 4},
-		{"many", 2000, 50, 1000},
-		{"k zero", 100, 0, 10},
-		{"k one", 100, 1, 7},
+		{"empty", 0, 5, 10, false},
+		{"fewer than k", 3, 5, 10, false},
+		{"ties", 500, 20, 4, false},
+		{"many", 2000, 50, 1000, false},
+		{"k zero", 100, 0, 10, false},
+		{"k one", 100, 1, 7, false},
+		{"ties in reverse order", 500, 20, 4, true},
+		{"k one in reverse order", 100, 1, 3, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(1, uint64(tc.n)))
 			h := New[float32](tc.k)
+			order := Compare[float32]
+			if tc.reverse {
+				h.Order = func(a, b int32) int { return cmp.Compare(b, a) }
+				order = func(a, b Item[float32]) int { return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(b.ID, a.ID)) }
+			}
 			var all []Item[float32]
 			for i := 0; i < tc.n; i++ {
 				x := Item[float32]{ID: int32(r.IntN(tc.n + 1)), Score: float32(r.IntN(tc.levels))}
 				all = append(all, x)
 				h.Push(x)
 			}
-			slices.SortFunc(all, Compare[float32])
+			slices.SortFunc(all, order)
 			want := all[:min(tc.k, len(all))]
 			if got := h.Sorted(); !slices.Equal(got, want) {
 				t.Errorf("got %v, want %v", got, want)

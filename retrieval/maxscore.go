@@ -1,0 +1,518 @@
+package retrieval
+
+import (
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/briefbot/briefbot/retrieval/topk"
+)
+
+// The lexical search ranks chunks with MaxScore dynamic pruning, document
+// at a time, segment after segment into one heap: a term's postings are
+// visited only while the term can still lift a chunk into the results,
+// given an upper bound of its contribution in the segment. The scores are
+// computed with the same floating-point operations, in the same order, as
+// scoring every posting would (lexical_oracle_test.go keeps that scorer as
+// the test oracle), so the results are identical to the bit.
+
+// segBounds are a segment's upper bounds of the BM25F pseudo-frequencies
+// (term frequency over length normalisation) of each term with a long
+// posting list, for the length normalisations they were computed with and
+// the average lengths of that snapshot. tf/((1-b)+b*len/avg) grows with
+// avg, by at most the ratio of the averages, so a later snapshot with
+// larger averages scales them up by that ratio. A short list's bound is
+// computed when a query asks for it, which costs about what visiting the
+// list costs and spares the memory of a bound for every rare term.
+type segBounds struct {
+	b, artB, titleB, artTitleB float64
+	avgChunk, avgArt, avgTitle float64
+	chunk, art                 rowBounds
+	title, artTitle            rowBounds
+}
+
+// minStoredBound is the shortest posting list whose bound is stored.
+const minStoredBound = 32
+
+// rowBounds are the bounds of the rows of some postings with at least
+// minStoredBound postings.
+type rowBounds struct {
+	rows []uint32 // increasing
+	max  []float32
+}
+
+// bounds returns the segment's bounds for the given length
+// normalisations, computing them (one pass over its long posting lists)
+// the first time they are asked for and whenever they change.
+func (g *lexSeg) bounds(lx *lexIndex, pc, pa bm25f) *segBounds {
+	if sb := g.bnd.Load(); sb != nil && sb.b == pc.b && sb.artB == pa.b && sb.titleB == pc.titleB && sb.artTitleB == pa.titleB {
+		return sb
+	}
+	sb := &segBounds{b: pc.b, artB: pa.b, titleB: pc.titleB, artTitleB: pa.titleB,
+		avgChunk: lx.avgChunk, avgArt: lx.avgArt, avgTitle: lx.avgTitle}
+	sb.chunk = storedBounds(&g.chunkPost, lx.chunkLen, lx.avgChunk, pc.b)
+	sb.art = storedBounds(&g.artPost, lx.artLen, lx.avgArt, pa.b)
+	sb.title = storedBounds(&g.titlePost, lx.titleLen, lx.avgTitle, pc.titleB)
+	sb.artTitle = sb.title
+	if pa.titleB != pc.titleB {
+		sb.artTitle = storedBounds(&g.titlePost, lx.titleLen, lx.avgTitle, pa.titleB)
+	}
+	g.bnd.Store(sb)
+	return sb
+}
+
+// storedBounds returns the bounds of the long rows of p.
+func storedBounds(p *postings, lens []float32, avg, b float64) rowBounds {
+	var rb rowBounds
+	for r := 0; r < p.terms(); r++ {
+		if p.off[r+1]-p.off[r] >= minStoredBound {
+			rb.rows = append(rb.rows, uint32(r))
+			rb.max = append(rb.max, maxPseudoTF(p, uint32(r), lens, avg, b))
+		}
+	}
+	return rb
+}
+
+// maxPseudoTF returns the largest tf/norm of row r of p, rounded up to a
+// float32.
+func maxPseudoTF(p *postings, r uint32, lens []float32, avg, b float64) float32 {
+	m := 0.0
+	for pos := p.off[r]; pos < p.off[r+1]; pos++ {
+		norm := (1 - b) + b*float64(lens[p.doc[pos]])/avg
+		m = max(m, float64(p.freq(pos))/norm)
+	}
+	x := float32(m)
+	if float64(x) < m {
+		x = math.Nextafter32(x, float32(math.Inf(1)))
+	}
+	return x
+}
+
+// bound returns the bound of term t in p: stored (computed at average
+// length ref, now avg), or computed now for a short list; 0 without
+// postings.
+func (rb *rowBounds) bound(p *postings, t uint32, lens []float32, avg, ref, b float64) float64 {
+	r, ok := p.row(t)
+	if !ok {
+		return 0
+	}
+	if p.off[r+1]-p.off[r] < minStoredBound {
+		return float64(maxPseudoTF(p, r, lens, avg, b))
+	}
+	i, _ := slices.BinarySearch(rb.rows, r)
+	return float64(rb.max[i]) * grow(avg, ref)
+}
+
+// grow is the factor by which a bound computed at average length ref
+// grows at average length now.
+func grow(now, ref float64) float64 {
+	if now > ref {
+		return now / ref
+	}
+	return 1
+}
+
+// msLevel is one of the two scorings, of chunks or of articles, over one
+// segment at a time.
+type msLevel struct {
+	lx    *lexIndex
+	p     bm25f
+	bp    [2]bm25f  // the chunk and article parameters, which the bounds are for
+	ws    []float64 // per query term: weight * idf * (k1+1)
+	lens  []float32
+	avg   float64
+	first []int32 // article -> first chunk; nil when docs are articles
+	chunk bool
+	// boundScale multiplies every bound: above 1, a margin for float32
+	// rounding; tests set it below 1 to see pruning go wrong.
+	boundScale float64
+
+	g    *lexSeg   // the segment being scored
+	text *postings // its postings at this level
+}
+
+// setSeg moves the level to segment g.
+func (lv *msLevel) setSeg(g *lexSeg) {
+	lv.g = g
+	lv.text = &g.artPost
+	if lv.chunk {
+		lv.text = &g.chunkPost
+	}
+}
+
+// bound returns the upper bound of query term t's pseudo-frequency in the
+// current segment.
+func (lv *msLevel) bound(sb *segBounds, t uint32) float64 {
+	lx, g := lv.lx, lv.g
+	var x float64
+	if lv.chunk {
+		x = sb.chunk.bound(&g.chunkPost, t, lx.chunkLen, lx.avgChunk, sb.avgChunk, lv.p.b)
+	} else {
+		x = sb.art.bound(&g.artPost, t, lx.artLen, lx.avgArt, sb.avgArt, lv.p.b)
+	}
+	if lv.p.titleW > 0 {
+		title := &sb.title
+		if !lv.chunk {
+			title = &sb.artTitle
+		}
+		x += lv.p.titleW * title.bound(&g.titlePost, t, lx.titleLen, lx.avgTitle, sb.avgTitle, lv.p.titleB)
+	}
+	return x
+}
+
+// docEnd is the doc of an exhausted cursor.
+const docEnd = math.MaxInt32
+
+// msCursor walks one query term's docs in the current segment at one
+// level, in increasing order: the union of the text postings and the docs
+// of the articles whose title field has the term.
+type msCursor struct {
+	term       int     // index in the query
+	ub         float64 // upper bound of the contribution
+	aPos, aEnd uint32  // text postings
+	bPos, bEnd uint32  // title postings
+	bDoc       int32   // current doc within the current title article, or docEnd
+	doc        int32
+}
+
+// newCursor sets c to a cursor over query term i in the current segment,
+// whose pseudo-frequency is at most x.
+func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x float64) {
+	*c = msCursor{term: i}
+	c.ub = lv.ws[i] * x / (lv.p.k1 + x) * lv.boundScale
+	c.aPos, c.aEnd = lv.text.span(t.id)
+	if lv.p.titleW > 0 {
+		c.bPos, c.bEnd = lv.g.titlePost.span(t.id)
+	}
+	c.loadTitle(lv)
+	c.setDoc(lv)
+}
+
+// loadTitle sets c.bDoc to the first doc of the title posting at c.bPos,
+// skipping articles without docs at this level (an article with no
+// chunks), or to docEnd when the title postings are exhausted.
+func (c *msCursor) loadTitle(lv *msLevel) {
+	tp := &lv.g.titlePost
+	for ; c.bPos < c.bEnd; c.bPos++ {
+		a := int32(tp.doc[c.bPos])
+		if lv.first == nil {
+			c.bDoc = a
+			return
+		}
+		if lv.first[a] < lv.first[a+1] {
+			c.bDoc = lv.first[a]
+			return
+		}
+	}
+	c.bDoc = docEnd
+}
+
+// titleEnd returns the end of the docs of the title posting at pos.
+func (lv *msLevel) titleEnd(pos uint32) int32 {
+	a := int32(lv.g.titlePost.doc[pos])
+	if lv.first == nil {
+		return a + 1
+	}
+	return lv.first[a+1]
+}
+
+func (c *msCursor) setDoc(lv *msLevel) {
+	c.doc = docEnd
+	if c.aPos < c.aEnd {
+		c.doc = int32(lv.text.doc[c.aPos])
+	}
+	c.doc = min(c.doc, c.bDoc)
+}
+
+// seek moves the cursor to its first doc at or after d.
+func (c *msCursor) seek(lv *msLevel, d int32) {
+	if c.doc >= d {
+		return
+	}
+	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) < d {
+		docs := lv.text.doc[c.aPos:c.aEnd]
+		// Gallop, then binary search.
+		step := 1
+		for step < len(docs) && int32(docs[step]) < d {
+			step *= 2
+		}
+		i := sort.Search(min(step+1, len(docs)), func(i int) bool { return int32(docs[i]) >= d })
+		c.aPos += uint32(i)
+	}
+	for c.bDoc < d {
+		if e := lv.titleEnd(c.bPos); d < e {
+			c.bDoc = d
+			break
+		}
+		c.bPos++
+		c.loadTitle(lv)
+	}
+	c.setDoc(lv)
+}
+
+// next moves the cursor past its current doc.
+func (c *msCursor) next(lv *msLevel) { c.seek(lv, c.doc+1) }
+
+// contribution returns the cursor's term's float32 contribution to doc
+// c.doc, computed as scoring every posting computes it.
+func (c *msCursor) contribution(lv *msLevel) float32 {
+	lx, p := lv.lx, lv.p
+	d := c.doc
+	var acc float32
+	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) == d {
+		norm := (1 - p.b) + p.b*float64(lv.lens[d])/lv.avg
+		acc += float32(float64(lv.text.freq(c.aPos)) / norm)
+	}
+	if c.bDoc == d {
+		tp := &lv.g.titlePost
+		a := tp.doc[c.bPos]
+		norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
+		acc += float32(p.titleW * float64(tp.freq(c.bPos)) / norm)
+	}
+	x := float64(acc)
+	return float32(lv.ws[c.term] * x / (p.k1 + x))
+}
+
+// run is MaxScore at one level over every segment: it pushes into h the
+// docs best by final(doc, BM25F score), where final(d, s) <= s*scale +
+// extra. Docs that allow rejects are skipped; onSeg, when set, is told of
+// each segment before its docs.
+func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) bool, scale, extra float64, final func(d int32, s float32) float64, onSeg func(g *lexSeg)) {
+	contrib := make([]float32, len(q))
+	present := make([]bool, len(q))
+	all := make([]msCursor, len(q))
+	cs := make([]*msCursor, 0, len(q))
+	prefix := make([]float64, 0, len(q)+1)
+	for _, g := range lv.lx.segs {
+		lv.setSeg(g)
+		sb := g.bounds(lv.lx, lv.bp[0], lv.bp[1])
+		cs = cs[:0]
+		for i, t := range q {
+			c := &all[i]
+			lv.newCursor(c, i, t, lv.bound(sb, t.id))
+			if c.doc != docEnd {
+				cs = append(cs, c)
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		if onSeg != nil {
+			onSeg(g)
+		}
+		slices.SortStableFunc(cs, func(a, b *msCursor) int {
+			switch {
+			case a.ub < b.ub:
+				return -1
+			case a.ub > b.ub:
+				return 1
+			}
+			return 0
+		})
+		prefix = append(prefix[:0], 0) // prefix[i]: sum of the i smallest bounds
+		for i, c := range cs {
+			prefix = append(prefix, prefix[i]+c.ub)
+		}
+		lv.runSeg(q, cs, prefix, h, allow, scale, extra, final, contrib, present)
+	}
+}
+
+// runSeg is MaxScore over the current segment's cursors cs, sorted by
+// bound.
+func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale, extra float64, final func(d int32, s float32) float64, contrib []float32, present []bool) {
+	ess := 0 // cs[ess:] are essential: a doc must have one of them to enter
+	theta := float64(h.Threshold())
+	for {
+		for ess < len(cs) && prefix[ess+1]*scale+extra < theta {
+			ess++
+		}
+		if ess == len(cs) {
+			return
+		}
+		d := int32(docEnd)
+		for _, c := range cs[ess:] {
+			d = min(d, c.doc)
+		}
+		if d == docEnd {
+			return
+		}
+		if allow != nil && !allow(d) {
+			for _, c := range cs[ess:] {
+				if c.doc == d {
+					c.next(lv)
+				}
+			}
+			continue
+		}
+		clear(present)
+		partial := 0.0
+		for _, c := range cs[ess:] {
+			if c.doc == d {
+				x := c.contribution(lv)
+				contrib[c.term], present[c.term] = x, true
+				partial += float64(x)
+				c.next(lv)
+			}
+		}
+		bound := (partial+prefix[ess])*scale + extra
+		pruned := false
+		for i := ess - 1; i >= 0; i-- {
+			if bound < theta {
+				pruned = true
+				break
+			}
+			c := cs[i]
+			c.seek(lv, d)
+			if c.doc == d {
+				x := c.contribution(lv)
+				contrib[c.term], present[c.term] = x, true
+				bound += (float64(x) - c.ub) * scale
+			} else {
+				bound -= c.ub * scale
+			}
+		}
+		if pruned || bound < theta {
+			continue
+		}
+		var s float32
+		for i := range q {
+			if present[i] {
+				s += contrib[i]
+			}
+		}
+		h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
+		theta = h.Threshold()
+	}
+}
+
+// lexQuery is a lexical search over a lexIndex.
+type lexQuery struct {
+	terms []qterm
+	// chunk and article parameterise the chunk-level and article-level
+	// BM25F scores; artW weighs the article's score (over the best
+	// article's) against the chunk's (over the best chunk's); 0 leaves it
+	// out.
+	chunk, article bm25f
+	artW           float64
+	// allowed, when not nil, admits only the chunks of the articles a
+	// with allowed[a].
+	allowed []bool
+	k       int
+	// order breaks ties between equal scores (cmpChunk).
+	order func(a, b int32) int
+	// boundScale multiplies the upper bounds (0: 1). Below 1 they are no
+	// longer bounds: for tests only.
+	boundScale float64
+}
+
+// levels returns the chunk and article levels of q: term weights with the
+// live statistics, and the margin on the bounds for float32 rounding (a
+// few units in the last place per term).
+func (lx *lexIndex) levels(q *lexQuery) (cl, al msLevel) {
+	scale := 1 + max(1e-5, float64(len(q.terms)+16)*0x1p-22)
+	if q.boundScale != 0 {
+		scale *= q.boundScale
+	}
+	cl = msLevel{lx: lx, p: q.chunk, lens: lx.chunkLen, avg: lx.avgChunk, first: lx.artFirst, chunk: true, boundScale: scale}
+	al = msLevel{lx: lx, p: q.article, lens: lx.artLen, avg: lx.avgArt, boundScale: scale}
+	cl.bp = [2]bm25f{q.chunk, q.article}
+	al.bp = cl.bp
+	cl.ws = make([]float64, len(q.terms))
+	al.ws = make([]float64, len(q.terms))
+	for i, t := range q.terms {
+		cl.ws[i] = t.weight * idf(lx.liveChunks, lx.chunkDF(t.id)) * (q.chunk.k1 + 1)
+		al.ws[i] = t.weight * idf(lx.liveArts, lx.artDF(t.id)) * (q.article.k1 + 1)
+	}
+	return cl, al
+}
+
+// allowFuncs return the filters of live, allowed chunks and articles, nil
+// when every one is.
+func (lx *lexIndex) allowFuncs(allowed []bool) (chunk, art func(int32) bool) {
+	if allowed == nil && lx.nDead == 0 {
+		return nil, nil
+	}
+	art = func(a int32) bool {
+		return (allowed == nil || allowed[a]) && (lx.nDead == 0 || !lx.isDead(uint32(a)))
+	}
+	chunk = func(c int32) bool { return art(lx.chunkArt[c]) }
+	return chunk, art
+}
+
+// chunkScores returns the k allowed live chunks best by BM25F score (the
+// chunk-level score alone), best first, ties in q.order.
+func (lx *lexIndex) chunkScores(q *lexQuery, k int) []topk.Item[float64] {
+	cl, _ := lx.levels(q)
+	chunkAllow, _ := lx.allowFuncs(q.allowed)
+	h := topk.New[float64](k)
+	h.Order = q.order
+	cl.run(q.terms, &h, chunkAllow, 1, 0, func(_ int32, s float32) float64 { return float64(s) }, nil)
+	return h.Sorted()
+}
+
+// search returns the q.k allowed live chunks best by lexical score, best
+// first, ties in q.order: a chunk's BM25F score over the best chunk's,
+// plus artW times its article's over the best article's. It finds the
+// best chunk's and the best article's scores (the normalisers) with
+// MaxScore, then the best chunks by the normalised sum with MaxScore again,
+// an article's score computed when one of its chunks needs it.
+func (lx *lexIndex) search(q *lexQuery) []topk.Item[float64] {
+	if len(q.terms) == 0 || q.k <= 0 {
+		return nil
+	}
+	cl, al := lx.levels(q)
+	chunkAllow, artAllow := lx.allowFuncs(q.allowed)
+	id := func(_ int32, s float32) float64 { return float64(s) }
+	h := topk.New[float64](1)
+	cl.run(q.terms, &h, chunkAllow, 1, 0, id, nil)
+	best := h.Sorted()
+	if len(best) == 0 {
+		return nil
+	}
+	maxChunk := float32(best[0].Score)
+	var maxArt float32
+	if q.artW > 0 {
+		h := topk.New[float64](1)
+		al.run(q.terms, &h, artAllow, 1, 0, id, nil)
+		if top := h.Sorted(); len(top) > 0 {
+			maxArt = float32(top[0].Score)
+		}
+	}
+	// Within a segment chunks come in increasing order, so their
+	// articles do too: one cursor per term at the article level, only
+	// ever moving forward, scores each article once.
+	acs := make([]msCursor, len(q.terms))
+	lastArt, lastScore := int32(-1), float32(0)
+	onSeg := func(g *lexSeg) {
+		al.setSeg(g)
+		for i, t := range q.terms {
+			al.newCursor(&acs[i], i, t, 0)
+		}
+		lastArt = -1
+	}
+	final := func(c int32, s float32) float64 {
+		x := float64(s / maxChunk)
+		if maxArt > 0 {
+			if a := lx.chunkArt[c]; a != lastArt {
+				lastArt, lastScore = a, 0
+				for i := range acs {
+					ac := &acs[i]
+					ac.seek(&al, a)
+					if ac.doc == a {
+						lastScore += ac.contribution(&al)
+					}
+				}
+			}
+			x += q.artW * float64(lastScore/maxArt)
+		}
+		return x
+	}
+	extra := 0.0
+	if maxArt > 0 {
+		extra = q.artW * cl.boundScale
+	}
+	h = topk.New[float64](q.k)
+	h.Order = q.order
+	cl.run(q.terms, &h, chunkAllow, cl.boundScale/float64(maxChunk), extra, final, onSeg)
+	return h.Sorted()
+}

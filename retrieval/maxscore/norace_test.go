@@ -1,5 +1,0 @@
-//go:build !race
-
-package maxscore
-
-const raceStride = 1

@@ -1,0 +1,214 @@
+package retrieval
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/internal/benchdata"
+	"github.com/briefbot/briefbot/retrieval/topk"
+)
+
+// multiHop returns the MultiHop-RAG corpus and dev questions (skipped
+// without them, failing in CI).
+func multiHop(tb testing.TB) ([]article.Article, []string) {
+	tb.Helper()
+	p := benchdata.Path(tb, "multihop-rag", "corpus.json")
+	arts, _, err := article.Load(p)
+	if err != nil {
+		tb.Fatalf("load %s: %v", p, err)
+	}
+	return arts, benchdata.MultiHopQuestions(tb)
+}
+
+// lexCase is one way of asking the lexical search.
+type lexCase struct {
+	name       string
+	k          int
+	artW       float64 // article-level score weight; 0 leaves it out
+	titleW     float64 // title field weight; 0 leaves it out
+	filter     Filter
+	prf        int     // pseudo-relevance feedback chunks; 0: off
+	boundScale float64 // 0: the true bounds
+}
+
+// lexCases returns the cases every test runs: k = 1, 10, 100 and past
+// every match, with and without the article-level score and the title
+// field, with a filter, and with pseudo-relevance feedback.
+func lexCases(outlets []string) []lexCase {
+	f := Filter{Outlets: outlets}
+	return []lexCase{
+		{name: "k=1", k: 1, artW: 0.5, titleW: 1.5},
+		{name: "k=10", k: 10, artW: 0.5, titleW: 1.5},
+		{name: "k=100", k: 100, artW: 0.5, titleW: 1.5},
+		{name: "k=all", k: 1 << 20, artW: 0.5, titleW: 1.5},
+		{name: "no article score", k: 100, titleW: 1.5},
+		{name: "no title", k: 100, artW: 0.5},
+		{name: "neither", k: 10},
+		{name: "filter k=10", k: 10, artW: 0.5, titleW: 1.5, filter: f},
+		{name: "filter k=all", k: 1 << 20, artW: 0.5, titleW: 1.5, filter: f},
+		{name: "feedback", k: 100, artW: 0.5, titleW: 1.5, prf: 5},
+	}
+}
+
+// lexMismatches runs questions through the pruned search and the
+// exhaustive oracle and describes where they differ (chunks or scores,
+// to the bit), at most a few.
+func lexMismatches(tb testing.TB, ix *Index, qs []string, c lexCase) []string {
+	tb.Helper()
+	s := ix.current()
+	allowed, some := s.allowed(c.filter)
+	if !some {
+		tb.Fatalf("%s: the filter admits no article", c.name)
+	}
+	t := DefaultTuning()
+	t.ArticleWeight, t.TitleWeight, t.PRFDocs = c.artW, c.titleW, c.prf
+	var bad []string
+	matched := 0
+	for _, text := range qs {
+		terms := ix.queryTerms(s, ix.an.tokens(text, nil), t)
+		q := newLexQuery(s, terms, t, allowed, c.k)
+		q.boundScale = c.boundScale
+		want := ix.exhaustive(s, q, c.prf, t)
+		if c.prf > 0 {
+			q.terms = append(slices.Clip(q.terms), ix.feedback(s, terms, s.lex.chunkScores(&q, c.prf), t)...)
+		}
+		got := s.lex.search(&q)
+		matched += len(want)
+		if !slices.Equal(got, want) && len(bad) < 3 {
+			bad = append(bad, fmt.Sprintf("%q: got %s, want %s", text, itemsText(got), itemsText(want)))
+		}
+	}
+	if matched == 0 {
+		tb.Fatalf("%s: no question matched anything", c.name)
+	}
+	return bad
+}
+
+// itemsText shows the first few items of a result.
+func itemsText(items []topk.Item[float64]) string {
+	return fmt.Sprintf("%d results %v", len(items), items[:min(5, len(items))])
+}
+
+// checkLex fails the test where the pruned search and the oracle differ.
+func checkLex(t *testing.T, stage string, ix *Index, qs []string, outlets []string) {
+	t.Helper()
+	for _, c := range lexCases(outlets) {
+		for _, b := range lexMismatches(t, ix, qs, c) {
+			t.Errorf("%s, %s: %s", stage, c.name, b)
+		}
+	}
+}
+
+// TestMaxScoreMatchesExhaustive checks that the pruned lexical search
+// returns exactly the chunks and scores (to the bit) of scoring every
+// posting, on the MultiHop-RAG dev questions over the MultiHop-RAG corpus.
+func TestMaxScoreMatchesExhaustive(t *testing.T) {
+	arts, qs := multiHop(t)
+	qs = every(qs, 2*raceStride)
+	ix := newTestIndex(t, Config{}, arts)
+	checkLex(t, "one add", ix, qs, []string{arts[0].Outlet, arts[1].Outlet})
+}
+
+// TestMaxScoreTightBoundsFail checks that the identity test can fail:
+// with every bound a few percent too tight, pruning drops chunks that
+// belong in the results.
+func TestMaxScoreTightBoundsFail(t *testing.T) {
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 200)], raceStride)
+	ix := newTestIndex(t, Config{}, arts)
+	for _, scale := range []float64{0.97, 0.95} {
+		for _, c := range []lexCase{
+			{name: "k=10", k: 10, artW: 0.5, titleW: 1.5},
+			{name: "k=100 no article score", k: 100, titleW: 1.5},
+		} {
+			c.boundScale = scale
+			if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
+				t.Errorf("%s, bounds times %v: got the oracle's results for every question, want some differing", c.name, scale)
+			}
+		}
+	}
+}
+
+// TestMaxScoreSegments checks the identity over a segmented index: one big
+// add, then adds one at a time with updates and removals (small segments,
+// dead articles, averages that move after the bounds were computed),
+// after the merges, and after a restart.
+func TestMaxScoreSegments(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 120)], 2*raceStride)
+	outlets := []string{arts[0].Outlet, arts[1].Outlet}
+	for _, persistent := range []bool{false, true} {
+		t.Run(map[bool]string{false: "memory", true: "persistent"}[persistent], func(t *testing.T) {
+			cfg := Config{MergeIdle: -1}
+			n := len(arts)
+			if persistent {
+				cfg.Dir = t.TempDir()
+				n = 380
+			}
+			ix := newTestIndex(t, cfg, arts[:300])
+			checkLex(t, "one add", ix, qs, outlets)
+			for i := 300; i < n; i++ {
+				if _, err := ix.Add(ctx, []article.Article{arts[i]}); err != nil {
+					t.Fatal(err)
+				}
+				switch {
+				case i%40 == 39:
+					if _, err := ix.Remove(ctx, arts[i-20].ID, arts[i-250].ID); err != nil {
+						t.Fatal(err)
+					}
+				case i%50 == 49:
+					u := arts[i-35]
+					u.Title += " (updated)"
+					if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if i == 320 {
+					checkLex(t, "some added", ix, qs, outlets)
+				}
+			}
+			s := ix.current()
+			if len(s.lex.segs) < 2 || s.lex.nDead == 0 {
+				t.Fatalf("got %d segments and %d dead articles, want several and some", len(s.lex.segs), s.lex.nDead)
+			}
+			checkLex(t, "one by one", ix, qs, outlets)
+			if err := ix.Close(); err != nil {
+				t.Fatal(err)
+			}
+			checkLex(t, "merges done", ix, qs, outlets)
+			if persistent {
+				checkLex(t, "reopened", newTestIndex(t, cfg, nil), qs, outlets)
+			}
+		})
+	}
+}
+
+// newTestIndex opens an index and adds arts in one Add.
+func newTestIndex(tb testing.TB, cfg Config, arts []article.Article) *Index {
+	tb.Helper()
+	ctx := context.Background()
+	ix, err := New(ctx, cfg)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	tb.Cleanup(func() { _ = ix.Close() })
+	if len(arts) > 0 {
+		if _, err := ix.Add(ctx, arts); err != nil {
+			tb.Fatalf("Add: %v", err)
+		}
+	}
+	return ix
+}
+
+// every returns every n-th question.
+func every(qs []string, n int) []string {
+	var out []string
+	for i := 0; i < len(qs); i += n {
+		out = append(out, qs[i])
+	}
+	return out
+}
