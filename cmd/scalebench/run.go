@@ -276,7 +276,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 	}
 	r.ours = engineResult{built: true, build: bt.total}
 	bitFrac := ix.BitFraction()
-	logf("build: 1-bit vector pass at 1/%d (0: off)", bitFrac)
+	logf("build: 1-bit vector pass fraction %d (1/fraction of the slots; 0: off)", bitFrac)
 	r.ourIndex, r.ourSave = bt.index, bt.save
 	r.ours.heapPerChunk = growth(base) / float64(r.chunks)
 	if err := writeHeapProfile(o.pprofDir, fmt.Sprintf("heap-%d-%d.prof", size, dims)); err != nil {
@@ -439,7 +439,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		return r, fmt.Errorf("reopen: %w", err)
 	}
 	re.WaitVectorCheck() // the same 1-bit pass as before the restart
-	logf("restart: 1-bit vector pass at 1/%d (0: off), before the restart 1/%d", re.BitFraction(), bitFrac)
+	logf("restart: 1-bit vector pass fraction %d (0: off), before the restart %d", re.BitFraction(), bitFrac)
 	if re.ChunkCount() != r.chunks {
 		return r, fmt.Errorf("reopened index holds %d chunks, want %d", re.ChunkCount(), r.chunks)
 	}
