@@ -244,3 +244,57 @@ func TestSmallFileAllocatesLittle(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeByteOrderPaths reads one base segment both ways, straight into
+// the arrays' memory (little-endian machines) and through the decoding
+// loop (the others), and checks that each gives back an index that
+// encodes to the very same bytes.
+func TestDecodeByteOrderPaths(t *testing.T) {
+	ix, _ := synthIndex(t, 3)
+	want := encodeIndex(t, ix)
+	saved := nativeLittle
+	defer func() { nativeLittle = saved }()
+	for _, direct := range []bool{true, false} {
+		nativeLittle = direct && saved
+		fresh, err := New(context.Background(), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := fresh.decode(newBinReader(bytes.NewReader(want), int64(len(want))))
+		if err != nil || st.reason != "" {
+			t.Fatalf("direct %v: decode: %v %q", direct, err, st.reason)
+		}
+		if err := fresh.install(st); err != nil {
+			t.Fatalf("direct %v: install: %v", direct, err)
+		}
+		if got := encodeIndex(t, fresh); !bytes.Equal(got, want) {
+			t.Errorf("direct %v: the decoded index encodes to %d different bytes (of %d), want the same", direct, len(got), len(want))
+		}
+	}
+}
+
+// BenchmarkDecodeBase decodes a base segment of 2,000 synthetic articles
+// held in memory, its arrays read straight into their memory ("direct", on
+// little-endian machines) or through the decoding loop ("loop").
+func BenchmarkDecodeBase(b *testing.B) {
+	ix, _ := synthIndex(b, 2000)
+	data := encodeIndex(b, ix)
+	saved := nativeLittle
+	defer func() { nativeLittle = saved }()
+	for _, direct := range []bool{true, false} {
+		name := map[bool]string{true: "direct", false: "loop"}[direct]
+		b.Run(name, func(b *testing.B) {
+			nativeLittle = direct && saved
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				fresh, err := New(context.Background(), Config{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := fresh.decode(newBinReader(bytes.NewReader(data), int64(len(data)))); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
