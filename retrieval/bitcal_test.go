@@ -100,7 +100,7 @@ func TestBitCheckProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := New(ctx, Config{})
+	ix, err := New(ctx, Config{oneBitCodes: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,11 @@ type Config struct {
 	// that a restart after a quiet spell replays nothing; 0 means 30s, a
 	// negative value never.
 	MergeIdle time.Duration
+	// oneBitCodes makes an index on the local embedder keep 1-bit codes
+	// too, for tests that force the 1-bit pass over its vectors: the
+	// index itself never turns the pass on there (see bitcal.go), so it
+	// does not build them.
+	oneBitCodes bool
 	// Progress, when set, is told as an Add prepares its articles how many
 	// of the total it has chunked and embedded: first (0, total), then
 	// rising to (total, total). Calls are made one at a time, never for
@@ -181,6 +186,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 	case ix.model == "" && ix.dir != "":
 		return nil, errors.New("new index: a persistent index with a custom embedding function needs EmbedModel")
 	}
+	ix.vecs.bitless = ix.local && !cfg.oneBitCodes
 	ix.tuning = DefaultTuningFor(ix.model)
 	if cfg.Tuning != nil {
 		ix.tuning = cfg.Tuning.withDefaults()

@@ -386,7 +386,7 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 	}
 	if r.err == nil && nChunks > 0 {
 		// The vectors go straight into the slabs of a vector store.
-		st.vs = &vecStore{}
+		st.vs = &vecStore{bitless: ix.vecs.bitless}
 		if err := st.vs.setDim(st.dim); err != nil {
 			return nil, err
 		}

@@ -36,9 +36,13 @@ type vecStore struct {
 	slabs  [][]float32
 	codes  [][]int8    // slabSlots*dim codes per slab
 	scales [][]float32 // slabSlots scales per slab
-	bits   [][]uint64  // slabSlots*vecscan.Words(dim) words per slab
-	next   int32       // slots below next have been handed out at least once
-	free   []int32     // freed slots, reused first
+	bits   [][]uint64  // slabSlots*vecscan.Words(dim) words per slab; nil slabs when bitless
+	// bitless stores no 1-bit codes: the 1-bit pass is never turned on
+	// for this index (the local embedder), so they would cost 64 B per
+	// chunk at 512-d and a restart's time for nothing.
+	bitless bool
+	next    int32   // slots below next have been handed out at least once
+	free    []int32 // freed slots, reused first
 	// pins counts merges writing a snapshot out; while there are any,
 	// released slots wait in held, so that no vector the snapshot shows
 	// is overwritten.
@@ -120,7 +124,11 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 			s.slabs = append(s.slabs, make([]float32, n*s.dim))
 			s.codes = append(s.codes, make([]int8, n*s.dim))
 			s.scales = append(s.scales, make([]float32, n))
-			s.bits = append(s.bits, make([]uint64, n*vecscan.Words(s.dim)))
+			var bits []uint64
+			if !s.bitless {
+				bits = make([]uint64, n*vecscan.Words(s.dim))
+			}
+			s.bits = append(s.bits, bits)
 		}
 		out = append(out, s.next)
 		s.next++
@@ -178,7 +186,9 @@ func (s *vecStore) encode(slots []int32) {
 		b, o := int(slot)/slabSlots, int(slot)%slabSlots
 		v := slabs[b][o*dim : (o+1)*dim]
 		scales[b][o] = vecscan.QuantizeInto(codes[b][o*dim:(o+1)*dim], v)
-		vecscan.SignBitsInto(bits[b][o*words:(o+1)*words], v)
+		if bits[b] != nil {
+			vecscan.SignBitsInto(bits[b][o*words:(o+1)*words], v)
+		}
 	}
 	w := max(1, min(runtime.GOMAXPROCS(0), len(slots)/minEncodePerWorker))
 	vecscan.Ranges(len(slots), w, func(_, lo, hi int) {

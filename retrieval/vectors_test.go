@@ -22,7 +22,8 @@ func synthIndex(tb testing.TB, n int) (*Index, []article.Article) {
 	for i := range arts {
 		arts[i] = g.Article(i)
 	}
-	ix, err := New(context.Background(), Config{})
+	// The 1-bit codes too: tests force the 1-bit pass over these vectors.
+	ix, err := New(context.Background(), Config{oneBitCodes: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -317,7 +318,7 @@ func TestQuantisedRecall(t *testing.T) {
 	}
 	qs := benchdata.MultiHopQuestions(t)
 	ctx := context.Background()
-	ix, err := New(ctx, Config{})
+	ix, err := New(ctx, Config{oneBitCodes: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,5 +361,54 @@ func TestQuantisedRecall(t *testing.T) {
 		if recall < 0.99 && (c.fraction == 0 || k == 10) {
 			t.Errorf("recall@%d (1-bit pass keeping 1/%d): got %.4f, want at least 0.99", k, c.fraction, recall)
 		}
+	}
+}
+
+// TestLocalIndexKeepsNoBitCodes checks that an index on the local embedder,
+// where the 1-bit pass is never turned on, stores no 1-bit codes, in memory
+// and after a restart, while an index on another embedder does.
+func TestLocalIndexKeepsNoBitCodes(t *testing.T) {
+	ctx := context.Background()
+	g := synthetic.New(3)
+	arts := []article.Article{g.Article(0), g.Article(1)}
+	local := LocalEmbedder()
+	for _, tt := range []struct {
+		name     string
+		cfg      Config
+		wantBits bool
+	}{
+		{"local embedder", Config{}, false},
+		{"local embedder, persisted", Config{Dir: t.TempDir()}, false},
+		{"another embedder", Config{Embed: local, EmbedModel: "other"}, true},
+		{"another embedder, persisted", Config{Embed: local, EmbedModel: "other", Dir: t.TempDir()}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ix, err := New(ctx, tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ix.Add(ctx, arts); err != nil {
+				t.Fatal(err)
+			}
+			if tt.cfg.Dir != "" {
+				if err := ix.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if ix, err = New(ctx, tt.cfg); err != nil {
+					t.Fatal(err)
+				}
+				defer ix.Close()
+			}
+			v := ix.current().vecs
+			if len(v.bits) == 0 {
+				t.Fatal("no slabs")
+			}
+			if got := v.bits[0] != nil; got != tt.wantBits {
+				t.Errorf("1-bit codes kept: got %v, want %v", got, tt.wantBits)
+			}
+			if got := len(ix.current().chunks); got == 0 {
+				t.Error("no chunks")
+			}
+		})
 	}
 }
