@@ -311,6 +311,7 @@ type stored struct {
 	lengths    []uint32
 	post       [3]postings
 	vs         *vecStore  // the vectors, in chunk order
+	encoded    bool       // vs holds the codes of every vector too
 	dictionary *dict      // the dictionary, being loaded
 	dict       chan error // the dictionary's load result
 }
@@ -394,9 +395,29 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 			return nil, io.ErrUnexpectedEOF
 		}
 		slots := st.vs.reserve(nChunks, nil)
+		// Each block of vectors read is quantised on another core while
+		// the next is read: reading is one goroutine, and the codes'
+		// CPU and first writes to their memory then cost the restart
+		// almost nothing.
+		blocks := make(chan []int32, 4)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for b := range blocks {
+				st.vs.encode(b)
+			}
+		}()
+		from := 0
 		for c := 0; c < nChunks && r.err == nil; c++ {
 			r.f32sInto(st.vs.vec(slots[c]))
+			if c+1-from == encodeBlock || c == nChunks-1 {
+				blocks <- slots[from : c+1]
+				from = c + 1
+			}
 		}
+		close(blocks)
+		<-done
+		st.encoded = r.err == nil
 	}
 	if err := r.verify(); err != nil {
 		return nil, err
@@ -474,11 +495,13 @@ func (ix *Index) install(st *stored) error {
 	if st.vs != nil {
 		ix.vecs = st.vs
 	}
-	slots := make([]int32, len(s.chunks))
-	for c := range s.chunks {
-		slots[c] = s.chunks[c].slot
+	if !st.encoded {
+		slots := make([]int32, len(s.chunks))
+		for c := range s.chunks {
+			slots[c] = s.chunks[c].slot
+		}
+		ix.vecs.encode(slots)
 	}
-	ix.vecs.encode(slots)
 	s.vecs = fullView(ix.vecs.view(), s.chunks)
 	if err := <-st.dict; err != nil {
 		return err
@@ -488,6 +511,10 @@ func (ix *Index) install(st *stored) error {
 	ix.maybeCheckBits(s)
 	return nil
 }
+
+// encodeBlock is how many vectors a restart reads before it hands them to
+// be quantised on another core.
+const encodeBlock = 4096
 
 // checkPostings checks that postings are well formed: one row per term
 // (or sorted term IDs below nTerms), offsets in order and spanning the
