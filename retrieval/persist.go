@@ -688,6 +688,21 @@ func (r *binReader) fill(b []byte) bool {
 	return true
 }
 
+// fillBlocks is fill in blocks of the scratch buffer's size, so that the
+// checksum reads each block while it is still in the cache: over a whole
+// array of tens of megabytes at once it read it again from memory, which
+// made a fresh restart slower, not faster.
+func (r *binReader) fillBlocks(b []byte) bool {
+	for len(b) > 0 {
+		n := min(len(b), len(r.buf))
+		if !r.fill(b[:n]) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
 func (r *binReader) raw(n int) []byte {
 	b := make([]byte, n)
 	if !r.fill(b) {
@@ -783,7 +798,7 @@ func (r *binReader) u32s(n int) []uint32 {
 	}
 	out := make([]uint32, n)
 	if nativeLittle {
-		if !r.fill(asBytes(out)) {
+		if !r.fillBlocks(asBytes(out)) {
 			return nil
 		}
 		return out
@@ -808,7 +823,7 @@ func (r *binReader) u16s(n int) []uint16 {
 	}
 	out := make([]uint16, n)
 	if nativeLittle {
-		if !r.fill(asBytes(out)) {
+		if !r.fillBlocks(asBytes(out)) {
 			return nil
 		}
 		return out
@@ -832,7 +847,7 @@ func (r *binReader) f32sInto(out []float32) {
 		return
 	}
 	if nativeLittle {
-		r.fill(asBytes(out))
+		r.fillBlocks(asBytes(out))
 		return
 	}
 	for i := 0; i < len(out); {
