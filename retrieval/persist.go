@@ -797,22 +797,8 @@ func (r *binReader) u32s(n int) []uint32 {
 		return nil
 	}
 	out := make([]uint32, n)
-	if nativeLittle {
-		if !r.fillBlocks(asBytes(out)) {
-			return nil
-		}
-		return out
-	}
-	for i := 0; i < n; {
-		b := r.block(n-i, 4)
-		if b == nil {
-			return nil
-		}
-		dst := out[i : i+len(b)/4]
-		for j := range dst {
-			dst[j] = binary.LittleEndian.Uint32(b[4*j : 4*j+4])
-		}
-		i += len(dst)
+	if !readInto(r, out, binary.LittleEndian.Uint32) {
+		return nil
 	}
 	return out
 }
@@ -822,45 +808,38 @@ func (r *binReader) u16s(n int) []uint16 {
 		return nil
 	}
 	out := make([]uint16, n)
-	if nativeLittle {
-		if !r.fillBlocks(asBytes(out)) {
-			return nil
-		}
-		return out
-	}
-	for i := 0; i < n; {
-		b := r.block(n-i, 2)
-		if b == nil {
-			return nil
-		}
-		dst := out[i : i+len(b)/2]
-		for j := range dst {
-			dst[j] = binary.LittleEndian.Uint16(b[2*j : 2*j+2])
-		}
-		i += len(dst)
+	if !readInto(r, out, binary.LittleEndian.Uint16) {
+		return nil
 	}
 	return out
 }
 
 func (r *binReader) f32sInto(out []float32) {
-	if !r.fits(len(out), 4) {
-		return
+	if r.fits(len(out), 4) {
+		readInto(r, out, func(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) })
 	}
+}
+
+// readInto fills out from the file: straight into its memory on a
+// little-endian machine, else block by block through decode, which reads
+// one little-endian item from the front of its bytes.
+func readInto[T uint16 | uint32 | float32](r *binReader, out []T, decode func([]byte) T) bool {
 	if nativeLittle {
-		r.fillBlocks(asBytes(out))
-		return
+		return r.fillBlocks(asBytes(out))
 	}
+	size := int(unsafe.Sizeof(out[0]))
 	for i := 0; i < len(out); {
-		b := r.block(len(out)-i, 4)
+		b := r.block(len(out)-i, size)
 		if b == nil {
-			return
+			return false
 		}
-		dst := out[i : i+len(b)/4]
+		dst := out[i : i+len(b)/size]
 		for j := range dst {
-			dst[j] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*j : 4*j+4]))
+			dst[j] = decode(b[size*j : size*j+size])
 		}
 		i += len(dst)
 	}
+	return true
 }
 
 // verify checks that the whole file was read and that its checksum holds.
