@@ -110,10 +110,15 @@ func (sc *vecScan) run(helpers int) []vecHit {
 	}
 	sc.help()
 	<-sc.done
-	t := topk.New[float32](sc.k)
-	for _, c := range sc.best.Items {
-		t.Push(vecHit{ID: sc.v.chunkOf(int(c.ID)), Score: dot(sc.q, sc.v.vec(c.ID))})
+	// The candidates rescored four at a time (dot4): one sum at a time
+	// waits on each addition, and took as long as the codes of a small
+	// index.
+	slots := make([]int32, len(sc.best.Items))
+	for i, c := range sc.best.Items {
+		slots[i] = c.ID
 	}
+	t := topk.New[float32](sc.k)
+	sc.v.scanList(sc.q, slots, &t)
 	return t.Sorted()
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -386,6 +387,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		if err != nil {
 			return r, err
 		}
+		logf("%s questions: %s", set.name, slowest(engines, "ours", 3))
 		if sr.recall, err = quantRecall(ctx, embedQ, &codes, vecs, dims, set.qs, o.candidates); err != nil {
 			return r, err
 		}
@@ -546,6 +548,32 @@ func timeSet(ctx context.Context, o options, engines []*engine, name string, qs 
 		sr.times[e.name] = timing{p50, p99}
 	}
 	return sr, nil
+}
+
+// slowest says which questions took the engine named longest (their
+// numbers in the set) and what every engine took on them: whether a tail
+// is particular questions, and which side's.
+func slowest(engines []*engine, name string, n int) string {
+	var times []time.Duration
+	for _, e := range engines {
+		if e.name == name {
+			times = e.times
+		}
+	}
+	order := make([]int, len(times))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(times[b], times[a]) })
+	var parts []string
+	for _, i := range order[:min(n, len(order))] {
+		var each []string
+		for _, e := range engines {
+			each = append(each, fmt.Sprintf("%s %v", e.name, e.times[i].Round(time.Microsecond)))
+		}
+		parts = append(parts, fmt.Sprintf("question %d (%s)", i, strings.Join(each, ", ")))
+	}
+	return fmt.Sprintf("slowest for %s: %s", name, strings.Join(parts, "; "))
 }
 
 // gcCounter returns a function that reads the number of garbage
