@@ -1,0 +1,97 @@
+package retrieval
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/article"
+)
+
+// hostileQuestions are questions a careless or hostile user might send:
+// very long, one term repeated thousands of times, numbers, and words the
+// index does not know beside ones it does.
+func hostileQuestions(arts []article.Article) []string {
+	// 10,000 words taken from the articles themselves, so that most are
+	// known terms.
+	var long []string
+	for _, a := range arts {
+		for _, w := range strings.Fields(a.Text) {
+			long = append(long, w)
+			if len(long) == 10000 {
+				break
+			}
+		}
+		if len(long) == 10000 {
+			break
+		}
+	}
+	return []string{
+		strings.Repeat("Ukraine ", 5000),
+		strings.Repeat("Trump Putin ", 2500),
+		strings.Join(long, " "),
+		"Ukraine zzzqqqxx qqqzzzyy Trump",
+		"2023 2024 100 1,000,000 $5bn",
+		strings.Repeat("the Ukraine of and ", 1000) + "Zelenskyy",
+	}
+}
+
+// TestHostileQuestionsMatchOracle checks the pruned lexical search against
+// the exhaustive scorer on hostile questions, and that Search answers them
+// with finite scores and at most K hits.
+func TestHostileQuestionsMatchOracle(t *testing.T) {
+	arts, _ := multiHop(t)
+	arts = arts[:200]
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:150])
+	for _, a := range arts[150:] {
+		if _, err := ix.Add(context.Background(), []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qs := hostileQuestions(arts)
+	checkLex(t, "hostile", ix, qs, []string{arts[0].Outlet})
+	for _, q := range qs {
+		for _, k := range []int{-1, 0, 1, 7, math.MaxInt32, math.MaxInt} {
+			hits, err := ix.Search(context.Background(), Query{Text: q, K: k, Diverse: k == 7})
+			if err != nil {
+				t.Fatalf("K=%d, %.40q: got error %v, want none", k, q, err)
+			}
+			want := k
+			if k <= 0 {
+				want = 10
+			}
+			if len(hits) == 0 || len(hits) > want {
+				t.Errorf("K=%d, %.40q: got %d hits, want 1 to %d", k, q, len(hits), want)
+			}
+			for _, h := range hits {
+				for _, x := range []float64{h.Score, h.Lexical, h.Vector} {
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						t.Errorf("K=%d, %.40q: hit %s has scores %v, %v, %v, want finite", k, q, h.Chunk.ID, h.Score, h.Lexical, h.Vector)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFiltersThatAdmitNothing checks that filters excluding every article
+// give no hits and no error.
+func TestFiltersThatAdmitNothing(t *testing.T) {
+	arts, _ := multiHop(t)
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:100])
+	day := time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, f := range []Filter{
+		{Outlets: []string{"no such outlet"}},
+		{ArticleIDs: []string{"no such article"}},
+		{From: day, To: day.AddDate(0, 0, -1)},
+		{From: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{To: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		hits, err := ix.Search(context.Background(), Query{Text: "Ukraine Trump company", Filter: f, Diverse: true})
+		if err != nil || len(hits) != 0 {
+			t.Errorf("filter %+v: got %d hits and error %v, want none", f, len(hits), err)
+		}
+	}
+}
