@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/seeds"
 )
 
 // hostileQuestions are questions a careless or hostile user might send:
@@ -93,5 +94,90 @@ func TestFiltersThatAdmitNothing(t *testing.T) {
 		if err != nil || len(hits) != 0 {
 			t.Errorf("filter %+v: got %d hits and error %v, want none", f, len(hits), err)
 		}
+	}
+}
+
+// oddEmbedder embeds with the local embedder, except texts containing a
+// marker, which get the marker's vector instead.
+func oddEmbedder(odd map[string]func(dim int) []float32) func(ctx context.Context, text string) ([]float32, error) {
+	local := LocalEmbedder()
+	return func(ctx context.Context, text string) ([]float32, error) {
+		for mark, f := range odd {
+			if strings.Contains(text, mark) {
+				return f(LocalDim), nil
+			}
+		}
+		return local(ctx, text)
+	}
+}
+
+func filled(x float32) func(dim int) []float32 {
+	return func(dim int) []float32 {
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = x
+		}
+		return v
+	}
+}
+
+// TestOddEmbeddings checks what an index does with vectors a careless model
+// server returns: tiny (subnormal) components, NaN, infinities, zero, the
+// wrong length. A chunk's odd vector fails its Add and changes nothing; a
+// question's leaves the lexical side to answer alone; a tiny but non-zero
+// vector is a direction like any other and must give finite scores.
+func TestOddEmbeddings(t *testing.T) {
+	ctx := context.Background()
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := map[string]func(int) []float32{
+		"TINYVEC": filled(1e-45),
+		"NANVEC":  filled(float32(math.NaN())),
+		"INFVEC":  filled(float32(math.Inf(1))),
+		"ZEROVEC": filled(0),
+		"SHORTVEC": func(dim int) []float32 {
+			return filled(0.1)(dim / 2)
+		},
+	}
+	ix := newTestIndex(t, Config{Embed: oddEmbedder(odd), EmbedModel: "odd"}, seedArts)
+	chunks := ix.ChunkCount()
+	for mark := range odd {
+		t.Run(mark, func(t *testing.T) {
+			a := article.Article{ID: "odd-" + mark, Text: "Ukraine " + mark + " talks went on."}
+			a.Body = []article.Span{{Start: 0, End: len(a.Text)}}
+			_, err := ix.Add(ctx, []article.Article{a})
+			if mark == "TINYVEC" {
+				if err != nil {
+					t.Fatalf("Add: got error %v, want none", err)
+				}
+				defer func() {
+					if _, err := ix.Remove(ctx, a.ID); err != nil {
+						t.Fatal(err)
+					}
+				}()
+				chunks++
+			} else if err == nil {
+				t.Errorf("Add: got no error, want one")
+			}
+			if got := ix.ChunkCount(); got != chunks {
+				t.Errorf("got %d chunks, want %d", got, chunks)
+			}
+			if mark == "TINYVEC" {
+				chunks--
+			}
+			hits, err := ix.Search(ctx, Query{Text: "Ukraine talks security guarantees " + mark, K: 5})
+			if err != nil || len(hits) == 0 {
+				t.Fatalf("Search: got %d hits and error %v, want some and none", len(hits), err)
+			}
+			for _, h := range hits {
+				for _, x := range []float64{h.Score, h.Lexical, h.Vector} {
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						t.Errorf("hit %s has scores %v, %v, %v, want finite", h.Chunk.ID, h.Score, h.Lexical, h.Vector)
+					}
+				}
+			}
+		})
 	}
 }
