@@ -1,8 +1,13 @@
 package retrieval
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +184,85 @@ func TestOddEmbeddings(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLogLengthDamageIsAnError checks that a damaged length in front of a
+// log record that is not the last is an error naming the file: only the
+// last record can be torn by a crash (each is written and fsynced alone),
+// so reading the damage as a torn end would drop, and truncate away, the
+// acknowledged articles after it.
+func TestLogLengthDamageIsAnError(t *testing.T) {
+	ctx := context.Background()
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil)
+	for _, a := range seedArts {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := readManifest(dir)
+	if err != nil || len(m.Logs) != 1 {
+		t.Fatalf("manifest: got %+v, %v; want one log", m, err)
+	}
+	path := filepath.Join(dir, m.Logs[0])
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _, err := ix.readLogHeader(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The offsets of the records' length fields.
+	var offs []int
+	for off := hdr; off+4 <= len(good); off += 4 + int(binary.LittleEndian.Uint32(good[off:])) {
+		offs = append(offs, off)
+	}
+	if len(offs) != len(seedArts) {
+		t.Fatalf("got %d records, want %d", len(offs), len(seedArts))
+	}
+	for _, tt := range []struct {
+		name string
+		at   int // byte flipped
+		mask byte
+	}{
+		{"first record, high byte", offs[0] + 3, 0x01},
+		{"second record, high byte", offs[1] + 3, 0x40},
+		{"fourth record, third byte", offs[3] + 2, 0x80},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := slices.Clone(good)
+			bad[tt.at] ^= tt.mask
+			if err := os.WriteFile(path, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			re, err := New(ctx, Config{Dir: dir, MergeIdle: -1})
+			if err == nil {
+				n := re.Len()
+				re.Close()
+				t.Fatalf("New: got no error and %d articles, want an error", n)
+			}
+			if !strings.Contains(err.Error(), m.Logs[0]) {
+				t.Errorf("New: got %q, want an error naming %s", err, m.Logs[0])
+			}
+			after, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(after, bad) {
+				t.Errorf("the damaged log was changed (%d bytes, was %d): want it left as it is", len(after), len(bad))
+			}
+		})
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if re := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil); re.Len() != len(seedArts) {
+		t.Errorf("the intact log gives %d articles, want %d", re.Len(), len(seedArts))
 	}
 }
