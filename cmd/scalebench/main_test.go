@@ -180,3 +180,22 @@ func TestRunJSON(t *testing.T) {
 		t.Errorf("got bleve lines 512: %v, 1536: %v; want 512 only", seen["512/bleve/real"], seen["1536/bleve/real"])
 	}
 }
+
+// TestRunSizesBelowK checks that sizes smaller than -k run: chromem-go
+// refuses to be asked for more results than it holds.
+func TestRunSizesBelowK(t *testing.T) {
+	for _, args := range [][]string{
+		{"-sizes", "1", "-queries", "2", "-json"},
+		{"-sizes", "20", "-queries", "2", "-k", "500", "-json"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("run: got error %v, want none\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), `"engine":"chromem"`) {
+				t.Errorf("got output %q, want a chromem line", stdout.String())
+			}
+		})
+	}
+}
