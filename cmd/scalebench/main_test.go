@@ -199,3 +199,17 @@ func TestRunSizesBelowK(t *testing.T) {
 		})
 	}
 }
+
+// TestRunUnwritableOutFailsFirst checks that an -out file that cannot be
+// written is an error before anything is measured.
+func TestRunUnwritableOutFailsFirst(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "no such dir", "table.md")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-sizes", "50", "-queries", "2", "-out", out}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "table.md") {
+		t.Errorf("got error %v, want one naming table.md", err)
+	}
+	if stdout.Len()+stderr.Len() > 0 {
+		t.Errorf("got %d bytes of output before the error, want none: nothing measured", stdout.Len()+stderr.Len())
+	}
+}
