@@ -266,3 +266,27 @@ func TestLogLengthDamageIsAnError(t *testing.T) {
 		t.Errorf("the intact log gives %d articles, want %d", re.Len(), len(seedArts))
 	}
 }
+
+// TestHugeKKeepsTheVectorSide checks that a huge K (a careless --k) still
+// gets the vector side's hits: K plus the scan's slack, or four times it
+// for the candidates to rescore, must not overflow.
+func TestHugeKKeepsTheVectorSide(t *testing.T) {
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := newTestIndex(t, Config{}, seedArts)
+	tu := DefaultTuning()
+	tu.LexicalWeight = -1
+	ix.SetTuning(tu)
+	for _, k := range []int{10, math.MaxInt32, math.MaxInt - 10, math.MaxInt} {
+		hits, err := ix.Search(context.Background(), Query{Text: "Ukraine security guarantees", K: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(k, ix.ChunkCount())
+		if len(hits) != want {
+			t.Errorf("K=%d: got %d hits, want %d", k, len(hits), want)
+		}
+	}
+}
