@@ -290,3 +290,69 @@ func TestHugeKKeepsTheVectorSide(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxScoreExtremeTunings checks the pruned lexical search against the
+// exhaustive scorer with the tuning at the edges of its ranges (no and
+// full length normalisation, saturation almost at once or hardly at all,
+// a title or bigram weight far above the chunk's), on a segmented index
+// with removed and updated articles.
+func TestMaxScoreExtremeTunings(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	arts = arts[:240]
+	qs = every(qs[:min(len(qs), 300)], 3*raceStride)
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:180])
+	for i, a := range arts[180:] {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if _, err := ix.Remove(ctx, arts[i].ID); err != nil {
+				t.Fatal(err)
+			}
+			u := arts[i+100]
+			u.Title += " update"
+			if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d := DefaultTuning()
+	tunings := map[string]func(*Tuning){
+		"b=1":                 func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1, 1, 1 },
+		"b tiny":              func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1e-9, 1e-9, 1e-9 },
+		"k1 tiny":             func(t *Tuning) { t.K1, t.ArticleK1 = 1e-6, 1e-6 },
+		"chunk k1 tiny":       func(t *Tuning) { t.K1 = 1e-6 },
+		"article k1 tiny":     func(t *Tuning) { t.ArticleK1 = 1e-6 },
+		"k1 tiny no art":      func(t *Tuning) { t.K1, t.ArticleWeight = 1e-6, -1 },
+		"k1 0.01":             func(t *Tuning) { t.K1, t.ArticleK1 = 0.01, 0.01 },
+		"k1 huge":             func(t *Tuning) { t.K1, t.ArticleK1 = 1e4, 1e4 },
+		"title weight huge":   func(t *Tuning) { t.TitleWeight = 1e3 },
+		"title weight tiny":   func(t *Tuning) { t.TitleWeight = 1e-6 },
+		"bigram weight huge":  func(t *Tuning) { t.BigramWeight = 50 },
+		"article weight huge": func(t *Tuning) { t.ArticleWeight = 1e3 },
+	}
+	for name, set := range tunings {
+		t.Run(name, func(t *testing.T) {
+			tu := d
+			set(&tu)
+			s := ix.current()
+			matched := 0
+			for _, k := range []int{1, 10, 100} {
+				for _, text := range qs {
+					terms := ix.queryTerms(s, ix.an.tokens(text, nil), tu)
+					q := newLexQuery(s, terms, tu, nil, k)
+					want := ix.exhaustive(s, q, 0, tu)
+					got := s.lex.search(&q)
+					matched += len(want)
+					if !slices.Equal(got, want) {
+						t.Errorf("k=%d, %q: got %s, want %s", k, text, itemsText(got), itemsText(want))
+					}
+				}
+			}
+			if matched == 0 {
+				t.Fatal("no question matched anything")
+			}
+		})
+	}
+}
