@@ -356,3 +356,73 @@ func TestMaxScoreExtremeTunings(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchesRacingChangesMatchOracle runs pruned lexical searches on
+// whatever snapshot is current while another goroutine adds, updates and
+// removes articles, with background merges compacting the index
+// meanwhile, and checks each against the exhaustive scorer on the same
+// snapshot (and, under -race, that nothing races).
+func TestSearchesRacingChangesMatchOracle(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	arts = arts[:160]
+	qs = every(qs[:min(len(qs), 400)], 8*raceStride)
+	ix := newTestIndex(t, Config{MergeChunks: 60, MergeIdle: time.Millisecond}, arts[:100])
+	done := make(chan struct{})
+	writeErr := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i, a := range arts[100:] {
+			if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+				writeErr <- err
+				return
+			}
+			if i%3 == 2 {
+				u := arts[i]
+				u.Title += " revised"
+				if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+			if i%4 == 3 {
+				if _, err := ix.Remove(ctx, arts[i+40].ID); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+		}
+	}()
+	tu := DefaultTuning()
+	checked, snaps := 0, map[*snapshot]bool{}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		s := ix.current()
+		snaps[s] = true
+		for _, text := range qs {
+			terms := ix.queryTerms(s, ix.an.tokens(text, nil), tu)
+			q := newLexQuery(s, terms, tu, nil, 10)
+			want := ix.exhaustive(s, q, 0, tu)
+			if got := s.lex.search(&q); !slices.Equal(got, want) {
+				t.Fatalf("%q on a snapshot of %d chunks: got %s, want %s", text, s.lex.liveChunks, itemsText(got), itemsText(want))
+			}
+			if _, err := ix.Search(ctx, Query{Text: text, Diverse: true}); err != nil {
+				t.Fatal(err)
+			}
+			checked++
+		}
+	}
+	select {
+	case err := <-writeErr:
+		t.Fatal(err)
+	default:
+	}
+	if len(snaps) < 3 {
+		t.Errorf("searched %d snapshots, want several", len(snaps))
+	}
+	t.Logf("%d searches over %d snapshots", checked, len(snaps))
+}
