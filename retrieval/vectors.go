@@ -485,6 +485,15 @@ func normalized(v []float32) []float32 {
 		return v
 	}
 	inv := float32(1 / math.Sqrt(s))
+	if math.IsInf(float64(inv), 0) {
+		// A vector of subnormal components: its inverse length overflows
+		// float32, so it is scaled in float64.
+		inv64 := 1 / math.Sqrt(s)
+		for i := range v {
+			v[i] = float32(float64(v[i]) * inv64)
+		}
+		return v
+	}
 	for i := range v {
 		v[i] *= inv
 	}

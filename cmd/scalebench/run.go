@@ -96,6 +96,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.out != "" {
+		// Found unwritable now, not after hours of measuring.
+		if err := os.WriteFile(o.out, nil, 0o644); err != nil {
+			return fmt.Errorf("-out: %w", err)
+		}
+	}
 	var realQs []string
 	if o.real {
 		if realQs, err = loadRealQuestions(o.realFile); err != nil {
