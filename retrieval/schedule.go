@@ -69,7 +69,7 @@ func (v *vecView) newScan(q []float32, k int, chunkArt []int32, allowed []bool, 
 		piece = max(piece, (sc.r+1)*fraction)
 	}
 	sc.cut(piece)
-	sc.best = topk.Heap[float32]{K: sc.r} // the first merge's heap
+	sc.best = topk.New[float32](sc.r)
 	sc.done = make(chan struct{})
 	return sc
 }
@@ -157,12 +157,8 @@ func (sc *vecScan) merge(t *topk.Heap[float32], took int64) {
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if len(sc.best.Items) == 0 {
-		sc.best = *t
-	} else {
-		for _, c := range t.Items {
-			sc.best.Push(c)
-		}
+	for _, c := range t.Items {
+		sc.best.Push(c)
 	}
 	if sc.merged += took; sc.merged == sc.pieces {
 		close(sc.done)
