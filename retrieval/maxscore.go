@@ -44,9 +44,9 @@ type rowBounds struct {
 
 // bounds returns the segment's bounds for the given length
 // normalisations, computing them (one pass over its long posting lists)
-// when they are not there yet or were computed for others: a snapshot
-// gets them before it is published (prepareBounds), so a search computes
-// them only after the tuning changed.
+// when they are not there yet or were computed for others: an add or a
+// merge computes them before it publishes its snapshot (prepareBounds), so
+// a search computes them only after a restart or a change of tuning.
 func (g *lexSeg) bounds(lx *lexIndex, pc, pa bm25f) *segBounds {
 	if sb := g.bnd.Load(); sb != nil && sb.b == pc.b && sb.artB == pa.b && sb.titleB == pc.titleB && sb.artTitleB == pa.titleB {
 		return sb
@@ -68,9 +68,11 @@ func (g *lexSeg) bounds(lx *lexIndex, pc, pa bm25f) *segBounds {
 }
 
 // prepareBounds computes the bounds that searches with tuning t use in
-// every segment that lacks them, so that no search pays for them: a
-// snapshot calls it before it is published (after a load, an add or a
-// merge, whose new segment is the only one without them).
+// every segment that lacks them, so that no search pays for them: an add
+// or a merge calls it before it publishes its snapshot (whose new segment
+// is then the only one without them). A restart does not: there the first
+// search computes them (a pass over the long posting lists), so that the
+// restart costs what it did.
 func (lx *lexIndex) prepareBounds(t Tuning) {
 	pc, pa := t.bm25f()
 	for _, g := range lx.segs {

@@ -507,7 +507,6 @@ func (ix *Index) install(st *stored) error {
 		return err
 	}
 	ix.terms = st.dictionary
-	s.lex.prepareBounds(ix.tuning)
 	ix.snap = s
 	ix.maybeCheckBits(s)
 	return nil
