@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
@@ -43,34 +44,77 @@ type rowBounds struct {
 
 // bounds returns the segment's bounds for the given length
 // normalisations, computing them (one pass over its long posting lists)
-// the first time they are asked for and whenever they change.
+// when they are not there yet or were computed for others: an add or a
+// merge computes them before it publishes its snapshot (prepareBounds), so
+// a search computes them only after a restart or a change of tuning.
 func (g *lexSeg) bounds(lx *lexIndex, pc, pa bm25f) *segBounds {
 	if sb := g.bnd.Load(); sb != nil && sb.b == pc.b && sb.artB == pa.b && sb.titleB == pc.titleB && sb.artTitleB == pa.titleB {
 		return sb
 	}
 	sb := &segBounds{b: pc.b, artB: pa.b, titleB: pc.titleB, artTitleB: pa.titleB,
 		avgChunk: lx.avgChunk, avgArt: lx.avgArt, avgTitle: lx.avgTitle}
-	sb.chunk = storedBounds(&g.chunkPost, lx.chunkLen, lx.avgChunk, pc.b)
+	// The chunks' postings are most of the work: on another core.
+	var wg sync.WaitGroup
+	wg.Go(func() { sb.chunk = storedBounds(&g.chunkPost, lx.chunkLen, lx.avgChunk, pc.b) })
 	sb.art = storedBounds(&g.artPost, lx.artLen, lx.avgArt, pa.b)
 	sb.title = storedBounds(&g.titlePost, lx.titleLen, lx.avgTitle, pc.titleB)
 	sb.artTitle = sb.title
 	if pa.titleB != pc.titleB {
 		sb.artTitle = storedBounds(&g.titlePost, lx.titleLen, lx.avgTitle, pa.titleB)
 	}
+	wg.Wait()
 	g.bnd.Store(sb)
 	return sb
 }
 
-// storedBounds returns the bounds of the long rows of p.
+// prepareBounds computes the bounds that searches with tuning t use in
+// every segment that lacks them, so that no search pays for them: an add
+// or a merge calls it before it publishes its snapshot (whose new segment
+// is then the only one without them). A restart does not: there the first
+// search computes them (a pass over the long posting lists), so that the
+// restart costs what it did.
+func (lx *lexIndex) prepareBounds(t Tuning) {
+	pc, pa := t.bm25f()
+	for _, g := range lx.segs {
+		g.bounds(lx, pc, pa)
+	}
+}
+
+// bm25f returns the chunk-level and article-level BM25F parameters of t.
+func (t Tuning) bm25f() (chunk, article bm25f) {
+	return bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB},
+		bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB}
+}
+
+// storedBounds returns the bounds of the long rows of p. Each doc's
+// length normalisation is computed once, not once per posting.
 func storedBounds(p *postings, lens []float32, avg, b float64) rowBounds {
 	var rb rowBounds
+	var norms []float64
 	for r := 0; r < p.terms(); r++ {
-		if p.off[r+1]-p.off[r] >= minStoredBound {
-			rb.rows = append(rb.rows, uint32(r))
-			rb.max = append(rb.max, maxPseudoTF(p, uint32(r), lens, avg, b))
+		lo, hi := p.off[r], p.off[r+1]
+		if hi-lo < minStoredBound {
+			continue
 		}
+		if norms == nil {
+			norms = make([]float64, len(lens))
+			for d, l := range lens {
+				norms[d] = lengthNorm(l, avg, b)
+			}
+		}
+		m := 0.0
+		for pos := lo; pos < hi; pos++ {
+			m = max(m, float64(p.freq(pos))/norms[p.doc[pos]])
+		}
+		rb.rows = append(rb.rows, uint32(r))
+		rb.max = append(rb.max, roundUp32(m))
 	}
 	return rb
+}
+
+// lengthNorm is BM25's length normalisation of a doc of length l.
+func lengthNorm(l float32, avg, b float64) float64 {
+	return (1 - b) + b*float64(l)/avg
 }
 
 // maxPseudoTF returns the largest tf/norm of row r of p, rounded up to a
@@ -78,9 +122,13 @@ func storedBounds(p *postings, lens []float32, avg, b float64) rowBounds {
 func maxPseudoTF(p *postings, r uint32, lens []float32, avg, b float64) float32 {
 	m := 0.0
 	for pos := p.off[r]; pos < p.off[r+1]; pos++ {
-		norm := (1 - b) + b*float64(lens[p.doc[pos]])/avg
-		m = max(m, float64(p.freq(pos))/norm)
+		m = max(m, float64(p.freq(pos))/lengthNorm(lens[p.doc[pos]], avg, b))
 	}
+	return roundUp32(m)
+}
+
+// roundUp32 returns the least float32 at or above m.
+func roundUp32(m float64) float32 {
 	x := float32(m)
 	if float64(x) < m {
 		x = math.Nextafter32(x, float32(math.Inf(1)))
@@ -280,9 +328,8 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 
 // run is MaxScore at one level over every segment: it pushes into h the
 // docs best by final(doc, BM25F score), where final(d, s) <= s*scale +
-// extra. Docs that allow rejects are skipped; onSeg, when set, is told of
-// each segment before its docs.
-func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) bool, scale, extra float64, final func(d int32, s float32) float64, onSeg func(g *lexSeg)) {
+// extras[d/msBlock] (extras nil: 0). Docs that allow rejects are skipped.
+func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64) {
 	contrib := make([]float32, len(q))
 	present := make([]bool, len(q))
 	all := make([]msCursor, len(q))
@@ -302,9 +349,6 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 		if len(cs) == 0 {
 			continue
 		}
-		if onSeg != nil {
-			onSeg(g)
-		}
 		slices.SortStableFunc(cs, func(a, b *msCursor) int {
 			switch {
 			case a.ub < b.ub:
@@ -318,29 +362,83 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 		for i, c := range cs {
 			prefix = append(prefix, prefix[i]+c.ub)
 		}
-		lv.runSeg(q, cs, prefix, h, allow, scale, extra, final, contrib, present)
+		lv.runSeg(q, cs, prefix, h, allow, scale, extras, final, contrib, present)
 	}
 }
 
+// msBlock is how many consecutive docs share one bound of the part of the
+// final score that is not the BM25F score (extras in run).
+const msBlock = 64
+
+// segRange returns the docs of the current segment at the level.
+func (lv *msLevel) segRange() (lo, hi int32) {
+	if lv.chunk {
+		return lv.g.firstChunk, lv.g.firstChunk + lv.g.chunks
+	}
+	return lv.g.firstArt, lv.g.firstArt + lv.g.arts
+}
+
 // runSeg is MaxScore over the current segment's cursors cs, sorted by
-// bound.
-func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale, extra float64, final func(d int32, s float32) float64, contrib []float32, present []bool) {
+// bound. With extras, the segment is walked block by block: a block's
+// extra decides which cursors are essential there, and a block where no
+// doc can reach the threshold is skipped.
+func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, contrib []float32, present []bool) {
+	n := len(cs)
 	ess := 0 // cs[ess:] are essential: a doc must have one of them to enter
 	theta := lv.lower(h.Threshold())
+	extra := 0.0
+	pos, segEnd := lv.segRange() // every doc before pos is done
+	blkEnd := int32(docEnd)
+	if extras != nil {
+		blkEnd = pos // enter the first block
+	}
 	for {
-		for ess < len(cs) && prefix[ess+1]*scale+extra < theta {
+		if pos >= blkEnd {
+			// The next block where a doc can reach theta; the cursors
+			// essential there move up to pos, since those that were not
+			// may lag behind.
+			if pos >= segEnd {
+				return
+			}
+			b := pos / msBlock
+			last := (segEnd - 1) / msBlock
+			for b <= last && prefix[n]*scale+extras[b] < theta {
+				b++
+			}
+			if b > last {
+				return
+			}
+			pos = max(pos, b*msBlock)
+			blkEnd, extra, ess = (b+1)*msBlock, extras[b], 0
+			for ess < n && prefix[ess+1]*scale+extra < theta {
+				ess++
+			}
+			for _, c := range cs[ess:] {
+				c.seek(lv, pos)
+			}
+		}
+		for ess < n && prefix[ess+1]*scale+extra < theta {
 			ess++
 		}
-		if ess == len(cs) {
-			return
+		if ess == n {
+			if extras == nil {
+				return
+			}
+			pos = blkEnd
+			continue
 		}
 		d := int32(docEnd)
 		for _, c := range cs[ess:] {
 			d = min(d, c.doc)
 		}
-		if d == docEnd {
-			return
+		if d >= blkEnd {
+			if extras == nil {
+				return // d == docEnd
+			}
+			pos = blkEnd
+			continue
 		}
+		pos = d + 1
 		if allow != nil && !allow(d) {
 			for _, c := range cs[ess:] {
 				if c.doc == d {
@@ -457,73 +555,132 @@ func (lx *lexIndex) chunkScores(q *lexQuery, k int) []topk.Item[float64] {
 	chunkAllow, _ := lx.allowFuncs(q.allowed)
 	h := topk.New[float64](k)
 	h.Order = q.order
-	cl.run(q.terms, &h, chunkAllow, 1, 0, func(_ int32, s float32) float64 { return float64(s) }, nil)
+	cl.run(q.terms, &h, chunkAllow, 1, nil, func(_ int32, s float32) float64 { return float64(s) })
 	return h.Sorted()
 }
 
 // search returns the q.k allowed live chunks best by lexical score, best
 // first, ties in q.order: a chunk's BM25F score over the best chunk's,
 // plus artW times its article's over the best article's. It finds the
-// best chunk's and the best article's scores (the normalisers) with
-// MaxScore, then the best chunks by the normalised sum with MaxScore again,
-// an article's score computed when one of its chunks needs it.
+// best chunk's score with MaxScore, scores every article that has a query
+// term (there are several times fewer articles than chunks), then finds
+// the best chunks by the normalised sum with MaxScore again, with a bound
+// of the article part per block of chunks.
 func (lx *lexIndex) search(q *lexQuery) []topk.Item[float64] {
 	if len(q.terms) == 0 || q.k <= 0 {
 		return nil
 	}
 	cl, al := lx.levels(q)
 	chunkAllow, artAllow := lx.allowFuncs(q.allowed)
-	id := func(_ int32, s float32) float64 { return float64(s) }
 	h := topk.New[float64](1)
-	cl.run(q.terms, &h, chunkAllow, 1, 0, id, nil)
+	cl.run(q.terms, &h, chunkAllow, 1, nil, func(_ int32, s float32) float64 { return float64(s) })
 	best := h.Sorted()
 	if len(best) == 0 {
 		return nil
 	}
 	maxChunk := float32(best[0].Score)
+	var artScore []float32
 	var maxArt float32
+	var extras []float64
 	if q.artW > 0 {
-		h := topk.New[float64](1)
-		al.run(q.terms, &h, artAllow, 1, 0, id, nil)
-		if top := h.Sorted(); len(top) > 0 {
-			maxArt = float32(top[0].Score)
+		var hit []int32
+		artScore, hit = al.scoreAll(q.terms)
+		for _, a := range hit {
+			if s := artScore[a]; s > maxArt && (artAllow == nil || artAllow(a)) {
+				maxArt = s
+			}
 		}
-	}
-	// Within a segment chunks come in increasing order, so their
-	// articles do too: one cursor per term at the article level, only
-	// ever moving forward, scores each article once.
-	acs := make([]msCursor, len(q.terms))
-	lastArt, lastScore := int32(-1), float32(0)
-	onSeg := func(g *lexSeg) {
-		al.setSeg(g)
-		for i, t := range q.terms {
-			al.newCursor(&acs[i], i, t, 0)
+		if maxArt > 0 {
+			extras = lx.blockExtras(artScore, hit, maxArt, q.artW*cl.boundScale)
 		}
-		lastArt = -1
 	}
 	final := func(c int32, s float32) float64 {
 		x := float64(s / maxChunk)
 		if maxArt > 0 {
-			if a := lx.chunkArt[c]; a != lastArt {
-				lastArt, lastScore = a, 0
-				for i := range acs {
-					ac := &acs[i]
-					ac.seek(&al, a)
-					if ac.doc == a {
-						lastScore += ac.contribution(&al)
-					}
-				}
-			}
-			x += q.artW * float64(lastScore/maxArt)
+			x += q.artW * float64(artScore[lx.chunkArt[c]]/maxArt)
 		}
 		return x
 	}
-	extra := 0.0
-	if maxArt > 0 {
-		extra = q.artW * cl.boundScale
-	}
 	h = topk.New[float64](q.k)
 	h.Order = q.order
-	cl.run(q.terms, &h, chunkAllow, cl.boundScale/float64(maxChunk), extra, final, onSeg)
+	cl.run(q.terms, &h, chunkAllow, cl.boundScale/float64(maxChunk), extras, final)
 	return h.Sorted()
+}
+
+// scoreAll returns the BM25F score of every doc with a query term, by doc
+// (dead ones left at 0), and those docs, at the article level (whose title
+// postings are by doc too), term after term: the same operations in the same order as msCursor.contribution and
+// runSeg's sum, so the same float32 scores.
+func (lv *msLevel) scoreAll(q []qterm) ([]float32, []int32) {
+	lx, p := lv.lx, lv.p
+	sc := make([]float32, len(lv.lens))
+	n := 0 // postings, at least the docs hit
+	for _, t := range q {
+		for _, g := range lx.segs {
+			lv.setSeg(g)
+			lo, hi := lv.text.span(t.id)
+			tlo, thi := g.titlePost.span(t.id)
+			n += int(hi - lo + thi - tlo)
+		}
+	}
+	hit := make([]int32, 0, min(n, len(sc)))
+	for i, t := range q {
+		w := lv.ws[i]
+		for _, g := range lx.segs {
+			lv.setSeg(g)
+			a, aEnd := lv.text.span(t.id)
+			var b, bEnd uint32
+			if p.titleW > 0 {
+				b, bEnd = g.titlePost.span(t.id)
+			}
+			for a < aEnd || b < bEnd {
+				d := uint32(docEnd)
+				if a < aEnd {
+					d = lv.text.doc[a]
+				}
+				if b < bEnd {
+					d = min(d, g.titlePost.doc[b])
+				}
+				var acc float32
+				if a < aEnd && lv.text.doc[a] == d {
+					norm := (1 - p.b) + p.b*float64(lv.lens[d])/lv.avg
+					acc += float32(float64(lv.text.freq(a)) / norm)
+					a++
+				}
+				if b < bEnd && g.titlePost.doc[b] == d {
+					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
+					acc += float32(p.titleW * float64(g.titlePost.freq(b)) / norm)
+					b++
+				}
+				if lx.nDead > 0 && lx.isDead(d) {
+					continue
+				}
+				x := float64(acc)
+				before := sc[d]
+				sc[d] += float32(w * x / (p.k1 + x))
+				if before == 0 {
+					hit = append(hit, int32(d))
+				}
+			}
+		}
+	}
+	return sc, hit
+}
+
+// blockExtras returns, per block of msBlock chunks, w times the best
+// score over maxArt of the articles of its chunks; hit are the articles
+// with a score.
+func (lx *lexIndex) blockExtras(artScore []float32, hit []int32, maxArt float32, w float64) []float64 {
+	best := make([]float32, (lx.nChunks+msBlock-1)/msBlock)
+	for _, a := range hit {
+		lo, hi := lx.artFirst[a], lx.artFirst[a+1]
+		for b := lo / msBlock; b < (hi+msBlock-1)/msBlock; b++ {
+			best[b] = max(best[b], artScore[a])
+		}
+	}
+	out := make([]float64, len(best))
+	for b, s := range best {
+		out[b] = w * float64(s/maxArt)
+	}
+	return out
 }

@@ -323,10 +323,11 @@ func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t 
 // newLexQuery returns the lexical search of terms q with the parameters
 // of t for the k best chunks of the allowed articles of s.
 func newLexQuery(s *snapshot, q []qterm, t Tuning, allowed []bool, k int) lexQuery {
+	chunk, article := t.bm25f()
 	return lexQuery{
 		terms:   q,
-		chunk:   bm25f{k1: t.K1, b: t.B, titleW: t.TitleWeight, titleB: t.TitleB},
-		article: bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB},
+		chunk:   chunk,
+		article: article,
 		artW:    max(t.ArticleWeight, 0),
 		allowed: allowed,
 		k:       k,

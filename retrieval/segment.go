@@ -617,6 +617,12 @@ func (ix *Index) maybeMergeSegs() {
 
 // publish makes s the snapshot searches see. Callers hold addMu.
 func (ix *Index) publish(s *snapshot) {
+	if !ix.loading {
+		ix.mu.RLock()
+		t := ix.tuning
+		ix.mu.RUnlock()
+		s.lex.prepareBounds(t)
+	}
 	ix.mu.Lock()
 	ix.snap = s
 	ix.mu.Unlock()

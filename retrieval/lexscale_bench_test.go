@@ -1,0 +1,140 @@
+package retrieval
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/internal/benchdata"
+)
+
+// BenchmarkLexicalScale times the lexical side alone, as Index.lexical
+// runs it (analysis of the question, then the pruned search), on the
+// MultiHop-RAG dev questions against the synthetic corpus of
+// cmd/scalebench: 100,000 chunks with -large, 1,000,000 with -huge. The
+// index gets a constant embedding, so that building it costs only what
+// the lexical side needs (at 1M: minutes and a few GB, not the full
+// scale benchmark). It reports the p50 and p99 per question over every
+// pass, and over each question's best pass (best-p50, best-p99: what a
+// loaded machine disturbs least), and checks
+// every 20th question against the exhaustive scorer. The questions of
+// the slowest tenth run under the pprof label lex=slow, the rest under
+// lex=fast, so a -cpuprofile separates them (pprof -tagfocus lex=slow):
+//
+//	go test -run '^$' -bench LexicalScale -benchtime 1x ./retrieval/ -args -large
+//
+// With -lexdir the index persists there and later runs reopen it, so
+// that two builds of the code compare on one index.
+func BenchmarkLexicalScale(b *testing.B) {
+	qs := benchdata.MultiHopQuestions(b)
+	for _, size := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			if !boolFlag("large") || size > 100_000 && !boolFlag("huge") {
+				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
+			}
+			ix := lexScaleIndex(b, size)
+			s := ix.current()
+			t := DefaultTuning()
+			toks := make([][]token, len(qs))
+			for i, q := range qs {
+				toks[i] = ix.an.tokens(q, nil)
+			}
+			for i := 0; i < len(qs); i += 20 {
+				q := newLexQuery(s, ix.queryTerms(s, toks[i], t), t, nil, t.Candidates)
+				if got, want := s.lex.search(&q), ix.exhaustive(s, q, 0, t); !slices.Equal(got, want) {
+					b.Fatalf("%q: pruned and exhaustive differ", qs[i])
+				}
+			}
+			// A first pass finds the slowest tenth; the timed passes
+			// label them.
+			took := make([]time.Duration, len(qs))
+			for i := range qs {
+				t0 := time.Now()
+				ix.lexical(s, toks[i], nil, t.Candidates, t)
+				took[i] = time.Since(t0)
+			}
+			cut := slices.Clone(took)
+			slices.Sort(cut)
+			slow := cut[len(cut)*9/10]
+			ctx := context.Background()
+			fast, slowCtx := pprof.WithLabels(ctx, pprof.Labels("lex", "fast")), pprof.WithLabels(ctx, pprof.Labels("lex", "slow"))
+			var all []time.Duration
+			best := make([]time.Duration, len(qs))
+			for i := range best {
+				best[i] = time.Hour
+			}
+			for b.Loop() {
+				for i := range qs {
+					c := fast
+					if took[i] >= slow {
+						c = slowCtx
+					}
+					pprof.SetGoroutineLabels(c)
+					t0 := time.Now()
+					ix.lexical(s, toks[i], nil, t.Candidates, t)
+					d := time.Since(t0)
+					all = append(all, d)
+					best[i] = min(best[i], d)
+				}
+			}
+			pprof.SetGoroutineLabels(ctx)
+			b.ReportMetric(quantileMS(all, 0.5), "p50-ms")
+			b.ReportMetric(quantileMS(all, 0.99), "p99-ms")
+			b.ReportMetric(quantileMS(best, 0.5), "best-p50-ms")
+			b.ReportMetric(quantileMS(best, 0.99), "best-p99-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// quantileMS returns the q-quantile of ds in milliseconds (sorting ds).
+func quantileMS(ds []time.Duration, q float64) float64 {
+	slices.Sort(ds)
+	return ds[int(q*float64(len(ds)-1))].Seconds() * 1e3
+}
+
+// lexDir keeps BenchmarkLexicalScale's indexes, one directory per size.
+var lexDir = flag.String("lexdir", "", "directory where BenchmarkLexicalScale keeps its indexes (empty: in memory)")
+
+// lexScaleIndex returns the synthetic index of about size chunks, built
+// in memory, or in *lexDir and reopened from there when it already is.
+func lexScaleIndex(tb testing.TB, size int) *Index {
+	tb.Helper()
+	if *lexDir == "" {
+		return newTestIndex(tb, Config{Embed: constEmbed}, synthCorpus(size))
+	}
+	dir := filepath.Join(*lexDir, strconv.Itoa(size))
+	_, err := os.Stat(dir)
+	cfg := Config{Dir: dir, Embed: constEmbed, EmbedModel: "constant", MergeIdle: -1}
+	if err == nil {
+		return newTestIndex(tb, cfg, nil)
+	}
+	return newTestIndex(tb, cfg, synthCorpus(size))
+}
+
+// boolFlag returns the value of the test binary's boolean flag name:
+// -large and -huge belong to the external test package (bench_test.go),
+// which shares this binary.
+func boolFlag(name string) bool {
+	f := flag.Lookup(name)
+	if f == nil {
+		return false
+	}
+	v, _ := f.Value.(flag.Getter).Get().(bool)
+	return v
+}
+
+// constEmbed is an embedding that costs nothing: the same unit vector for
+// every text.
+func constEmbed(context.Context, string) ([]float32, error) {
+	v := make([]float32, 16)
+	v[0] = 1
+	return v, nil
+}
