@@ -144,25 +144,44 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 		}
 		lx.nArts, lx.nChunks = len(s.arts), len(s.chunks)
 		seg.arts, seg.chunks = int32(lx.nArts)-seg.firstArt, int32(lx.nChunks)-seg.firstChunk
-		// The three kinds of postings are built at once. A small segment's
-		// are sparse (sorted); a large batch's chunk and body postings are
-		// dense, one row per term, built without sorting.
+		// A small segment's postings are sparse (sorted), the three kinds
+		// built at once. A large batch's chunk and body postings are
+		// dense, one row per term, built without sorting: the chunk
+		// postings (with the title field's) first, then, their bags
+		// dropped, the body postings, so that the bags of all the chunks
+		// and both kinds of dense postings are never held at once.
 		dense := int(seg.chunks) > denseSegChunks
 		errs := make([]error, 3)
-		var wg sync.WaitGroup
-		for k, job := range []struct {
+		jobs := []struct {
 			dst  *postings
 			bags []docBag
-		}{{&seg.chunkPost, chunkBags}, {&seg.artPost, bodyBags}, {&seg.titlePost, titleBags}} {
-			wg.Go(func() {
-				if dense && k < 2 {
-					*job.dst, errs[k] = postingsFromBags(ix.terms.len(), job.bags)
-					return
-				}
-				*job.dst, errs[k] = sparsePostings(appendBags(nil, job.bags))
-			})
+		}{{&seg.chunkPost, chunkBags}, {&seg.artPost, bodyBags}, {&seg.titlePost, titleBags}}
+		build := func(ks ...int) {
+			var wg sync.WaitGroup
+			for _, k := range ks {
+				wg.Go(func() {
+					if dense && k < 2 {
+						*jobs[k].dst, errs[k] = postingsFromBags(ix.terms.len(), jobs[k].bags)
+						return
+					}
+					*jobs[k].dst, errs[k] = sparsePostings(appendBags(nil, jobs[k].bags))
+				})
+			}
+			wg.Wait()
 		}
-		wg.Wait()
+		if dense {
+			build(0, 2)
+			if errs[0] == nil {
+				for _, p := range adds {
+					for k := range p.chunks {
+						p.chunks[k].bag = bag{}
+					}
+				}
+				build(1)
+			}
+		} else {
+			build(0, 1, 2)
+		}
 		if err := errors.Join(errs...); err != nil {
 			return b, fmt.Errorf("build lexical index: %w", err)
 		}
@@ -456,4 +475,51 @@ func (s *snapshot) withSegs(old []*lexSeg, merged *lexSeg) *snapshot {
 	lx.segs = slices.Concat(s.lex.segs[:i], []*lexSeg{merged}, s.lex.segs[i+len(old):])
 	out.lex = &lx
 	return &out
+}
+
+// compactBytes returns what compacting s allocates beside it, for the
+// memory guard: as much as its chunk and body postings again, nothing
+// when it is compacted already.
+func (s *snapshot) compactBytes() uint64 {
+	if s.compacted() {
+		return 0
+	}
+	n := uint64(0)
+	for _, g := range s.lex.segs {
+		for _, p := range []*postings{&g.chunkPost, &g.artPost} {
+			n += 4*uint64(len(p.doc)+len(p.off)+len(p.keys)) + 2*uint64(len(p.tf))
+		}
+		// The title field's postings are gathered (12 bytes each), then
+		// sorted into sparse postings.
+		n += 18 * uint64(len(g.titlePost.doc))
+	}
+	// The remaps, the chunks' records and columns; the articles' table.
+	return n + 48*uint64(s.lex.nChunks) + 128*uint64(s.lex.nArts)
+}
+
+// prepSizes returns, for the memory guard of an Add whose articles are
+// prepared and whose live heap is live, the live heap expected once the
+// articles are indexed (their bags become dense postings) and the most
+// it holds meanwhile: the bags of all the chunks beside their postings,
+// or, when the Add compacts the index old grows into, everything beside
+// the compacted postings.
+func prepSizes(live uint64, preps []*prepArticle, nTerms int, old *snapshot) (expect, peak uint64) {
+	var bags, chunkEntries, bodyEntries uint64
+	size := func(b *bag) uint64 { return 4 * uint64(cap(b.IDs)+cap(b.TFs)) }
+	for _, p := range preps {
+		bags += size(&p.title) + size(&p.body)
+		bodyEntries += uint64(len(p.body.IDs))
+		for k := range p.chunks {
+			bags += size(&p.chunks[k].bag)
+			chunkEntries += uint64(len(p.chunks[k].bag.IDs))
+		}
+	}
+	chunkPost := 6*chunkEntries + 4*uint64(nTerms)
+	post := chunkPost + 6*bodyEntries + 4*uint64(nTerms)
+	expect = max(live, bags) - bags + post
+	peak = live + chunkPost
+	if old.lex.nArts > 0 {
+		peak = max(peak, expect+old.compactBytes()+post)
+	}
+	return expect, peak
 }

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/briefbot/briefbot/article"
@@ -121,6 +122,7 @@ type Index struct {
 	mergeCond  *sync.Cond
 	bitWG      sync.WaitGroup // the background checks of the 1-bit pass (bitcal.go)
 	bitMin     int            // chunks before the first check: minBitSlots (tests lower it)
+	memMin     int            // chunks from which builds and merges guard memory: minGuardChunks (tests lower it)
 
 	mu     sync.RWMutex // guards tuning and snap
 	tuning Tuning
@@ -128,6 +130,9 @@ type Index struct {
 
 	terms *dict
 	vecs  *vecStore
+	// prepared counts the articles the running Add has prepared, for its
+	// memory guard; guarded by addMu for the rest.
+	prepared atomic.Int64
 }
 
 // New opens (or creates) an index. With cfg.Dir set it loads the index
@@ -164,6 +169,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		terms:       newDict(),
 		vecs:        &vecStore{},
 		bitMin:      minBitSlots,
+		memMin:      minGuardChunks,
 	}
 	ix.mergeCond = sync.NewCond(&ix.addMu)
 	if ix.log == nil {
@@ -266,10 +272,23 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 		return st, nil
 	}
 	start := time.Now()
+	var guard *memGuard
+	if ix.bulk(todo, old) {
+		// A bulk Add: the index holds the heap to a soft limit meanwhile
+		// (memlimit.go), projected from the articles prepared until they
+		// all are, then the live heap once they are.
+		guard = guardMemory(0)
+		defer guard.release()
+		ix.prepared.Store(0)
+		guard.project(func() int { return int(ix.prepared.Load()) }, len(todo))
+	}
 	if err := ix.prepare(ctx, todo); err != nil {
 		ix.releaseSlots(todo)
 		return AddStats{}, fmt.Errorf("add articles: %w", err)
 	}
+	guard.settle(func(live uint64) (expect, peak uint64) {
+		return prepSizes(live, todo, ix.terms.len(), old)
+	})
 	for _, p := range todo {
 		st.Chunks += len(p.chunks)
 	}
@@ -315,6 +334,20 @@ func (ix *Index) add(ctx context.Context, arts []article.Article, known map[stri
 		ix.maybeMerge()
 	}
 	return st, nil
+}
+
+// bulk reports whether preps are a bulk Add that the memory guard
+// watches: more chunks, by an estimate from the length of their texts
+// (six bytes a word), than the index takes before it merges (such an Add
+// writes a new base or compacts), into an index of at least memMin
+// chunks with them.
+func (ix *Index) bulk(preps []*prepArticle, old *snapshot) bool {
+	bytes := 0
+	for _, p := range preps {
+		bytes += len(p.art.Text)
+	}
+	n := bytes / (6 * ix.chunking.Target)
+	return n > ix.mergeThreshold() && old.lex.liveChunks+n >= ix.memMin
 }
 
 // persistent reports whether changes are written to the index's files now.

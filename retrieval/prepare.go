@@ -52,8 +52,10 @@ func (ix *Index) prepare(ctx context.Context, preps []*prepArticle) error {
 					nextBatch.Store(int64(nb)) // stop the others
 					return
 				}
+				n := min((b+1)*prepBatch, len(preps)) - b*prepBatch
+				ix.prepared.Add(int64(n))
 				if ix.local {
-					report(min((b+1)*prepBatch, len(preps)) - b*prepBatch)
+					report(n)
 				}
 			}
 		}()

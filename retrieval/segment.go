@@ -644,7 +644,9 @@ func (ix *Index) startMemoryMerge() {
 	ix.bg++
 	job := ix.snap
 	ix.mergeWG.Go(func() {
+		g := ix.guardMerge(job)
 		comp, err := compact(job)
+		g.release()
 		var pre map[int32]*prepArticle
 		if err == nil {
 			pre = ix.reanalyzeSince(job)
@@ -786,7 +788,9 @@ func (ix *Index) startBackgroundMerge() {
 	}
 	ix.bg++
 	ix.mergeWG.Go(func() {
+		g := ix.guardMerge(job.snap)
 		comp, err := ix.finishMerge(job)
+		g.release()
 		var pre map[int32]*prepArticle
 		if err == nil {
 			pre = ix.reanalyzeSince(job.snap)
