@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/retrieval/synthetic"
 	"github.com/briefbot/briefbot/seeds"
 )
 
@@ -425,4 +428,78 @@ func TestSearchesRacingChangesMatchOracle(t *testing.T) {
 		t.Errorf("searched %d snapshots, want several", len(snaps))
 	}
 	t.Logf("%d searches over %d snapshots", checked, len(snaps))
+}
+
+// TestMaxScoreEmptyFields checks the identity where the title field is
+// empty everywhere (zero lengths, a zero average), and then as articles
+// with titles arrive one at a time and move that average from zero.
+func TestMaxScoreEmptyFields(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	arts = slices.Clone(arts[:140])
+	qs = every(qs[:min(len(qs), 300)], 4*raceStride)
+	for i := range arts[:120] {
+		arts[i].Title, arts[i].Outlet, arts[i].PublishedAt = "", "", time.Time{}
+	}
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:120])
+	checkLex(t, "no titles", ix, qs, nil)
+	for _, a := range arts[120:] {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkLex(t, "titles added", ix, qs, nil)
+}
+
+// blockingWriter blocks each write that contains block until release is
+// closed.
+type blockingWriter struct {
+	block   string
+	started chan struct{} // closed at the first blocked write
+	release chan struct{}
+	once    sync.Once
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.block) {
+		w.once.Do(func() { close(w.started) })
+		<-w.release
+	}
+	return len(p), nil
+}
+
+// TestCloseWaitsForTheVectorCheck checks that Close waits for a running
+// background check of the 1-bit pass, as it waits for merges: no goroutine
+// of the index outlives it.
+func TestCloseWaitsForTheVectorCheck(t *testing.T) {
+	ctx := context.Background()
+	w := &blockingWriter{block: "checked the 1-bit vector pass", started: make(chan struct{}), release: make(chan struct{})}
+	ix, err := New(ctx, Config{Embed: randomEmbedder(64), Logger: slog.New(slog.NewTextHandler(w, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.bitMin = 50
+	g := synthetic.New(7)
+	for i := 0; len(ix.current().chunks) < ix.bitMin; i++ {
+		if _, err := ix.Add(ctx, []article.Article{g.Article(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-w.started: // the check is running, held in its last log line
+	case <-time.After(10 * time.Second):
+		t.Fatal("no check of the 1-bit pass started")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- ix.Close() }()
+	select {
+	case err := <-closed:
+		close(w.release)
+		t.Fatalf("Close returned (error %v) while the check was running, want it to wait", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(w.release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
 }

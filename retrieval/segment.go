@@ -921,13 +921,15 @@ func (ix *Index) checkpoint() error {
 	return nil
 }
 
-// Close waits for the background merges to end and closes the log. The
-// index stays usable: a later Add starts a new log.
+// Close waits for the background merges and the check of the 1-bit
+// vector pass to end and closes the log. The index stays usable: a later
+// Add starts a new log.
 func (ix *Index) Close() error {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
 	ix.stopIdleMerge()
 	ix.waitMerges()
+	ix.WaitVectorCheck()
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
 	if ix.files.log != nil {
