@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -501,5 +504,93 @@ func TestCloseWaitsForTheVectorCheck(t *testing.T) {
 	close(w.release)
 	if err := <-closed; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOverloadLeavesNothingBehind runs many concurrent searches on an
+// index of 10,000 chunks (fewer under -race), some with contexts that end
+// before or during them, while articles are added and removed, and checks
+// that each either answers or returns its context's error, and that no
+// goroutine of theirs is left once they have returned.
+func TestOverloadLeavesNothingBehind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds an index of 10,000 chunks")
+	}
+	ctx := context.Background()
+	n := 10000
+	if raceStride > 1 {
+		n = 3000
+	}
+	arts := synthCorpus(n)
+	g := synthetic.New(1)
+	qs := make([]string, 64)
+	for i := range qs {
+		qs[i] = g.Question(i, len(arts))
+	}
+	// A slow embedder, so that contexts end while questions are embedded.
+	local := LocalEmbedder()
+	embed := func(ctx context.Context, text string) ([]float32, error) {
+		if strings.HasPrefix(text, "q:") {
+			select {
+			case <-time.After(time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return local(ctx, text)
+	}
+	ix := newTestIndex(t, Config{Embed: embed, EmbedModel: "slow-local", MergeChunks: 200, MergeIdle: 5 * time.Millisecond}, arts[:len(arts)-20])
+	ix.SetTuning(DefaultTuning())
+	before := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	wg.Go(func() {
+		for i, a := range arts[len(arts)-20:] {
+			if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+				errs <- err
+			}
+			if _, err := ix.Remove(ctx, arts[i].ID); err != nil {
+				errs <- err
+			}
+		}
+	})
+	for w := range 32 {
+		wg.Go(func() {
+			for i := range 8 {
+				q := Query{Text: "q: " + qs[(w*8+i)%len(qs)], Diverse: i%2 == 0, K: 10 + i}
+				qctx, cancel := context.WithCancel(ctx)
+				switch i % 4 {
+				case 1:
+					cancel()
+				case 2:
+					qctx, cancel = context.WithTimeout(ctx, time.Duration(w%4)*200*time.Microsecond)
+				}
+				hits, err := ix.Search(qctx, q)
+				cancel()
+				switch {
+				case err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+					errs <- fmt.Errorf("%q: %w", q.Text, err)
+				case err == nil && len(hits) == 0:
+					errs <- fmt.Errorf("%q: no hits", q.Text)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Goroutines of the runtime and of timers may take a moment to go.
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := runtime.NumGoroutine(); got > before {
+		buf := make([]byte, 1<<16)
+		t.Errorf("got %d goroutines after the searches, want at most the %d before:\n%s", got, before, buf[:runtime.Stack(buf, true)])
 	}
 }
