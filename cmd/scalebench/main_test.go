@@ -147,7 +147,18 @@ func TestRunJSON(t *testing.T) {
 				t.Errorf("line %q: %s got peak %v, settled %v, ratio %v; want ratio = peak / settled", line, phase, peak, settled, ratio)
 			}
 		}
+		if gc, ok := m["gc"].(map[string]any); ok != (m["engine"] == "ours") {
+			t.Errorf("line %q: got gc %v, want it on ours lines only", line, ok)
+		} else if ok {
+			cycles, _ := gc["cycles"].(float64)
+			pause, _ := gc["pause_ms"].(float64)
+			during, _ := gc["ours_queries"].(float64)
+			if cycles < 0 || pause < 0 || during < 0 || during > 0 && cycles == 0 {
+				t.Errorf("line %q: got gc %v cycles, %v ms of pauses, %v of ours's queries during one; want counts >= 0, no query during a collection when none ran", line, cycles, pause, during)
+			}
+		}
 		delete(m, "memory")
+		delete(m, "gc")
 		keys := slices.Sorted(maps.Keys(m))
 		if !slices.Equal(keys, wantKeys) {
 			t.Fatalf("line %q: got keys %v, want %v", line, keys, wantKeys)
