@@ -594,3 +594,56 @@ func TestOverloadLeavesNothingBehind(t *testing.T) {
 		t.Errorf("got %d goroutines after the searches, want at most the %d before:\n%s", got, before, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestReadOnlyOpensBesideABusyWriter opens the directory read-only again
+// and again (as `bot status` does) while the writer adds articles one at
+// a time and merges often, and checks that each open succeeds with the
+// articles acknowledged before it began, at least.
+func TestReadOnlyOpensBesideABusyWriter(t *testing.T) {
+	ctx := context.Background()
+	g := synthetic.New(11)
+	dir := t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir, MergeChunks: 40, MergeIdle: time.Millisecond}, nil)
+	var acked atomicInt
+	done := make(chan error, 1)
+	go func() {
+		for i := range 120 {
+			if _, err := ix.Add(ctx, []article.Article{g.Article(i)}); err != nil {
+				done <- err
+				return
+			}
+			acked.set(i + 1)
+		}
+		done <- nil
+	}()
+	opens := 0
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+			running = false
+		default:
+		}
+		before := acked.get()
+		ro, err := New(ctx, Config{Dir: dir, ReadOnly: true, MergeIdle: -1})
+		if err != nil {
+			t.Fatalf("read-only open %d, after %d acknowledged articles: %v", opens, before, err)
+		}
+		if ro.Len() < before {
+			t.Errorf("read-only open %d: got %d articles, want at least the %d acknowledged", opens, ro.Len(), before)
+		}
+		opens++
+	}
+	t.Logf("%d read-only opens", opens)
+}
+
+// atomicInt is an int read and written under a lock.
+type atomicInt struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (a *atomicInt) set(n int) { a.mu.Lock(); a.n = n; a.mu.Unlock() }
+func (a *atomicInt) get() int  { a.mu.Lock(); defer a.mu.Unlock(); return a.n }
