@@ -647,3 +647,79 @@ type atomicInt struct {
 
 func (a *atomicInt) set(n int) { a.mu.Lock(); a.n = n; a.mu.Unlock() }
 func (a *atomicInt) get() int  { a.mu.Lock(); defer a.mu.Unlock(); return a.n }
+
+// TestMissingManifestLosesNothing checks an index directory whose MANIFEST
+// is gone (deleted by hand, left out of a backup) while its segment files
+// remain. It used to open as an empty index, whose next start deleted the
+// files as unnamed. A lone first base segment (which a crash before the
+// first MANIFEST also leaves) is read as the base; anything more is an
+// error naming the MANIFEST, the files left as they are.
+func TestMissingManifestLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		base    bool // the seeds go to a base segment, else to a log
+		more    bool // then one more article goes to a log
+		wantErr bool
+	}{
+		{"first base alone", true, false, false},
+		{"first log", false, false, true},
+		{"base and log", true, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := Config{Dir: dir, MergeIdle: -1}
+			if tt.base {
+				cfg.MergeChunks = 1
+			}
+			ix := newTestIndex(t, cfg, seedArts[:4])
+			if err := ix.Close(); err != nil {
+				t.Fatal(err)
+			}
+			want := 4
+			if tt.more {
+				ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, seedArts[4:])
+				if err := ix.Close(); err != nil {
+					t.Fatal(err)
+				}
+				want++
+			}
+			before, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(filepath.Join(dir, manifestFile)); err != nil {
+				t.Fatal(err)
+			}
+			for _, readOnly := range []bool{true, false} {
+				re, err := New(ctx, Config{Dir: dir, ReadOnly: readOnly, MergeIdle: -1})
+				switch {
+				case tt.wantErr && err == nil:
+					n := re.Len()
+					re.Close()
+					t.Fatalf("read-only %v: got an index of %d articles and no error, want an error", readOnly, n)
+				case tt.wantErr && !strings.Contains(err.Error(), manifestFile):
+					t.Errorf("read-only %v: got %q, want an error naming %s", readOnly, err, manifestFile)
+				case !tt.wantErr && err != nil:
+					t.Fatalf("read-only %v: got error %v, want none", readOnly, err)
+				case !tt.wantErr:
+					if re.Len() != want {
+						t.Errorf("read-only %v: got %d articles, want %d", readOnly, re.Len(), want)
+					}
+					re.Close()
+				}
+			}
+			after, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after) != len(before)-1 {
+				t.Errorf("got %d files after the opens, want the %d segment files left as they were", len(after), len(before)-1)
+			}
+		})
+	}
+}
