@@ -305,10 +305,8 @@ func (ix *Index) orphans() (base string, err error) {
 	}
 	var names []string
 	for _, e := range entries {
-		name := e.Name()
-		if strings.HasPrefix(name, "base-") && strings.HasSuffix(name, ".bin") ||
-			strings.HasPrefix(name, "log-") && strings.HasSuffix(name, ".wal") {
-			names = append(names, name)
+		if isSegmentFile(e.Name()) {
+			names = append(names, e.Name())
 		}
 	}
 	if len(names) == 1 {
