@@ -300,6 +300,9 @@ func (ix *Index) load(ctx context.Context) error {
 // whose next start deletes the files as unnamed.
 func (ix *Index) orphans() (base string, err error) {
 	entries, err := os.ReadDir(ix.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil // read-only, before the writer made it
+	}
 	if err != nil {
 		return "", err
 	}

@@ -660,6 +660,12 @@ func TestMissingManifestLosesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A read-only open of a directory the writer has not made yet is an
+	// empty index.
+	ro, err := New(ctx, Config{Dir: filepath.Join(t.TempDir(), "not yet"), ReadOnly: true})
+	if err != nil || ro.Len() != 0 {
+		t.Fatalf("read-only open of a missing directory: got error %v, want an empty index", err)
+	}
 	for _, tt := range []struct {
 		name    string
 		base    bool // the seeds go to a base segment, else to a log
