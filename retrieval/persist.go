@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 	"unsafe"
@@ -198,11 +199,20 @@ func (ix *Index) load(ctx context.Context) error {
 			if !errors.Is(err, fs.ErrNotExist) {
 				return err
 			}
-			// No index file of any kind yet, or a legacy one.
-			ix.files.man = manifest{Format: manifestFormat, Next: 1}
-			return ix.loadLegacy(ctx)
+			orphan, err := ix.orphans()
+			if err != nil {
+				return err
+			}
+			if orphan == "" {
+				// No index file of any kind yet, or a legacy one.
+				ix.files.man = manifest{Format: manifestFormat, Next: 1}
+				return ix.loadLegacy(ctx)
+			}
+			ix.log.Warn("no "+manifestFile+": reading the index's first base segment", "file", orphan)
+			m = manifest{Format: manifestFormat, Base: orphan, Next: 2}
+		} else {
+			m = manifest{Format: manifestFormat, Base: IndexFile, Next: 1}
 		}
-		m = manifest{Format: manifestFormat, Base: IndexFile, Next: 1}
 	}
 	if m.Next < 1 {
 		m.Next = 1
@@ -279,6 +289,44 @@ func (ix *Index) load(ctx context.Context) error {
 	ix.log.Info("opened index", "dir", ix.dir, "articles", len(ix.snap.arts), "chunks", len(ix.snap.chunks),
 		"replayed_chunks", replayed, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// orphans checks the segment files of a directory without a MANIFEST. A
+// crash before the first MANIFEST was written can leave the first log
+// with no record (ignored: its records follow the MANIFEST naming it) or
+// the first base segment (returned, to be read as the base: whatever it
+// holds is whole, as its checksum shows). Any other segment file means a
+// MANIFEST was there and is lost: an error, rather than an empty index
+// whose next start deletes the files as unnamed.
+func (ix *Index) orphans() (base string, err error) {
+	entries, err := os.ReadDir(ix.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil // read-only, before the writer made it
+	}
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, e := range entries {
+		if isSegmentFile(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	if len(names) == 1 {
+		switch names[0] {
+		case "base-000001.bin":
+			return names[0], nil
+		case "log-000001.wal":
+			if recs, _, err := ix.readLog(filepath.Join(ix.dir, names[0])); err != nil || len(recs) == 0 {
+				return "", nil
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "", nil
+	}
+	return "", fmt.Errorf("%s is missing, but the directory holds index files (%s): restore it, or move the directory away to start afresh",
+		manifestFile, strings.Join(names, ", "))
 }
 
 // readBase reads and verifies a base segment.

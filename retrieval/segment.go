@@ -166,6 +166,12 @@ func removeTemps(dir string, log interface{ Warn(string, ...any) }) {
 	}
 }
 
+// isSegmentFile reports whether name is that of a base segment or a log.
+func isSegmentFile(name string) bool {
+	return strings.HasPrefix(name, "base-") && strings.HasSuffix(name, ".bin") ||
+		strings.HasPrefix(name, "log-") && strings.HasSuffix(name, ".wal")
+}
+
 // removeUnnamed deletes the segment files the manifest does not name (a
 // merge that ended before deleting them).
 func removeUnnamed(dir string, m manifest, log interface{ Warn(string, ...any) }) {
@@ -175,8 +181,7 @@ func removeUnnamed(dir string, m manifest, log interface{ Warn(string, ...any) }
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !(strings.HasPrefix(name, "base-") && strings.HasSuffix(name, ".bin") ||
-			strings.HasPrefix(name, "log-") && strings.HasSuffix(name, ".wal")) {
+		if !isSegmentFile(name) {
 			continue
 		}
 		if name == m.Base || slices.Contains(m.Logs, name) {
@@ -931,13 +936,15 @@ func (ix *Index) checkpoint() error {
 	return nil
 }
 
-// Close waits for the background merges to end and closes the log. The
-// index stays usable: a later Add starts a new log.
+// Close waits for the background merges and the check of the 1-bit
+// vector pass to end and closes the log. The index stays usable: a later
+// Add starts a new log.
 func (ix *Index) Close() error {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
 	ix.stopIdleMerge()
 	ix.waitMerges()
+	ix.WaitVectorCheck()
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
 	if ix.files.log != nil {
