@@ -194,7 +194,8 @@ func TestVectorsAreEmbedderOutput(t *testing.T) {
 			}
 			codes := vecscan.Quantize(v, len(v))
 			b, o := int(r.slot)/slabSlots, int(r.slot)%slabSlots
-			if got := s.vecs.codes[b][o*len(v) : (o+1)*len(v)]; !slices.Equal(got, codes.Codes) || s.vecs.scales[b][o] != codes.Scales[0] {
+			st := vecscan.Stride(len(v))
+			if got := s.vecs.codes[b][o*st : (o+1)*st]; !slices.Equal(got, codes.Codes) || s.vecs.scales[b][o] != codes.Scales[0] {
 				t.Errorf("%s: chunk %s: codes differ from vecscan.Quantize's", when, r.id)
 			}
 		}

@@ -2,23 +2,32 @@
 
 #include "textflag.h"
 
-// func dotsAVX2(codes *int8, q *int16, dims, n int, out *int32)
+// func dotsAVX2(codes *byte, q *int8, stride, n int, out *int32)
 //
-// For each of n codes of dims int8: sign-extend 16 codes to int16
-// (VPMOVSXBW), multiply by 16 query int16 and add adjacent pairs into 8
-// int32 (VPMADDWD), accumulate; 32 dimensions per iteration in two
-// accumulators, then 16, then one at a time. Integer sums wrap like Go's
-// int32, so the result equals dotsGeneric's exactly.
+// For each of n vectors of stride bytes of 4-bit codes (stride a multiple
+// of 32): per 32-byte block, split the low nibbles (the block's first 32
+// dimensions) from the high ones (its last 32) with a shift and a mask,
+// multiply each by the 32 int8 query codes of those dimensions and add
+// adjacent pairs into 16 int16 (VPMADDUBSW: codes unsigned, query signed;
+// at most 2*15*127 each), add the two (at most 7620), widen into 8 int32
+// by multiplying pairs by one (VPMADDWD) and accumulate; two blocks per
+// iteration into two accumulators. The sums cannot overflow (MaxDims), so
+// the result equals dotsGeneric's exactly.
 TEXT ·dotsAVX2(SB), NOSPLIT, $0-40
 	MOVQ codes+0(FP), SI
 	MOVQ q+8(FP), DX
-	MOVQ dims+16(FP), CX
+	MOVQ stride+16(FP), CX
 	MOVQ n+24(FP), R8
 	MOVQ out+32(FP), DI
 	MOVQ CX, R9
-	ANDQ $-32, R9          // R9 = dims rounded down to 32
-	MOVQ CX, R12
-	ANDQ $-16, R12         // R12 = dims rounded down to 16
+	ANDQ $-64, R9          // R9 = stride rounded down to two blocks
+
+	MOVL         $0x0f0f0f0f, AX
+	MOVD         AX, X15
+	VPBROADCASTD X15, Y15  // Y15 = the nibble mask
+	MOVL         $0x00010001, AX
+	MOVD         AX, X14
+	VPBROADCASTD X14, Y14  // Y14 = int16 ones
 
 vecloop:
 	TESTQ R8, R8
@@ -27,25 +36,43 @@ vecloop:
 	VPXOR Y1, Y1, Y1
 	XORQ  AX, AX
 
-loop32:
-	CMPQ      AX, R9
-	JGE       loop16
-	VPMOVSXBW (SI)(AX*1), Y2
-	VPMOVSXBW 16(SI)(AX*1), Y3
-	VPMADDWD  (DX)(AX*2), Y2, Y2
-	VPMADDWD  32(DX)(AX*2), Y3, Y3
-	VPADDD    Y2, Y0, Y0
-	VPADDD    Y3, Y1, Y1
-	ADDQ      $32, AX
-	JMP       loop32
+loop64:
+	CMPQ       AX, R9
+	JGE        last32
+	VMOVDQU    (SI)(AX*1), Y2
+	VMOVDQU    32(SI)(AX*1), Y5
+	VPSRLW     $4, Y2, Y3
+	VPSRLW     $4, Y5, Y6
+	VPAND      Y15, Y2, Y2
+	VPAND      Y15, Y3, Y3
+	VPAND      Y15, Y5, Y5
+	VPAND      Y15, Y6, Y6
+	VPMADDUBSW (DX)(AX*2), Y2, Y2
+	VPMADDUBSW 32(DX)(AX*2), Y3, Y3
+	VPMADDUBSW 64(DX)(AX*2), Y5, Y5
+	VPMADDUBSW 96(DX)(AX*2), Y6, Y6
+	VPADDW     Y3, Y2, Y2
+	VPADDW     Y6, Y5, Y5
+	VPMADDWD   Y14, Y2, Y2
+	VPMADDWD   Y14, Y5, Y5
+	VPADDD     Y2, Y0, Y0
+	VPADDD     Y5, Y1, Y1
+	ADDQ       $64, AX
+	JMP        loop64
 
-loop16:
-	CMPQ      AX, R12
-	JGE       reduce
-	VPMOVSXBW (SI)(AX*1), Y2
-	VPMADDWD  (DX)(AX*2), Y2, Y2
-	VPADDD    Y2, Y0, Y0
-	ADDQ      $16, AX
+last32:
+	CMPQ       AX, CX
+	JGE        reduce
+	VMOVDQU    (SI)(AX*1), Y2
+	VPSRLW     $4, Y2, Y3
+	VPAND      Y15, Y2, Y2
+	VPAND      Y15, Y3, Y3
+	VPMADDUBSW (DX)(AX*2), Y2, Y2
+	VPMADDUBSW 32(DX)(AX*2), Y3, Y3
+	VPADDW     Y3, Y2, Y2
+	VPMADDWD   Y14, Y2, Y2
+	VPADDD     Y2, Y0, Y0
+	ADDQ       $32, AX
 
 reduce:
 	VPADDD       Y1, Y0, Y0
@@ -56,23 +83,11 @@ reduce:
 	VPSHUFD      $0xB1, X0, X1
 	VPADDD       X1, X0, X0
 	VMOVD        X0, BX
-
-tail:
-	CMPQ    AX, CX
-	JGE     store
-	MOVBLSX (SI)(AX*1), R10
-	MOVWLSX (DX)(AX*2), R11
-	IMULL   R11, R10
-	ADDL    R10, BX
-	INCQ    AX
-	JMP     tail
-
-store:
-	MOVL BX, (DI)
-	ADDQ $4, DI
-	ADDQ CX, SI
-	DECQ R8
-	JMP  vecloop
+	MOVL         BX, (DI)
+	ADDQ         $4, DI
+	ADDQ         CX, SI
+	DECQ         R8
+	JMP          vecloop
 
 done:
 	VZEROUPPER
@@ -165,7 +180,7 @@ bdone:
 	VZEROUPPER
 	RET
 
-// func prefetch(p *int8, n int)
+// func prefetch(p *byte, n int)
 //
 // Asks for the n bytes at p (n > 0) to be brought into the cache, one
 // PREFETCHT0 per 64-byte line.

@@ -2,10 +2,9 @@
 
 package vecscan
 
-// dotsInt8 sets out[i] to the dot product of the i-th dims-long code in
-// codes with q.
-func dotsInt8(codes []int8, q []int16, dims int, out []int32) {
-	dotsGeneric(codes, q, dims, out)
+// dotsNibble is dotsGeneric.
+func dotsNibble(codes []byte, q []int8, stride int, out []int32) {
+	dotsGeneric(codes, q, stride, out)
 }
 
 // Kernel names the kernel the scan uses.
@@ -21,4 +20,4 @@ func BitKernel() string { return "go" }
 
 // Prefetch does nothing here: the portable kernels have no prefetch
 // instruction.
-func Prefetch(codes []int8) {}
+func Prefetch(codes []byte) {}

@@ -1,5 +1,5 @@
 // Package vecscan finds the vectors most similar to a query in two passes:
-// a scan of compact int8 codes (one byte per dimension and one float32
+// a scan of compact 4-bit codes (half a byte per dimension and one float32
 // scale per vector) picks the best candidates, and the candidates are
 // rescored exactly against their float32 vectors, so the similarities it
 // returns are the exact float32 dot products.
@@ -28,25 +28,40 @@ import (
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
-// MaxDims is the largest dimension Codes accept: with codes in [-127, 127]
-// and query codes in [-queryMax, queryMax], a dot product of MaxDims terms
-// cannot overflow an int32.
+// MaxDims is the largest dimension Codes accept: with codes in [0, 15] and
+// query codes in [-127, 127], a dot product of MaxDims terms cannot
+// overflow an int32.
 const MaxDims = 8192
 
-// queryMax is the largest query code. The query is quantised to int16 with
-// 11 bits of magnitude, so its rounding adds almost nothing to the codes'
-// own.
-const queryMax = 2047
+// queryMax is the largest magnitude of a query code: the query is
+// quantised to int8 (7 bits of magnitude), far finer than the codes' 4
+// bits, so its rounding adds little to theirs.
+const queryMax = 127
 
-// Codes are the int8 codes of a set of vectors: vector i is
-// Codes[i*Dims:(i+1)*Dims] scaled by Scales[i], each code the vector's
-// coordinate divided by its largest magnitude, times 127, rounded.
+// codeLevels is the largest 4-bit code: a coordinate x of a vector whose
+// largest magnitude is m gets the code round((x/m+1)*codeLevels/2), in
+// [0, codeLevels], and stands for m*(2*code-codeLevels)/codeLevels.
+const codeLevels = 15
+
+// blockDims is how many dimensions one block of codes holds: 32 bytes,
+// the low nibble of byte j dimension j of the block, the high nibble
+// dimension 32+j (one 256-bit register, split by a shift and a mask).
+const blockDims = 64
+
+// Stride returns the bytes of one vector's codes: a whole number of
+// 32-byte blocks, the dimensions past dims padded (with codes that the
+// query's zero coordinates there cancel).
+func Stride(dims int) int { return (dims + blockDims - 1) / blockDims * (blockDims / 2) }
+
+// Codes are the 4-bit codes of a set of vectors: vector i's are
+// Codes[i*Stride(Dims):(i+1)*Stride(Dims)] (QuantizeInto), to be scaled
+// by Scales[i].
 //
 // Bits are the vectors' 1-bit codes (see SignBitsInto): vector i's is
 // Bits[i*Words(Dims):(i+1)*Words(Dims)].
 type Codes struct {
 	Dims   int
-	Codes  []int8
+	Codes  []byte
 	Scales []float32
 	Bits   []uint64
 }
@@ -76,34 +91,42 @@ func (c *Codes) Append(vecs []float32) {
 		panic(fmt.Sprintf("vecscan: %d floats are not a whole number of %d-dimensional vectors", len(vecs), c.Dims))
 	}
 	n := len(vecs) / c.Dims
-	o := len(c.Codes)
-	c.Codes = append(c.Codes, make([]int8, len(vecs))...)
+	st, o := Stride(c.Dims), len(c.Codes)
+	c.Codes = append(c.Codes, make([]byte, n*st)...)
 	w, ob := Words(c.Dims), len(c.Bits)
 	c.Bits = append(c.Bits, make([]uint64, n*w)...)
 	for i := 0; i < n; i++ {
 		v := vecs[i*c.Dims : (i+1)*c.Dims]
-		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], v))
+		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*st:o+(i+1)*st], v))
 		SignBitsInto(c.Bits[ob+i*w:ob+(i+1)*w], v)
 	}
 }
 
-// QuantizeInto writes v's int8 codes into dst (of v's length) and returns
-// their scale: each code is the coordinate divided by v's largest
-// magnitude, times 127, rounded. A zero vector, or one holding a NaN or an
-// infinity, gets zero codes and scale 0 (it matches nothing).
-func QuantizeInto(dst []int8, v []float32) float32 {
-	dst = dst[:len(v)]
+// QuantizeInto writes v's 4-bit codes into dst (Stride(len(v)) bytes, in
+// blocks of blockDims dimensions) and returns their scale: the code of a
+// coordinate x is round((x/m+1)*7.5), m the largest magnitude in v, and
+// stands for (2*code-15)*scale with scale m/15. A zero vector, or one
+// holding a NaN or an infinity, gets zero codes and scale 0 (it matches
+// nothing).
+func QuantizeInto(dst []byte, v []float32) float32 {
+	dst = dst[:Stride(len(v))]
+	clear(dst)
 	m := maxAbs(v)
 	if m == 0 {
-		clear(dst)
 		return 0
 	}
-	inv := 127 / m
+	inv := codeLevels / 2.0 / m
 	for i, x := range v {
-		// |x*inv| <= 127: the conversion cannot overflow.
-		dst[i] = int8(round(x * inv))
+		// 0 <= (x/m+1)*7.5 <= 15: the code fits its nibble.
+		c := byte(round(x*inv + codeLevels/2.0))
+		j := i / blockDims * (blockDims / 2)
+		if k := i % blockDims; k < blockDims/2 {
+			dst[j+k] |= c
+		} else {
+			dst[j+k-blockDims/2] |= c << 4
+		}
 	}
-	return m / 127
+	return m / codeLevels
 }
 
 // round rounds f to the nearest integer, halves away from zero, as
@@ -140,56 +163,68 @@ func maxAbs(v []float32) float32 {
 	return math.Float32frombits(m)
 }
 
-// Query is a query vector quantised for Dots: int16 codes with 11 bits of
-// magnitude, so that its rounding adds almost nothing to the codes' own.
+// Query is a query vector quantised for Dots: int8 codes (padded with
+// zeros to whole blocks), their sum and their scale.
 type Query struct {
-	codes []int16
+	codes []int8
+	sum   int32
 	scale float32
 }
 
 // NewQuery quantises a query vector.
 func NewQuery(q []float32) Query {
-	out := Query{codes: make([]int16, len(q))}
+	out := Query{codes: make([]int8, 2*Stride(len(q)))}
 	m := maxAbs(q)
 	if m == 0 {
 		return out
 	}
 	inv := queryMax / m
 	for i, x := range q {
-		out.codes[i] = int16(round(x * inv))
+		c := round(x * inv)
+		out.codes[i] = int8(c)
+		out.sum += c
 	}
 	out.scale = m / queryMax
 	return out
 }
 
+// score turns the integer dot product of a vector's codes with q's into
+// the approximate similarity, given the vector's scale: the codes stand
+// for 2*code-15 times the scale.
+func (q *Query) score(dot int32, scale float32) float32 {
+	return float32(2*dot-codeLevels*q.sum) * scale * q.scale
+}
+
 // Dots sets out[i] to the approximate dot product of q with the i-th
-// vector whose codes are codes[i*dims:(i+1)*dims] and whose scale is
-// scales[i]. It runs the AVX2 kernel where the processor has it; every
-// kernel computes the same integer sums, so the results are the same on
-// every processor. dims must be len(q)'s.
-func Dots(codes []int8, scales []float32, q Query, out []float32) {
+// vector whose codes are codes[i*Stride(dims):(i+1)*Stride(dims)] and
+// whose scale is scales[i]. It runs the AVX2 kernel where the processor
+// has it; every kernel computes the same integer sums, so the results are
+// the same on every processor. The codes must be of q's dimension.
+func Dots(codes []byte, scales []float32, q Query, out []float32) {
 	var dots [block]int32
-	dims := len(q.codes)
+	st := len(q.codes) / 2
 	for b := 0; b < len(out); b += block {
 		e := min(b+block, len(out))
-		dotsInt8(codes[b*dims:e*dims], q.codes, dims, dots[:e-b])
+		dotsNibble(codes[b*st:e*st], q.codes, st, dots[:e-b])
 		for i, x := range dots[:e-b] {
-			out[b+i] = float32(x) * scales[b+i] * q.scale
+			out[b+i] = q.score(x, scales[b+i])
 		}
 	}
 }
 
-// PrefetchAhead is how many candidates ahead of its Dot8 a candidate's
-// codes are best prefetched: at 100k x 1536-d, Refine of 12.5k candidates
-// took about 10 ms without prefetching, 8 ms 4 ahead and 1.9 ms 8 ahead.
+// PrefetchAhead is how many candidates ahead of its DotCodes a candidate's
+// codes are best prefetched: at 100k x 1536-d, refining 12.5k candidates
+// of the 1-bit pass (then to int8 codes) took about 10 ms without
+// prefetching, 8 ms 4 ahead and 1.9 ms 8 ahead.
 const PrefetchAhead = 8
 
-// Dot8 is Dots for one vector: the approximate dot product of q with the
-// vector whose codes are codes (of q's length) and whose scale is scale.
-func Dot8(codes []int8, scale float32, q Query) float32 {
+// DotCodes is Dots for one vector: the approximate dot product of q with
+// the vector whose codes are codes (Stride of q's dimension) and whose
+// scale is scale.
+func DotCodes(codes []byte, scale float32, q Query) float32 {
 	var dot [1]int32
-	dotsInt8(codes, q.codes, len(q.codes), dot[:])
-	return float32(dot[0]) * scale * q.scale
+	dotsNibble(codes, q.codes, len(q.codes)/2, dot[:])
+	return q.score(dot[0], scale)
 }
 
 // Result is a vector (ID: its position in Codes and vectors) and its
@@ -210,7 +245,7 @@ type Options struct {
 	// with at least MinPerWorker vectors each.
 	Workers int
 	// BitCandidates, when above Candidates, makes the scan start with the
-	// 1-bit codes: their best BitCandidates vectors go to the int8 codes,
+	// 1-bit codes: their best BitCandidates vectors go to the 4-bit codes,
 	// whose best Candidates go to the exact rescoring.
 	BitCandidates int
 }
@@ -266,11 +301,11 @@ func workerCount(workers, total int) int {
 	return min(w, total)
 }
 
-// ScanBits returns the n vectors best by their int8 codes' similarity to
+// ScanBits returns the n vectors best by their 4-bit codes' similarity to
 // query among those best by their 1-bit codes' (BitDots), best first (ties
-// by index), with their int8 scores: the first two passes of a three-pass
+// by index), with their 4-bit scores: the first two passes of a three-pass
 // Search. Each of the workers scans the 1-bit codes of its range, keeps
-// its share of bitCands (BitShare) and scores those with their int8 codes.
+// its share of bitCands (BitShare) and scores those with their 4-bit codes.
 func ScanBits(c *Codes, query []float32, n, bitCands int, keep func(int) bool, workers int) []Result {
 	if n <= 0 || c.Len() == 0 {
 		return nil
@@ -279,7 +314,7 @@ func ScanBits(c *Codes, query []float32, n, bitCands int, keep func(int) bool, w
 	total := c.Len()
 	w := workerCount(workers, total)
 	parts := make([][]Result, w)
-	wd, d := Words(c.Dims), c.Dims
+	wd, d, st := Words(c.Dims), c.Dims, Stride(c.Dims)
 	Ranges(total, w, func(p, lo, hi int) {
 		top := SelectBits(BitShare(bitCands, lo, hi, total), d, lo, hi, func(b, e int, out []int32) {
 			BitDots(c.Bits[b*wd:e*wd], qb, out)
@@ -295,10 +330,10 @@ func ScanBits(c *Codes, query []float32, n, bitCands int, keep func(int) bool, w
 		for j, i := range top {
 			if j+PrefetchAhead < len(top) {
 				a := int(top[j+PrefetchAhead])
-				Prefetch(c.Codes[a*d : (a+1)*d])
+				Prefetch(c.Codes[a*st : (a+1)*st])
 			}
 			v := int(i)
-			t.Push(Result{ID: int32(v), Score: Dot8(c.Codes[v*d:(v+1)*d], c.Scales[v], q)})
+			t.Push(Result{ID: int32(v), Score: DotCodes(c.Codes[v*st:(v+1)*st], c.Scales[v], q)})
 		}
 		parts[p] = t.Items
 	})
@@ -332,10 +367,10 @@ const block = 256
 func scanRange(c *Codes, q Query, lo, hi, n int, keep func(int) bool) []Result {
 	t := topk.New[float32](n)
 	var sims [block]float32
-	d := c.Dims
+	st := Stride(c.Dims)
 	for b := lo; b < hi; b += block {
 		e := min(b+block, hi)
-		Dots(c.Codes[b*d:e*d], c.Scales[b:e], q, sims[:e-b])
+		Dots(c.Codes[b*st:e*st], c.Scales[b:e], q, sims[:e-b])
 		for i, x := range sims[:e-b] {
 			j := b + i
 			if keep != nil && !keep(j) {
