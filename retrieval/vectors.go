@@ -443,7 +443,7 @@ func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed [
 		}
 		chunks[n], vecs[n] = c, v.vec(int32(slot))
 		if n++; n == 4 {
-			s := dot4(q, &vecs)
+			s := vecscan.Dot4(q, &vecs)
 			for i := range s {
 				t.Push(vecHit{ID: chunks[i], Score: s[i]})
 			}
@@ -463,7 +463,7 @@ func (v *vecView) scanList(q []float32, slots []int32, t *topk.Heap[float32]) {
 	for _, slot := range slots {
 		chunks[n], vecs[n] = v.chunkOf(int(slot)), v.vec(slot)
 		if n++; n == 4 {
-			s := dot4(q, &vecs)
+			s := vecscan.Dot4(q, &vecs)
 			for i := range s {
 				t.Push(vecHit{ID: chunks[i], Score: s[i]})
 			}
@@ -484,24 +484,6 @@ func dot(q, a []float32) float32 {
 		s += x * a[i]
 	}
 	return s
-}
-
-// dot4 computes four dot products with q at once. Each is summed in order,
-// exactly as dot does; interleaving four independent sums keeps the
-// processor's adders busy where a single sum waits on each addition. (Four
-// beat eight: eight sums do not fit the registers Go uses.) Large scans are
-// bound by memory bandwidth either way.
-func dot4(q []float32, v *[4][]float32) [4]float32 {
-	n := len(q)
-	a0, a1, a2, a3 := v[0][:n], v[1][:n], v[2][:n], v[3][:n]
-	var s0, s1, s2, s3 float32
-	for i, x := range q {
-		s0 += x * a0[i]
-		s1 += x * a1[i]
-		s2 += x * a2[i]
-		s3 += x * a3[i]
-	}
-	return [4]float32{s0, s1, s2, s3}
 }
 
 // normalized scales v to unit length in place (chromem-go does not normalise

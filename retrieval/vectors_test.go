@@ -257,7 +257,7 @@ func TestDotMatchesSequentialSum(t *testing.T) {
 			v[j][i] = r.Float32() - 0.5
 		}
 	}
-	got := dot4(q, &v)
+	got := vecscan.Dot4(q, &v)
 	for j := range v {
 		var want float32
 		for i := range q {
