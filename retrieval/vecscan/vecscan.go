@@ -116,14 +116,23 @@ func QuantizeInto(dst []byte, v []float32) float32 {
 		return 0
 	}
 	inv := codeLevels / 2.0 / m
-	for i, x := range v {
-		// 0 <= (x/m+1)*7.5 <= 15: the code fits its nibble.
-		c := byte(round(x*inv + codeLevels/2.0))
-		j := i / blockDims * (blockDims / 2)
-		if k := i % blockDims; k < blockDims/2 {
-			dst[j+k] |= c
+	// code rounds (x/m+1)*7.5, in [0, 15] (a rounding may take it a hair
+	// below 0 or above 15, never to -0.5 or 15.5), to the nearest: the
+	// conversion truncates it plus a half.
+	code := func(x float32) byte { return byte(int32(x*inv + (codeLevels+1)/2.0)) }
+	const half = blockDims / 2
+	b := 0
+	for ; (b+1)*blockDims <= len(v); b++ {
+		lo, hi, out := v[b*blockDims:][:half], v[b*blockDims+half:][:half], dst[b*half:][:half]
+		for j := range out {
+			out[j] = code(lo[j]) | code(hi[j])<<4
+		}
+	}
+	for i, x := range v[b*blockDims:] { // the last block, part padding
+		if i < half {
+			dst[b*half+i] |= code(x)
 		} else {
-			dst[j+k-blockDims/2] |= c << 4
+			dst[b*half+i-half] |= code(x) << 4
 		}
 	}
 	return m / codeLevels
