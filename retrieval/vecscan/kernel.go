@@ -20,3 +20,20 @@ func dotsGeneric(codes []byte, q []int8, stride int, out []int32) {
 		out[i] = s0 + s1
 	}
 }
+
+// widen returns the query codes q (2*stride of them) in the order of the
+// 512-bit kernel: per two blocks (128 codes), the first halves of both
+// blocks, then the second halves of both; a last odd block as it is.
+func widen(q []int8) []int8 {
+	out := make([]int8, len(q))
+	const half = blockDims / 2
+	i := 0
+	for ; i+2*blockDims <= len(q); i += 2 * blockDims {
+		copy(out[i:], q[i:i+half])
+		copy(out[i+half:], q[i+blockDims:i+blockDims+half])
+		copy(out[i+blockDims:], q[i+half:i+blockDims])
+		copy(out[i+blockDims+half:], q[i+blockDims+half:i+2*blockDims])
+	}
+	copy(out[i:], q[i:])
+	return out
+}

@@ -11,27 +11,51 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func dotsAVX2(codes *byte, q *int8, stride, n int, out *int32)
 
-// dotsNibble is dotsGeneric, with AVX2 when the processor has it.
-func dotsNibble(codes []byte, q []int8, stride int, out []int32) {
+// dotsVNNI is dotsAVX2 with AVX-512 VNNI, q the query codes in widen's
+// order. Implemented in kernel_amd64.s.
+//
+//go:noescape
+func dotsVNNI(codes *byte, q *int8, stride, n int, out *int32)
+
+// hasVNNI reports whether the processor has the AVX-512 instructions
+// dotsVNNI uses (VPDPBUSD on 512- and 256-bit registers).
+func hasVNNI() bool {
+	return cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+}
+
+// dotsNibble is dotsGeneric, with AVX-512 VNNI (given wide, q in widen's
+// order) or AVX2 when the processor has them.
+func dotsNibble(codes []byte, q, wide []int8, stride int, out []int32) {
 	if len(out) == 0 || stride == 0 {
-		return
-	}
-	if !cpu.X86.HasAVX2 {
-		dotsGeneric(codes, q, stride, out)
 		return
 	}
 	_ = codes[len(out)*stride-1] // bounds, checked once
 	_ = q[2*stride-1]
-	dotsAVX2(&codes[0], &q[0], stride, len(out), &out[0])
+	switch {
+	case wide != nil && hasVNNI():
+		_ = wide[2*stride-1]
+		dotsVNNI(&codes[0], &wide[0], stride, len(out), &out[0])
+	case cpu.X86.HasAVX2:
+		dotsAVX2(&codes[0], &q[0], stride, len(out), &out[0])
+	default:
+		dotsGeneric(codes, q, stride, out)
+	}
 }
 
 // Kernel names the kernel the scan uses.
 func Kernel() string {
-	if cpu.X86.HasAVX2 {
+	switch {
+	case hasVNNI():
+		return "avx512vnni"
+	case cpu.X86.HasAVX2:
 		return "avx2"
 	}
 	return "go"
 }
+
+// wideKernel reports whether the scan's kernel wants the query in widen's
+// order.
+func wideKernel() bool { return hasVNNI() }
 
 // bitDotsAVX512 sets out[0:n] to BitDots' estimates for the n codes of
 // words words at codes, with the four query planes stride words apart at

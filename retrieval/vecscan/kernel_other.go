@@ -2,10 +2,14 @@
 
 package vecscan
 
-// dotsNibble is dotsGeneric.
-func dotsNibble(codes []byte, q []int8, stride int, out []int32) {
+// dotsNibble is dotsGeneric (wide is unused).
+func dotsNibble(codes []byte, q, wide []int8, stride int, out []int32) {
 	dotsGeneric(codes, q, stride, out)
 }
+
+// wideKernel reports whether the scan's kernel wants the query in widen's
+// order: none here does.
+func wideKernel() bool { return false }
 
 // Kernel names the kernel the scan uses.
 func Kernel() string { return "go" }

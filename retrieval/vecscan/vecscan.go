@@ -173,9 +173,11 @@ func maxAbs(v []float32) float32 {
 }
 
 // Query is a query vector quantised for Dots: int8 codes (padded with
-// zeros to whole blocks), their sum and their scale.
+// zeros to whole blocks), the same in the 512-bit kernel's order where it
+// runs (widen), their sum and their scale.
 type Query struct {
 	codes []int8
+	wide  []int8
 	sum   int32
 	scale float32
 }
@@ -194,6 +196,9 @@ func NewQuery(q []float32) Query {
 		out.sum += c
 	}
 	out.scale = m / queryMax
+	if wideKernel() {
+		out.wide = widen(out.codes)
+	}
 	return out
 }
 
@@ -214,7 +219,7 @@ func Dots(codes []byte, scales []float32, q Query, out []float32) {
 	st := len(q.codes) / 2
 	for b := 0; b < len(out); b += block {
 		e := min(b+block, len(out))
-		dotsNibble(codes[b*st:e*st], q.codes, st, dots[:e-b])
+		dotsNibble(codes[b*st:e*st], q.codes, q.wide, st, dots[:e-b])
 		for i, x := range dots[:e-b] {
 			out[b+i] = q.score(x, scales[b+i])
 		}
@@ -232,7 +237,7 @@ const PrefetchAhead = 8
 // scale is scale.
 func DotCodes(codes []byte, scale float32, q Query) float32 {
 	var dot [1]int32
-	dotsNibble(codes, q.codes, len(q.codes)/2, dot[:])
+	dotsNibble(codes, q.codes, q.wide, len(q.codes)/2, dot[:])
 	return q.score(dot[0], scale)
 }
 

@@ -31,7 +31,7 @@ func randomVectors(r *rand.Rand, n, dims int) []float32 {
 
 func TestKernelMatchesGeneric(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	dimsList := []int{1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 127, 128, 129, 511, 512, 513, 1536, MaxDims}
+	dimsList := []int{1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 127, 128, 129, 192, 384, 511, 512, 513, 1536, MaxDims}
 	for _, dims := range dimsList {
 		st := Stride(dims)
 		for _, n := range []int{1, 2, 5} {
@@ -48,7 +48,9 @@ func TestKernelMatchesGeneric(t *testing.T) {
 			codes[len(codes)-1], q[len(q)-1] = 0xff, queryMax
 			got := make([]int32, n)
 			want := make([]int32, n)
-			dotsNibble(codes, q, st, got)
+			dotsNibble(codes, q, widen(q), st, got)
+			avx2 := make([]int32, n) // the AVX2 kernel where VNNI would run
+			dotsNibble(codes, q, nil, st, avx2)
 			for i := range want {
 				var s int64
 				for j := 0; j < 2*st; j++ {
@@ -69,8 +71,8 @@ func TestKernelMatchesGeneric(t *testing.T) {
 			gen := make([]int32, n)
 			dotsGeneric(codes, q, st, gen)
 			for i := range want {
-				if got[i] != want[i] || gen[i] != want[i] {
-					t.Fatalf("dims %d, n %d, vector %d: kernel %s got %d, generic got %d, want %d", dims, n, i, Kernel(), got[i], gen[i], want[i])
+				if got[i] != want[i] || gen[i] != want[i] || avx2[i] != want[i] {
+					t.Fatalf("dims %d, n %d, vector %d: kernel %s got %d, without the wide query %d, generic %d, want %d", dims, n, i, Kernel(), got[i], avx2[i], gen[i], want[i])
 				}
 			}
 		}
