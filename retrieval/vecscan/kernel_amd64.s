@@ -2,6 +2,36 @@
 
 #include "textflag.h"
 
+// SPLIT loads 32 bytes of 4-bit codes from src into lo and splits them:
+// lo gets the low nibbles, hi the high ones (mask: 0x0f bytes).
+#define SPLIT(src, lo, hi, mask) \
+	VMOVDQU src, lo; \
+	VPSRLW  $4, lo, hi; \
+	VPAND   mask, lo, lo; \
+	VPAND   mask, hi, hi
+
+// ZSPLIT is SPLIT for 64 bytes in 512-bit registers.
+#define ZSPLIT(src, lo, hi, mask) \
+	VMOVDQU64 src, lo; \
+	VPSRLW    $4, lo, hi; \
+	VPANDD    mask, lo, lo; \
+	VPANDD    mask, hi, hi
+
+// HSUM_STORE adds the eight int32 of Y0 (X1 scratch), stores the sum at
+// (DI) and steps DI, SI (by CX bytes) and the count R8 to the next vector.
+#define HSUM_STORE \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPADDD       X1, X0, X0; \
+	VPSHUFD      $0x4E, X0, X1; \
+	VPADDD       X1, X0, X0; \
+	VPSHUFD      $0xB1, X0, X1; \
+	VPADDD       X1, X0, X0; \
+	VMOVD        X0, BX; \
+	MOVL         BX, (DI); \
+	ADDQ         $4, DI; \
+	ADDQ         CX, SI; \
+	DECQ         R8
+
 // func dotsAVX2(codes *byte, q *int8, stride, n int, out *int32)
 //
 // For each of n vectors of stride bytes of 4-bit codes (stride a multiple
@@ -39,14 +69,8 @@ vecloop:
 loop64:
 	CMPQ       AX, R9
 	JGE        last32
-	VMOVDQU    (SI)(AX*1), Y2
-	VMOVDQU    32(SI)(AX*1), Y5
-	VPSRLW     $4, Y2, Y3
-	VPSRLW     $4, Y5, Y6
-	VPAND      Y15, Y2, Y2
-	VPAND      Y15, Y3, Y3
-	VPAND      Y15, Y5, Y5
-	VPAND      Y15, Y6, Y6
+	SPLIT((SI)(AX*1), Y2, Y3, Y15)
+	SPLIT(32(SI)(AX*1), Y5, Y6, Y15)
 	VPMADDUBSW (DX)(AX*2), Y2, Y2
 	VPMADDUBSW 32(DX)(AX*2), Y3, Y3
 	VPMADDUBSW 64(DX)(AX*2), Y5, Y5
@@ -63,10 +87,7 @@ loop64:
 last32:
 	CMPQ       AX, CX
 	JGE        reduce
-	VMOVDQU    (SI)(AX*1), Y2
-	VPSRLW     $4, Y2, Y3
-	VPAND      Y15, Y2, Y2
-	VPAND      Y15, Y3, Y3
+	SPLIT((SI)(AX*1), Y2, Y3, Y15)
 	VPMADDUBSW (DX)(AX*2), Y2, Y2
 	VPMADDUBSW 32(DX)(AX*2), Y3, Y3
 	VPADDW     Y3, Y2, Y2
@@ -75,19 +96,9 @@ last32:
 	ADDQ       $32, AX
 
 reduce:
-	VPADDD       Y1, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0x4E, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xB1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, BX
-	MOVL         BX, (DI)
-	ADDQ         $4, DI
-	ADDQ         CX, SI
-	DECQ         R8
-	JMP          vecloop
+	VPADDD Y1, Y0, Y0
+	HSUM_STORE
+	JMP    vecloop
 
 done:
 	VZEROUPPER
@@ -231,14 +242,8 @@ vnniloop:
 vnni128:
 	CMPQ      AX, R9
 	JGE       vnni64
-	VMOVDQU64 (SI)(AX*1), Z4
-	VMOVDQU64 64(SI)(AX*1), Z6
-	VPSRLW    $4, Z4, Z5
-	VPSRLW    $4, Z6, Z7
-	VPANDD    Z15, Z4, Z4
-	VPANDD    Z15, Z5, Z5
-	VPANDD    Z15, Z6, Z6
-	VPANDD    Z15, Z7, Z7
+	ZSPLIT((SI)(AX*1), Z4, Z5, Z15)
+	ZSPLIT(64(SI)(AX*1), Z6, Z7, Z15)
 	VPDPBUSD  (DX)(AX*2), Z4, Z0
 	VPDPBUSD  64(DX)(AX*2), Z5, Z1
 	VPDPBUSD  128(DX)(AX*2), Z6, Z2
@@ -249,10 +254,7 @@ vnni128:
 vnni64:
 	CMPQ      AX, R10
 	JGE       vnnifold
-	VMOVDQU64 (SI)(AX*1), Z4
-	VPSRLW    $4, Z4, Z5
-	VPANDD    Z15, Z4, Z4
-	VPANDD    Z15, Z5, Z5
+	ZSPLIT((SI)(AX*1), Z4, Z5, Z15)
 	VPDPBUSD  (DX)(AX*2), Z4, Z0
 	VPDPBUSD  64(DX)(AX*2), Z5, Z1
 	ADDQ      $64, AX
@@ -265,28 +267,15 @@ vnnifold:
 	VPADDD        Y1, Y0, Y0
 	CMPQ          AX, CX
 	JGE           vnnireduce
-	VMOVDQU       (SI)(AX*1), Y4
-	VPSRLW        $4, Y4, Y5
-	VPAND         Y15, Y4, Y4
-	VPAND         Y15, Y5, Y5
+	SPLIT((SI)(AX*1), Y4, Y5, Y15)
 	VPXOR         Y2, Y2, Y2
 	VPDPBUSD      (DX)(AX*2), Y4, Y2
 	VPDPBUSD      32(DX)(AX*2), Y5, Y2
 	VPADDD        Y2, Y0, Y0
 
 vnnireduce:
-	VEXTRACTI128 $1, Y0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0x4E, X0, X1
-	VPADDD       X1, X0, X0
-	VPSHUFD      $0xB1, X0, X1
-	VPADDD       X1, X0, X0
-	VMOVD        X0, BX
-	MOVL         BX, (DI)
-	ADDQ         $4, DI
-	ADDQ         CX, SI
-	DECQ         R8
-	JMP          vnniloop
+	HSUM_STORE
+	JMP vnniloop
 
 vnnidone:
 	VZEROUPPER
