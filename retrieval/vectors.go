@@ -329,7 +329,7 @@ func (v *vecView) scanWith(q []float32, k int, chunkArt []int32, allowed []bool,
 	w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
 	parts := make([][]vecHit, w)
 	vecscan.Ranges(n, w, func(p, lo, hi int) {
-		t := topk.New[float32](r)
+		t := topk.NewBuffer[float32](r)
 		if fraction > 0 && vecscan.BitShare(n/fraction, lo, hi, n) > r {
 			v.refine(qq, v.scanBits(qb, vecscan.BitShare(n/fraction, lo, hi, n), lo, hi, chunkArt, allowed), &t)
 		} else {
@@ -337,8 +337,9 @@ func (v *vecView) scanWith(q []float32, k int, chunkArt []int32, allowed []bool,
 		}
 		// Each core rescores its own candidates exactly (their IDs are
 		// slots), four at a time, and keeps its best k.
-		slots := make([]int32, len(t.Items))
-		for i, c := range t.Items {
+		cands := t.Items()
+		slots := make([]int32, len(cands))
+		for i, c := range cands {
 			slots[i] = c.ID
 		}
 		exact := topk.New[float32](k)
@@ -376,7 +377,7 @@ func (v *vecView) runs(lo, hi int, chunkArt []int32, allowed []bool, fn func(slo
 
 // pushAbove pushes into t the slots from slot on with scores sims that
 // can enter it.
-func pushAbove(t *topk.Heap[float32], slot int, sims []float32) {
+func pushAbove(t *topk.Buffer[float32], slot int, sims []float32) {
 	thr := t.Threshold()
 	for i, x := range sims {
 		if x < thr {
@@ -391,7 +392,7 @@ func pushAbove(t *topk.Heap[float32], slot int, sims []float32) {
 // the approximate similarity of their codes (IDs are slots, not chunks).
 // Only slots in use are read: runs of them, within one slab, go to the
 // kernel at once.
-func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
+func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Buffer[float32]) {
 	var sims [codeRun]float32
 	st := vecscan.Stride(v.dim)
 	v.runs(lo, hi, chunkArt, allowed, func(slot, b, o, n int) {
@@ -416,7 +417,7 @@ func (v *vecView) scanBits(q vecscan.BitQuery, c1, lo, hi int, chunkArt []int32,
 
 // refine keeps in t the candidate slots best by the approximate similarity
 // of their 4-bit codes, prefetching each some candidates ahead.
-func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Heap[float32]) {
+func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Buffer[float32]) {
 	st := vecscan.Stride(v.dim)
 	codes := func(slot int32) []byte {
 		b, o := int(slot)/slabSlots, int(slot)%slabSlots

@@ -333,7 +333,7 @@ func scanBitsRange(c *Codes, q Query, qb BitQuery, lo, hi, n, bitCands int, keep
 			}
 		}
 	})
-	t := topk.New[float32](n)
+	t := topk.NewBuffer[float32](n)
 	for j, i := range top {
 		if j+PrefetchAhead < len(top) {
 			a := int(top[j+PrefetchAhead])
@@ -342,7 +342,7 @@ func scanBitsRange(c *Codes, q Query, qb BitQuery, lo, hi, n, bitCands int, keep
 		v := int(i)
 		t.Push(Result{ID: int32(v), Score: DotCodes(c.Codes[v*st:(v+1)*st], c.Scales[v], q)})
 	}
-	return t.Items
+	return t.Items()
 }
 
 // BitShare is the share of n candidates a worker scanning [lo, hi) of
@@ -370,21 +370,21 @@ const block = 256
 
 // scanRange keeps the n best vectors in [lo, hi) by approximate score.
 func scanRange(c *Codes, q Query, lo, hi, n int, keep func(int) bool) []Result {
-	t := topk.New[float32](n)
+	t := topk.NewBuffer[float32](n)
 	var sims [block]float32
 	st := Stride(c.Dims)
 	for b := lo; b < hi; b += block {
 		e := min(b+block, hi)
 		Dots(c.Codes[b*st:e*st], c.Scales[b:e], q, sims[:e-b])
+		thr := t.Threshold()
 		for i, x := range sims[:e-b] {
-			j := b + i
-			if keep != nil && !keep(j) {
-				continue
+			if j := b + i; x >= thr && (keep == nil || keep(j)) {
+				t.Push(Result{ID: int32(j), Score: x})
+				thr = t.Threshold()
 			}
-			t.Push(Result{ID: int32(j), Score: x})
 		}
 	}
-	return t.Items
+	return t.Items()
 }
 
 // Rescore returns the k candidates most similar to query by the exact
