@@ -126,6 +126,11 @@ type msLevel struct {
 	// boundScale multiplies every bound: above 1, a margin for float32
 	// rounding; tests set it below 1 to see pruning go wrong.
 	boundScale float64
+	// margin lowers the threshold a doc must reach by that share of it:
+	// the checks that put a doc's exact contributions in place of their
+	// bounds compare float64 sums, while its score is a float32 sum that
+	// may round up past the threshold.
+	margin float64
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
@@ -321,7 +326,7 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 // bound.
 func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale, extra float64, final func(d int32, s float32) float64, contrib []float32, present []bool) {
 	ess := 0 // cs[ess:] are essential: a doc must have one of them to enter
-	theta := float64(h.Threshold())
+	theta := lv.lower(h.Threshold())
 	for {
 		for ess < len(cs) && prefix[ess+1]*scale+extra < theta {
 			ess++
@@ -381,8 +386,13 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 			}
 		}
 		h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
-		theta = h.Threshold()
+		theta = lv.lower(h.Threshold())
 	}
+}
+
+// lower returns the threshold theta lowered by the level's margin.
+func (lv *msLevel) lower(theta float64) float64 {
+	return theta - math.Abs(theta)*lv.margin
 }
 
 // lexQuery is a lexical search over a lexIndex.
@@ -409,12 +419,13 @@ type lexQuery struct {
 // live statistics, and the margin on the bounds for float32 rounding (a
 // few units in the last place per term).
 func (lx *lexIndex) levels(q *lexQuery) (cl, al msLevel) {
-	scale := 1 + max(1e-5, float64(len(q.terms)+16)*0x1p-22)
+	margin := max(1e-5, float64(len(q.terms)+16)*0x1p-22)
+	scale := 1 + margin
 	if q.boundScale != 0 {
 		scale *= q.boundScale
 	}
-	cl = msLevel{lx: lx, p: q.chunk, lens: lx.chunkLen, avg: lx.avgChunk, first: lx.artFirst, chunk: true, boundScale: scale}
-	al = msLevel{lx: lx, p: q.article, lens: lx.artLen, avg: lx.avgArt, boundScale: scale}
+	cl = msLevel{lx: lx, p: q.chunk, lens: lx.chunkLen, avg: lx.avgChunk, first: lx.artFirst, chunk: true, boundScale: scale, margin: margin}
+	al = msLevel{lx: lx, p: q.article, lens: lx.artLen, avg: lx.avgArt, boundScale: scale, margin: margin}
 	cl.bp = [2]bm25f{q.chunk, q.article}
 	al.bp = cl.bp
 	cl.ws = make([]float64, len(q.terms))

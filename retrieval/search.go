@@ -157,8 +157,8 @@ type cand struct {
 // The question is embedded before the index is locked, so that a slow
 // embedding service holds up no Add. BM25F visits only the postings of
 // the query's terms that can still change its result (MaxScore); the
-// vector side scans the contiguous embeddings on every core, while the
-// lexical side runs beside it.
+// vector side scans the embeddings' codes on the other cores, and the
+// lexical side's core joins that scan when it is done.
 func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -196,16 +196,27 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if !some {
 		return nil, nil
 	}
-	pool := max(t.Candidates, k)
+	// No more candidates than chunks: a huge K would overflow the vector
+	// scan's sums.
+	pool := max(t.Candidates, min(k, s.lex.liveChunks))
 	// The two components run at once when both do: the lexical one on
-	// one core, the vector scan on every core it can get.
+	// one core, the vector scan on every other core it can get; when the
+	// lexical side is done its core joins the scan (vecScan), so neither
+	// waits for a core the other holds.
+	var sc *vecScan
+	if t.VectorWeight > 0 && qerr == nil {
+		sc, qerr = s.vectorScan(qv, allowed, pool)
+	}
 	var lexC []cand
 	var wg sync.WaitGroup
 	var lexPanic any
+	helpers := 0
 	if t.LexicalWeight > 0 {
-		if t.VectorWeight > 0 && qerr == nil {
+		if sc != nil {
+			helpers = 1
 			wg.Go(func() {
 				defer func() { lexPanic = recover() }()
+				defer sc.help()
 				lexC = ix.lexical(s, toks, allowed, pool, t)
 			})
 		} else {
@@ -213,13 +224,11 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		}
 	}
 	var vecC []cand
-	if t.VectorWeight > 0 {
-		if qerr == nil {
-			vecC, qerr = s.vector(qv, allowed, pool)
-		}
-		if qerr != nil {
-			ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
-		}
+	if sc != nil {
+		vecC = s.vectorHits(sc.run(helpers), pool)
+	}
+	if qerr != nil {
+		ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
 	}
 	wg.Wait()
 	if lexPanic != nil {
@@ -431,13 +440,27 @@ func (ix *Index) embedQuery(ctx context.Context, text string) ([]float32, error)
 // vector returns up to pool allowed chunks by cosine similarity to the
 // query's unit embedding qv, best first.
 func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error) {
+	sc, err := s.vectorScan(qv, allowed, pool)
+	if err != nil {
+		return nil, err
+	}
+	return s.vectorHits(sc.run(0), pool), nil
+}
+
+// vectorScan prepares the vector scan of vector: a few more hits than
+// pool (vecTieSlack), as the scan breaks ties by chunk number and the
+// candidates by chunk order (cmpChunk); a few more make the two agree
+// unless more than vecTieSlack chunks tie at the cut.
+func (s *snapshot) vectorScan(qv []float32, allowed []bool, pool int) (*vecScan, error) {
 	if len(qv) != s.vecs.dim {
 		return nil, fmt.Errorf("embed query: %d dimensions, the index holds %d", len(qv), s.vecs.dim)
 	}
-	// The scan breaks ties by chunk number; the candidates break them by
-	// chunk order (cmpChunk). A few more hits than needed make the two
-	// agree unless more than vecTieSlack chunks tie at the cut.
-	hits := s.vecs.scan(qv, pool+vecTieSlack, s.lex.chunkArt, allowed, s.selectiveSlots(allowed))
+	return s.vecs.newScan(qv, pool+vecTieSlack, s.lex.chunkArt, allowed, s.selectiveSlots(allowed), s.vecs.fraction()), nil
+}
+
+// vectorHits returns the best pool of the scan's hits as candidates, best
+// first.
+func (s *snapshot) vectorHits(hits []vecHit, pool int) []cand {
 	slices.SortFunc(hits, func(a, b vecHit) int { return cmp.Or(cmp.Compare(b.Score, a.Score), s.cmpChunk(a.ID, b.ID)) })
 	if len(hits) > pool {
 		hits = hits[:pool]
@@ -446,7 +469,7 @@ func (s *snapshot) vector(qv []float32, allowed []bool, pool int) ([]cand, error
 	for i, h := range hits {
 		out[i] = cand{chunk: h.ID, vec: float64(h.Score), vecRank: i + 1}
 	}
-	return out, nil
+	return out
 }
 
 // vecTieSlack is how many more hits than wanted the vector scan returns.

@@ -444,7 +444,13 @@ func (ix *Index) readLog(path string) (recs []logRecord, valid int64, err error)
 		}
 		n := int(binary.LittleEndian.Uint32(data[off:]))
 		if n > len(data)-off-4 {
-			break // torn: the record was never acknowledged
+			// Torn: the record was never acknowledged; unless a bit of
+			// its length is flipped, which would drop (and truncate
+			// away) the acknowledged records after it.
+			if m, ok := flippedLength(data, off, n); ok {
+				return nil, 0, fmt.Errorf("read %s: record at byte %d: damaged length %d (a whole record of %d bytes is there)", filepath.Base(path), off, n, m)
+			}
+			break
 		}
 		rec, err := decodeRecord(data[off+4 : off+4+n])
 		if err != nil {
@@ -463,6 +469,22 @@ func (ix *Index) readLog(path string) (recs []logRecord, valid int64, err error)
 		ix.log.Warn("dropping the torn end of an index log (never acknowledged)", "file", filepath.Base(path), "bytes", len(data)-off)
 	}
 	return recs, int64(off), nil
+}
+
+// flippedLength reports whether the record whose length field at off reads
+// n (past the end of the log) would be whole and valid with one bit of that
+// length flipped: a damaged length rather than a torn end. It tries the 32
+// single-bit changes, not every later offset (quadratic in a torn end).
+func flippedLength(data []byte, off, n int) (int, bool) {
+	for b := range 32 {
+		m := n ^ 1<<b
+		if m > 0 && m <= len(data)-off-4 {
+			if _, err := decodeRecord(data[off+4 : off+4+m]); err == nil {
+				return m, true
+			}
+		}
+	}
+	return 0, false
 }
 
 // readLogHeader checks a log's header and returns its length.

@@ -287,66 +287,30 @@ const minScanPerWorker = 8192
 // same order as chromem-go's, so the scores are chromem's to the bit.
 //
 // With a filter that leaves few chunks (the list in slots), only those are
-// scored, exactly. Otherwise every core scans the 4-bit codes of a
-// contiguous range of slots (vecscan's SIMD kernel), rescores its best
-// rescoreFactor*k candidates exactly in float32 and keeps the best k of
-// them, and the best k of all the cores' are returned; an index of fewer
-// slots than that is scored exactly throughout. With the 1-bit pass on (the store's background
-// check turns it on where it keeps recall: see bitcal.go), each core first
-// scans the 1-bit codes of its range and passes the best of them to the
-// 4-bit codes.
+// scored, exactly. Otherwise every core scans the 4-bit codes of pieces of
+// the slots (vecscan's SIMD kernel; vecScan hands the pieces out), the
+// best rescoreFactor*k candidates of all are rescored exactly in float32,
+// and the best k of those are returned; an index of fewer slots than that
+// is scored exactly throughout. With the 1-bit pass on (the store's
+// background check turns it on where it keeps recall: see bitcal.go),
+// each piece's 1-bit codes are scanned first and pass the best of them to
+// the 4-bit codes.
 func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32) []vecHit {
-	fraction := 0
-	if v.bitFrac != nil {
-		fraction = int(v.bitFrac.Load())
+	return v.scanWith(q, k, chunkArt, allowed, slots, v.fraction())
+}
+
+// fraction returns the 1-bit pass's share of the slots now (0: off).
+func (v *vecView) fraction() int {
+	if v.bitFrac == nil {
+		return 0
 	}
-	return v.scanWith(q, k, chunkArt, allowed, slots, fraction)
+	return int(v.bitFrac.Load())
 }
 
 // scanWith is scan, with a 1-bit pass passing one in fraction slots to the
 // 4-bit codes, or none for a fraction of 0.
 func (v *vecView) scanWith(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32, fraction int) []vecHit {
-	if k <= 0 {
-		return nil
-	}
-	if slots != nil {
-		t := topk.New[float32](k)
-		v.scanList(q, slots, &t)
-		return t.Sorted()
-	}
-	n := v.slots
-	r := max(rescoreFactor*k, minRescore)
-	if n <= r {
-		t := topk.New[float32](k)
-		v.scanRange(q, 0, n, chunkArt, allowed, &t)
-		return t.Sorted()
-	}
-	qq := vecscan.NewQuery(q)
-	var qb vecscan.BitQuery
-	if fraction > 0 {
-		qb = vecscan.NewBitQuery(q)
-	}
-	w := max(1, min(runtime.GOMAXPROCS(0), n/minScanPerWorker))
-	parts := make([][]vecHit, w)
-	vecscan.Ranges(n, w, func(p, lo, hi int) {
-		t := topk.NewBuffer[float32](r)
-		if fraction > 0 && vecscan.BitShare(n/fraction, lo, hi, n) > r {
-			v.refine(qq, v.scanBits(qb, vecscan.BitShare(n/fraction, lo, hi, n), lo, hi, chunkArt, allowed), &t)
-		} else {
-			v.scanCodes(qq, lo, hi, chunkArt, allowed, &t)
-		}
-		// Each core rescores its own candidates exactly (their IDs are
-		// slots), four at a time, and keeps its best k.
-		cands := t.Items()
-		slots := make([]int32, len(cands))
-		for i, c := range cands {
-			slots[i] = c.ID
-		}
-		exact := topk.New[float32](k)
-		v.scanList(q, slots, &exact)
-		parts[p] = exact.Items
-	})
-	return topk.Merge(k, parts...)
+	return v.newScan(q, k, chunkArt, allowed, slots, fraction).run(0)
 }
 
 // codeRun is the most slots one call of the code kernel scores.
@@ -503,6 +467,15 @@ func normalized(v []float32) []float32 {
 		return v
 	}
 	inv := float32(1 / math.Sqrt(s))
+	if math.IsInf(float64(inv), 0) {
+		// A vector of subnormal components: its inverse length overflows
+		// float32, so it is scaled in float64.
+		inv64 := 1 / math.Sqrt(s)
+		for i := range v {
+			v[i] = float32(float64(v[i]) * inv64)
+		}
+		return v
+	}
 	for i := range v {
 		v[i] *= inv
 	}

@@ -184,7 +184,8 @@ func (e *chromemEngine) query(k int) func(ctx context.Context, q string) error {
 		if err != nil {
 			return err
 		}
-		_, err = e.coll.QueryEmbedding(ctx, v, k, nil, nil)
+		// chromem-go refuses a k above its count (a size below -k).
+		_, err = e.coll.QueryEmbedding(ctx, v, min(k, e.coll.Count()), nil, nil)
 		return err
 	}
 }

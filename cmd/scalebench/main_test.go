@@ -147,7 +147,18 @@ func TestRunJSON(t *testing.T) {
 				t.Errorf("line %q: %s got peak %v, settled %v, ratio %v; want ratio = peak / settled", line, phase, peak, settled, ratio)
 			}
 		}
+		if gc, ok := m["gc"].(map[string]any); ok != (m["engine"] == "ours") {
+			t.Errorf("line %q: got gc %v, want it on ours lines only", line, ok)
+		} else if ok {
+			cycles, _ := gc["cycles"].(float64)
+			pause, _ := gc["pause_ms"].(float64)
+			during, _ := gc["ours_queries"].(float64)
+			if cycles < 0 || pause < 0 || during < 0 || during > 0 && cycles == 0 {
+				t.Errorf("line %q: got gc %v cycles, %v ms of pauses, %v of ours's queries during one; want counts >= 0, no query during a collection when none ran", line, cycles, pause, during)
+			}
+		}
 		delete(m, "memory")
+		delete(m, "gc")
 		keys := slices.Sorted(maps.Keys(m))
 		if !slices.Equal(keys, wantKeys) {
 			t.Fatalf("line %q: got keys %v, want %v", line, keys, wantKeys)
@@ -178,5 +189,38 @@ func TestRunJSON(t *testing.T) {
 	// bleve indexes text: it runs with the first dimension only.
 	if !seen["512/bleve/real"] || seen["1536/bleve/real"] {
 		t.Errorf("got bleve lines 512: %v, 1536: %v; want 512 only", seen["512/bleve/real"], seen["1536/bleve/real"])
+	}
+}
+
+// TestRunSizesBelowK checks that sizes smaller than -k run: chromem-go
+// refuses to be asked for more results than it holds.
+func TestRunSizesBelowK(t *testing.T) {
+	for _, args := range [][]string{
+		{"-sizes", "1", "-queries", "2", "-json"},
+		{"-sizes", "20", "-queries", "2", "-k", "500", "-json"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("run: got error %v, want none\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), `"engine":"chromem"`) {
+				t.Errorf("got output %q, want a chromem line", stdout.String())
+			}
+		})
+	}
+}
+
+// TestRunUnwritableOutFailsFirst checks that an -out file that cannot be
+// written is an error before anything is measured.
+func TestRunUnwritableOutFailsFirst(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "no such dir", "table.md")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-sizes", "50", "-queries", "2", "-out", out}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "table.md") {
+		t.Errorf("got error %v, want one naming table.md", err)
+	}
+	if stdout.Len()+stderr.Len() > 0 {
+		t.Errorf("got %d bytes of output before the error, want none: nothing measured", stdout.Len()+stderr.Len())
 	}
 }

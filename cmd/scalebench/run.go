@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -94,6 +96,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.out != "" {
+		// Found unwritable now, not after hours of measuring.
+		if err := os.WriteFile(o.out, nil, 0o644); err != nil {
+			return fmt.Errorf("-out: %w", err)
+		}
+	}
 	var realQs []string
 	if o.real {
 		if realQs, err = loadRealQuestions(o.realFile); err != nil {
@@ -153,6 +161,12 @@ type setResult struct {
 	// lexical side off).
 	oursRecall float64
 	words      float64 // average words per question
+	// gcCycles is how many garbage collections ran during the timed
+	// queries, gcPause their stop-the-world pauses in all, and gcQueries
+	// how many of each engine's timed queries one ran during.
+	gcCycles  int
+	gcPause   time.Duration
+	gcQueries map[string]int
 }
 
 // result is one size and dimension's measurements.
@@ -379,6 +393,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		if err != nil {
 			return r, err
 		}
+		logf("%s questions: %s", set.name, slowest(engines, "ours", 3))
 		if sr.recall, err = quantRecall(ctx, embedQ, &codes, vecs, dims, set.qs, o.candidates); err != nil {
 			return r, err
 		}
@@ -392,9 +407,10 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		}
 		for _, name := range engineOrder {
 			if t, ok := sr.times[name]; ok {
-				logf("%s questions, %s: p50 %v, p99 %v", set.name, name, t.p50.Round(time.Microsecond), t.p99.Round(time.Microsecond))
+				logf("%s questions, %s: p50 %v, p99 %v (%d of %d queries during a garbage collection)", set.name, name, t.p50.Round(time.Microsecond), t.p99.Round(time.Microsecond), sr.gcQueries[name], sr.queries)
 			}
 		}
+		logf("%s questions: %d garbage collections during the timed queries, %v of pauses", set.name, sr.gcCycles, sr.gcPause)
 		logf("%s questions: top-10 recall of the vector side, ours %.4f, quant %.4f at %d candidates", set.name, sr.oursRecall, sr.recall, o.candidates)
 		r.sets = append(r.sets, sr)
 	}
@@ -487,22 +503,29 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 
 // timeSet times the engines on one question set. Query i goes to every
 // engine in turn, the first engine rotating, so that a slow spell of the
-// machine hits all alike.
+// machine hits all alike. It counts the garbage collections that ran
+// during the timed queries, and for each engine the queries one ran
+// during: a real bot collects garbage too, so they stay in the times, but
+// the count tells whether a tail is the collector's.
 func timeSet(ctx context.Context, o options, engines []*engine, name string, qs []string) (setResult, error) {
-	sr := setResult{name: name, times: map[string]timing{}}
+	sr := setResult{name: name, times: map[string]timing{}, gcQueries: map[string]int{}}
 	words := 0
 	for _, q := range qs {
 		words += len(strings.Fields(q))
 	}
 	sr.words = float64(words) / float64(len(qs))
 	for _, e := range engines {
-		e.times = e.times[:0]
+		// Room for every time: no append copies while timing.
+		e.times = make([]time.Duration, 0, len(qs))
 		for _, q := range qs[:min(5, len(qs))] { // warm-up
 			if err := e.query(ctx, q); err != nil {
 				return sr, fmt.Errorf("%s: %w", e.name, err)
 			}
 		}
 	}
+	gc := gcCounter()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	qstart := time.Now()
 	for i, q := range qs {
 		if i >= 20 && time.Since(qstart) > o.budget {
@@ -511,18 +534,66 @@ func timeSet(ctx context.Context, o options, engines []*engine, name string, qs 
 		sr.queries = i + 1
 		for j := range engines {
 			e := engines[(i+j)%len(engines)]
+			n := gc()
 			t := time.Now()
 			if err := e.query(ctx, q); err != nil {
 				return sr, fmt.Errorf("%s: %w", e.name, err)
 			}
 			e.times = append(e.times, time.Since(t))
+			if gc() != n {
+				sr.gcQueries[e.name]++
+			}
 		}
 	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	sr.gcCycles = int(after.NumGC - before.NumGC)
+	sr.gcPause = time.Duration(after.PauseTotalNs - before.PauseTotalNs)
 	for _, e := range engines {
 		p50, p99 := percentiles(e.times)
 		sr.times[e.name] = timing{p50, p99}
 	}
 	return sr, nil
+}
+
+// slowest says which questions took the engine named longest (their
+// numbers in the set) and what every engine took on them: whether a tail
+// is particular questions, and which side's.
+func slowest(engines []*engine, name string, n int) string {
+	var times []time.Duration
+	for _, e := range engines {
+		if e.name == name {
+			times = e.times
+		}
+	}
+	order := make([]int, len(times))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(times[b], times[a]) })
+	var parts []string
+	for _, i := range order[:min(n, len(order))] {
+		var each []string
+		for _, e := range engines {
+			each = append(each, fmt.Sprintf("%s %v", e.name, e.times[i].Round(time.Microsecond)))
+		}
+		parts = append(parts, fmt.Sprintf("question %d (%s)", i, strings.Join(each, ", ")))
+	}
+	return fmt.Sprintf("slowest for %s: %s", name, strings.Join(parts, "; "))
+}
+
+// gcCounter returns a function that reads the number of garbage
+// collections completed so far, without stopping the world (as
+// runtime.ReadMemStats does) or allocating.
+func gcCounter() func() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	return func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
 }
 
 // recallQuestions is how many questions of a set the recall is measured on:

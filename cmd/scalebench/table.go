@@ -23,6 +23,18 @@ type jsonRow struct {
 	BytesPerChunk *float64 `json:"bytes_per_chunk"`
 	// Memory is our index's resident set per phase (ours only).
 	Memory map[string]jsonRSS `json:"memory,omitempty"`
+	// GC is the garbage collection during the set's timed queries (ours
+	// only).
+	GC *jsonGC `json:"gc,omitempty"`
+}
+
+// jsonGC is the garbage collection during one question set's timed
+// queries (of all engines): the collections that ran, their pauses in
+// all, and how many of our timed queries one ran during.
+type jsonGC struct {
+	Cycles      int     `json:"cycles"`
+	PauseMs     float64 `json:"pause_ms"`
+	OursQueries int     `json:"ours_queries"`
 }
 
 // jsonRSS is one phase's resident set, in MB: its peak, the size settled
@@ -62,6 +74,7 @@ func rows(r result) []jsonRow {
 					m := r.mem[i]
 					row.Memory[name] = jsonRSS{PeakMB: mbf(m.peak), SettledMB: mbf(m.settled), Ratio: math.Round(m.ratio()*1000) / 1000}
 				}
+				row.GC = &jsonGC{Cycles: set.gcCycles, PauseMs: msf(set.gcPause), OursQueries: set.gcQueries["ours"]}
 			case "chromem":
 				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.chromem.heapPerChunk)
 			case "bleve":
@@ -128,7 +141,7 @@ func writeTable(w io.Writer, o options, rs []result) {
 	fmt.Fprintf(w, "\nQueries (ms, p50 / p99; in brackets the p50 over the floor's p50, measured in the same run):\n\n")
 	head = []string{"chunks", "dims", "questions", "words", "queries"}
 	head = append(head, engineOrder...)
-	head = append(head, "ours recall@10", "quant recall@10")
+	head = append(head, "ours recall@10", "quant recall@10", "GCs (ours queries during one)")
 	writeRow(w, head)
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
 	for _, r := range rs {
@@ -143,7 +156,7 @@ func writeTable(w io.Writer, o options, rs []result) {
 				}
 				row = append(row, fmt.Sprintf("%s / %s (%s)", ms(t.p50), ms(t.p99), ratio(t.p50, floor)))
 			}
-			row = append(row, fmt.Sprintf("%.4f", set.oursRecall), fmt.Sprintf("%.4f", set.recall))
+			row = append(row, fmt.Sprintf("%.4f", set.oursRecall), fmt.Sprintf("%.4f", set.recall), fmt.Sprintf("%d (%d)", set.gcCycles, set.gcQueries["ours"]))
 			writeRow(w, row)
 		}
 	}
@@ -160,7 +173,7 @@ Notes:
 - chromem: plain chromem-go collection of the same vectors with the article, outlet and date as metadata; build = embedding + AddDocuments; query = embedding the question + QueryEmbedding.
 - bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.
 - questions: synthetic are the generator's short questions about an article's topic; real are the MultiHop-RAG dev questions (-real), asked of the synthetic index.
-- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries.
+- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries. GCs: garbage collections that ran during the timed queries (of all engines), and in brackets how many of ours's timed queries one ran during; they stay in the times, as a bot collects garbage too.
 - resident set: VmHWM (reset through /proc/self/clear_refs) while the phase ran and VmRSS after debug.FreeOSMemory, the corpus the benchmark holds included (the "before" column). build: New + one Add of the corpus; restart: New on the persisted directory; add: an Add of %d articles into the reopened index; merge: then an Add of a 200th of the articles and 100 more, over the merge threshold, which compacts the index and writes a new base as a background merge does.
 - restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically (with the index's 1-bit vector pass on, which a reload's slot order changes near ties of, with at least 99%% of the chunks in common).
 `, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch, addArticles)

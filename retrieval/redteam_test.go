@@ -1,0 +1,428 @@
+package retrieval
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/seeds"
+)
+
+// hostileQuestions are questions a careless or hostile user might send:
+// very long, one term repeated thousands of times, numbers, and words the
+// index does not know beside ones it does.
+func hostileQuestions(arts []article.Article) []string {
+	// 10,000 words taken from the articles themselves, so that most are
+	// known terms.
+	var long []string
+	for _, a := range arts {
+		for _, w := range strings.Fields(a.Text) {
+			long = append(long, w)
+			if len(long) == 10000 {
+				break
+			}
+		}
+		if len(long) == 10000 {
+			break
+		}
+	}
+	return []string{
+		strings.Repeat("Ukraine ", 5000),
+		strings.Repeat("Trump Putin ", 2500),
+		strings.Join(long, " "),
+		"Ukraine zzzqqqxx qqqzzzyy Trump",
+		"2023 2024 100 1,000,000 $5bn",
+		strings.Repeat("the Ukraine of and ", 1000) + "Zelenskyy",
+	}
+}
+
+// TestHostileQuestionsMatchOracle checks the pruned lexical search against
+// the exhaustive scorer on hostile questions, and that Search answers them
+// with finite scores and at most K hits.
+func TestHostileQuestionsMatchOracle(t *testing.T) {
+	arts, _ := multiHop(t)
+	arts = arts[:200]
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:150])
+	for _, a := range arts[150:] {
+		if _, err := ix.Add(context.Background(), []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	qs := hostileQuestions(arts)
+	checkLex(t, "hostile", ix, qs, []string{arts[0].Outlet})
+	for _, q := range qs {
+		for _, k := range []int{-1, 0, 1, 7, math.MaxInt32, math.MaxInt} {
+			hits, err := ix.Search(context.Background(), Query{Text: q, K: k, Diverse: k == 7})
+			if err != nil {
+				t.Fatalf("K=%d, %.40q: got error %v, want none", k, q, err)
+			}
+			want := k
+			if k <= 0 {
+				want = 10
+			}
+			if len(hits) == 0 || len(hits) > want {
+				t.Errorf("K=%d, %.40q: got %d hits, want 1 to %d", k, q, len(hits), want)
+			}
+			for _, h := range hits {
+				for _, x := range []float64{h.Score, h.Lexical, h.Vector} {
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						t.Errorf("K=%d, %.40q: hit %s has scores %v, %v, %v, want finite", k, q, h.Chunk.ID, h.Score, h.Lexical, h.Vector)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFiltersThatAdmitNothing checks that filters excluding every article
+// give no hits and no error.
+func TestFiltersThatAdmitNothing(t *testing.T) {
+	arts, _ := multiHop(t)
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:100])
+	day := time.Date(2023, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, f := range []Filter{
+		{Outlets: []string{"no such outlet"}},
+		{ArticleIDs: []string{"no such article"}},
+		{From: day, To: day.AddDate(0, 0, -1)},
+		{From: time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{To: time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		hits, err := ix.Search(context.Background(), Query{Text: "Ukraine Trump company", Filter: f, Diverse: true})
+		if err != nil || len(hits) != 0 {
+			t.Errorf("filter %+v: got %d hits and error %v, want none", f, len(hits), err)
+		}
+	}
+}
+
+// oddEmbedder embeds with the local embedder, except texts containing a
+// marker, which get the marker's vector instead.
+func oddEmbedder(odd map[string]func(dim int) []float32) func(ctx context.Context, text string) ([]float32, error) {
+	local := LocalEmbedder()
+	return func(ctx context.Context, text string) ([]float32, error) {
+		for mark, f := range odd {
+			if strings.Contains(text, mark) {
+				return f(LocalDim), nil
+			}
+		}
+		return local(ctx, text)
+	}
+}
+
+func filled(x float32) func(dim int) []float32 {
+	return func(dim int) []float32 {
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = x
+		}
+		return v
+	}
+}
+
+// TestOddEmbeddings checks what an index does with vectors a careless model
+// server returns: tiny (subnormal) components, NaN, infinities, zero, the
+// wrong length. A chunk's odd vector fails its Add and changes nothing; a
+// question's leaves the lexical side to answer alone; a tiny but non-zero
+// vector is a direction like any other and must give finite scores.
+func TestOddEmbeddings(t *testing.T) {
+	ctx := context.Background()
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := map[string]func(int) []float32{
+		"TINYVEC": filled(1e-45),
+		"NANVEC":  filled(float32(math.NaN())),
+		"INFVEC":  filled(float32(math.Inf(1))),
+		"ZEROVEC": filled(0),
+		"SHORTVEC": func(dim int) []float32 {
+			return filled(0.1)(dim / 2)
+		},
+	}
+	ix := newTestIndex(t, Config{Embed: oddEmbedder(odd), EmbedModel: "odd"}, seedArts)
+	chunks := ix.ChunkCount()
+	for mark := range odd {
+		t.Run(mark, func(t *testing.T) {
+			a := article.Article{ID: "odd-" + mark, Text: "Ukraine " + mark + " talks went on."}
+			a.Body = []article.Span{{Start: 0, End: len(a.Text)}}
+			_, err := ix.Add(ctx, []article.Article{a})
+			if mark == "TINYVEC" {
+				if err != nil {
+					t.Fatalf("Add: got error %v, want none", err)
+				}
+				defer func() {
+					if _, err := ix.Remove(ctx, a.ID); err != nil {
+						t.Fatal(err)
+					}
+				}()
+				chunks++
+			} else if err == nil {
+				t.Errorf("Add: got no error, want one")
+			}
+			if got := ix.ChunkCount(); got != chunks {
+				t.Errorf("got %d chunks, want %d", got, chunks)
+			}
+			if mark == "TINYVEC" {
+				chunks--
+			}
+			hits, err := ix.Search(ctx, Query{Text: "Ukraine talks security guarantees " + mark, K: 5})
+			if err != nil || len(hits) == 0 {
+				t.Fatalf("Search: got %d hits and error %v, want some and none", len(hits), err)
+			}
+			for _, h := range hits {
+				for _, x := range []float64{h.Score, h.Lexical, h.Vector} {
+					if math.IsNaN(x) || math.IsInf(x, 0) {
+						t.Errorf("hit %s has scores %v, %v, %v, want finite", h.Chunk.ID, h.Score, h.Lexical, h.Vector)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLogLengthDamageIsAnError checks that a damaged length in front of a
+// log record that is not the last is an error naming the file: only the
+// last record can be torn by a crash (each is written and fsynced alone),
+// so reading the damage as a torn end would drop, and truncate away, the
+// acknowledged articles after it.
+func TestLogLengthDamageIsAnError(t *testing.T) {
+	ctx := context.Background()
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil)
+	for _, a := range seedArts {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := readManifest(dir)
+	if err != nil || len(m.Logs) != 1 {
+		t.Fatalf("manifest: got %+v, %v; want one log", m, err)
+	}
+	path := filepath.Join(dir, m.Logs[0])
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _, err := ix.readLogHeader(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The offsets of the records' length fields.
+	var offs []int
+	for off := hdr; off+4 <= len(good); off += 4 + int(binary.LittleEndian.Uint32(good[off:])) {
+		offs = append(offs, off)
+	}
+	if len(offs) != len(seedArts) {
+		t.Fatalf("got %d records, want %d", len(offs), len(seedArts))
+	}
+	for _, tt := range []struct {
+		name string
+		at   int // byte flipped
+		mask byte
+	}{
+		{"first record, high byte", offs[0] + 3, 0x01},
+		{"second record, high byte", offs[1] + 3, 0x40},
+		{"fourth record, third byte", offs[3] + 2, 0x80},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := slices.Clone(good)
+			bad[tt.at] ^= tt.mask
+			if err := os.WriteFile(path, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			re, err := New(ctx, Config{Dir: dir, MergeIdle: -1})
+			if err == nil {
+				n := re.Len()
+				re.Close()
+				t.Fatalf("New: got no error and %d articles, want an error", n)
+			}
+			if !strings.Contains(err.Error(), m.Logs[0]) {
+				t.Errorf("New: got %q, want an error naming %s", err, m.Logs[0])
+			}
+			after, err := os.ReadFile(path)
+			if err != nil || !bytes.Equal(after, bad) {
+				t.Errorf("the damaged log was changed (%d bytes, was %d): want it left as it is", len(after), len(bad))
+			}
+		})
+	}
+	if err := os.WriteFile(path, good, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if re := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil); re.Len() != len(seedArts) {
+		t.Errorf("the intact log gives %d articles, want %d", re.Len(), len(seedArts))
+	}
+}
+
+// TestHugeKKeepsTheVectorSide checks that a huge K (a careless --k) still
+// gets the vector side's hits: K plus the scan's slack, or four times it
+// for the candidates to rescore, must not overflow.
+func TestHugeKKeepsTheVectorSide(t *testing.T) {
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := newTestIndex(t, Config{}, seedArts)
+	tu := DefaultTuning()
+	tu.LexicalWeight = -1
+	ix.SetTuning(tu)
+	for _, k := range []int{10, math.MaxInt32, math.MaxInt - 10, math.MaxInt} {
+		hits, err := ix.Search(context.Background(), Query{Text: "Ukraine security guarantees", K: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := min(k, ix.ChunkCount())
+		if len(hits) != want {
+			t.Errorf("K=%d: got %d hits, want %d", k, len(hits), want)
+		}
+	}
+}
+
+// TestMaxScoreExtremeTunings checks the pruned lexical search against the
+// exhaustive scorer with the tuning at the edges of its ranges (no and
+// full length normalisation, saturation almost at once or hardly at all,
+// a title or bigram weight far above the chunk's), on a segmented index
+// with removed and updated articles.
+func TestMaxScoreExtremeTunings(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	arts = arts[:240]
+	qs = every(qs[:min(len(qs), 300)], 3*raceStride)
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:180])
+	for i, a := range arts[180:] {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if _, err := ix.Remove(ctx, arts[i].ID); err != nil {
+				t.Fatal(err)
+			}
+			u := arts[i+100]
+			u.Title += " update"
+			if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	d := DefaultTuning()
+	tunings := map[string]func(*Tuning){
+		"b=1":                 func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1, 1, 1 },
+		"b tiny":              func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1e-9, 1e-9, 1e-9 },
+		"k1 tiny":             func(t *Tuning) { t.K1, t.ArticleK1 = 1e-6, 1e-6 },
+		"chunk k1 tiny":       func(t *Tuning) { t.K1 = 1e-6 },
+		"article k1 tiny":     func(t *Tuning) { t.ArticleK1 = 1e-6 },
+		"k1 tiny no art":      func(t *Tuning) { t.K1, t.ArticleWeight = 1e-6, -1 },
+		"k1 0.01":             func(t *Tuning) { t.K1, t.ArticleK1 = 0.01, 0.01 },
+		"k1 huge":             func(t *Tuning) { t.K1, t.ArticleK1 = 1e4, 1e4 },
+		"title weight huge":   func(t *Tuning) { t.TitleWeight = 1e3 },
+		"title weight tiny":   func(t *Tuning) { t.TitleWeight = 1e-6 },
+		"bigram weight huge":  func(t *Tuning) { t.BigramWeight = 50 },
+		"article weight huge": func(t *Tuning) { t.ArticleWeight = 1e3 },
+	}
+	for name, set := range tunings {
+		t.Run(name, func(t *testing.T) {
+			tu := d
+			set(&tu)
+			s := ix.current()
+			matched := 0
+			for _, k := range []int{1, 10, 100} {
+				for _, text := range qs {
+					terms := ix.queryTerms(s, ix.an.tokens(text, nil), tu)
+					q := newLexQuery(s, terms, tu, nil, k)
+					want := ix.exhaustive(s, q, 0, tu)
+					got := s.lex.search(&q)
+					matched += len(want)
+					if !slices.Equal(got, want) {
+						t.Errorf("k=%d, %q: got %s, want %s", k, text, itemsText(got), itemsText(want))
+					}
+				}
+			}
+			if matched == 0 {
+				t.Fatal("no question matched anything")
+			}
+		})
+	}
+}
+
+// TestSearchesRacingChangesMatchOracle runs pruned lexical searches on
+// whatever snapshot is current while another goroutine adds, updates and
+// removes articles, with background merges compacting the index
+// meanwhile, and checks each against the exhaustive scorer on the same
+// snapshot (and, under -race, that nothing races).
+func TestSearchesRacingChangesMatchOracle(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	arts = arts[:160]
+	qs = every(qs[:min(len(qs), 400)], 8*raceStride)
+	ix := newTestIndex(t, Config{MergeChunks: 60, MergeIdle: time.Millisecond}, arts[:100])
+	done := make(chan struct{})
+	writeErr := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i, a := range arts[100:] {
+			if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+				writeErr <- err
+				return
+			}
+			if i%3 == 2 {
+				u := arts[i]
+				u.Title += " revised"
+				if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+			if i%4 == 3 {
+				if _, err := ix.Remove(ctx, arts[i+40].ID); err != nil {
+					writeErr <- err
+					return
+				}
+			}
+		}
+	}()
+	tu := DefaultTuning()
+	checked, snaps := 0, map[*snapshot]bool{}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		s := ix.current()
+		snaps[s] = true
+		for _, text := range qs {
+			terms := ix.queryTerms(s, ix.an.tokens(text, nil), tu)
+			q := newLexQuery(s, terms, tu, nil, 10)
+			want := ix.exhaustive(s, q, 0, tu)
+			if got := s.lex.search(&q); !slices.Equal(got, want) {
+				t.Fatalf("%q on a snapshot of %d chunks: got %s, want %s", text, s.lex.liveChunks, itemsText(got), itemsText(want))
+			}
+			if _, err := ix.Search(ctx, Query{Text: text, Diverse: true}); err != nil {
+				t.Fatal(err)
+			}
+			checked++
+		}
+	}
+	select {
+	case err := <-writeErr:
+		t.Fatal(err)
+	default:
+	}
+	if len(snaps) < 3 {
+		t.Errorf("searched %d snapshots, want several", len(snaps))
+	}
+	t.Logf("%d searches over %d snapshots", checked, len(snaps))
+}
