@@ -4,9 +4,10 @@
 // rescored exactly against their float32 vectors, so the similarities it
 // returns are the exact float32 dot products.
 //
-// The code scan runs an AVX2 kernel on amd64 processors that have AVX2 and
-// a pure-Go kernel elsewhere (or with the purego build tag); both compute
-// the same integer dot products, so the results do not depend on the
+// The code scan runs an AVX-512 VNNI kernel on amd64 processors that have
+// it, an AVX2 kernel on those that have AVX2 and a pure-Go kernel
+// elsewhere (or with the purego build tag); all compute the same integer
+// dot products, so the results do not depend on the
 // processor. A segment of an index owns its Codes and appends to them as it
 // grows; the float32 vectors may live anywhere (in memory or mapped from a
 // file), as long as vector i is vectors[i*dims:(i+1)*dims].
