@@ -59,7 +59,7 @@ func chromemOf(tb testing.TB, s *snapshot) *chromem.Collection {
 	return coll
 }
 
-// TestScanMatchesChromem checks the vector scan (int8 codes, then exact
+// TestScanMatchesChromem checks the vector scan (4-bit codes, then exact
 // rescoring) against chromem-go's own Query over a collection of the same
 // vectors: the same chunks, and similarities equal to the bit, with and
 // without a filter.

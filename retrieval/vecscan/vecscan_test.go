@@ -261,8 +261,8 @@ func TestSearchWithKeepAndWorkers(t *testing.T) {
 	c := Quantize(vecs, dims)
 	q := vecs[17*dims : 18*dims]
 	keep := func(i int) bool { return i%3 != 0 }
-	// With every vector a candidate of the int8 scan, or all but one of
-	// the 1-bit scan and half of them of the int8 scan, the result is the
+	// With every vector a candidate of the 4-bit scan, or all but one of
+	// the 1-bit scan and half of them of the 4-bit scan, the result is the
 	// exact top 5 of the kept ones.
 	var want []Result
 	for _, e := range Exact(vecs, dims, q, n) {
