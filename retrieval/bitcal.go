@@ -13,9 +13,9 @@ import (
 // BENCHMARKS.md). Once an index holds minBitSlots chunks, and again each
 // time it has grown bitCheckGrowth-fold since the last check, a background
 // check asks bitCheckQueries queries made from stored vectors (a
-// fixed-seed sample: see bitRecalls) for their top bitCheckK with the int8
+// fixed-seed sample: see bitRecalls) for their top bitCheckK with the 4-bit
 // scan alone and with the 1-bit pass at each of bitFractions, and keeps the
-// smallest share whose recall@10 against the int8 scan is at least
+// smallest share whose recall@10 against the 4-bit scan is at least
 // bitCheckRecall; if none is, the pass stays off. These queries are not
 // questions: TestBitCheckProxy measures that wherever the proxy reaches
 // bitCheckRecall, real questions reach the 0.99.
@@ -33,7 +33,7 @@ const (
 func bitFractions() []int { return []int{8, 4, 3} }
 
 // bitRecalls measures the recall@k of the 1-bit pass at each fraction
-// against the int8 scan alone (both with the exact rescoring), on queries
+// against the 4-bit scan alone (both with the exact rescoring), on queries
 // made from stored vectors of v picked with seed: each a stored vector with
 // half its coordinates (picked at random) zeroed, as a question shares
 // part of its answer's words. (A whole stored vector is an easy query: on
@@ -153,7 +153,7 @@ func (s *vecStore) checkDue(n, bitMin int) bool {
 }
 
 // checked records a check's decision: from now on searches pass one in
-// fraction slots from the 1-bit pass to the int8 codes (0: no 1-bit pass).
+// fraction slots from the 1-bit pass to the 4-bit codes (0: no 1-bit pass).
 func (s *vecStore) checked(n, fraction int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -162,7 +162,7 @@ func (s *vecStore) checked(n, fraction int) {
 }
 
 // BitFraction returns the share of the slots the vector scan's 1-bit pass
-// passes on to the int8 codes (one in BitFraction), as the last background
+// passes on to the 4-bit codes (one in BitFraction), as the last background
 // check decided, or 0 while the pass is off.
 func (ix *Index) BitFraction() int {
 	if f := ix.current().vecs.bitFrac; f != nil {

@@ -70,7 +70,7 @@ func questionRecall(v *vecView, qs [][]float32, k, fraction int) float64 {
 }
 
 // TestBitCheckProxy validates the background check's proxy (stored
-// vectors as queries, against the int8 scan) against real questions
+// vectors as queries, against the 4-bit scan) against real questions
 // (against the exact scan): wherever the proxy reaches bitCheckRecall, the
 // questions' recall@10 must reach the 0.99. On the MultiHop-RAG
 // corpus and dev questions (local embedder) the proxy must keep the pass

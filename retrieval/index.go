@@ -86,7 +86,7 @@ type AddStats struct {
 // makes searches wait only while it swaps them.
 //
 // The chunk embeddings sit in contiguous slabs (vecStore) beside their
-// int8 codes; a search scans the codes on every core with a SIMD kernel
+// 4-bit codes; a search scans the codes on every core with a SIMD kernel
 // and rescores the best candidates exactly in float32. Embedding functions
 // are chromem-go's EmbeddingFunc, so chromem-go's OpenAI, Ollama and other
 // embedders plug in as they are; the similarities are the ones a chromem-go

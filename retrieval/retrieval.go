@@ -1,5 +1,5 @@
 // Package retrieval splits articles into chunks, indexes them in a vector
-// store (float32 embeddings with int8 codes for a SIMD first pass) and a
+// store (float32 embeddings with 4-bit codes for a SIMD first pass) and a
 // lexical index, and answers hybrid searches over both, with filters by
 // outlet and date and diversity across outlets.
 package retrieval

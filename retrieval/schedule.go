@@ -11,8 +11,8 @@ import (
 
 // scanPiece is how many slots one piece of a shared vector scan holds:
 // small enough that the cores finish within a piece of each other (about
-// 0.3 ms of the 512-d int8 kernel), large enough that taking one costs
-// nothing.
+// 0.3 ms of the 512-d int8 kernel, less of the 4-bit one), large enough
+// that taking one costs nothing.
 const scanPiece = 8192
 
 // vecScan is one query's vector scan, shared among goroutines: the slots
@@ -50,7 +50,7 @@ type vecScan struct {
 
 // newScan prepares the scan for the k chunks most similar to the unit
 // vector q (see scan), with a 1-bit pass passing one in fraction slots
-// to the int8 codes, or none for a fraction of 0.
+// to the 4-bit codes, or none for a fraction of 0.
 func (v *vecView) newScan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32, fraction int) *vecScan {
 	sc := &vecScan{v: v, q: q, k: k, chunkArt: chunkArt, allowed: allowed, exact: slots}
 	n := v.slots
@@ -64,7 +64,7 @@ func (v *vecView) newScan(q []float32, k int, chunkArt []int32, allowed []bool, 
 	piece := scanPiece
 	if fraction > 0 {
 		sc.qb = vecscan.NewBitQuery(q)
-		// A piece passes more than r slots to the int8 codes, or its
+		// A piece passes more than r slots to the 4-bit codes, or its
 		// 1-bit pass would be skipped.
 		piece = max(piece, (sc.r+1)*fraction)
 	}
@@ -129,7 +129,7 @@ func (sc *vecScan) help() {
 	if sc == nil || !sc.shared {
 		return
 	}
-	t := topk.New[float32](sc.r)
+	t := topk.NewBuffer[float32](sc.r)
 	var took int64
 	// Deferred, so that a panic in a piece does not leave run waiting.
 	defer func() { sc.merge(&t, took) }()
@@ -151,13 +151,13 @@ func (sc *vecScan) help() {
 }
 
 // merge adds the candidates of took pieces, in t, to the scan's best.
-func (sc *vecScan) merge(t *topk.Heap[float32], took int64) {
+func (sc *vecScan) merge(t *topk.Buffer[float32], took int64) {
 	if took == 0 {
 		return
 	}
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	for _, c := range t.Items {
+	for _, c := range t.Items() {
 		sc.best.Push(c)
 	}
 	if sc.merged += took; sc.merged == sc.pieces {

@@ -57,13 +57,14 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 			}
 			// The reference: the best r slots by code over the whole index,
 			// rescored exactly.
-			codes := topk.New[float32](r)
+			codes := topk.NewBuffer[float32](r)
 			v.scanCodes(vecscan.NewQuery(qv), 0, n, s.lex.chunkArt, nil, &codes)
 			exact := topk.New[float32](k)
-			for _, c := range codes.Items {
+			for _, c := range codes.Items() {
 				exact.Push(vecHit{ID: v.chunkOf(int(c.ID)), Score: dot(qv, v.vec(c.ID))})
 			}
-			want, wantCands := exact.Sorted(), codes.Sorted()
+			want, wantCands := exact.Sorted(), slices.Clone(codes.Items())
+			slices.SortFunc(wantCands, topk.Compare[float32])
 			// With the 1-bit pass (one slot in two passed to the codes), the
 			// pieces' bounds choose the candidates: the reference is the
 			// caller alone with the same pieces.

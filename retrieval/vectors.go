@@ -18,8 +18,8 @@ const slabSlots = 2048
 
 // vecStore holds the chunks' unit embeddings in slabs: contiguous []float32
 // blocks of slabSlots vectors each, dimension-strided, and beside each slab
-// the vectors' int8 codes (vecscan: one byte per dimension and one float32
-// scale per vector) and 1-bit codes (one bit per dimension), which a
+// the vectors' 4-bit codes (vecscan: half a byte per dimension and one
+// float32 scale per vector) and 1-bit codes (one bit per dimension), which a
 // search scans first. A vector lives in a slot
 // for as long as its chunk is indexed, and a search reads the slabs in
 // memory order.
@@ -34,7 +34,7 @@ type vecStore struct {
 	mu     sync.Mutex
 	dim    int
 	slabs  [][]float32
-	codes  [][]int8    // slabSlots*dim codes per slab
+	codes  [][]byte    // slabSlots*vecscan.Stride(dim) bytes of codes per slab
 	scales [][]float32 // slabSlots scales per slab
 	bits   [][]uint64  // slabSlots*vecscan.Words(dim) words per slab; nil slabs when bitless
 	// bitless stores no 1-bit codes: the 1-bit pass is never turned on
@@ -122,7 +122,7 @@ func (s *vecStore) reserve(n int, out []int32) []int32 {
 			s.next = int32(len(s.slabs) * slabSlots)
 			n := min(slabSlots, max(n, 2*prev, minSlabSlots))
 			s.slabs = append(s.slabs, make([]float32, n*s.dim))
-			s.codes = append(s.codes, make([]int8, n*s.dim))
+			s.codes = append(s.codes, make([]byte, n*vecscan.Stride(s.dim)))
 			s.scales = append(s.scales, make([]float32, n))
 			var bits []uint64
 			if !s.bitless {
@@ -181,11 +181,11 @@ func (s *vecStore) encode(slots []int32) {
 	codes, scales, dim := slices.Clip(s.codes), slices.Clip(s.scales), s.dim
 	slabs, bits := slices.Clip(s.slabs), slices.Clip(s.bits)
 	s.mu.Unlock()
-	words := vecscan.Words(dim)
+	words, st := vecscan.Words(dim), vecscan.Stride(dim)
 	one := func(slot int32) {
 		b, o := int(slot)/slabSlots, int(slot)%slabSlots
 		v := slabs[b][o*dim : (o+1)*dim]
-		scales[b][o] = vecscan.QuantizeInto(codes[b][o*dim:(o+1)*dim], v)
+		scales[b][o] = vecscan.QuantizeInto(codes[b][o*st:(o+1)*st], v)
 		if bits[b] != nil {
 			vecscan.SignBitsInto(bits[b][o*words:(o+1)*words], v)
 		}
@@ -213,7 +213,7 @@ func (s *vecStore) view() vecView {
 type vecView struct {
 	dim    int
 	slabs  [][]float32
-	codes  [][]int8
+	codes  [][]byte
 	scales [][]float32
 	bits   [][]uint64
 	slots  int // slots handed out
@@ -287,14 +287,14 @@ const minScanPerWorker = 8192
 // same order as chromem-go's, so the scores are chromem's to the bit.
 //
 // With a filter that leaves few chunks (the list in slots), only those are
-// scored, exactly. Otherwise every core scans the int8 codes of pieces of
+// scored, exactly. Otherwise every core scans the 4-bit codes of pieces of
 // the slots (vecscan's SIMD kernel; vecScan hands the pieces out), the
 // best rescoreFactor*k candidates of all are rescored exactly in float32,
 // and the best k of those are returned; an index of fewer slots than that
 // is scored exactly throughout. With the 1-bit pass on (the store's
 // background check turns it on where it keeps recall: see bitcal.go),
 // each piece's 1-bit codes are scanned first and pass the best of them to
-// the int8 codes.
+// the 4-bit codes.
 func (v *vecView) scan(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32) []vecHit {
 	return v.scanWith(q, k, chunkArt, allowed, slots, v.fraction())
 }
@@ -308,7 +308,7 @@ func (v *vecView) fraction() int {
 }
 
 // scanWith is scan, with a 1-bit pass passing one in fraction slots to the
-// int8 codes, or none for a fraction of 0.
+// 4-bit codes, or none for a fraction of 0.
 func (v *vecView) scanWith(q []float32, k int, chunkArt []int32, allowed []bool, slots []int32, fraction int) []vecHit {
 	return v.newScan(q, k, chunkArt, allowed, slots, fraction).run(0)
 }
@@ -341,7 +341,7 @@ func (v *vecView) runs(lo, hi int, chunkArt []int32, allowed []bool, fn func(slo
 
 // pushAbove pushes into t the slots from slot on with scores sims that
 // can enter it.
-func pushAbove(t *topk.Heap[float32], slot int, sims []float32) {
+func pushAbove(t *topk.Buffer[float32], slot int, sims []float32) {
 	thr := t.Threshold()
 	for i, x := range sims {
 		if x < thr {
@@ -356,11 +356,11 @@ func pushAbove(t *topk.Heap[float32], slot int, sims []float32) {
 // the approximate similarity of their codes (IDs are slots, not chunks).
 // Only slots in use are read: runs of them, within one slab, go to the
 // kernel at once.
-func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
+func (v *vecView) scanCodes(q vecscan.Query, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Buffer[float32]) {
 	var sims [codeRun]float32
-	d := v.dim
+	st := vecscan.Stride(v.dim)
 	v.runs(lo, hi, chunkArt, allowed, func(slot, b, o, n int) {
-		vecscan.Dots(v.codes[b][o*d:(o+n)*d], v.scales[b][o:o+n], q, sims[:n])
+		vecscan.Dots(v.codes[b][o*st:(o+n)*st], v.scales[b][o:o+n], q, sims[:n])
 		pushAbove(t, slot, sims[:n])
 	})
 }
@@ -380,18 +380,18 @@ func (v *vecView) scanBits(q vecscan.BitQuery, c1, lo, hi int, chunkArt []int32,
 }
 
 // refine keeps in t the candidate slots best by the approximate similarity
-// of their int8 codes, prefetching each some candidates ahead.
-func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Heap[float32]) {
-	d := v.dim
-	codes := func(slot int32) []int8 {
+// of their 4-bit codes, prefetching each some candidates ahead.
+func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Buffer[float32]) {
+	st := vecscan.Stride(v.dim)
+	codes := func(slot int32) []byte {
 		b, o := int(slot)/slabSlots, int(slot)%slabSlots
-		return v.codes[b][o*d : (o+1)*d]
+		return v.codes[b][o*st : (o+1)*st]
 	}
 	for j, slot := range slots {
 		if j+vecscan.PrefetchAhead < len(slots) {
 			vecscan.Prefetch(codes(slots[j+vecscan.PrefetchAhead]))
 		}
-		t.Push(vecHit{ID: slot, Score: vecscan.Dot8(codes(slot), v.scales[int(slot)/slabSlots][int(slot)%slabSlots], q)})
+		t.Push(vecHit{ID: slot, Score: vecscan.DotCodes(codes(slot), v.scales[int(slot)/slabSlots][int(slot)%slabSlots], q)})
 	}
 }
 
@@ -408,7 +408,7 @@ func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed [
 		}
 		chunks[n], vecs[n] = c, v.vec(int32(slot))
 		if n++; n == 4 {
-			s := dot4(q, &vecs)
+			s := vecscan.Dot4(q, &vecs)
 			for i := range s {
 				t.Push(vecHit{ID: chunks[i], Score: s[i]})
 			}
@@ -428,7 +428,7 @@ func (v *vecView) scanList(q []float32, slots []int32, t *topk.Heap[float32]) {
 	for _, slot := range slots {
 		chunks[n], vecs[n] = v.chunkOf(int(slot)), v.vec(slot)
 		if n++; n == 4 {
-			s := dot4(q, &vecs)
+			s := vecscan.Dot4(q, &vecs)
 			for i := range s {
 				t.Push(vecHit{ID: chunks[i], Score: s[i]})
 			}
@@ -449,24 +449,6 @@ func dot(q, a []float32) float32 {
 		s += x * a[i]
 	}
 	return s
-}
-
-// dot4 computes four dot products with q at once. Each is summed in order,
-// exactly as dot does; interleaving four independent sums keeps the
-// processor's adders busy where a single sum waits on each addition. (Four
-// beat eight: eight sums do not fit the registers Go uses.) Large scans are
-// bound by memory bandwidth either way.
-func dot4(q []float32, v *[4][]float32) [4]float32 {
-	n := len(q)
-	a0, a1, a2, a3 := v[0][:n], v[1][:n], v[2][:n], v[3][:n]
-	var s0, s1, s2, s3 float32
-	for i, x := range q {
-		s0 += x * a0[i]
-		s1 += x * a1[i]
-		s2 += x * a2[i]
-		s3 += x * a3[i]
-	}
-	return [4]float32{s0, s1, s2, s3}
 }
 
 // normalized scales v to unit length in place (chromem-go does not normalise

@@ -59,7 +59,7 @@ func chromemOf(tb testing.TB, s *snapshot) *chromem.Collection {
 	return coll
 }
 
-// TestScanMatchesChromem checks the vector scan (int8 codes, then exact
+// TestScanMatchesChromem checks the vector scan (4-bit codes, then exact
 // rescoring) against chromem-go's own Query over a collection of the same
 // vectors: the same chunks, and similarities equal to the bit, with and
 // without a filter.
@@ -194,7 +194,8 @@ func TestVectorsAreEmbedderOutput(t *testing.T) {
 			}
 			codes := vecscan.Quantize(v, len(v))
 			b, o := int(r.slot)/slabSlots, int(r.slot)%slabSlots
-			if got := s.vecs.codes[b][o*len(v) : (o+1)*len(v)]; !slices.Equal(got, codes.Codes) || s.vecs.scales[b][o] != codes.Scales[0] {
+			st := vecscan.Stride(len(v))
+			if got := s.vecs.codes[b][o*st : (o+1)*st]; !slices.Equal(got, codes.Codes) || s.vecs.scales[b][o] != codes.Scales[0] {
 				t.Errorf("%s: chunk %s: codes differ from vecscan.Quantize's", when, r.id)
 			}
 		}
@@ -256,7 +257,7 @@ func TestDotMatchesSequentialSum(t *testing.T) {
 			v[j][i] = r.Float32() - 0.5
 		}
 	}
-	got := dot4(q, &v)
+	got := vecscan.Dot4(q, &v)
 	for j := range v {
 		var want float32
 		for i := range q {

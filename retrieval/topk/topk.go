@@ -1,6 +1,7 @@
 // Package topk keeps the best k of a stream of scored items: the bounded
 // heap every ranked search in retrieval uses (the vector scans, their
-// exact rescoring and the pruned lexical search).
+// exact rescoring and the pruned lexical search), and a buffer for the
+// vector scans' code passes, through which many candidates pass.
 package topk
 
 import (

@@ -69,3 +69,38 @@ func TestMerge(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// TestBufferKeepsTheHeapsItems checks that a Buffer keeps exactly the
+// items a Heap of the same K keeps, over streams with ties, rising and
+// falling scores and fewer items than K.
+func TestBufferKeepsTheHeapsItems(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, tc := range []struct {
+		name  string
+		n, k  int
+		score func(i int) float32
+	}{
+		{"random", 5000, 100, func(int) float32 { return r.Float32() }},
+		{"few distinct scores", 3000, 50, func(int) float32 { return float32(r.IntN(7)) }},
+		{"rising", 2000, 30, func(i int) float32 { return float32(i) }},
+		{"falling", 2000, 30, func(i int) float32 { return -float32(i) }},
+		{"fewer than k", 40, 100, func(int) float32 { return r.Float32() }},
+		{"k of one", 500, 1, func(int) float32 { return r.Float32() }},
+		{"k of zero", 10, 0, func(int) float32 { return r.Float32() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, b := New[float32](tc.k), NewBuffer[float32](tc.k)
+			for _, i := range r.Perm(tc.n) {
+				x := Item[float32]{ID: int32(i), Score: tc.score(i)}
+				h.Push(x)
+				b.Push(x)
+			}
+			got := slices.Clone(b.Items())
+			slices.SortFunc(got, Compare[float32])
+			want := h.Sorted()
+			if !slices.Equal(got, want) {
+				t.Fatalf("got %d items %v, want %d %v", len(got), got, len(want), want)
+			}
+		})
+	}
+}

@@ -42,9 +42,9 @@ var (
 )
 
 // BenchmarkScan times, in one run and interleaved, the quantised search
-// (int8 scan of 400 candidates, exact rescoring, as retrieval's index
+// (4-bit scan of 400 candidates, exact rescoring, as retrieval's index
 // does), the same after a 1-bit scan passing one in BitFraction vectors to
-// the int8 codes, the plain float32 scan and the read floor over
+// the 4-bit codes, the plain float32 scan and the read floor over
 // -vecscan.n vectors (100k), and reports each per query, the ratios to the
 // floor and the recall@10 of both quantised searches against the float32
 // scan.

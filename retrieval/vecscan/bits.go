@@ -6,8 +6,8 @@ import (
 )
 
 // The 1-bit codes: bit j of a vector's code is set when its coordinate j
-// is positive (the sign of its int8 code), Words(dims) 64-bit words per
-// vector, the bits past dims clear. A scan of them estimates the query's
+// is positive, Words(dims) 64-bit words per vector, the bits past dims
+// clear. A scan of them estimates the query's
 // dot product with each vector's sign vector, the query kept at 4 bits per
 // coordinate (BitQuery): with the query at full precision on one side the
 // estimate ranks far better than the Hamming distance of two sign codes
@@ -16,11 +16,11 @@ import (
 // two, and centring the coordinates by their mean, or scaling by each
 // vector's L1 norm, does not help).
 
-// BitFraction sets how many vectors the 1-bit scan passes to the int8
+// BitFraction sets how many vectors the 1-bit scan passes to the 4-bit
 // codes: one in BitFraction of those scanned. Random unit vectors (the
 // hard case: the query's neighbours beyond the first are barely closer
 // than the rest) need it: with queries near a stored vector, recall@10
-// after the int8 codes at 100 candidates was 1.0000 at 1/4, 0.9925-1.0000
+// after the then int8 codes at 100 candidates was 1.0000 at 1/4, 0.9925-1.0000
 // at 1/8, 0.9575-0.9925 at 1/16 and 0.8875-0.9700 at 1/32 of 8k and 64k
 // vectors of 512 and 1536 dimensions, rising with the count.
 const BitFraction = 8

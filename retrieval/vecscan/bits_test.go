@@ -120,7 +120,7 @@ func TestSelectBits(t *testing.T) {
 }
 
 // BenchmarkSignBits times the making of the 1-bit codes, the cost they add
-// to an index's load (which rebuilds them with the int8 codes), per vector.
+// to an index's load (which rebuilds them with the 4-bit codes), per vector.
 func BenchmarkSignBits(b *testing.B) {
 	for _, dims := range []int{512, 1536} {
 		b.Run(fmt.Sprintf("dims=%d", dims), func(b *testing.B) {

@@ -8,13 +8,20 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-func TestAVX2KernelActive(t *testing.T) {
+func TestKernelActive(t *testing.T) {
+	vnni := cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 	want := "go"
-	if cpu.X86.HasAVX2 {
+	switch {
+	case vnni:
+		want = "avx512vnni"
+	case cpu.X86.HasAVX2:
 		want = "avx2"
 	}
 	if got := Kernel(); got != want {
-		t.Fatalf("got kernel %q on a processor with AVX2=%v, want %q", got, cpu.X86.HasAVX2, want)
+		t.Fatalf("got kernel %q on a processor with AVX2=%v, AVX-512 VNNI=%v, want %q", got, cpu.X86.HasAVX2, vnni, want)
+	}
+	if got := NewQuery([]float32{1, 2}).wide != nil; got != vnni {
+		t.Fatalf("got a query in the wide order %v, want %v", got, vnni)
 	}
 }
 

@@ -2,11 +2,14 @@
 
 package vecscan
 
-// dotsInt8 sets out[i] to the dot product of the i-th dims-long code in
-// codes with q.
-func dotsInt8(codes []int8, q []int16, dims int, out []int32) {
-	dotsGeneric(codes, q, dims, out)
+// dotsNibble is dotsGeneric (wide is unused).
+func dotsNibble(codes []byte, q, wide []int8, stride int, out []int32) {
+	dotsGeneric(codes, q, stride, out)
 }
+
+// wideKernel reports whether the scan's kernel wants the query in widen's
+// order: none here does.
+func wideKernel() bool { return false }
 
 // Kernel names the kernel the scan uses.
 func Kernel() string { return "go" }
@@ -21,4 +24,4 @@ func BitKernel() string { return "go" }
 
 // Prefetch does nothing here: the portable kernels have no prefetch
 // instruction.
-func Prefetch(codes []int8) {}
+func Prefetch(codes []byte) {}

@@ -1,12 +1,13 @@
 // Package vecscan finds the vectors most similar to a query in two passes:
-// a scan of compact int8 codes (one byte per dimension and one float32
+// a scan of compact 4-bit codes (half a byte per dimension and one float32
 // scale per vector) picks the best candidates, and the candidates are
 // rescored exactly against their float32 vectors, so the similarities it
 // returns are the exact float32 dot products.
 //
-// The code scan runs an AVX2 kernel on amd64 processors that have AVX2 and
-// a pure-Go kernel elsewhere (or with the purego build tag); both compute
-// the same integer dot products, so the results do not depend on the
+// The code scan runs an AVX-512 VNNI kernel on amd64 processors that have
+// it, an AVX2 kernel on those that have AVX2 and a pure-Go kernel
+// elsewhere (or with the purego build tag); all compute the same integer
+// dot products, so the results do not depend on the
 // processor. A segment of an index owns its Codes and appends to them as it
 // grows; the float32 vectors may live anywhere (in memory or mapped from a
 // file), as long as vector i is vectors[i*dims:(i+1)*dims].
@@ -28,25 +29,40 @@ import (
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
-// MaxDims is the largest dimension Codes accept: with codes in [-127, 127]
-// and query codes in [-queryMax, queryMax], a dot product of MaxDims terms
-// cannot overflow an int32.
+// MaxDims is the largest dimension Codes accept: with codes in [0, 15] and
+// query codes in [-127, 127], a dot product of MaxDims terms cannot
+// overflow an int32.
 const MaxDims = 8192
 
-// queryMax is the largest query code. The query is quantised to int16 with
-// 11 bits of magnitude, so its rounding adds almost nothing to the codes'
-// own.
-const queryMax = 2047
+// queryMax is the largest magnitude of a query code: the query is
+// quantised to int8 (7 bits of magnitude), far finer than the codes' 4
+// bits, so its rounding adds little to theirs.
+const queryMax = 127
 
-// Codes are the int8 codes of a set of vectors: vector i is
-// Codes[i*Dims:(i+1)*Dims] scaled by Scales[i], each code the vector's
-// coordinate divided by its largest magnitude, times 127, rounded.
+// codeLevels is the largest 4-bit code: a coordinate x of a vector whose
+// largest magnitude is m gets the code round((x/m+1)*codeLevels/2), in
+// [0, codeLevels], and stands for m*(2*code-codeLevels)/codeLevels.
+const codeLevels = 15
+
+// blockDims is how many dimensions one block of codes holds: 32 bytes,
+// the low nibble of byte j dimension j of the block, the high nibble
+// dimension 32+j (one 256-bit register, split by a shift and a mask).
+const blockDims = 64
+
+// Stride returns the bytes of one vector's codes: a whole number of
+// 32-byte blocks, the dimensions past dims padded (with codes that the
+// query's zero coordinates there cancel).
+func Stride(dims int) int { return (dims + blockDims - 1) / blockDims * (blockDims / 2) }
+
+// Codes are the 4-bit codes of a set of vectors: vector i's are
+// Codes[i*Stride(Dims):(i+1)*Stride(Dims)] (QuantizeInto), to be scaled
+// by Scales[i].
 //
 // Bits are the vectors' 1-bit codes (see SignBitsInto): vector i's is
 // Bits[i*Words(Dims):(i+1)*Words(Dims)].
 type Codes struct {
 	Dims   int
-	Codes  []int8
+	Codes  []byte
 	Scales []float32
 	Bits   []uint64
 }
@@ -76,34 +92,51 @@ func (c *Codes) Append(vecs []float32) {
 		panic(fmt.Sprintf("vecscan: %d floats are not a whole number of %d-dimensional vectors", len(vecs), c.Dims))
 	}
 	n := len(vecs) / c.Dims
-	o := len(c.Codes)
-	c.Codes = append(c.Codes, make([]int8, len(vecs))...)
+	st, o := Stride(c.Dims), len(c.Codes)
+	c.Codes = append(c.Codes, make([]byte, n*st)...)
 	w, ob := Words(c.Dims), len(c.Bits)
 	c.Bits = append(c.Bits, make([]uint64, n*w)...)
 	for i := 0; i < n; i++ {
 		v := vecs[i*c.Dims : (i+1)*c.Dims]
-		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*c.Dims:o+(i+1)*c.Dims], v))
+		c.Scales = append(c.Scales, QuantizeInto(c.Codes[o+i*st:o+(i+1)*st], v))
 		SignBitsInto(c.Bits[ob+i*w:ob+(i+1)*w], v)
 	}
 }
 
-// QuantizeInto writes v's int8 codes into dst (of v's length) and returns
-// their scale: each code is the coordinate divided by v's largest
-// magnitude, times 127, rounded. A zero vector, or one holding a NaN or an
-// infinity, gets zero codes and scale 0 (it matches nothing).
-func QuantizeInto(dst []int8, v []float32) float32 {
-	dst = dst[:len(v)]
+// QuantizeInto writes v's 4-bit codes into dst (Stride(len(v)) bytes, in
+// blocks of blockDims dimensions) and returns their scale: the code of a
+// coordinate x is round((x/m+1)*7.5), m the largest magnitude in v, and
+// stands for (2*code-15)*scale with scale m/15. A zero vector, or one
+// holding a NaN or an infinity, gets zero codes and scale 0 (it matches
+// nothing).
+func QuantizeInto(dst []byte, v []float32) float32 {
+	dst = dst[:Stride(len(v))]
+	clear(dst)
 	m := maxAbs(v)
 	if m == 0 {
-		clear(dst)
 		return 0
 	}
-	inv := 127 / m
-	for i, x := range v {
-		// |x*inv| <= 127: the conversion cannot overflow.
-		dst[i] = int8(round(x * inv))
+	inv := codeLevels / 2.0 / m
+	// code rounds (x/m+1)*7.5, in [0, 15] (a rounding may take it a hair
+	// below 0 or above 15, never to -0.5 or 15.5), to the nearest: the
+	// conversion truncates it plus a half.
+	code := func(x float32) byte { return byte(int32(x*inv + (codeLevels+1)/2.0)) }
+	const half = blockDims / 2
+	b := 0
+	for ; (b+1)*blockDims <= len(v); b++ {
+		lo, hi, out := v[b*blockDims:][:half], v[b*blockDims+half:][:half], dst[b*half:][:half]
+		for j := range out {
+			out[j] = code(lo[j]) | code(hi[j])<<4
+		}
 	}
-	return m / 127
+	for i, x := range v[b*blockDims:] { // the last block, part padding
+		if i < half {
+			dst[b*half+i] |= code(x)
+		} else {
+			dst[b*half+i-half] |= code(x) << 4
+		}
+	}
+	return m / codeLevels
 }
 
 // round rounds f to the nearest integer, halves away from zero, as
@@ -140,56 +173,73 @@ func maxAbs(v []float32) float32 {
 	return math.Float32frombits(m)
 }
 
-// Query is a query vector quantised for Dots: int16 codes with 11 bits of
-// magnitude, so that its rounding adds almost nothing to the codes' own.
+// Query is a query vector quantised for Dots: int8 codes (padded with
+// zeros to whole blocks), the same in the 512-bit kernel's order where it
+// runs (widen), their sum and their scale.
 type Query struct {
-	codes []int16
+	codes []int8
+	wide  []int8
+	sum   int32
 	scale float32
 }
 
 // NewQuery quantises a query vector.
 func NewQuery(q []float32) Query {
-	out := Query{codes: make([]int16, len(q))}
+	out := Query{codes: make([]int8, 2*Stride(len(q)))}
 	m := maxAbs(q)
 	if m == 0 {
 		return out
 	}
 	inv := queryMax / m
 	for i, x := range q {
-		out.codes[i] = int16(round(x * inv))
+		c := round(x * inv)
+		out.codes[i] = int8(c)
+		out.sum += c
 	}
 	out.scale = m / queryMax
+	if wideKernel() {
+		out.wide = widen(out.codes)
+	}
 	return out
 }
 
+// score turns the integer dot product of a vector's codes with q's into
+// the approximate similarity, given the vector's scale: the codes stand
+// for 2*code-15 times the scale.
+func (q *Query) score(dot int32, scale float32) float32 {
+	return float32(2*dot-codeLevels*q.sum) * scale * q.scale
+}
+
 // Dots sets out[i] to the approximate dot product of q with the i-th
-// vector whose codes are codes[i*dims:(i+1)*dims] and whose scale is
-// scales[i]. It runs the AVX2 kernel where the processor has it; every
-// kernel computes the same integer sums, so the results are the same on
-// every processor. dims must be len(q)'s.
-func Dots(codes []int8, scales []float32, q Query, out []float32) {
+// vector whose codes are codes[i*Stride(dims):(i+1)*Stride(dims)] and
+// whose scale is scales[i]. It runs the AVX2 kernel where the processor
+// has it; every kernel computes the same integer sums, so the results are
+// the same on every processor. The codes must be of q's dimension.
+func Dots(codes []byte, scales []float32, q Query, out []float32) {
 	var dots [block]int32
-	dims := len(q.codes)
+	st := len(q.codes) / 2
 	for b := 0; b < len(out); b += block {
 		e := min(b+block, len(out))
-		dotsInt8(codes[b*dims:e*dims], q.codes, dims, dots[:e-b])
+		dotsNibble(codes[b*st:e*st], q.codes, q.wide, st, dots[:e-b])
 		for i, x := range dots[:e-b] {
-			out[b+i] = float32(x) * scales[b+i] * q.scale
+			out[b+i] = q.score(x, scales[b+i])
 		}
 	}
 }
 
-// PrefetchAhead is how many candidates ahead of its Dot8 a candidate's
-// codes are best prefetched: at 100k x 1536-d, Refine of 12.5k candidates
-// took about 10 ms without prefetching, 8 ms 4 ahead and 1.9 ms 8 ahead.
+// PrefetchAhead is how many candidates ahead of its DotCodes a candidate's
+// codes are best prefetched: at 100k x 1536-d, refining 12.5k candidates
+// of the 1-bit pass (then to int8 codes) took about 10 ms without
+// prefetching, 8 ms 4 ahead and 1.9 ms 8 ahead.
 const PrefetchAhead = 8
 
-// Dot8 is Dots for one vector: the approximate dot product of q with the
-// vector whose codes are codes (of q's length) and whose scale is scale.
-func Dot8(codes []int8, scale float32, q Query) float32 {
+// DotCodes is Dots for one vector: the approximate dot product of q with
+// the vector whose codes are codes (Stride of q's dimension) and whose
+// scale is scale.
+func DotCodes(codes []byte, scale float32, q Query) float32 {
 	var dot [1]int32
-	dotsInt8(codes, q.codes, len(q.codes), dot[:])
-	return float32(dot[0]) * scale * q.scale
+	dotsNibble(codes, q.codes, q.wide, len(q.codes)/2, dot[:])
+	return q.score(dot[0], scale)
 }
 
 // Result is a vector (ID: its position in Codes and vectors) and its
@@ -210,7 +260,7 @@ type Options struct {
 	// with at least MinPerWorker vectors each.
 	Workers int
 	// BitCandidates, when above Candidates, makes the scan start with the
-	// 1-bit codes: their best BitCandidates vectors go to the int8 codes,
+	// 1-bit codes: their best BitCandidates vectors go to the 4-bit codes,
 	// whose best Candidates go to the exact rescoring.
 	BitCandidates int
 }
@@ -226,7 +276,9 @@ func Search(c *Codes, vectors, query []float32, k, candidates int) []Result {
 	return SearchWith(c, vectors, query, Options{K: k, Candidates: candidates})
 }
 
-// SearchWith is Search with every option.
+// SearchWith is Search with every option. Each of the workers scans the
+// codes of a contiguous range of the vectors, rescores its own best
+// Candidates exactly and keeps its best K; the best K of all are returned.
 func SearchWith(c *Codes, vectors, query []float32, o Options) []Result {
 	if o.K <= 0 || c.Len() == 0 {
 		return nil
@@ -235,25 +287,25 @@ func SearchWith(c *Codes, vectors, query []float32, o Options) []Result {
 		panic(fmt.Sprintf("vecscan: %d-dimensional query, the codes have %d", len(query), c.Dims))
 	}
 	n := max(o.K, o.Candidates)
-	if o.BitCandidates > n && o.BitCandidates < c.Len() {
-		return Rescore(vectors, c.Dims, query, ScanBits(c, query, n, o.BitCandidates, o.Keep, o.Workers), o.K)
-	}
-	return Rescore(vectors, c.Dims, query, Scan(c, query, n, o.Keep, o.Workers), o.K)
-}
-
-// Scan returns the n vectors best by their codes' similarity to query, best
-// first (ties by index), with those approximate scores: the first pass of
-// Search.
-func Scan(c *Codes, query []float32, n int, keep func(int) bool, workers int) []Result {
-	if n <= 0 || c.Len() == 0 {
-		return nil
-	}
+	bits := o.BitCandidates > n && o.BitCandidates < c.Len()
 	q := NewQuery(query)
+	var qb BitQuery
+	if bits {
+		qb = NewBitQuery(query)
+	}
 	total := c.Len()
-	w := workerCount(workers, total)
+	w := workerCount(o.Workers, total)
 	parts := make([][]Result, w)
-	Ranges(total, w, func(p, lo, hi int) { parts[p] = scanRange(c, q, lo, hi, n, keep) })
-	return topk.Merge(n, parts...)
+	Ranges(total, w, func(p, lo, hi int) {
+		var cands []Result
+		if bits {
+			cands = scanBitsRange(c, q, qb, lo, hi, n, BitShare(o.BitCandidates, lo, hi, total), o.Keep)
+		} else {
+			cands = scanRange(c, q, lo, hi, n, o.Keep)
+		}
+		parts[p] = Rescore(vectors, c.Dims, query, cands, o.K)
+	})
+	return topk.Merge(o.K, parts...)
 }
 
 // workerCount is how many goroutines scan total vectors when asked for
@@ -266,43 +318,32 @@ func workerCount(workers, total int) int {
 	return min(w, total)
 }
 
-// ScanBits returns the n vectors best by their int8 codes' similarity to
-// query among those best by their 1-bit codes' (BitDots), best first (ties
-// by index), with their int8 scores: the first two passes of a three-pass
-// Search. Each of the workers scans the 1-bit codes of its range, keeps
-// its share of bitCands (BitShare) and scores those with their int8 codes.
-func ScanBits(c *Codes, query []float32, n, bitCands int, keep func(int) bool, workers int) []Result {
-	if n <= 0 || c.Len() == 0 {
-		return nil
-	}
-	q, qb := NewQuery(query), NewBitQuery(query)
-	total := c.Len()
-	w := workerCount(workers, total)
-	parts := make([][]Result, w)
-	wd, d := Words(c.Dims), c.Dims
-	Ranges(total, w, func(p, lo, hi int) {
-		top := SelectBits(BitShare(bitCands, lo, hi, total), d, lo, hi, func(b, e int, out []int32) {
-			BitDots(c.Bits[b*wd:e*wd], qb, out)
-			if keep != nil {
-				for i := range out {
-					if !keep(b + i) {
-						out[i] = NoScore
-					}
+// scanBitsRange returns the n vectors in [lo, hi) best by their 4-bit
+// codes' similarity to q among the bitCands best by their 1-bit codes'
+// (BitDots), with their 4-bit scores: the first two passes of a
+// three-pass search.
+func scanBitsRange(c *Codes, q Query, qb BitQuery, lo, hi, n, bitCands int, keep func(int) bool) []Result {
+	wd, st := Words(c.Dims), Stride(c.Dims)
+	top := SelectBits(bitCands, c.Dims, lo, hi, func(b, e int, out []int32) {
+		BitDots(c.Bits[b*wd:e*wd], qb, out)
+		if keep != nil {
+			for i := range out {
+				if !keep(b + i) {
+					out[i] = NoScore
 				}
 			}
-		})
-		t := topk.New[float32](n)
-		for j, i := range top {
-			if j+PrefetchAhead < len(top) {
-				a := int(top[j+PrefetchAhead])
-				Prefetch(c.Codes[a*d : (a+1)*d])
-			}
-			v := int(i)
-			t.Push(Result{ID: int32(v), Score: Dot8(c.Codes[v*d:(v+1)*d], c.Scales[v], q)})
 		}
-		parts[p] = t.Items
 	})
-	return topk.Merge(n, parts...)
+	t := topk.NewBuffer[float32](n)
+	for j, i := range top {
+		if j+PrefetchAhead < len(top) {
+			a := int(top[j+PrefetchAhead])
+			Prefetch(c.Codes[a*st : (a+1)*st])
+		}
+		v := int(i)
+		t.Push(Result{ID: int32(v), Score: DotCodes(c.Codes[v*st:(v+1)*st], c.Scales[v], q)})
+	}
+	return t.Items()
 }
 
 // BitShare is the share of n candidates a worker scanning [lo, hi) of
@@ -330,32 +371,40 @@ const block = 256
 
 // scanRange keeps the n best vectors in [lo, hi) by approximate score.
 func scanRange(c *Codes, q Query, lo, hi, n int, keep func(int) bool) []Result {
-	t := topk.New[float32](n)
+	t := topk.NewBuffer[float32](n)
 	var sims [block]float32
-	d := c.Dims
+	st := Stride(c.Dims)
 	for b := lo; b < hi; b += block {
 		e := min(b+block, hi)
-		Dots(c.Codes[b*d:e*d], c.Scales[b:e], q, sims[:e-b])
+		Dots(c.Codes[b*st:e*st], c.Scales[b:e], q, sims[:e-b])
+		thr := t.Threshold()
 		for i, x := range sims[:e-b] {
-			j := b + i
-			if keep != nil && !keep(j) {
-				continue
+			if j := b + i; x >= thr && (keep == nil || keep(j)) {
+				t.Push(Result{ID: int32(j), Score: x})
+				thr = t.Threshold()
 			}
-			t.Push(Result{ID: int32(j), Score: x})
 		}
 	}
-	return t.Items
+	return t.Items()
 }
 
 // Rescore returns the k candidates most similar to query by the exact
-// float32 dot product with their vectors, best first (ties by index). The
-// dot product is summed in order, as chromem-go and retrieval sum it, so
-// the scores match theirs to the bit.
+// float32 dot product with their vectors, best first (ties by index), four
+// at a time (Dot4). The dot product is summed in order, as chromem-go and
+// retrieval sum it, so the scores match theirs to the bit.
 func Rescore(vectors []float32, dims int, query []float32, cands []Result, k int) []Result {
 	t := topk.New[float32](k)
-	for _, r := range cands {
-		o := int(r.ID) * dims
-		t.Push(Result{ID: r.ID, Score: Dot(query, vectors[o:o+dims])})
+	vec := func(id int32) []float32 { return vectors[int(id)*dims : (int(id)+1)*dims] }
+	i := 0
+	for ; i+4 <= len(cands); i += 4 {
+		c := cands[i : i+4]
+		s := Dot4(query, &[4][]float32{vec(c[0].ID), vec(c[1].ID), vec(c[2].ID), vec(c[3].ID)})
+		for j := range s {
+			t.Push(Result{ID: c[j].ID, Score: s[j]})
+		}
+	}
+	for _, r := range cands[i:] {
+		t.Push(Result{ID: r.ID, Score: Dot(query, vec(r.ID))})
 	}
 	return t.Sorted()
 }
@@ -380,4 +429,22 @@ func Dot(q, a []float32) float32 {
 		s += x * a[i]
 	}
 	return s
+}
+
+// Dot4 computes four dot products with q at once. Each is summed in order,
+// exactly as Dot does; interleaving four independent sums keeps the
+// processor's adders busy where a single sum waits on each addition. (Four
+// beat eight: eight sums do not fit the registers Go uses.) Large scans are
+// bound by memory bandwidth either way.
+func Dot4(q []float32, v *[4][]float32) [4]float32 {
+	n := len(q)
+	a0, a1, a2, a3 := v[0][:n], v[1][:n], v[2][:n], v[3][:n]
+	var s0, s1, s2, s3 float32
+	for i, x := range q {
+		s0 += x * a0[i]
+		s1 += x * a1[i]
+		s2 += x * a2[i]
+		s3 += x * a3[i]
+	}
+	return [4]float32{s0, s1, s2, s3}
 }

@@ -1,6 +1,7 @@
 package vecscan
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -30,52 +31,89 @@ func randomVectors(r *rand.Rand, n, dims int) []float32 {
 
 func TestKernelMatchesGeneric(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	dimsList := []int{1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 511, 512, 513, 1536, MaxDims}
+	dimsList := []int{1, 2, 3, 7, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 127, 128, 129, 192, 384, 511, 512, 513, 1536, MaxDims}
 	for _, dims := range dimsList {
+		st := Stride(dims)
 		for _, n := range []int{1, 2, 5} {
-			codes := make([]int8, n*dims)
-			q := make([]int16, dims)
+			codes := make([]byte, n*st)
+			q := make([]int8, 2*st)
 			for i := range codes {
-				codes[i] = int8(r.IntN(255) - 127)
+				codes[i] = byte(r.IntN(256))
 			}
 			for i := range q {
-				q[i] = int16(r.IntN(2*queryMax+1) - queryMax)
+				q[i] = int8(r.IntN(2*queryMax+1) - queryMax)
 			}
-			// Extremes at both ends catch sign-extension and overflow slips.
-			codes[0], q[0] = -127, -queryMax
-			codes[len(codes)-1], q[dims-1] = 127, queryMax
+			// Extremes at both ends catch sign and overflow slips.
+			codes[0], q[0], q[blockDims/2] = 0xff, -queryMax, -queryMax
+			codes[len(codes)-1], q[len(q)-1] = 0xff, queryMax
 			got := make([]int32, n)
 			want := make([]int32, n)
-			dotsInt8(codes, q, dims, got)
+			dotsNibble(codes, q, widen(q), st, got)
+			avx2 := make([]int32, n) // the AVX2 kernel where VNNI would run
+			dotsNibble(codes, q, nil, st, avx2)
 			for i := range want {
 				var s int64
-				for j := 0; j < dims; j++ {
-					s += int64(codes[i*dims+j]) * int64(q[j])
+				for j := 0; j < 2*st; j++ {
+					// Dimension j of the vector: block j/64, the low
+					// nibble of its byte j%64 for the first 32, the
+					// high one of byte j%64-32 for the last.
+					b, k := j/blockDims*(blockDims/2), j%blockDims
+					x := int64(codes[i*st+b+k%(blockDims/2)])
+					if k < blockDims/2 {
+						x &= 0xf
+					} else {
+						x >>= 4
+					}
+					s += x * int64(q[j])
 				}
 				want[i] = int32(s)
 			}
 			gen := make([]int32, n)
-			dotsGeneric(codes, q, dims, gen)
+			dotsGeneric(codes, q, st, gen)
 			for i := range want {
-				if got[i] != want[i] || gen[i] != want[i] {
-					t.Fatalf("dims %d, n %d, vector %d: kernel %s got %d, generic got %d, want %d", dims, n, i, Kernel(), got[i], gen[i], want[i])
+				if got[i] != want[i] || gen[i] != want[i] || avx2[i] != want[i] {
+					t.Fatalf("dims %d, n %d, vector %d: kernel %s got %d, without the wide query %d, generic %d, want %d", dims, n, i, Kernel(), got[i], avx2[i], gen[i], want[i])
 				}
 			}
 		}
 	}
 }
 
+// unpack returns the codes of the first dims dimensions of one vector's
+// 4-bit codes.
+func unpack(codes []byte, dims int) []byte {
+	out := make([]byte, dims)
+	for j := range out {
+		x := codes[j/blockDims*(blockDims/2)+j%(blockDims/2)]
+		if j%blockDims < blockDims/2 {
+			out[j] = x & 0xf
+		} else {
+			out[j] = x >> 4
+		}
+	}
+	return out
+}
+
 func TestQuantize(t *testing.T) {
+	// 66 dimensions: two blocks, the second mostly padding.
+	long := make([]float32, 66)
+	long[0], long[33], long[64], long[65] = -1, 1, 0.5, -0.2
+	longCodes := make([]byte, 66)
+	for i := range longCodes {
+		longCodes[i] = 8 // round(7.5), the code of 0
+	}
+	longCodes[0], longCodes[33], longCodes[64], longCodes[65] = 0, 15, 11, 6
 	tests := []struct {
 		name      string
 		vec       []float32
-		wantCodes []int8
+		wantCodes []byte
 		wantScale float32
 	}{
-		{"max maps to 127", []float32{0.5, -0.25, 0, 0.125}, []int8{127, -64, 0, 32}, 0.5 / 127},
-		{"negative max", []float32{-1, 0.5}, []int8{-127, 64}, 1.0 / 127},
-		{"zero vector", []float32{0, 0, 0}, []int8{0, 0, 0}, 0},
-		{"NaN matches nothing", []float32{float32(math.NaN()), 1}, []int8{0, 0}, 0},
+		{"max maps to 15", []float32{0.5, -0.25, 0, 0.125}, []byte{15, 4, 8, 9}, 0.5 / 15},
+		{"negative max maps to 0", []float32{-1, 0.5}, []byte{0, 11}, 1.0 / 15},
+		{"both halves of a block and a second block", long, longCodes, 1.0 / 15},
+		{"zero vector", []float32{0, 0, 0}, []byte{0, 0, 0}, 0},
+		{"NaN matches nothing", []float32{float32(math.NaN()), 1}, []byte{0, 0}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,15 +121,52 @@ func TestQuantize(t *testing.T) {
 			if c.Len() != 1 {
 				t.Fatalf("got %d vectors, want 1", c.Len())
 			}
-			for i, x := range c.Codes {
-				if x != tt.wantCodes[i] {
-					t.Fatalf("got codes %v, want %v", c.Codes, tt.wantCodes)
+			if got, want := len(c.Codes), Stride(len(tt.vec)); got != want {
+				t.Fatalf("got %d bytes of codes, want %d", got, want)
+			}
+			if got := unpack(c.Codes, len(tt.vec)); !bytes.Equal(got, tt.wantCodes) {
+				t.Fatalf("got codes %v, want %v", got, tt.wantCodes)
+			}
+			for i, x := range unpack(c.Codes, 2*Stride(len(tt.vec)))[len(tt.vec):] {
+				if x != 0 {
+					t.Fatalf("padding code %d: got %d, want 0", i, x)
 				}
 			}
 			if c.Scales[0] != tt.wantScale {
 				t.Fatalf("got scale %v, want %v", c.Scales[0], tt.wantScale)
 			}
 		})
+	}
+}
+
+// TestDotsApproximate checks Dots against the float32 dot product of the
+// query with the vectors the codes stand for, and DotCodes against Dots.
+func TestDotsApproximate(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, dims := range []int{3, 64, 100, 512} {
+		vecs := randomVectors(r, 20, dims)
+		c := Quantize(vecs, dims)
+		q := NewQuery(vecs[:dims])
+		got := make([]float32, c.Len())
+		Dots(c.Codes, c.Scales, q, got)
+		st := Stride(dims)
+		for i := range got {
+			var want float64
+			for j, u := range unpack(c.Codes[i*st:], dims) {
+				want += float64(2*int(u)-codeLevels) * float64(c.Scales[i]) * float64(q.codes[j]) * float64(q.scale)
+			}
+			if math.Abs(float64(got[i])-want) > 1e-5 {
+				t.Fatalf("dims %d, vector %d: got %v, want %v", dims, i, got[i], want)
+			}
+			if one := DotCodes(c.Codes[i*st:(i+1)*st], c.Scales[i], q); one != got[i] {
+				t.Fatalf("dims %d, vector %d: DotCodes got %v, Dots %v", dims, i, one, got[i])
+			}
+			// The codes' own error: a quarter of a code step per
+			// coordinate at most, far less on average.
+			if exact := Dot(vecs[:dims], vecs[i*dims:(i+1)*dims]); math.Abs(float64(got[i]-exact)) > 0.25 {
+				t.Fatalf("dims %d, vector %d: got %v, exact %v", dims, i, got[i], exact)
+			}
+		}
 	}
 }
 
@@ -186,8 +261,8 @@ func TestSearchWithKeepAndWorkers(t *testing.T) {
 	c := Quantize(vecs, dims)
 	q := vecs[17*dims : 18*dims]
 	keep := func(i int) bool { return i%3 != 0 }
-	// With every vector a candidate of the int8 scan, or all but one of
-	// the 1-bit scan and half of them of the int8 scan, the result is the
+	// With every vector a candidate of the 4-bit scan, or all but one of
+	// the 1-bit scan and half of them of the 4-bit scan, the result is the
 	// exact top 5 of the kept ones.
 	var want []Result
 	for _, e := range Exact(vecs, dims, q, n) {
@@ -284,7 +359,7 @@ func TestMaxAbsMatchesReference(t *testing.T) {
 func BenchmarkQuantize512(b *testing.B) {
 	r := rand.New(rand.NewPCG(7, 8))
 	v := randomVectors(r, 1, 512)
-	dst := make([]int8, 512)
+	dst := make([]byte, Stride(512))
 	for b.Loop() {
 		QuantizeInto(dst, v)
 	}
