@@ -41,7 +41,8 @@ type vecScan struct {
 	piece    int
 	pieces   int64
 
-	next   atomic.Int64 // the next piece to take
+	next   atomic.Int64        // the next piece to take
+	failed atomic.Pointer[any] // the first panic of a goroutine spawn started
 	mu     sync.Mutex
 	best   topk.Heap[float32] // the best r candidates merged so far, by slot
 	merged int64              // pieces whose candidates are in best
@@ -106,10 +107,13 @@ func (sc *vecScan) run(helpers int) []vecHit {
 		return t.Sorted()
 	}
 	for range sc.workers() - 1 - helpers {
-		go sc.help()
+		sc.spawn()
 	}
 	sc.help()
 	<-sc.done
+	if p := sc.failed.Load(); p != nil {
+		panic(*p) // to the caller's recover, as if it had scanned the piece
+	}
 	// The candidates rescored four at a time (dot4): one sum at a time
 	// waits on each addition, and took as long as the codes of a small
 	// index.
@@ -120,6 +124,20 @@ func (sc *vecScan) run(helpers int) []vecHit {
 	t := topk.New[float32](sc.k)
 	sc.v.scanList(sc.q, slots, &t)
 	return t.Sorted()
+}
+
+// spawn starts a goroutine that helps with the scan. A panic there (a
+// bug) would end the process, since nothing above the goroutine can
+// recover it: it is kept for run to raise in the caller's goroutine.
+func (sc *vecScan) spawn() {
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				sc.failed.CompareAndSwap(nil, &p)
+			}
+		}()
+		sc.help()
+	}()
 }
 
 // help takes pieces of the scan until none is left, then merges the

@@ -114,3 +114,39 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestSpawnedHelperPanicReachesCaller checks that a panic in a goroutine
+// the shared scan starts (here from chunk data that does not match the
+// slots) does not end the process but reaches the caller of run, where
+// the caller's recover sees it, as it would had the caller scanned the
+// piece itself.
+func TestSpawnedHelperPanicReachesCaller(t *testing.T) {
+	ix, _ := synthIndex(t, 300)
+	s := ix.current()
+	v := &s.vecs
+	qv := v.vec(0)
+	allowed := make([]bool, len(s.arts))
+	for i := range allowed {
+		allowed[i] = true
+	}
+	// No chunk-to-article map beside a filter: every piece panics.
+	sc := v.newScan(qv, 10, nil, allowed, nil, 0)
+	if !sc.shared {
+		t.Fatalf("%d slots: the scan is not shared", v.slots)
+	}
+	sc.cut(64)
+	sc.spawn()
+	for deadline := time.Now().Add(10 * time.Second); sc.failed.Load() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the spawned helper's panic was not kept")
+		}
+	}
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		sc.run(1)
+	}()
+	if got == nil {
+		t.Fatal("run returned; want the panic of the broken pieces")
+	}
+}
