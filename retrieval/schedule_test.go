@@ -61,7 +61,7 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 			v.scanCodes(vecscan.NewQuery(qv), 0, n, s.lex.chunkArt, nil, &codes)
 			exact := topk.New[float32](k)
 			for _, c := range codes.Items() {
-				exact.Push(vecHit{ID: v.chunkOf(int(c.ID)), Score: dot(qv, v.vec(c.ID))})
+				exact.Push(vecHit{ID: v.chunkOf(int(c.ID)), Score: vecscan.Dot(qv, v.vec(c.ID))})
 			}
 			want, wantCands := exact.Sorted(), slices.Clone(codes.Items())
 			slices.SortFunc(wantCands, topk.Compare[float32])

@@ -396,59 +396,55 @@ func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Buffer[float32]
 }
 
 // scanRange scores exactly the chunks in slots [lo, hi) that allowed
-// admits, four at a time.
+// admits.
 func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
-	var chunks [4]int32
-	var vecs [4][]float32
-	n := 0
+	e := exact4{q: q, t: t}
 	for slot := lo; slot < hi; slot++ {
 		c := v.chunkOf(slot)
 		if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
 			continue
 		}
-		chunks[n], vecs[n] = c, v.vec(int32(slot))
-		if n++; n == 4 {
-			s := vecscan.Dot4(q, &vecs)
-			for i := range s {
-				t.Push(vecHit{ID: chunks[i], Score: s[i]})
-			}
-			n = 0
-		}
+		e.add(c, v.vec(int32(slot)))
 	}
-	for i := 0; i < n; i++ {
-		t.Push(vecHit{ID: chunks[i], Score: dot(q, vecs[i])})
-	}
+	e.flush()
 }
 
 // scanList scores exactly the chunks in the given slots.
 func (v *vecView) scanList(q []float32, slots []int32, t *topk.Heap[float32]) {
-	var chunks [4]int32
-	var vecs [4][]float32
-	n := 0
+	e := exact4{q: q, t: t}
 	for _, slot := range slots {
-		chunks[n], vecs[n] = v.chunkOf(int(slot)), v.vec(slot)
-		if n++; n == 4 {
-			s := vecscan.Dot4(q, &vecs)
-			for i := range s {
-				t.Push(vecHit{ID: chunks[i], Score: s[i]})
-			}
-			n = 0
-		}
+		e.add(v.chunkOf(int(slot)), v.vec(slot))
 	}
-	for i := 0; i < n; i++ {
-		t.Push(vecHit{ID: chunks[i], Score: dot(q, vecs[i])})
+	e.flush()
+}
+
+// exact4 pushes chunks into t with their exact similarity to q, four at a
+// time (vecscan.Dot4: the same sums as vecscan.Dot, interleaved), the
+// last few one at a time on flush.
+type exact4 struct {
+	q      []float32
+	t      *topk.Heap[float32]
+	chunks [4]int32
+	vecs   [4][]float32
+	n      int
+}
+
+func (e *exact4) add(chunk int32, vec []float32) {
+	e.chunks[e.n], e.vecs[e.n] = chunk, vec
+	if e.n++; e.n == 4 {
+		s := vecscan.Dot4(e.q, &e.vecs)
+		for i := range s {
+			e.t.Push(vecHit{ID: e.chunks[i], Score: s[i]})
+		}
+		e.n = 0
 	}
 }
 
-// dot is the dot product of two vectors of the same length, summed in
-// order in float32, as chromem-go does.
-func dot(q, a []float32) float32 {
-	a = a[:len(q)]
-	var s float32
-	for i, x := range q {
-		s += x * a[i]
+func (e *exact4) flush() {
+	for i := range e.n {
+		e.t.Push(vecHit{ID: e.chunks[i], Score: vecscan.Dot(e.q, e.vecs[i])})
 	}
-	return s
+	e.n = 0
 }
 
 // normalized scales v to unit length in place (chromem-go does not normalise

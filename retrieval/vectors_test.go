@@ -263,8 +263,8 @@ func TestDotMatchesSequentialSum(t *testing.T) {
 		for i := range q {
 			want += q[i] * v[j][i]
 		}
-		if got[j] != want || dot(q, v[j]) != want {
-			t.Errorf("vector %d: dot4 %v, dot %v, want %v", j, got[j], dot(q, v[j]), want)
+		if got[j] != want || vecscan.Dot(q, v[j]) != want {
+			t.Errorf("vector %d: dot4 %v, dot %v, want %v", j, got[j], vecscan.Dot(q, v[j]), want)
 		}
 	}
 }
