@@ -109,7 +109,7 @@ func BenchmarkVectorSide(b *testing.B) {
 				}
 			}
 			check := v.bitRecalls(bitFractions(), bitCheckQueries, bitCheckK, bitCheckSeed, bitCheckRecall, wallClock)
-			frac, _ := check.choose(bitCheckRecall)
+			frac, checkRecall := check.choose(bitCheckRecall)
 			times := make([][]time.Duration, len(settings))
 			b.ResetTimer()
 			for b.Loop() {
@@ -130,6 +130,7 @@ func BenchmarkVectorSide(b *testing.B) {
 				b.ReportMetric(recall[i], s.String()+"-recall@10")
 			}
 			b.ReportMetric(float64(frac), "check-fraction")
+			b.ReportMetric(checkRecall, "check-recall@10")
 			b.ReportMetric(check.base.Seconds()*1e3, "check-4bit-ms")
 			if len(check.costs) > 0 {
 				b.ReportMetric(check.costs[len(check.costs)-1].Seconds()*1e3, "check-1bit-ms")
