@@ -453,6 +453,13 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 			return r, err
 		}
 	}
+	// Closed, not only dropped: an index under the merge threshold armed
+	// its idle merge, which would otherwise rewrite the files (and delete
+	// the log the reopening reads) while the restart runs, 30 s after the
+	// build, once the queries take that long.
+	if err := ix.Close(); err != nil {
+		return r, fmt.Errorf("close: %w", err)
+	}
 	ix, ch, bl, engines, vecs, codes = nil, nil, nil, nil, nil, vecscan.Codes{}
 	runtime.GC()
 	stopProf, err = startCPUProfile(o.pprofDir, fmt.Sprintf("restart-%d-%d.cpu", size, dims))
