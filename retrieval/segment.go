@@ -911,6 +911,16 @@ func logNumber(name string) int {
 	return n
 }
 
+// segNumber returns the number of a segment file's name (a base or a
+// log), -1 for another name.
+func segNumber(name string) int {
+	var n int
+	if _, err := fmt.Sscanf(name, "base-%06d.bin", &n); err == nil {
+		return n
+	}
+	return logNumber(name)
+}
+
 // checkpoint writes the whole index as a new base at once, with no logs,
 // waiting for the background merges first, and compacts it in memory.
 // Callers hold addMu.
