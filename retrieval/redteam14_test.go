@@ -3,12 +3,14 @@ package retrieval
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
@@ -125,5 +127,91 @@ func TestDamagedManifestNumberLosesNothing(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestLastLogRecordFlipIsAnError checks that one flipped bit in the last
+// record of a log (its bytes or its checksum) is an error naming the log,
+// which is left as it is: the record is whole and was acknowledged, and
+// reading it as a torn end dropped it, and truncated it away, in silence.
+// A torn last record (a short one, or one whose end never reached the
+// disk and reads as zeros) is still dropped, the records before it kept.
+func TestLastLogRecordFlipIsAnError(t *testing.T) {
+	ctx := context.Background()
+	seedArts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil)
+	for _, a := range seedArts {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := readManifest(dir)
+	if err != nil || len(m.Logs) != 1 {
+		t.Fatalf("manifest: got %+v, %v; want one log", m, err)
+	}
+	path := filepath.Join(dir, m.Logs[0])
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr, _, err := ix.readLogHeader(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := hdr // the offset of the last record's length field
+	for off := hdr; off+4 <= len(good); off += 4 + int(binary.LittleEndian.Uint32(good[off:])) {
+		last = off
+	}
+	body := last + 4 // the last record's first byte
+	tests := []struct {
+		name   string
+		damage func([]byte) []byte
+		want   int // articles after a torn end; 0: an error
+	}{
+		{"first byte", flipAt(body, 0x01), 0},
+		{"middle", flipAt((body+len(good))/2, 0x10), 0},
+		{"last byte before the checksum", flipAt(len(good)-5, 0x80), 0},
+		{"checksum", flipAt(len(good)-2, 0x04), 0},
+		{"torn: short", func(b []byte) []byte { return b[:len(b)-100] }, len(seedArts) - 1},
+		{"torn: end zeroed", func(b []byte) []byte { clear(b[len(b)-300:]); return b }, len(seedArts) - 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := tt.damage(slices.Clone(good))
+			if err := os.WriteFile(path, bad, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			re, err := New(ctx, Config{Dir: dir, ReadOnly: true})
+			switch {
+			case tt.want == 0 && err == nil:
+				n := re.Len()
+				re.Close()
+				t.Fatalf("New: got no error and %d articles, want an error", n)
+			case tt.want == 0 && !strings.Contains(err.Error(), m.Logs[0]):
+				t.Errorf("New: got %q, want an error naming %s", err, m.Logs[0])
+			case tt.want > 0 && err != nil:
+				t.Fatalf("New: got %v, want the torn end dropped", err)
+			case tt.want > 0:
+				if got := re.Len(); got != tt.want {
+					t.Errorf("got %d articles, want %d", got, tt.want)
+				}
+				re.Close()
+			}
+		})
+	}
+}
+
+// flipAt returns a damage that flips the bits of mask in byte i.
+func flipAt(i int, mask byte) func([]byte) []byte {
+	return func(b []byte) []byte {
+		b[i] ^= mask
+		return b
 	}
 }
