@@ -138,38 +138,10 @@ func TestDamagedManifestNumberLosesNothing(t *testing.T) {
 // disk and reads as zeros) is still dropped, the records before it kept.
 func TestLastLogRecordFlipIsAnError(t *testing.T) {
 	ctx := context.Background()
-	seedArts, _, err := article.LoadFS(seeds.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil)
-	for _, a := range seedArts {
-		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := readManifest(dir)
-	if err != nil || len(m.Logs) != 1 {
-		t.Fatalf("manifest: got %+v, %v; want one log", m, err)
-	}
-	path := filepath.Join(dir, m.Logs[0])
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr, _, err := ix.readLogHeader(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	last := hdr // the offset of the last record's length field
-	for off := hdr; off+4 <= len(good); off += 4 + int(binary.LittleEndian.Uint32(good[off:])) {
-		last = off
-	}
-	body := last + 4 // the last record's first byte
+	seedArts, dir, logName, good, offs := seedsInOneLog(t)
+	path := filepath.Join(dir, logName)
+	last := offs[len(offs)-1] // the offset of the last record's length field
+	body := last + 4          // the last record's first byte
 	tests := []struct {
 		name   string
 		damage func([]byte) []byte
@@ -194,8 +166,8 @@ func TestLastLogRecordFlipIsAnError(t *testing.T) {
 				n := re.Len()
 				re.Close()
 				t.Fatalf("New: got no error and %d articles, want an error", n)
-			case tt.want == 0 && !strings.Contains(err.Error(), m.Logs[0]):
-				t.Errorf("New: got %q, want an error naming %s", err, m.Logs[0])
+			case tt.want == 0 && !strings.Contains(err.Error(), logName):
+				t.Errorf("New: got %q, want an error naming %s", err, logName)
 			case tt.want > 0 && err != nil:
 				t.Fatalf("New: got %v, want the torn end dropped", err)
 			case tt.want > 0:
@@ -214,4 +186,45 @@ func flipAt(i int, mask byte) func([]byte) []byte {
 		b[i] ^= mask
 		return b
 	}
+}
+
+// seedsInOneLog adds the seed articles one at a time to a new index in a
+// directory and closes it, and returns the articles, the directory, the
+// name and content of its one log, and the offsets of the records' length
+// fields in it.
+func seedsInOneLog(t *testing.T) (arts []article.Article, dir, logName string, data []byte, offs []int) {
+	t.Helper()
+	ctx := context.Background()
+	arts, _, err := article.LoadFS(seeds.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil)
+	for _, a := range arts {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, _, err := readManifest(dir)
+	if err != nil || len(m.Logs) != 1 {
+		t.Fatalf("manifest: got %+v, %v; want one log", m, err)
+	}
+	if data, err = os.ReadFile(filepath.Join(dir, m.Logs[0])); err != nil {
+		t.Fatal(err)
+	}
+	hdr, _, err := ix.readLogHeader(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := hdr; off+4 <= len(data); off += 4 + int(binary.LittleEndian.Uint32(data[off:])) {
+		offs = append(offs, off)
+	}
+	if len(offs) != len(arts) {
+		t.Fatalf("got %d records, want %d", len(offs), len(arts))
+	}
+	return arts, dir, m.Logs[0], data, offs
 }
