@@ -228,3 +228,73 @@ func seedsInOneLog(t *testing.T) (arts []article.Article, dir, logName string, d
 	}
 	return arts, dir, m.Logs[0], data, offs
 }
+
+// TestMaxScoreOddArticleShapes checks the pruned lexical search against the
+// exhaustive scorer on articles of odd shapes for the per-block article
+// bound: one article of more than three blocks of 64 chunks (updated, then
+// removed), one of a single short chunk, one of one character, among
+// ordinary ones, in one segment and in several with removed articles, and
+// an index of one chunk (no break found).
+func TestMaxScoreOddArticleShapes(t *testing.T) {
+	ctx := context.Background()
+	g := synthetic.New(9)
+	var arts []article.Article
+	for i := 0; i < 40; i++ {
+		arts = append(arts, g.Article(i))
+	}
+	// An article of 31 bodies: over 200 chunks.
+	long := g.Article(100)
+	for i := 101; i < 131; i++ {
+		long.Text += "\n\n" + g.Article(i).Text
+	}
+	long.Body = []article.Span{{Start: 0, End: len(long.Text)}}
+	arts = append(arts, long)
+	short := g.Article(200)
+	short.Text = "Putin ferry terminal bridge."
+	short.Body = []article.Span{{Start: 0, End: len(short.Text)}}
+	arts = append(arts, short)
+	titleOnly := g.Article(201)
+	titleOnly.Text = "x"
+	titleOnly.Body = []article.Span{{Start: 0, End: 1}}
+	arts = append(arts, titleOnly)
+	var qs []string
+	for i := 0; i < 40; i++ {
+		qs = append(qs, g.Question(i, 8))
+	}
+	qs = append(qs, "Putin ferry terminal bridge", arts[40].Title, arts[3].Title)
+	outlets := []string{arts[0].Outlet}
+	ix := newTestIndex(t, Config{MergeIdle: -1, MergeChunks: 1 << 20}, arts)
+	if n := len(ix.Chunks(long.ID)); n <= 3*64 {
+		t.Fatalf("the long article has %d chunks, want more than three blocks of 64", n)
+	}
+	checkLex(t, "all", ix, qs, outlets)
+	// Segments: adds one at a time, removals, the long article updated.
+	for i := 40; i < 80; i++ {
+		a := g.Article(i)
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		if i%7 == 0 {
+			if _, err := ix.Remove(ctx, arts[i-40].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	long2 := long
+	long2.Title += " updated"
+	if _, err := ix.Add(ctx, []article.Article{long2}); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "segments", ix, qs, outlets)
+	if _, err := ix.Remove(ctx, long.ID); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "long removed", ix, qs, outlets)
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "merged", ix, qs, outlets)
+
+	one := newTestIndex(t, Config{}, []article.Article{short})
+	checkLex(t, "one chunk", one, []string{"Putin ferry terminal bridge", "ferry"}, []string{short.Outlet})
+}
