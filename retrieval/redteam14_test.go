@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -297,4 +298,54 @@ func TestMaxScoreOddArticleShapes(t *testing.T) {
 
 	one := newTestIndex(t, Config{}, []article.Article{short})
 	checkLex(t, "one chunk", one, []string{"Putin ferry terminal bridge", "ferry"}, []string{short.Outlet})
+}
+
+// TestMaxScoreExtremeTermCounts checks the pruned lexical search against
+// the exhaustive scorer where one term's counts range from none to 3,000
+// in a chunk (bounds from the largest, long lists of near-equal scores),
+// beside a rarer term and in titles, in one segment and in many with
+// removals, and after the merge (no break found).
+func TestMaxScoreExtremeTermCounts(t *testing.T) {
+	g := synthetic.New(4)
+	r := rand.New(rand.NewPCG(1, 1))
+	var arts []article.Article
+	for i := 0; i < 400; i++ {
+		a := g.Article(i)
+		var b strings.Builder
+		b.WriteString(a.Text[:min(len(a.Text), 200+r.IntN(2000))])
+		n := []int{0, 1, 2, 3, 50, 400, 3000}[r.IntN(7)]
+		for j := 0; j < n; j++ {
+			b.WriteString(" zorblat")
+			if r.IntN(5) == 0 {
+				b.WriteString(" quixel")
+			}
+		}
+		a.Text = b.String()
+		a.ID = fmt.Sprintf("x%d", i)
+		a.Body = []article.Span{{Start: 0, End: len(a.Text)}}
+		if i%3 == 0 {
+			a.Title = "zorblat " + a.Title
+		}
+		arts = append(arts, a)
+	}
+	ix := newTestIndex(t, Config{MergeIdle: -1, MergeChunks: 1 << 20}, arts[:300])
+	for i, a := range arts[300:] {
+		if _, err := ix.Add(context.Background(), []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		if i%5 == 0 {
+			if _, err := ix.Remove(context.Background(), arts[i*3].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := len(ix.current().lex.segs); n < 2 {
+		t.Fatalf("got %d segments, want several", n)
+	}
+	qs := []string{"zorblat", "zorblat quixel", "quixel", "zorblat " + g.Question(1, 400), g.Question(2, 400) + " quixel zorblat zorblat"}
+	checkLex(t, "extreme tf", ix, qs, []string{arts[0].Outlet})
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "extreme tf merged", ix, qs, []string{arts[0].Outlet})
 }
