@@ -28,6 +28,9 @@ const (
 	crashRunEnv = "BRIEFBOT_CRASH_RUN"
 	// crashMergeChunks makes merges frequent, so that kills land in them too.
 	crashMergeChunks = 30
+	// Every 20th Add of the child is a bulk Add of crashBulk more
+	// articles, numbered from crashBulkFirst.
+	crashBulk, crashBulkFirst = 12, 5000
 )
 
 // crashArticle is the i-th article the child of run adds.
@@ -38,11 +41,12 @@ func crashArticle(g *synthetic.Generator, run, i int) article.Article {
 }
 
 // TestCrashDuringAdd starts a process that adds articles one at a time to
-// a persistent index and prints each ID once Add has returned
+// a persistent index (every 20th Add a bulk one, which writes a new base)
+// and removes some, and prints each ID once Add or Remove has returned
 // (acknowledged), kills it with SIGKILL at a random moment (in an add, a
-// log write, a merge), and checks that the index opens and holds every
-// acknowledged article intact. The runs share one directory, so damage
-// would accumulate.
+// removal, a log write, a merge), and checks that the index opens and
+// holds every acknowledged article intact and none whose removal was
+// acknowledged. The runs share one directory, so damage would accumulate.
 func TestCrashDuringAdd(t *testing.T) {
 	if dir := os.Getenv(crashDirEnv); dir != "" {
 		crashChild(t, dir)
@@ -52,6 +56,7 @@ func TestCrashDuringAdd(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	g := synthetic.New(3)
 	acked := map[string]article.Article{}
+	removed := map[string]bool{} // acknowledged removals
 	for run := 0; run < *crashRuns; run++ {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringAdd$")
 		cmd.Env = append(os.Environ(), crashDirEnv+"="+dir, crashRunEnv+"="+strconv.Itoa(run))
@@ -86,6 +91,12 @@ func TestCrashDuringAdd(t *testing.T) {
 					fmt.Sscanf(id[4:], "%d", &i)
 					acked[id] = crashArticle(g, run, i)
 				}
+				if id, found := strings.CutPrefix(l, "removing "); found {
+					delete(acked, id)
+				}
+				if id, found := strings.CutPrefix(l, "removed "); found {
+					removed[id] = true
+				}
 				if first {
 					first = false
 					kill = time.After(time.Duration(rng.IntN(1500)) * time.Millisecond)
@@ -117,6 +128,11 @@ func TestCrashDuringAdd(t *testing.T) {
 				t.Errorf("run %d: acknowledged article %s has no chunks", run, id)
 			}
 		}
+		for id := range removed {
+			if _, ok := re.Article(id); ok {
+				t.Errorf("run %d: article %s is back after its removal was acknowledged", run, id)
+			}
+		}
 		if err := re.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +143,8 @@ func TestCrashDuringAdd(t *testing.T) {
 	}
 }
 
-// crashChild adds articles until it is killed (or has added 3,000).
+// crashChild adds (and removes) articles until it is killed (or has
+// added 3,000).
 func crashChild(t *testing.T, dir string) {
 	run, _ := strconv.Atoi(os.Getenv(crashRunEnv))
 	ix, err := retrieval.New(context.Background(), retrieval.Config{Dir: dir, MergeChunks: crashMergeChunks})
@@ -137,15 +154,36 @@ func crashChild(t *testing.T, dir string) {
 	}
 	g := synthetic.New(3)
 	w := bufio.NewWriter(os.Stdout)
-	for i := 0; i < 3000; i++ {
-		a := crashArticle(g, run, i)
-		if _, err := ix.Add(context.Background(), []article.Article{a}); err != nil {
-			fmt.Fprintln(w, "error", err)
-			w.Flush()
-			os.Exit(1)
-		}
-		fmt.Fprintln(w, "ack", a.ID)
+	fail := func(err error) {
+		fmt.Fprintln(w, "error", err)
 		w.Flush()
+		os.Exit(1)
+	}
+	for i := 0; i < 3000; i++ {
+		batch := []article.Article{crashArticle(g, run, i)}
+		if i%20 == 19 {
+			// A bulk Add, more chunks than a log takes: a new base.
+			for j := range crashBulk {
+				batch = append(batch, crashArticle(g, run, crashBulkFirst+i/20*crashBulk+j))
+			}
+		}
+		if _, err := ix.Add(context.Background(), batch); err != nil {
+			fail(err)
+		}
+		for _, a := range batch {
+			fmt.Fprintln(w, "ack", a.ID)
+		}
+		w.Flush()
+		if i%10 == 9 {
+			id := crashArticle(g, run, i-5).ID
+			fmt.Fprintln(w, "removing", id) // from now on it may be gone
+			w.Flush()
+			if _, err := ix.Remove(context.Background(), id); err != nil {
+				fail(err)
+			}
+			fmt.Fprintln(w, "removed", id)
+			w.Flush()
+		}
 	}
 	os.Exit(0)
 }

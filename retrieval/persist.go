@@ -214,8 +214,11 @@ func (ix *Index) load(ctx context.Context) error {
 			m = manifest{Format: manifestFormat, Base: IndexFile, Next: 1}
 		}
 	}
-	if m.Next < 1 {
-		m.Next = 1
+	// The next file number follows every file named, also when the
+	// manifest's is damaged: a new log of a number in use truncated it.
+	m.Next = max(m.Next, 1)
+	for _, name := range append([]string{m.Base}, m.Logs...) {
+		m.Next = max(m.Next, segNumber(name)+1)
 	}
 	ix.files.man = m
 	if !ix.readOnly {

@@ -3,7 +3,6 @@ package retrieval
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -204,41 +203,8 @@ func TestOddEmbeddings(t *testing.T) {
 // acknowledged articles after it.
 func TestLogLengthDamageIsAnError(t *testing.T) {
 	ctx := context.Background()
-	seedArts, _, err := article.LoadFS(seeds.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ix := newTestIndex(t, Config{Dir: dir, MergeIdle: -1}, nil)
-	for _, a := range seedArts {
-		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	m, _, err := readManifest(dir)
-	if err != nil || len(m.Logs) != 1 {
-		t.Fatalf("manifest: got %+v, %v; want one log", m, err)
-	}
-	path := filepath.Join(dir, m.Logs[0])
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hdr, _, err := ix.readLogHeader(good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The offsets of the records' length fields.
-	var offs []int
-	for off := hdr; off+4 <= len(good); off += 4 + int(binary.LittleEndian.Uint32(good[off:])) {
-		offs = append(offs, off)
-	}
-	if len(offs) != len(seedArts) {
-		t.Fatalf("got %d records, want %d", len(offs), len(seedArts))
-	}
+	seedArts, dir, logName, good, offs := seedsInOneLog(t)
+	path := filepath.Join(dir, logName)
 	for _, tt := range []struct {
 		name string
 		at   int // byte flipped
@@ -260,8 +226,8 @@ func TestLogLengthDamageIsAnError(t *testing.T) {
 				re.Close()
 				t.Fatalf("New: got no error and %d articles, want an error", n)
 			}
-			if !strings.Contains(err.Error(), m.Logs[0]) {
-				t.Errorf("New: got %q, want an error naming %s", err, m.Logs[0])
+			if !strings.Contains(err.Error(), logName) {
+				t.Errorf("New: got %q, want an error naming %s", err, logName)
 			}
 			after, err := os.ReadFile(path)
 			if err != nil || !bytes.Equal(after, bad) {

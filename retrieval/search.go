@@ -196,9 +196,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if !some {
 		return nil, nil
 	}
-	// No more candidates than chunks: a huge K would overflow the vector
-	// scan's sums.
-	pool := max(t.Candidates, min(k, s.lex.liveChunks))
+	// No more candidates than chunks: a huge K or Tuning.Candidates would
+	// overflow the vector scan's sums.
+	pool := min(max(t.Candidates, k), s.lex.liveChunks)
 	// The two components run at once when both do: the lexical one on
 	// one core, the vector scan on every other core it can get; when the
 	// lexical side is done its core joins the scan (vecScan), so neither

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"math"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -459,7 +461,7 @@ func (ix *Index) readLog(path string) (recs []logRecord, valid int64, err error)
 		}
 		rec, err := decodeRecord(data[off+4 : off+4+n])
 		if err != nil {
-			if off+4+n == len(data) {
+			if off+4+n == len(data) && !flippedBit(data[off+4:off+4+n]) {
 				break // the last record, torn inside
 			}
 			return nil, 0, fmt.Errorf("read %s: record at byte %d: %w", filepath.Base(path), off, err)
@@ -490,6 +492,35 @@ func flippedLength(data []byte, off, n int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// flippedBit reports whether the record rec (its bytes, then their
+// CRC-32C), whole but not valid, has its checksum wrong by one flipped
+// bit, of its bytes or of the checksum: a damaged record rather than a
+// torn one, which drops (and truncates away) an acknowledged record. A
+// CRC is linear: one bit flipped at byte j changes it by that bit's
+// contribution carried through the len-1-j bytes after it, which the loop
+// walks back from the last byte, 8 table lookups a byte.
+func flippedBit(rec []byte) bool {
+	if len(rec) < 4 {
+		return false
+	}
+	tab := crc32.MakeTable(crc32.Castagnoli)
+	body := rec[:len(rec)-4]
+	diff := crc32.Checksum(body, tab) ^ binary.LittleEndian.Uint32(rec[len(body):])
+	if bits.OnesCount32(diff) <= 1 { // none: the record decodes badly as written
+		return true
+	}
+	for b := range 8 {
+		r := tab[1<<b]
+		for range body {
+			if r == diff {
+				return true
+			}
+			r = tab[byte(r)] ^ r>>8
+		}
+	}
+	return false
 }
 
 // readLogHeader checks a log's header and returns its length.
@@ -909,6 +940,16 @@ func logNumber(name string) int {
 		return -1
 	}
 	return n
+}
+
+// segNumber returns the number of a segment file's name (a base or a
+// log), -1 for another name.
+func segNumber(name string) int {
+	var n int
+	if _, err := fmt.Sscanf(name, "base-%06d.bin", &n); err == nil {
+		return n
+	}
+	return logNumber(name)
 }
 
 // checkpoint writes the whole index as a new base at once, with no logs,

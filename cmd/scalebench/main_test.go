@@ -92,6 +92,8 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-dims", "512,1536"}, true},
 		{[]string{"-dims", "768"}, false},
 		{[]string{"-candidates", "0"}, false},
+		{[]string{"-queries", "10000000"}, true},
+		{[]string{"-queries", "9223372036854775807"}, false}, // panicked making the questions
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -216,6 +218,27 @@ func TestRunSizesBelowK(t *testing.T) {
 	}
 }
 
+// TestRunHugeK checks that a -k or -candidates far past the corpus runs:
+// the quantised scan panicked reserving room for that many candidates,
+// after the index was built.
+func TestRunHugeK(t *testing.T) {
+	for _, args := range [][]string{
+		{"-k", "9223372036854775807"},
+		{"-candidates", "9223372036854775807"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"-sizes", "50", "-queries", "2", "-json"}, args...)
+			if err := run(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("run: got error %v, want none\n%s", err, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), `"engine":"quant"`) {
+				t.Errorf("got output %q, want a quant line", stdout.String())
+			}
+		})
+	}
+}
+
 // TestRunUnwritableOutFailsFirst checks that an -out file that cannot be
 // written is an error before anything is measured.
 func TestRunUnwritableOutFailsFirst(t *testing.T) {
@@ -278,5 +301,42 @@ func TestTimeSetInterleaves(t *testing.T) {
 		if tm := sr.times[e.name]; len(e.times) != len(qs) || tm.p99 < tm.p50 {
 			t.Errorf("%s: got %d times, p50 %v, p99 %v; want %d, p50 <= p99", e.name, len(e.times), tm.p50, tm.p99, len(qs))
 		}
+	}
+}
+
+// TestRunFailureKeepsOutFile checks that a run that fails or is
+// interrupted leaves an existing -out file (the table of an earlier run) as
+// it was: the check that it can be written emptied it at the start.
+func TestRunFailureKeepsOutFile(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		args []string
+	}{
+		{"missing questions file", context.Background(), []string{"-real", "-real-file", filepath.Join(t.TempDir(), "none.json")}},
+		{"interrupted", cancelled, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "table.md")
+			const before = "| the table of an earlier run |\n"
+			if err := os.WriteFile(out, []byte(before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"-sizes", "50", "-queries", "2", "-out", out}, tt.args...)
+			var stdout, stderr bytes.Buffer
+			if err := run(tt.ctx, args, &stdout, &stderr); err == nil {
+				t.Fatal("got no error, want one")
+			}
+			got, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != before {
+				t.Errorf("-out file after the failed run: got %q, want %q", got, before)
+			}
+		})
 	}
 }

@@ -42,6 +42,9 @@ type options struct {
 	candidates int
 }
 
+// maxQueries is the most timed queries -queries asks for.
+const maxQueries = 10_000_000
+
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("scalebench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -83,6 +86,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.queries <= 0 || o.k <= 0 || o.candidates <= 0 {
 		return o, errors.New("-queries, -k and -candidates must be positive")
 	}
+	if o.queries > maxQueries {
+		// The questions are made before the timing: more would not fit.
+		return o, fmt.Errorf("-queries must be at most %d (-query-budget bounds the time)", maxQueries)
+	}
 	return o, nil
 }
 
@@ -94,14 +101,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.pprofDir != "" {
 		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
-			return err
+			return fmt.Errorf("-pprof: %w", err)
 		}
 	}
 	if o.out != "" {
-		// Found unwritable now, not after hours of measuring.
-		if err := os.WriteFile(o.out, nil, 0o644); err != nil {
+		// Found unwritable now, not after hours of measuring; the table
+		// of an earlier run there stays until this run's replaces it.
+		f, err := os.OpenFile(o.out, os.O_WRONLY|os.O_CREATE, 0o644)
+		if err != nil {
 			return fmt.Errorf("-out: %w", err)
 		}
+		f.Close()
 	}
 	var realQs []string
 	if o.real {

@@ -13,10 +13,11 @@ type Buffer[S float32 | float64] struct {
 	thr   S // no item scoring below it can enter
 }
 
-// NewBuffer returns a buffer that keeps the best k items.
+// NewBuffer returns a buffer that keeps the best k items. It reserves
+// room for at most 2048 at first, as New does for a large k.
 func NewBuffer[S float32 | float64](k int) Buffer[S] {
 	k = max(k, 0)
-	return Buffer[S]{k: k, items: make([]Item[S], 0, 2*k), thr: S(math.Inf(-1))}
+	return Buffer[S]{k: k, items: make([]Item[S], 0, 2*min(k, 1024)), thr: S(math.Inf(-1))}
 }
 
 // Threshold returns a score below which an item cannot enter; an item
@@ -29,7 +30,7 @@ func (b *Buffer[S]) Push(x Item[S]) {
 		return
 	}
 	b.items = append(b.items, x)
-	if len(b.items) >= 2*b.k {
+	if len(b.items)-b.k >= b.k { // 2k would overflow for a huge k
 		b.shrink()
 	}
 }

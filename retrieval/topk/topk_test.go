@@ -2,6 +2,7 @@ package topk
 
 import (
 	"cmp"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -87,6 +88,10 @@ func TestBufferKeepsTheHeapsItems(t *testing.T) {
 		{"fewer than k", 40, 100, func(int) float32 { return r.Float32() }},
 		{"k of one", 500, 1, func(int) float32 { return r.Float32() }},
 		{"k of zero", 10, 0, func(int) float32 { return r.Float32() }},
+		// A k far past the items (a caller's "all of them") reserves no
+		// room for k: it panicked making a slice of 2k.
+		{"huge k", 300, math.MaxInt, func(int) float32 { return r.Float32() }},
+		{"k past half of MaxInt", 300, math.MaxInt/2 + 1, func(int) float32 { return r.Float32() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, b := New[float32](tc.k), NewBuffer[float32](tc.k)
