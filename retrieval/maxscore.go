@@ -182,6 +182,18 @@ type msLevel struct {
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
+
+	work *lexWork // counts the work when not nil (benchmarks)
+}
+
+// lexWork counts the work of pruned searches, a noise-free measure beside
+// their times: benchmarks set lexQuery.work, searches leave it nil.
+type lexWork struct {
+	docs     int64 // docs taken from the essential lists
+	contribs int64 // contributions computed
+	pushed   int64 // docs pushed into the heap
+	blocks   int64 // blocks of the walk looked at
+	skipped  int64 // blocks skipped whole
 }
 
 // setSeg moves the level to segment g.
@@ -323,6 +335,9 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 		acc += float32(p.titleW * float64(tp.freq(c.bPos)) / norm)
 	}
 	x := float64(acc)
+	if lv.work != nil {
+		lv.work.contribs++
+	}
 	return float32(lv.ws[c.term] * x / (p.k1 + x))
 }
 
@@ -404,9 +419,15 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 			last := (segEnd - 1) / msBlock
 			for b <= last && prefix[n]*scale+extras[b] < theta {
 				b++
+				if lv.work != nil {
+					lv.work.skipped++
+				}
 			}
 			if b > last {
 				return
+			}
+			if lv.work != nil {
+				lv.work.blocks++
 			}
 			pos = max(pos, b*msBlock)
 			blkEnd, extra, ess = (b+1)*msBlock, extras[b], 0
@@ -439,6 +460,9 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 			continue
 		}
 		pos = d + 1
+		if lv.work != nil {
+			lv.work.docs++
+		}
 		if allow != nil && !allow(d) {
 			for _, c := range cs[ess:] {
 				if c.doc == d {
@@ -483,6 +507,9 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 				s += contrib[i]
 			}
 		}
+		if lv.work != nil {
+			lv.work.pushed++
+		}
 		h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
 		theta = lv.lower(h.Threshold())
 	}
@@ -511,6 +538,8 @@ type lexQuery struct {
 	// boundScale multiplies the upper bounds (0: 1). Below 1 they are no
 	// longer bounds: for tests only.
 	boundScale float64
+	// work, when not nil, counts the search's work (benchmarks).
+	work *lexWork
 }
 
 // levels returns the chunk and article levels of q: term weights with the
@@ -524,6 +553,7 @@ func (lx *lexIndex) levels(q *lexQuery) (cl, al msLevel) {
 	}
 	cl = msLevel{lx: lx, p: q.chunk, lens: lx.chunkLen, avg: lx.avgChunk, first: lx.artFirst, chunk: true, boundScale: scale, margin: margin}
 	al = msLevel{lx: lx, p: q.article, lens: lx.artLen, avg: lx.avgArt, boundScale: scale, margin: margin}
+	cl.work, al.work = q.work, q.work
 	cl.bp = [2]bm25f{q.chunk, q.article}
 	al.bp = cl.bp
 	cl.ws = make([]float64, len(q.terms))
