@@ -39,13 +39,18 @@ func BenchmarkLexicalScale(b *testing.B) {
 			if !boolFlag("large") || size > 100_000 && !boolFlag("huge") {
 				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
 			}
-			ix := lexScaleIndex(b, size)
+			ix, opened := lexScaleIndex(b, size)
 			s := ix.current()
 			t := DefaultTuning()
 			toks := make([][]token, len(qs))
 			for i, q := range qs {
 				toks[i] = ix.an.tokens(q, nil)
 			}
+			// After a restart: how long the index took to open and its
+			// first search (reported after the loop, which clears them).
+			t0 := time.Now()
+			ix.lexical(s, toks[0], nil, t.Candidates, t)
+			first := time.Since(t0)
 			for i := 0; i < len(qs); i += 20 {
 				q := newLexQuery(s, ix.queryTerms(s, toks[i], t), t, nil, t.Candidates)
 				if got, want := s.lex.search(&q), ix.exhaustive(s, q, 0, t); !slices.Equal(got, want) {
@@ -91,6 +96,10 @@ func BenchmarkLexicalScale(b *testing.B) {
 			b.ReportMetric(quantileMS(best, 0.5), "best-p50-ms")
 			b.ReportMetric(quantileMS(best, 0.99), "best-p99-ms")
 			w.report(b, len(qs))
+			if opened > 0 {
+				b.ReportMetric(opened.Seconds(), "open-s")
+				b.ReportMetric(first.Seconds()*1e3, "first-ms")
+			}
 			b.ReportMetric(0, "ns/op")
 		})
 	}
@@ -106,19 +115,22 @@ func quantileMS(ds []time.Duration, q float64) float64 {
 var lexDir = flag.String("lexdir", "", "directory where BenchmarkLexicalScale keeps its indexes (empty: in memory)")
 
 // lexScaleIndex returns the synthetic index of about size chunks, built
-// in memory, or in *lexDir and reopened from there when it already is.
-func lexScaleIndex(tb testing.TB, size int) *Index {
+// in memory, or in *lexDir and reopened from there when it already is
+// (then with the time that took; else 0).
+func lexScaleIndex(tb testing.TB, size int) (*Index, time.Duration) {
 	tb.Helper()
 	if *lexDir == "" {
-		return newTestIndex(tb, Config{Embed: constEmbed}, synthCorpus(size))
+		return newTestIndex(tb, Config{Embed: constEmbed}, synthCorpus(size)), 0
 	}
 	dir := filepath.Join(*lexDir, strconv.Itoa(size))
 	_, err := os.Stat(dir)
 	cfg := Config{Dir: dir, Embed: constEmbed, EmbedModel: "constant", MergeIdle: -1}
 	if err == nil {
-		return newTestIndex(tb, cfg, nil)
+		t0 := time.Now()
+		ix := newTestIndex(tb, cfg, nil)
+		return ix, time.Since(t0)
 	}
-	return newTestIndex(tb, cfg, synthCorpus(size))
+	return newTestIndex(tb, cfg, synthCorpus(size)), 0
 }
 
 // boolFlag returns the value of the test binary's boolean flag name:
