@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
@@ -335,6 +336,7 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 	all := make([]msCursor, len(q))
 	cs := make([]*msCursor, 0, len(q))
 	prefix := make([]float64, 0, len(q)+1)
+	var theta msTheta
 	for _, g := range lv.lx.segs {
 		lv.setSeg(g)
 		sb := g.bounds(lv.lx, lv.bp[0], lv.bp[1])
@@ -362,7 +364,38 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 		for i, c := range cs {
 			prefix = append(prefix, prefix[i]+c.ub)
 		}
-		lv.runSeg(q, cs, prefix, h, allow, scale, extras, final, contrib, present)
+		lo, hi := lv.segRange()
+		lv.runSeg(q, cs, prefix, h, allow, scale, extras, final, contrib, present, lo, hi, &theta)
+	}
+}
+
+// msTheta is a threshold shared by the pieces of one MaxScore run, each
+// with its own heap of the k best: the largest of their heaps'
+// thresholds. A doc below it cannot enter the k best of the whole run
+// (some piece holds k better ones), while one at it still can on a tie,
+// so pruning docs whose bound is below it keeps the run's result exact.
+// The zero msTheta is -Inf.
+type msTheta struct {
+	// bits are math.Float64bits of the threshold, 0 for -Inf: a
+	// threshold of +0 reads as -Inf, which prunes less, never wrongly.
+	bits atomic.Uint64
+}
+
+// raise raises the threshold to x if x is above it, and returns the
+// threshold.
+func (t *msTheta) raise(x float64) float64 {
+	for {
+		b := t.bits.Load()
+		cur := math.Inf(-1)
+		if b != 0 {
+			cur = math.Float64frombits(b)
+		}
+		if x <= cur || math.IsNaN(x) {
+			return cur
+		}
+		if t.bits.CompareAndSwap(b, math.Float64bits(x)) {
+			return x
+		}
 	}
 }
 
@@ -378,17 +411,21 @@ func (lv *msLevel) segRange() (lo, hi int32) {
 	return lv.g.firstArt, lv.g.firstArt + lv.g.arts
 }
 
-// runSeg is MaxScore over the current segment's cursors cs, sorted by
-// bound. With extras, the segment is walked block by block: a block's
-// extra decides which cursors are essential there, and a block where no
-// doc can reach the threshold is skipped.
-func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, contrib []float32, present []bool) {
+// runSeg is MaxScore over the docs [lo, hi) of the current segment, with
+// the cursors cs, sorted by bound, at or before lo (at their first doc at
+// or after lo for a range that does not start the segment). With extras,
+// the range is walked block by block: a block's extra decides which
+// cursors are essential there, and a block where no doc can reach the
+// threshold is skipped; a range that does not end the segment ends at a
+// multiple of msBlock. The threshold is the larger of h's and shared's,
+// and h's raises shared's.
+func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, contrib []float32, present []bool, lo, hi int32, shared *msTheta) {
 	n := len(cs)
 	ess := 0 // cs[ess:] are essential: a doc must have one of them to enter
-	theta := lv.lower(h.Threshold())
+	theta := lv.lower(shared.raise(h.Threshold()))
 	extra := 0.0
-	pos, segEnd := lv.segRange() // every doc before pos is done
-	blkEnd := int32(docEnd)
+	pos, segEnd := lo, hi // every doc before pos is done
+	blkEnd := segEnd
 	if extras != nil {
 		blkEnd = pos // enter the first block
 	}
@@ -410,6 +447,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 			}
 			pos = max(pos, b*msBlock)
 			blkEnd, extra, ess = (b+1)*msBlock, extras[b], 0
+			theta = lv.lower(shared.raise(h.Threshold()))
 			for ess < n && prefix[ess+1]*scale+extra < theta {
 				ess++
 			}
@@ -433,7 +471,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 		}
 		if d >= blkEnd {
 			if extras == nil {
-				return // d == docEnd
+				return // d >= segEnd
 			}
 			pos = blkEnd
 			continue
@@ -484,7 +522,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.H
 			}
 		}
 		h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
-		theta = lv.lower(h.Threshold())
+		theta = lv.lower(shared.raise(h.Threshold()))
 	}
 }
 
