@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
@@ -238,13 +239,24 @@ type msLevel struct {
 }
 
 // lexWork counts the work of pruned searches, a noise-free measure beside
-// their times: benchmarks set lexQuery.work, searches leave it nil.
+// their times: benchmarks set lexQuery.work, searches leave it nil. A
+// piece of a run counts in its own lexWork and adds it at its end (add),
+// so pieces may go on at once.
 type lexWork struct {
 	docs     int64 // docs taken from the essential lists
 	contribs int64 // contributions computed
 	pushed   int64 // docs pushed into the heap
 	blocks   int64 // blocks of the walk looked at
 	skipped  int64 // blocks skipped whole
+}
+
+// add adds the counts of x to w, atomically.
+func (w *lexWork) add(x *lexWork) {
+	atomic.AddInt64(&w.docs, x.docs)
+	atomic.AddInt64(&w.contribs, x.contribs)
+	atomic.AddInt64(&w.pushed, x.pushed)
+	atomic.AddInt64(&w.blocks, x.blocks)
+	atomic.AddInt64(&w.skipped, x.skipped)
 }
 
 // setSeg moves the level to segment g.
@@ -475,9 +487,6 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 		acc += float32(p.titleW * float64(tp.freq(c.bPos)) / norm)
 	}
 	x := float64(acc)
-	if lv.work != nil {
-		lv.work.contribs++
-	}
 	return float32(lv.ws[c.term] * x / (p.k1 + x))
 }
 
@@ -488,6 +497,7 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 	all := make([]msCursor, len(q))
 	cs := make([]*msCursor, 0, len(q))
 	win := newMsWindow(len(q))
+	var theta msTheta
 	for _, g := range lv.lx.segs {
 		lv.setSeg(g)
 		sb := g.bounds(lv.lx, lv.bp[0], lv.bp[1])
@@ -503,7 +513,37 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 			continue
 		}
 		lo, hi := lv.segRange()
-		lv.runSeg(q, cs, lo, hi, h, allow, scale, extras, final, win)
+		lv.runSeg(q, cs, lo, hi, h, allow, scale, extras, final, win, &theta)
+	}
+}
+
+// msTheta is a threshold shared by the pieces of one MaxScore run, each
+// with its own heap of the k best: the largest of their heaps'
+// thresholds. A doc below it cannot enter the k best of the whole run
+// (some piece holds k better ones), while one at it still can on a tie,
+// so pruning docs whose bound is below it keeps the run's result exact.
+// The zero msTheta is -Inf.
+type msTheta struct {
+	// bits are math.Float64bits of the threshold, 0 for -Inf: a
+	// threshold of +0 reads as -Inf, which prunes less, never wrongly.
+	bits atomic.Uint64
+}
+
+// raise raises the threshold to x if x is above it, and returns the
+// threshold.
+func (t *msTheta) raise(x float64) float64 {
+	for {
+		b := t.bits.Load()
+		cur := math.Inf(-1)
+		if b != 0 {
+			cur = math.Float64frombits(b)
+		}
+		if x <= cur || math.IsNaN(x) {
+			return cur
+		}
+		if t.bits.CompareAndSwap(b, math.Float64bits(x)) {
+			return x
+		}
 	}
 }
 
@@ -537,7 +577,11 @@ func newMsWindow(terms int) *msWindow {
 }
 
 // runSeg is block-max MaxScore over the docs lo..hi-1 of the current
-// segment, whose cursors with docs are cs. The docs are walked a block
+// segment, whose cursors with docs are cs, at or before lo; a range that
+// does not end the segment ends at a multiple of msBlock. The threshold
+// is the larger of h's and shared's, and h's raises shared's; pieces of
+// one run that go on at once each have their own cursors, heap and
+// window. The docs are walked a block
 // of msBlock at a time (aligned with extras). A block's bounds are those
 // of the block maxima of the terms with docs there (windowBound) plus
 // its extra: a block where no doc can reach the threshold is skipped
@@ -545,18 +589,20 @@ func newMsWindow(terms int) *msWindow {
 // essential ones (a doc must have one of them to enter) are scored over
 // the block, and each doc they hit that can still reach the threshold
 // is completed with the other terms, most promising first, while it can.
-func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, win *msWindow) {
-	theta := lv.lower(h.Threshold())
+func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, win *msWindow, shared *msTheta) {
+	var wk lexWork
+	if lv.work != nil {
+		defer lv.work.add(&wk)
+	}
 	for wlo := lo; wlo < hi; {
+		theta := lv.lower(shared.raise(h.Threshold()))
 		b := wlo / msBlock
 		whi := min((b+1)*msBlock, hi)
 		extra := 0.0
 		if extras != nil {
 			extra = extras[b]
 		}
-		if lv.work != nil {
-			lv.work.blocks++
-		}
+		wk.blocks++
 		// The terms with docs in the block, by bound there.
 		act := win.act[:0]
 		total := extra
@@ -573,9 +619,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			}
 		}
 		if total < theta {
-			if lv.work != nil {
-				lv.work.skipped++
-			}
+			wk.skipped++
 			wlo = whi
 			if len(act) == 0 && next > whi {
 				// No term has a doc before next: on to its block.
@@ -604,6 +648,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			for c.doc < whi {
 				j := c.doc - wlo
 				x := c.contribution(lv)
+				wk.contribs++
 				row[j] = x
 				win.has[c.term] |= 1 << j
 				win.partial[j] += float64(x)
@@ -616,9 +661,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			d := wlo + j
 			partial := win.partial[j]
 			win.partial[j] = 0
-			if lv.work != nil {
-				lv.work.docs++
-			}
+			wk.docs++
 			if allow != nil && !allow(d) {
 				continue
 			}
@@ -633,6 +676,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 				c.seek(lv, d)
 				if c.doc == d {
 					x := c.contribution(lv)
+					wk.contribs++
 					win.contrib[c.term*msBlock+int(j)] = x
 					win.has[c.term] |= 1 << j
 					bound += (float64(x) - c.wub) * scale
@@ -649,11 +693,9 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 					s += win.contrib[i*msBlock+int(j)]
 				}
 			}
-			if lv.work != nil {
-				lv.work.pushed++
-			}
+			wk.pushed++
 			h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
-			theta = lv.lower(h.Threshold())
+			theta = lv.lower(shared.raise(h.Threshold()))
 		}
 		for _, c := range act {
 			win.has[c.term] = 0
