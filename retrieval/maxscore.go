@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -37,10 +38,15 @@ type segBounds struct {
 const minStoredBound = 32
 
 // rowBounds are the bounds of the rows of some postings with at least
-// minStoredBound postings.
+// minStoredBound postings: of each row, and of each block of postBlock
+// postings of the row (its block maxima, quantised upward against the
+// row's bound, a byte each: see blockBound).
 type rowBounds struct {
 	rows []uint32 // increasing
 	max  []float32
+	// blk holds the block maxima of rows[i] from blkBase(off, i), one per
+	// postBlock postings.
+	blk []uint8
 }
 
 // bounds returns the segment's bounds for the given length
@@ -87,11 +93,40 @@ func (t Tuning) bm25f() (chunk, article bm25f) {
 		bm25f{k1: t.ArticleK1, b: t.ArticleB, titleW: t.TitleWeight, titleB: t.TitleB}
 }
 
+// postBlock is how many consecutive postings of a long list share one
+// stored block maximum: a byte per 64 postings (of 6 bytes each) is a
+// 384th of the postings' memory.
+const postBlock = 64
+
+// blkBase returns where the block maxima of the i-th stored row, whose
+// postings start at off, start in rowBounds.blk. The rows' blocks do not
+// overlap: from one stored row to the next, off/postBlock grows by at
+// least the row's length over postBlock, rounded down, and i by one.
+func blkBase(off uint32, i int) int { return int(off/postBlock) + i }
+
+// quantUp returns the least q in 1..255 with blockBound(top, q) >= m, for
+// m <= top.
+func quantUp(m float64, top float32) uint8 {
+	if top <= 0 {
+		return 255
+	}
+	q := min(255, max(1, math.Ceil(m/float64(top)*255)))
+	for q < 255 && blockBound(top, uint8(q)) < m {
+		q++
+	}
+	return uint8(q)
+}
+
+// blockBound is the bound of a block whose maximum was quantised to q
+// against its row's bound top.
+func blockBound(top float32, q uint8) float64 { return float64(top) * float64(q) / 255 }
+
 // storedBounds returns the bounds of the long rows of p. Each doc's
 // length normalisation is computed once, not once per posting.
 func storedBounds(p *postings, lens []float32, avg, b float64) rowBounds {
 	var rb rowBounds
 	var norms []float64
+	var blk []float64
 	for r := 0; r < p.terms(); r++ {
 		lo, hi := p.off[r], p.off[r+1]
 		if hi-lo < minStoredBound {
@@ -104,11 +139,23 @@ func storedBounds(p *postings, lens []float32, avg, b float64) rowBounds {
 			}
 		}
 		m := 0.0
+		blk = blk[:0]
 		for pos := lo; pos < hi; pos++ {
-			m = max(m, float64(p.freq(pos))/norms[p.doc[pos]])
+			if (pos-lo)%postBlock == 0 {
+				blk = append(blk, 0)
+			}
+			x := float64(p.freq(pos)) / norms[p.doc[pos]]
+			blk[len(blk)-1] = max(blk[len(blk)-1], x)
+			m = max(m, x)
+		}
+		top := roundUp32(m)
+		base := blkBase(lo, len(rb.rows))
+		rb.blk = append(rb.blk, make([]uint8, base+len(blk)-len(rb.blk))...)
+		for k, x := range blk {
+			rb.blk[base+k] = quantUp(x, top)
 		}
 		rb.rows = append(rb.rows, uint32(r))
-		rb.max = append(rb.max, roundUp32(m))
+		rb.max = append(rb.max, top)
 	}
 	return rb
 }
@@ -139,17 +186,21 @@ func roundUp32(m float64) float32 {
 
 // bound returns the bound of term t in p: stored (computed at average
 // length ref, now avg), or computed now for a short list; 0 without
-// postings.
-func (rb *rowBounds) bound(p *postings, t uint32, lens []float32, avg, ref, b float64) float64 {
+// postings. Of a long list it also returns its block maxima (blk[k]
+// bounds the postings from off[row]+k*postBlock) and the row's bound
+// they are quantised against, before growth; nil for a short list.
+func (rb *rowBounds) bound(p *postings, t uint32, lens []float32, avg, ref, b float64) (x float64, blk []uint8, top float32) {
 	r, ok := p.row(t)
 	if !ok {
-		return 0
+		return 0, nil, 0
 	}
-	if p.off[r+1]-p.off[r] < minStoredBound {
-		return float64(maxPseudoTF(p, r, lens, avg, b))
+	n := p.off[r+1] - p.off[r]
+	if n < minStoredBound {
+		return float64(maxPseudoTF(p, r, lens, avg, b)), nil, 0
 	}
 	i, _ := slices.BinarySearch(rb.rows, r)
-	return float64(rb.max[i]) * grow(avg, ref)
+	base := blkBase(p.off[r], i)
+	return float64(rb.max[i]) * grow(avg, ref), rb.blk[base : base+int((n+postBlock-1)/postBlock)], rb.max[i]
 }
 
 // grow is the factor by which a bound computed at average length ref
@@ -183,6 +234,29 @@ type msLevel struct {
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
+
+	work *lexWork // counts the work when not nil (benchmarks)
+}
+
+// lexWork counts the work of pruned searches, a noise-free measure beside
+// their times: benchmarks set lexQuery.work, searches leave it nil. A
+// piece of a run counts in its own lexWork and adds it at its end (add),
+// so pieces may go on at once.
+type lexWork struct {
+	docs     int64 // docs taken from the essential lists
+	contribs int64 // contributions computed
+	pushed   int64 // docs pushed into the heap
+	blocks   int64 // blocks of the walk looked at
+	skipped  int64 // blocks skipped whole
+}
+
+// add adds the counts of x to w, atomically.
+func (w *lexWork) add(x *lexWork) {
+	atomic.AddInt64(&w.docs, x.docs)
+	atomic.AddInt64(&w.contribs, x.contribs)
+	atomic.AddInt64(&w.pushed, x.pushed)
+	atomic.AddInt64(&w.blocks, x.blocks)
+	atomic.AddInt64(&w.skipped, x.skipped)
 }
 
 // setSeg moves the level to segment g.
@@ -194,22 +268,35 @@ func (lv *msLevel) setSeg(g *lexSeg) {
 	}
 }
 
-// bound returns the upper bound of query term t's pseudo-frequency in the
-// current segment.
-func (lv *msLevel) bound(sb *segBounds, t uint32) float64 {
+// msBound is a query term's upper bound of its pseudo-frequency in the
+// current segment at a level: of its text postings (whole, and by block
+// of postings when the list is long) and of its title postings.
+type msBound struct {
+	text  float64
+	blk   []uint8 // the text postings' block maxima; nil for a short list
+	top   float32 // the row bound they are quantised against
+	grow  float64 // the growth of the text bounds since they were computed
+	title float64 // times the title weight
+}
+
+// bound returns query term t's bounds in the current segment.
+func (lv *msLevel) bound(sb *segBounds, t uint32) msBound {
 	lx, g := lv.lx, lv.g
-	var x float64
+	var x msBound
 	if lv.chunk {
-		x = sb.chunk.bound(&g.chunkPost, t, lx.chunkLen, lx.avgChunk, sb.avgChunk, lv.p.b)
+		x.text, x.blk, x.top = sb.chunk.bound(&g.chunkPost, t, lx.chunkLen, lx.avgChunk, sb.avgChunk, lv.p.b)
+		x.grow = grow(lx.avgChunk, sb.avgChunk)
 	} else {
-		x = sb.art.bound(&g.artPost, t, lx.artLen, lx.avgArt, sb.avgArt, lv.p.b)
+		x.text, x.blk, x.top = sb.art.bound(&g.artPost, t, lx.artLen, lx.avgArt, sb.avgArt, lv.p.b)
+		x.grow = grow(lx.avgArt, sb.avgArt)
 	}
 	if lv.p.titleW > 0 {
 		title := &sb.title
 		if !lv.chunk {
 			title = &sb.artTitle
 		}
-		x += lv.p.titleW * title.bound(&g.titlePost, t, lx.titleLen, lx.avgTitle, sb.avgTitle, lv.p.titleB)
+		y, _, _ := title.bound(&g.titlePost, t, lx.titleLen, lx.avgTitle, sb.avgTitle, lv.p.titleB)
+		x.title = lv.p.titleW * y
 	}
 	return x
 }
@@ -227,19 +314,86 @@ type msCursor struct {
 	bPos, bEnd uint32  // title postings
 	bDoc       int32   // current doc within the current title article, or docEnd
 	doc        int32
+
+	// The bounds by block of the walk (windowBound): x are the bounds of
+	// the pseudo-frequency, aLo the first text posting; blkAt is the
+	// block of postings (of x.blk) and tAt the title posting that the
+	// current block of the walk starts in or before. wub is the bound of
+	// the contribution there.
+	x     msBound
+	aLo   uint32
+	blkAt uint32
+	tAt   uint32
+	wub   float64
 }
 
 // newCursor sets c to a cursor over query term i in the current segment,
-// whose pseudo-frequency is at most x.
-func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x float64) {
-	*c = msCursor{term: i}
-	c.ub = lv.ws[i] * x / (lv.p.k1 + x) * lv.boundScale
+// with bounds x.
+func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x msBound) {
+	*c = msCursor{term: i, x: x}
+	c.ub = lv.contribBound(i, x.text+x.title)
 	c.aPos, c.aEnd = lv.text.span(t.id)
+	c.aLo = c.aPos
 	if lv.p.titleW > 0 {
 		c.bPos, c.bEnd = lv.g.titlePost.span(t.id)
 	}
+	c.tAt = c.bPos
 	c.loadTitle(lv)
 	c.setDoc(lv)
+}
+
+// contribBound returns the bound of query term i's contribution where
+// its pseudo-frequency is at most x.
+func (lv *msLevel) contribBound(i int, x float64) float64 {
+	return lv.ws[i] * x / (lv.p.k1 + x) * lv.boundScale
+}
+
+// windowBound returns the bound of the cursor's contribution to the docs
+// lo..hi-1 of a block of the walk, 0 when it has no doc there: the block
+// maxima of its text postings there (or the whole list's bound, for a
+// short list) plus its title bound if a title posting reaches there. The
+// blocks come in increasing order and the cursor is at or before lo.
+func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
+	if c.doc >= hi {
+		return 0
+	}
+	x := 0.0
+	if c.aPos < c.aEnd {
+		docs := lv.text.doc
+		switch {
+		case int32(docs[c.aPos]) >= hi:
+		case c.x.blk == nil:
+			x = c.x.text
+		default:
+			k := max(c.blkAt, (c.aPos-c.aLo)/postBlock)
+			n := uint32(len(c.x.blk))
+			for k < n && int32(docs[min(c.aLo+(k+1)*postBlock, c.aEnd)-1]) < lo {
+				k++
+			}
+			c.blkAt = k
+			if k < n && int32(docs[max(c.aLo+k*postBlock, c.aPos)]) < hi {
+				q := c.x.blk[k]
+				for k++; k < n && int32(docs[c.aLo+k*postBlock]) < hi; k++ {
+					q = max(q, c.x.blk[k])
+				}
+				x = blockBound(c.x.top, q) * c.x.grow
+			}
+		}
+	}
+	if c.x.title > 0 && c.bDoc < hi {
+		t := max(c.tAt, c.bPos)
+		for t < c.bEnd && lv.titleEnd(t) <= lo {
+			t++
+		}
+		c.tAt = t
+		if t < c.bEnd && lv.titleStart(t) < hi {
+			x += c.x.title
+		}
+	}
+	if x == 0 {
+		return 0
+	}
+	return min(c.ub, lv.contribBound(c.term, x))
 }
 
 // loadTitle sets c.bDoc to the first doc of the title posting at c.bPos,
@@ -259,6 +413,15 @@ func (c *msCursor) loadTitle(lv *msLevel) {
 		}
 	}
 	c.bDoc = docEnd
+}
+
+// titleStart returns the first doc of the title posting at pos.
+func (lv *msLevel) titleStart(pos uint32) int32 {
+	a := int32(lv.g.titlePost.doc[pos])
+	if lv.first == nil {
+		return a
+	}
+	return lv.first[a]
 }
 
 // titleEnd returns the end of the docs of the title posting at pos.
@@ -343,26 +506,21 @@ func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) boo
 // msScratch is the scratch of one goroutine's MaxScore pieces, reused
 // from piece to piece.
 type msScratch struct {
-	contrib []float32
-	present []bool
-	all     []msCursor
-	cs      []*msCursor
-	prefix  []float64
-	h       topk.Heap[float64] // a piece's own best
-	arts    []float32          // a piece's article scores
-	extras  []float64          // a second run's block extras
+	all    []msCursor
+	cs     []*msCursor
+	win    *msWindow
+	h      topk.Heap[float64] // a piece's own best
+	arts   []float32          // a piece's article scores
+	extras []float64          // a second run's block extras
 }
 
 // reset sizes the scratch for n query terms.
 func (ws *msScratch) reset(n int) {
-	if cap(ws.all) < n {
-		ws.contrib = make([]float32, n)
-		ws.present = make([]bool, n)
+	if len(ws.all) != n {
 		ws.all = make([]msCursor, n)
 		ws.cs = make([]*msCursor, 0, n)
-		ws.prefix = make([]float64, 0, n+1)
+		ws.win = newMsWindow(n)
 	}
-	ws.contrib, ws.present, ws.all = ws.contrib[:n], ws.present[:n], ws.all[:n]
 }
 
 // runRange is run over the docs [lo, hi) alone, lo a multiple of msBlock
@@ -390,20 +548,7 @@ func (lv *msLevel) runRange(ws *msScratch, q []qterm, h *topk.Heap[float64], all
 		if len(cs) == 0 {
 			continue
 		}
-		slices.SortStableFunc(cs, func(a, b *msCursor) int {
-			switch {
-			case a.ub < b.ub:
-				return -1
-			case a.ub > b.ub:
-				return 1
-			}
-			return 0
-		})
-		prefix := append(ws.prefix[:0], 0) // prefix[i]: sum of the i smallest bounds
-		for i, c := range cs {
-			prefix = append(prefix, prefix[i]+c.ub)
-		}
-		lv.runSeg(q, cs, prefix, h, allow, scale, extras, final, ws.contrib, ws.present, glo, ghi, theta)
+		lv.runSeg(q, cs, glo, ghi, h, allow, scale, extras, final, ws.win, theta)
 	}
 }
 
@@ -437,8 +582,9 @@ func (t *msTheta) raise(x float64) float64 {
 	}
 }
 
-// msBlock is how many consecutive docs share one bound of the part of the
-// final score that is not the BM25F score (extras in run).
+// msBlock is how many consecutive docs make one block of the walk, which
+// share one bound of the part of the final score that is not the BM25F
+// score (extras in run).
 const msBlock = 64
 
 // segRange returns the docs of the current segment at the level.
@@ -449,118 +595,147 @@ func (lv *msLevel) segRange() (lo, hi int32) {
 	return lv.g.firstArt, lv.g.firstArt + lv.g.arts
 }
 
-// runSeg is MaxScore over the docs [lo, hi) of the current segment, with
-// the cursors cs, sorted by bound, at or before lo (at their first doc at
-// or after lo for a range that does not start the segment). With extras,
-// the range is walked block by block: a block's extra decides which
-// cursors are essential there, and a block where no doc can reach the
-// threshold is skipped; a range that does not end the segment ends at a
-// multiple of msBlock. The threshold is the larger of h's and shared's,
-// and h's raises shared's.
-func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, prefix []float64, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, contrib []float32, present []bool, lo, hi int32, shared *msTheta) {
-	n := len(cs)
-	ess := 0 // cs[ess:] are essential: a doc must have one of them to enter
-	theta := lv.lower(shared.raise(h.Threshold()))
-	extra := 0.0
-	pos, segEnd := lo, hi // every doc before pos is done
-	blkEnd := segEnd
-	if extras != nil {
-		blkEnd = pos // enter the first block
+// msWindow is runSeg's scratch for one block of the walk: the essential
+// terms' contributions to its docs, by term then doc (valid where the
+// term's bit in has is set), and the float64 sums of those of each doc.
+type msWindow struct {
+	contrib []float32 // term*msBlock + doc-lo
+	has     []uint64  // by term: the docs with a contribution in contrib
+	partial [msBlock]float64
+	act     []*msCursor // the cursors with docs in the block, by bound
+	prefix  []float64   // prefix[i]: the sum of the i smallest bounds of act
+}
+
+func newMsWindow(terms int) *msWindow {
+	return &msWindow{contrib: make([]float32, terms*msBlock), has: make([]uint64, terms),
+		act: make([]*msCursor, 0, terms), prefix: make([]float64, 0, terms+1)}
+}
+
+// runSeg is block-max MaxScore over the docs lo..hi-1 of the current
+// segment, whose cursors with docs are cs, at or before lo; a range that
+// does not end the segment ends at a multiple of msBlock. The threshold
+// is the larger of h's and shared's, and h's raises shared's; pieces of
+// one run that go on at once each have their own cursors, heap and
+// window. The docs are walked a block
+// of msBlock at a time (aligned with extras). A block's bounds are those
+// of the block maxima of the terms with docs there (windowBound) plus
+// its extra: a block where no doc can reach the threshold is skipped
+// whole; in the others the terms are ordered by their bounds there, the
+// essential ones (a doc must have one of them to enter) are scored over
+// the block, and each doc they hit that can still reach the threshold
+// is completed with the other terms, most promising first, while it can.
+func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, win *msWindow, shared *msTheta) {
+	var wk lexWork
+	if lv.work != nil {
+		defer lv.work.add(&wk)
 	}
-	for {
-		if pos >= blkEnd {
-			// The next block where a doc can reach theta; the cursors
-			// essential there move up to pos, since those that were not
-			// may lag behind.
-			if pos >= segEnd {
-				return
+	for wlo := lo; wlo < hi; {
+		theta := lv.lower(shared.raise(h.Threshold()))
+		b := wlo / msBlock
+		whi := min((b+1)*msBlock, hi)
+		extra := 0.0
+		if extras != nil {
+			extra = extras[b]
+		}
+		wk.blocks++
+		// The terms with docs in the block, by bound there.
+		act := win.act[:0]
+		total := extra
+		next := int32(docEnd) // no cursor has a doc in whi..next-1
+		for _, c := range cs {
+			next = min(next, c.doc)
+			if c.doc >= whi {
+				c.wub = 0
+				continue
 			}
-			b := pos / msBlock
-			last := (segEnd - 1) / msBlock
-			for b <= last && prefix[n]*scale+extras[b] < theta {
-				b++
-			}
-			if b > last {
-				return
-			}
-			pos = max(pos, b*msBlock)
-			blkEnd, extra, ess = (b+1)*msBlock, extras[b], 0
-			theta = lv.lower(shared.raise(h.Threshold()))
-			for ess < n && prefix[ess+1]*scale+extra < theta {
-				ess++
-			}
-			for _, c := range cs[ess:] {
-				c.seek(lv, pos)
+			if c.wub = c.windowBound(lv, wlo, whi); c.wub > 0 {
+				act = append(act, c)
+				total += c.wub * scale
 			}
 		}
-		for ess < n && prefix[ess+1]*scale+extra < theta {
+		if total < theta {
+			wk.skipped++
+			wlo = whi
+			if len(act) == 0 && next > whi {
+				// No term has a doc before next: on to its block.
+				wlo = max(whi, next/msBlock*msBlock)
+			}
+			continue
+		}
+		for i := 1; i < len(act); i++ {
+			for j := i; j > 0 && act[j].wub < act[j-1].wub; j-- {
+				act[j], act[j-1] = act[j-1], act[j]
+			}
+		}
+		prefix := append(win.prefix[:0], 0)
+		for i, c := range act {
+			prefix = append(prefix, prefix[i]+c.wub)
+		}
+		ess := 0
+		for ess < len(act) && prefix[ess+1]*scale+extra < theta {
 			ess++
 		}
-		if ess == n {
-			if extras == nil {
-				return
-			}
-			pos = blkEnd
-			continue
-		}
-		d := int32(docEnd)
-		for _, c := range cs[ess:] {
-			d = min(d, c.doc)
-		}
-		if d >= blkEnd {
-			if extras == nil {
-				return // d >= segEnd
-			}
-			pos = blkEnd
-			continue
-		}
-		pos = d + 1
-		if allow != nil && !allow(d) {
-			for _, c := range cs[ess:] {
-				if c.doc == d {
-					c.next(lv)
-				}
-			}
-			continue
-		}
-		clear(present)
-		partial := 0.0
-		for _, c := range cs[ess:] {
-			if c.doc == d {
+		// Score the essential terms over the block.
+		var hit uint64
+		for _, c := range act[ess:] {
+			c.seek(lv, wlo)
+			row := win.contrib[c.term*msBlock : (c.term+1)*msBlock]
+			for c.doc < whi {
+				j := c.doc - wlo
 				x := c.contribution(lv)
-				contrib[c.term], present[c.term] = x, true
-				partial += float64(x)
+				wk.contribs++
+				row[j] = x
+				win.has[c.term] |= 1 << j
+				win.partial[j] += float64(x)
 				c.next(lv)
 			}
+			hit |= win.has[c.term]
 		}
-		bound := (partial+prefix[ess])*scale + extra
-		pruned := false
-		for i := ess - 1; i >= 0; i-- {
-			if bound < theta {
-				pruned = true
-				break
+		for ; hit != 0; hit &= hit - 1 {
+			j := int32(bits.TrailingZeros64(hit))
+			d := wlo + j
+			partial := win.partial[j]
+			win.partial[j] = 0
+			wk.docs++
+			if allow != nil && !allow(d) {
+				continue
 			}
-			c := cs[i]
-			c.seek(lv, d)
-			if c.doc == d {
-				x := c.contribution(lv)
-				contrib[c.term], present[c.term] = x, true
-				bound += (float64(x) - c.ub) * scale
-			} else {
-				bound -= c.ub * scale
+			bound := (partial+prefix[ess])*scale + extra
+			pruned := false
+			for i := ess - 1; i >= 0; i-- {
+				if bound < theta {
+					pruned = true
+					break
+				}
+				c := act[i]
+				c.seek(lv, d)
+				if c.doc == d {
+					x := c.contribution(lv)
+					wk.contribs++
+					win.contrib[c.term*msBlock+int(j)] = x
+					win.has[c.term] |= 1 << j
+					bound += (float64(x) - c.wub) * scale
+				} else {
+					bound -= c.wub * scale
+				}
 			}
-		}
-		if pruned || bound < theta {
-			continue
-		}
-		var s float32
-		for i := range q {
-			if present[i] {
-				s += contrib[i]
+			if pruned || bound < theta {
+				continue
 			}
+			var s float32
+			for i := range q {
+				if win.has[i]>>j&1 != 0 {
+					s += win.contrib[i*msBlock+int(j)]
+				}
+			}
+			wk.pushed++
+			h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
+			theta = lv.lower(shared.raise(h.Threshold()))
 		}
-		h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
-		theta = lv.lower(shared.raise(h.Threshold()))
+		for _, c := range act {
+			win.has[c.term] = 0
+		}
+		wlo = whi
 	}
 }
 
@@ -587,6 +762,8 @@ type lexQuery struct {
 	// boundScale multiplies the upper bounds (0: 1). Below 1 they are no
 	// longer bounds: for tests only.
 	boundScale float64
+	// work, when not nil, counts the search's work (benchmarks).
+	work *lexWork
 }
 
 // levels returns the chunk and article levels of q: term weights with the
@@ -600,6 +777,7 @@ func (lx *lexIndex) levels(q *lexQuery) (cl, al msLevel) {
 	}
 	cl = msLevel{lx: lx, p: q.chunk, lens: lx.chunkLen, avg: lx.avgChunk, first: lx.artFirst, chunk: true, boundScale: scale, margin: margin}
 	al = msLevel{lx: lx, p: q.article, lens: lx.artLen, avg: lx.avgArt, boundScale: scale, margin: margin}
+	cl.work, al.work = q.work, q.work
 	cl.bp = [2]bm25f{q.chunk, q.article}
 	al.bp = cl.bp
 	cl.ws = make([]float64, len(q.terms))

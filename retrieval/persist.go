@@ -15,6 +15,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,8 +32,13 @@ const IndexFile = "index.bin"
 // there is converted, reusing its vectors.
 const legacyIndexFile = "index.gob"
 
-// fileFormat is the layout version of IndexFile.
-const fileFormat = 2
+// fileFormat is the layout version of IndexFile. Format 3 added the
+// bounds of the pruned search; a file of format 2 is still read, and its
+// bounds are computed at the first search.
+const fileFormat = 3
+
+// oldFileFormat is the oldest layout version still read.
+const oldFileFormat = 2
 
 // maxDim bounds the dimension of stored vectors.
 const maxDim = 1 << 13
@@ -66,6 +72,11 @@ func (ix *Index) signature() string {
 //	          sparse (then the rows' term IDs, uint32), offsets (rows+1
 //	          uint32), count, docs (uint32), term frequencies (uint16),
 //	          overflowing frequencies (count, then position and frequency)
+//	bounds:   the pruned search's (segBounds): b, article b, title b,
+//	          article title b, average chunk, article and title lengths
+//	          (float64 bits, uvarint), then for the chunk, article,
+//	          title and article title postings: rows, their numbers
+//	          (uint32), bounds (float32), block maxima (byte string)
 //	vectors:  chunks x dim float32, in chunk order
 //	CRC-32C of everything before
 //
@@ -110,7 +121,11 @@ func (ix *Index) writeBase(name string, s *snapshot) (int64, error) {
 }
 
 // encode writes snapshot s, compacted.
-func (ix *Index) encode(w *binWriter, s *snapshot) {
+func (ix *Index) encode(w *binWriter, s *snapshot) { ix.encodeAs(w, s, fileFormat) }
+
+// encodeAs writes snapshot s, compacted, in the layout of format (tests
+// write the older one).
+func (ix *Index) encodeAs(w *binWriter, s *snapshot, format int) {
 	if !s.compacted() {
 		c, err := compact(s)
 		if err != nil {
@@ -123,7 +138,7 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 	g := lx.segs[0]
 	nTerms := lx.nTerms()
 	w.raw(fileMagic)
-	w.uvarint(fileFormat)
+	w.uvarint(uint64(format))
 	w.str(ix.signature())
 	w.str(ix.model)
 	w.uvarint(uint64(s.vecs.dim))
@@ -175,9 +190,107 @@ func (ix *Index) encode(w *binWriter, s *snapshot) {
 		}
 	}
 
+	if format >= 3 {
+		ix.mu.RLock()
+		t := ix.tuning
+		ix.mu.RUnlock()
+		pc, pa := t.bm25f()
+		writeBounds(w, g.bounds(lx, pc, pa))
+	}
+
 	for _, c := range s.chunks {
 		w.f32s(s.vecs.vec(c.slot))
 	}
+}
+
+// writeBounds writes a segment's bounds of the pruned search.
+func writeBounds(w *binWriter, sb *segBounds) {
+	for _, x := range []float64{sb.b, sb.artB, sb.titleB, sb.artTitleB, sb.avgChunk, sb.avgArt, sb.avgTitle} {
+		w.uvarint(math.Float64bits(x))
+	}
+	for _, rb := range []*rowBounds{&sb.chunk, &sb.art, &sb.title, &sb.artTitle} {
+		w.uvarint(uint64(len(rb.rows)))
+		w.u32s(rb.rows)
+		w.f32s(rb.max)
+		w.bytes(rb.blk)
+	}
+}
+
+// readBounds reads what writeBounds wrote.
+func readBounds(r *binReader) *segBounds {
+	sb := &segBounds{}
+	for _, x := range []*float64{&sb.b, &sb.artB, &sb.titleB, &sb.artTitleB, &sb.avgChunk, &sb.avgArt, &sb.avgTitle} {
+		*x = math.Float64frombits(r.uvarint())
+	}
+	for _, rb := range []*rowBounds{&sb.chunk, &sb.art, &sb.title, &sb.artTitle} {
+		n := r.count(8)
+		rb.rows = r.u32s(n)
+		if r.fits(n, 4) {
+			rb.max = make([]float32, n)
+			r.f32sInto(rb.max)
+		}
+		rb.blk = r.bytes()
+	}
+	return sb
+}
+
+// checkBounds checks stored bounds against the postings they bound: the
+// parameters and average lengths are finite (averages positive), each
+// postings has a bound for exactly its rows of at least minStoredBound
+// postings, finite and not negative, and the block maxima of those rows,
+// none zero.
+func checkBounds(sb *segBounds, chunk, art, title *postings) error {
+	for _, x := range []float64{sb.b, sb.artB, sb.titleB, sb.artTitleB} {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return errors.New("stored bounds: bad parameter")
+		}
+	}
+	for _, x := range []float64{sb.avgChunk, sb.avgArt, sb.avgTitle} {
+		if !(x > 0) || math.IsInf(x, 0) {
+			return errors.New("stored bounds: bad average length")
+		}
+	}
+	for k, c := range []struct {
+		rb *rowBounds
+		p  *postings
+	}{{&sb.chunk, chunk}, {&sb.art, art}, {&sb.title, title}, {&sb.artTitle, title}} {
+		if err := checkRowBounds(c.rb, c.p); err != nil {
+			return fmt.Errorf("stored bounds %d: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// checkRowBounds checks rb as checkBounds does.
+func checkRowBounds(rb *rowBounds, p *postings) error {
+	if len(rb.max) != len(rb.rows) {
+		return errors.New("as many bounds as rows wanted")
+	}
+	i := 0
+	for r := 0; r < p.terms(); r++ {
+		lo, n := p.off[r], p.off[r+1]-p.off[r]
+		if n < minStoredBound {
+			continue
+		}
+		if i >= len(rb.rows) || rb.rows[i] != uint32(r) {
+			return fmt.Errorf("no bound of row %d", r)
+		}
+		if x := rb.max[i]; !(x >= 0) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("row %d: bad bound %v", r, x)
+		}
+		base, nb := blkBase(lo, i), int((n+postBlock-1)/postBlock)
+		if base+nb > len(rb.blk) {
+			return fmt.Errorf("row %d: block maxima missing", r)
+		}
+		if slices.Contains(rb.blk[base:base+nb], 0) {
+			return fmt.Errorf("row %d: block maximum 0", r)
+		}
+		i++
+	}
+	if i != len(rb.rows) {
+		return errors.New("bounds of short or missing rows")
+	}
+	return nil
 }
 
 // load opens the index's files: the base segment and the logs that the
@@ -358,6 +471,7 @@ type stored struct {
 	ends       []uint32
 	lengths    []uint32
 	post       [3]postings
+	bounds     *segBounds // the pruned search's bounds; nil in a file of format 2
 	vs         *vecStore  // the vectors, in chunk order
 	encoded    bool       // vs holds the codes of every vector too
 	dictionary *dict      // the dictionary, being loaded
@@ -371,8 +485,9 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 	if !bytes.Equal(r.raw(len(fileMagic)), fileMagic) {
 		return nil, errors.New("not an index file")
 	}
-	if format := r.uvarint(); r.err == nil && format != fileFormat {
-		return nil, fmt.Errorf("index file format %d, want %d", format, fileFormat)
+	format := r.uvarint()
+	if r.err == nil && (format < oldFileFormat || format > fileFormat) {
+		return nil, fmt.Errorf("index file format %d, want %d to %d", format, oldFileFormat, fileFormat)
 	}
 	sig, model := r.str(), r.str()
 	st.dim = int(r.uvarint())
@@ -429,6 +544,9 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 			}
 			p.big[uint32(pos)] = uint32(f)
 		}
+	}
+	if format >= 3 {
+		st.bounds = readBounds(r)
 	}
 	if r.err == nil && (st.dim <= 0 || st.dim > maxDim) && nChunks > 0 {
 		return nil, fmt.Errorf("bad dimension %d", st.dim)
@@ -533,6 +651,12 @@ func (ix *Index) install(st *stored) error {
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return err
+	}
+	if st.bounds != nil {
+		if err := checkBounds(st.bounds, &g.chunkPost, &g.artPost, &g.titlePost); err != nil {
+			return err
+		}
+		g.bnd.Store(st.bounds)
 	}
 	lx.setAverages()
 	g.computeDF(lx.artFirst)
