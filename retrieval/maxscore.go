@@ -494,26 +494,61 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 // docs best by final(doc, BM25F score), where final(d, s) <= s*scale +
 // extras[d/msBlock] (extras nil: 0). Docs that allow rejects are skipped.
 func (lv *msLevel) run(q []qterm, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64) {
-	all := make([]msCursor, len(q))
-	cs := make([]*msCursor, 0, len(q))
-	win := newMsWindow(len(q))
+	var ws msScratch
 	var theta msTheta
+	hi := int32(lv.lx.nArts)
+	if lv.chunk {
+		hi = int32(lv.lx.nChunks)
+	}
+	lv.runRange(&ws, q, h, allow, scale, extras, final, 0, hi, &theta)
+}
+
+// msScratch is the scratch of one goroutine's MaxScore pieces, reused
+// from piece to piece.
+type msScratch struct {
+	all    []msCursor
+	cs     []*msCursor
+	win    *msWindow
+	h      topk.Heap[float64] // a piece's own best
+	arts   []float32          // a piece's article scores
+	extras []float64          // a second run's block extras
+}
+
+// reset sizes the scratch for n query terms.
+func (ws *msScratch) reset(n int) {
+	if len(ws.all) != n {
+		ws.all = make([]msCursor, n)
+		ws.cs = make([]*msCursor, 0, n)
+		ws.win = newMsWindow(n)
+	}
+}
+
+// runRange is run over the docs [lo, hi) alone, lo a multiple of msBlock
+// (or 0) and hi too unless it is the last doc's end, with the threshold
+// theta shared with the runs over the other ranges.
+func (lv *msLevel) runRange(ws *msScratch, q []qterm, h *topk.Heap[float64], allow func(d int32) bool, scale float64, extras []float64, final func(d int32, s float32) float64, lo, hi int32, theta *msTheta) {
+	ws.reset(len(q))
 	for _, g := range lv.lx.segs {
 		lv.setSeg(g)
+		glo, ghi := lv.segRange()
+		glo, ghi = max(glo, lo), min(ghi, hi)
+		if glo >= ghi {
+			continue
+		}
 		sb := g.bounds(lv.lx, lv.bp[0], lv.bp[1])
-		cs = cs[:0]
+		cs := ws.cs[:0]
 		for i, t := range q {
-			c := &all[i]
+			c := &ws.all[i]
 			lv.newCursor(c, i, t, lv.bound(sb, t.id))
-			if c.doc != docEnd {
+			c.seek(lv, glo)
+			if c.doc < ghi {
 				cs = append(cs, c)
 			}
 		}
 		if len(cs) == 0 {
 			continue
 		}
-		lo, hi := lv.segRange()
-		lv.runSeg(q, cs, lo, hi, h, allow, scale, extras, final, win, &theta)
+		lv.runSeg(q, cs, glo, ghi, h, allow, scale, extras, final, ws.win, theta)
 	}
 }
 
@@ -781,76 +816,154 @@ func (lx *lexIndex) chunkScores(q *lexQuery, k int) []topk.Item[float64] {
 // search returns the q.k allowed live chunks best by lexical score, best
 // first, ties in q.order: a chunk's BM25F score over the best chunk's,
 // plus artW times its article's over the best article's. It finds the
-// best chunk's score with MaxScore, scores every article that has a query
-// term (there are several times fewer articles than chunks), then finds
-// the best chunks by the normalised sum with MaxScore again, with a bound
-// of the article part per block of chunks.
+// best chunk's score with MaxScore and scores every article that has a
+// query term (there are several times fewer articles than chunks), then
+// finds the best chunks by the normalised sum with MaxScore again, with a
+// bound of the article part per block of chunks. Each step is cut into
+// pieces by doc range, which every core takes (lexRun).
 func (lx *lexIndex) search(q *lexQuery) []topk.Item[float64] {
 	if len(q.terms) == 0 || q.k <= 0 {
 		return nil
 	}
-	cl, al := lx.levels(q)
-	chunkAllow, artAllow := lx.allowFuncs(q.allowed)
-	h := topk.New[float64](1)
-	cl.run(q.terms, &h, chunkAllow, 1, nil, func(_ int32, s float32) float64 { return float64(s) })
-	best := h.Sorted()
+	return lx.newRun(q).run(0)
+}
+
+// lexPiece is one piece of a lexical search: the docs [lo, hi) of one
+// step.
+type lexPiece struct {
+	step   lexStep
+	lo, hi int32
+}
+
+// lexStep is what a piece does.
+type lexStep uint8
+
+const (
+	stepBest   lexStep = iota // MaxScore for the best chunk's score, over chunks
+	stepArts                  // the scores of articles with a query term
+	stepChunks                // MaxScore for the k best chunks
+)
+
+// piece runs piece i of stage st, p, with the scratch ws, and adds its
+// result to the run's unless another run of the piece did first. again
+// tells that the piece ran before, so that its block extras are there.
+func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
+	q := r.q
+	if r.hold != nil {
+		r.hold(st, again)
+	}
+	switch p.step {
+	case stepBest:
+		lv := r.cl
+		ws.h = topk.Heap[float64]{K: 1, Items: ws.h.Items[:0], Order: q.order}
+		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, 1, nil, chunkScore, p.lo, p.hi, &r.theta[0])
+	case stepArts:
+		lv := r.al
+		ws.arts = append(ws.arts[:0], make([]float32, p.hi-p.lo)...)
+		m := lv.scoreRange(q.terms, ws.arts, p.lo, p.hi, r.artAllow)
+		r.finish(st, i, func() {
+			copy(r.artScore[p.lo:p.hi], ws.arts)
+			r.maxArt = max(r.maxArt, m)
+		})
+		return
+	case stepChunks:
+		extras := r.extras
+		if extras != nil {
+			if again {
+				// The first run may still be writing the piece's blocks:
+				// a second run writes its own copy of them.
+				if len(ws.extras) < len(extras) {
+					ws.extras = make([]float64, len(extras))
+				}
+				extras = ws.extras
+				clear(extras[p.lo/msBlock : (p.hi+msBlock-1)/msBlock])
+			}
+			r.lx.blockExtras(extras, r.artScore, r.maxArt, q.artW*r.cl.boundScale, p.lo, p.hi)
+		}
+		lv := r.cl
+		ws.h = topk.Heap[float64]{K: q.k, Items: ws.h.Items[:0], Order: q.order}
+		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, r.cl.boundScale/float64(r.maxChunk), extras, r.final, p.lo, p.hi, &r.theta[1])
+	}
+	r.finish(st, i, func() {
+		for _, x := range ws.h.Items {
+			r.best.Push(x)
+		}
+	})
+}
+
+// chunkScore is the final score of the first step: the BM25F score.
+func chunkScore(_ int32, s float32) float64 { return float64(s) }
+
+// final is the lexical score of chunk c with BM25F score s.
+func (r *lexRun) final(c int32, s float32) float64 {
+	x := float64(s / r.maxChunk)
+	if r.maxArt > 0 {
+		x += r.q.artW * float64(r.artScore[r.lx.chunkArt[c]]/r.maxArt)
+	}
+	return x
+}
+
+// firstPieces returns the pieces of the first stage: the best chunk's
+// score and, with an article part, the articles' scores, which need
+// nothing from each other.
+func (r *lexRun) firstPieces() []lexPiece {
+	ps := r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
+	if r.q.artW > 0 {
+		r.artScore = make([]float32, r.lx.nArts)
+		ps = r.cut(ps, stepArts, int32(r.lx.nArts), r.artPiece)
+	}
+	return ps
+}
+
+// nextStage is called, under r.mu, when the pieces of stage st are all
+// done: it returns the pieces of the next stage, or sets the result and
+// returns none.
+func (r *lexRun) nextStage(st int) []lexPiece {
+	if st == 1 {
+		r.result = r.best.Sorted()
+		return nil
+	}
+	best := r.best.Sorted()
 	if len(best) == 0 {
 		return nil
 	}
-	maxChunk := float32(best[0].Score)
-	var artScore []float32
-	var maxArt float32
-	var extras []float64
-	if q.artW > 0 {
-		var hit []int32
-		artScore, hit = al.scoreAll(q.terms)
-		for _, a := range hit {
-			if s := artScore[a]; s > maxArt && (artAllow == nil || artAllow(a)) {
-				maxArt = s
-			}
-		}
-		if maxArt > 0 {
-			extras = lx.blockExtras(artScore, hit, maxArt, q.artW*cl.boundScale)
-		}
+	r.maxChunk = float32(best[0].Score)
+	if r.maxArt > 0 {
+		r.extras = make([]float64, (r.lx.nChunks+msBlock-1)/msBlock)
 	}
-	final := func(c int32, s float32) float64 {
-		x := float64(s / maxChunk)
-		if maxArt > 0 {
-			x += q.artW * float64(artScore[lx.chunkArt[c]]/maxArt)
-		}
-		return x
-	}
-	h = topk.New[float64](q.k)
-	h.Order = q.order
-	cl.run(q.terms, &h, chunkAllow, cl.boundScale/float64(maxChunk), extras, final)
-	return h.Sorted()
+	r.best = topk.New[float64](r.q.k)
+	r.best.Order = r.q.order
+	return r.cut(nil, stepChunks, int32(r.lx.nChunks), r.chunkPiece)
 }
 
-// scoreAll returns the BM25F score of every doc with a query term, by doc
-// (dead ones left at 0), and those docs, at the article level (whose title
-// postings are by doc too), term after term: the same operations in the same order as msCursor.contribution and
-// runSeg's sum, so the same float32 scores.
-func (lv *msLevel) scoreAll(q []qterm) ([]float32, []int32) {
-	lx, p := lv.lx, lv.p
-	sc := make([]float32, len(lv.lens))
-	n := 0 // postings, at least the docs hit
-	for _, t := range q {
-		for _, g := range lx.segs {
-			lv.setSeg(g)
-			lo, hi := lv.text.span(t.id)
-			tlo, thi := g.titlePost.span(t.id)
-			n += int(hi - lo + thi - tlo)
-		}
+// cut appends to ps the pieces of step over the docs [0, n), size docs
+// each.
+func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
+	for lo := int32(0); lo < n; lo += size {
+		ps = append(ps, lexPiece{step: step, lo: lo, hi: min(lo+size, n)})
 	}
-	hit := make([]int32, 0, min(n, len(sc)))
+	return ps
+}
+
+// scoreRange sets sc[a-lo] to the BM25F score of every live article a
+// in [lo, hi) with a query term (sc zero before), at the article level
+// (whose title postings are by doc too), term after term: the same
+// operations in the same order as msCursor.contribution and runSeg's sum,
+// so the same float32 scores. It returns the best score of the articles
+// that allow admits (nil: all).
+func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(int32) bool) float32 {
+	lx, p := lv.lx, lv.p
 	for i, t := range q {
 		w := lv.ws[i]
 		for _, g := range lx.segs {
+			if g.firstArt >= hi || g.firstArt+g.arts <= lo {
+				continue
+			}
 			lv.setSeg(g)
-			a, aEnd := lv.text.span(t.id)
+			a, aEnd := subSpan(lv.text, t.id, lo, hi)
 			var b, bEnd uint32
 			if p.titleW > 0 {
-				b, bEnd = g.titlePost.span(t.id)
+				b, bEnd = subSpan(&g.titlePost, t.id, lo, hi)
 			}
 			for a < aEnd || b < bEnd {
 				d := uint32(docEnd)
@@ -875,31 +988,42 @@ func (lv *msLevel) scoreAll(q []qterm) ([]float32, []int32) {
 					continue
 				}
 				x := float64(acc)
-				before := sc[d]
-				sc[d] += float32(w * x / (p.k1 + x))
-				if before == 0 {
-					hit = append(hit, int32(d))
-				}
+				sc[d-uint32(lo)] += float32(w * x / (p.k1 + x))
 			}
 		}
 	}
-	return sc, hit
-}
-
-// blockExtras returns, per block of msBlock chunks, w times the best
-// score over maxArt of the articles of its chunks; hit are the articles
-// with a score.
-func (lx *lexIndex) blockExtras(artScore []float32, hit []int32, maxArt float32, w float64) []float64 {
-	best := make([]float32, (lx.nChunks+msBlock-1)/msBlock)
-	for _, a := range hit {
-		lo, hi := lx.artFirst[a], lx.artFirst[a+1]
-		for b := lo / msBlock; b < (hi+msBlock-1)/msBlock; b++ {
-			best[b] = max(best[b], artScore[a])
+	var m float32
+	for a := lo; a < hi; a++ {
+		if s := sc[a-lo]; s > m && (allow == nil || allow(a)) {
+			m = s
 		}
 	}
-	out := make([]float64, len(best))
-	for b, s := range best {
-		out[b] = w * float64(s/maxArt)
+	return m
+}
+
+// subSpan returns the positions of term t's postings in p whose docs are
+// in [lo, hi).
+func subSpan(p *postings, t uint32, lo, hi int32) (uint32, uint32) {
+	a, b := p.span(t)
+	docs := p.doc[a:b]
+	i, _ := slices.BinarySearch(docs, uint32(lo))
+	j, _ := slices.BinarySearch(docs[i:], uint32(hi))
+	return a + uint32(i), a + uint32(i+j)
+}
+
+// blockExtras sets out[b], for the blocks of msBlock chunks in the
+// chunks [lo, hi) (lo a multiple of msBlock), to w times the best score
+// over maxArt of the articles of its chunks.
+func (lx *lexIndex) blockExtras(out []float64, artScore []float32, maxArt float32, w float64, lo, hi int32) {
+	for a := lx.chunkArt[lo]; a <= lx.chunkArt[hi-1]; a++ {
+		s := artScore[a]
+		if s == 0 {
+			continue
+		}
+		x := w * float64(s/maxArt)
+		clo, chi := max(lx.artFirst[a], lo), min(lx.artFirst[a+1], hi)
+		for b := clo / msBlock; b < (chi+msBlock-1)/msBlock; b++ {
+			out[b] = max(out[b], x)
+		}
 	}
-	return out
 }

@@ -1,9 +1,11 @@
 package retrieval
 
 import (
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 	"github.com/briefbot/briefbot/retrieval/vecscan"
@@ -110,6 +112,12 @@ func (sc *vecScan) run(helpers int) []vecHit {
 		sc.spawn()
 	}
 	sc.help()
+	return sc.finish()
+}
+
+// finish waits until the candidates of every piece are merged, and
+// rescores them exactly.
+func (sc *vecScan) finish() []vecHit {
 	<-sc.done
 	if p := sc.failed.Load(); p != nil {
 		panic(*p) // to the caller's recover, as if it had scanned the piece
@@ -147,26 +155,47 @@ func (sc *vecScan) help() {
 	if sc == nil || !sc.shared {
 		return
 	}
-	t := topk.NewBuffer[float32](sc.r)
-	var took int64
+	w := sc.worker()
 	// Deferred, so that a panic in a piece does not leave run waiting.
-	defer func() { sc.merge(&t, took) }()
-	n := sc.v.slots
-	for {
-		p := sc.next.Add(1) - 1
-		if p >= sc.pieces {
-			return
-		}
-		took++ // before the work: a piece that panics counts as merged
-		lo := int(p) * sc.piece
-		hi := min(lo+sc.piece, n)
-		if c1 := vecscan.BitShare(n/max(sc.fraction, 1), lo, hi, n); sc.fraction > 0 && c1 > sc.r {
-			sc.v.refine(sc.qq, sc.v.scanBits(sc.qb, c1, lo, hi, sc.chunkArt, sc.allowed), &t)
-		} else {
-			sc.v.scanCodes(sc.qq, lo, hi, sc.chunkArt, sc.allowed, &t)
-		}
+	defer w.merge()
+	for w.step() {
 	}
 }
+
+// vecWorker is one goroutine's share of a shared scan: the candidates of
+// the pieces it took.
+type vecWorker struct {
+	sc   *vecScan
+	t    topk.Buffer[float32]
+	took int64
+}
+
+// worker returns a new worker on the shared scan.
+func (sc *vecScan) worker() *vecWorker {
+	return &vecWorker{sc: sc, t: topk.NewBuffer[float32](sc.r)}
+}
+
+// step takes and scans a piece, if one is left.
+func (w *vecWorker) step() bool {
+	sc := w.sc
+	n := sc.v.slots
+	p := sc.next.Add(1) - 1
+	if p >= sc.pieces {
+		return false
+	}
+	w.took++ // before the work: a piece that panics counts as merged
+	lo := int(p) * sc.piece
+	hi := min(lo+sc.piece, n)
+	if c1 := vecscan.BitShare(n/max(sc.fraction, 1), lo, hi, n); sc.fraction > 0 && c1 > sc.r {
+		sc.v.refine(sc.qq, sc.v.scanBits(sc.qb, c1, lo, hi, sc.chunkArt, sc.allowed), &w.t)
+	} else {
+		sc.v.scanCodes(sc.qq, lo, hi, sc.chunkArt, sc.allowed, &w.t)
+	}
+	return true
+}
+
+// merge adds the worker's candidates to the scan's.
+func (w *vecWorker) merge() { w.sc.merge(&w.t, w.took) }
 
 // merge adds the candidates of took pieces, in t, to the scan's best.
 func (sc *vecScan) merge(t *topk.Buffer[float32], took int64) {
@@ -181,4 +210,340 @@ func (sc *vecScan) merge(t *topk.Buffer[float32], took int64) {
 	if sc.merged += took; sc.merged == sc.pieces {
 		close(sc.done)
 	}
+}
+
+// lexPieces is about how many pieces each step of a lexical search is cut
+// into: enough that the cores finish a stage within a piece of each
+// other, and that a piece run again (speculate) costs little, few enough
+// that the pieces' own costs (cursors set up per piece, a heap each)
+// stay small.
+const lexPieces = 16
+
+// minChunkPiece and minArtPiece are the fewest chunks and articles a
+// piece holds: below them a piece costs more to hand over than to do.
+const (
+	minChunkPiece = 4096
+	minArtPiece   = 1024
+)
+
+// minSplitPostings is the fewest postings (of the query's terms, chunks
+// and articles) of a lexical search cut into pieces: a search with fewer
+// costs less than handing pieces to other goroutines (at 100k chunks, the
+// 7-word synthetic questions of cmd/scalebench took 0.23-0.37 ms on one
+// goroutine, 0.57 ms in pieces on a busy machine), and runs as one piece
+// per stage on the caller.
+const minSplitPostings = 1 << 17
+
+// lexRun is one lexical search cut into pieces by doc range, in two
+// stages: the best chunk's score and the articles' scores, then the best
+// chunks by the final score. The goroutines that work on the search take
+// the next piece of the current stage until none is left; the one that
+// finishes a stage's last piece starts the next stage; one with nothing
+// left to take runs a late piece again (speculate). Each piece scores its
+// docs as the whole search would (the MaxScore pieces share their
+// threshold, msTheta), so the result does not depend on how many
+// goroutines took which pieces in which order, or how many times.
+type lexRun struct {
+	lx                   *lexIndex
+	q                    *lexQuery
+	cl, al               msLevel
+	chunkAllow, artAllow func(int32) bool
+	chunkPiece, artPiece int32 // docs per piece; chunkPiece a multiple of msBlock
+	// permute, when set, reorders each stage's pieces; hold, when set, is
+	// called as a piece starts (again: a second run): for tests.
+	permute func([]lexPiece)
+	hold    func(stage int, again bool)
+
+	next   atomic.Uint64 // stage<<32 | the index of the next piece to take
+	stages [2][]lexPiece // a stage's pieces, set before next moves to it
+	pstate [2][]pieceState
+	theta  [2]msTheta // the MaxScore thresholds of the two stages
+	failed atomic.Pointer[any]
+	done   chan struct{} // closed when the result is set, or on a panic
+
+	mu       sync.Mutex
+	stage    int           // 2 when done
+	finished int           // pieces of the stage finished
+	doneTime time.Duration // their time, from the first run's start
+	nDone    int
+	wake     chan struct{}
+	best     topk.Heap[float64] // the best chunks of the stage's finished pieces
+	maxArt   float32
+	artScore []float32
+	maxChunk float32
+	extras   []float64
+	result   []topk.Item[float64]
+}
+
+// pieceState is what a lexical search knows of one of its pieces, under
+// its mutex.
+type pieceState struct {
+	runs  int       // runs started
+	start time.Time // of the first run
+	done  bool      // a run finished
+}
+
+// newRun prepares the lexical search q, which has terms and k > 0.
+func (lx *lexIndex) newRun(q *lexQuery) *lexRun {
+	r := &lexRun{lx: lx, q: q, done: make(chan struct{}), wake: make(chan struct{})}
+	r.cl, r.al = lx.levels(q)
+	r.chunkAllow, r.artAllow = lx.allowFuncs(q.allowed)
+	r.chunkPiece = (max(int32(lx.nChunks/lexPieces), minChunkPiece) + msBlock - 1) / msBlock * msBlock
+	r.artPiece = max(int32(lx.nArts/lexPieces), minArtPiece)
+	n := 0
+	for _, t := range q.terms {
+		for _, g := range lx.segs {
+			lo, hi := g.chunkPost.span(t.id)
+			alo, ahi := g.artPost.span(t.id)
+			n += int(hi - lo + ahi - alo)
+		}
+	}
+	if n < minSplitPostings {
+		r.chunkPiece = int32(lx.nChunks+msBlock) / msBlock * msBlock
+		r.artPiece = int32(max(lx.nArts, 1))
+	}
+	r.best = topk.New[float64](1)
+	r.best.Order = q.order
+	return r
+}
+
+// workers returns how many goroutines the search is worth: one per core,
+// at most one per piece of the first stage.
+func (r *lexRun) workers() int {
+	n := (r.lx.nChunks + int(r.chunkPiece) - 1) / int(r.chunkPiece)
+	return max(1, min(runtime.GOMAXPROCS(0), n))
+}
+
+// start publishes the first stage's pieces.
+func (r *lexRun) start() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.publish(0, r.firstPieces())
+}
+
+// publish makes ps the pieces of stage st, under r.mu; a stage without
+// pieces is finished at once.
+func (r *lexRun) publish(st int, ps []lexPiece) {
+	for ; len(ps) == 0 && st < 2; st++ {
+		ps = r.nextStage(st)
+	}
+	if r.permute != nil {
+		r.permute(ps)
+	}
+	r.stage, r.finished, r.doneTime, r.nDone = st, 0, 0, 0
+	if st < 2 {
+		r.stages[st] = ps
+		r.pstate[st] = make([]pieceState, len(ps))
+	}
+	r.next.Store(uint64(st) << 32)
+	close(r.wake)
+	if st == 2 {
+		close(r.done)
+		return
+	}
+	r.wake = make(chan struct{})
+}
+
+// run runs the search and returns its result. helpers is how many other
+// goroutines will call help, and run starts as many more as make one per
+// worker. With one worker the caller does the work; with more it only
+// waits, so that a stall of its core, or of any one core, holds up no
+// more than a piece (which the others run again, speculate).
+func (r *lexRun) run(helpers int) []topk.Item[float64] {
+	r.start()
+	n := r.workers()
+	if n == 1 && helpers == 0 {
+		work(r, nil)
+		return r.wait()
+	}
+	for range n - helpers {
+		go work(r, nil)
+	}
+	return r.wait()
+}
+
+// wait waits for the search to end and returns its result; a panic of
+// any goroutine that worked on it is raised here.
+func (r *lexRun) wait() []topk.Item[float64] {
+	<-r.done
+	if p := r.failed.Load(); p != nil {
+		panic(*p) // to the caller's recover, as if it had run the piece
+	}
+	return r.result
+}
+
+// help works on the search until it is done. It does nothing for nil.
+func (r *lexRun) help() {
+	if r != nil {
+		work(r, nil)
+	}
+}
+
+// take takes the next piece of the current stage, if there is one: the
+// piece, its stage and its index.
+func (r *lexRun) take() (lexPiece, int, int, bool) {
+	v := r.next.Add(1) - 1
+	st, i := int(v>>32), int(v&math.MaxUint32)
+	if st >= 2 || i >= len(r.stages[st]) {
+		return lexPiece{}, 0, 0, false
+	}
+	return r.stages[st][i], st, i, true
+}
+
+// step takes and runs a piece, if there is one now.
+func (r *lexRun) step(ws *msScratch) bool {
+	p, st, i, ok := r.take()
+	if !ok {
+		return false
+	}
+	r.mu.Lock()
+	if r.stage != st { // aborted
+		r.mu.Unlock()
+		return true
+	}
+	ps := &r.pstate[st][i]
+	ps.runs, ps.start = 1, time.Now()
+	r.mu.Unlock()
+	r.piece(st, i, p, ws, false)
+	return true
+}
+
+// minLate is the least time a piece runs before another goroutine runs
+// it again (speculate).
+const minLate = 200 * time.Microsecond
+
+// speculate runs again a piece of the current stage that another
+// goroutine has held, without finishing it, for several times as long as
+// the stage's finished pieces took on average (at least minLate): the
+// goroutine may be on a core that stalls, and the stage waits for the
+// piece. The first run to finish counts; a piece runs at most twice. It
+// returns false when no piece is that late, with how long until the
+// next one held would be (0: none is held).
+func (r *lexRun) speculate(ws *msScratch) (bool, time.Duration) {
+	r.mu.Lock()
+	st := r.stage
+	if st >= 2 {
+		r.mu.Unlock()
+		return false, 0
+	}
+	late := minLate
+	if r.nDone > 0 {
+		late = max(late, 3*r.doneTime/time.Duration(r.nDone))
+	}
+	now := time.Now()
+	wait := time.Duration(0)
+	for i := range r.pstate[st] {
+		ps := &r.pstate[st][i]
+		if ps.runs != 1 || ps.done {
+			continue
+		}
+		if age := now.Sub(ps.start); age < late {
+			if left := late - age; wait == 0 || left < wait {
+				wait = left
+			}
+			continue
+		}
+		ps.runs++
+		p := r.stages[st][i]
+		r.mu.Unlock()
+		r.piece(st, i, p, ws, true)
+		return true, 0
+	}
+	r.mu.Unlock()
+	return false, wait
+}
+
+// finish records that piece i of stage st is done, with merge adding its
+// result to the run's, unless another run of it finished first (or the
+// search was aborted); after the stage's last piece it starts the next.
+func (r *lexRun) finish(st, i int, merge func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stage != st || r.pstate[st][i].done {
+		return
+	}
+	ps := &r.pstate[st][i]
+	ps.done = true
+	r.doneTime += time.Since(ps.start)
+	r.nDone++
+	merge()
+	if r.finished++; r.finished == len(r.stages[st]) {
+		r.publish(st+1, r.nextStage(st))
+	}
+}
+
+// waitChan returns a channel closed when the stage changes.
+func (r *lexRun) waitChan() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.wake
+}
+
+// abort ends the search after the panic p of a goroutine working on it.
+func (r *lexRun) abort(p any) {
+	r.failed.CompareAndSwap(nil, &p)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stage < 2 {
+		r.stage = 2
+		r.next.Store(2 << 32)
+		close(r.wake)
+		close(r.done)
+	}
+}
+
+// work takes the pieces of one query, lexical (lr) first, as they gate
+// its next stage, then of the vector scan (sc, nil or not shared for
+// none), then lexical pieces late enough to run again, until the lexical
+// search is done and the scan's pieces are all taken; in between it waits
+// for the lexical search's next stage or a piece to be late. A panic, in
+// a piece of either side, ends the lexical search and is kept for
+// lexRun.wait to raise in the caller.
+func work(lr *lexRun, sc *vecScan) {
+	var vw *vecWorker
+	if sc != nil && sc.shared {
+		vw = sc.worker()
+		defer vw.merge() // deferred: a panic in a piece does not leave run waiting
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			lr.abort(p)
+		}
+	}()
+	var ws msScratch
+	for {
+		wake := lr.waitChan()
+		if lr.step(&ws) {
+			continue
+		}
+		if vw != nil && vw.step() {
+			continue
+		}
+		ran, wait := lr.speculate(&ws)
+		if ran {
+			continue
+		}
+		var late <-chan time.Time
+		if wait > 0 {
+			late = time.After(wait)
+		}
+		select {
+		case <-lr.done:
+			return
+		case <-wake:
+		case <-late:
+		}
+	}
+}
+
+// hybrid runs the lexical search lr and the shared vector scan sc of one
+// query on one goroutine per core (work), and returns their results. The
+// caller waits, as lexRun.run's does.
+func hybrid(lr *lexRun, sc *vecScan) ([]topk.Item[float64], []vecHit) {
+	lr.start()
+	for range max(lr.workers(), sc.workers()) {
+		go work(lr, sc)
+	}
+	res := lr.wait() // first: it raises a panic of either side's pieces
+	return res, sc.finish()
 }

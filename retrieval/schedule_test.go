@@ -2,12 +2,15 @@ package retrieval
 
 import (
 	"context"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/retrieval/synthetic"
 	"github.com/briefbot/briefbot/retrieval/topk"
 	"github.com/briefbot/briefbot/retrieval/vecscan"
@@ -148,5 +151,294 @@ func TestSpawnedHelperPanicReachesCaller(t *testing.T) {
 	}()
 	if got == nil {
 		t.Fatal("run returned; want the panic of the broken pieces")
+	}
+}
+
+// lexSchedule is one way of running a lexical search's pieces.
+type lexSchedule struct {
+	name                 string
+	chunkPiece, artPiece int32 // 0: the search's own
+	helpers              int   // goroutines the test starts beside run's
+	delay                time.Duration
+	maxprocs             int // 0: as it is
+	order                string
+}
+
+// lexSchedules are the schedules TestLexRunIgnoresSchedule runs.
+var lexSchedules = []lexSchedule{
+	{name: "own pieces"},
+	{name: "one block a piece, caller only", chunkPiece: msBlock, artPiece: 1, maxprocs: 1},
+	{name: "small pieces, one helper", chunkPiece: 3 * msBlock, artPiece: 7, helpers: 1},
+	{name: "small pieces, late helper", chunkPiece: 3 * msBlock, artPiece: 7, helpers: 1, delay: time.Millisecond},
+	{name: "small pieces, reversed", chunkPiece: 5 * msBlock, artPiece: 13, helpers: 1, order: "reverse"},
+	{name: "small pieces, shuffled, seven helpers", chunkPiece: 2 * msBlock, artPiece: 5, helpers: 7, order: "shuffle"},
+	{name: "small pieces, eight cores", chunkPiece: 4 * msBlock, artPiece: 9, maxprocs: 8},
+	{name: "uneven pieces, two late helpers", chunkPiece: 37 * msBlock, artPiece: 333, helpers: 2, delay: 200 * time.Microsecond, order: "shuffle"},
+}
+
+// TestLexRunIgnoresSchedule checks that the lexical search cut into
+// pieces returns exactly the exhaustive scorer's results (and so the
+// one-piece run's), whatever the pieces' sizes, the order in which they
+// are taken and who takes them: the caller alone, helpers that join at
+// once or late, more goroutines than cores, one core or eight. The index
+// has several segments and dead articles; the cases include filters.
+func TestLexRunIgnoresSchedule(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 96)], 4*raceStride)
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:400])
+	for i := 400; i < 440; i++ {
+		if _, err := ix.Add(ctx, []article.Article{arts[i]}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if _, err := ix.Remove(ctx, arts[i-5].ID, arts[i-300].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s := ix.current()
+	if len(s.lex.segs) < 2 || s.lex.nDead == 0 {
+		t.Fatalf("got %d segments and %d dead articles, want several and some", len(s.lex.segs), s.lex.nDead)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	matched := 0
+	for _, c := range lexCases([]string{arts[0].Outlet, arts[1].Outlet}) {
+		if c.prf > 0 {
+			continue // the expansion runs before the search: nothing of its own here
+		}
+		allowed, _ := s.allowed(c.filter)
+		tu := DefaultTuning()
+		tu.ArticleWeight, tu.TitleWeight = c.artW, c.titleW
+		for _, text := range qs {
+			q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, allowed, c.k)
+			if len(q.terms) == 0 {
+				continue
+			}
+			want := ix.exhaustive(s, q, 0, tu)
+			matched += len(want)
+			one := s.lex.newRun(&q)
+			one.chunkPiece, one.artPiece = int32(s.lex.nChunks+msBlock)/msBlock*msBlock, int32(s.lex.nArts)
+			if got := one.run(0); !slices.Equal(got, want) {
+				t.Errorf("%s, %q, one piece: got %s, want %s", c.name, text, itemsText(got), itemsText(want))
+			}
+			for _, sd := range lexSchedules {
+				procs := runtime.GOMAXPROCS(sd.maxprocs) // 0 only asks
+				r := s.lex.newRun(&q)
+				if sd.chunkPiece > 0 {
+					r.chunkPiece, r.artPiece = sd.chunkPiece, sd.artPiece
+				}
+				switch sd.order {
+				case "reverse":
+					r.permute = slices.Reverse[[]lexPiece]
+				case "shuffle":
+					seed := rng.Uint64()
+					r.permute = func(ps []lexPiece) {
+						pr := rand.New(rand.NewPCG(seed, 0))
+						pr.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+					}
+				}
+				var wg sync.WaitGroup
+				started := make(chan struct{})
+				for range sd.helpers {
+					wg.Go(func() {
+						<-started
+						time.Sleep(sd.delay)
+						r.help()
+					})
+				}
+				r.start()
+				close(started)
+				for range r.workers() - 1 - sd.helpers {
+					go work(r, nil)
+				}
+				work(r, nil)
+				got := r.wait()
+				wg.Wait()
+				runtime.GOMAXPROCS(procs)
+				if !slices.Equal(got, want) {
+					t.Errorf("%s, %q, %s: got %s, want %s", c.name, text, sd.name, itemsText(got), itemsText(want))
+				}
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no question matched anything")
+	}
+}
+
+// TestLexPanicReachesCaller checks that a panic in a piece of the
+// lexical search (here a piece past the last article) ends the search
+// and reaches the caller of wait, whether a helper goroutine ran the
+// piece or the caller itself, instead of ending the process or leaving
+// the caller waiting.
+func TestLexPanicReachesCaller(t *testing.T) {
+	arts, qs := multiHop(t)
+	ix := newTestIndex(t, Config{}, arts[:200])
+	s := ix.current()
+	tu := DefaultTuning()
+	q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(qs[0], nil), tu), tu, nil, 10)
+	broken := func(ps []lexPiece) {
+		for i := range ps {
+			if ps[i].step == stepArts {
+				ps[i].hi += 1000
+			}
+		}
+	}
+	for _, helper := range []bool{true, false} {
+		r := s.lex.newRun(&q)
+		r.permute = broken
+		r.start()
+		if helper {
+			go work(r, nil)
+			for deadline := time.Now().Add(10 * time.Second); r.failed.Load() == nil; time.Sleep(time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("the helper's panic was not kept")
+				}
+			}
+		} else {
+			work(r, nil)
+		}
+		var got any
+		func() {
+			defer func() { got = recover() }()
+			r.wait()
+		}()
+		if got == nil {
+			t.Errorf("helper %v: wait returned; want the panic of the broken piece", helper)
+		}
+	}
+}
+
+// TestHybridPoolIgnoresSchedule checks that the query's one pool of
+// lexical and vector pieces returns what each side returns alone, with
+// one piece and the caller alone, for one core, two or eight, and any
+// piece sizes; and that a panic in a piece of either side reaches the
+// caller.
+func TestHybridPoolIgnoresSchedule(t *testing.T) {
+	ix, arts := synthIndex(t, 300)
+	s := ix.current()
+	ctx := context.Background()
+	tu := DefaultTuning()
+	const k = 100
+	newSides := func(text string, qv []float32) (*lexRun, *vecScan) {
+		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, k)
+		if len(q.terms) == 0 {
+			t.Fatalf("%q: no known query term", text)
+		}
+		sc, err := s.vectorScan(qv, nil, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sc.shared {
+			t.Fatalf("%d slots: the scan is not shared", s.vecs.slots)
+		}
+		return s.lex.newRun(&q), sc
+	}
+	for i := range 6 {
+		text := arts[i*41].Title
+		qv, err := ix.embedQuery(ctx, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lr, sc := newSides(text, qv)
+		lr.chunkPiece, lr.artPiece = int32(s.lex.nChunks+msBlock)/msBlock*msBlock, int32(s.lex.nArts)
+		sc.cut(s.vecs.slots)
+		wantLex, wantVec := lr.run(0), sc.run(0)
+		if len(wantLex) == 0 || len(wantVec) == 0 {
+			t.Fatalf("%q: %d lexical and %d vector hits, want some of each", text, len(wantLex), len(wantVec))
+		}
+		for _, sd := range []struct {
+			name            string
+			chunkPiece      int32 // 0: the search's own
+			artPiece, piece int
+			maxprocs        int
+		}{
+			{name: "own pieces"},
+			{name: "small pieces, one core", chunkPiece: 2 * msBlock, artPiece: 5, piece: 100, maxprocs: 1},
+			{name: "small pieces, two cores", chunkPiece: 3 * msBlock, artPiece: 7, piece: 128, maxprocs: 2},
+			{name: "small pieces, eight cores", chunkPiece: msBlock, artPiece: 3, piece: 64, maxprocs: 8},
+		} {
+			procs := runtime.GOMAXPROCS(sd.maxprocs)
+			lr, sc := newSides(text, qv)
+			if sd.chunkPiece > 0 {
+				lr.chunkPiece, lr.artPiece = sd.chunkPiece, int32(sd.artPiece)
+				sc.cut(sd.piece)
+			}
+			gotLex, gotVec := hybrid(lr, sc)
+			runtime.GOMAXPROCS(procs)
+			if !slices.Equal(gotLex, wantLex) {
+				t.Errorf("%q, %s: got lexical %s, want %s", text, sd.name, itemsText(gotLex), itemsText(wantLex))
+			}
+			if !slices.Equal(gotVec, wantVec) {
+				t.Errorf("%q, %s: got vector %v, want %v", text, sd.name, gotVec[:min(5, len(gotVec))], wantVec[:min(5, len(wantVec))])
+			}
+		}
+	}
+	qv, err := ix.embedQuery(ctx, arts[0].Title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, side := range []string{"lexical", "vector"} {
+		lr, sc := newSides(arts[0].Title, qv)
+		lr.chunkPiece, lr.artPiece = msBlock, 3
+		sc.cut(64)
+		if side == "lexical" {
+			lr.permute = func(ps []lexPiece) { ps[len(ps)-1].hi += 1 << 20 }
+		} else {
+			sc.chunkArt, sc.allowed = nil, make([]bool, len(s.arts)) // no chunk-to-article map beside a filter
+		}
+		var got any
+		func() {
+			defer func() { got = recover() }()
+			hybrid(lr, sc)
+		}()
+		if got == nil {
+			t.Errorf("broken %s pieces: hybrid returned; want their panic", side)
+		}
+	}
+}
+
+// TestLexRunOutrunsStalledPiece checks that a goroutine that stalls
+// while it holds a piece (here the first piece taken in each stage, until
+// the stage is over) does not hold up the search: another goroutine runs
+// the piece again, and the result is still exactly the exhaustive
+// scorer's.
+func TestLexRunOutrunsStalledPiece(t *testing.T) {
+	arts, qs := multiHop(t)
+	ix := newTestIndex(t, Config{}, arts[:300])
+	s := ix.current()
+	tu := DefaultTuning()
+	procs := runtime.GOMAXPROCS(2)
+	defer runtime.GOMAXPROCS(procs)
+	const stall = 10 * time.Second
+	for _, text := range every(qs[:min(len(qs), 40)], 4*raceStride) {
+		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, 100)
+		if len(q.terms) == 0 {
+			continue
+		}
+		want := ix.exhaustive(s, q, 0, tu)
+		r := s.lex.newRun(&q)
+		r.chunkPiece, r.artPiece = 4*msBlock, 50
+		var held [2]atomic.Bool
+		r.hold = func(st int, again bool) {
+			if !again && held[st].CompareAndSwap(false, true) {
+				select {
+				case <-r.waitChan(): // the stage is over
+				case <-time.After(stall):
+				}
+			}
+		}
+		t0 := time.Now()
+		got := r.run(0)
+		if d := time.Since(t0); d >= stall/2 {
+			t.Errorf("%q: the search took %v: it waited for the stalled piece", text, d)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", text, itemsText(got), itemsText(want))
+		}
+		if !held[0].Load() || len(want) > 0 && !held[1].Load() {
+			t.Errorf("%q: held stage 0 %v, stage 1 %v: want both held", text, held[0].Load(), held[1].Load())
+		}
 	}
 }

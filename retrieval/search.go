@@ -8,7 +8,6 @@ import (
 	"math"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/briefbot/briefbot/retrieval/topk"
 )
@@ -157,8 +156,8 @@ type cand struct {
 // The question is embedded before the index is locked, so that a slow
 // embedding service holds up no Add. BM25F visits only the postings of
 // the query's terms that can still change its result (MaxScore); the
-// vector side scans the embeddings' codes on the other cores, and the
-// lexical side's core joins that scan when it is done.
+// vector side scans the embeddings' codes. Both are cut into pieces by
+// doc range, which every core takes, lexical ones first.
 func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -199,40 +198,33 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	// No more candidates than chunks: a huge K or Tuning.Candidates would
 	// overflow the vector scan's sums.
 	pool := min(max(t.Candidates, k), s.lex.liveChunks)
-	// The two components run at once when both do: the lexical one on
-	// one core, the vector scan on every other core it can get; when the
-	// lexical side is done its core joins the scan (vecScan), so neither
-	// waits for a core the other holds.
+	// The two components run at once when both do: the goroutines of
+	// the query, one per core, take the pieces of both, lexical ones
+	// first (each of its stages waits for the last), so neither side waits
+	// for a core the other holds or for one that stalls.
 	var sc *vecScan
 	if t.VectorWeight > 0 && qerr == nil {
 		sc, qerr = s.vectorScan(qv, allowed, pool)
 	}
-	var lexC []cand
-	var wg sync.WaitGroup
-	var lexPanic any
-	helpers := 0
+	var lr *lexRun
 	if t.LexicalWeight > 0 {
-		if sc != nil {
-			helpers = 1
-			wg.Go(func() {
-				defer func() { lexPanic = recover() }()
-				defer sc.help()
-				lexC = ix.lexical(s, toks, allowed, pool, t)
-			})
-		} else {
-			lexC = ix.lexical(s, toks, allowed, pool, t)
-		}
+		lr = ix.lexSearch(s, toks, allowed, pool, t)
 	}
-	var vecC []cand
-	if sc != nil {
-		vecC = s.vectorHits(sc.run(helpers), pool)
+	var lexC, vecC []cand
+	switch {
+	case lr != nil && sc != nil && sc.shared:
+		res, hits := hybrid(lr, sc)
+		lexC, vecC = lexCands(res), s.vectorHits(hits, pool)
+	default:
+		if lr != nil {
+			lexC = lexCands(lr.run(0))
+		}
+		if sc != nil {
+			vecC = s.vectorHits(sc.run(0), pool)
+		}
 	}
 	if qerr != nil {
 		ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
-	}
-	wg.Wait()
-	if lexPanic != nil {
-		panic(lexPanic) // to the caller's recover, as without the goroutine
 	}
 	cands := fuse(lexC, vecC, t, s.cmpChunk)
 	if q.Diverse {
@@ -303,8 +295,18 @@ func (ix *Index) queryTerms(s *snapshot, toks []token, t Tuning) []qterm {
 // that match some query term are candidates. MaxScore (lexIndex.search)
 // visits only the postings that can still change the result.
 func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t Tuning) []cand {
+	r := ix.lexSearch(s, toks, allowed, pool, t)
+	if r == nil {
+		return nil
+	}
+	return lexCands(r.run(0))
+}
+
+// lexSearch prepares the lexical search of lexical, nil when the index
+// knows no query term.
+func (ix *Index) lexSearch(s *snapshot, toks []token, allowed []bool, pool int, t Tuning) *lexRun {
 	q := ix.queryTerms(s, toks, t)
-	if len(q) == 0 {
+	if len(q) == 0 || pool <= 0 {
 		return nil
 	}
 	lq := newLexQuery(s, q, t, allowed, pool)
@@ -312,7 +314,11 @@ func (ix *Index) lexical(s *snapshot, toks []token, allowed []bool, pool int, t 
 		top := s.lex.chunkScores(&lq, t.PRFDocs)
 		lq.terms = append(lq.terms, ix.feedback(s, q, top, t)...)
 	}
-	res := s.lex.search(&lq)
+	return s.lex.newRun(&lq)
+}
+
+// lexCands returns the lexical search's results as candidates.
+func lexCands(res []topk.Item[float64]) []cand {
 	out := make([]cand, len(res))
 	for i, r := range res {
 		out[i] = cand{chunk: r.ID, lex: r.Score, lexRank: i + 1}
