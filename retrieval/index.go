@@ -206,11 +206,17 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		if err := os.MkdirAll(ix.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("new index: %w", err)
 		}
+		lock, err := lockDir(ix.dir)
+		if err != nil {
+			return nil, fmt.Errorf("new index: %w", err)
+		}
+		ix.files.lock, ix.files.locked = lock, true
 	}
 	ix.loading = true
 	err := ix.load(ctx)
 	ix.loading = false
 	if err != nil {
+		ix.unlock()
 		return nil, fmt.Errorf("open index in %s: %w", ix.dir, err)
 	}
 	return ix, nil

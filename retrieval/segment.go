@@ -75,9 +75,15 @@ type manifest struct {
 // segFiles is the state of the index's files. Its fields are guarded by
 // Index.fileMu.
 type segFiles struct {
-	man       manifest
-	log       *os.File // the last log, open for appending; nil before the first record
-	logChunks int      // chunks in the logs since the base
+	man manifest
+	log *os.File // the last log, open for appending; nil before the first record
+	// lock is the directory's writer lock (lockDir; nil where there is
+	// none), which locked tells is held: from New to Close, and again
+	// from the first write after Close (relock).
+	lock      *os.File
+	locked    bool
+	closedLog int64 // the size of the last log when the lock was dropped
+	logChunks int   // chunks in the logs since the base
 	merging   bool
 	mergeErr  error // the last background merge's failure, logged
 }
@@ -393,6 +399,9 @@ func (ix *Index) discardLogTail(f *os.File) {
 // startLog starts a new log and names it in the manifest. Callers hold
 // fileMu.
 func (ix *Index) startLog() error {
+	if err := ix.relock(); err != nil {
+		return err
+	}
 	m := ix.files.man
 	name := fmt.Sprintf("log-%06d.wal", m.Next)
 	path := filepath.Join(ix.dir, name)
@@ -859,6 +868,9 @@ type mergeJob struct {
 func (ix *Index) startMerge() (*mergeJob, error) {
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
+	if err := ix.relock(); err != nil {
+		return nil, err
+	}
 	if ix.files.log != nil {
 		if err := ix.files.log.Close(); err != nil {
 			return nil, err
@@ -988,12 +1000,12 @@ func (ix *Index) Close() error {
 	ix.WaitVectorCheck()
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
+	var err error
 	if ix.files.log != nil {
-		err := ix.files.log.Close()
+		err = ix.files.log.Close()
 		ix.files.log = nil
-		return err
 	}
-	return nil
+	return errors.Join(err, ix.unlock())
 }
 
 // Files lists the index's files in its directory and their total size, for
