@@ -19,7 +19,9 @@ import (
 // read it (MADV_DONTNEED: a clean page of a file is read again from the
 // page cache should anything need it). The mapping is released once no
 // snapshot holds the segment. Where the system cannot map files, the
-// merge keeps the heap copy, as before.
+// merge keeps the heap copy, as before. A base file is never written
+// again once it is complete; another program that truncated it while it
+// is mapped would end the process (SIGBUS) instead of a search failing.
 
 // baseFile locates a base segment's dense postings in the base file it
 // was read from or written to.

@@ -36,13 +36,20 @@ func samePostings(a, b *postings) bool {
 	return slices.Equal(a.keys, b.keys) && slices.Equal(a.off, b.off) && slices.Equal(a.doc, b.doc) && slices.Equal(a.tf, b.tf)
 }
 
-func TestMergeReadsBaseFromFile(t *testing.T) {
-	ctx := context.Background()
+// synthArticles returns the first n articles of the synthetic corpus.
+func synthArticles(n int) []article.Article {
 	g := synthetic.New(1)
-	arts := make([]article.Article, 260)
+	arts := make([]article.Article, n)
 	for i := range arts {
 		arts[i] = g.Article(i)
 	}
+	return arts
+}
+
+func TestMergeReadsBaseFromFile(t *testing.T) {
+	ctx := context.Background()
+	g := synthetic.New(1)
+	arts := synthArticles(260)
 	qs := make([]string, 30)
 	for i := range qs {
 		qs[i] = g.Question(i, len(arts))
@@ -160,11 +167,7 @@ func TestMergeReadsBaseFromFile(t *testing.T) {
 // the heap copy.
 func TestMapBaseChecksTheFile(t *testing.T) {
 	ctx := context.Background()
-	g := synthetic.New(1)
-	arts := make([]article.Article, 120)
-	for i := range arts {
-		arts[i] = g.Article(i)
-	}
+	arts := synthArticles(120)
 	tests := []struct {
 		name   string
 		damage func(t *testing.T, bf *baseFile)

@@ -950,7 +950,7 @@ func (ix *Index) checkpoint() error {
 	ix.stopIdleMerge()
 	ix.waitMerges()
 	ix.WaitVectorCheck()
-	if s := ix.snap; ix.mapBase() != s {
+	if s := ix.snap; ix.mapBase() != s && s.lex.nChunks >= ix.memMin {
 		// The heap copy of the mapped postings is garbage: collected
 		// now, so that the compaction reuses its memory. A background
 		// merge's memory guard collects at its start.
