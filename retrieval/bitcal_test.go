@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/article"
 	"github.com/briefbot/briefbot/internal/benchdata"
@@ -141,13 +143,13 @@ func TestBitCheckProxy(t *testing.T) {
 				inUse++
 			}
 		}
-		fractions := bitFractions()
-		proxy, asked := d.view.bitRecalls(fractions, bitCheckQueries, bitCheckK, bitCheckSeed, 0)
-		for i, f := range fractions {
+		c := d.view.bitRecalls(bitFractions(), bitCheckQueries, bitCheckK, bitCheckSeed, 0, wallClock)
+		for i, f := range c.fractions {
 			real := questionRecall(&d.view, d.qs, 10, f)
-			t.Logf("%s, %d chunks, 1/%d: proxy recall@10 %.4f (%d queries), questions %.4f (%d)", d.name, inUse, f, proxy[i], asked, real, len(d.qs))
-			if proxy[i] >= bitCheckRecall && real < 0.99 {
-				t.Errorf("%s, 1/%d: proxy recall %.4f reaches %v, but the questions' recall@10 is %.4f, want at least 0.99", d.name, f, proxy[i], bitCheckRecall, real)
+			proxy := c.recalls[i]
+			t.Logf("%s, %d chunks, 1/%d: proxy recall@10 %.4f (%d queries), questions %.4f (%d)", d.name, inUse, f, proxy, c.asked, real, len(d.qs))
+			if proxy >= bitCheckRecall && real < 0.99 {
+				t.Errorf("%s, 1/%d: proxy recall %.4f reaches %v, but the questions' recall@10 is %.4f, want at least 0.99", d.name, f, proxy, bitCheckRecall, real)
 			}
 		}
 	}
@@ -163,29 +165,53 @@ func randomEmbedder(dims int) func(context.Context, string) ([]float32, error) {
 	}
 }
 
+// costs returns a scanCost that runs each scan and says it took the
+// given time for its fraction (the 4-bit scan alone at 0), whatever the
+// clock says.
+func costs(byFraction map[int]time.Duration) scanCost {
+	return func(fraction int, scan func()) time.Duration {
+		scan()
+		return byFraction[fraction]
+	}
+}
+
 // TestBitCheckInBackground checks when the index checks its 1-bit pass:
 // not below bitMin chunks, once at bitMin, not again until the index has
-// grown bitCheckGrowth-fold, and that searches then read the decision;
-// never with the local embedder.
+// grown bitCheckGrowth-fold, and that searches then read the decision:
+// on where the pass keeps recall and costs less than the 4-bit scan alone,
+// off where it costs as much or more; never with the local embedder.
 func TestBitCheckInBackground(t *testing.T) {
 	type step struct {
 		chunks int // add articles until the index holds at least this many chunks
 		checks int // checks made by then
 		on     bool
 	}
+	cheaper := costs(map[int]time.Duration{0: 10 * time.Millisecond, 8: 9 * time.Millisecond})
+	dearer := costs(map[int]time.Duration{0: 10 * time.Millisecond, 8: 11 * time.Millisecond})
+	same := costs(map[int]time.Duration{0: 10 * time.Millisecond, 8: 10 * time.Millisecond})
 	for _, tt := range []struct {
 		name  string
 		embed func(context.Context, string) ([]float32, error)
+		cost  scanCost
 		steps []step
+		log   string // in the log of the checks
 	}{
-		{"random embedder", randomEmbedder(64), []step{
+		{"random embedder, 1-bit pass cheaper", randomEmbedder(64), cheaper, []step{
 			{100, 0, false},
 			{200, 1, true},  // reaches bitMin
 			{390, 1, true},  // below twice the chunks of the last check
 			{700, 2, true},  // past twice (400)
 			{1200, 3, true}, // past twice again (800)
-		}},
-		{"local embedder", nil, []step{{700, 0, false}}},
+		}, "fraction=8 recall_at_10=1 query_4bit=10ms query_1bit=9ms sample=64"},
+		{"random embedder, 1-bit pass dearer", randomEmbedder(64), dearer, []step{
+			{100, 0, false},
+			{200, 1, false},
+			{700, 2, false},
+		}, "fraction=0 recall_at_10=1 query_4bit=10ms query_1bit=11ms sample=64"},
+		{"random embedder, 1-bit pass no cheaper", randomEmbedder(64), same, []step{
+			{200, 1, false},
+		}, "fraction=0 recall_at_10=1 query_4bit=10ms query_1bit=10ms sample=64"},
+		{"local embedder", nil, cheaper, []step{{700, 0, false}}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -196,7 +222,7 @@ func TestBitCheckInBackground(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ix.bitMin = 200
+			ix.bitMin, ix.bitCost = 200, tt.cost
 			g := synthetic.New(7)
 			added := 0
 			checks := func() int {
@@ -227,10 +253,8 @@ func TestBitCheckInBackground(t *testing.T) {
 			}
 			logMu.Lock()
 			defer logMu.Unlock()
-			for _, key := range []string{"fraction=8", "recall_at_10=1", "sample=64"} {
-				if !strings.Contains(logs.String(), key) {
-					t.Errorf("log %q: got no %s", logs.String(), key)
-				}
+			if !strings.Contains(logs.String(), tt.log) {
+				t.Errorf("log %q: got no %q", logs.String(), tt.log)
 			}
 		})
 	}
@@ -246,4 +270,66 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// TestBitCheckChoose checks the decision of a check: the smallest share
+// that reaches the recall bar, and only if its median query costs less
+// than the 4-bit scan's alone.
+func TestBitCheckChoose(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	for _, tt := range []struct {
+		name       string
+		check      bitCheck
+		want       int
+		wantRecall float64
+	}{
+		{"first reaches, cheaper", bitCheck{fractions: []int{8}, recalls: []float64{0.996}, costs: []time.Duration{ms(9)}, base: ms(10)}, 8, 0.996},
+		{"first reaches, dearer", bitCheck{fractions: []int{8}, recalls: []float64{0.996}, costs: []time.Duration{ms(11)}, base: ms(10)}, 0, 0.996},
+		{"first reaches, as dear", bitCheck{fractions: []int{8}, recalls: []float64{1}, costs: []time.Duration{ms(10)}, base: ms(10)}, 0, 1},
+		{"second reaches, cheaper", bitCheck{fractions: []int{8, 4}, recalls: []float64{0.98, 0.997}, costs: []time.Duration{ms(5), ms(7)}, base: ms(10)}, 4, 0.997},
+		{"none reaches", bitCheck{fractions: []int{8, 4, 3}, recalls: []float64{0.9, 0.98, 0.97}, costs: []time.Duration{ms(5), ms(6), ms(7)}, base: ms(10)}, 0, 0.98},
+		{"nothing asked", bitCheck{}, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, recall := tt.check.choose(bitCheckRecall)
+			if f != tt.want || recall != tt.wantRecall {
+				t.Errorf("got fraction %d, recall %v; want %d, %v", f, recall, tt.want, tt.wantRecall)
+			}
+		})
+	}
+}
+
+// TestBitRecallsInterleaves checks that a check asks the 4-bit scan alone
+// and the first fraction in turn, each first every other query (so that a
+// slow spell of the machine weighs on both), and the later fractions after,
+// and that it reports each one's median cost.
+func TestBitRecallsInterleaves(t *testing.T) {
+	v := viewOf(t, randomUnit(rand.New(rand.NewPCG(1, 2)), 1000, 64))
+	var order []int
+	cost := func(fraction int, scan func()) time.Duration {
+		scan()
+		order = append(order, fraction)
+		// The n-th scan of a fraction costs fraction ms plus n µs.
+		n := 0
+		for _, f := range order {
+			if f == fraction {
+				n++
+			}
+		}
+		return time.Duration(fraction)*time.Millisecond + time.Duration(n)*time.Microsecond
+	}
+	const queries = 6
+	c := v.bitRecalls([]int{8, 4}, queries, 10, 1, 0, cost)
+	want := []int{0, 8, 8, 0, 0, 8, 8, 0, 0, 8, 8, 0, 4, 4, 4, 4, 4, 4}
+	if !slices.Equal(order, want) {
+		t.Errorf("got scans in the order %v, want %v", order, want)
+	}
+	// The median (upper) of six scans is the fourth.
+	if want := 4 * time.Microsecond; c.base != want {
+		t.Errorf("got the 4-bit scan's median %v, want %v", c.base, want)
+	}
+	wantCosts := []time.Duration{8*time.Millisecond + 4*time.Microsecond, 4*time.Millisecond + 4*time.Microsecond}
+	if !slices.Equal(c.costs, wantCosts) || !slices.Equal(c.fractions, []int{8, 4}) || c.asked != queries {
+		t.Errorf("got fractions %v costs %v of %d queries, want %v, %v of %d", c.fractions, c.costs, c.asked, []int{8, 4}, wantCosts, queries)
+	}
 }

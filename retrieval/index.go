@@ -122,6 +122,7 @@ type Index struct {
 	mergeCond  *sync.Cond
 	bitWG      sync.WaitGroup // the background checks of the 1-bit pass (bitcal.go)
 	bitMin     int            // chunks before the first check: minBitSlots (tests lower it)
+	bitCost    scanCost       // what a check's scan costs: wallClock (tests inject one)
 	memMin     int            // chunks from which builds and merges guard memory: minGuardChunks (tests lower it)
 
 	mu     sync.RWMutex // guards tuning and snap
@@ -169,6 +170,7 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		terms:       newDict(),
 		vecs:        &vecStore{},
 		bitMin:      minBitSlots,
+		bitCost:     wallClock,
 		memMin:      minGuardChunks,
 	}
 	ix.mergeCond = sync.NewCond(&ix.addMu)

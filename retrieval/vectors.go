@@ -398,53 +398,24 @@ func (v *vecView) refine(q vecscan.Query, slots []int32, t *topk.Buffer[float32]
 // scanRange scores exactly the chunks in slots [lo, hi) that allowed
 // admits.
 func (v *vecView) scanRange(q []float32, lo, hi int, chunkArt []int32, allowed []bool, t *topk.Heap[float32]) {
-	e := exact4{q: q, t: t}
+	e := vecscan.NewRescorer(q, t)
 	for slot := lo; slot < hi; slot++ {
 		c := v.chunkOf(slot)
 		if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
 			continue
 		}
-		e.add(c, v.vec(int32(slot)))
+		e.Add(c, v.vec(int32(slot)))
 	}
-	e.flush()
+	e.Flush()
 }
 
 // scanList scores exactly the chunks in the given slots.
 func (v *vecView) scanList(q []float32, slots []int32, t *topk.Heap[float32]) {
-	e := exact4{q: q, t: t}
+	e := vecscan.NewRescorer(q, t)
 	for _, slot := range slots {
-		e.add(v.chunkOf(int(slot)), v.vec(slot))
+		e.Add(v.chunkOf(int(slot)), v.vec(slot))
 	}
-	e.flush()
-}
-
-// exact4 pushes chunks into t with their exact similarity to q, four at a
-// time (vecscan.Dot4: the same sums as vecscan.Dot, interleaved), the
-// last few one at a time on flush.
-type exact4 struct {
-	q      []float32
-	t      *topk.Heap[float32]
-	chunks [4]int32
-	vecs   [4][]float32
-	n      int
-}
-
-func (e *exact4) add(chunk int32, vec []float32) {
-	e.chunks[e.n], e.vecs[e.n] = chunk, vec
-	if e.n++; e.n == 4 {
-		s := vecscan.Dot4(e.q, &e.vecs)
-		for i := range s {
-			e.t.Push(vecHit{ID: e.chunks[i], Score: s[i]})
-		}
-		e.n = 0
-	}
-}
-
-func (e *exact4) flush() {
-	for i := range e.n {
-		e.t.Push(vecHit{ID: e.chunks[i], Score: vecscan.Dot(e.q, e.vecs[i])})
-	}
-	e.n = 0
+	e.Flush()
 }
 
 // normalized scales v to unit length in place (chromem-go does not normalise

@@ -123,7 +123,7 @@ func TestRunJSON(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, stderr.String())
 	}
-	wantKeys := []string{"bytes_per_chunk", "dims", "engine", "p50_ms", "p99_ms", "questions", "recall_at_10", "size"}
+	wantKeys := []string{"bytes_per_chunk", "dims", "engine", "floor_p99_over_p50", "p50_ms", "p99_ms", "questions", "recall_at_10", "size"}
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		var m map[string]any
@@ -157,6 +157,11 @@ func TestRunJSON(t *testing.T) {
 				t.Errorf("line %q: got gc %v cycles, %v ms of pauses, %v of ours's queries during one; want counts >= 0, no query during a collection when none ran", line, cycles, pause, during)
 			}
 		}
+		// The machine's own tail, on every line: the floor's p99 over its
+		// p50 (at least 1).
+		if tail, _ := m["floor_p99_over_p50"].(float64); tail < 1 {
+			t.Errorf("line %q: got floor_p99_over_p50 %v, want at least 1", line, m["floor_p99_over_p50"])
+		}
 		delete(m, "memory")
 		delete(m, "gc")
 		keys := slices.Sorted(maps.Keys(m))
@@ -170,7 +175,7 @@ func TestRunJSON(t *testing.T) {
 		if p50 <= 0 || p99 < p50 {
 			t.Errorf("line %q: got p50 %v and p99 %v, want 0 < p50 <= p99", line, p50, p99)
 		}
-		if m["engine"] == "quant" || m["engine"] == "ours" {
+		if m["engine"] == "quant" || m["engine"] == "ours" || m["engine"] == "vector" {
 			if r, ok := m["recall_at_10"].(float64); !ok || r < 0.9 || r > 1 {
 				t.Errorf("line %q: got %v recall %v, want in [0.9, 1]", line, m["engine"], m["recall_at_10"])
 			}
@@ -178,7 +183,7 @@ func TestRunJSON(t *testing.T) {
 		seen[fmt.Sprintf("%v/%v/%v", m["dims"], m["engine"], m["questions"])] = true
 	}
 	for _, dims := range []string{"512", "1536"} {
-		for _, engine := range []string{"ours", "chromem", "floor", "quant", "lexical"} {
+		for _, engine := range []string{"ours", "chromem", "floor", "quant", "lexical", "vector"} {
 			for _, qs := range []string{"synthetic", "real"} {
 				if k := dims + "/" + engine + "/" + qs; !seen[k] {
 					t.Errorf("no line for %s", k)
@@ -222,5 +227,56 @@ func TestRunUnwritableOutFailsFirst(t *testing.T) {
 	}
 	if stdout.Len()+stderr.Len() > 0 {
 		t.Errorf("got %d bytes of output before the error, want none: nothing measured", stdout.Len()+stderr.Len())
+	}
+}
+
+// TestTimeSetInterleaves checks the timing order: every question goes to
+// every engine once, before the next question, and each engine follows
+// each other in some question (a fixed rotation would always run the
+// same engine right after the floor, which evicts the caches).
+func TestTimeSetInterleaves(t *testing.T) {
+	names := []string{"ours", "lexical", "vector", "floor"}
+	var log []string
+	var engines []*engine
+	for _, name := range names {
+		engines = append(engines, &engine{name: name, query: func(context.Context, string) error {
+			log = append(log, name)
+			return nil
+		}})
+	}
+	qs := make([]string, 40)
+	for i := range qs {
+		qs[i] = fmt.Sprint("question ", i)
+	}
+	o := options{budget: time.Hour}
+	sr, err := timeSet(context.Background(), o, engines, "synthetic", qs, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sr.queries != len(qs) {
+		t.Fatalf("got %d timed queries, want %d", sr.queries, len(qs))
+	}
+	warm := 5 * len(names) // each engine's warm-up queries first
+	timed := log[warm:]
+	if len(timed) != len(qs)*len(names) {
+		t.Fatalf("got %d timed queries in all, want %d", len(timed), len(qs)*len(names))
+	}
+	follows := map[[2]string]bool{}
+	for i := 0; i < len(timed); i += len(names) {
+		block := timed[i : i+len(names)]
+		if got := slices.Sorted(slices.Values(block)); !slices.Equal(got, slices.Sorted(slices.Values(names))) {
+			t.Fatalf("question %d went to %v, want each of %v once", i/len(names), block, names)
+		}
+		for j := 1; j < len(block); j++ {
+			follows[[2]string{block[j-1], block[j]}] = true
+		}
+	}
+	if want := len(names) * (len(names) - 1); len(follows) != want {
+		t.Errorf("got %d of the %d ordered pairs of engines one after the other: %v", len(follows), want, follows)
+	}
+	for _, e := range engines {
+		if tm := sr.times[e.name]; len(e.times) != len(qs) || tm.p99 < tm.p50 {
+			t.Errorf("%s: got %d times, p50 %v, p99 %v; want %d, p50 <= p99", e.name, len(e.times), tm.p50, tm.p99, len(qs))
+		}
 	}
 }

@@ -21,6 +21,10 @@ type jsonRow struct {
 	P99ms         float64  `json:"p99_ms"`
 	RecallAt10    *float64 `json:"recall_at_10"`
 	BytesPerChunk *float64 `json:"bytes_per_chunk"`
+	// FloorTail is the floor's p99 over its p50 in the same run and
+	// question set: the machine's own tail, beside which the engines'
+	// p99 are read (omitted without a floor).
+	FloorTail float64 `json:"floor_p99_over_p50,omitempty"`
 	// Memory is our index's resident set per phase (ours only).
 	Memory map[string]jsonRSS `json:"memory,omitempty"`
 	// GC is the garbage collection during the set's timed queries (ours
@@ -46,16 +50,16 @@ type jsonRSS struct {
 }
 
 // jsonEngines are the engines -json reports: the issue's four, and the
-// quantised scan and our lexical side.
-var jsonEngines = []string{"ours", "chromem", "bleve", "floor", "quant", "lexical"}
+// quantised scan and our lexical and vector sides.
+var jsonEngines = []string{"ours", "chromem", "bleve", "floor", "quant", "lexical", "vector"}
 
 // rows returns the JSON rows of a result. recall_at_10 is the quantised
-// scan's for quant and our index's vector side's for ours (both against
-// the exact float32 scan), 1 for chromem (an exact float32 scan), and null
-// where there is no vector side;
+// scan's for quant and our index's vector side's for ours and vector (both
+// against the exact float32 scan), 1 for chromem (an exact float32 scan),
+// and null where there is no vector side;
 // bytes_per_chunk is heap growth per chunk for the built indexes, codes
 // plus float32 vectors for quant, the float32 vectors for floor, and null
-// for lexical (it is ours).
+// for lexical and vector (they are ours).
 func rows(r result) []jsonRow {
 	var out []jsonRow
 	for _, set := range r.sets {
@@ -64,7 +68,8 @@ func rows(r result) []jsonRow {
 			if !ok {
 				continue
 			}
-			row := jsonRow{Size: r.size, Dims: r.dims, Engine: name, Questions: set.name, P50ms: msf(t.p50), P99ms: msf(t.p99)}
+			row := jsonRow{Size: r.size, Dims: r.dims, Engine: name, Questions: set.name, P50ms: msf(t.p50), P99ms: msf(t.p99),
+				FloorTail: math.Round(set.floorTail()*1000) / 1000}
 			one := 1.0
 			switch name {
 			case "ours":
@@ -79,6 +84,8 @@ func rows(r result) []jsonRow {
 				row.RecallAt10, row.BytesPerChunk = &one, ptr(r.chromem.heapPerChunk)
 			case "bleve":
 				row.BytesPerChunk = ptr(r.bleve.heapPerChunk)
+			case "vector":
+				row.RecallAt10 = ptr(set.oursRecall)
 			case "quant":
 				row.RecallAt10, row.BytesPerChunk = ptr(set.recall), ptr(r.quantBytes)
 			case "floor":
@@ -141,7 +148,7 @@ func writeTable(w io.Writer, o options, rs []result) {
 	fmt.Fprintf(w, "\nQueries (ms, p50 / p99; in brackets the p50 over the floor's p50, measured in the same run):\n\n")
 	head = []string{"chunks", "dims", "questions", "words", "queries"}
 	head = append(head, engineOrder...)
-	head = append(head, "ours recall@10", "quant recall@10", "GCs (ours queries during one)")
+	head = append(head, "floor p99/p50", "ours recall@10", "quant recall@10", "GCs (ours queries during one)")
 	writeRow(w, head)
 	fmt.Fprintf(w, "|%s\n", strings.Repeat("---:|", len(head)))
 	for _, r := range rs {
@@ -156,7 +163,7 @@ func writeTable(w io.Writer, o options, rs []result) {
 				}
 				row = append(row, fmt.Sprintf("%s / %s (%s)", ms(t.p50), ms(t.p99), ratio(t.p50, floor)))
 			}
-			row = append(row, fmt.Sprintf("%.4f", set.oursRecall), fmt.Sprintf("%.4f", set.recall), fmt.Sprintf("%d (%d)", set.gcCycles, set.gcQueries["ours"]))
+			row = append(row, fmt.Sprintf("%.2f", set.floorTail()), fmt.Sprintf("%.4f", set.oursRecall), fmt.Sprintf("%.4f", set.recall), fmt.Sprintf("%d (%d)", set.gcCycles, set.gcQueries["ours"]))
 			writeRow(w, row)
 		}
 	}
@@ -167,13 +174,13 @@ func writeTable(w io.Writer, o options, rs []result) {
 	}
 	fmt.Fprintf(w, `
 Notes:
-- ours: retrieval.Index, persisted to a temporary directory; build = New + Add (chunking, analysis, embedding, indexing, saving); query = Search (embedding the question, BM25F, the vector side as 4-bit codes scanned with the SIMD kernel and the best 400 rescored exactly in float32, fusion), K=%d; its recall@10 is its vector side's (Search with the lexical side off) against the exact float32 scan. 512-d is the local embedder; 1536-d is the local vector spread over 1536 coordinates (cmd/scalebench/vectors.go), the size of a model embedding. lexical: the same index with the vector component off (Tuning.VectorWeight < 0).
+- ours: retrieval.Index, persisted to a temporary directory; build = New + Add (chunking, analysis, embedding, indexing, saving); query = Search (embedding the question, BM25F, the vector side as 4-bit codes scanned with the SIMD kernel and the best 400 rescored exactly in float32, fusion), K=%d; its recall@10 is its vector side's (Search with the lexical side off) against the exact float32 scan. 512-d is the local embedder; 1536-d is the local vector spread over 1536 coordinates (cmd/scalebench/vectors.go), the size of a model embedding. lexical: the same index with the vector component off (Tuning.VectorWeight < 0); vector: with the lexical component off (Tuning.LexicalWeight < 0), the vector side with the embedding of the question.
 - quant: retrieval/vecscan over the same vectors: 4-bit codes scanned with the %s kernel, the best %d rescored exactly in float32; query = embedding the question + Search. Its recall@10 is the share of the exact float32 scan's top 10 it also returns, over the first %d questions of the set. It is the vector side alone, over a plain slice of the vectors.
 - floor: reading every byte of the float32 vectors on every core (64-bit integer sums), the least a float32 scan can cost.
 - chromem: plain chromem-go collection of the same vectors with the article, outlet and date as metadata; build = embedding + AddDocuments; query = embedding the question + QueryEmbedding.
 - bleve: bleve v2 scorch on disk (batches of %d chunks, then force-merged into one segment), English analyser, BM25 scoring, title and text not stored; query = match query over both.
 - questions: synthetic are the generator's short questions about an article's topic; real are the MultiHop-RAG dev questions (-real), asked of the synthetic index.
-- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines; p50/p99 are nearest-rank over the timed queries after 5 warm-up queries. GCs: garbage collections that ran during the timed queries (of all engines), and in brackets how many of ours's timed queries one ran during; they stay in the times, as a bot collects garbage too.
+- B/chunk: growth of the Go heap in use (after GC) per chunk while building that engine, all held at once; for chromem plus the float32 vectors its documents share with quant and floor, for bleve plus its index files (memory-mapped). Queries are interleaved across engines (each question goes to every engine, in an order shuffled per question); floor p99/p50 is the machine's own tail in that run (the floor does the same work every query); p50/p99 are nearest-rank over the timed queries after 5 warm-up queries. GCs: garbage collections that ran during the timed queries (of all engines), and in brackets how many of ours's timed queries one ran during; they stay in the times, as a bot collects garbage too.
 - resident set: VmHWM (reset through /proc/self/clear_refs) while the phase ran and VmRSS after debug.FreeOSMemory, the corpus the benchmark holds included (the "before" column). build: New + one Add of the corpus; restart: New on the persisted directory; add: an Add of %d articles into the reopened index; merge: then an Add of a 200th of the articles and 100 more, over the merge threshold, which compacts the index and writes a new base as a background merge does.
 - restart: retrieval.New on the persisted directory, after dropping every index; the reopened index answers the first 20 synthetic queries identically (with the index's 1-bit vector pass on, which a reload's slot order changes near ties of, with at least 99%% of the chunks in common).
 `, o.k, kernelName(), o.candidates, recallQuestions, bleveBatch, addArticles)

@@ -390,23 +390,54 @@ func scanRange(c *Codes, q Query, lo, hi, n int, keep func(int) bool) []Result {
 
 // Rescore returns the k candidates most similar to query by the exact
 // float32 dot product with their vectors, best first (ties by index), four
-// at a time (Dot4). The dot product is summed in order, as chromem-go and
-// retrieval sum it, so the scores match theirs to the bit.
+// at a time (Rescorer). The dot product is summed in order, as chromem-go
+// and retrieval sum it, so the scores match theirs to the bit.
 func Rescore(vectors []float32, dims int, query []float32, cands []Result, k int) []Result {
 	t := topk.New[float32](k)
-	vec := func(id int32) []float32 { return vectors[int(id)*dims : (int(id)+1)*dims] }
-	i := 0
-	for ; i+4 <= len(cands); i += 4 {
-		c := cands[i : i+4]
-		s := Dot4(query, &[4][]float32{vec(c[0].ID), vec(c[1].ID), vec(c[2].ID), vec(c[3].ID)})
-		for j := range s {
-			t.Push(Result{ID: c[j].ID, Score: s[j]})
-		}
+	e := NewRescorer(query, &t)
+	for _, c := range cands {
+		e.Add(c.ID, vectors[int(c.ID)*dims:(int(c.ID)+1)*dims])
 	}
-	for _, r := range cands[i:] {
-		t.Push(Result{ID: r.ID, Score: Dot(query, vec(r.ID))})
-	}
+	e.Flush()
 	return t.Sorted()
+}
+
+// Rescorer pushes vectors into a top-k heap with their exact similarity
+// to a query, four at a time (Dot4: the same sums as Dot, interleaved),
+// the last few one at a time on Flush. Rescore and retrieval's scans of
+// chunks share it.
+type Rescorer struct {
+	q    []float32
+	t    *topk.Heap[float32]
+	ids  [4]int32
+	vecs [4][]float32
+	n    int
+}
+
+// NewRescorer returns a Rescorer of query into t.
+func NewRescorer(query []float32, t *topk.Heap[float32]) Rescorer {
+	return Rescorer{q: query, t: t}
+}
+
+// Add scores vec, of the query's dimension, as id: at once with the three
+// added before it, or on Flush.
+func (e *Rescorer) Add(id int32, vec []float32) {
+	e.ids[e.n], e.vecs[e.n] = id, vec
+	if e.n++; e.n == 4 {
+		s := Dot4(e.q, &e.vecs)
+		for i := range s {
+			e.t.Push(Result{ID: e.ids[i], Score: s[i]})
+		}
+		e.n = 0
+	}
+}
+
+// Flush scores the vectors added since the last four.
+func (e *Rescorer) Flush() {
+	for i := range e.n {
+		e.t.Push(Result{ID: e.ids[i], Score: Dot(e.q, e.vecs[i])})
+	}
+	e.n = 0
 }
 
 // Exact returns the k vectors most similar to query by the exact float32
