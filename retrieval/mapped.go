@@ -97,9 +97,7 @@ func (m *fileMap) postings(src *postings, at postingsAt) (postings, bool) {
 	for i := 0; i <= 64; i++ {
 		r, pos := min(i*len(off)/64, len(off)-1), min(i*n/64, n-1)
 		same := off[r] == src.off[r] && (n == 0 || doc[pos] == src.doc[pos] && tf[pos] == src.tf[pos])
-		m.drop(at.off, at.off+4*int64(len(off)))
-		m.drop(at.doc, at.doc+4*int64(n))
-		m.drop(at.tf, at.tf+2*int64(n))
+		m.dropArrays(at, len(off), n)
 		if !same {
 			return postings{}, false
 		}
@@ -140,10 +138,16 @@ func (g *lexSeg) dropper(p *postings) func() {
 
 // drop gives back the mapped pages of the arrays of postings k.
 func (sm *segMap) drop(k int) {
-	at, p := sm.at[k], sm.post[k]
-	sm.m.drop(at.off, at.off+4*int64(len(p.off)))
-	sm.m.drop(at.doc, at.doc+4*int64(len(p.doc)))
-	sm.m.drop(at.tf, at.tf+2*int64(len(p.tf)))
+	p := sm.post[k]
+	sm.m.dropArrays(sm.at[k], len(p.off), len(p.doc))
+}
+
+// dropArrays gives back the mapped pages of the arrays of dense postings
+// at at, with that many offsets and n postings.
+func (m *fileMap) dropArrays(at postingsAt, offsets, n int) {
+	m.drop(at.off, at.off+4*int64(offsets))
+	m.drop(at.doc, at.doc+4*int64(n))
+	m.drop(at.tf, at.tf+2*int64(n))
 }
 
 // withPostings returns a copy of g with other chunk and body postings.
