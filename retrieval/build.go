@@ -343,16 +343,19 @@ func compact(s *snapshot) (*snapshot, error) {
 	out.setOutlets()
 	seg := &lexSeg{chunks: int32(nChunks), arts: int32(nArts)}
 	var chunkParts, artParts []*postings
+	var chunkDrops, artDrops []func()
 	var titles []posting
 	for _, g := range olx.segs {
 		chunkParts = append(chunkParts, &g.chunkPost)
 		artParts = append(artParts, &g.artPost)
+		chunkDrops = append(chunkDrops, g.dropper(&g.chunkPost))
+		artDrops = append(artDrops, g.dropper(&g.artPost))
 		titles = appendPostings(titles, &g.titlePost, artRemap)
 	}
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
-	wg.Go(func() { seg.chunkPost, errs[0] = densePostings(olx.terms, chunkParts, chunkRemap) })
-	wg.Go(func() { seg.artPost, errs[1] = densePostings(olx.terms, artParts, artRemap) })
+	wg.Go(func() { seg.chunkPost, errs[0] = densePostings(olx.terms, chunkParts, chunkRemap, chunkDrops) })
+	wg.Go(func() { seg.artPost, errs[1] = densePostings(olx.terms, artParts, artRemap, artDrops) })
 	seg.titlePost, errs[2] = sparsePostings(titles)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {

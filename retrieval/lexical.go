@@ -227,10 +227,18 @@ func sparsePostings(all []posting) (postings, error) {
 
 // densePostings returns the postings of segments, their docs renumbered by
 // remap (-1 drops a doc), as dense postings over nTerms terms: one row per
-// term. A row that the renumbering leaves out of order is sorted.
-func densePostings(nTerms int, parts []*postings, remap []int32) (postings, error) {
+// term. A row that the renumbering leaves out of order is sorted. drops,
+// when set, has for each part nil or a func that gives back the pages of
+// a mapped part (mapped.go), called every dropRows rows read and after
+// each pass.
+func densePostings(nTerms int, parts []*postings, remap []int32, drops []func()) (postings, error) {
 	p := postings{off: make([]uint32, nTerms+2)}
-	for _, src := range parts {
+	read := func(k, r int) {
+		if k < len(drops) && drops[k] != nil && (r%dropRows == 0 || r == parts[k].terms()) {
+			drops[k]()
+		}
+	}
+	for k, src := range parts {
 		for r := 0; r < src.terms(); r++ {
 			t := r
 			if src.keys != nil {
@@ -243,6 +251,7 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 				}
 			}
 			p.off[t+2] += n
+			read(k, r+1)
 		}
 	}
 	// As in postingsFromBags: off[t+1] is term t's cursor.
@@ -256,7 +265,7 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 	shiftedSums(p.off)
 	p.doc = make([]uint32, total)
 	p.tf = make([]uint16, total)
-	for _, src := range parts {
+	for k, src := range parts {
 		for r := 0; r < src.terms(); r++ {
 			t := r
 			if src.keys != nil {
@@ -270,6 +279,7 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 					p.off[t+1]++
 				}
 			}
+			read(k, r+1)
 		}
 	}
 	p.off = p.off[:nTerms+1]
@@ -294,6 +304,10 @@ func densePostings(nTerms int, parts []*postings, remap []int32) (postings, erro
 	return p, nil
 }
 
+// dropRows is how many rows of a mapped part densePostings reads between
+// two calls to its drop func.
+const dropRows = 1 << 14
+
 // lexSeg is a segment of the lexical index: the postings of some articles
 // and their chunks, immutable once made. Docs are the snapshot's article
 // and chunk numbers. An article and its chunks are always in the same
@@ -316,6 +330,13 @@ type lexSeg struct {
 	// bnd are the upper bounds of the terms' scores that the pruned
 	// search uses, computed on first use (maxscore.go).
 	bnd atomic.Pointer[segBounds]
+
+	// file, for a base segment, locates its postings in the base file
+	// they were read from or written to; mapped, when set, is the
+	// mapping of that file that the chunk and body postings are read
+	// from during a merge (mapped.go).
+	file   atomic.Pointer[baseFile]
+	mapped *segMap
 }
 
 // chunkDF returns the number of the segment's chunks with term t in text

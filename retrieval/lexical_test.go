@@ -183,7 +183,7 @@ func TestPostingsMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := slices.Concat(remap, addRemap)
-	merged, err := densePostings(nTerms+5, []*postings{&oldSparse, &add}, all)
+	merged, err := densePostings(nTerms+5, []*postings{&oldSparse, &add}, all, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -809,7 +809,7 @@ func (lx *lexIndex) chunkScores(q *lexQuery, k int) []topk.Item[float64] {
 	chunkAllow, _ := lx.allowFuncs(q.allowed)
 	h := topk.New[float64](k)
 	h.Order = q.order
-	cl.run(q.terms, &h, chunkAllow, 1, nil, func(_ int32, s float32) float64 { return float64(s) })
+	cl.run(q.terms, &h, chunkAllow, 1, nil, chunkScore)
 	return h.Sorted()
 }
 

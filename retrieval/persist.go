@@ -94,7 +94,7 @@ func (ix *Index) writeBase(name string, s *snapshot) (int64, error) {
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
 	w := newBinWriter(tmp)
-	ix.encode(w, s)
+	at := ix.encode(w, s)
 	if err := w.finish(); err != nil {
 		tmp.Close()
 		return 0, fmt.Errorf("write index: %w", err)
@@ -117,20 +117,27 @@ func (ix *Index) writeBase(name string, s *snapshot) (int64, error) {
 	if err := fsyncDir(ix.dir); err != nil {
 		return 0, fmt.Errorf("write index: %w", err)
 	}
+	if s.compacted() {
+		// The file holds s's base segment as it is: a later merge can
+		// read it from there (mapped.go).
+		s.lex.segs[0].file.Store(&baseFile{path: filepath.Join(ix.dir, name), at: at})
+	}
 	return fi.Size(), nil
 }
 
-// encode writes snapshot s, compacted.
-func (ix *Index) encode(w *binWriter, s *snapshot) { ix.encodeAs(w, s, fileFormat) }
+// encode writes snapshot s, compacted, and returns where its chunk and
+// body postings are in the file.
+func (ix *Index) encode(w *binWriter, s *snapshot) [2]postingsAt {
+	return ix.encodeAs(w, s, fileFormat)
+}
 
-// encodeAs writes snapshot s, compacted, in the layout of format (tests
-// write the older one).
-func (ix *Index) encodeAs(w *binWriter, s *snapshot, format int) {
+// encodeAs is encode in the layout of format (tests write the older one).
+func (ix *Index) encodeAs(w *binWriter, s *snapshot, format int) (at [2]postingsAt) {
 	if !s.compacted() {
 		c, err := compact(s)
 		if err != nil {
 			w.fail(err)
-			return
+			return at
 		}
 		s = c
 	}
@@ -169,7 +176,7 @@ func (ix *Index) encodeAs(w *binWriter, s *snapshot, format int) {
 	}
 	w.u32s(col)
 
-	for _, p := range []*postings{&g.chunkPost, &g.artPost, &g.titlePost} {
+	for k, p := range []*postings{&g.chunkPost, &g.artPost, &g.titlePost} {
 		w.uvarint(uint64(p.terms()))
 		if p.keys != nil {
 			w.uvarint(1)
@@ -177,10 +184,17 @@ func (ix *Index) encodeAs(w *binWriter, s *snapshot, format int) {
 		} else {
 			w.uvarint(0)
 		}
+		var pa postingsAt
+		pa.off = w.n
 		w.u32s(p.off)
 		w.uvarint(uint64(len(p.doc)))
+		pa.doc = w.n
 		w.u32s(p.doc)
+		pa.tf = w.n
 		w.u16s(p.tf)
+		if k < len(at) {
+			at[k] = pa
+		}
 		w.uvarint(uint64(len(p.big)))
 		for pos := range p.tf {
 			if p.tf[pos] == maxTF16 {
@@ -201,6 +215,7 @@ func (ix *Index) encodeAs(w *binWriter, s *snapshot, format int) {
 	for _, c := range s.chunks {
 		w.f32s(s.vecs.vec(c.slot))
 	}
+	return at
 }
 
 // writeBounds writes a segment's bounds of the pruned search.
@@ -456,12 +471,18 @@ func (ix *Index) readBase(path string) (*stored, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ix.decode(newBinReader(f, fi.Size()))
+	st, err := ix.decode(newBinReader(f, fi.Size()))
+	if st != nil {
+		st.path = path
+	}
+	return st, err
 }
 
 // stored is a decoded IndexFile.
 type stored struct {
 	reason     string // why the stored index cannot be used as it is; "" if it can
+	path       string // the file read
+	at         [2]postingsAt
 	dim        int
 	terms      []byte  // the terms' bytes, one after the other
 	lens       []uint8 // their lengths
@@ -532,10 +553,17 @@ func (ix *Index) decode(r *binReader) (*stored, error) {
 		if r.uvarint() == 1 {
 			p.keys = r.u32s(rows)
 		}
+		var pa postingsAt
+		pa.off = r.pos()
 		p.off = r.u32s(rows + 1)
 		n := r.count(6)
+		pa.doc = r.pos()
 		p.doc = r.u32s(n)
+		pa.tf = r.pos()
 		p.tf = r.u16s(n)
+		if k < len(st.at) {
+			st.at[k] = pa
+		}
 		nBig := r.count(2)
 		for i := 0; i < nBig && r.err == nil; i++ {
 			pos, f := r.uvarint(), r.uvarint()
@@ -663,6 +691,9 @@ func (ix *Index) install(st *stored) error {
 	}
 	lx.setAverages()
 	g.computeDF(lx.artFirst)
+	if st.path != "" {
+		g.file.Store(&baseFile{path: st.path, at: st.at})
+	}
 	lx.segs = []*lexSeg{g}
 	s.lex = lx
 	s.maxIDF = idf(nChunks, 0)
@@ -728,6 +759,7 @@ type binWriter struct {
 	crc hash.Hash32
 	buf []byte
 	err error
+	n   int64 // bytes written
 }
 
 func newBinWriter(w io.Writer) *binWriter {
@@ -746,6 +778,7 @@ func (w *binWriter) raw(b []byte) {
 	}
 	w.crc.Write(b)
 	_, err := w.w.Write(b)
+	w.n += int64(len(b))
 	w.fail(err)
 }
 
@@ -770,6 +803,7 @@ func (w *binWriter) str(s string) {
 	}
 	w.buf = w.buf[:0]
 	_, err := w.w.WriteString(s)
+	w.n += int64(len(s))
 	w.fail(err)
 }
 
@@ -827,14 +861,18 @@ type binReader struct {
 	r         *bufio.Reader
 	crc       hash.Hash32
 	remaining int64 // bytes left before the checksum
+	end       int64 // where the checksum starts
 	buf       []byte
 	err       error
 }
 
 func newBinReader(r io.Reader, size int64) *binReader {
 	return &binReader{r: bufio.NewReaderSize(r, 1<<20), crc: crc32.New(crc32.MakeTable(crc32.Castagnoli)),
-		remaining: size - 4, buf: make([]byte, 1<<16)}
+		remaining: size - 4, end: size - 4, buf: make([]byte, 1<<16)}
 }
+
+// pos returns the offset of the next byte to read.
+func (r *binReader) pos() int64 { return r.end - r.remaining }
 
 func (r *binReader) fail(err error) {
 	if r.err == nil {

@@ -14,6 +14,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -687,7 +688,7 @@ func (ix *Index) waitMerges() {
 func (ix *Index) startMemoryMerge() {
 	ix.memMerging = true
 	ix.bg++
-	job := ix.snap
+	job := ix.mapBase()
 	ix.mergeWG.Go(func() {
 		g := ix.guardMerge(job)
 		comp, err := compact(job)
@@ -826,6 +827,7 @@ func (ix *Index) stopIdleMerge() {
 // with the changes made meanwhile, replaces the one searches see. Callers
 // hold addMu.
 func (ix *Index) startBackgroundMerge() {
+	ix.mapBase()
 	job, err := ix.startMerge()
 	if err != nil {
 		ix.log.Error("could not start merging the index", "err", err)
@@ -852,6 +854,33 @@ func (ix *Index) startBackgroundMerge() {
 			ix.log.Error("merging the index failed; its logs are kept", "err", err)
 		}
 	})
+}
+
+// mapBase publishes, before a merge compacts the current snapshot, the
+// snapshot with its base segment's chunk and body postings read from a
+// mapping of its file rather than the heap, when it can (mapped.go), so
+// that the heap does not hold them beside the compacted ones. It returns
+// the current snapshot. Callers hold addMu.
+func (ix *Index) mapBase() *snapshot {
+	s := ix.snap
+	if s.compacted() || len(s.lex.segs) == 0 {
+		return s
+	}
+	// The bounds are computed (if a restart left them to the first
+	// search) from the heap copy, not by reading every mapped page.
+	ix.mu.RLock()
+	t := ix.tuning
+	ix.mu.RUnlock()
+	s.lex.prepareBounds(t)
+	g := s.lex.segs[0]
+	mg := g.mapBase()
+	if mg == nil {
+		return s
+	}
+	ns := s.withSegs([]*lexSeg{g}, mg)
+	ix.publish(ns)
+	ix.log.Debug("reading the base segment's postings from its file during the merge", "file", mg.file.Load().path)
+	return ns
 }
 
 // mergeJob is a merge under way: the snapshot being written and the
@@ -974,6 +1003,14 @@ func (ix *Index) checkpoint() error {
 	ix.stopIdleMerge()
 	ix.waitMerges()
 	ix.WaitVectorCheck()
+	if s := ix.snap; ix.mapBase() != s && s.lex.nChunks >= ix.memMin {
+		// The heap copy of the mapped postings is garbage: collected
+		// now, so that the compaction reuses its memory. A background
+		// merge's memory guard collects at its start.
+		start := time.Now()
+		runtime.GC()
+		ix.log.Debug("collected the heap copy of the base's postings", "took", time.Since(start).Round(time.Millisecond))
+	}
 	job, err := ix.startMerge()
 	if err != nil {
 		return fmt.Errorf("save index: %w", err)

@@ -1,0 +1,160 @@
+package retrieval
+
+import (
+	"errors"
+	"runtime"
+	"unsafe"
+)
+
+// A merge compacts the index into new postings beside the old ones, and
+// the old ones stay in use until the compacted snapshot replaces them: a
+// heap of the old and the new postings at once, 1.4x the settled size at
+// 1M chunks. When the base segment is the one in the base file (read at
+// the start, or written by the last merge), its chunk and body postings
+// are there byte for byte. For the length of the merge they are then read
+// from a read-only mapping of that file instead of the heap: the heap
+// copy is freed before the compaction allocates the new postings, the
+// searches meanwhile fault in only the pages they read, and the
+// compaction, which reads every page, gives each back as soon as it has
+// read it (MADV_DONTNEED: a clean page of a file is read again from the
+// page cache should anything need it). The mapping is released once no
+// snapshot holds the segment. Where the system cannot map files, the
+// merge keeps the heap copy, as before. A base file is never written
+// again once it is complete; another program that truncated it while it
+// is mapped would end the process (SIGBUS) instead of a search failing.
+
+// baseFile locates a base segment's dense postings in the base file it
+// was read from or written to.
+type baseFile struct {
+	path string
+	at   [2]postingsAt // chunk postings, body postings
+}
+
+// postingsAt are the byte offsets in a base file of dense postings'
+// arrays.
+type postingsAt struct {
+	off, doc, tf int64
+}
+
+// segMap is a base segment's postings mapped from its file.
+type segMap struct {
+	m    *fileMap
+	post [2]*postings // the mapped chunk and body postings
+	at   [2]postingsAt
+}
+
+// errNoMap is returned where files cannot be mapped.
+var errNoMap = errors.New("files cannot be mapped here")
+
+// mapBase returns g with its chunk and body postings read from a mapping
+// of its base file, or nil when g has no base file, is mapped already,
+// or the file cannot be mapped or does not hold g's postings where it
+// should.
+func (g *lexSeg) mapBase() *lexSeg {
+	bf := g.file.Load()
+	if bf == nil || g.mapped != nil || !nativeLittle {
+		return nil
+	}
+	m, err := mapFile(bf.path)
+	if err != nil {
+		return nil
+	}
+	var post [2]postings
+	for k, src := range []*postings{&g.chunkPost, &g.artPost} {
+		p, ok := m.postings(src, bf.at[k])
+		if !ok {
+			m.unmap()
+			return nil
+		}
+		post[k] = p
+	}
+	out := g.withPostings(post[0], post[1])
+	out.mapped = &segMap{m: m, post: [2]*postings{&out.chunkPost, &out.artPost}, at: bf.at}
+	out.file.Store(bf)
+	// The mapping goes once no snapshot holds the segment. Searches read
+	// the snapshot they took under Index.mu, which publish takes to
+	// replace it, so none reads the mapping after that.
+	runtime.AddCleanup(out, func(m *fileMap) { m.unmap() }, m)
+	return out
+}
+
+// postings returns the dense postings like src at at in the mapping, or
+// false when they do not fit in it or differ from src where sampled.
+func (m *fileMap) postings(src *postings, at postingsAt) (postings, bool) {
+	if src.keys != nil || len(src.off) == 0 {
+		return postings{}, false
+	}
+	n := len(src.doc)
+	off, ok1 := mappedSlice[uint32](m.data, at.off, len(src.off))
+	doc, ok2 := mappedSlice[uint32](m.data, at.doc, n)
+	tf, ok3 := mappedSlice[uint16](m.data, at.tf, n)
+	if !ok1 || !ok2 || !ok3 {
+		return postings{}, false
+	}
+	// A few samples, not every page: the file was checked when it was
+	// read or written, and reading it all would bring it all in. Each
+	// sample's pages are given back at once.
+	for i := 0; i <= 64; i++ {
+		r, pos := min(i*len(off)/64, len(off)-1), min(i*n/64, n-1)
+		same := off[r] == src.off[r] && (n == 0 || doc[pos] == src.doc[pos] && tf[pos] == src.tf[pos])
+		m.dropArrays(at, len(off), n)
+		if !same {
+			return postings{}, false
+		}
+	}
+	return postings{off: off, doc: doc, tf: tf, big: src.big}, true
+}
+
+// mappedSlice returns the n items at byte offset at of data.
+func mappedSlice[T uint16 | uint32](data []byte, at int64, n int) ([]T, bool) {
+	size := int64(unsafe.Sizeof(T(0)))
+	if at < 0 || at > int64(len(data)) || int64(n) > (int64(len(data))-at)/size {
+		return nil, false
+	}
+	if n == 0 {
+		return []T{}, true
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&data[at])), n), true
+}
+
+// dropper returns, for the postings p of g, a func that gives back the
+// pages of the mapping that hold p's arrays; nil when p is not mapped. The
+// system maps a file's pages in large pieces (a megabyte at a time here),
+// so a compaction reading a row gives back the pages of all of them, not
+// only those it has read: the searches meanwhile fault in again (from the
+// page cache) only what they read.
+func (g *lexSeg) dropper(p *postings) func() {
+	sm := g.mapped
+	if sm == nil {
+		return nil
+	}
+	for k, mp := range sm.post {
+		if mp == p {
+			return func() { sm.drop(k) }
+		}
+	}
+	return nil
+}
+
+// drop gives back the mapped pages of the arrays of postings k.
+func (sm *segMap) drop(k int) {
+	p := sm.post[k]
+	sm.m.dropArrays(sm.at[k], len(p.off), len(p.doc))
+}
+
+// dropArrays gives back the mapped pages of the arrays of dense postings
+// at at, with that many offsets and n postings.
+func (m *fileMap) dropArrays(at postingsAt, offsets, n int) {
+	m.drop(at.off, at.off+4*int64(offsets))
+	m.drop(at.doc, at.doc+4*int64(n))
+	m.drop(at.tf, at.tf+2*int64(n))
+}
+
+// withPostings returns a copy of g with other chunk and body postings.
+func (g *lexSeg) withPostings(chunk, art postings) *lexSeg {
+	out := &lexSeg{chunkPost: chunk, artPost: art, titlePost: g.titlePost,
+		titleChunkDF: g.titleChunkDF, titleArtDF: g.titleArtDF,
+		firstChunk: g.firstChunk, chunks: g.chunks, firstArt: g.firstArt, arts: g.arts}
+	out.bnd.Store(g.bnd.Load())
+	return out
+}
