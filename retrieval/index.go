@@ -139,6 +139,9 @@ type Index struct {
 // New opens (or creates) an index. With cfg.Dir set it loads the index
 // persisted there; when the embedding model, analyser or chunk sizes
 // changed since, it re-indexes the stored articles before returning.
+// Unless cfg.ReadOnly, the Index is the directory's one writer until Close:
+// New fails with ErrLocked while another writer, in this process or
+// another, holds it (see LockFile).
 func New(ctx context.Context, cfg Config) (*Index, error) {
 	for attempt := 1; ; attempt++ {
 		ix, err := open(ctx, cfg)
@@ -209,6 +212,9 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		lock, err := lockDir(ix.dir)
 		if err != nil {
 			return nil, fmt.Errorf("new index: %w", err)
+		}
+		if lock == nil {
+			ix.log.Warn("this system cannot lock the index directory: make sure that one process at a time writes to it", "dir", ix.dir)
 		}
 		ix.files.lock, ix.files.locked = lock, true
 	}

@@ -97,7 +97,11 @@ func TestLegacyFileConverted(t *testing.T) {
 			for _, e := range entries {
 				names = append(names, e.Name())
 			}
-			if want := []string{manifestFile, "base-000001.bin"}; !slices.Equal(names, want) {
+			want := []string{manifestFile, "base-000001.bin"}
+			if ix.files.lock != nil {
+				want = append([]string{LockFile}, want...)
+			}
+			if !slices.Equal(names, want) {
 				t.Errorf("after conversion the directory holds %v, want %v", names, want)
 			}
 		})

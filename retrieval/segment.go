@@ -31,6 +31,7 @@ import (
 //	base-NNNNNN.bin   a base segment: immutable once written
 //	log-NNNNNN.wal    an append-only log of added articles (with their
 //	                  chunks' vectors) and removals (tombstones)
+//	LOCK              its lock is the one writer's (dirlock.go); empty
 //
 // An Add writes one log record and fsyncs it before it returns, then
 // builds a small in-memory segment for the new articles and publishes a
@@ -1027,8 +1028,10 @@ func (ix *Index) checkpoint() error {
 }
 
 // Close waits for the background merges and the check of the 1-bit
-// vector pass to end and closes the log. The index stays usable: a later
-// Add starts a new log.
+// vector pass to end, closes the log and drops the directory's lock. The
+// index stays usable: a later Add takes the lock again and starts a new
+// log, or fails with ErrLocked when another writer holds the directory or
+// changed the index meanwhile.
 func (ix *Index) Close() error {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
