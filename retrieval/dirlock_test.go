@@ -330,11 +330,45 @@ func TestLockFailureWritesNothing(t *testing.T) {
 		ix.Close()
 		t.Fatal("New with a LOCK it cannot open: got no error")
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+	if names := dirEntries(t, dir); len(names) != 1 {
+		t.Errorf("the directory holds %v after the failed New, want only %s", names, LockFile)
+	}
+}
+
+// TestLockFileIsNoSegment: LOCK is none of the index's files: a directory
+// that holds only LOCK (a writer ended before its first write) opens,
+// read-only and as a writer, as an empty index; Files does not list it;
+// it stays beside a MANIFEST-less first base segment without making that
+// an error.
+func TestLockFileIsNoSegment(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir}, nil)
+	ix.Crash()
+	if names := dirEntries(t, dir); len(names) != 1 || names[0] != LockFile {
+		t.Fatalf("after a writer's New: %v, want only %s", names, LockFile)
+	}
+	for _, ro := range []bool{true, false} {
+		ix, err := New(ctx, Config{Dir: dir, ReadOnly: ro})
+		if err != nil {
+			t.Fatalf("New (ReadOnly %t) of a directory holding only %s: %v", ro, LockFile, err)
+		}
+		if ix.Len() != 0 {
+			t.Errorf("ReadOnly %t: %d articles, want 0", ro, ix.Len())
+		}
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ix = newTestIndex(t, Config{Dir: dir, MergeChunks: 1}, fiveSeeds(t)[:1])
+	if names, _ := ix.Files(); len(names) != 1 || names[0] == LockFile {
+		t.Errorf("Files: %v, want the base segment alone", names)
+	}
+	ix.Crash()
+	if err := os.Remove(filepath.Join(dir, manifestFile)); err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 {
-		t.Errorf("the directory holds %d entries after the failed New, want only LOCK", len(entries))
+	if ix := newTestIndex(t, Config{Dir: dir}, nil); ix.Len() != 1 {
+		t.Errorf("the first base beside %s without a %s: %d articles, want 1", LockFile, manifestFile, ix.Len())
 	}
 }
