@@ -16,8 +16,10 @@ import (
 // writer of the index in dir: an flock on LockFile there. An flock belongs
 // to the open file description, so a second open of the file, in another
 // process or in this one, is refused until the holder closes its file or
-// ends, however it ends. The second writer is refused instead of
-// overwriting the first one's log and deleting its new base as unnamed.
+// ends, however it ends (Go opens files close-on-exec, so no program it
+// starts keeps the lock after it). The second writer is refused instead
+// of overwriting the first one's log and deleting its new base as
+// unnamed.
 func lockDir(dir string) (*os.File, error) {
 	return lockFile(filepath.Join(dir, LockFile), unix.Flock)
 }
