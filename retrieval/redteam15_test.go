@@ -20,7 +20,8 @@ var edgeLengths = []int{31, 32, 33, 63, 64, 65, 127, 128, 129, 191, 193}
 // edgeArticles returns n short articles (a chunk each) in which the term
 // "edge<L>" occurs in exactly L of them for each L of edgeLengths, with
 // varied term frequencies and lengths, some in the title: long lists whose
-// last block is full, one posting short of full, or holds one posting.
+// last block is full, one posting short of full, or holds one posting;
+// and "vanished" in articles 150 to 159 only.
 func edgeArticles(n int) []article.Article {
 	rng := rand.New(rand.NewPCG(15, 15))
 	fill := strings.Fields("the report said officials would review market prices and the council vote next week")
@@ -45,6 +46,9 @@ func edgeArticles(n int) []article.Article {
 			}
 		}
 	}
+	for i := 150; i < min(n, 160); i++ { // a term only in articles TestMaxScoreBlockEdges removes
+		words[i] = append(words[i], "vanished")
+	}
 	arts := make([]article.Article, n)
 	for i := range arts {
 		rng.Shuffle(len(words[i]), func(a, b int) { words[i][a], words[i][b] = words[i][b], words[i][a] })
@@ -67,7 +71,7 @@ func edgeQuestions() []string {
 		qs = append(qs, fmt.Sprint("edge", l), fmt.Sprintf("edge%d edge%d", l, edgeLengths[(i+3)%len(edgeLengths)]),
 			fmt.Sprintf("edge%d market prices", l), fmt.Sprintf("edge%d edge%d council number3", l, edgeLengths[(i+5)%len(edgeLengths)]))
 	}
-	return append(qs, "edge31 edge32 edge33 edge63 edge64 edge65 edge127 edge128 edge129 edge191 edge193", "missingword", "missingword edge64")
+	return append(qs, "edge31 edge32 edge33 edge63 edge64 edge65 edge127 edge128 edge129 edge191 edge193", "missingword", "missingword edge64", "vanished", "vanished edge64", "vanished missingword")
 }
 
 // checkEdgeSchedules compares the lexical search, in its own pieces and in
@@ -112,6 +116,18 @@ func checkEdgeSchedules(t *testing.T, stage string, ix *Index, qs []string) {
 	}
 	if matched == 0 {
 		t.Fatalf("%s: no question matched anything", stage)
+	}
+	// The hybrid query (both sides in one pool) over the same questions.
+	for _, text := range qs {
+		for _, k := range []int{1, 10, 1 << 20} {
+			hits, err := ix.Search(context.Background(), Query{Text: text, K: k, Diverse: k == 10})
+			if err != nil {
+				t.Fatalf("%s, %q, K=%d: %v", stage, text, k, err)
+			}
+			if len(hits) > min(k, s.lex.liveChunks) {
+				t.Errorf("%s, %q, K=%d: got %d hits, want at most %d", stage, text, k, len(hits), min(k, s.lex.liveChunks))
+			}
+		}
 	}
 }
 
