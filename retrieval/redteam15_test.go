@@ -282,3 +282,65 @@ func TestTuningOutOfRangeRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundsRacingTuningChanges runs pruned searches under two tunings
+// of different length normalisations at once, with Search and SetTuning
+// switching between them and adds publishing snapshots meanwhile: each
+// segment's cached bounds are replaced, for one B or the other, while
+// pieces of other searches read them. Each search must still give the
+// exhaustive scorer's results for its own tuning.
+func TestBoundsRacingTuningChanges(t *testing.T) {
+	ctx := context.Background()
+	arts := edgeArticles(500)
+	qs := edgeQuestions()
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:400])
+	tunings := [2]Tuning{DefaultTuning(), DefaultTuning()}
+	tunings[1].B, tunings[1].ArticleB, tunings[1].TitleB = 0.9, 0.2, 0.8
+	done := make(chan struct{})
+	errs := make(chan error, 1)
+	go func() {
+		defer close(done)
+		for i := 400; i < len(arts); i += 5 {
+			if err := ix.SetTuning(tunings[i/5%2]); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := ix.Add(ctx, arts[i:i+5]); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := ix.Search(ctx, Query{Text: qs[i%len(qs)], K: 10}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	}()
+	checked := 0
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		s := ix.current()
+		for i, text := range qs {
+			tu := tunings[i%2]
+			q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, 10)
+			if len(q.terms) == 0 {
+				continue
+			}
+			if got, want := s.lex.search(&q), ix.exhaustive(s, q, 0, tu); !slices.Equal(got, want) {
+				t.Fatalf("B %v, %q: got %s, want %s", tu.B, text, itemsText(got), itemsText(want))
+			}
+			checked++
+		}
+	}
+	select {
+	case err := <-errs:
+		t.Fatal(err)
+	default:
+	}
+	if checked == 0 {
+		t.Fatal("no search checked")
+	}
+}
