@@ -201,6 +201,9 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 	ix.tuning = DefaultTuningFor(ix.model)
 	if cfg.Tuning != nil {
 		ix.tuning = cfg.Tuning.withDefaults()
+		if err := ix.tuning.check(); err != nil {
+			return nil, fmt.Errorf("new index: %w", err)
+		}
 	}
 	if ix.dir == "" {
 		return ix, nil
@@ -504,11 +507,19 @@ func (ix *Index) Analyze(text string) []string {
 	return out
 }
 
-// SetTuning replaces the search parameters; zero fields take the defaults.
-func (ix *Index) SetTuning(t Tuning) {
+// SetTuning replaces the search parameters; zero fields take the
+// defaults. A parameter out of its range (Tuning.check: a B outside 0..1,
+// a negative K1 or field weight, a number that is not finite) is an error
+// naming it, and the parameters stay as they were.
+func (ix *Index) SetTuning(t Tuning) error {
+	t = t.withDefaults()
+	if err := t.check(); err != nil {
+		return err
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	ix.tuning = t.withDefaults()
+	ix.tuning = t
+	return nil
 }
 
 // EmbedModel returns the name of the embedding model whose vectors the index

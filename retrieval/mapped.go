@@ -1,7 +1,10 @@
 package retrieval
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"runtime"
 	"unsafe"
 )
@@ -115,6 +118,45 @@ func mappedSlice[T uint16 | uint32](data []byte, at int64, n int) ([]T, bool) {
 		return []T{}, true
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&data[at])), n), true
+}
+
+// checkMapped verifies, when the base segment of s is read from a
+// mapping, the checksum of the mapped file (checkSum). A merge calls it
+// before it compacts s: mapBase only samples the file, which may have
+// been damaged since it was read or written, and the compaction would
+// otherwise write the damage into a new base whose checksum holds.
+func (s *snapshot) checkMapped() error {
+	if len(s.lex.segs) == 0 || s.lex.segs[0].mapped == nil {
+		return nil
+	}
+	g := s.lex.segs[0]
+	if err := g.mapped.m.checkSum(); err != nil {
+		return fmt.Errorf("check %s: %w", g.file.Load().path, err)
+	}
+	return nil
+}
+
+// checkSum verifies the mapped file's checksum: its last four bytes, a
+// CRC-32C of the others (as binWriter.finish writes it). It reads the
+// mapping a piece at a time and gives back each piece's pages, so that
+// the check adds little to the resident set.
+func (m *fileMap) checkSum() error {
+	n := int64(len(m.data)) - 4
+	if n < 0 {
+		return errors.New("file too short for a checksum")
+	}
+	const piece = 4 << 20
+	crc := crc32.MakeTable(crc32.Castagnoli)
+	var sum uint32
+	for lo := int64(0); lo < n; lo += piece {
+		hi := min(lo+piece, n)
+		sum = crc32.Update(sum, crc, m.data[lo:hi])
+		m.drop(lo, hi)
+	}
+	if want := binary.LittleEndian.Uint32(m.data[n:]); sum != want {
+		return errors.New("checksum mismatch: the file is damaged")
+	}
+	return nil
 }
 
 // dropper returns, for the postings p of g, a func that gives back the

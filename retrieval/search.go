@@ -137,6 +137,43 @@ func (t Tuning) withDefaults() Tuning {
 	return t
 }
 
+// check returns an error naming the first parameter of t (defaults
+// filled) outside the range where BM25F is defined and the pruned
+// lexical search's bounds hold: a B above 1 or below 0 turns the length
+// normalisation negative for short docs, a negative K1 makes a term's
+// contribution fall as its frequency rises, and a negative title,
+// bigram or feedback weight a negative contribution, so that an upper
+// bound of a term's contribution is no longer one and the pruned search
+// would drop chunks the exhaustive scorer ranks. A number that is not
+// finite is refused too.
+func (t Tuning) check() error {
+	for _, p := range []struct {
+		name   string
+		x      float64
+		lo, hi float64
+	}{
+		{"K1", t.K1, 0, math.Inf(1)},
+		{"B", t.B, 0, 1},
+		{"TitleWeight", t.TitleWeight, 0, math.Inf(1)},
+		{"TitleB", t.TitleB, 0, 1},
+		{"BigramWeight", t.BigramWeight, 0, math.Inf(1)},
+		{"ArticleK1", t.ArticleK1, 0, math.Inf(1)},
+		{"ArticleB", t.ArticleB, 0, 1},
+		{"PRFWeight", t.PRFWeight, 0, math.Inf(1)},
+		{"ArticleWeight", t.ArticleWeight, math.Inf(-1), math.Inf(1)},
+		{"LexicalWeight", t.LexicalWeight, math.Inf(-1), math.Inf(1)},
+		{"VectorWeight", t.VectorWeight, math.Inf(-1), math.Inf(1)},
+		{"RRFK", t.RRFK, math.Inf(-1), math.Inf(1)},
+		{"ArticlePenalty", t.ArticlePenalty, math.Inf(-1), math.Inf(1)},
+		{"OutletPenalty", t.OutletPenalty, math.Inf(-1), math.Inf(1)},
+	} {
+		if math.IsNaN(p.x) || math.IsInf(p.x, 0) || p.x < p.lo || p.x > p.hi {
+			return fmt.Errorf("tuning: %s is %v, want a number from %v to %v", p.name, p.x, p.lo, p.hi)
+		}
+	}
+	return nil
+}
+
 // cand is a chunk found by one or both components.
 type cand struct {
 	chunk           int32

@@ -692,7 +692,11 @@ func (ix *Index) startMemoryMerge() {
 	job := ix.mapBase()
 	ix.mergeWG.Go(func() {
 		g := ix.guardMerge(job)
-		comp, err := compact(job)
+		err := job.checkMapped()
+		var comp *snapshot
+		if err == nil {
+			comp, err = compact(job)
+		}
 		g.release()
 		var pre map[int32]*prepArticle
 		if err == nil {
@@ -937,6 +941,9 @@ func (ix *Index) endMerge(err error) {
 func (ix *Index) finishMerge(job *mergeJob) (*snapshot, error) {
 	comp := job.snap
 	if !comp.compacted() {
+		if err := comp.checkMapped(); err != nil {
+			return nil, err
+		}
 		var err error
 		if comp, err = compact(comp); err != nil {
 			return nil, err
