@@ -183,6 +183,10 @@ func TestMaxScoreBlockEdges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The checkpoint took the directory's lock again (relock): drop it.
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
 	re := newTestIndex(t, cfg, nil)
 	if g := re.current().lex.segs[0]; g.bnd.Load() == nil {
 		t.Fatal("no bounds read with the base")
