@@ -2,6 +2,7 @@ package retrieval
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,15 +20,11 @@ type Probe struct {
 	// half the goroutines taking lexical pieces first and half vector
 	// ones, instead of all of them lexical pieces first.
 	Overlap bool
-	// Record asks for Spans and End.
+	// Record asks for the runs of the pieces (Runs).
 	Record bool
-	// Spans are the runs of the search's pieces, in the order they ended;
-	// End is when the search's two sides had both returned, from its
-	// start. Read them after Search returns: a run started again by
-	// speculation that ends later is recorded later.
-	Spans []Span
-	End   time.Duration
 
+	spans   []Span
+	end     time.Duration
 	start   time.Time
 	workers atomic.Int32
 	mu      sync.Mutex
@@ -66,7 +63,7 @@ func (p *Probe) begin() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.start, p.Spans, p.End = time.Now(), p.Spans[:0], 0
+	p.start, p.spans, p.end = time.Now(), p.spans[:0], 0
 	p.workers.Store(0)
 }
 
@@ -95,7 +92,7 @@ func (p *Probe) span(worker int, side string, piece int, again bool, t0 time.Tim
 	end := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.Spans = append(p.Spans, Span{Worker: worker, Side: side, Piece: piece, Again: again, Start: t0.Sub(p.start), End: end.Sub(p.start)})
+	p.spans = append(p.spans, Span{Worker: worker, Side: side, Piece: piece, Again: again, Start: t0.Sub(p.start), End: end.Sub(p.start)})
 }
 
 // ended records that the search's sides have returned.
@@ -105,5 +102,16 @@ func (p *Probe) ended() {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.End = time.Since(p.start)
+	p.end = time.Since(p.start)
+}
+
+// Runs returns the runs of the search's pieces recorded so far, in the
+// order they ended, and when the search's two sides had both returned,
+// from its start. A run of a piece ends after the piece is done (a
+// lexical one also after it starts the next stage), and a second run
+// may end after the search: a run can be recorded after Search returns.
+func (p *Probe) Runs() ([]Span, time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.spans), p.end
 }

@@ -247,28 +247,15 @@ func (w *vecWorker) speculate() (bool, time.Duration) {
 		sc.mu.Unlock()
 		return false, 0
 	}
-	late := lateAfter(sc.doneTime, int(sc.merged))
-	now := time.Now()
-	wait := time.Duration(0)
-	for i := range min(sc.next.Load(), sc.pieces) {
-		ps := &sc.state[i]
-		if ps.runs != 1 || ps.done {
-			continue
-		}
-		if age := now.Sub(ps.start); age < late {
-			if left := late - age; wait == 0 || left < wait {
-				wait = left
-			}
-			continue
-		}
-		ps.runs++
-		thr := sc.best.Threshold()
+	i, wait := lateOne(sc.state[:min(sc.next.Load(), sc.pieces)], sc.doneTime, int(sc.merged))
+	if i < 0 {
 		sc.mu.Unlock()
-		w.scan(int(i), thr, true)
-		return true, 0
+		return false, wait
 	}
+	thr := sc.best.Threshold()
 	sc.mu.Unlock()
-	return false, wait
+	w.scan(i, thr, true)
+	return true, 0
 }
 
 // scan runs piece p into the worker's buffer, which admits no candidate
@@ -289,8 +276,9 @@ func (w *vecWorker) scan(p int, thr float32, again bool) {
 	} else {
 		sc.v.scanCodes(sc.qq, lo, hi, sc.chunkArt, sc.allowed, &w.t)
 	}
-	sc.record(p, w.t.Items())
-	sc.probe.span(w.id, "vec", p, again, t0)
+	items := w.t.Items()
+	sc.probe.span(w.id, "vec", p, again, t0) // first: a record may end the scan
+	sc.record(p, items)
 }
 
 // record adds the candidates of piece p, items, to the scan's best,
@@ -549,11 +537,30 @@ func (r *lexRun) speculate(ws *msScratch, wid int) (bool, time.Duration) {
 		r.mu.Unlock()
 		return false, 0
 	}
-	late := lateAfter(r.doneTime, r.nDone)
+	i, wait := lateOne(r.pstate[st], r.doneTime, r.nDone)
+	if i < 0 {
+		r.mu.Unlock()
+		return false, wait
+	}
+	p := r.stages[st][i]
+	r.mu.Unlock()
+	t0 := r.probe.now()
+	r.piece(st, i, p, ws, true)
+	r.probe.span(wid, lexSide[st], i, true, t0)
+	return true, 0
+}
+
+// lateOne returns the first of a stage's or scan's pieces (their states,
+// under its mutex) held late: run once, not finished, for lateAfter the
+// n finished pieces' doneTime; and marks it run twice. With none it
+// returns -1 and how long until the next piece held would be late (0:
+// none is held that could run again).
+func lateOne(states []pieceState, doneTime time.Duration, n int) (int, time.Duration) {
+	late := lateAfter(doneTime, n)
 	now := time.Now()
 	wait := time.Duration(0)
-	for i := range r.pstate[st] {
-		ps := &r.pstate[st][i]
+	for i := range states {
+		ps := &states[i]
 		if ps.runs != 1 || ps.done {
 			continue
 		}
@@ -564,15 +571,9 @@ func (r *lexRun) speculate(ws *msScratch, wid int) (bool, time.Duration) {
 			continue
 		}
 		ps.runs++
-		p := r.stages[st][i]
-		r.mu.Unlock()
-		t0 := r.probe.now()
-		r.piece(st, i, p, ws, true)
-		r.probe.span(wid, lexSide[st], i, true, t0)
-		return true, 0
+		return i, 0
 	}
-	r.mu.Unlock()
-	return false, wait
+	return -1, wait
 }
 
 // finish records that piece i of stage st is done, with merge adding its

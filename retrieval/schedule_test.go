@@ -38,8 +38,8 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 		maxprocs int // 0: as it is
 		// stall holds pieces: "first" holds a first run until its twin
 		// has finished (one piece at a time, every third), "twin" holds
-		// first runs for 5 ms (every fourth, one at a time) and their
-		// twins until the first run has finished.
+		// a first run until its twin starts (every fourth, one at a time)
+		// and the twin until the first run has finished.
 		stall string
 	}
 	schedules := []schedule{
@@ -54,7 +54,7 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 		{name: "bit-sized pieces", piece: 1000, helpers: 1},
 		{name: "bit-sized pieces, late helper", piece: 1000, helpers: 2, delay: time.Millisecond},
 		{name: "first runs held until their twins finish", piece: 128, helpers: 1, stall: "first"},
-		{name: "first runs held until their twins finish, one core", piece: 97, helpers: 2, maxprocs: 1, stall: "first"},
+		{name: "first runs held until their twins finish, three helpers", piece: 97, helpers: 3, stall: "first"},
 		{name: "twins held until the first runs finish", piece: 128, helpers: 1, stall: "twin"},
 		{name: "bit-sized pieces, first runs held", piece: 1000, helpers: 1, stall: "first"},
 	}
@@ -153,6 +153,11 @@ func stallScan(sc *vecScan, stall string) *atomic.Int32 {
 		defer sc.mu.Unlock()
 		return sc.state[p].done || sc.over
 	}
+	twinStarted := func(p int) bool {
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		return sc.state[p].runs == 2 || sc.over
+	}
 	until := func(cond func() bool) {
 		for deadline := time.Now().Add(stallWait); !cond() && time.Now().Before(deadline); {
 			time.Sleep(50 * time.Microsecond)
@@ -174,7 +179,7 @@ func stallScan(sc *vecScan, stall string) *atomic.Int32 {
 				twins.Add(1)
 				until(func() bool { return pieceDone(p) })
 			} else if p%4 == 1 && holding.CompareAndSwap(false, true) {
-				time.Sleep(5 * time.Millisecond)
+				until(func() bool { return twinStarted(p) })
 				holding.Store(false)
 			}
 		}

@@ -25,22 +25,25 @@ func timelines(e *engine, n int) []string {
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(e.times[b], e.times[a]) })
 	var out []string
 	for _, i := range order[:min(n, len(order))] {
-		out = append(out, fmt.Sprintf("timeline of %s, question %d, %v: %s", e.name, i, e.times[i].Round(time.Microsecond), describeTimeline(e.probes[i])))
+		spans, end := e.probes[i].Runs()
+		out = append(out, fmt.Sprintf("timeline of %s, question %d, %v: %s", e.name, i, e.times[i].Round(time.Microsecond), describeTimeline(spans, end)))
 	}
 	return out
 }
 
-// describeTimeline summarises a probe's record: per goroutine, its busy
+// describeTimeline summarises a probe's runs, the query's sides done at
+// end (Probe.Runs): per goroutine, its busy
 // time, its longest run and its longest gap; the verdict on the longest
-// run (did another goroutine idle while it ran: a stall a second run
-// could cut, or were all busy or stalled at once); then every run as
+// run (did another goroutine run no piece while it ran: waiting, a stall
+// a second run could cut, or stalled itself outside a piece; or were all
+// in runs, busy or stalled at once); then every run as
 // worker:side#piece start-end in µs from the search's start, "+" marking
 // a second run.
-func describeTimeline(p *retrieval.Probe) string {
-	if len(p.Spans) == 0 {
-		return fmt.Sprintf("sides done at %v; no piece recorded (the query ran without pieces)", us(p.End))
+func describeTimeline(spans []retrieval.Span, end time.Duration) string {
+	if len(spans) == 0 {
+		return fmt.Sprintf("sides done at %v; no piece recorded (the query ran without pieces)", us(end))
 	}
-	spans := slices.Clone(p.Spans)
+	spans = slices.Clone(spans)
 	slices.SortStableFunc(spans, func(a, b retrieval.Span) int { return cmp.Compare(a.Start, b.Start) })
 	byWorker := map[int][]retrieval.Span{}
 	var workers []int
@@ -51,12 +54,8 @@ func describeTimeline(p *retrieval.Probe) string {
 		byWorker[s.Worker] = append(byWorker[s.Worker], s)
 	}
 	slices.Sort(workers)
-	end := p.End
-	for _, s := range spans {
-		end = max(end, s.End)
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "sides done at %v, %d runs (%d second runs) on %d goroutines", us(p.End), len(spans), countAgain(spans), len(workers))
+	fmt.Fprintf(&b, "sides done at %v, %d runs (%d second runs) on %d goroutines", us(end), len(spans), countAgain(spans), len(workers))
 	for _, w := range workers {
 		ss := byWorker[w]
 		busy, gap, last := time.Duration(0), time.Duration(0), time.Duration(0)
@@ -69,7 +68,7 @@ func describeTimeline(p *retrieval.Probe) string {
 				long = s
 			}
 		}
-		gap = max(gap, p.End-last)
+		gap = max(gap, end-last)
 		fmt.Fprintf(&b, "; g%d busy %v, longest run %s %v, longest gap %v", w, us(busy), spanName(long), us(long.End-long.Start), us(gap))
 	}
 	long := spans[0]
@@ -95,7 +94,7 @@ func describeTimeline(p *retrieval.Probe) string {
 		case len(workers) == 1:
 			fmt.Fprintf(&b, "; verdict: %s took %v on the only goroutine", spanName(long), us(d))
 		case idle*2 > others:
-			fmt.Fprintf(&b, "; verdict: %s took %v while the other goroutines idled %v of it (a stall a second run could cut)", spanName(long), us(d), us(idle))
+			fmt.Fprintf(&b, "; verdict: %s took %v while the other goroutines ran no piece for %v of it (waiting: a stall a second run could cut; or stalled themselves)", spanName(long), us(d), us(idle))
 		default:
 			fmt.Fprintf(&b, "; verdict: %s took %v while the other goroutines were in runs of their own %v of it (all busy or stalled at once)", spanName(long), us(d), us(others-idle))
 		}

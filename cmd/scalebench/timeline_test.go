@@ -9,8 +9,8 @@ import (
 )
 
 // TestDescribeTimeline checks the verdict on a query's longest piece:
-// none long, one long while the other goroutine idled (a stall a second
-// run could cut), both goroutines in long runs at once, and that every
+// none long, one long while the other goroutine ran no piece (a stall a
+// second run could cut), both goroutines in long runs at once, and that every
 // run is listed with its goroutine, side, piece and second-run mark.
 func TestDescribeTimeline(t *testing.T) {
 	ms := time.Millisecond
@@ -34,7 +34,7 @@ func TestDescribeTimeline(t *testing.T) {
 			spans: []retrieval.Span{span(0, "vec", 3, false, ms, 31*ms), span(1, "vec", 4, false, ms, 2*ms),
 				span(1, "vec", 3, true, 30*ms, 31*ms)},
 			end:  31 * ms,
-			want: []string{"1 second runs", "verdict: vec#3 took 30ms while the other goroutines idled 28ms of it", "g1:vec#3+ 30000-31000", "g1 busy 2ms"},
+			want: []string{"1 second runs", "verdict: vec#3 took 30ms while the other goroutines ran no piece for 28ms of it", "g1:vec#3+ 30000-31000", "g1 busy 2ms"},
 		},
 		{
 			name:  "both stalled",
@@ -49,7 +49,7 @@ func TestDescribeTimeline(t *testing.T) {
 		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := describeTimeline(&retrieval.Probe{Spans: c.spans, End: c.end})
+			got := describeTimeline(c.spans, c.end)
 			for _, w := range c.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("got %q, want it to contain %q", got, w)
