@@ -517,7 +517,7 @@ type prepArticle struct {
 	// indexed already: it is analysed again for its terms, not embedded.
 	slots []int32
 
-	title, body       bag
+	title, body       packedBag
 	titleLen, bodyLen int32
 	chunks            []prepChunk
 
@@ -536,7 +536,7 @@ type prepChunk struct {
 	id         string
 	start, end int32
 	length     int32 // words
-	bag        bag
+	bag        packedBag
 	slot       int32 // vector slot, -1 before embedding
 }
 
