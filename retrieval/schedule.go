@@ -19,12 +19,16 @@ const scanPiece = 8192
 
 // vecScan is one query's vector scan, shared among goroutines: the slots
 // are cut into pieces of fixed bounds, and each goroutine that works on
-// the scan takes the next piece until none is left. So a core that
-// finishes other work of the query (the lexical side) joins the scan
-// instead of waiting for a core, and the scan's result does not depend on
-// how many goroutines took which pieces: each keeps the best candidates of
-// its pieces by their codes, the candidates of all are cut to the best
-// r (ties by slot), and those are rescored exactly.
+// the scan takes the next piece until none is left, then runs again a
+// piece another goroutine has held late (speculate), as its core may have
+// stalled. So a core that finishes other work of the query (the lexical
+// side) joins the scan instead of waiting for a core, and a stalled core
+// holds the scan up by about a piece. The scan's result does not depend
+// on how many goroutines took which pieces, or how many times: each run
+// of a piece keeps the best candidates of the piece by their codes apart,
+// and the first run of it to finish adds them to the scan's; the
+// candidates of all are cut to the best r (ties by slot), and those are
+// rescored exactly.
 type vecScan struct {
 	v        *vecView
 	q        []float32
@@ -42,13 +46,22 @@ type vecScan struct {
 	fraction int
 	piece    int
 	pieces   int64
+	// hold, when set, is called as a piece starts (again: a second run):
+	// for tests. probe, when set, records the pieces' runs.
+	hold  func(piece int, again bool)
+	probe *Probe
 
 	next   atomic.Int64        // the next piece to take
-	failed atomic.Pointer[any] // the first panic of a goroutine spawn started
+	failed atomic.Pointer[any] // the first panic of a goroutine working on the scan
 	mu     sync.Mutex
-	best   topk.Heap[float32] // the best r candidates merged so far, by slot
-	merged int64              // pieces whose candidates are in best
-	done   chan struct{}      // closed when merged reaches pieces
+	best   topk.Heap[float32] // the best r candidates of the pieces finished, by slot
+	state  []pieceState       // of each piece taken
+	merged int64              // pieces finished
+	// doneTime is the time the finished pieces took, from their first
+	// run's start; over tells that done is closed.
+	doneTime time.Duration
+	over     bool
+	done     chan struct{} // closed when merged reaches pieces, or on a panic
 }
 
 // newScan prepares the scan for the k chunks most similar to the unit
@@ -81,6 +94,7 @@ func (v *vecView) newScan(q []float32, k int, chunkArt []int32, allowed []bool, 
 func (sc *vecScan) cut(piece int) {
 	sc.piece = piece
 	sc.pieces = int64((sc.v.slots + piece - 1) / piece)
+	sc.state = make([]pieceState, sc.pieces)
 }
 
 // workers returns how many goroutines the scan is worth: one per core, at
@@ -136,78 +150,154 @@ func (sc *vecScan) finish() []vecHit {
 
 // spawn starts a goroutine that helps with the scan. A panic there (a
 // bug) would end the process, since nothing above the goroutine can
-// recover it: it is kept for run to raise in the caller's goroutine.
+// recover it: it is kept for finish to raise in the caller's goroutine.
 func (sc *vecScan) spawn() {
 	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				sc.failed.CompareAndSwap(nil, &p)
-			}
-		}()
+		defer func() { recover() }() // kept by help
 		sc.help()
 	}()
 }
 
-// help takes pieces of the scan until none is left, then merges the
-// candidates of those it took. It does nothing for a scan that is not
-// shared, or nil.
+// help works on the scan until it is done: it takes pieces until none is
+// left, then runs late ones again. It does nothing for a scan that is not
+// shared, or nil. A panic in a piece ends the scan (abort), so that no
+// goroutine waits for the piece, and goes on up.
 func (sc *vecScan) help() {
 	if sc == nil || !sc.shared {
 		return
 	}
-	w := sc.worker()
-	// Deferred, so that a panic in a piece does not leave run waiting.
-	defer w.merge()
-	for w.step() {
+	w := sc.worker(sc.probe.worker())
+	defer func() {
+		if p := recover(); p != nil {
+			sc.abort(p)
+			panic(p)
+		}
+	}()
+	for {
+		if w.step() {
+			continue
+		}
+		ran, wait := w.speculate()
+		if ran {
+			continue
+		}
+		var late <-chan time.Time
+		if wait > 0 {
+			late = time.After(wait)
+		}
+		select {
+		case <-sc.done:
+			return
+		case <-late:
+		}
+	}
+}
+
+// abort ends the scan after the panic p of a goroutine working on it,
+// kept for finish to raise, unless the scan was over: then a run of a
+// piece that had finished twice panicked, after the caller may have had
+// the result, and p goes no further than the goroutine's recover.
+func (sc *vecScan) abort(p any) {
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if !sc.over {
+		sc.failed.CompareAndSwap(nil, &p)
+		sc.over = true
+		close(sc.done)
 	}
 }
 
 // vecWorker is one goroutine's share of a shared scan: the candidates of
-// the pieces it took.
+// the piece it runs.
 type vecWorker struct {
-	sc   *vecScan
-	t    topk.Buffer[float32]
-	took int64
+	sc *vecScan
+	id int // for the probe
+	t  topk.Buffer[float32]
 }
 
 // worker returns a new worker on the shared scan.
-func (sc *vecScan) worker() *vecWorker {
-	return &vecWorker{sc: sc, t: topk.NewBuffer[float32](sc.r)}
+func (sc *vecScan) worker(id int) *vecWorker {
+	return &vecWorker{sc: sc, id: id, t: topk.NewBuffer[float32](sc.r)}
 }
 
 // step takes and scans a piece, if one is left.
 func (w *vecWorker) step() bool {
 	sc := w.sc
-	n := sc.v.slots
 	p := sc.next.Add(1) - 1
 	if p >= sc.pieces {
 		return false
 	}
-	w.took++ // before the work: a piece that panics counts as merged
-	lo := int(p) * sc.piece
+	sc.mu.Lock()
+	ps := &sc.state[p]
+	ps.runs, ps.start = 1, time.Now()
+	thr := sc.best.Threshold()
+	sc.mu.Unlock()
+	w.scan(int(p), thr, false)
+	return true
+}
+
+// speculate runs again a piece of the scan that another goroutine has
+// held late (lateAfter the finished pieces' mean time), as lexRun's does.
+// It returns false when no piece is that late, with how long until the
+// next one held would be (0: none is held that could run again).
+func (w *vecWorker) speculate() (bool, time.Duration) {
+	sc := w.sc
+	sc.mu.Lock()
+	if sc.over {
+		sc.mu.Unlock()
+		return false, 0
+	}
+	i, wait := lateOne(sc.state[:min(sc.next.Load(), sc.pieces)], sc.doneTime, int(sc.merged))
+	if i < 0 {
+		sc.mu.Unlock()
+		return false, wait
+	}
+	thr := sc.best.Threshold()
+	sc.mu.Unlock()
+	w.scan(i, thr, true)
+	return true, 0
+}
+
+// scan runs piece p into the worker's buffer, which admits no candidate
+// below thr (the scan's best r so far rank at or above it, so no such
+// candidate could be among the best r of all), and records it.
+func (w *vecWorker) scan(p int, thr float32, again bool) {
+	sc := w.sc
+	t0 := sc.probe.now()
+	if sc.hold != nil {
+		sc.hold(p, again)
+	}
+	n := sc.v.slots
+	lo := p * sc.piece
 	hi := min(lo+sc.piece, n)
+	w.t.Reset(thr)
 	if c1 := vecscan.BitShare(n/max(sc.fraction, 1), lo, hi, n); sc.fraction > 0 && c1 > sc.r {
 		sc.v.refine(sc.qq, sc.v.scanBits(sc.qb, c1, lo, hi, sc.chunkArt, sc.allowed), &w.t)
 	} else {
 		sc.v.scanCodes(sc.qq, lo, hi, sc.chunkArt, sc.allowed, &w.t)
 	}
-	return true
+	items := w.t.Items()
+	sc.probe.span(w.id, "vec", p, again, t0) // first: a record may end the scan
+	sc.record(p, items)
 }
 
-// merge adds the worker's candidates to the scan's.
-func (w *vecWorker) merge() { w.sc.merge(&w.t, w.took) }
-
-// merge adds the candidates of took pieces, in t, to the scan's best.
-func (sc *vecScan) merge(t *topk.Buffer[float32], took int64) {
-	if took == 0 {
-		return
-	}
+// record adds the candidates of piece p, items, to the scan's best,
+// unless another run of the piece finished first (or the scan was
+// aborted); after the last piece it closes done.
+func (sc *vecScan) record(p int, items []topk.Item[float32]) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	for _, c := range t.Items() {
+	ps := &sc.state[p]
+	if ps.done || sc.over {
+		return
+	}
+	ps.done = true
+	sc.doneTime += time.Since(ps.start)
+	for _, c := range items {
 		sc.best.Push(c)
 	}
-	if sc.merged += took; sc.merged == sc.pieces {
+	if sc.merged++; sc.merged == sc.pieces {
+		sc.over = true
 		close(sc.done)
 	}
 }
@@ -253,6 +343,7 @@ type lexRun struct {
 	// called as a piece starts (again: a second run): for tests.
 	permute func([]lexPiece)
 	hold    func(stage int, again bool)
+	probe   *Probe // when set, records the pieces' runs
 
 	next   atomic.Uint64 // stage<<32 | the index of the next piece to take
 	stages [2][]lexPiece // a stage's pieces, set before next moves to it
@@ -353,11 +444,11 @@ func (r *lexRun) run(helpers int) []topk.Item[float64] {
 	r.start()
 	n := r.workers()
 	if n == 1 && helpers == 0 {
-		work(r, nil)
+		work(r, nil, false)
 		return r.wait()
 	}
 	for range n - helpers {
-		go work(r, nil)
+		go work(r, nil, false)
 	}
 	return r.wait()
 }
@@ -375,7 +466,7 @@ func (r *lexRun) wait() []topk.Item[float64] {
 // help works on the search until it is done. It does nothing for nil.
 func (r *lexRun) help() {
 	if r != nil {
-		work(r, nil)
+		work(r, nil, false)
 	}
 }
 
@@ -390,8 +481,9 @@ func (r *lexRun) take() (lexPiece, int, int, bool) {
 	return r.stages[st][i], st, i, true
 }
 
-// step takes and runs a piece, if there is one now.
-func (r *lexRun) step(ws *msScratch) bool {
+// step takes and runs a piece, if there is one now; wid numbers the
+// goroutine for the probe.
+func (r *lexRun) step(ws *msScratch, wid int) bool {
 	p, st, i, ok := r.take()
 	if !ok {
 		return false
@@ -404,13 +496,32 @@ func (r *lexRun) step(ws *msScratch) bool {
 	ps := &r.pstate[st][i]
 	ps.runs, ps.start = 1, time.Now()
 	r.mu.Unlock()
+	t0 := r.probe.now()
 	r.piece(st, i, p, ws, false)
+	r.probe.span(wid, lexSide[st], i, false, t0)
 	return true
 }
+
+// lexSide names the stages for the probe.
+var lexSide = [2]string{"lex0", "lex1"}
 
 // minLate is the least time a piece runs before another goroutine runs
 // it again (speculate).
 const minLate = 200 * time.Microsecond
+
+// lateFactor is how many times the mean time of a stage's (or scan's)
+// finished pieces a piece is held before it is late.
+const lateFactor = 3
+
+// lateAfter returns how long a piece runs before it is late, when n
+// pieces of its stage or scan have finished in doneTime in all: lexical
+// and vector pieces follow the one rule.
+func lateAfter(doneTime time.Duration, n int) time.Duration {
+	if n == 0 {
+		return minLate
+	}
+	return max(minLate, lateFactor*doneTime/time.Duration(n))
+}
 
 // speculate runs again a piece of the current stage that another
 // goroutine has held, without finishing it, for several times as long as
@@ -419,21 +530,37 @@ const minLate = 200 * time.Microsecond
 // piece. The first run to finish counts; a piece runs at most twice. It
 // returns false when no piece is that late, with how long until the
 // next one held would be (0: none is held).
-func (r *lexRun) speculate(ws *msScratch) (bool, time.Duration) {
+func (r *lexRun) speculate(ws *msScratch, wid int) (bool, time.Duration) {
 	r.mu.Lock()
 	st := r.stage
 	if st >= 2 {
 		r.mu.Unlock()
 		return false, 0
 	}
-	late := minLate
-	if r.nDone > 0 {
-		late = max(late, 3*r.doneTime/time.Duration(r.nDone))
+	i, wait := lateOne(r.pstate[st], r.doneTime, r.nDone)
+	if i < 0 {
+		r.mu.Unlock()
+		return false, wait
 	}
+	p := r.stages[st][i]
+	r.mu.Unlock()
+	t0 := r.probe.now()
+	r.piece(st, i, p, ws, true)
+	r.probe.span(wid, lexSide[st], i, true, t0)
+	return true, 0
+}
+
+// lateOne returns the first of a stage's or scan's pieces (their states,
+// under its mutex) held late: run once, not finished, for lateAfter the
+// n finished pieces' doneTime; and marks it run twice. With none it
+// returns -1 and how long until the next piece held would be late (0:
+// none is held that could run again).
+func lateOne(states []pieceState, doneTime time.Duration, n int) (int, time.Duration) {
+	late := lateAfter(doneTime, n)
 	now := time.Now()
 	wait := time.Duration(0)
-	for i := range r.pstate[st] {
-		ps := &r.pstate[st][i]
+	for i := range states {
+		ps := &states[i]
 		if ps.runs != 1 || ps.done {
 			continue
 		}
@@ -444,13 +571,9 @@ func (r *lexRun) speculate(ws *msScratch) (bool, time.Duration) {
 			continue
 		}
 		ps.runs++
-		p := r.stages[st][i]
-		r.mu.Unlock()
-		r.piece(st, i, p, ws, true)
-		return true, 0
+		return i, 0
 	}
-	r.mu.Unlock()
-	return false, wait
+	return -1, wait
 }
 
 // finish records that piece i of stage st is done, with merge adding its
@@ -494,55 +617,86 @@ func (r *lexRun) abort(p any) {
 
 // work takes the pieces of one query, lexical (lr) first, as they gate
 // its next stage, then of the vector scan (sc, nil or not shared for
-// none), then lexical pieces late enough to run again, until the lexical
-// search is done and the scan's pieces are all taken; in between it waits
-// for the lexical search's next stage or a piece to be late. A panic, in
-// a piece of either side, ends the lexical search and is kept for
-// lexRun.wait to raise in the caller.
-func work(lr *lexRun, sc *vecScan) {
+// none), or vector ones first when vecFirst is set; then it runs again
+// pieces of either side held late, until both sides are done; in between
+// it waits for the lexical search's next stage, either side's end or a
+// piece to be late. A panic, in a piece of either side, ends both and is
+// kept for lexRun.wait to raise in the caller.
+func work(lr *lexRun, sc *vecScan, vecFirst bool) {
+	wid := lr.probe.worker()
 	var vw *vecWorker
 	if sc != nil && sc.shared {
-		vw = sc.worker()
-		defer vw.merge() // deferred: a panic in a piece does not leave run waiting
+		vw = sc.worker(wid)
 	}
 	defer func() {
 		if p := recover(); p != nil {
 			lr.abort(p)
+			if vw != nil {
+				sc.abort(p)
+			}
 		}
 	}()
 	var ws msScratch
 	for {
 		wake := lr.waitChan()
-		if lr.step(&ws) {
+		if vecFirst && vw != nil && vw.step() || lr.step(&ws, wid) || !vecFirst && vw != nil && vw.step() {
 			continue
 		}
-		if vw != nil && vw.step() {
-			continue
-		}
-		ran, wait := lr.speculate(&ws)
+		ran, wait := lr.speculate(&ws, wid)
 		if ran {
 			continue
+		}
+		lexDone, vecDone := lr.done, (<-chan struct{})(nil)
+		if vw != nil {
+			vran, vwait := vw.speculate()
+			if vran {
+				continue
+			}
+			if vwait > 0 && (wait == 0 || vwait < wait) {
+				wait = vwait
+			}
+			vecDone = sc.done
+		}
+		switch {
+		case closed(lexDone) && (vecDone == nil || closed(vecDone)):
+			return
+		case closed(lexDone):
+			lexDone, wake = nil, nil // only the scan is left
+		case vecDone != nil && closed(vecDone):
+			vecDone = nil
 		}
 		var late <-chan time.Time
 		if wait > 0 {
 			late = time.After(wait)
 		}
 		select {
-		case <-lr.done:
-			return
+		case <-lexDone:
+		case <-vecDone:
 		case <-wake:
 		case <-late:
 		}
 	}
 }
 
+// closed reports whether ch is closed.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
 // hybrid runs the lexical search lr and the shared vector scan sc of one
 // query on one goroutine per core (work), and returns their results. The
-// caller waits, as lexRun.run's does.
-func hybrid(lr *lexRun, sc *vecScan) ([]topk.Item[float64], []vecHit) {
+// caller waits, as lexRun.run's does. All the goroutines take lexical
+// pieces first; with overlap (a Probe's, for an A/B) every other one
+// takes vector pieces first, so that the two sides start together.
+func hybrid(lr *lexRun, sc *vecScan, overlap bool) ([]topk.Item[float64], []vecHit) {
 	lr.start()
-	for range max(lr.workers(), sc.workers()) {
-		go work(lr, sc)
+	for i := range max(lr.workers(), sc.workers()) {
+		go work(lr, sc, overlap && i%2 == 1)
 	}
 	res := lr.wait() // first: it raises a panic of either side's pieces
 	return res, sc.finish()

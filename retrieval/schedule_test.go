@@ -19,9 +19,11 @@ import (
 // TestSharedScanIgnoresSchedule checks that the hits of the shared vector
 // scan do not depend on who scans which pieces: the caller alone, helpers
 // that join at once or late (as the lexical side's core does), more
-// goroutines than cores, or one core. Without the 1-bit pass they must
-// not depend on how the slots are cut either: they are the best k, by
-// exact score, of the best r slots of the whole index by their codes.
+// goroutines than cores, or one core; nor on pieces that run twice
+// (speculate), the twin finishing first or last, in any order. Without
+// the 1-bit pass they must not depend on how the slots are cut either:
+// they are the best k, by exact score, of the best r slots of the whole
+// index by their codes.
 func TestSharedScanIgnoresSchedule(t *testing.T) {
 	ix, arts := synthIndex(t, 300)
 	s := ix.current()
@@ -34,6 +36,11 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 		helpers  int
 		delay    time.Duration
 		maxprocs int // 0: as it is
+		// stall holds pieces: "first" holds a first run until its twin
+		// has finished (one piece at a time, every third), "twin" holds
+		// a first run until its twin starts (every fourth, one at a time)
+		// and the twin until the first run has finished.
+		stall string
 	}
 	schedules := []schedule{
 		{name: "own pieces, caller only"},
@@ -46,6 +53,10 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 		{name: "small pieces, eight cores", piece: 128, maxprocs: 8},
 		{name: "bit-sized pieces", piece: 1000, helpers: 1},
 		{name: "bit-sized pieces, late helper", piece: 1000, helpers: 2, delay: time.Millisecond},
+		{name: "first runs held until their twins finish", piece: 128, helpers: 1, stall: "first"},
+		{name: "first runs held until their twins finish, three helpers", piece: 97, helpers: 3, stall: "first"},
+		{name: "twins held until the first runs finish", piece: 128, helpers: 1, stall: "twin"},
+		{name: "bit-sized pieces, first runs held", piece: 1000, helpers: 1, stall: "first"},
 	}
 	g := synthetic.New(11)
 	for i := range 5 {
@@ -92,6 +103,7 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 					if sd.piece > 0 {
 						sc.cut(sd.piece)
 					}
+					twins := stallScan(sc, sd.stall)
 					var wg sync.WaitGroup
 					for range sd.helpers {
 						wg.Go(func() {
@@ -99,9 +111,17 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 							sc.help()
 						})
 					}
+					t0 := time.Now()
 					got := sc.run(sd.helpers)
+					took := time.Since(t0)
 					wg.Wait()
 					runtime.GOMAXPROCS(procs)
+					if sd.stall != "" && twins.Load() == 0 {
+						t.Errorf("question %d, k %d, fraction %d, %s: no piece ran twice", i, k, fraction, sd.name)
+					}
+					if took > stallWait/2 {
+						t.Errorf("question %d, k %d, fraction %d, %s: the scan took %v: it waited for a held piece", i, k, fraction, sd.name, took)
+					}
 					w := want
 					if fraction > 0 {
 						w = bitWant[sd.piece]
@@ -116,6 +136,55 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 			}
 		}
 	}
+}
+
+// stallWait is the longest a test holds a piece; a scan that takes half
+// as long waited for one.
+const stallWait = 10 * time.Second
+
+// stallScan makes sc hold pieces as stall says (see
+// TestSharedScanIgnoresSchedule; "" for none) and returns the count of
+// second runs started.
+func stallScan(sc *vecScan, stall string) *atomic.Int32 {
+	var twins atomic.Int32
+	var holding atomic.Bool
+	pieceDone := func(p int) bool {
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		return sc.state[p].done || sc.over
+	}
+	twinStarted := func(p int) bool {
+		sc.mu.Lock()
+		defer sc.mu.Unlock()
+		return sc.state[p].runs == 2 || sc.over
+	}
+	until := func(cond func() bool) {
+		for deadline := time.Now().Add(stallWait); !cond() && time.Now().Before(deadline); {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+	switch stall {
+	case "first":
+		sc.hold = func(p int, again bool) {
+			if again {
+				twins.Add(1)
+			} else if p%3 == 0 && holding.CompareAndSwap(false, true) {
+				until(func() bool { return pieceDone(p) })
+				holding.Store(false)
+			}
+		}
+	case "twin":
+		sc.hold = func(p int, again bool) {
+			if again {
+				twins.Add(1)
+				until(func() bool { return pieceDone(p) })
+			} else if p%4 == 1 && holding.CompareAndSwap(false, true) {
+				until(func() bool { return twinStarted(p) })
+				holding.Store(false)
+			}
+		}
+	}
+	return &twins
 }
 
 // TestSpawnedHelperPanicReachesCaller checks that a panic in a goroutine
@@ -250,9 +319,9 @@ func TestLexRunIgnoresSchedule(t *testing.T) {
 				r.start()
 				close(started)
 				for range r.workers() - 1 - sd.helpers {
-					go work(r, nil)
+					go work(r, nil, false)
 				}
-				work(r, nil)
+				work(r, nil, false)
 				got := r.wait()
 				wg.Wait()
 				runtime.GOMAXPROCS(procs)
@@ -290,14 +359,14 @@ func TestLexPanicReachesCaller(t *testing.T) {
 		r.permute = broken
 		r.start()
 		if helper {
-			go work(r, nil)
+			go work(r, nil, false)
 			for deadline := time.Now().Add(10 * time.Second); r.failed.Load() == nil; time.Sleep(time.Millisecond) {
 				if time.Now().After(deadline) {
 					t.Fatal("the helper's panic was not kept")
 				}
 			}
 		} else {
-			work(r, nil)
+			work(r, nil, false)
 		}
 		var got any
 		func() {
@@ -312,9 +381,11 @@ func TestLexPanicReachesCaller(t *testing.T) {
 
 // TestHybridPoolIgnoresSchedule checks that the query's one pool of
 // lexical and vector pieces returns what each side returns alone, with
-// one piece and the caller alone, for one core, two or eight, and any
-// piece sizes; and that a panic in a piece of either side reaches the
-// caller.
+// one piece and the caller alone, for one core, two or eight, any piece
+// sizes, both schedules (lexical pieces first, or the two sides started
+// together) and vector pieces held until their twins finish or twins
+// held until the first runs finish; and that a panic in a piece of
+// either side, or in a second run, reaches the caller.
 func TestHybridPoolIgnoresSchedule(t *testing.T) {
 	ix, arts := synthIndex(t, 300)
 	s := ix.current()
@@ -353,25 +424,39 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 			chunkPiece      int32 // 0: the search's own
 			artPiece, piece int
 			maxprocs        int
+			stall           string // as in TestSharedScanIgnoresSchedule
 		}{
 			{name: "own pieces"},
 			{name: "small pieces, one core", chunkPiece: 2 * msBlock, artPiece: 5, piece: 100, maxprocs: 1},
 			{name: "small pieces, two cores", chunkPiece: 3 * msBlock, artPiece: 7, piece: 128, maxprocs: 2},
 			{name: "small pieces, eight cores", chunkPiece: msBlock, artPiece: 3, piece: 64, maxprocs: 8},
+			{name: "small pieces, two cores, first runs held", chunkPiece: 3 * msBlock, artPiece: 7, piece: 128, maxprocs: 2, stall: "first"},
+			{name: "small pieces, two cores, twins held", chunkPiece: 3 * msBlock, artPiece: 7, piece: 128, maxprocs: 2, stall: "twin"},
 		} {
-			procs := runtime.GOMAXPROCS(sd.maxprocs)
-			lr, sc := newSides(text, qv)
-			if sd.chunkPiece > 0 {
-				lr.chunkPiece, lr.artPiece = sd.chunkPiece, int32(sd.artPiece)
-				sc.cut(sd.piece)
-			}
-			gotLex, gotVec := hybrid(lr, sc)
-			runtime.GOMAXPROCS(procs)
-			if !slices.Equal(gotLex, wantLex) {
-				t.Errorf("%q, %s: got lexical %s, want %s", text, sd.name, itemsText(gotLex), itemsText(wantLex))
-			}
-			if !slices.Equal(gotVec, wantVec) {
-				t.Errorf("%q, %s: got vector %v, want %v", text, sd.name, gotVec[:min(5, len(gotVec))], wantVec[:min(5, len(wantVec))])
+			for _, overlap := range []bool{false, true} {
+				procs := runtime.GOMAXPROCS(sd.maxprocs)
+				lr, sc := newSides(text, qv)
+				if sd.chunkPiece > 0 {
+					lr.chunkPiece, lr.artPiece = sd.chunkPiece, int32(sd.artPiece)
+					sc.cut(sd.piece)
+				}
+				twins := stallScan(sc, sd.stall)
+				t0 := time.Now()
+				gotLex, gotVec := hybrid(lr, sc, overlap)
+				took := time.Since(t0)
+				runtime.GOMAXPROCS(procs)
+				if !slices.Equal(gotLex, wantLex) {
+					t.Errorf("%q, %s, overlap %v: got lexical %s, want %s", text, sd.name, overlap, itemsText(gotLex), itemsText(wantLex))
+				}
+				if !slices.Equal(gotVec, wantVec) {
+					t.Errorf("%q, %s, overlap %v: got vector %v, want %v", text, sd.name, overlap, gotVec[:min(5, len(gotVec))], wantVec[:min(5, len(wantVec))])
+				}
+				if sd.stall != "" && twins.Load() == 0 {
+					t.Errorf("%q, %s, overlap %v: no vector piece ran twice", text, sd.name, overlap)
+				}
+				if took > stallWait/2 {
+					t.Errorf("%q, %s, overlap %v: the query took %v: it waited for a held piece", text, sd.name, overlap, took)
+				}
 			}
 		}
 	}
@@ -379,19 +464,32 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, side := range []string{"lexical", "vector"} {
+	procs := runtime.GOMAXPROCS(2) // a twin needs a second goroutine
+	defer runtime.GOMAXPROCS(procs)
+	for _, side := range []string{"lexical", "vector", "vector twin"} {
 		lr, sc := newSides(arts[0].Title, qv)
 		lr.chunkPiece, lr.artPiece = msBlock, 3
 		sc.cut(64)
-		if side == "lexical" {
+		switch side {
+		case "lexical":
 			lr.permute = func(ps []lexPiece) { ps[len(ps)-1].hi += 1 << 20 }
-		} else {
+		case "vector":
 			sc.chunkArt, sc.allowed = nil, make([]bool, len(s.arts)) // no chunk-to-article map beside a filter
+		case "vector twin":
+			// The first run of piece 2 waits until its twin has panicked.
+			sc.hold = func(p int, again bool) {
+				if again {
+					panic("a broken second run")
+				}
+				for deadline := time.Now().Add(stallWait); p == 2 && sc.failed.Load() == nil && time.Now().Before(deadline); {
+					time.Sleep(50 * time.Microsecond)
+				}
+			}
 		}
 		var got any
 		func() {
 			defer func() { got = recover() }()
-			hybrid(lr, sc)
+			hybrid(lr, sc, false)
 		}()
 		if got == nil {
 			t.Errorf("broken %s pieces: hybrid returned; want their panic", side)
@@ -439,6 +537,94 @@ func TestLexRunOutrunsStalledPiece(t *testing.T) {
 		}
 		if !held[0].Load() || len(want) > 0 && !held[1].Load() {
 			t.Errorf("%q: held stage 0 %v, stage 1 %v: want both held", text, held[0].Load(), held[1].Load())
+		}
+	}
+}
+
+// TestVecPieceRunsTwice checks, step by step, that a vector piece run
+// twice while the scan goes on adds its candidates once, whichever run
+// finishes first: the hits and the candidates are those of the scan run
+// once.
+func TestVecPieceRunsTwice(t *testing.T) {
+	ix, arts := synthIndex(t, 300)
+	s := ix.current()
+	v := &s.vecs
+	qv, err := ix.embedQuery(context.Background(), arts[7].Title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k, piece = 10, 96
+	ref := v.newScan(qv, k, s.lex.chunkArt, nil, nil, 0)
+	ref.cut(piece)
+	want := ref.run(0)
+	wantCands := ref.best.Sorted()
+	// until polls cond, for at most stallWait.
+	until := func(cond func() bool) {
+		for deadline := time.Now().Add(stallWait); !cond(); time.Sleep(50 * time.Microsecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("gave up waiting")
+			}
+		}
+	}
+	for _, twinFirst := range []bool{true, false} {
+		sc := v.newScan(qv, k, s.lex.chunkArt, nil, nil, 0)
+		sc.cut(piece)
+		if sc.pieces < 4 {
+			t.Fatalf("%d pieces: want at least 4", sc.pieces)
+		}
+		state := func(p int) pieceState {
+			sc.mu.Lock()
+			defer sc.mu.Unlock()
+			return sc.state[p]
+		}
+		release := make(chan struct{})
+		sc.hold = func(p int, again bool) {
+			switch {
+			case p == 0 && !again:
+				<-release
+			case p == 0 && !twinFirst:
+				until(func() bool { return state(0).done })
+			}
+		}
+		var wg sync.WaitGroup
+		wg.Go(func() { sc.worker(0).step() }) // takes piece 0 and holds it
+		until(func() bool { return state(0).runs == 1 })
+		w := sc.worker(1)
+		w.step() // piece 1
+		twin := func() {
+			until(func() bool {
+				ran, _ := sc.worker(2).speculate()
+				return ran
+			})
+		}
+		if twinFirst {
+			twin()
+			if !state(0).done {
+				t.Fatal("the twin of piece 0 finished, the piece is not done")
+			}
+			close(release)
+			wg.Wait()
+		} else {
+			wg.Go(twin)
+			until(func() bool { return state(0).runs == 2 })
+			close(release)
+			wg.Wait()
+		}
+		if got := sc.merged; got != 2 {
+			t.Errorf("twin first %v: got %d pieces merged after pieces 0 and 1, want 2", twinFirst, got)
+		}
+		for w.step() {
+		}
+		got := sc.finish()
+		if !slices.Equal(got, want) {
+			t.Errorf("twin first %v: got %v, want %v", twinFirst, got, want)
+		}
+		if cands := sc.best.Sorted(); !slices.Equal(cands, wantCands) {
+			i := 0
+			for i < min(len(cands), len(wantCands)) && cands[i] == wantCands[i] {
+				i++
+			}
+			t.Errorf("twin first %v: got %d candidates, want %d; they differ first at %d", twinFirst, len(cands), len(wantCands), i)
 		}
 	}
 }

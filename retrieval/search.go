@@ -247,10 +247,20 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	if t.LexicalWeight > 0 {
 		lr = ix.lexSearch(s, toks, allowed, pool, t)
 	}
+	probe := probeFrom(ctx)
+	if probe != nil {
+		probe.begin()
+		if lr != nil {
+			lr.probe = probe
+		}
+		if sc != nil {
+			sc.probe = probe
+		}
+	}
 	var lexC, vecC []cand
 	switch {
 	case lr != nil && sc != nil && sc.shared:
-		res, hits := hybrid(lr, sc)
+		res, hits := hybrid(lr, sc, probe != nil && probe.Overlap)
 		lexC, vecC = lexCands(res), s.vectorHits(hits, pool)
 	default:
 		if lr != nil {
@@ -260,6 +270,7 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			vecC = s.vectorHits(sc.run(0), pool)
 		}
 	}
+	probe.ended()
 	if qerr != nil {
 		ix.log.Warn("vector search failed; lexical results only", "query", q.Text, "err", qerr)
 	}

@@ -13,11 +13,15 @@
 // the synthetic questions' 8) from ../shared/benchmarks/multihop-rag/
 // beside the checkout; -dims 512,1536 adds model-sized vectors; -json
 // prints one JSON object per line per size, dimension, engine and question
-// set instead of the table.
+// set instead of the table. -timeline N logs, for the N slowest hybrid
+// queries, when each piece ran on which goroutine (a stall that a second
+// run could cut, or all cores stalled at once); -ab also times the hybrid
+// query with its two sides started together (engine overlap), the
+// schedule of stop 18, beside the one pool.
 //
 // Usage:
 //
-//	go run ./cmd/scalebench [-sizes 1000,10000,100000,1000000] [-dims 512,1536] [-real] [-json] [-queries 200] [-out FILE] [-bleve-max 100000] [-chromem-max 0] [-candidates 100] [-pprof DIR]
+//	go run ./cmd/scalebench [-sizes 1000,10000,100000,1000000] [-dims 512,1536] [-real] [-json] [-queries 200] [-out FILE] [-bleve-max 100000] [-chromem-max 0] [-candidates 100] [-pprof DIR] [-timeline N] [-ab]
 package main
 
 import (

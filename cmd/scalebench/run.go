@@ -40,6 +40,11 @@ type options struct {
 	realFile   string
 	json       bool
 	candidates int
+	// timeline is how many of the slowest hybrid queries to log piece by
+	// piece; ab also times the hybrid query on stop 18's schedule
+	// (engine overlap).
+	timeline int
+	ab       bool
 }
 
 // maxQueries is the most timed queries -queries asks for.
@@ -63,6 +68,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.realFile, "real-file", realQuestionsFile, "the MultiHop-RAG dev questions, for -real")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object per size, dimension, engine and question set to stdout instead of the table")
 	fs.IntVar(&o.candidates, "candidates", 100, "candidates the quantised scan passes to exact rescoring (engine quant)")
+	fs.IntVar(&o.timeline, "timeline", 0, "log when each piece of the N slowest hybrid queries ran, and on which goroutine (0: none)")
+	fs.BoolVar(&o.ab, "ab", false, "also time the hybrid query with its two sides started together (engine overlap: the schedule of stop 18) beside the one pool (ours)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -82,6 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			return o, fmt.Errorf("bad dimension %q in -dims: want %d or %d", s, retrieval.LocalDim, modelDims)
 		}
 		o.dims = append(o.dims, n)
+	}
+	if o.timeline < 0 {
+		return o, errors.New("-timeline must not be negative")
 	}
 	if o.queries <= 0 || o.k <= 0 || o.candidates <= 0 {
 		return o, errors.New("-queries, -k and -candidates must be positive")
@@ -252,6 +262,11 @@ type engine struct {
 	name  string
 	query func(ctx context.Context, q string) error
 	times []time.Duration
+	// probe, when set, returns the probe each query of ours carries
+	// (retrieval.WithProbe); probes holds those that recorded, one per
+	// time.
+	probe  func() *retrieval.Probe
+	probes []*retrieval.Probe
 }
 
 // engineOrder is the order of the engines in tables and JSON.
@@ -333,10 +348,23 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 			return err
 		}
 	}
-	engines := []*engine{{name: "ours", query: func(ctx context.Context, q string) error {
+	search := func(ctx context.Context, q string) error {
 		_, err := ix.Search(ctx, retrieval.Query{Text: q, K: o.k})
 		return err
-	}}, {name: "lexical", query: tuned(lexical)}, {name: "vector", query: tuned(vectorOnly)}}
+	}
+	// probe returns a probe per query when one is asked for: a timeline,
+	// or the overlap schedule (then ours carries one too, so that both
+	// pay the same).
+	probe := func(overlap bool) func() *retrieval.Probe {
+		if o.timeline == 0 && !o.ab {
+			return nil
+		}
+		return func() *retrieval.Probe { return &retrieval.Probe{Overlap: overlap, Record: o.timeline > 0} }
+	}
+	engines := []*engine{{name: "ours", query: search, probe: probe(false)}, {name: "lexical", query: tuned(lexical)}, {name: "vector", query: tuned(vectorOnly)}}
+	if o.ab {
+		engines = append(engines, &engine{name: "overlap", query: search, probe: probe(true)})
+	}
 
 	// The vectors once, contiguous: the quantised scan and the floor read
 	// them, chromem-go gets them as its documents' embeddings.
@@ -422,6 +450,11 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 			return r, err
 		}
 		logf("%s questions: %s", set.name, slowest(engines, "ours", 3))
+		for _, e := range engines {
+			for _, line := range timelines(e, o.timeline) {
+				logf("%s questions: %s", set.name, line)
+			}
+		}
 		if sr.recall, err = quantRecall(ctx, embedQ, &codes, vecs, dims, set.qs, o.candidates); err != nil {
 			return r, err
 		}
@@ -431,7 +464,7 @@ func measure(ctx context.Context, o options, g *synthetic.Generator, size, dims 
 		if err != nil {
 			return r, err
 		}
-		for _, name := range engineOrder {
+		for _, name := range jsonEngines {
 			if t, ok := sr.times[name]; ok {
 				logf("%s questions, %s: p50 %v, p99 %v (%d of %d queries during a garbage collection)", set.name, name, t.p50.Round(time.Microsecond), t.p99.Round(time.Microsecond), sr.gcQueries[name], sr.queries)
 			}
@@ -554,8 +587,10 @@ func timeSet(ctx context.Context, o options, engines []*engine, name string, qs 
 	for _, e := range engines {
 		// Room for every time: no append copies while timing.
 		e.times = make([]time.Duration, 0, len(qs))
+		e.probes = nil
 		for _, q := range qs[:min(5, len(qs))] { // warm-up
-			if err := e.query(ctx, q); err != nil {
+			qctx, _ := e.context(ctx)
+			if err := e.query(qctx, q); err != nil {
 				return sr, fmt.Errorf("%s: %w", e.name, err)
 			}
 		}
@@ -572,12 +607,16 @@ func timeSet(ctx context.Context, o options, engines []*engine, name string, qs 
 		sr.queries = i + 1
 		for _, j := range shuffle.Perm(len(engines)) {
 			e := engines[j]
+			qctx, p := e.context(ctx)
 			n := gc()
 			t := time.Now()
-			if err := e.query(ctx, q); err != nil {
+			if err := e.query(qctx, q); err != nil {
 				return sr, fmt.Errorf("%s: %w", e.name, err)
 			}
 			e.times = append(e.times, time.Since(t))
+			if p != nil && p.Record {
+				e.probes = append(e.probes, p)
+			}
 			if gc() != n {
 				sr.gcQueries[e.name]++
 			}
@@ -592,6 +631,16 @@ func timeSet(ctx context.Context, o options, engines []*engine, name string, qs 
 		sr.times[e.name] = timing{p50, p99}
 	}
 	return sr, nil
+}
+
+// context returns ctx with a new probe of the engine's, and the probe,
+// if it has any.
+func (e *engine) context(ctx context.Context) (context.Context, *retrieval.Probe) {
+	if e.probe == nil {
+		return ctx, nil
+	}
+	p := e.probe()
+	return retrieval.WithProbe(ctx, p), p
 }
 
 // slowest says which questions took the engine named longest (their

@@ -50,8 +50,9 @@ type jsonRSS struct {
 }
 
 // jsonEngines are the engines -json reports: the four, and the
-// quantised scan and our lexical and vector sides.
-var jsonEngines = []string{"ours", "chromem", "bleve", "floor", "quant", "lexical", "vector"}
+// hybrid query on stop 18's schedule (-ab), the quantised scan and our
+// lexical and vector sides.
+var jsonEngines = []string{"ours", "overlap", "chromem", "bleve", "floor", "quant", "lexical", "vector"}
 
 // rows returns the JSON rows of a result. recall_at_10 is the quantised
 // scan's for quant and our index's vector side's for ours and vector (both

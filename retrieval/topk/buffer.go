@@ -20,6 +20,14 @@ func NewBuffer[S float32 | float64](k int) Buffer[S] {
 	return Buffer[S]{k: k, items: make([]Item[S], 0, 2*min(k, 1024)), thr: S(math.Inf(-1))}
 }
 
+// Reset empties the buffer and sets its threshold to thr, so that no item
+// scoring below it enters: a bound known from elsewhere (the K-th best
+// score of other parts of the same stream) that the buffer's best K need
+// not reach. Items then returns the best K pushed at or above thr.
+func (b *Buffer[S]) Reset(thr S) {
+	b.items, b.thr = b.items[:0], thr
+}
+
 // Threshold returns a score below which an item cannot enter; an item
 // at or above it may.
 func (b *Buffer[S]) Threshold() S { return b.thr }
