@@ -1011,6 +1011,64 @@ func (r *lexRun) seedChunks() float64 {
 	return h.Threshold()
 }
 
+// seedTerms is how many query terms, those of the largest bounds, give
+// the chunks of their best block of postings to the seed of the first
+// step's threshold (seedBest).
+const seedTerms = 2
+
+// seedBest returns a lower bound of the best chunk's BM25F score, from
+// which the first step's threshold starts: the best exact score of some
+// real allowed chunks, those of the best block of postings (by its
+// stored maximum; a short list whole) of the seedTerms terms with the
+// largest bounds in each segment, or -Inf. The best chunk scores at least
+// that, and pruning is by bound < threshold, so it is still found; else
+// every piece would start from -Inf.
+func (r *lexRun) seedBest() float64 {
+	q, lx := r.q.terms, r.lx
+	lv := r.cl // a copy: setSeg moves it
+	var ids []int32
+	top := make([]int, 0, len(q))
+	ub := make([]float64, len(q))
+	for _, g := range lx.segs {
+		lv.setSeg(g)
+		sb := g.bounds(lx, lv.bp[0], lv.bp[1])
+		xs := make([]msBound, len(q))
+		top = top[:0]
+		for i, t := range q {
+			xs[i] = lv.bound(sb, t.id)
+			ub[i] = lv.contribBound(i, xs[i].text)
+			top = append(top, i)
+		}
+		slices.SortStableFunc(top, func(a, b int) int { return cmp.Compare(ub[b], ub[a]) })
+		for _, i := range top[:min(seedTerms, len(top))] {
+			lo, hi := g.chunkPost.span(q[i].id)
+			if blk := xs[i].blk; blk != nil {
+				k := 0
+				for j, b := range blk {
+					if b > blk[k] {
+						k = j
+					}
+				}
+				lo, hi = lo+uint32(k)*postBlock, min(lo+uint32(k+1)*postBlock, hi)
+			}
+			for pos := lo; pos < hi; pos++ {
+				ids = append(ids, int32(g.chunkPost.doc[pos]))
+			}
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	sc := make([]float32, len(ids))
+	lv.exactScores(q, ids, sc)
+	best := math.Inf(-1)
+	for j, c := range ids {
+		if sc[j] > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
+			best = max(best, float64(sc[j]))
+		}
+	}
+	return best
+}
+
 // exactScores adds to sc[j] the BM25F score of chunk ids[j] (ids
 // increasing, sc zero before): the same float32 as runSeg sums, term
 // after term, from the same contributions.
@@ -1048,10 +1106,11 @@ func (r *lexRun) final(c int32, s float32) float64 {
 // score and, with an article part, the articles' scores, which need
 // nothing from each other.
 func (r *lexRun) firstPieces() []lexPiece {
+	r.seeded[0] = r.seedBest()
 	if r.q.seed[0] != 0 {
 		r.seeded[0] = r.q.seed[0]
-		r.theta[0].raise(r.seeded[0])
 	}
+	r.theta[0].raise(r.seeded[0])
 	ps := r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
 	if r.q.artW > 0 {
 		r.artScore = make([]float32, r.lx.nArts)
