@@ -911,7 +911,9 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 		m := lv.scoreRange(q.terms, ws.arts, p.lo, p.hi, r.artAllow)
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
 		for a := p.lo; a < p.hi; a++ {
-			if s := ws.arts[a-p.lo]; s > 0 && (r.artAllow == nil || r.artAllow(a)) {
+			// Most articles fall below the heap's worst: not a call each.
+			s := ws.arts[a-p.lo]
+			if s > 0 && (!ws.top.Full() || float64(s) >= ws.top.Items[0].Score) && (r.artAllow == nil || r.artAllow(a)) {
 				ws.top.Push(topk.Item[float64]{ID: a, Score: float64(s)})
 			}
 		}
