@@ -123,15 +123,15 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 				}
 			}
 			s.artOutlet = append(s.artOutlet, oid)
-			bodyBags = append(bodyBags, docBag{uint32(a), &p.body})
-			titleBags = append(titleBags, docBag{uint32(a), &p.title})
+			bodyBags = append(bodyBags, docBag{uint32(a), p.body})
+			titleBags = append(titleBags, docBag{uint32(a), p.title})
 			for k := range p.chunks {
 				pc := &p.chunks[k]
 				c := int32(len(s.chunks))
 				s.chunks = append(s.chunks, chunkRec{id: pc.id, start: pc.start, end: pc.end, slot: pc.slot})
 				lx.chunkArt = append(lx.chunkArt, a)
 				lx.chunkLen = append(lx.chunkLen, float32(pc.length))
-				chunkBags = append(chunkBags, docBag{uint32(c), &pc.bag})
+				chunkBags = append(chunkBags, docBag{uint32(c), pc.bag})
 				lx.sumChunk += float64(pc.length)
 				set[pc.slot] = c
 			}
@@ -174,7 +174,7 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 			if errs[0] == nil {
 				for _, p := range adds {
 					for k := range p.chunks {
-						p.chunks[k].bag = bag{}
+						p.chunks[k].bag = nil
 					}
 				}
 				build(1)
@@ -188,9 +188,9 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 		// The bags are in the postings now: dropped, so that what follows
 		// (writing a new base, for a large Add) does not hold them.
 		for _, p := range adds {
-			p.title, p.body = bag{}, bag{}
+			p.title, p.body = nil, nil
 			for k := range p.chunks {
-				p.chunks[k].bag = bag{}
+				p.chunks[k].bag = nil
 			}
 		}
 		seg.computeDF(lx.artFirst)
@@ -242,14 +242,14 @@ func (ix *Index) dropTerms(s *snapshot, a int32, df map[uint32]dfPair) error {
 		return err
 	}
 	inTitle := map[uint32]bool{}
-	for _, t := range p.title.IDs {
+	for t := range p.title.all() {
 		inTitle[t] = true
 		x := df[t]
 		x.chunks += int32(len(p.chunks))
 		x.arts++
 		df[t] = x
 	}
-	for _, t := range p.body.IDs {
+	for t := range p.body.all() {
 		if !inTitle[t] {
 			x := df[t]
 			x.arts++
@@ -257,7 +257,7 @@ func (ix *Index) dropTerms(s *snapshot, a int32, df map[uint32]dfPair) error {
 		}
 	}
 	for _, c := range p.chunks {
-		for _, t := range c.bag.IDs {
+		for t := range c.bag.all() {
 			if !inTitle[t] {
 				x := df[t]
 				x.chunks++
@@ -508,13 +508,12 @@ func (s *snapshot) compactBytes() uint64 {
 // the compacted postings.
 func prepSizes(live uint64, preps []*prepArticle, nTerms int, old *snapshot) (expect, peak uint64) {
 	var bags, chunkEntries, bodyEntries uint64
-	size := func(b *bag) uint64 { return 4 * uint64(cap(b.IDs)+cap(b.TFs)) }
 	for _, p := range preps {
-		bags += size(&p.title) + size(&p.body)
-		bodyEntries += uint64(len(p.body.IDs))
+		bags += uint64(len(p.title) + len(p.body))
+		bodyEntries += uint64(p.body.terms())
 		for k := range p.chunks {
-			bags += size(&p.chunks[k].bag)
-			chunkEntries += uint64(len(p.chunks[k].bag.IDs))
+			bags += uint64(len(p.chunks[k].bag))
+			chunkEntries += uint64(p.chunks[k].bag.terms())
 		}
 	}
 	chunkPost := 6*chunkEntries + 4*uint64(nTerms)

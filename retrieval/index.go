@@ -139,6 +139,9 @@ type Index struct {
 // New opens (or creates) an index. With cfg.Dir set it loads the index
 // persisted there; when the embedding model, analyser or chunk sizes
 // changed since, it re-indexes the stored articles before returning.
+// Unless cfg.ReadOnly, the Index is the directory's one writer until Close:
+// New fails with ErrLocked while another writer, in this process or
+// another, holds it (see LockFile).
 func New(ctx context.Context, cfg Config) (*Index, error) {
 	for attempt := 1; ; attempt++ {
 		ix, err := open(ctx, cfg)
@@ -206,11 +209,20 @@ func open(ctx context.Context, cfg Config) (*Index, error) {
 		if err := os.MkdirAll(ix.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("new index: %w", err)
 		}
+		lock, err := lockDir(ix.dir)
+		if err != nil {
+			return nil, fmt.Errorf("new index: %w", err)
+		}
+		if lock == nil {
+			ix.log.Warn("this system cannot lock the index directory: make sure that one process at a time writes to it", "dir", ix.dir)
+		}
+		ix.files.lock, ix.files.locked = lock, true
 	}
 	ix.loading = true
 	err := ix.load(ctx)
 	ix.loading = false
 	if err != nil {
+		ix.unlock()
 		return nil, fmt.Errorf("open index in %s: %w", ix.dir, err)
 	}
 	return ix, nil
@@ -517,7 +529,7 @@ type prepArticle struct {
 	// indexed already: it is analysed again for its terms, not embedded.
 	slots []int32
 
-	title, body       bag
+	title, body       packedBag
 	titleLen, bodyLen int32
 	chunks            []prepChunk
 
@@ -536,7 +548,7 @@ type prepChunk struct {
 	id         string
 	start, end int32
 	length     int32 // words
-	bag        bag
+	bag        packedBag
 	slot       int32 // vector slot, -1 before embedding
 }
 

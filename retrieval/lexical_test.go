@@ -111,6 +111,43 @@ func (n naivePostings) check(tb testing.TB, p *postings, nTerms int) {
 	}
 }
 
+// packed returns b packed.
+func (b *bag) packed() packedBag {
+	pb, _ := appendPacked(nil, b.IDs, b.TFs, nil)
+	return pb
+}
+
+// TestPackedBag packs bags and reads them back: every term with its
+// count, in increasing order of ID, whatever the order given.
+func TestPackedBag(t *testing.T) {
+	tests := []struct {
+		name string
+		in   bag
+		want [][2]uint32 // id, tf
+	}{
+		{"empty", bag{}, nil},
+		{"one", bag{[]uint32{0}, []uint32{1}}, [][2]uint32{{0, 1}}},
+		{"unsorted", bag{[]uint32{9, 3, 200, 4}, []uint32{1, 2, 3, 4}}, [][2]uint32{{3, 2}, {4, 4}, {9, 1}, {200, 3}}},
+		{"extremes", bag{[]uint32{math.MaxUint32, 1 << 28, 127, 128}, []uint32{70000, math.MaxUint32, 128, 1}},
+			[][2]uint32{{127, 128}, {128, 1}, {1 << 28, math.MaxUint32}, {math.MaxUint32, 70000}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pb := tt.in.packed()
+			var got [][2]uint32
+			for id, tf := range pb.all() {
+				got = append(got, [2]uint32{id, tf})
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+			if n := pb.terms(); n != len(tt.want) {
+				t.Errorf("terms() got %d, want %d", n, len(tt.want))
+			}
+		})
+	}
+}
+
 // TestPostingsMerge builds postings from bags, renumbers and merges them
 // with more bags, dense and sparse, against a map-based reference, with
 // term frequencies past what a uint16 holds.
@@ -132,7 +169,7 @@ func TestPostingsMerge(t *testing.T) {
 	var oldBags []docBag
 	for d := range old {
 		old[d] = randBag()
-		oldBags = append(oldBags, docBag{uint32(d), &old[d]})
+		oldBags = append(oldBags, docBag{uint32(d), old[d].packed()})
 	}
 	// Keep two thirds of the docs, renumbered, and interleave new ones.
 	remap := make([]int32, nDocs)
@@ -150,14 +187,13 @@ func TestPostingsMerge(t *testing.T) {
 		if r.IntN(4) == 0 {
 			b := randBag()
 			// Added docs come after the old ones, and remap interleaves them.
-			addBags = append(addBags, docBag{uint32(nDocs + len(addBags)), &b})
+			addBags = append(addBags, docBag{uint32(nDocs + len(addBags)), b.packed()})
 			addRemap = append(addRemap, next)
 			added[uint32(next)] = &b
 			next++
 		}
 	}
-	want := naivePostings{}
-	put := func(doc uint32, b *bag) {
+	put := func(want naivePostings, doc uint32, b *bag) {
 		for k, id := range b.IDs {
 			if want[id] == nil {
 				want[id] = map[uint32]uint32{}
@@ -165,13 +201,25 @@ func TestPostingsMerge(t *testing.T) {
 			want[id][doc] = b.TFs[k]
 		}
 	}
+	// The old docs' dense postings, straight from their packed bags.
+	wantOld := naivePostings{}
+	for d := range old {
+		put(wantOld, uint32(d), &old[d])
+	}
+	direct, err := postingsFromBags(nTerms+5, oldBags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOld.check(t, &direct, nTerms+5)
+
+	want := naivePostings{}
 	for d := range old {
 		if remap[d] >= 0 {
-			put(uint32(remap[d]), &old[d])
+			put(want, uint32(remap[d]), &old[d])
 		}
 	}
 	for d, b := range added {
-		put(d, b)
+		put(want, d, b)
 	}
 
 	oldSparse, err := sparsePostings(appendBags(nil, oldBags))

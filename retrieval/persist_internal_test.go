@@ -92,12 +92,12 @@ func TestLegacyFileConverted(t *testing.T) {
 					t.Errorf("%q: converted index answers differently", q)
 				}
 			}
-			entries, _ := os.ReadDir(dir)
-			var names []string
-			for _, e := range entries {
-				names = append(names, e.Name())
+			names := dirEntries(t, dir)
+			want := []string{manifestFile, "base-000001.bin"}
+			if ix.files.lock != nil {
+				want = append([]string{LockFile}, want...)
 			}
-			if want := []string{manifestFile, "base-000001.bin"}; !slices.Equal(names, want) {
+			if !slices.Equal(names, want) {
 				t.Errorf("after conversion the directory holds %v, want %v", names, want)
 			}
 		})
@@ -236,4 +236,18 @@ func TestCheckRowBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dirEntries returns the names in dir.
+func dirEntries(tb testing.TB, dir string) []string {
+	tb.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
 }

@@ -46,7 +46,8 @@ func TestPersistReopenDoesNotReembed(t *testing.T) {
 	want := searchIDs(t, ix, q)
 	calls := emb.calls.Load() // the search embedded the query
 
-	// Reopen: nothing embedded, same index, same results.
+	// Reopen after a crash: nothing embedded, same index, same results.
+	ix.Crash()
 	re := newIndex(t, cfg, nil)
 	if got := emb.calls.Load(); got != calls {
 		t.Errorf("reopening embedded %d texts, want none", got-calls)
@@ -89,7 +90,7 @@ func TestPersistReopenDoesNotReembed(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if n := e.Name(); n != "MANIFEST" && !strings.HasPrefix(n, "base-") && !strings.HasPrefix(n, "log-") || strings.HasSuffix(n, ".tmp") {
+		if n := e.Name(); n != "MANIFEST" && n != retrieval.LockFile && !strings.HasPrefix(n, "base-") && !strings.HasPrefix(n, "log-") || strings.HasSuffix(n, ".tmp") {
 			t.Errorf("unexpected file %s in the index directory", e.Name())
 		}
 	}
@@ -107,6 +108,7 @@ func TestPersistModelChangeReembeds(t *testing.T) {
 	// Another model with another dimension: everything is embedded again
 	// at open, and only its vectors are used.
 	small := newCountingEmbedder(64)
+	ix.Crash()
 	re := newIndex(t, retrieval.Config{Dir: dir, Embed: small.Func, EmbedModel: "model-b"}, nil)
 	if got := small.calls.Load(); got != int64(chunks) {
 		t.Errorf("model change: %d embedding calls at open, want %d", got, chunks)
@@ -128,6 +130,7 @@ func TestPersistModelChangeReembeds(t *testing.T) {
 	}
 
 	// Back to the local embedder (nil Embed): re-embedded with LocalDim.
+	re.Crash()
 	local := newIndex(t, retrieval.Config{Dir: dir}, nil)
 	if local.EmbedModel() != retrieval.LocalModel || local.ChunkCount() != chunks {
 		t.Errorf("local model: got model %q with %d chunks, want %q and %d", local.EmbedModel(), local.ChunkCount(), retrieval.LocalModel, chunks)
@@ -138,7 +141,7 @@ func TestDimensionChangeUnderSameModelIsAnError(t *testing.T) {
 	ctx := context.Background()
 	dir := tempDir(t)
 	arts := loadSeeds(t)
-	newIndex(t, retrieval.Config{Dir: dir, Embed: newCountingEmbedder(0).Func, EmbedModel: "same"}, arts[:2])
+	newIndex(t, retrieval.Config{Dir: dir, Embed: newCountingEmbedder(0).Func, EmbedModel: "same"}, arts[:2]).Crash()
 	re := newIndex(t, retrieval.Config{Dir: dir, Embed: newCountingEmbedder(32).Func, EmbedModel: "same"}, nil)
 	_, err := re.Add(ctx, arts[2:])
 	if err == nil || !strings.Contains(err.Error(), "dimension") {
@@ -187,6 +190,7 @@ func TestPersistExact(t *testing.T) {
 	qs := synthQuestions(20, len(arts))
 	filter := retrieval.Filter{From: time.Date(2023, 1, 5, 0, 0, 0, 0, time.UTC), To: time.Date(2023, 1, 20, 0, 0, 0, 0, time.UTC)}
 	want := searchAll(t, ix, qs, filter)
+	ix.Crash()
 	re := newIndex(t, retrieval.Config{Dir: dir}, nil)
 	got := searchAll(t, re, qs, filter)
 	for i := range want {
@@ -211,7 +215,7 @@ func TestPersistDamaged(t *testing.T) {
 	t.Parallel()
 	dir := tempDir(t)
 	// MergeChunks 1: the seeds go to a base segment at once.
-	newIndex(t, retrieval.Config{Dir: dir, MergeChunks: 1}, loadSeeds(t))
+	newIndex(t, retrieval.Config{Dir: dir, MergeChunks: 1}, loadSeeds(t)).Crash()
 	path := onlyFile(t, dir, "base-")
 	good, err := os.ReadFile(path)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unicode"
@@ -154,6 +155,17 @@ type analysisWorker struct {
 	emb     []token
 	hashes  embedScratch
 	gids    []uint32
+
+	// The bags of the batch at hand, in local term IDs until batch packs
+	// them: bag i counts terms bagIDs[bagEnd[i-1]:bagEnd[i]] bagTFs times
+	// and goes to *bagDst[i], with the chunks' or the other bags.
+	bagIDs, bagTFs []uint32
+	bagEnd         []int
+	bagDst         []*packedBag
+	bagChunk       []bool
+	packed         []byte
+	packEnd        []int
+	sortBuf        []uint64
 }
 
 func newAnalysisWorker(ix *Index) *analysisWorker {
@@ -211,21 +223,26 @@ func (w *analysisWorker) count(ids []uint32) {
 	}
 }
 
-// bag returns the counted bag and starts a new one.
-func (w *analysisWorker) bag() bag {
-	b := bag{IDs: make([]uint32, len(w.seen)), TFs: make([]uint32, len(w.seen))}
-	for i, id := range w.seen {
-		b.IDs[i], b.TFs[i] = id, w.counts[id]
+// bag ends the bag being counted, and starts a new one: batch packs it
+// into *dst. chunk tells a chunk's bag from an article's title or body.
+func (w *analysisWorker) bag(dst *packedBag, chunk bool) {
+	for _, id := range w.seen {
+		w.bagIDs = append(w.bagIDs, id)
+		w.bagTFs = append(w.bagTFs, w.counts[id])
 		w.counts[id] = 0
 	}
 	w.seen = w.seen[:0]
-	return b
+	w.bagEnd = append(w.bagEnd, len(w.bagIDs))
+	w.bagDst = append(w.bagDst, dst)
+	w.bagChunk = append(w.bagChunk, chunk)
 }
 
 // batch prepares a batch of articles and gives their terms global IDs.
 func (w *analysisWorker) batch(ctx context.Context, preps []*prepArticle) error {
 	clear(w.local)
 	w.terms, w.counts = w.terms[:0], w.counts[:0]
+	w.bagIDs, w.bagTFs, w.bagEnd, w.bagDst, w.bagChunk = w.bagIDs[:0], w.bagTFs[:0], w.bagEnd[:0], w.bagDst[:0], w.bagChunk[:0]
+	defer clear(w.bagDst) // hold no article past the batch
 	for _, p := range preps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -238,19 +255,35 @@ func (w *analysisWorker) batch(ctx context.Context, preps []*prepArticle) error 
 	if w.gids, err = w.ix.terms.intern(w.terms, w.gids[:0]); err != nil {
 		return err
 	}
-	remap := func(b *bag) {
-		for i, id := range b.IDs {
-			b.IDs[i] = w.gids[id]
-		}
+	for i, id := range w.bagIDs {
+		w.bagIDs[i] = w.gids[id]
 	}
-	for _, p := range preps {
-		remap(&p.title)
-		remap(&p.body)
-		for i := range p.chunks {
-			remap(&p.chunks[i].bag)
-		}
-	}
+	w.pack(true)
+	w.pack(false)
 	return nil
+}
+
+// pack packs the batch's chunk bags, or its other bags, into one array
+// of their own: the chunks' bags are dropped before the bodies'.
+func (w *analysisWorker) pack(chunk bool) {
+	w.packed, w.packEnd = w.packed[:0], w.packEnd[:0]
+	start := 0
+	for i, end := range w.bagEnd {
+		if w.bagChunk[i] == chunk {
+			w.packed, w.sortBuf = appendPacked(w.packed, w.bagIDs[start:end], w.bagTFs[start:end], w.sortBuf)
+			w.packEnd = append(w.packEnd, len(w.packed))
+		}
+		start = end
+	}
+	arena := packedBag(slices.Clone(w.packed))
+	k, from := 0, 0
+	for i := range w.bagEnd {
+		if w.bagChunk[i] == chunk {
+			to := w.packEnd[k]
+			*w.bagDst[i] = arena[from:to:to]
+			k, from = k+1, to
+		}
+	}
 }
 
 // article chunks an article and analyses its title field, body and chunks.
@@ -279,7 +312,7 @@ func (w *analysisWorker) article(p *prepArticle) error {
 		p.titleLen += n
 	}
 	w.count(ids)
-	p.title = w.bag()
+	w.bag(&p.title, false)
 	w.toks = w.toks[:titleToks] // keep the title's tokens for embedding
 
 	// Sentences.
@@ -302,7 +335,7 @@ func (w *analysisWorker) article(p *prepArticle) error {
 		w.sentIDs = append(w.sentIDs, sids)
 		w.sentLen = append(w.sentLen, sl)
 	}
-	p.body = w.bag()
+	w.bag(&p.body, false)
 
 	// Chunks.
 	plans := planChunks(sents, ix.chunking)
@@ -315,7 +348,7 @@ func (w *analysisWorker) article(p *prepArticle) error {
 			w.count(w.sentIDs[s])
 			c.length += w.sentLen[s]
 		}
-		c.bag = w.bag()
+		w.bag(&c.bag, true)
 		if p.slots != nil {
 			// Analysed again for the terms: the vector is in its slot.
 			if i < len(p.slots) {

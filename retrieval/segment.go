@@ -31,6 +31,7 @@ import (
 //	base-NNNNNN.bin   a base segment: immutable once written
 //	log-NNNNNN.wal    an append-only log of added articles (with their
 //	                  chunks' vectors) and removals (tombstones)
+//	LOCK              its lock is the one writer's (dirlock.go); empty
 //
 // An Add writes one log record and fsyncs it before it returns, then
 // builds a small in-memory segment for the new articles and publishes a
@@ -76,9 +77,15 @@ type manifest struct {
 // segFiles is the state of the index's files. Its fields are guarded by
 // Index.fileMu.
 type segFiles struct {
-	man       manifest
-	log       *os.File // the last log, open for appending; nil before the first record
-	logChunks int      // chunks in the logs since the base
+	man manifest
+	log *os.File // the last log, open for appending; nil before the first record
+	// lock is the directory's writer lock (lockDir; nil where there is
+	// none), which locked tells is held: from New to Close, and again
+	// from the first write after Close (relock).
+	lock      *os.File
+	locked    bool
+	closedLog int64 // the size of the last log when the lock was dropped
+	logChunks int   // chunks in the logs since the base
 	merging   bool
 	mergeErr  error // the last background merge's failure, logged
 }
@@ -394,6 +401,9 @@ func (ix *Index) discardLogTail(f *os.File) {
 // startLog starts a new log and names it in the manifest. Callers hold
 // fileMu.
 func (ix *Index) startLog() error {
+	if err := ix.relock(); err != nil {
+		return err
+	}
 	m := ix.files.man
 	name := fmt.Sprintf("log-%06d.wal", m.Next)
 	path := filepath.Join(ix.dir, name)
@@ -888,6 +898,9 @@ type mergeJob struct {
 func (ix *Index) startMerge() (*mergeJob, error) {
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
+	if err := ix.relock(); err != nil {
+		return nil, err
+	}
 	if ix.files.log != nil {
 		if err := ix.files.log.Close(); err != nil {
 			return nil, err
@@ -1015,8 +1028,10 @@ func (ix *Index) checkpoint() error {
 }
 
 // Close waits for the background merges and the check of the 1-bit
-// vector pass to end and closes the log. The index stays usable: a later
-// Add starts a new log.
+// vector pass to end, closes the log and drops the directory's lock. The
+// index stays usable: a later Add takes the lock again and starts a new
+// log, or fails with ErrLocked when another writer holds the directory or
+// changed the index meanwhile.
 func (ix *Index) Close() error {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
@@ -1025,12 +1040,12 @@ func (ix *Index) Close() error {
 	ix.WaitVectorCheck()
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
+	var err error
 	if ix.files.log != nil {
-		err := ix.files.log.Close()
+		err = ix.files.log.Close()
 		ix.files.log = nil
-		return err
 	}
-	return nil
+	return errors.Join(err, ix.unlock())
 }
 
 // Files lists the index's files in its directory and their total size, for

@@ -105,6 +105,7 @@ func TestSegmentsAddRemoveReopen(t *testing.T) {
 				}
 			}
 			// Reopened twice: the log replayed once more gives the same.
+			re.Crash()
 			re2 := newIndex(t, cfg, nil)
 			checkSameAs(t, re2, want, qs)
 		})
@@ -177,6 +178,7 @@ func TestLogDamage(t *testing.T) {
 			if err != nil {
 				return
 			}
+			t.Cleanup(func() { re.Close() })
 			if re.Len() != tt.wantArts {
 				t.Errorf("got %d articles, want %d", re.Len(), tt.wantArts)
 			}
@@ -186,6 +188,7 @@ func TestLogDamage(t *testing.T) {
 			addOneByOne(t, re, []article.Article{extra})
 			re.Close()
 			again := newIndex(t, retrieval.Config{Dir: dir}, nil)
+			t.Cleanup(again.Crash)
 			if again.Len() != tt.wantArts+1 {
 				t.Errorf("after one more add and reopening: %d articles, want %d", again.Len(), tt.wantArts+1)
 			}
@@ -200,7 +203,7 @@ func TestReindexVerifiesChecksum(t *testing.T) {
 	ctx := context.Background()
 	dir := tempDir(t)
 	emb := newCountingEmbedder(0)
-	newIndex(t, retrieval.Config{Dir: dir, Embed: emb.Func, EmbedModel: "model-a", MergeChunks: 1}, loadSeeds(t))
+	newIndex(t, retrieval.Config{Dir: dir, Embed: emb.Func, EmbedModel: "model-a", MergeChunks: 1}, loadSeeds(t)).Crash()
 	path := onlyFile(t, dir, "base-")
 	good, err := os.ReadFile(path)
 	if err != nil {

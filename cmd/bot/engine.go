@@ -190,9 +190,24 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		rcfg.Progress = meter.update
 	}
 	ix, err := retrieval.New(ctx, rcfg)
+	if errors.Is(err, retrieval.ErrLocked) && opts.reader {
+		// Another program writes the index without the data directory's
+		// store.
+		logger.Info("another process writes to the index; opening it read-only")
+		rcfg.ReadOnly = true
+		ix, err = retrieval.New(ctx, rcfg)
+	}
+	if errors.Is(err, retrieval.ErrLocked) {
+		return nil, errDataDirBusy
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			ix.Close() // lets go of the index directory's lock
+		}
+	}()
 	svc := &ingest.Service{Index: ix, Log: logger, SeedMode: ingest.SeedsOn}
 	if persistent {
 		svc.Seeds, svc.SeedMode, svc.Retention = seedArts, cfg.Seeds, cfg.Retention

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/ingest"
+	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/store"
 )
 
@@ -287,32 +288,44 @@ func TestWatchedFileDeletedWhileRunning(t *testing.T) {
 	t.Fatalf("after deleting the only watched file: article still indexed %t, %d articles; want it gone and the 5 seeds back", ok, eng.index.Len())
 }
 
-// TestOneWriter checks the data directory's lock: while another process
-// writes there, ingest fails with a clear error and a non-zero exit and
-// adds nothing, and readers still answer; two ingests at once lose nothing
-// either reported as added.
+// TestOneWriter checks the data directory's lock, and the index
+// directory's: while another process writes there, ingest fails with a
+// clear error and a non-zero exit and adds nothing, and readers still
+// answer; two ingests at once lose nothing either reported as added.
 func TestOneWriter(t *testing.T) {
-	data := t.TempDir()
 	src := t.TempDir()
 	path := writeRecords(t, src, "a.jsonl", story("ferry terminal", "2025-08-19T14:05:00Z"))
-	e := env{"BOT_DATA_DIR": data}
-	runBot(t, e, "", "status") // creates nothing
-	held, err := store.Open(data, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"ingest", path}, {"remove", "ferry-terminal"}} {
-		out, errOut, code := runBot(t, e, "", args...)
-		if code == 0 || !strings.Contains(errOut, "another briefbot process") || !strings.Contains(errOut, "nothing was changed") || out != "" {
-			t.Errorf("%s while another process writes: exit %d, stdout %q, stderr %q; want a clear error that nothing was changed, non-zero, no output", args[0], code, out, errOut)
-		}
-	}
-	if !sourceFinds(t, e, "Article 5-like") {
-		t.Error("a reader (source) did not answer while another process writes")
-	}
-	held.Close()
-	if n := articleCount(t, e); n != 0 {
-		t.Errorf("after the refused ingest (and a read-only reader): %d articles stored, want none", n)
+	for _, holder := range []struct {
+		name string
+		hold func(data string) (io.Closer, error)
+	}{
+		{"the store", func(data string) (io.Closer, error) { return store.Open(data, time.Second) }},
+		{"the index", func(data string) (io.Closer, error) {
+			return retrieval.New(context.Background(), retrieval.Config{Dir: filepath.Join(data, "index")})
+		}},
+	} {
+		t.Run("another process holds "+holder.name, func(t *testing.T) {
+			data := t.TempDir()
+			e := env{"BOT_DATA_DIR": data}
+			runBot(t, e, "", "status") // creates nothing
+			held, err := holder.hold(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, args := range [][]string{{"ingest", path}, {"remove", "ferry-terminal"}} {
+				out, errOut, code := runBot(t, e, "", args...)
+				if code == 0 || !strings.Contains(errOut, "another briefbot process") || !strings.Contains(errOut, "nothing was changed") || out != "" {
+					t.Errorf("%s while another process writes: exit %d, stdout %q, stderr %q; want a clear error that nothing was changed, non-zero, no output", args[0], code, out, errOut)
+				}
+			}
+			if !sourceFinds(t, e, "Article 5-like") {
+				t.Error("a reader (source) did not answer while another process writes")
+			}
+			held.Close()
+			if n := articleCount(t, e); n != 0 {
+				t.Errorf("after the refused ingest (and a read-only reader): %d articles stored, want none", n)
+			}
+		})
 	}
 
 	t.Run("two ingests at once", func(t *testing.T) {
