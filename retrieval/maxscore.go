@@ -1,10 +1,10 @@
 package retrieval
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -232,6 +232,14 @@ type msLevel struct {
 	// may round up past the threshold.
 	margin float64
 
+	// artScore, when not nil, bounds the part of a chunk's final score
+	// that is not its BM25F score one chunk at a time, tighter than its
+	// block's extra: artW times its article's score over maxArt (the third
+	// step, as blockExtras computes it for each article of a block).
+	artScore []float32
+	maxArt   float32
+	artW     float64
+
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
 
@@ -453,9 +461,25 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 		for step < len(docs) && int32(docs[step]) < d {
 			step *= 2
 		}
-		i := sort.Search(min(step+1, len(docs)), func(i int) bool { return int32(docs[i]) >= d })
+		// The first doc at or after d is in docs[step/2+1 : step+1]
+		// (docs[step/2] < d): binary search there, without a closure.
+		i, j := step/2+1, min(step+1, len(docs))
+		for i < j {
+			h := int(uint(i+j) >> 1)
+			if int32(docs[h]) < d {
+				i = h + 1
+			} else {
+				j = h
+			}
+		}
 		c.aPos += uint32(i)
 	}
+	c.seekTitle(lv, d)
+}
+
+// seekTitle moves the cursor's title postings to d, as seek does, and
+// sets its doc.
+func (c *msCursor) seekTitle(lv *msLevel, d int32) {
 	for c.bDoc < d {
 		if e := lv.titleEnd(c.bPos); d < e {
 			c.bDoc = d
@@ -467,8 +491,14 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 	c.setDoc(lv)
 }
 
-// next moves the cursor past its current doc.
-func (c *msCursor) next(lv *msLevel) { c.seek(lv, c.doc+1) }
+// next moves the cursor past its current doc: seek to c.doc+1, whose text
+// posting, when it has one at c.doc, is the next one.
+func (c *msCursor) next(lv *msLevel) {
+	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) == c.doc {
+		c.aPos++
+	}
+	c.seekTitle(lv, c.doc+1)
+}
 
 // contribution returns the cursor's term's float32 contribution to doc
 // c.doc, computed as scoring every posting computes it.
@@ -510,6 +540,8 @@ type msScratch struct {
 	cs     []*msCursor
 	win    *msWindow
 	h      topk.Heap[float64] // a piece's own best
+	seen   []int32            // the chunks a first-step piece scored in full
+	top    topk.Heap[float64] // a second-step piece's best articles
 	arts   []float32          // a piece's article scores
 	extras []float64          // a second run's block extras
 }
@@ -700,7 +732,11 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			if allow != nil && !allow(d) {
 				continue
 			}
-			bound := (partial+prefix[ess])*scale + extra
+			x := extra
+			if lv.artScore != nil {
+				x = lv.artW * float64(lv.artScore[lv.lx.chunkArt[d]]/lv.maxArt)
+			}
+			bound := (partial+prefix[ess])*scale + x
 			pruned := false
 			for i := ess - 1; i >= 0; i-- {
 				if bound < theta {
@@ -764,6 +800,10 @@ type lexQuery struct {
 	boundScale float64
 	// work, when not nil, counts the search's work (benchmarks).
 	work *lexWork
+	// seed, where not 0, is the threshold the first or the third step
+	// starts from instead of its own seed: for tests only (a seed above
+	// the step's true k-th best score is no longer a bound).
+	seed [2]float64
 }
 
 // levels returns the chunk and article levels of q: term weights with the
@@ -856,14 +896,33 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 	case stepBest:
 		lv := r.cl
 		ws.h = topk.Heap[float64]{K: 1, Items: ws.h.Items[:0], Order: q.order}
-		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, 1, nil, chunkScore, p.lo, p.hi, &r.theta[0])
+		ws.seen = ws.seen[:0]
+		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, 1, nil, ws.scored, p.lo, p.hi, &r.theta[0])
+		r.finish(st, i, func() {
+			for _, x := range ws.h.Items {
+				r.best.Push(x)
+			}
+			r.seen = append(r.seen, ws.seen...)
+		})
+		return
 	case stepArts:
 		lv := r.al
 		ws.arts = append(ws.arts[:0], make([]float32, p.hi-p.lo)...)
 		m := lv.scoreRange(q.terms, ws.arts, p.lo, p.hi, r.artAllow)
+		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
+		for a := p.lo; a < p.hi; a++ {
+			// Most articles fall below the heap's worst: not a call each.
+			s := ws.arts[a-p.lo]
+			if s > 0 && (!ws.top.Full() || float64(s) >= ws.top.Items[0].Score) && (r.artAllow == nil || r.artAllow(a)) {
+				ws.top.Push(topk.Item[float64]{ID: a, Score: float64(s)})
+			}
+		}
 		r.finish(st, i, func() {
 			copy(r.artScore[p.lo:p.hi], ws.arts)
 			r.maxArt = max(r.maxArt, m)
+			for _, x := range ws.top.Items {
+				r.topArts.Push(x)
+			}
 		})
 		return
 	case stepChunks:
@@ -881,6 +940,9 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			r.lx.blockExtras(extras, r.artScore, r.maxArt, q.artW*r.cl.boundScale, p.lo, p.hi)
 		}
 		lv := r.cl
+		if extras != nil {
+			lv.artScore, lv.maxArt, lv.artW = r.artScore, r.maxArt, q.artW*r.cl.boundScale
+		}
 		ws.h = topk.Heap[float64]{K: q.k, Items: ws.h.Items[:0], Order: q.order}
 		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, r.cl.boundScale/float64(r.maxChunk), extras, r.final, p.lo, p.hi, &r.theta[1])
 	}
@@ -893,6 +955,145 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 
 // chunkScore is the final score of the first step: the BM25F score.
 func chunkScore(_ int32, s float32) float64 { return float64(s) }
+
+// scored is chunkScore for the first step's pieces, which also keeps the
+// chunks it scores in full in ws.seen: candidates for the seed of the
+// third step's threshold (seedChunks).
+func (ws *msScratch) scored(d int32, s float32) float64 {
+	if len(ws.seen) < maxSeen {
+		ws.seen = append(ws.seen, d)
+	}
+	return float64(s)
+}
+
+// cmpInt32 orders int32s, lowest first.
+func cmpInt32(a, b int32) int { return cmp.Compare(a, b) }
+
+// seedArts is how many of the best articles of the second step give
+// their chunks to the seed of the third step's threshold (seedChunks), and
+// maxSeen how many chunks each piece of the first step gives at most.
+const (
+	seedArts      = 32
+	maxSeen       = 256
+	maxSeedChunks = 64 // of one article
+)
+
+// seedChunks returns a lower bound of the k-th best final score of the
+// third step, from which its threshold starts: the k-th best exact final
+// score of some real allowed chunks, those that the first step scored in
+// full and those of the best articles, or -Inf with fewer than k of them.
+// Those are real chunks, so k chunks score at least that: a chunk below
+// it cannot be in the results, and one at it still can (pruning is by
+// bound < threshold), so the results stay exact. Else every piece would
+// start from -Inf, scoring its first chunks in full until its heap is
+// full.
+func (r *lexRun) seedChunks() float64 {
+	q, lx := r.q, r.lx
+	ids := slices.Clone(r.seen)
+	for _, x := range r.topArts.Items {
+		a := x.ID
+		for c := lx.artFirst[a]; c < min(lx.artFirst[a+1], lx.artFirst[a]+maxSeedChunks); c++ {
+			ids = append(ids, c)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) < q.k {
+		return math.Inf(-1)
+	}
+	sc := make([]float32, len(ids))
+	lv := r.cl // a copy: a second run of a first-step piece may still read r.cl
+	lv.exactScores(q.terms, ids, sc)
+	h := topk.New[float64](q.k)
+	for j, c := range ids {
+		if sc[j] > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
+			h.Push(topk.Item[float64]{ID: c, Score: r.final(c, sc[j])})
+		}
+	}
+	return h.Threshold()
+}
+
+// seedTerms is how many query terms, those of the largest bounds, give
+// the chunks of their best block of postings to the seed of the first
+// step's threshold (seedBest).
+const seedTerms = 2
+
+// seedBest returns a lower bound of the best chunk's BM25F score, from
+// which the first step's threshold starts: the best exact score of some
+// real allowed chunks, those of the best block of postings (by its
+// stored maximum; a short list whole) of the seedTerms terms with the
+// largest bounds in each segment, or -Inf. The best chunk scores at least
+// that, and pruning is by bound < threshold, so it is still found; else
+// every piece would start from -Inf.
+func (r *lexRun) seedBest() float64 {
+	q, lx := r.q.terms, r.lx
+	lv := r.cl // a copy: setSeg moves it
+	var ids []int32
+	top := make([]int, 0, len(q))
+	ub := make([]float64, len(q))
+	for _, g := range lx.segs {
+		lv.setSeg(g)
+		sb := g.bounds(lx, lv.bp[0], lv.bp[1])
+		xs := make([]msBound, len(q))
+		top = top[:0]
+		for i, t := range q {
+			xs[i] = lv.bound(sb, t.id)
+			ub[i] = lv.contribBound(i, xs[i].text)
+			top = append(top, i)
+		}
+		slices.SortStableFunc(top, func(a, b int) int { return cmp.Compare(ub[b], ub[a]) })
+		for _, i := range top[:min(seedTerms, len(top))] {
+			lo, hi := g.chunkPost.span(q[i].id)
+			if blk := xs[i].blk; blk != nil {
+				k := 0
+				for j, b := range blk {
+					if b > blk[k] {
+						k = j
+					}
+				}
+				lo, hi = lo+uint32(k)*postBlock, min(lo+uint32(k+1)*postBlock, hi)
+			}
+			for pos := lo; pos < hi; pos++ {
+				ids = append(ids, int32(g.chunkPost.doc[pos]))
+			}
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	sc := make([]float32, len(ids))
+	lv.exactScores(q, ids, sc)
+	best := math.Inf(-1)
+	for j, c := range ids {
+		if sc[j] > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
+			best = max(best, float64(sc[j]))
+		}
+	}
+	return best
+}
+
+// exactScores adds to sc[j] the BM25F score of chunk ids[j] (ids
+// increasing, sc zero before): the same float32 as runSeg sums, term
+// after term, from the same contributions.
+func (lv *msLevel) exactScores(q []qterm, ids []int32, sc []float32) {
+	var c msCursor
+	for i, t := range q {
+		for _, g := range lv.lx.segs {
+			lv.setSeg(g)
+			glo, ghi := lv.segRange()
+			j, _ := slices.BinarySearch(ids, glo)
+			end, _ := slices.BinarySearch(ids, ghi)
+			if j >= end {
+				continue
+			}
+			lv.newCursor(&c, i, t, msBound{})
+			for ; j < end && c.doc != docEnd; j++ {
+				if c.seek(lv, ids[j]); c.doc == ids[j] {
+					sc[j] += c.contribution(lv)
+				}
+			}
+		}
+	}
+}
 
 // final is the lexical score of chunk c with BM25F score s.
 func (r *lexRun) final(c int32, s float32) float64 {
@@ -907,6 +1108,11 @@ func (r *lexRun) final(c int32, s float32) float64 {
 // score and, with an article part, the articles' scores, which need
 // nothing from each other.
 func (r *lexRun) firstPieces() []lexPiece {
+	r.seeded[0] = r.seedBest()
+	if r.q.seed[0] != 0 {
+		r.seeded[0] = r.q.seed[0]
+	}
+	r.theta[0].raise(r.seeded[0])
 	ps := r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
 	if r.q.artW > 0 {
 		r.artScore = make([]float32, r.lx.nArts)
@@ -933,6 +1139,11 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 	}
 	r.best = topk.New[float64](r.q.k)
 	r.best.Order = r.q.order
+	r.seeded[1] = r.seedChunks()
+	if r.q.seed[1] != 0 {
+		r.seeded[1] = r.q.seed[1]
+	}
+	r.theta[1].raise(r.seeded[1])
 	return r.cut(nil, stepChunks, int32(r.lx.nChunks), r.chunkPiece)
 }
 

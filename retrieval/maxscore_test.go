@@ -3,7 +3,9 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
@@ -32,6 +34,11 @@ type lexCase struct {
 	filter     Filter
 	prf        int     // pseudo-relevance feedback chunks; 0: off
 	boundScale float64 // 0: the true bounds
+	// seedAbove, where not 0, starts the threshold of the first or the
+	// third step at the oracle's best chunk's BM25F score or k-th best
+	// final score times it, instead of its seed: above 1 no longer a
+	// bound.
+	seedAbove [2]float64
 }
 
 // lexCases returns the cases every test runs: k = 1, 10, 100 and past
@@ -72,6 +79,10 @@ func lexMismatches(tb testing.TB, ix *Index, qs []string, c lexCase) []string {
 		q := newLexQuery(s, terms, t, allowed, c.k)
 		q.boundScale = c.boundScale
 		want := ix.exhaustive(s, q, c.prf, t)
+		if c.seedAbove != [2]float64{} && len(want) == c.k {
+			best := s.lex.chunkScores(&q, 1)
+			q.seed = [2]float64{best[0].Score * c.seedAbove[0], want[c.k-1].Score * c.seedAbove[1]}
+		}
 		if c.prf > 0 {
 			q.terms = append(slices.Clip(q.terms), ix.feedback(s, terms, s.lex.chunkScores(&q, c.prf), t)...)
 		}
@@ -127,6 +138,86 @@ func TestMaxScoreTightBoundsFail(t *testing.T) {
 			c.boundScale = scale
 			if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
 				t.Errorf("%s, bounds times %v: got the oracle's results for every question, want some differing", c.name, scale)
+			}
+		}
+	}
+}
+
+// TestMaxScoreSeedIsBound checks that the thresholds the first and third
+// steps start from (seedBest, seedChunks) are at most the best chunk's
+// BM25F score and the k-th best final score, and that some are above -Inf, so that seeding is tested at all (with an
+// article score: without one, the seed's candidates are the few chunks
+// the first step scored in full, often fewer than k).
+func TestMaxScoreSeedIsBound(t *testing.T) {
+	arts, qs := multiHop(t)
+	qs = every(qs, raceStride)
+	ix := newTestIndex(t, Config{}, arts)
+	s := ix.current()
+	allowed, _ := s.allowed(Filter{Outlets: []string{arts[0].Outlet, arts[1].Outlet}})
+	tu := DefaultTuning()
+	for _, c := range []lexCase{
+		{name: "k=10", k: 10, artW: 0.5, titleW: 1.5},
+		{name: "k=100", k: 100, artW: 0.5, titleW: 1.5},
+		{name: "no title", k: 100, artW: 0.5},
+		{name: "filter k=10", k: 10, artW: 0.5, titleW: 1.5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tu.ArticleWeight, tu.TitleWeight = c.artW, c.titleW
+			var filter []bool
+			if strings.HasPrefix(c.name, "filter") {
+				filter = allowed
+			}
+			var seeded [2]int
+			for _, text := range qs {
+				q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, filter, c.k)
+				if len(q.terms) == 0 {
+					continue
+				}
+				want := ix.exhaustive(s, q, 0, tu)
+				r := s.lex.newRun(&q)
+				if got := r.run(0); !slices.Equal(got, want) {
+					t.Fatalf("%q: got %s, want %s", text, itemsText(got), itemsText(want))
+				}
+				if best := s.lex.chunkScores(&q, 1); len(best) > 0 && !math.IsInf(r.seeded[0], -1) {
+					seeded[0]++
+					if r.seeded[0] > best[0].Score {
+						t.Errorf("%q: got a first seed of %v, want at most the best chunk's score %v", text, r.seeded[0], best[0].Score)
+					}
+				}
+				seed := r.seeded[1]
+				if math.IsInf(seed, -1) {
+					continue
+				}
+				seeded[1]++
+				if len(want) < c.k || seed > want[c.k-1].Score {
+					t.Errorf("%q: got a third seed of %v, want at most the k-th best score of %d results %s", text, seed, len(want), itemsText(want[max(0, len(want)-1):]))
+				}
+			}
+			if seeded[0] == 0 || seeded[1] == 0 {
+				t.Errorf("got %v questions seeded (first and third step), want some of each", seeded)
+			}
+		})
+	}
+}
+
+// TestMaxScoreHighSeedsFail checks that the identity test catches a seed
+// that is not a bound: starting the thresholds a few percent above the
+// best chunk's and the k-th best scores drops chunks that belong in the
+// results.
+func TestMaxScoreHighSeedsFail(t *testing.T) {
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 200)], raceStride)
+	ix := newTestIndex(t, Config{}, arts)
+	for step, name := range []string{"first", "third"} {
+		for _, above := range []float64{1.05, 1.02} {
+			for _, c := range []lexCase{
+				{name: "k=10", k: 10, artW: 0.5, titleW: 1.5},
+				{name: "k=100 no article score", k: 100, titleW: 1.5},
+			} {
+				c.seedAbove[step] = above
+				if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
+					t.Errorf("%s, the %s step's seed times %v: got the oracle's results for every question, want some differing", c.name, name, above)
+				}
 			}
 		}
 	}

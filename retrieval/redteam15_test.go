@@ -106,9 +106,9 @@ func checkEdgeSchedules(t *testing.T, stage string, ix *Index, qs []string) {
 			r.chunkPiece, r.artPiece = msBlock, 3
 			r.start()
 			for range 3 {
-				go work(r, nil)
+				go work(r, nil, false)
 			}
-			work(r, nil)
+			work(r, nil, false)
 			if got := r.wait(); !slices.Equal(got, want) {
 				t.Errorf("%s, %s, %q, one block a piece: got %s, want %s", stage, c.name, text, itemsText(got), itemsText(want))
 			}

@@ -364,6 +364,12 @@ type lexRun struct {
 	maxChunk float32
 	extras   []float64
 	result   []topk.Item[float64]
+	// seen and topArts are the candidates of the seed of the third
+	// step's threshold (seedChunks): chunks the first step scored in
+	// full, and the best articles.
+	seen    []int32
+	topArts topk.Heap[float64]
+	seeded  [2]float64 // the thresholds the MaxScore steps started from
 }
 
 // pieceState is what a lexical search knows of one of its pieces, under
@@ -395,6 +401,7 @@ func (lx *lexIndex) newRun(q *lexQuery) *lexRun {
 	}
 	r.best = topk.New[float64](1)
 	r.best.Order = q.order
+	r.topArts = topk.Heap[float64]{K: seedArts, Order: cmpInt32}
 	return r
 }
 
