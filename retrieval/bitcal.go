@@ -22,18 +22,23 @@ import (
 // recall@10 against the 4-bit scan is at least bitCheckRecall if its
 // median time is below the 4-bit scan's; else the pass stays off. These
 // queries are not questions: TestBitCheckProxy measures that wherever the
-// proxy reaches bitCheckRecall, real questions reach the 0.99.
+// proxy of bitConfirmQueries reaches bitCheckRecall, real questions reach
+// the 0.99.
 // The sample follows the slot order, which concurrent adds set, so the
 // proxy varies between builds of one corpus: with 64 queries it measured
 // 0.983-0.995 at 1/8 on MultiHop-RAG (questions 0.988), once reaching
-// the bar; with 256, 0.985-0.990.
+// the bar; with 256, 0.985-0.990. So a share that 64 queries would turn
+// on is confirmed with bitConfirmQueries before it is: 256 queries cost
+// a 1M index about four times the 64's scans at each open, which only a
+// check that might turn the pass on is worth.
 const (
-	minBitSlots     = 16384
-	bitCheckGrowth  = 2
-	bitCheckQueries = 256
-	bitCheckK       = 10
-	bitCheckRecall  = 0.995
-	bitCheckSeed    = 13
+	minBitSlots       = 16384
+	bitCheckGrowth    = 2
+	bitCheckQueries   = 64
+	bitConfirmQueries = 256
+	bitCheckK         = 10
+	bitCheckRecall    = 0.995
+	bitCheckSeed      = 13
 )
 
 // bitFractions lists the shares (one in f of the slots) a check tries,
@@ -194,6 +199,10 @@ func (ix *Index) maybeCheckBits(s *snapshot) {
 		start := time.Now()
 		c := v.bitRecalls(bitFractions(), bitCheckQueries, bitCheckK, bitCheckSeed, bitCheckRecall, ix.bitCost)
 		f, recall := c.choose(bitCheckRecall)
+		if f > 0 {
+			c = v.bitRecalls(bitFractions(), bitConfirmQueries, bitCheckK, bitCheckSeed, bitCheckRecall, ix.bitCost)
+			f, recall = c.choose(bitCheckRecall)
+		}
 		vs.checked(n, f)
 		var bits time.Duration // the median query of the last fraction tried
 		if len(c.costs) > 0 {

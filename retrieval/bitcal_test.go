@@ -143,7 +143,7 @@ func TestBitCheckProxy(t *testing.T) {
 				inUse++
 			}
 		}
-		c := d.view.bitRecalls(bitFractions(), bitCheckQueries, bitCheckK, bitCheckSeed, 0, wallClock)
+		c := d.view.bitRecalls(bitFractions(), bitConfirmQueries, bitCheckK, bitCheckSeed, 0, wallClock)
 		for i, f := range c.fractions {
 			real := questionRecall(&d.view, d.qs, 10, f)
 			proxy := c.recalls[i]
@@ -202,15 +202,15 @@ func TestBitCheckInBackground(t *testing.T) {
 			{390, 1, true},  // below twice the chunks of the last check
 			{700, 2, true},  // past twice (400)
 			{1200, 3, true}, // past twice again (800)
-		}, "fraction=8 recall_at_10=1 query_4bit=10ms query_1bit=9ms sample="},
+		}, "fraction=8 recall_at_10=1 query_4bit=10ms query_1bit=9ms sample=256"},
 		{"random embedder, 1-bit pass dearer", randomEmbedder(64), dearer, []step{
 			{100, 0, false},
 			{200, 1, false},
 			{700, 2, false},
-		}, "fraction=0 recall_at_10=1 query_4bit=10ms query_1bit=11ms sample="},
+		}, "fraction=0 recall_at_10=1 query_4bit=10ms query_1bit=11ms sample=64"},
 		{"random embedder, 1-bit pass no cheaper", randomEmbedder(64), same, []step{
 			{200, 1, false},
-		}, "fraction=0 recall_at_10=1 query_4bit=10ms query_1bit=10ms sample="},
+		}, "fraction=0 recall_at_10=1 query_4bit=10ms query_1bit=10ms sample=64"},
 		{"local embedder", nil, cheaper, []step{{700, 0, false}}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
