@@ -320,12 +320,7 @@ func TestBoundsRacingTuningChanges(t *testing.T) {
 		}
 	}()
 	checked := 0
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-		}
+	untilClosed(done, func() {
 		s := ix.current()
 		for i, text := range qs {
 			tu := tunings[i%2]
@@ -338,7 +333,7 @@ func TestBoundsRacingTuningChanges(t *testing.T) {
 			}
 			checked++
 		}
-	}
+	})
 	select {
 	case err := <-errs:
 		t.Fatal(err)

@@ -57,12 +57,7 @@ func TestSearchesRacingMappedMerges(t *testing.T) {
 			}
 		}
 	}
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-		}
+	untilClosed(done, func() {
 		s := ix.current()
 		if s.lex.segs[0].mapped != nil {
 			mapped++
@@ -76,7 +71,7 @@ func TestSearchesRacingMappedMerges(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-	}
+	})
 	select {
 	case err := <-writeErr:
 		t.Fatal(err)

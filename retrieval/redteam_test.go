@@ -375,12 +375,7 @@ func TestSearchesRacingChangesMatchOracle(t *testing.T) {
 	}()
 	tu := DefaultTuning()
 	checked, snaps := 0, map[*snapshot]bool{}
-	for running := true; running; {
-		select {
-		case <-done:
-			running = false
-		default:
-		}
+	untilClosed(done, func() {
 		s := ix.current()
 		snaps[s] = true
 		for _, text := range qs {
@@ -395,7 +390,7 @@ func TestSearchesRacingChangesMatchOracle(t *testing.T) {
 			}
 			checked++
 		}
-	}
+	})
 	select {
 	case err := <-writeErr:
 		t.Fatal(err)
@@ -701,5 +696,18 @@ func TestMissingManifestLosesNothing(t *testing.T) {
 				t.Errorf("got %d files after the opens, want the %d segment files left as they were", len(after), len(before)-1)
 			}
 		})
+	}
+}
+
+// untilClosed runs pass again and again until done is closed, and once
+// more after that: the last pass sees the state the writers left.
+func untilClosed(done <-chan struct{}, pass func()) {
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		pass()
 	}
 }
