@@ -154,7 +154,7 @@ func (m *fileMap) checkSum() error {
 		m.drop(lo, hi)
 	}
 	if want := binary.LittleEndian.Uint32(m.data[n:]); sum != want {
-		return errors.New("checksum mismatch: the file is damaged")
+		return errChecksum
 	}
 	return nil
 }

@@ -1069,10 +1069,15 @@ func (r *binReader) verify() error {
 		return fmt.Errorf("read checksum: %w", err)
 	}
 	if got := binary.LittleEndian.Uint32(b[:]); got != want {
-		return errors.New("checksum mismatch: the file is damaged")
+		return errChecksum
 	}
 	return nil
 }
+
+// errChecksum is the error of a file whose checksum (its last four bytes,
+// a CRC-32C of the others) does not hold: read (binReader.verify) or
+// mapped (fileMap.checkSum).
+var errChecksum = errors.New("checksum mismatch: the file is damaged")
 
 // legacyFile is what the gob IndexFile of format 1 held.
 type legacyFile struct {
