@@ -2,10 +2,15 @@ package retrieval
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/article"
 )
 
 // TestHugeSaturationRefused: a K1, ArticleK1 or TitleWeight so large
@@ -67,5 +72,194 @@ func TestHugeSaturationRefused(t *testing.T) {
 		if err != nil || len(hits) == 0 {
 			t.Errorf("Search at the edge: %d hits, %v", len(hits), err)
 		}
+	}
+}
+
+// oddBagArticles returns ordinary articles with, among them, articles of
+// odd term bags: a term 70,000 times in the body (an article-level
+// frequency past a uint16) and in the title, one hyphenated word of
+// 70,000 parts (a chunk-level one), 5,000 distinct terms, none at all
+// (stop words, punctuation, nothing), and one alone in its outlet with a
+// title and no chunk.
+func oddBagArticles() []article.Article {
+	arts := edgeArticles(300)
+	var distinct strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&distinct, "dq%d ", i)
+	}
+	odd := []struct{ id, title, outlet, text string }{
+		{"huge-body", "zorblat report", "delta", strings.Repeat("zorblat ", 70000)},
+		{"huge-title", strings.Repeat("zorblat ", 70000), "delta", "the council vote zorblat."},
+		{"hyphens", "hyphen", "delta", strings.TrimSuffix(strings.Repeat("zorb-", 70000), "-") + " council."},
+		{"distinct", "distinct words", "delta", distinct.String()},
+		{"stop words", "", "delta", "The and of the to a in is it."},
+		{"punctuation", "", "delta", "!!! ??? ... --- ***"},
+		{"empty", "", "delta", ""},
+		{"lonely", "zorblat council report", "epsilon", ""},
+		{"alone", "market", "zeta", "the market vote zorblat dq7."},
+	}
+	for _, o := range odd {
+		arts = append(arts, article.Article{ID: o.id, Title: o.title, Outlet: o.outlet, Text: o.text,
+			Body: []article.Span{{Start: 0, End: len(o.text)}}})
+	}
+	return arts
+}
+
+// TestOddBagsMatchOracle builds, in one bulk Add (packed term bags),
+// written as a base and read back, an index of oddBagArticles, and checks
+// the pruned lexical search against the exhaustive scorer with duplicated
+// and repeated query terms, rare terms (short lists for the seeds), k up
+// to past the index, and filters that admit one article, an article
+// without chunks, or that plus one (no break found). The term
+// frequencies past a uint16 survive the bags and the base file.
+func TestOddBagsMatchOracle(t *testing.T) {
+	ctx := context.Background()
+	arts := oddBagArticles()
+	dir := t.TempDir()
+	ix, err := New(ctx, Config{Dir: dir, MergeIdle: -1, MergeChunks: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.memMin = 0 // a bulk Add: packed bags under the memory guard
+	preps := make([]*prepArticle, len(arts))
+	for i := range arts {
+		preps[i] = &prepArticle{art: &arts[i]}
+	}
+	if !ix.bulk(preps, ix.snap) {
+		t.Fatal("the Add is not a bulk one")
+	}
+	if _, err := ix.Add(ctx, arts); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	qs := []string{
+		"zorblat", "zorblat zorblat zorblat", "zorblat council zorblat report", "zorb", "zorb council",
+		"dq1 dq2 dq3 dq4999", "dq7 market", "market market vote", "hyphen zorb", "edge1 edge2 zorblat",
+		"council vote next week", "note number3 zorblat",
+	}
+	for _, stage := range []string{"built", "reopened"} {
+		if stage == "reopened" {
+			ix = newTestIndex(t, Config{Dir: dir, ReadOnly: true}, nil)
+		}
+		s := ix.current()
+		for _, id := range []string{"huge-body", "huge-title", "hyphens"} {
+			if _, ok := ix.Article(id); !ok {
+				t.Fatalf("%s: article %s missing", stage, id)
+			}
+		}
+		if f := bigFreq(s); f <= maxTF16 {
+			t.Errorf("%s: the largest term frequency stored is %d, want one past %d", stage, f, maxTF16)
+		}
+		for _, c := range lexCases([]string{"zeta"}) {
+			for _, b := range lexMismatches(t, ix, qs, c) {
+				t.Errorf("%s, %s: %s", stage, c.name, b)
+			}
+		}
+		for _, outlets := range [][]string{{"epsilon", "zeta"}, {"delta"}} {
+			for _, c := range []lexCase{
+				{name: "filter k=1", k: 1, artW: 0.5, titleW: 1.5, filter: Filter{Outlets: outlets}},
+				{name: "filter k=all", k: 1 << 20, artW: 0.5, titleW: 1.5, filter: Filter{Outlets: outlets}},
+			} {
+				for _, b := range lexMismatches(t, ix, qs, c) {
+					t.Errorf("%s, %v, %s: %s", stage, outlets, c.name, b)
+				}
+			}
+		}
+	}
+}
+
+// bigFreq returns the largest term frequency in the postings of s.
+func bigFreq(s *snapshot) uint32 {
+	var m uint32
+	for _, g := range s.lex.segs {
+		for _, p := range []*postings{&g.chunkPost, &g.artPost, &g.titlePost} {
+			for _, f := range p.big {
+				m = max(m, f)
+			}
+		}
+	}
+	return m
+}
+
+// TestCloseRacingWrites closes a persistent index again and again while
+// other goroutines add, remove and search it (searches carrying one
+// recording Probe between them, which serves one search at a time but
+// must not race when shared) and the small merge threshold keeps
+// background merges going: each write after a Close takes the directory
+// back (relock), and every article whose Add returned, and was not
+// removed after, is there when the directory is opened again (no break
+// found; run with -race).
+func TestCloseRacingWrites(t *testing.T) {
+	ctx := context.Background()
+	arts := edgeArticles(240)
+	dir := t.TempDir()
+	ix := newTestIndex(t, Config{Dir: dir, MergeChunks: 8, MergeIdle: time.Millisecond}, arts[:40])
+	probe := &Probe{Record: true}
+	pctx := WithProbe(ctx, probe)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	present := map[string]bool{}
+	for _, a := range arts[:40] {
+		present[a.ID] = true
+	}
+	for w := range 2 {
+		wg.Go(func() {
+			for i := 40 + w; i < len(arts); i += 2 {
+				if _, err := ix.Add(ctx, arts[i:i+1]); err != nil {
+					t.Errorf("add %s: %v", arts[i].ID, err)
+					return
+				}
+				mu.Lock()
+				present[arts[i].ID] = true
+				mu.Unlock()
+				if i%5 == 0 {
+					id := arts[i-30].ID
+					if _, err := ix.Remove(ctx, id); err != nil {
+						t.Errorf("remove %s: %v", id, err)
+						return
+					}
+					mu.Lock()
+					delete(present, id)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	var searchers sync.WaitGroup
+	for range 2 {
+		searchers.Go(func() {
+			untilClosed(done, func() {
+				if _, err := ix.Search(pctx, Query{Text: "edge3 council vote", K: 10}); err != nil {
+					t.Errorf("search: %v", err)
+				}
+				probe.Runs()
+			})
+		})
+	}
+	searchers.Go(func() {
+		untilClosed(done, func() {
+			if err := ix.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+			ix.Files()
+		})
+	})
+	wg.Wait()
+	close(done)
+	searchers.Wait()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	re := newTestIndex(t, Config{Dir: dir, ReadOnly: true}, nil)
+	for id, want := range present {
+		if _, ok := re.Article(id); ok != want {
+			t.Errorf("article %s: in the reopened index %t, want %t", id, ok, want)
+		}
+	}
+	if re.Len() != len(present) {
+		t.Errorf("reopened: %d articles, want %d", re.Len(), len(present))
 	}
 }
