@@ -263,3 +263,65 @@ func TestCloseRacingWrites(t *testing.T) {
 		t.Errorf("reopened: %d articles, want %d", re.Len(), len(present))
 	}
 }
+
+// TestFusionParametersRefused: a careless fusion setting is refused with
+// an error naming it, by SetTuning (the results stay as they were) and by
+// New, instead of ranking nonsense: a negative RRFK divided by zero at
+// one rank (an infinite score) and put the candidates past it above the
+// best ones; a negative diversity penalty flipped the sign of a score at
+// each hit picked; a Fusion misspelt ("Score") fell silently to
+// reciprocal rank fusion. Checked to fail without the refusals.
+func TestFusionParametersRefused(t *testing.T) {
+	ctx := context.Background()
+	ix := newTestIndex(t, Config{MergeIdle: -1}, edgeArticles(200))
+	qs := edgeQuestions()[:10]
+	search := func() [][]string {
+		t.Helper()
+		var out [][]string
+		for _, text := range qs {
+			hits, err := ix.Search(ctx, Query{Text: text, K: 10, Diverse: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, hitSummary(hits))
+		}
+		return out
+	}
+	before := search()
+	for _, tt := range []struct {
+		set  func(*Tuning)
+		name string // the parameter the error names; "" for none
+	}{
+		{func(t *Tuning) { t.Fusion, t.RRFK = FusionRRF, -1 }, "RRFK"},
+		{func(t *Tuning) { t.Fusion, t.RRFK = FusionRRF, -3.5 }, "RRFK"},
+		{func(t *Tuning) { t.ArticlePenalty = -0.5 }, "ArticlePenalty"},
+		{func(t *Tuning) { t.OutletPenalty = -2 }, "OutletPenalty"},
+		{func(t *Tuning) { t.Fusion = "Score" }, "Fusion"},
+		{func(t *Tuning) { t.Fusion = "bogus" }, "Fusion"},
+		{func(t *Tuning) { t.Fusion, t.RRFK = FusionRRF, 1e-9 }, ""},
+		{func(t *Tuning) { t.ArticlePenalty, t.OutletPenalty = 1e-9, 3 }, ""},
+		{func(t *Tuning) { t.Fusion = FusionScore }, ""},
+	} {
+		tu := DefaultTuning()
+		tt.set(&tu)
+		err := ix.SetTuning(tu)
+		if tt.name == "" {
+			if err != nil {
+				t.Errorf("SetTuning(%+v): got %v, want no error", tu, err)
+			}
+			if err := ix.SetTuning(DefaultTuning()); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.name+" is") {
+			t.Errorf("SetTuning with %s %+v: got error %v, want one naming %s", tt.name, tu, err, tt.name)
+		}
+		if got := search(); !slices.EqualFunc(got, before, slices.Equal) {
+			t.Errorf("after SetTuning with a bad %s: the results changed", tt.name)
+		}
+		if _, err := New(ctx, Config{Tuning: &tu}); err == nil || !strings.Contains(err.Error(), tt.name+" is") {
+			t.Errorf("New with a bad %s: got error %v, want one naming %s", tt.name, err, tt.name)
+		}
+	}
+}

@@ -153,7 +153,11 @@ const maxSaturation = 1e6
 // finite is refused too, and a K1, ArticleK1 or TitleWeight above
 // maxSaturation: a TitleWeight near 1e38 overflows a title's float32
 // contribution, a K1 near 1e308 a term's float64 weight, the scores turn
-// NaN and the pruned search's results are arbitrary.
+// NaN and the pruned search's results are arbitrary. Refused too, as
+// they rank nonsense: a negative RRFK (a rank divided by zero, the ranks
+// past it above the best), a negative diversity penalty (a score's sign
+// flipped at each hit picked), a Fusion other than FusionRRF and
+// FusionScore (a misspelt one fell to FusionRRF).
 func (t Tuning) check() error {
 	for _, p := range []struct {
 		name   string
@@ -171,13 +175,16 @@ func (t Tuning) check() error {
 		{"ArticleWeight", t.ArticleWeight, math.Inf(-1), math.Inf(1)},
 		{"LexicalWeight", t.LexicalWeight, math.Inf(-1), math.Inf(1)},
 		{"VectorWeight", t.VectorWeight, math.Inf(-1), math.Inf(1)},
-		{"RRFK", t.RRFK, math.Inf(-1), math.Inf(1)},
-		{"ArticlePenalty", t.ArticlePenalty, math.Inf(-1), math.Inf(1)},
-		{"OutletPenalty", t.OutletPenalty, math.Inf(-1), math.Inf(1)},
+		{"RRFK", t.RRFK, 0, math.Inf(1)},
+		{"ArticlePenalty", t.ArticlePenalty, 0, math.Inf(1)},
+		{"OutletPenalty", t.OutletPenalty, 0, math.Inf(1)},
 	} {
 		if math.IsNaN(p.x) || math.IsInf(p.x, 0) || p.x < p.lo || p.x > p.hi {
 			return fmt.Errorf("tuning: %s is %v, want a number from %v to %v", p.name, p.x, p.lo, p.hi)
 		}
+	}
+	if t.Fusion != FusionRRF && t.Fusion != FusionScore {
+		return fmt.Errorf("tuning: Fusion is %q, want %q or %q", t.Fusion, FusionRRF, FusionScore)
 	}
 	return nil
 }
