@@ -13,7 +13,8 @@ import (
 // from New to Close. The file stays when the lock is dropped: only the
 // lock on it means anything, and the kernel drops that when its process
 // ends, however it ends, so a crash leaves no stale lock. A ReadOnly index
-// neither takes nor needs it.
+// neither takes nor needs it. A writer whose LockFile was deleted or
+// replaced (taken for a stale lock) writes no more (checkHeld).
 const LockFile = "LOCK"
 
 // ErrLocked is the error (wrapped) of writing to an index directory that
