@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -199,5 +200,53 @@ func TestMergeCheckOfMappedBase(t *testing.T) {
 				t.Errorf("checkMapped: %v, errors.Is errChecksum %t, want %t", err, errors.Is(err, errChecksum), tt.checksum)
 			}
 		})
+	}
+}
+
+// TestWritersRacingToOpen opens eight writers of one fresh directory at
+// once: exactly one gets it, the others ErrLocked with nothing written;
+// the one adds, closes, and its article is there (no break found).
+func TestWritersRacingToOpen(t *testing.T) {
+	ctx := context.Background()
+	arts := fiveSeeds(t)
+	for round := range 5 {
+		dir := filepath.Join(t.TempDir(), "index")
+		cfg := Config{Dir: dir, MergeIdle: -1}
+		ixs := make([]*Index, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range ixs {
+			wg.Go(func() {
+				<-start
+				ixs[i], errs[i] = New(ctx, cfg)
+			})
+		}
+		close(start)
+		wg.Wait()
+		var won *Index
+		for i, err := range errs {
+			switch {
+			case err == nil && won == nil:
+				won = ixs[i]
+			case err == nil:
+				ixs[i].Close()
+				t.Errorf("round %d: a second writer opened the directory", round)
+			case !errors.Is(err, ErrLocked):
+				t.Errorf("round %d: got %v, want ErrLocked", round, err)
+			}
+		}
+		if won == nil {
+			t.Fatalf("round %d: no writer opened the directory: %v", round, errs)
+		}
+		if _, err := won.Add(ctx, arts[round:round+1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := won.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if re := newTestIndex(t, Config{Dir: dir, ReadOnly: true}, nil); re.Len() != 1 {
+			t.Errorf("round %d: %d articles after the winner's Add, want 1", round, re.Len())
+		}
 	}
 }
