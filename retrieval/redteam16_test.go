@@ -3,9 +3,11 @@ package retrieval
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -259,5 +261,64 @@ func TestTakenPieceNotYetMarkedIsWatched(t *testing.T) {
 	ref.cut(128)
 	if want := ref.run(0); !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestTakenLexPieceNotYetMarkedIsWatched is TestTakenPieceNotYetMarkedIsWatched
+// for the lexical search: the last piece of its first stage taken and
+// not yet marked when a helper looks, then held in its run until a twin
+// finishes it. Checked to fail without the fix (10.0 s).
+func TestTakenLexPieceNotYetMarkedIsWatched(t *testing.T) {
+	arts, qs := multiHop(t)
+	ix := newTestIndex(t, Config{}, arts[:300])
+	s := ix.current()
+	tu := DefaultTuning()
+	q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(qs[0], nil), tu), tu, nil, 10)
+	want := ix.exhaustive(s, q, 0, tu)
+	r := s.lex.newRun(&q)
+	r.chunkPiece, r.artPiece = 4*msBlock, 50
+	var armed atomic.Bool
+	r.hold = func(st int, again bool) {
+		if st == 0 && !again && armed.Load() {
+			select {
+			case <-r.waitChan(): // the stage is over: a twin finished the piece
+			case <-time.After(stallWait):
+			}
+		}
+	}
+	r.start()
+	var ws msScratch
+	for int(r.next.Load()&math.MaxUint32) < len(r.stages[0])-1 {
+		r.step(&ws, 0)
+	}
+	t0 := time.Now()
+	p, st, i, ok := r.take() // taken, not yet marked
+	if !ok || st != 0 || i != len(r.stages[0])-1 {
+		t.Fatalf("took %v %d %d %v, want the first stage's last piece", p, st, i, ok)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { work(r, nil, false) })
+	time.Sleep(20 * time.Millisecond) // the helper has looked: nothing to take, nothing held
+	// The taker goes on as step does: marks the piece, then runs it.
+	wake := r.waitChan()
+	r.mu.Lock()
+	r.pstate[st][i].runs, r.pstate[st][i].start = 1, time.Now()
+	r.mu.Unlock()
+	armed.Store(true)
+	r.piece(st, i, p, &ws, false)
+	armed.Store(false)
+	select {
+	case <-wake:
+	default:
+		t.Error("the held piece's run returned before its stage was over")
+	}
+	got := r.wait()
+	took := time.Since(t0)
+	wg.Wait()
+	if took > stallWait/2 {
+		t.Errorf("the search took %v: no twin ran the piece held after it was taken", took)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %s, want %s", itemsText(got), itemsText(want))
 	}
 }
