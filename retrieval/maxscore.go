@@ -320,8 +320,10 @@ type msCursor struct {
 	ub         float64 // upper bound of the contribution
 	aPos, aEnd uint32  // text postings
 	bPos, bEnd uint32  // title postings
+	aDoc       int32   // the doc of the text posting at aPos, or docEnd
 	bDoc       int32   // current doc within the current title article, or docEnd
-	doc        int32
+	bStop      int32   // the end of the docs of the title posting at bPos
+	doc        int32   // min(aDoc, bDoc)
 
 	// The bounds by block of the walk (windowBound): x are the bounds of
 	// the pseudo-frequency, aLo the first text posting; blkAt is the
@@ -333,6 +335,22 @@ type msCursor struct {
 	blkAt uint32
 	tAt   uint32
 	wub   float64
+
+	// What windowBound found before, which holds for the later blocks
+	// of the walk lo..hi-1 below (the blocks come in increasing order):
+	// a text bound that one block of postings alone gave (or a short
+	// list's), for lo <= cLast (that block's last doc) and hi <= cNext
+	// (the next block's first doc) while aDoc < hi; and the first title
+	// posting tc that ends after lo, whose docs are tStart..tEnd-1 (both
+	// docEnd past the last), for lo < tEnd while bPos <= tc (it reaches
+	// the block if tStart < hi). cw, cwT and cT are the contribution
+	// bounds of the text alone, the text and the title, and the title
+	// alone. A posting block of all but the densest terms, and an
+	// article, spans several blocks of the walk, so most calls end there.
+	cLast, cNext int32
+	tc           uint32
+	tStart, tEnd int32
+	cw, cwT, cT  float64
 }
 
 // newCursor sets c to a cursor over query term i in the current segment,
@@ -346,6 +364,13 @@ func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x msBound) {
 		c.bPos, c.bEnd = lv.g.titlePost.span(t.id)
 	}
 	c.tAt = c.bPos
+	c.cLast = -1
+	if x.blk == nil && x.text > 0 {
+		c.cacheText(lv, x.text, docEnd, docEnd)
+	}
+	if x.title > 0 {
+		c.cT = min(c.ub, lv.contribBound(i, x.title))
+	}
 	c.loadTitle(lv)
 	c.setDoc(lv)
 }
@@ -362,6 +387,42 @@ func (lv *msLevel) contribBound(i int, x float64) float64 {
 // short list) plus its title bound if a title posting reaches there. The
 // blocks come in increasing order and the cursor is at or before lo.
 func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
+	text := c.aDoc < hi
+	if text && (lo > c.cLast || hi > c.cNext) {
+		return c.windowBoundAll(lv, lo, hi)
+	}
+	title := false
+	if c.bDoc < hi {
+		if c.bPos > c.tc || lo >= c.tEnd {
+			return c.windowBoundAll(lv, lo, hi)
+		}
+		title = c.tStart < hi
+	}
+	switch {
+	case text && title:
+		return c.cwT
+	case text:
+		return c.cw
+	case title:
+		return c.cT
+	}
+	return 0
+}
+
+// cacheText keeps the text bound x (a pseudo-frequency), which holds
+// for the blocks of the walk lo..hi-1 with lo <= last and hi <= next, for
+// windowBound.
+func (c *msCursor) cacheText(lv *msLevel, x float64, last, next int32) {
+	c.cLast, c.cNext = last, next
+	c.cw = min(c.ub, lv.contribBound(c.term, x))
+	if c.x.title > 0 {
+		c.cwT = min(c.ub, lv.contribBound(c.term, x+c.x.title))
+	}
+}
+
+// windowBoundAll is windowBound without what it found before, which it
+// keeps where it holds for later blocks.
+func (c *msCursor) windowBoundAll(lv *msLevel, lo, hi int32) float64 {
 	if c.doc >= hi {
 		return 0
 	}
@@ -369,7 +430,7 @@ func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
 	if c.aPos < c.aEnd {
 		docs := lv.text.doc
 		switch {
-		case int32(docs[c.aPos]) >= hi:
+		case c.aDoc >= hi:
 		case c.x.blk == nil:
 			x = c.x.text
 		default:
@@ -381,20 +442,29 @@ func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
 			c.blkAt = k
 			if k < n && int32(docs[max(c.aLo+k*postBlock, c.aPos)]) < hi {
 				q := c.x.blk[k]
+				k0 := k
 				for k++; k < n && int32(docs[c.aLo+k*postBlock]) < hi; k++ {
 					q = max(q, c.x.blk[k])
 				}
 				x = blockBound(c.x.top, q) * c.x.grow
+				if k == k0+1 {
+					next := int32(docEnd)
+					if k < n {
+						next = int32(docs[c.aLo+k*postBlock])
+					}
+					c.cacheText(lv, x, int32(docs[min(c.aLo+k*postBlock, c.aEnd)-1]), next)
+				}
 			}
 		}
 	}
 	if c.x.title > 0 && c.bDoc < hi {
 		t := max(c.tAt, c.bPos)
-		for t < c.bEnd && lv.titleEnd(t) <= lo {
-			t++
+		t = lv.titleAfter(t, c.bEnd, lo)
+		c.tAt, c.tc, c.tStart, c.tEnd = t, t, docEnd, docEnd
+		if t < c.bEnd {
+			c.tStart, c.tEnd = lv.titleStart(t), lv.titleEnd(t)
 		}
-		c.tAt = t
-		if t < c.bEnd && lv.titleStart(t) < hi {
+		if c.tStart < hi {
 			x += c.x.title
 		}
 	}
@@ -412,15 +482,40 @@ func (c *msCursor) loadTitle(lv *msLevel) {
 	for ; c.bPos < c.bEnd; c.bPos++ {
 		a := int32(tp.doc[c.bPos])
 		if lv.first == nil {
-			c.bDoc = a
+			c.bDoc, c.bStop = a, a+1
 			return
 		}
-		if lv.first[a] < lv.first[a+1] {
-			c.bDoc = lv.first[a]
+		if f, e := lv.first[a], lv.first[a+1]; f < e {
+			c.bDoc, c.bStop = f, e
 			return
 		}
 	}
 	c.bDoc = docEnd
+}
+
+// titleAfter returns the first title posting in from..to-1 whose docs end
+// after d (titleEnd grows with the posting), or to: a gallop, then a
+// binary search.
+func (lv *msLevel) titleAfter(from, to uint32, d int32) uint32 {
+	if from >= to || lv.titleEnd(from) > d {
+		return from
+	}
+	step := uint32(1)
+	for from+step < to && lv.titleEnd(from+step) <= d {
+		step *= 2
+	}
+	// titleEnd(from+step/2) <= d: the answer is in from+step/2+1 ..
+	// min(from+step, to).
+	i, j := from+step/2+1, min(from+step, to)
+	for i < j {
+		h := i + (j-i)/2
+		if lv.titleEnd(h) <= d {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i
 }
 
 // titleStart returns the first doc of the title posting at pos.
@@ -441,12 +536,13 @@ func (lv *msLevel) titleEnd(pos uint32) int32 {
 	return lv.first[a+1]
 }
 
+// setDoc sets the cursor's aDoc and doc after a move.
 func (c *msCursor) setDoc(lv *msLevel) {
-	c.doc = docEnd
+	c.aDoc = docEnd
 	if c.aPos < c.aEnd {
-		c.doc = int32(lv.text.doc[c.aPos])
+		c.aDoc = int32(lv.text.doc[c.aPos])
 	}
-	c.doc = min(c.doc, c.bDoc)
+	c.doc = min(c.aDoc, c.bDoc)
 }
 
 // seek moves the cursor to its first doc at or after d.
@@ -454,7 +550,7 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 	if c.doc >= d {
 		return
 	}
-	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) < d {
+	if c.aDoc < d {
 		docs := lv.text.doc[c.aPos:c.aEnd]
 		// Gallop, then binary search.
 		step := 1
@@ -473,31 +569,43 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 			}
 		}
 		c.aPos += uint32(i)
+		c.aDoc = docEnd
+		if i < len(docs) {
+			c.aDoc = int32(docs[i])
+		}
 	}
-	c.seekTitle(lv, d)
+	if c.bDoc < d {
+		c.seekTitle(lv, d)
+	}
+	c.doc = min(c.aDoc, c.bDoc)
 }
 
-// seekTitle moves the cursor's title postings to d, as seek does, and
-// sets its doc.
+// seekTitle moves the cursor's title postings to d, as seek does, when
+// c.bDoc < d.
 func (c *msCursor) seekTitle(lv *msLevel, d int32) {
-	for c.bDoc < d {
-		if e := lv.titleEnd(c.bPos); d < e {
-			c.bDoc = d
-			break
-		}
-		c.bPos++
+	if d >= c.bStop {
+		c.bPos = lv.titleAfter(c.bPos+1, c.bEnd, d)
 		c.loadTitle(lv)
 	}
-	c.setDoc(lv)
+	// Past d (an article after d), docEnd, or in the article with d.
+	c.bDoc = max(c.bDoc, d)
 }
 
 // next moves the cursor past its current doc: seek to c.doc+1, whose text
 // posting, when it has one at c.doc, is the next one.
 func (c *msCursor) next(lv *msLevel) {
-	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) == c.doc {
+	d := c.doc + 1
+	if c.aDoc < d {
 		c.aPos++
+		c.aDoc = docEnd
+		if c.aPos < c.aEnd {
+			c.aDoc = int32(lv.text.doc[c.aPos])
+		}
 	}
-	c.seekTitle(lv, c.doc+1)
+	if c.bDoc < d {
+		c.seekTitle(lv, d)
+	}
+	c.doc = min(c.aDoc, c.bDoc)
 }
 
 // contribution returns the cursor's term's float32 contribution to doc
@@ -506,7 +614,7 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 	lx, p := lv.lx, lv.p
 	d := c.doc
 	var acc float32
-	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) == d {
+	if c.aDoc == d {
 		norm := (1 - p.b) + p.b*float64(lv.lens[d])/lv.avg
 		acc += float32(float64(lv.text.freq(c.aPos)) / norm)
 	}
