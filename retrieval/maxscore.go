@@ -324,6 +324,11 @@ type msCursor struct {
 	bDoc       int32   // current doc within the current title article, or docEnd
 	bStop      int32   // the end of the docs of the title posting at bPos
 	doc        int32   // min(aDoc, bDoc)
+	w          float64 // the term's weight: lv.ws[term]
+	// bAcc is the title field's part of the pseudo-frequency at the
+	// title posting bAt-1, the same for every doc of its article.
+	bAcc float32
+	bAt  uint32
 
 	// The bounds by block of the walk (windowBound): x are the bounds of
 	// the pseudo-frequency, aLo the first text posting; blkAt is the
@@ -356,7 +361,7 @@ type msCursor struct {
 // newCursor sets c to a cursor over query term i in the current segment,
 // with bounds x.
 func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x msBound) {
-	*c = msCursor{term: i, x: x}
+	*c = msCursor{term: i, x: x, w: lv.ws[i]}
 	c.ub = lv.contribBound(i, x.text+x.title)
 	c.aPos, c.aEnd = lv.text.span(t.id)
 	c.aLo = c.aPos
@@ -611,7 +616,7 @@ func (c *msCursor) next(lv *msLevel) {
 // contribution returns the cursor's term's float32 contribution to doc
 // c.doc, computed as scoring every posting computes it.
 func (c *msCursor) contribution(lv *msLevel) float32 {
-	lx, p := lv.lx, lv.p
+	p := &lv.p
 	d := c.doc
 	var acc float32
 	if c.aDoc == d {
@@ -619,13 +624,16 @@ func (c *msCursor) contribution(lv *msLevel) float32 {
 		acc += float32(float64(lv.text.freq(c.aPos)) / norm)
 	}
 	if c.bDoc == d {
-		tp := &lv.g.titlePost
-		a := tp.doc[c.bPos]
-		norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
-		acc += float32(p.titleW * float64(tp.freq(c.bPos)) / norm)
+		if c.bAt != c.bPos+1 {
+			lx, tp := lv.lx, &lv.g.titlePost
+			a := tp.doc[c.bPos]
+			norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
+			c.bAcc, c.bAt = float32(p.titleW*float64(tp.freq(c.bPos))/norm), c.bPos+1
+		}
+		acc += c.bAcc
 	}
 	x := float64(acc)
-	return float32(lv.ws[c.term] * x / (p.k1 + x))
+	return float32(c.w * x / (p.k1 + x))
 }
 
 // run is MaxScore at one level over every segment: it pushes into h the
