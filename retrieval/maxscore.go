@@ -254,8 +254,9 @@ type lexWork struct {
 	docs     int64 // docs taken from the essential lists
 	contribs int64 // contributions computed
 	pushed   int64 // docs pushed into the heap
-	blocks   int64 // blocks of the walk looked at
-	skipped  int64 // blocks skipped whole
+	blocks   int64 // blocks of the walk whose terms' bounds were summed
+	skipped  int64 // of those, the blocks skipped whole
+	coasted  int64 // blocks skipped whole after a skipped block, on its bounds (coast)
 }
 
 // add adds the counts of x to w, atomically.
@@ -265,6 +266,7 @@ func (w *lexWork) add(x *lexWork) {
 	atomic.AddInt64(&w.pushed, x.pushed)
 	atomic.AddInt64(&w.blocks, x.blocks)
 	atomic.AddInt64(&w.skipped, x.skipped)
+	atomic.AddInt64(&w.coasted, x.coasted)
 }
 
 // setSeg moves the level to segment g.
@@ -397,10 +399,15 @@ func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
 		return c.windowBoundAll(lv, lo, hi)
 	}
 	title := false
-	if c.bDoc < hi {
-		if c.bPos > c.tc || lo >= c.tEnd {
-			return c.windowBoundAll(lv, lo, hi)
-		}
+	switch {
+	case c.bDoc >= hi:
+	case c.bDoc >= lo:
+		// A title doc in the block: the title posting at bPos reaches it
+		// (and ends after lo, so windowBoundAll would stop there too).
+		title = true
+	case c.bPos > c.tc || lo >= c.tEnd:
+		return c.windowBoundAll(lv, lo, hi)
+	default:
 		title = c.tStart < hi
 	}
 	switch {
@@ -412,6 +419,38 @@ func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
 		return c.cT
 	}
 	return 0
+}
+
+// stableTo returns a doc e such that for every block of the walk lo'..hi'-1
+// after lo..hi-1 with hi' <= e, windowBound is at most c.wub, its value
+// for lo..hi-1 (just computed, or 0 when c.doc >= hi), as long as the
+// cursor does not move: up to its first doc when it has none before hi;
+// else while what windowBound found holds, and no text doc or title
+// posting left out of c.wub comes in.
+func (c *msCursor) stableTo(lo, hi int32) int32 {
+	if c.doc >= hi {
+		return c.doc
+	}
+	e := c.aDoc // a text doc comes in
+	if c.aDoc < hi {
+		if lo > c.cLast || hi > c.cNext {
+			return hi // the bound of several posting blocks
+		}
+		// Up to the next posting block the text bound is that of the
+		// block ending at cLast, or 0 after it.
+		e = c.cNext
+	}
+	switch {
+	case c.bDoc >= hi:
+		e = min(e, c.bDoc) // a title doc comes in
+	case c.bDoc >= lo:
+		// The title is in c.wub.
+	case c.bPos > c.tc || lo >= c.tEnd:
+		return hi
+	case c.tStart >= hi:
+		e = min(e, c.tStart) // the title posting tc comes in
+	}
+	return e
 }
 
 // cacheText keeps the text bound x (a pseudo-frequency), which holds
@@ -789,9 +828,8 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		// The terms with docs in the block, by bound there.
 		act := win.act[:0]
 		total := extra
-		next := int32(docEnd) // no cursor has a doc in whi..next-1
+		terms := 0.0 // total without the extra
 		for _, c := range cs {
-			next = min(next, c.doc)
 			if c.doc >= whi {
 				c.wub = 0
 				continue
@@ -799,15 +837,12 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			if c.wub = c.windowBound(lv, wlo, whi); c.wub > 0 {
 				act = append(act, c)
 				total += c.wub * scale
+				terms += c.wub * scale
 			}
 		}
 		if total < theta {
 			wk.skipped++
-			wlo = whi
-			if len(act) == 0 && next > whi {
-				// No term has a doc before next: on to its block.
-				wlo = max(whi, next/msBlock*msBlock)
-			}
+			wlo = lv.coast(cs, wlo, whi, hi, terms, extras, theta, &wk)
 			continue
 		}
 		for i := 1; i < len(act); i++ {
@@ -889,6 +924,37 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		}
 		wlo = whi
 	}
+}
+
+// coast returns where the walk goes on after the block lo..hi-1 of the
+// range that ends at end is skipped, its terms' bounds summing to terms
+// (times scale): past the blocks after it that are skipped too, without
+// the bounds of each term there. No term's bound grows before the
+// least of their stableTo, so up to there a block whose extra keeps
+// terms below theta is skipped.
+func (lv *msLevel) coast(cs []*msCursor, lo, hi, end int32, terms float64, extras []float64, theta float64, wk *lexWork) int32 {
+	e := int32(docEnd)
+	for _, c := range cs {
+		if e = min(e, c.stableTo(lo, hi)); e <= hi {
+			return hi
+		}
+	}
+	if e >= end {
+		e = end
+	}
+	if extras == nil {
+		// Every block ending at or before e: on to the one with e.
+		next := max(hi, min(e/msBlock*msBlock, end))
+		if e == end {
+			next = end
+		}
+		wk.coasted += int64((next - hi + msBlock - 1) / msBlock)
+		return next
+	}
+	for lo = hi; lo < end && min(lo+msBlock, end) <= e && terms+extras[lo/msBlock] < theta; lo += msBlock {
+		wk.coasted++
+	}
+	return min(lo, end)
 }
 
 // lower returns the threshold theta lowered by the level's margin.
