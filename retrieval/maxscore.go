@@ -842,7 +842,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		}
 		if total < theta {
 			wk.skipped++
-			wlo = lv.coast(cs, wlo, whi, hi, terms, extras, theta, &wk)
+			wlo = coast(cs, wlo, whi, hi, terms, extras, theta, &wk)
 			continue
 		}
 		for i := 1; i < len(act); i++ {
@@ -932,7 +932,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 // the bounds of each term there. No term's bound grows before the
 // least of their stableTo, so up to there a block whose extra keeps
 // terms below theta is skipped.
-func (lv *msLevel) coast(cs []*msCursor, lo, hi, end int32, terms float64, extras []float64, theta float64, wk *lexWork) int32 {
+func coast(cs []*msCursor, lo, hi, end int32, terms float64, extras []float64, theta float64, wk *lexWork) int32 {
 	e := int32(docEnd)
 	for _, c := range cs {
 		if e = min(e, c.stableTo(lo, hi)); e <= hi {

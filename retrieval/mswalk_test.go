@@ -175,3 +175,46 @@ func checkDoc(t *testing.T, c *msCursor, docs []int32, d int32, op string) {
 		t.Fatalf("term %d after %s to %d: got doc %d, aDoc %d, bDoc %d, want doc = min(aDoc, bDoc)", c.term, op, d, c.doc, c.aDoc, c.bDoc)
 	}
 }
+
+// TestCoast checks where the walk goes on after a skipped block: past
+// the blocks up to the least doc where a term's bound may grow, unless
+// a block's extra lifts it to the threshold, and never past the range.
+func TestCoast(t *testing.T) {
+	// at returns a cursor whose first doc is d: its bound is 0, and stays
+	// so, before d.
+	at := func(d int32) *msCursor { return &msCursor{doc: d, aDoc: d, bDoc: docEnd} }
+	// The extras of 40 blocks: 0, but 0.5 in block 10.
+	extras := make([]float64, 40)
+	extras[10] = 0.5
+	for _, c := range []struct {
+		name          string
+		docs          []int32 // the cursors' first docs
+		hi, end       int32   // the skipped block's end, the range's end
+		terms         float64
+		extras        []float64
+		want, coasted int32
+	}{
+		{"no extras: to the block of the first doc", []int32{1000, 700}, 128, 2560, 0.5, nil, 640, 8},
+		{"no extras: a doc at a block's start", []int32{704}, 128, 2560, 0.5, nil, 704, 9},
+		{"no extras: a doc in the next block", []int32{150}, 128, 2560, 0.5, nil, 128, 0},
+		{"no extras: a doc at hi", []int32{128}, 128, 2560, 0.5, nil, 128, 0},
+		{"no extras: no doc before the range's end", []int32{docEnd}, 128, 2500, 0.5, nil, 2500, 38},
+		{"no extras: the first doc in the range's last block", []int32{2490}, 128, 2500, 0.5, nil, 2432, 36},
+		{"extras: up to the block whose extra reaches theta", []int32{docEnd}, 128, 2560, 0.5, extras, 640, 8},
+		{"extras: just below theta", []int32{docEnd}, 128, 2560, 0.49, extras, 2560, 38},
+		{"extras: to the block of the first doc", []int32{500}, 128, 2560, 0.49, extras, 448, 5},
+		{"extras: a range ending inside a block", []int32{docEnd}, 704, 2500, 0.49, extras, 2500, 29},
+		{"extras: the first doc at the range's end", []int32{2500}, 704, 2500, 0.49, extras, 2500, 29},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var cs []*msCursor
+			for _, d := range c.docs {
+				cs = append(cs, at(d))
+			}
+			var wk lexWork
+			if got := coast(cs, c.hi-msBlock, c.hi, c.end, c.terms, c.extras, 1, &wk); got != c.want || wk.coasted != int64(c.coasted) {
+				t.Errorf("got %d after %d blocks, want %d after %d", got, wk.coasted, c.want, c.coasted)
+			}
+		})
+	}
+}
