@@ -355,6 +355,10 @@ type msCursor struct {
 	// alone. A posting block of all but the densest terms, and an
 	// article, spans several blocks of the walk, so most calls end there.
 	cLast, cNext int32
+	// aStable is the first doc of the first posting block that the last
+	// text bound left out: until a block of the walk reaches it, the text
+	// bound does not grow (stableTo).
+	aStable      int32
 	tc           uint32
 	tStart, tEnd int32
 	cw, cwT, cT  float64
@@ -374,6 +378,7 @@ func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x msBound) {
 	c.cLast = -1
 	if x.blk == nil && x.text > 0 {
 		c.cacheText(lv, x.text, docEnd, docEnd)
+		c.aStable = docEnd
 	}
 	if x.title > 0 {
 		c.cT = min(c.ub, lv.contribBound(i, x.title))
@@ -433,12 +438,8 @@ func (c *msCursor) stableTo(lo, hi int32) int32 {
 	}
 	e := c.aDoc // a text doc comes in
 	if c.aDoc < hi {
-		if lo > c.cLast || hi > c.cNext {
-			return hi // the bound of several posting blocks
-		}
-		// Up to the next posting block the text bound is that of the
-		// block ending at cLast, or 0 after it.
-		e = c.cNext
+		// The text bound is that of some of the posting blocks it took.
+		e = c.aStable
 	}
 	switch {
 	case c.bDoc >= hi:
@@ -484,19 +485,23 @@ func (c *msCursor) windowBoundAll(lv *msLevel, lo, hi int32) float64 {
 				k++
 			}
 			c.blkAt = k
-			if k < n && int32(docs[max(c.aLo+k*postBlock, c.aPos)]) < hi {
+			c.aStable = docEnd
+			if k < n {
+				c.aStable = int32(docs[max(c.aLo+k*postBlock, c.aPos)])
+			}
+			if c.aStable < hi {
 				q := c.x.blk[k]
 				k0 := k
 				for k++; k < n && int32(docs[c.aLo+k*postBlock]) < hi; k++ {
 					q = max(q, c.x.blk[k])
 				}
 				x = blockBound(c.x.top, q) * c.x.grow
+				c.aStable = docEnd
+				if k < n {
+					c.aStable = int32(docs[c.aLo+k*postBlock])
+				}
 				if k == k0+1 {
-					next := int32(docEnd)
-					if k < n {
-						next = int32(docs[c.aLo+k*postBlock])
-					}
-					c.cacheText(lv, x, int32(docs[min(c.aLo+k*postBlock, c.aEnd)-1]), next)
+					c.cacheText(lv, x, int32(docs[min(c.aLo+k*postBlock, c.aEnd)-1]), c.aStable)
 				}
 			}
 		}
