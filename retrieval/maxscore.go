@@ -900,7 +900,9 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 					break
 				}
 				c := act[i]
-				c.seek(lv, d)
+				if c.doc < d { // seek, without a call where it would not move
+					c.seek(lv, d)
+				}
 				if c.doc == d {
 					x := c.contribution(lv)
 					wk.contribs++
