@@ -322,3 +322,51 @@ func TestTakenLexPieceNotYetMarkedIsWatched(t *testing.T) {
 		t.Errorf("got %s, want %s", itemsText(got), itemsText(want))
 	}
 }
+
+// TestTitlesOverEmptyArticlesMatchOracle checks the pruned lexical
+// search (with lexwalk's cached title bounds, galloping title seeks and
+// coasting) against the exhaustive scorer where a title term's postings
+// run over many articles without chunks between ones with one to
+// several hundred chunks, in one segment and in several with removals
+// (no break found).
+func TestTitlesOverEmptyArticlesMatchOracle(t *testing.T) {
+	ctx := context.Background()
+	var arts []article.Article
+	for i := range 900 {
+		text := ""
+		switch i % 5 {
+		case 1:
+			text = strings.Repeat("council vote market price. ", 1+i%7)
+		case 2:
+			text = strings.Repeat("the ferry bridge terminal zorblat report. ", 1+i%40)
+		case 4:
+			if i%45 == 4 {
+				text = strings.Repeat("zorblat market bridge council. ", 700)
+			}
+		}
+		title := "note"
+		if i%3 != 0 {
+			title = "zorblat " + title
+		}
+		arts = append(arts, article.Article{ID: fmt.Sprintf("t%04d", i), Title: title, Outlet: []string{"alpha", "beta"}[i%2],
+			Text: text, Body: []article.Span{{Start: 0, End: len(text)}}})
+	}
+	ix := newTestIndex(t, Config{MergeIdle: -1, MergeChunks: 1 << 20}, arts[:700])
+	qs := []string{"zorblat", "zorblat note", "zorblat council", "note market", "zorblat zorblat bridge terminal"}
+	checkLex(t, "one add", ix, qs, []string{"alpha"})
+	for i, a := range arts[700:] {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 0 {
+			if _, err := ix.Remove(ctx, arts[i*3].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	checkLex(t, "segments", ix, qs, []string{"alpha"})
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "merged", ix, qs, []string{"alpha"})
+}
