@@ -3,6 +3,7 @@ package retrieval
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,10 +54,16 @@ type vecScan struct {
 
 	next   atomic.Int64        // the next piece to take
 	failed atomic.Pointer[any] // the first panic of a goroutine working on the scan
-	mu     sync.Mutex
-	best   topk.Heap[float32] // the best r candidates of the pieces finished, by slot
-	state  []pieceState       // of each piece taken
-	merged int64              // pieces finished
+	// thr is the float32 bits of best's threshold (threshold), for the
+	// pieces to drop the candidates below it without the mutex.
+	thr atomic.Uint32
+	mu  sync.Mutex
+	// best holds the keys (topk.Key) of the best r candidates of the
+	// pieces finished, best first (ties by slot); spare is the room the
+	// next merge writes.
+	best, spare []uint64
+	state       []pieceState // of each piece taken
+	merged      int64        // pieces finished
 	// doneTime is the time the finished pieces took, from their first
 	// run's start; over tells that done is closed.
 	doneTime time.Duration
@@ -85,7 +92,9 @@ func (v *vecView) newScan(q []float32, k int, chunkArt []int32, allowed []bool, 
 		piece = max(piece, (sc.r+1)*fraction)
 	}
 	sc.cut(piece)
-	sc.best = topk.New[float32](sc.r)
+	sc.best = make([]uint64, 0, sc.r)
+	sc.spare = make([]uint64, 0, sc.r)
+	sc.thr.Store(math.Float32bits(float32(math.Inf(-1))))
 	sc.done = make(chan struct{})
 	return sc
 }
@@ -139,9 +148,9 @@ func (sc *vecScan) finish() []vecHit {
 	// The candidates rescored four at a time (dot4): one sum at a time
 	// waits on each addition, and took as long as the codes of a small
 	// index.
-	slots := make([]int32, len(sc.best.Items))
-	for i, c := range sc.best.Items {
-		slots[i] = c.ID
+	slots := make([]int32, len(sc.best))
+	for i, c := range sc.best {
+		slots[i] = topk.FromKey(c).ID
 	}
 	t := topk.New[float32](sc.k)
 	sc.v.scanList(sc.q, slots, &t)
@@ -213,26 +222,35 @@ type vecWorker struct {
 	sc *vecScan
 	id int // for the probe
 	t  topk.Buffer[float32]
+	// keys holds the keys of the candidates of the piece run last.
+	keys []uint64
 }
 
 // worker returns a new worker on the shared scan.
 func (sc *vecScan) worker(id int) *vecWorker {
-	return &vecWorker{sc: sc, id: id, t: topk.NewBuffer[float32](sc.r)}
+	return &vecWorker{sc: sc, id: id, t: topk.NewBuffer[float32](sc.r), keys: make([]uint64, 0, sc.r)}
 }
 
 // step takes and scans a piece, if one is left.
 func (w *vecWorker) step() bool {
 	sc := w.sc
-	p := sc.next.Add(1) - 1
-	if p >= sc.pieces {
+	if sc.next.Load() >= sc.pieces {
 		return false
 	}
+	// The piece is taken and its run's start set at once, under the
+	// mutex: a piece taken but not yet started would be one speculate
+	// neither runs again nor waits for, and a goroutine stalled between
+	// the two would hold the scan up for good.
 	sc.mu.Lock()
+	p := sc.next.Add(1) - 1
+	if p >= sc.pieces {
+		sc.mu.Unlock()
+		return false
+	}
 	ps := &sc.state[p]
 	ps.runs, ps.start = 1, time.Now()
-	thr := sc.best.Threshold()
 	sc.mu.Unlock()
-	w.scan(int(p), thr, false)
+	w.scan(int(p), false)
 	return true
 }
 
@@ -252,16 +270,17 @@ func (w *vecWorker) speculate() (bool, time.Duration) {
 		sc.mu.Unlock()
 		return false, wait
 	}
-	thr := sc.best.Threshold()
 	sc.mu.Unlock()
-	w.scan(i, thr, true)
+	w.scan(i, true)
 	return true, 0
 }
 
 // scan runs piece p into the worker's buffer, which admits no candidate
-// below thr (the scan's best r so far rank at or above it, so no such
-// candidate could be among the best r of all), and records it.
-func (w *vecWorker) scan(p int, thr float32, again bool) {
+// below the scan's threshold (the scan's best r so far rank at or above
+// it, so no such candidate could be among the best r of all), and
+// records the candidates still above it as the piece ends, sorted here,
+// outside the scan's mutex.
+func (w *vecWorker) scan(p int, again bool) {
 	sc := w.sc
 	t0 := sc.probe.now()
 	if sc.hold != nil {
@@ -270,21 +289,33 @@ func (w *vecWorker) scan(p int, thr float32, again bool) {
 	n := sc.v.slots
 	lo := p * sc.piece
 	hi := min(lo+sc.piece, n)
-	w.t.Reset(thr)
+	w.t.Reset(sc.threshold())
 	if c1 := vecscan.BitShare(n/max(sc.fraction, 1), lo, hi, n); sc.fraction > 0 && c1 > sc.r {
 		sc.v.refine(sc.qq, sc.v.scanBits(sc.qb, c1, lo, hi, sc.chunkArt, sc.allowed), &w.t)
 	} else {
 		sc.v.scanCodes(sc.qq, lo, hi, sc.chunkArt, sc.allowed, &w.t)
 	}
-	items := w.t.Items()
+	thr := sc.threshold()
+	w.keys = w.keys[:0]
+	for _, c := range w.t.Items() {
+		if c.Score >= thr {
+			w.keys = append(w.keys, topk.Key(c))
+		}
+	}
+	slices.Sort(w.keys)
 	sc.probe.span(w.id, "vec", p, again, t0) // first: a record may end the scan
-	sc.record(p, items)
+	sc.record(p, w.keys)
 }
 
-// record adds the candidates of piece p, items, to the scan's best,
-// unless another run of the piece finished first (or the scan was
-// aborted); after the last piece it closes done.
-func (sc *vecScan) record(p int, items []topk.Item[float32]) {
+// threshold returns a score below which no candidate can enter the scan's
+// best r: that of the r-th best of the pieces finished, -Inf while they
+// have fewer.
+func (sc *vecScan) threshold() float32 { return math.Float32frombits(sc.thr.Load()) }
+
+// record merges the candidates of piece p, keys (topk.Key) in order, into
+// the scan's best, unless another run of the piece finished first (or
+// the scan was aborted); after the last piece it closes done.
+func (sc *vecScan) record(p int, keys []uint64) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	ps := &sc.state[p]
@@ -293,8 +324,9 @@ func (sc *vecScan) record(p int, items []topk.Item[float32]) {
 	}
 	ps.done = true
 	sc.doneTime += time.Since(ps.start)
-	for _, c := range items {
-		sc.best.Push(c)
+	sc.best, sc.spare = topk.MergeKeys(sc.spare, sc.r, sc.best, keys), sc.best
+	if len(sc.best) == sc.r {
+		sc.thr.Store(math.Float32bits(topk.FromKey(sc.best[sc.r-1]).Score))
 	}
 	if sc.merged++; sc.merged == sc.pieces {
 		sc.over = true
