@@ -29,10 +29,10 @@ const scanPiece = 8192
 // of a piece keeps the best candidates of the piece by their codes apart,
 // and the first run of it to finish adds them to the scan's; the
 // candidates of all are cut to the best r (ties by slot), and those are
-// rescored exactly, in parts that the goroutines take and run again when
-// late as they do the pieces: the rescoring, a tenth of the scan, no
-// longer waits for the caller's core alone (and, in a hybrid query, for
-// the lexical side's end).
+// rescored exactly, in parts that the goroutines take as they do the
+// pieces, and run again as soon as they have nothing else to take: the
+// rescoring, a tenth of the scan, no longer waits for the caller's core
+// alone (and, in a hybrid query, for the lexical side's end).
 type vecScan struct {
 	v        *vecView
 	q        []float32
@@ -76,9 +76,9 @@ type vecScan struct {
 
 	// The exact rescoring: once every piece is merged, cands holds the
 	// slots of best, cut into parts of rescorePart taken in turn (rnext)
-	// and run again when late, as the pieces are; rhits holds each
-	// part's best k, by its first run to finish. rescoring is closed
-	// when the parts are set.
+	// and run again by a goroutine with nothing else to take (speculate);
+	// rhits holds each part's best k, by its first run to finish.
+	// rescoring is closed when the parts are set.
 	rescoring chan struct{}
 	cands     []int32
 	parts     int64
@@ -86,7 +86,6 @@ type vecScan struct {
 	rstate    []pieceState
 	rhits     [][]vecHit
 	rmerged   int64
-	rdoneTime time.Duration
 }
 
 // rescorePart is how many candidates a part of a scan's exact rescoring
@@ -305,11 +304,11 @@ func (sc *vecScan) take(next *atomic.Int64, n int64, state []pieceState) (int, b
 	return int(i), true
 }
 
-// speculate runs again a piece of the scan, or a part of its rescoring,
-// that another goroutine has held late (lateAfter the finished ones'
-// mean time), as lexRun's does. It returns false when none is that late,
-// with how long until the next one held would be (0: none is held that
-// could run again).
+// speculate runs again a piece of the scan that another goroutine has
+// held late (lateAfter the finished pieces' mean time), as lexRun's does,
+// or a part of the rescoring another goroutine holds. It returns false
+// when none is, with how long until the next piece held would be late
+// (0: none is held that could run again).
 func (w *vecWorker) speculate() (bool, time.Duration) {
 	sc := w.sc
 	sc.mu.Lock()
@@ -318,13 +317,20 @@ func (w *vecWorker) speculate() (bool, time.Duration) {
 		return false, 0
 	}
 	if sc.rstate != nil {
-		i, wait := lateOne(sc.rstate[:min(sc.rnext.Load(), sc.parts)], sc.rdoneTime, int(sc.rmerged))
-		sc.mu.Unlock()
-		if i < 0 {
-			return false, wait
+		// A part of the rescoring runs again as soon as a goroutine has
+		// nothing else to take: a part is short (about 20 us at 512-d),
+		// and the query's last step waits for the last part, so a run
+		// again costs less than waiting to know whether its core stalled.
+		for i := range sc.rstate[:min(sc.rnext.Load(), sc.parts)] {
+			if ps := &sc.rstate[i]; ps.runs == 1 && !ps.done {
+				ps.runs++
+				sc.mu.Unlock()
+				w.rescore(i, true)
+				return true, 0
+			}
 		}
-		w.rescore(i, true)
-		return true, 0
+		sc.mu.Unlock()
+		return false, 0
 	}
 	i, wait := lateOne(sc.state[:min(sc.next.Load(), sc.pieces)], sc.doneTime, int(sc.merged))
 	sc.mu.Unlock()
@@ -378,9 +384,11 @@ func (sc *vecScan) threshold() float32 { return math.Float32frombits(sc.thr.Load
 func (sc *vecScan) record(p int, keys []uint64) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if !sc.first(&sc.state[p], &sc.doneTime) {
+	ps := &sc.state[p]
+	if !sc.first(ps) {
 		return
 	}
+	sc.doneTime += time.Since(ps.start)
 	sc.best, sc.spare = topk.MergeKeys(sc.spare, sc.r, sc.best, keys), sc.best
 	if len(sc.best) == sc.r {
 		sc.thr.Store(math.Float32bits(topk.FromKey(sc.best[sc.r-1]).Score))
@@ -403,15 +411,13 @@ func (sc *vecScan) record(p int, keys []uint64) {
 }
 
 // first reports whether the run of a piece or part that has ended, whose
-// state is ps, is the first to finish, and marks it done, adding its
-// time to doneTime; false too once the scan is over (aborted). Under the
-// mutex.
-func (sc *vecScan) first(ps *pieceState, doneTime *time.Duration) bool {
+// state is ps, is the first to finish, and marks it done; false too once
+// the scan is over (aborted). Under the mutex.
+func (sc *vecScan) first(ps *pieceState) bool {
 	if ps.done || sc.over {
 		return false
 	}
 	ps.done = true
-	*doneTime += time.Since(ps.start)
 	return true
 }
 
@@ -432,7 +438,7 @@ func (w *vecWorker) rescore(i int, again bool) {
 	sc.probe.span(w.id, "vecx", i, again, t0)
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
-	if !sc.first(&sc.rstate[i], &sc.rdoneTime) {
+	if !sc.first(&sc.rstate[i]) {
 		return
 	}
 	sc.rhits[i] = t.Items
