@@ -203,71 +203,17 @@ func TestCloseRacingWrites(t *testing.T) {
 	}
 }
 
-// TestTakenPieceNotYetMarkedIsWatched: a goroutine takes the last piece
-// of a shared scan and stalls before it marks the piece started (between
-// next.Add and its mutex), as a vCPU stall can; a helper that looks then
-// finds no piece to take and none held. It must still look again later:
-// the taker, once it runs, may stall in its run, and only a twin would
-// end the scan. Before the fix the helper slept until the scan was done,
-// with no timer, so the scan waited the whole stall (here the test's
-// hold, stallWait; TestSharedScanIgnoresSchedule failed so once under a
-// full -race run). Checked to fail without the fix.
-func TestTakenPieceNotYetMarkedIsWatched(t *testing.T) {
-	ix, _ := synthIndex(t, 300)
-	s := ix.current()
-	v := &s.vecs
-	qv := v.vec(3)
-	sc := v.newScan(qv, 10, s.lex.chunkArt, nil, nil, 0)
-	sc.cut(128)
-	if !sc.shared || sc.pieces < 3 {
-		t.Fatalf("%d slots, %d pieces: want a shared scan of several pieces", v.slots, sc.pieces)
-	}
-	last := int(sc.pieces - 1)
-	// The first run of the last piece waits for its twin to finish it.
-	sc.hold = func(p int, again bool) {
-		for deadline := time.Now().Add(stallWait); p == last && !again && time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
-			sc.mu.Lock()
-			done := sc.state[p].done
-			sc.mu.Unlock()
-			if done {
-				return
-			}
-		}
-	}
-	w := sc.worker(0)
-	for sc.next.Load() < int64(last) {
-		w.step()
-	}
-	t0 := time.Now()
-	if p := sc.next.Add(1) - 1; p != int64(last) { // taken, not yet marked
-		t.Fatalf("took piece %d, want %d", p, last)
-	}
-	var wg sync.WaitGroup
-	wg.Go(sc.help)
-	time.Sleep(20 * time.Millisecond) // the helper has looked: nothing to take, nothing held
-	// The taker goes on as step does: marks the piece, then runs it.
-	sc.mu.Lock()
-	sc.state[last].runs, sc.state[last].start = 1, time.Now()
-	thr := sc.best.Threshold()
-	sc.mu.Unlock()
-	w.scan(last, thr, false)
-	got := sc.finish()
-	took := time.Since(t0)
-	wg.Wait()
-	if took > stallWait/2 {
-		t.Errorf("the scan took %v: no twin ran the piece held after it was taken", took)
-	}
-	ref := v.newScan(qv, 10, s.lex.chunkArt, nil, nil, 0)
-	ref.cut(128)
-	if want := ref.run(0); !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-}
-
-// TestTakenLexPieceNotYetMarkedIsWatched is TestTakenPieceNotYetMarkedIsWatched
-// for the lexical search: the last piece of its first stage taken and
-// not yet marked when a helper looks, then held in its run until a twin
-// finishes it. Checked to fail without the fix (10.0 s).
+// TestTakenLexPieceNotYetMarkedIsWatched: a goroutine takes the last
+// piece of the lexical search's first stage and stalls before it marks
+// the piece started (between take and the mutex), as a vCPU stall can; a
+// helper that looks then finds no piece to take and none held. It must
+// still look again later: the taker, once it runs, may stall in its run,
+// and only a twin would end the stage. Before the fix (lateOne) the
+// helper slept until the stage's end with no timer, so the search waited
+// the whole stall (here the test's hold, stallWait; the vector scan's
+// TestSharedScanIgnoresSchedule failed so once under a full -race run,
+// before vecmerge's take marked a piece under the scan's mutex). Checked
+// to fail without the fix (10.0 s).
 func TestTakenLexPieceNotYetMarkedIsWatched(t *testing.T) {
 	arts, qs := multiHop(t)
 	ix := newTestIndex(t, Config{}, arts[:300])
