@@ -3,6 +3,7 @@ package retrieval
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +13,8 @@ import (
 // from New to Close. The file stays when the lock is dropped: only the
 // lock on it means anything, and the kernel drops that when its process
 // ends, however it ends, so a crash leaves no stale lock. A ReadOnly index
-// neither takes nor needs it.
+// neither takes nor needs it. A writer whose LockFile was deleted or
+// replaced (taken for a stale lock) writes no more (checkHeld).
 const LockFile = "LOCK"
 
 // ErrLocked is the error (wrapped) of writing to an index directory that
@@ -32,8 +34,14 @@ func errHeld(path string) error {
 // index's view of the files would be stale, and writing from it would
 // lose that writer's changes. Callers hold fileMu.
 func (ix *Index) relock() error {
-	if ix.files.locked || ix.dir == "" || ix.readOnly {
+	if ix.dir == "" || ix.readOnly {
 		return nil
+	}
+	if ix.files.locked {
+		return ix.checkHeld()
+	}
+	if ix.files.closedLog == staleView {
+		return fmt.Errorf("lock index: %w: this Index lost its lock of %s and writes no more; open the index again", ErrLocked, ix.dir)
 	}
 	f, err := lockDir(ix.dir)
 	if err != nil {
@@ -54,6 +62,41 @@ func (ix *Index) relock() error {
 	ix.files.man.Next = max(ix.files.man.Next, m.Next)
 	ix.files.lock, ix.files.locked = f, true
 	return nil
+}
+
+// staleView is a size no log has, for closedLog: relock refuses every
+// later write of the Index.
+const staleView = -2
+
+// checkHeld makes sure, before a write, that the lock this index holds
+// still keeps other writers out: that LockFile in its directory is the
+// file it locked. A user who took LOCK for a stale lock and deleted or
+// replaced it let a second writer in, whose merge would delete what this
+// one writes, so this one drops its lock and log and refuses this write
+// and every later one. Callers hold fileMu.
+func (ix *Index) checkHeld() error {
+	if ix.files.lock == nil {
+		return nil // this system has no lock
+	}
+	path := filepath.Join(ix.dir, LockFile)
+	held, err := ix.files.lock.Stat()
+	if err != nil {
+		return fmt.Errorf("lock index: %w", err)
+	}
+	now, err := os.Stat(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("lock index: %w", err)
+	}
+	if err == nil && os.SameFile(held, now) {
+		return nil
+	}
+	ix.files.lock.Close()
+	if ix.files.log != nil {
+		ix.files.log.Close()
+		ix.files.log = nil
+	}
+	ix.files.lock, ix.files.locked, ix.files.closedLog = nil, false, staleView
+	return fmt.Errorf("lock index: %w: %s was removed or replaced while this Index held it, so another writer may have opened the index; this Index writes no more: open the index again", ErrLocked, path)
 }
 
 // unlock drops the directory's lock, noting what identifies the state of

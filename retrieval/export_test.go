@@ -2,7 +2,7 @@ package retrieval
 
 // crashedLog is a size no log has: relock refuses every write of an Index
 // after Crash.
-const crashedLog = -2
+const crashedLog = staleView
 
 // Crash lets go of the index's files as the end of its process would, so
 // that a test can open the directory again in this process as a restart

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"runtime"
+	"runtime/debug"
 	"unsafe"
 )
 
@@ -24,7 +25,9 @@ import (
 // snapshot holds the segment. Where the system cannot map files, the
 // merge keeps the heap copy, as before. A base file is never written
 // again once it is complete; another program that truncated it while it
-// is mapped would end the process (SIGBUS) instead of a search failing.
+// is mapped would end the process (SIGBUS) instead of a search failing,
+// or the compaction: the merge's check of the file before it compacts
+// (checkMapped) reports that as an error instead (readFaults).
 
 // baseFile locates a base segment's dense postings in the base file it
 // was read from or written to.
@@ -130,10 +133,30 @@ func (s *snapshot) checkMapped() error {
 		return nil
 	}
 	g := s.lex.segs[0]
-	if err := g.mapped.m.checkSum(); err != nil {
+	if err := readFaults(g.mapped.m.checkSum); err != nil {
 		return fmt.Errorf("check %s: %w", g.file.Load().path, err)
 	}
 	return nil
+}
+
+// readFaults runs read, which reads a mapping, with a fault on the
+// mapping (SIGBUS: another program cut the file short under it) raised
+// as a panic in this goroutine, and returns that as an error instead of
+// ending the process.
+func readFaults(read func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if f, ok := p.(interface{ Addr() uintptr }); ok {
+			err = fmt.Errorf("the mapped file was cut short or became unreadable (fault at %#x)", f.Addr())
+			return
+		}
+		panic(p)
+	}()
+	return read()
 }
 
 // checkSum verifies the mapped file's checksum: its last four bytes, a

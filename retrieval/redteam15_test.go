@@ -201,7 +201,13 @@ func TestMaxScoreBlockEdges(t *testing.T) {
 // chunks other than the exhaustive scorer's (B = 3: 66 of 88 searches
 // over edgeArticles differed; K1 = -0.5: 67), since the upper bound of a
 // term's contribution was no longer one. The edges of the ranges are
-// accepted and give the exhaustive scorer's results.
+// accepted and give the exhaustive scorer's results. redteam16 added: a
+// K1, ArticleK1 or TitleWeight so large that a contribution overflows
+// (NaN scores: 46-49 of 50 searches differed), a negative RRFK (a rank
+// divided by zero, the ranks past it above the best) or diversity
+// penalty (a score's sign flipped at each hit picked), and a misspelt
+// Fusion (it fell silently to reciprocal rank fusion); each checked to
+// fail without its refusal.
 func TestTuningOutOfRangeRefused(t *testing.T) {
 	ctx := context.Background()
 	arts := edgeArticles(700)
@@ -238,6 +244,21 @@ func TestTuningOutOfRangeRefused(t *testing.T) {
 		{func(t *Tuning) { t.K1 = nan }, "K1"},
 		{func(t *Tuning) { t.VectorWeight = math.Inf(1) }, "VectorWeight"},
 		{func(t *Tuning) { t.RRFK = nan }, "RRFK"},
+		// redteam16: overflowing contributions, nonsense fusions.
+		{func(t *Tuning) { t.TitleWeight = 1e39 }, "TitleWeight"},
+		{func(t *Tuning) { t.TitleWeight = 1e300 }, "TitleWeight"},
+		{func(t *Tuning) { t.K1 = 1e308 }, "K1"},
+		{func(t *Tuning) { t.ArticleK1 = 1e308 }, "ArticleK1"},
+		{func(t *Tuning) { t.K1 = math.MaxFloat64 }, "K1"},
+		{func(t *Tuning) { t.Fusion, t.RRFK = FusionRRF, -1 }, "RRFK"},
+		{func(t *Tuning) { t.Fusion, t.RRFK = FusionRRF, -3.5 }, "RRFK"},
+		{func(t *Tuning) { t.ArticlePenalty = -0.5 }, "ArticlePenalty"},
+		{func(t *Tuning) { t.OutletPenalty = -2 }, "OutletPenalty"},
+		{func(t *Tuning) { t.Fusion = "Score" }, "Fusion"},
+		{func(t *Tuning) { t.Fusion = "bogus" }, "Fusion"},
+		{func(t *Tuning) { t.K1, t.ArticleK1, t.TitleWeight = maxSaturation, maxSaturation, maxSaturation }, ""},
+		{func(t *Tuning) { t.Fusion, t.RRFK = FusionRRF, 1e-9 }, ""},
+		{func(t *Tuning) { t.ArticlePenalty, t.OutletPenalty = 1e-9, 3 }, ""},
 		{func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1, 1, 1 }, ""},
 		{func(t *Tuning) { t.K1, t.ArticleK1 = 1e-9, 1e4 }, ""},
 		{func(t *Tuning) { t.LexicalWeight, t.ArticleWeight = -1, -1 }, ""},
@@ -272,6 +293,7 @@ func TestTuningOutOfRangeRefused(t *testing.T) {
 	for _, set := range []func(*Tuning){
 		func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1, 1, 1 },
 		func(t *Tuning) { t.K1, t.ArticleK1 = 1e-9, 1e-9 },
+		func(t *Tuning) { t.K1, t.ArticleK1, t.TitleWeight = maxSaturation, maxSaturation, maxSaturation },
 	} {
 		tu := DefaultTuning()
 		set(&tu)

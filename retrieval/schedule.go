@@ -707,13 +707,20 @@ func (r *lexRun) speculate(ws *msScratch, wid int) (bool, time.Duration) {
 // under its mutex) held late: run once, not finished, for lateAfter the
 // n finished pieces' doneTime; and marks it run twice. With none it
 // returns -1 and how long until the next piece held would be late (0:
-// none is held that could run again).
+// none is held that could run again). A piece not started (runs 0) may
+// have been taken by a goroutine that has yet to mark it (between taking
+// it and the mutex: a stall there is a stall too): it is looked at again
+// after lateAfter, or the caller would wait for the end with no timer
+// and no twin could ever cut that piece's stall.
 func lateOne(states []pieceState, doneTime time.Duration, n int) (int, time.Duration) {
 	late := lateAfter(doneTime, n)
 	now := time.Now()
 	wait := time.Duration(0)
 	for i := range states {
 		ps := &states[i]
+		if ps.runs == 0 && (wait == 0 || late < wait) {
+			wait = late
+		}
 		if ps.runs != 1 || ps.done {
 			continue
 		}

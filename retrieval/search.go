@@ -137,6 +137,11 @@ func (t Tuning) withDefaults() Tuning {
 	return t
 }
 
+// maxSaturation is the largest K1, ArticleK1 and TitleWeight that check
+// accepts: far above any useful value (1-3), far below where the scores
+// overflow.
+const maxSaturation = 1e6
+
 // check returns an error naming the first parameter of t (defaults
 // filled) outside the range where BM25F is defined and the pruned
 // lexical search's bounds hold: a B above 1 or below 0 turns the length
@@ -145,31 +150,41 @@ func (t Tuning) withDefaults() Tuning {
 // bigram or feedback weight a negative contribution, so that an upper
 // bound of a term's contribution is no longer one and the pruned search
 // would drop chunks the exhaustive scorer ranks. A number that is not
-// finite is refused too.
+// finite is refused too, and a K1, ArticleK1 or TitleWeight above
+// maxSaturation: a TitleWeight near 1e38 overflows a title's float32
+// contribution, a K1 near 1e308 a term's float64 weight, the scores turn
+// NaN and the pruned search's results are arbitrary. Refused too, as
+// they rank nonsense: a negative RRFK (a rank divided by zero, the ranks
+// past it above the best), a negative diversity penalty (a score's sign
+// flipped at each hit picked), a Fusion other than FusionRRF and
+// FusionScore (a misspelt one fell to FusionRRF).
 func (t Tuning) check() error {
 	for _, p := range []struct {
 		name   string
 		x      float64
 		lo, hi float64
 	}{
-		{"K1", t.K1, 0, math.Inf(1)},
+		{"K1", t.K1, 0, maxSaturation},
 		{"B", t.B, 0, 1},
-		{"TitleWeight", t.TitleWeight, 0, math.Inf(1)},
+		{"TitleWeight", t.TitleWeight, 0, maxSaturation},
 		{"TitleB", t.TitleB, 0, 1},
 		{"BigramWeight", t.BigramWeight, 0, math.Inf(1)},
-		{"ArticleK1", t.ArticleK1, 0, math.Inf(1)},
+		{"ArticleK1", t.ArticleK1, 0, maxSaturation},
 		{"ArticleB", t.ArticleB, 0, 1},
 		{"PRFWeight", t.PRFWeight, 0, math.Inf(1)},
 		{"ArticleWeight", t.ArticleWeight, math.Inf(-1), math.Inf(1)},
 		{"LexicalWeight", t.LexicalWeight, math.Inf(-1), math.Inf(1)},
 		{"VectorWeight", t.VectorWeight, math.Inf(-1), math.Inf(1)},
-		{"RRFK", t.RRFK, math.Inf(-1), math.Inf(1)},
-		{"ArticlePenalty", t.ArticlePenalty, math.Inf(-1), math.Inf(1)},
-		{"OutletPenalty", t.OutletPenalty, math.Inf(-1), math.Inf(1)},
+		{"RRFK", t.RRFK, 0, math.Inf(1)},
+		{"ArticlePenalty", t.ArticlePenalty, 0, math.Inf(1)},
+		{"OutletPenalty", t.OutletPenalty, 0, math.Inf(1)},
 	} {
 		if math.IsNaN(p.x) || math.IsInf(p.x, 0) || p.x < p.lo || p.x > p.hi {
 			return fmt.Errorf("tuning: %s is %v, want a number from %v to %v", p.name, p.x, p.lo, p.hi)
 		}
+	}
+	if t.Fusion != FusionRRF && t.Fusion != FusionScore {
+		return fmt.Errorf("tuning: Fusion is %q, want %q or %q", t.Fusion, FusionRRF, FusionScore)
 	}
 	return nil
 }

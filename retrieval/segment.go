@@ -371,6 +371,9 @@ func checkArticle(a *article.Article) error {
 func (ix *Index) appendRecord(rec []byte, chunks int) error {
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
+	if err := ix.relock(); err != nil {
+		return err
+	}
 	if ix.files.log == nil {
 		if err := ix.startLog(); err != nil {
 			return err
@@ -956,6 +959,10 @@ func (ix *Index) finishMerge(job *mergeJob) (*snapshot, error) {
 	}
 	ix.fileMu.Lock()
 	defer ix.fileMu.Unlock()
+	if err := ix.relock(); err != nil {
+		os.Remove(filepath.Join(ix.dir, name))
+		return nil, err
+	}
 	m := ix.files.man
 	old := append([]string{m.Base}, m.Logs...)
 	m.Base = name
