@@ -178,4 +178,6 @@ func (w *lexWork) report(b *testing.B, n int) {
 	b.ReportMetric(per(w.pushed), "pushed/q")
 	b.ReportMetric(per(w.blocks), "blocks/q")
 	b.ReportMetric(per(w.skipped), "skipped/q")
+	b.ReportMetric(per(w.capped), "capped/q")
+	b.ReportMetric(per(w.docCaps), "doccaps/q")
 }

@@ -239,6 +239,13 @@ type msLevel struct {
 	artScore []float32
 	maxArt   float32
 	artW     float64
+	// caps and artTerm, when not nil, bound the final score of a chunk
+	// (the third step): caps by block of the walk, like extras, and
+	// artTerm by article, the sum of the chunk-level bounds of the query
+	// terms the article has (unscaled, as the cursors' bounds), to which
+	// a chunk's article part is added (artScore).
+	caps    []float64
+	artTerm []float64
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
@@ -256,6 +263,8 @@ type lexWork struct {
 	pushed   int64 // docs pushed into the heap
 	blocks   int64 // blocks of the walk looked at
 	skipped  int64 // blocks skipped whole
+	capped   int64 // of those, blocks skipped by their cap alone (caps)
+	docCaps  int64 // docs pruned by their article's bound (artTerm)
 }
 
 // add adds the counts of x to w, atomically.
@@ -265,6 +274,8 @@ func (w *lexWork) add(x *lexWork) {
 	atomic.AddInt64(&w.pushed, x.pushed)
 	atomic.AddInt64(&w.blocks, x.blocks)
 	atomic.AddInt64(&w.skipped, x.skipped)
+	atomic.AddInt64(&w.capped, x.capped)
+	atomic.AddInt64(&w.docCaps, x.docCaps)
 }
 
 // setSeg moves the level to segment g.
@@ -543,7 +554,9 @@ type msScratch struct {
 	seen   []int32            // the chunks a first-step piece scored in full
 	top    topk.Heap[float64] // a second-step piece's best articles
 	arts   []float32          // a piece's article scores
+	terms  []float64          // a piece's article term bounds (lexRun.artTerm)
 	extras []float64          // a second run's block extras
+	caps   []float64          // and caps
 }
 
 // reset sizes the scratch for n query terms.
@@ -685,6 +698,12 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 				total += c.wub * scale
 			}
 		}
+		if lv.caps != nil && lv.caps[b] < total {
+			if total >= theta && lv.caps[b] < theta {
+				wk.capped++
+			}
+			total = lv.caps[b]
+		}
 		if total < theta {
 			wk.skipped++
 			wlo = whi
@@ -734,7 +753,12 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			}
 			x := extra
 			if lv.artScore != nil {
-				x = lv.artW * float64(lv.artScore[lv.lx.chunkArt[d]]/lv.maxArt)
+				a := lv.lx.chunkArt[d]
+				x = lv.artW * float64(lv.artScore[a]/lv.maxArt)
+				if lv.artTerm != nil && lv.artTerm[a]*scale+x < theta {
+					wk.docCaps++
+					continue
+				}
 			}
 			bound := (partial+prefix[ess])*scale + x
 			pruned := false
@@ -804,6 +828,10 @@ type lexQuery struct {
 	// starts from instead of its own seed: for tests only (a seed above
 	// the step's true k-th best score is no longer a bound).
 	seed [2]float64
+	// capScale, where not 0, multiplies the third step's caps by block
+	// ([0]) or the article bounds per chunk ([1]): below 1 no longer
+	// bounds, for tests only.
+	capScale [2]float64
 }
 
 // levels returns the chunk and article levels of q: term weights with the
@@ -907,8 +935,13 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 		return
 	case stepArts:
 		lv := r.al
-		ws.arts = append(ws.arts[:0], make([]float32, p.hi-p.lo)...)
-		m := lv.scoreRange(q.terms, ws.arts, p.lo, p.hi, r.artAllow)
+		ws.arts = zeroed(ws.arts, int(p.hi-p.lo))
+		var terms []float64
+		if r.artTerm != nil {
+			ws.terms = zeroed(ws.terms, int(p.hi-p.lo))
+			terms = ws.terms
+		}
+		m := lv.scoreRange(q.terms, ws.arts, terms, r.termUB, p.lo, p.hi, r.artAllow)
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
 		for a := p.lo; a < p.hi; a++ {
 			// Most articles fall below the heap's worst: not a call each.
@@ -919,6 +952,7 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 		}
 		r.finish(st, i, func() {
 			copy(r.artScore[p.lo:p.hi], ws.arts)
+			copy(r.artTerm[p.lo:p.hi], terms)
 			r.maxArt = max(r.maxArt, m)
 			for _, x := range ws.top.Items {
 				r.topArts.Push(x)
@@ -926,31 +960,56 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 		})
 		return
 	case stepChunks:
-		extras := r.extras
+		scale := r.cl.boundScale / float64(r.maxChunk)
+		extras, caps := r.extras, r.caps
 		if extras != nil {
 			if again {
 				// The first run may still be writing the piece's blocks:
 				// a second run writes its own copy of them.
 				if len(ws.extras) < len(extras) {
 					ws.extras = make([]float64, len(extras))
+					ws.caps = make([]float64, len(extras))
 				}
+				blo, bhi := p.lo/msBlock, (p.hi+msBlock-1)/msBlock
 				extras = ws.extras
-				clear(extras[p.lo/msBlock : (p.hi+msBlock-1)/msBlock])
+				clear(extras[blo:bhi])
+				if caps != nil {
+					caps = ws.caps
+					clear(caps[blo:bhi])
+				}
 			}
-			r.lx.blockExtras(extras, r.artScore, r.maxArt, q.artW*r.cl.boundScale, p.lo, p.hi)
+			r.lx.blockExtras(extras, caps, r.artScore, r.artTerm, r.maxArt, q.artW*r.cl.boundScale, scale*r.capScale(0), p.lo, p.hi)
 		}
 		lv := r.cl
 		if extras != nil {
 			lv.artScore, lv.maxArt, lv.artW = r.artScore, r.maxArt, q.artW*r.cl.boundScale
+			lv.caps, lv.artTerm = caps, r.docTerm
 		}
 		ws.h = topk.Heap[float64]{K: q.k, Items: ws.h.Items[:0], Order: q.order}
-		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, r.cl.boundScale/float64(r.maxChunk), extras, r.final, p.lo, p.hi, &r.theta[1])
+		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, scale, extras, r.final, p.lo, p.hi, &r.theta[1])
 	}
 	r.finish(st, i, func() {
 		for _, x := range ws.h.Items {
 			r.best.Push(x)
 		}
 	})
+}
+
+// zeroed returns buf resized to n and cleared, reusing its array when
+// it is large enough.
+func zeroed[T any](buf []T, n int) []T {
+	buf = slices.Grow(buf[:0], n)[:n]
+	clear(buf)
+	return buf
+}
+
+// capScale returns the test factor of the third step's caps by block
+// (i = 0) or article bounds per chunk (1): 1 in searches.
+func (r *lexRun) capScale(i int) float64 {
+	if r.q.capScale[i] != 0 {
+		return r.q.capScale[i]
+	}
+	return 1
 }
 
 // chunkScore is the final score of the first step: the BM25F score.
@@ -1040,6 +1099,9 @@ func (r *lexRun) seedBest() float64 {
 			xs[i] = lv.bound(sb, t.id)
 			ub[i] = lv.contribBound(i, xs[i].text)
 			top = append(top, i)
+			if r.termUB != nil {
+				r.termUB[i] = max(r.termUB[i], lv.contribBound(i, xs[i].text+xs[i].title))
+			}
 		}
 		slices.SortStableFunc(top, func(a, b int) int { return cmp.Compare(ub[b], ub[a]) })
 		for _, i := range top[:min(seedTerms, len(top))] {
@@ -1108,6 +1170,14 @@ func (r *lexRun) final(c int32, s float32) float64 {
 // score and, with an article part, the articles' scores, which need
 // nothing from each other.
 func (r *lexRun) firstPieces() []lexPiece {
+	q := r.q
+	// A chunk has only terms its article has (its text is part of the
+	// article's body, its title field the article's title) when both
+	// levels score the title field or neither does.
+	if q.artW > 0 && q.chunk.titleW > 0 == (q.article.titleW > 0) {
+		r.termUB = make([]float64, len(q.terms))
+		r.artTerm = make([]float64, r.lx.nArts)
+	}
 	r.seeded[0] = r.seedBest()
 	if r.q.seed[0] != 0 {
 		r.seeded[0] = r.q.seed[0]
@@ -1136,6 +1206,16 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 	r.maxChunk = float32(best[0].Score)
 	if r.maxArt > 0 {
 		r.extras = make([]float64, (r.lx.nChunks+msBlock-1)/msBlock)
+		if r.artTerm != nil {
+			r.caps = make([]float64, len(r.extras))
+			r.docTerm = r.artTerm
+			if f := r.capScale(1); f != 1 {
+				r.docTerm = make([]float64, len(r.artTerm))
+				for a, x := range r.artTerm {
+					r.docTerm[a] = x * f
+				}
+			}
+		}
 	}
 	r.best = topk.New[float64](r.q.k)
 	r.best.Order = r.q.order
@@ -1160,9 +1240,10 @@ func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
 // in [lo, hi) with a query term (sc zero before), at the article level
 // (whose title postings are by doc too), term after term: the same
 // operations in the same order as msCursor.contribution and runSeg's sum,
-// so the same float32 scores. It returns the best score of the articles
-// that allow admits (nil: all).
-func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(int32) bool) float32 {
+// so the same float32 scores. With terms not nil (zero before), it also
+// sets terms[a-lo] to the sum of ub[i] over the query terms i that a has.
+// It returns the best score of the articles that allow admits (nil: all).
+func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms, ub []float64, lo, hi int32, allow func(int32) bool) float32 {
 	lx, p := lv.lx, lv.p
 	for i, t := range q {
 		w := lv.ws[i]
@@ -1200,6 +1281,9 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(
 				}
 				x := float64(acc)
 				sc[d-uint32(lo)] += float32(w * x / (p.k1 + x))
+				if terms != nil {
+					terms[d-uint32(lo)] += ub[i]
+				}
 			}
 		}
 	}
@@ -1223,18 +1307,27 @@ func subSpan(p *postings, t uint32, lo, hi int32) (uint32, uint32) {
 }
 
 // blockExtras sets out[b], for the blocks of msBlock chunks in the
-// chunks [lo, hi) (lo a multiple of msBlock), to w times the best score
-// over maxArt of the articles of its chunks.
-func (lx *lexIndex) blockExtras(out []float64, artScore []float32, maxArt float32, w float64, lo, hi int32) {
+// chunks [lo, hi) (lo a multiple of msBlock; out and caps zero there), to
+// w times the best score over maxArt of the articles of its chunks; and
+// with caps not nil, caps[b] to the best over those articles a of the
+// bound of their chunks' final scores, artTerm[a]*scale plus that.
+func (lx *lexIndex) blockExtras(out, caps []float64, artScore []float32, artTerm []float64, maxArt float32, w, scale float64, lo, hi int32) {
 	for a := lx.chunkArt[lo]; a <= lx.chunkArt[hi-1]; a++ {
 		s := artScore[a]
-		if s == 0 {
+		if s == 0 && (caps == nil || artTerm[a] == 0) {
 			continue
 		}
 		x := w * float64(s/maxArt)
+		c := 0.0
+		if caps != nil {
+			c = artTerm[a]*scale + x
+		}
 		clo, chi := max(lx.artFirst[a], lo), min(lx.artFirst[a+1], hi)
 		for b := clo / msBlock; b < (chi+msBlock-1)/msBlock; b++ {
 			out[b] = max(out[b], x)
+			if caps != nil {
+				caps[b] = max(caps[b], c)
+			}
 		}
 	}
 }

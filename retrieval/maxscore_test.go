@@ -39,6 +39,10 @@ type lexCase struct {
 	// final score times it, instead of its seed: above 1 no longer a
 	// bound.
 	seedAbove [2]float64
+	// capScale, where not 0, multiplies the third step's caps by block
+	// ([0]) or its article bounds per chunk ([1]): below 1 no longer
+	// bounds.
+	capScale [2]float64
 }
 
 // lexCases returns the cases every test runs: k = 1, 10, 100 and past
@@ -78,6 +82,7 @@ func lexMismatches(tb testing.TB, ix *Index, qs []string, c lexCase) []string {
 		terms := ix.queryTerms(s, ix.an.tokens(text, nil), t)
 		q := newLexQuery(s, terms, t, allowed, c.k)
 		q.boundScale = c.boundScale
+		q.capScale = c.capScale
 		want := ix.exhaustive(s, q, c.prf, t)
 		if c.seedAbove != [2]float64{} && len(want) == c.k {
 			best := s.lex.chunkScores(&q, 1)
@@ -138,6 +143,25 @@ func TestMaxScoreTightBoundsFail(t *testing.T) {
 			c.boundScale = scale
 			if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
 				t.Errorf("%s, bounds times %v: got the oracle's results for every question, want some differing", c.name, scale)
+			}
+		}
+	}
+}
+
+// TestMaxScoreTightCapsFail checks that the identity test catches each
+// of the third step's bounds from the articles' query terms (caps by
+// block, article bounds per chunk) alone when it is a few percent too
+// tight.
+func TestMaxScoreTightCapsFail(t *testing.T) {
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 200)], raceStride)
+	ix := newTestIndex(t, Config{}, arts)
+	for i, name := range []string{"caps by block", "article bounds per chunk"} {
+		for _, scale := range []float64{0.97, 0.95} {
+			c := lexCase{name: "k=100", k: 100, artW: 0.5, titleW: 1.5}
+			c.capScale[i] = scale
+			if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
+				t.Errorf("%s, %s times %v: got the oracle's results for every question, want some differing", c.name, name, scale)
 			}
 		}
 	}
