@@ -263,7 +263,7 @@ type lexWork struct {
 	pushed   int64 // docs pushed into the heap
 	blocks   int64 // blocks of the walk looked at
 	skipped  int64 // blocks skipped whole
-	capped   int64 // of those, blocks skipped by their cap alone (caps)
+	capped   int64 // of those, blocks skipped by their cap (caps)
 	docCaps  int64 // docs pruned by their article's bound (artTerm)
 }
 
@@ -683,6 +683,14 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			extra = extras[b]
 		}
 		wk.blocks++
+		if lv.caps != nil && lv.caps[b] < theta {
+			// No doc of the block can reach the threshold: skipped
+			// before the terms' bounds there are looked at.
+			wk.skipped++
+			wk.capped++
+			wlo = whi
+			continue
+		}
 		// The terms with docs in the block, by bound there.
 		act := win.act[:0]
 		total := extra
@@ -697,12 +705,6 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 				act = append(act, c)
 				total += c.wub * scale
 			}
-		}
-		if lv.caps != nil && lv.caps[b] < total {
-			if total >= theta && lv.caps[b] < theta {
-				wk.capped++
-			}
-			total = lv.caps[b]
 		}
 		if total < theta {
 			wk.skipped++
@@ -941,7 +943,7 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			ws.terms = zeroed(ws.terms, int(p.hi-p.lo))
 			terms = ws.terms
 		}
-		m := lv.scoreRange(q.terms, ws.arts, terms, r.termUB, p.lo, p.hi, r.artAllow)
+		m := lv.scoreRange(q.terms, ws.arts, terms, &termCaps{ub: r.termUB, cl: &r.cl}, p.lo, p.hi, r.artAllow)
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
 		for a := p.lo; a < p.hi; a++ {
 			// Most articles fall below the heap's worst: not a call each.
@@ -1243,10 +1245,12 @@ func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
 // so the same float32 scores. With terms not nil (zero before), it also
 // sets terms[a-lo] to the sum of ub[i] over the query terms i that a has.
 // It returns the best score of the articles that allow admits (nil: all).
-func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms, ub []float64, lo, hi int32, allow func(int32) bool) float32 {
+func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32, allow func(int32) bool) float32 {
 	lx, p := lv.lx, lv.p
 	for i, t := range q {
 		w := lv.ws[i]
+		var x0 float64 // the chunk-level pseudo-frequency bound of the article's term
+		var tf float32 // its text frequency
 		for _, g := range lx.segs {
 			if g.firstArt >= hi || g.firstArt+g.arts <= lo {
 				continue
@@ -1266,7 +1270,9 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms, ub []float64, lo, 
 					d = min(d, g.titlePost.doc[b])
 				}
 				var acc float32
+				x0, tf = 0, 0
 				if a < aEnd && lv.text.doc[a] == d {
+					tf = float32(lv.text.freq(a))
 					norm := (1 - p.b) + p.b*float64(lv.lens[d])/lv.avg
 					acc += float32(float64(lv.text.freq(a)) / norm)
 					a++
@@ -1274,6 +1280,10 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms, ub []float64, lo, 
 				if b < bEnd && g.titlePost.doc[b] == d {
 					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
 					acc += float32(p.titleW * float64(g.titlePost.freq(b)) / norm)
+					if terms != nil {
+						cp := &tc.cl.p
+						x0 = cp.titleW * float64(g.titlePost.freq(b)) / ((1 - cp.titleB) + cp.titleB*float64(lx.titleLen[d])/lx.avgTitle)
+					}
 					b++
 				}
 				if lx.nDead > 0 && lx.isDead(d) {
@@ -1282,7 +1292,7 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms, ub []float64, lo, 
 				x := float64(acc)
 				sc[d-uint32(lo)] += float32(w * x / (p.k1 + x))
 				if terms != nil {
-					terms[d-uint32(lo)] += ub[i]
+					terms[d-uint32(lo)] += tc.bound(i, d, tf, x0)
 				}
 			}
 		}
@@ -1294,6 +1304,23 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms, ub []float64, lo, 
 		}
 	}
 	return m
+}
+
+// termCaps bounds the chunk-level contribution of a query term to the
+// chunks of an article that has it (scoreRange).
+type termCaps struct {
+	ub []float64 // by query term: its bound over every chunk
+	cl *msLevel  // the chunk level
+}
+
+// bound returns the bound of query term i's contribution to the chunks
+// of article a, whose text has it tf times and whose title field gives
+// it the chunk-level pseudo-frequency title: a chunk's text has it at
+// most tf times, and is at least as long as the article's shortest chunk.
+func (tc *termCaps) bound(i int, a uint32, tf float32, title float64) float64 {
+	cl := tc.cl
+	x := float64(tf)/((1-cl.p.b)+cl.p.b*float64(cl.lx.minChunk[a])/cl.avg) + title
+	return min(tc.ub[i], cl.contribBound(i, x))
 }
 
 // subSpan returns the positions of term t's postings in p whose docs are

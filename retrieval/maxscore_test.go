@@ -158,7 +158,7 @@ func TestMaxScoreTightCapsFail(t *testing.T) {
 	ix := newTestIndex(t, Config{}, arts)
 	for i, name := range []string{"caps by block", "article bounds per chunk"} {
 		for _, scale := range []float64{0.97, 0.95} {
-			c := lexCase{name: "k=100", k: 100, artW: 0.5, titleW: 1.5}
+			c := lexCase{name: "k=10", k: 10, artW: 0.5, titleW: 1.5}
 			c.capScale[i] = scale
 			if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
 				t.Errorf("%s, %s times %v: got the oracle's results for every question, want some differing", c.name, name, scale)

@@ -372,7 +372,7 @@ type lexRun struct {
 	artTerm []float64
 	docTerm []float64
 	caps    []float64
-	result   []topk.Item[float64]
+	result  []topk.Item[float64]
 	// seen and topArts are the candidates of the seed of the third
 	// step's threshold (seedChunks): chunks the first step scored in
 	// full, and the best articles.
