@@ -239,13 +239,15 @@ type msLevel struct {
 	artScore []float32
 	maxArt   float32
 	artW     float64
-	// caps and artTerm, when not nil, bound the final score of a chunk
-	// (the third step): caps by block of the walk, like extras, and
-	// artTerm by article, the sum of the chunk-level bounds of the query
-	// terms the article has (unscaled, as the cursors' bounds), to which
-	// a chunk's article part is added (artScore).
+	// caps and artTerm, when not nil, bound the final score of a chunk:
+	// caps by block of the walk (caps[b-capBase] for block b), and
+	// artTerm by article (artTerm[a-artBase]), the sum of the chunk-level
+	// bounds of the query terms the article has (unscaled, as the
+	// cursors' bounds), to which a chunk's article part is added.
 	caps    []float64
 	artTerm []float64
+	capBase int32
+	artBase int32
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
@@ -555,8 +557,10 @@ type msScratch struct {
 	top    topk.Heap[float64] // a second-step piece's best articles
 	arts   []float32          // a piece's article scores
 	terms  []float64          // a piece's article term bounds (lexRun.artTerm)
+	scaled []float64          // those scaled (tests: lexQuery.capScale)
 	extras []float64          // a second run's block extras
 	caps   []float64          // and caps
+	caps1  []float64          // a piece's first-step caps
 }
 
 // reset sizes the scratch for n query terms.
@@ -683,7 +687,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			extra = extras[b]
 		}
 		wk.blocks++
-		if lv.caps != nil && lv.caps[b] < theta {
+		if lv.caps != nil && lv.caps[b-lv.capBase] < theta {
 			// No doc of the block can reach the threshold: skipped
 			// before the terms' bounds there are looked at.
 			wk.skipped++
@@ -755,12 +759,11 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			}
 			x := extra
 			if lv.artScore != nil {
-				a := lv.lx.chunkArt[d]
-				x = lv.artW * float64(lv.artScore[a]/lv.maxArt)
-				if lv.artTerm != nil && lv.artTerm[a]*scale+x < theta {
-					wk.docCaps++
-					continue
-				}
+				x = lv.artW * float64(lv.artScore[lv.lx.chunkArt[d]]/lv.maxArt)
+			}
+			if lv.artTerm != nil && lv.artTerm[lv.lx.chunkArt[d]-lv.artBase]*scale+x < theta {
+				wk.docCaps++
+				continue
 			}
 			bound := (partial+prefix[ess])*scale + x
 			pruned := false
@@ -944,6 +947,9 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			terms = ws.terms
 		}
 		m := lv.scoreRange(q.terms, ws.arts, terms, &termCaps{ub: r.termUB, cl: &r.cl}, p.lo, p.hi, r.artAllow)
+		if terms != nil {
+			r.bestOfArts(ws, p, terms)
+		}
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
 		for a := p.lo; a < p.hi; a++ {
 			// Most articles fall below the heap's worst: not a call each.
@@ -958,6 +964,12 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			r.maxArt = max(r.maxArt, m)
 			for _, x := range ws.top.Items {
 				r.topArts.Push(x)
+			}
+			if terms != nil {
+				for _, x := range ws.h.Items {
+					r.best.Push(x)
+				}
+				r.seen = append(r.seen, ws.seen...)
 			}
 		})
 		return
@@ -995,6 +1007,39 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			r.best.Push(x)
 		}
 	})
+}
+
+// bestOfArts is the first step over the chunks of the articles of the
+// second step's piece p, once their scores and term bounds are in ws and
+// terms: MaxScore with k = 1 into ws.h, each block bounded by the term
+// bounds of its articles (caps) and each chunk by its article's.
+func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, terms []float64) {
+	lx := r.lx
+	ws.h = topk.Heap[float64]{K: 1, Items: ws.h.Items[:0], Order: r.q.order}
+	ws.seen = ws.seen[:0]
+	lo, hi := lx.artFirst[p.lo], lx.artFirst[p.hi]
+	if lo >= hi {
+		return
+	}
+	base := lo / msBlock
+	ws.caps1 = zeroed(ws.caps1, int((hi+msBlock-1)/msBlock-base))
+	f := r.capScale(0)
+	for a := p.lo; a < p.hi; a++ {
+		x := terms[a-p.lo] * f
+		for b := lx.artFirst[a] / msBlock; b < (lx.artFirst[a+1]+msBlock-1)/msBlock; b++ {
+			ws.caps1[b-base] = max(ws.caps1[b-base], x)
+		}
+	}
+	lv := r.cl
+	lv.caps, lv.capBase, lv.artTerm, lv.artBase = ws.caps1, base, terms, p.lo
+	if f := r.capScale(1); f != 1 {
+		ws.scaled = zeroed(ws.scaled, len(terms))
+		for j, x := range terms {
+			ws.scaled[j] = x * f
+		}
+		lv.artTerm = ws.scaled
+	}
+	lv.runRange(ws, r.q.terms, &ws.h, r.chunkAllow, 1, nil, ws.scored, lo, hi, &r.theta[0])
 }
 
 // zeroed returns buf resized to n and cleared, reusing its array when
@@ -1169,8 +1214,10 @@ func (r *lexRun) final(c int32, s float32) float64 {
 }
 
 // firstPieces returns the pieces of the first stage: the best chunk's
-// score and, with an article part, the articles' scores, which need
-// nothing from each other.
+// score and, with an article part, the articles' scores. With the
+// articles' term bounds (artTerm), each piece of articles scores them,
+// then finds the best of their chunks (bestOfArts); else the two steps
+// are pieces of their own, which need nothing from each other.
 func (r *lexRun) firstPieces() []lexPiece {
 	q := r.q
 	// A chunk has only terms its article has (its text is part of the
@@ -1185,7 +1232,11 @@ func (r *lexRun) firstPieces() []lexPiece {
 		r.seeded[0] = r.q.seed[0]
 	}
 	r.theta[0].raise(r.seeded[0])
-	ps := r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
+	var ps []lexPiece
+	if r.artTerm == nil {
+		// Else the articles' pieces do the first step too.
+		ps = r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
+	}
 	if r.q.artW > 0 {
 		r.artScore = make([]float32, r.lx.nArts)
 		ps = r.cut(ps, stepArts, int32(r.lx.nArts), r.artPiece)
