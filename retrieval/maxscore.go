@@ -552,15 +552,15 @@ type msScratch struct {
 	all    []msCursor
 	cs     []*msCursor
 	win    *msWindow
-	h      topk.Heap[float64] // a piece's own best
-	seen   []int32            // the chunks a first-step piece scored in full
-	top    topk.Heap[float64] // a second-step piece's best articles
-	arts   []float32          // a piece's article scores
-	terms  []float64          // a piece's article term bounds (lexRun.artTerm)
-	scaled []float64          // those scaled (tests: lexQuery.capScale)
-	extras []float64          // a second run's block extras
-	caps   []float64          // and caps
-	caps1  []float64          // a piece's first-step caps
+	h      topk.Heap[float64]   // a piece's own best
+	seen   []topk.Item[float32] // the chunks a first-step piece scored in full, with their scores
+	top    topk.Heap[float64]   // a second-step piece's best articles
+	arts   []float32            // a piece's article scores
+	terms  []float64            // a piece's article term bounds (lexRun.artTerm)
+	scaled []float64            // those scaled (tests: lexQuery.capScale)
+	extras []float64            // a second run's block extras
+	caps   []float64            // and caps
+	caps1  []float64            // a piece's first-step caps
 }
 
 // reset sizes the scratch for n query terms.
@@ -1067,7 +1067,7 @@ func chunkScore(_ int32, s float32) float64 { return float64(s) }
 // third step's threshold (seedChunks).
 func (ws *msScratch) scored(d int32, s float32) float64 {
 	if len(ws.seen) < maxSeen {
-		ws.seen = append(ws.seen, d)
+		ws.seen = append(ws.seen, topk.Item[float32]{ID: d, Score: s})
 	}
 	return float64(s)
 }
@@ -1095,26 +1095,39 @@ const (
 // full.
 func (r *lexRun) seedChunks() float64 {
 	q, lx := r.q, r.lx
-	ids := slices.Clone(r.seen)
+	// The first step's chunks come with their scores; those of the best
+	// articles not among them are scored here.
+	seen := r.seen
+	slices.SortFunc(seen, func(x, y topk.Item[float32]) int { return cmp.Compare(x.ID, y.ID) })
+	var ids []int32
 	for _, x := range r.topArts.Items {
 		a := x.ID
 		for c := lx.artFirst[a]; c < min(lx.artFirst[a+1], lx.artFirst[a]+maxSeedChunks); c++ {
-			ids = append(ids, c)
+			if _, ok := slices.BinarySearchFunc(seen, c, func(x topk.Item[float32], c int32) int { return cmp.Compare(x.ID, c) }); !ok {
+				ids = append(ids, c)
+			}
 		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	if len(ids) < q.k {
+	seen = slices.CompactFunc(seen, func(x, y topk.Item[float32]) bool { return x.ID == y.ID })
+	if len(ids)+len(seen) < q.k {
 		return math.Inf(-1)
 	}
 	sc := make([]float32, len(ids))
 	lv := r.cl // a copy: a second run of a first-step piece may still read r.cl
 	lv.exactScores(q.terms, ids, sc)
 	h := topk.New[float64](q.k)
-	for j, c := range ids {
-		if sc[j] > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
-			h.Push(topk.Item[float64]{ID: c, Score: r.final(c, sc[j])})
+	push := func(c int32, s float32) {
+		if s > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
+			h.Push(topk.Item[float64]{ID: c, Score: r.final(c, s)})
 		}
+	}
+	for j, c := range ids {
+		push(c, sc[j])
+	}
+	for _, x := range seen {
+		push(x.ID, x.Score)
 	}
 	return h.Threshold()
 }

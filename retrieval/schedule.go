@@ -376,7 +376,7 @@ type lexRun struct {
 	// seen and topArts are the candidates of the seed of the third
 	// step's threshold (seedChunks): chunks the first step scored in
 	// full, and the best articles.
-	seen    []int32
+	seen    []topk.Item[float32]
 	topArts topk.Heap[float64]
 	seeded  [2]float64 // the thresholds the MaxScore steps started from
 }
