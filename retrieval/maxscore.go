@@ -491,17 +491,48 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 }
 
 // seekTitle moves the cursor's title postings to d, as seek does, and
-// sets its doc.
+// sets its doc: to the first title posting whose article ends after d
+// (the article of d or a later one), found by galloping, then past the
+// articles without docs at this level.
 func (c *msCursor) seekTitle(lv *msLevel, d int32) {
-	for c.bDoc < d {
-		if e := lv.titleEnd(c.bPos); d < e {
-			c.bDoc = d
-			break
+	if c.bDoc < d {
+		a := uint32(d)
+		if lv.first != nil {
+			a = math.MaxUint32 // past the last chunk: every article ends before d
+			if int(d) < len(lv.lx.chunkArt) {
+				a = uint32(lv.lx.chunkArt[d])
+			}
 		}
-		c.bPos++
+		c.bPos += gallop(lv.g.titlePost.doc[c.bPos:c.bEnd], a)
 		c.loadTitle(lv)
+		c.bDoc = max(c.bDoc, d)
 	}
 	c.setDoc(lv)
+}
+
+// gallop returns the index of the first of the increasing docs at or
+// after d (len(docs) for none): galloping from the start, then binary
+// search.
+func gallop(docs []uint32, d uint32) uint32 {
+	if len(docs) == 0 || docs[0] >= d {
+		return 0
+	}
+	step := 1
+	for step < len(docs) && docs[step] < d {
+		step *= 2
+	}
+	// The first doc at or after d is in docs[step/2+1 : step+1]
+	// (docs[step/2] < d): binary search there, without a closure.
+	i, j := step/2+1, min(step+1, len(docs))
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if docs[h] < d {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return uint32(i)
 }
 
 // next moves the cursor past its current doc: seek to c.doc+1, whose text

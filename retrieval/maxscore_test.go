@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -165,6 +166,55 @@ func TestMaxScoreTightCapsFail(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMaxScoreArticleBounds checks the identity where the bounds from the
+// articles' query terms meet their edge cases: questions of more than 64
+// terms, articles with no chunks whose titles match (the article step
+// scores them, the chunk steps have nothing of them), in one add and
+// after adds one at a time (several segments) and removals.
+func TestMaxScoreArticleBounds(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 120)], 2*raceStride)
+	var long []string
+	for i := 0; i+6 <= len(qs); i += 6 {
+		long = append(long, strings.Join(qs[i:i+6], " "))
+	}
+	var empty []article.Article
+	for i, q := range long {
+		empty = append(empty, article.Article{ID: fmt.Sprintf("empty-%d", i), Title: q, Outlet: arts[0].Outlet, URL: "https://example.com/" + strconv.Itoa(i)})
+	}
+	ix := newTestIndex(t, Config{MergeIdle: -1}, slices.Concat(arts[:200], empty))
+	s := ix.current()
+	most := 0
+	for _, q := range long {
+		most = max(most, len(ix.queryTerms(s, ix.an.tokens(q, nil), DefaultTuning())))
+	}
+	if most <= 64 {
+		t.Fatalf("got at most %d terms in the long questions, want more than 64", most)
+	}
+	none := 0
+	for a := range s.lex.nArts {
+		if s.lex.artFirst[a] == s.lex.artFirst[a+1] {
+			none++
+		}
+	}
+	if none != len(empty) {
+		t.Fatalf("got %d articles with no chunks, want %d", none, len(empty))
+	}
+	outlets := []string{arts[0].Outlet, arts[1].Outlet}
+	qs = append(qs, long...)
+	checkLex(t, "one add", ix, qs, outlets)
+	for i := 200; i < 240; i++ {
+		if _, err := ix.Add(ctx, []article.Article{arts[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ix.Remove(ctx, arts[10].ID, arts[210].ID, empty[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "segments and removals", ix, qs, outlets)
 }
 
 // TestMaxScoreSeedIsBound checks that the thresholds the first and third
