@@ -977,7 +977,7 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			ws.terms = zeroed(ws.terms, int(p.hi-p.lo))
 			terms = ws.terms
 		}
-		m := lv.scoreRange(q.terms, ws.arts, terms, &termCaps{ub: r.termUB, cl: &r.cl}, p.lo, p.hi, r.artAllow)
+		m := lv.scoreRange(q.terms, ws.arts, terms, &r.termCaps, p.lo, p.hi, r.artAllow)
 		if terms != nil {
 			r.bestOfArts(ws, p, terms)
 		}
@@ -1272,6 +1272,9 @@ func (r *lexRun) firstPieces() []lexPiece {
 		r.artTerm = make([]float64, r.lx.nArts)
 	}
 	r.seeded[0] = r.seedBest()
+	if r.termUB != nil {
+		r.termCaps = newTermCaps(&r.cl, r.termUB)
+	}
 	if r.q.seed[0] != 0 {
 		r.seeded[0] = r.q.seed[0]
 	}
@@ -1376,8 +1379,7 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
 					acc += float32(p.titleW * float64(g.titlePost.freq(b)) / norm)
 					if terms != nil {
-						cp := &tc.cl.p
-						x0 = cp.titleW * float64(g.titlePost.freq(b)) / ((1 - cp.titleB) + cp.titleB*float64(lx.titleLen[d])/lx.avgTitle)
+						x0 = tc.title * float64(g.titlePost.freq(b)) / ((1 - tc.titleB) + tc.titleB*float64(lx.titleLen[d])/lx.avgTitle)
 					}
 					b++
 				}
@@ -1404,8 +1406,24 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 // termCaps bounds the chunk-level contribution of a query term to the
 // chunks of an article that has it (scoreRange).
 type termCaps struct {
-	ub []float64 // by query term: its bound over every chunk
-	cl *msLevel  // the chunk level
+	ub     []float64 // by query term: its bound over every chunk
+	w      []float64 // by query term: its chunk-level weight times the bound scale
+	minLen []float32 // by article: its shortest chunk (lexIndex.minChunk)
+	k1     float64   // the chunk level's saturation
+	c0, c1 float64   // its length norm of a chunk of length l: c0 + c1*l
+	// The chunk level's title weight and length normalisation.
+	title, titleB float64
+}
+
+// newTermCaps returns the termCaps of the chunk level cl, with the
+// terms' bounds over every chunk ub.
+func newTermCaps(cl *msLevel, ub []float64) termCaps {
+	tc := termCaps{ub: ub, w: make([]float64, len(ub)), minLen: cl.lx.minChunk, k1: cl.p.k1, c0: 1 - cl.p.b, c1: cl.p.b / cl.avg,
+		title: cl.p.titleW, titleB: cl.p.titleB}
+	for i := range ub {
+		tc.w[i] = cl.ws[i] * cl.boundScale
+	}
+	return tc
 }
 
 // bound returns the bound of query term i's contribution to the chunks
@@ -1413,9 +1431,11 @@ type termCaps struct {
 // it the chunk-level pseudo-frequency title: a chunk's text has it at
 // most tf times, and is at least as long as the article's shortest chunk.
 func (tc *termCaps) bound(i int, a uint32, tf float32, title float64) float64 {
-	cl := tc.cl
-	x := float64(tf)/((1-cl.p.b)+cl.p.b*float64(cl.lx.minChunk[a])/cl.avg) + title
-	return min(tc.ub[i], cl.contribBound(i, x))
+	// The contribution bound w*x/(k1+x) of the pseudo-frequency
+	// x = tf/norm + title, with one division.
+	norm := tc.c0 + tc.c1*float64(tc.minLen[a])
+	y := float64(tf) + title*norm
+	return min(tc.ub[i], tc.w[i]*y/(tc.k1*norm+y))
 }
 
 // subSpan returns the positions of term t's postings in p whose docs are

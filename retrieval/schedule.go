@@ -368,11 +368,12 @@ type lexRun struct {
 	// the segments), artTerm by article the sum of those of the terms it
 	// has (set by the second step), and caps the third step's bounds by
 	// block (blockExtras); docTerm is artTerm, or a scaled copy (tests).
-	termUB  []float64
-	artTerm []float64
-	docTerm []float64
-	caps    []float64
-	result  []topk.Item[float64]
+	termUB   []float64
+	termCaps termCaps // from termUB
+	artTerm  []float64
+	docTerm  []float64
+	caps     []float64
+	result   []topk.Item[float64]
 	// seen and topArts are the candidates of the seed of the third
 	// step's threshold (seedChunks): chunks the first step scored in
 	// full, and the best articles.
