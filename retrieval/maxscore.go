@@ -586,9 +586,7 @@ type msScratch struct {
 	h      topk.Heap[float64]   // a piece's own best
 	seen   []topk.Item[float32] // the chunks a first-step piece scored in full, with their scores
 	top    topk.Heap[float64]   // a second-step piece's best articles
-	arts   []float32            // a piece's article scores
-	terms  []float64            // a piece's article term bounds (lexRun.artTerm)
-	scaled []float64            // those scaled (tests: lexQuery.capScale)
+	scaled []float64            // a piece's article term bounds scaled (tests: lexQuery.capScale)
 	extras []float64            // a second run's block extras
 	caps   []float64            // and caps
 	caps1  []float64            // a piece's first-step caps
@@ -970,28 +968,37 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 		})
 		return
 	case stepArts:
+		// A first run writes the scores in place, in the run's arrays; a
+		// second one, which may go on beside the first, in arrays of its
+		// own that it hands to the run if it finishes first (nextStage).
 		lv := r.al
-		ws.arts = zeroed(ws.arts, int(p.hi-p.lo))
+		arts := r.arts0[p.lo:p.hi]
 		var terms []float64
-		if r.artTerm != nil {
-			ws.terms = zeroed(ws.terms, int(p.hi-p.lo))
-			terms = ws.terms
+		if r.terms0 != nil {
+			terms = r.terms0[p.lo:p.hi]
 		}
-		m := lv.scoreRange(q.terms, ws.arts, terms, &r.termCaps, p.lo, p.hi, r.artAllow)
+		if again {
+			arts = make([]float32, p.hi-p.lo)
+			if terms != nil {
+				terms = make([]float64, p.hi-p.lo)
+			}
+		}
+		m := lv.scoreRange(q.terms, arts, terms, &r.termCaps, p.lo, p.hi, r.artAllow)
 		if terms != nil {
 			r.bestOfArts(ws, p, terms)
 		}
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
 		for a := p.lo; a < p.hi; a++ {
 			// Most articles fall below the heap's worst: not a call each.
-			s := ws.arts[a-p.lo]
+			s := arts[a-p.lo]
 			if s > 0 && (!ws.top.Full() || float64(s) >= ws.top.Items[0].Score) && (r.artAllow == nil || r.artAllow(a)) {
 				ws.top.Push(topk.Item[float64]{ID: a, Score: float64(s)})
 			}
 		}
 		r.finish(st, i, func() {
-			copy(r.artScore[p.lo:p.hi], ws.arts)
-			copy(r.artTerm[p.lo:p.hi], terms)
+			if again {
+				r.late = append(r.late, lateArts{p, arts, terms})
+			}
 			r.maxArt = max(r.maxArt, m)
 			for _, x := range ws.top.Items {
 				r.topArts.Push(x)
@@ -1269,7 +1276,7 @@ func (r *lexRun) firstPieces() []lexPiece {
 	// levels score the title field or neither does.
 	if q.artW > 0 && q.chunk.titleW > 0 == (q.article.titleW > 0) {
 		r.termUB = make([]float64, len(q.terms))
-		r.artTerm = make([]float64, r.lx.nArts)
+		r.terms0 = make([]float64, r.lx.nArts)
 	}
 	r.seeded[0] = r.seedBest()
 	if r.termUB != nil {
@@ -1280,12 +1287,12 @@ func (r *lexRun) firstPieces() []lexPiece {
 	}
 	r.theta[0].raise(r.seeded[0])
 	var ps []lexPiece
-	if r.artTerm == nil {
+	if r.terms0 == nil {
 		// Else the articles' pieces do the first step too.
 		ps = r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
 	}
 	if r.q.artW > 0 {
-		r.artScore = make([]float32, r.lx.nArts)
+		r.arts0 = make([]float32, r.lx.nArts)
 		ps = r.cut(ps, stepArts, int32(r.lx.nArts), r.artPiece)
 	}
 	return ps
@@ -1304,6 +1311,10 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 		return nil
 	}
 	r.maxChunk = float32(best[0].Score)
+	r.artScore, r.artTerm = r.arts0, r.terms0
+	if len(r.late) > 0 {
+		r.lateScores()
+	}
 	if r.maxArt > 0 {
 		r.extras = make([]float64, (r.lx.nChunks+msBlock-1)/msBlock)
 		if r.artTerm != nil {
@@ -1325,6 +1336,43 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 	}
 	r.theta[1].raise(r.seeded[1])
 	return r.cut(nil, stepChunks, int32(r.lx.nChunks), r.chunkPiece)
+}
+
+// lateArts are the scores and term bounds of the articles of piece p of
+// the second step by a second run that finished first.
+type lateArts struct {
+	p     lexPiece
+	arts  []float32
+	terms []float64
+}
+
+// lateScores sets the run's article scores and term bounds, where second
+// runs of some pieces finished first (r.late), to new arrays, from theirs
+// and from the others' in place: the first runs of those pieces may
+// still be writing in the arrays.
+func (r *lexRun) lateScores() {
+	r.artScore = make([]float32, len(r.arts0))
+	if r.terms0 != nil {
+		r.artTerm = make([]float64, len(r.terms0))
+	}
+	for _, p := range r.stages[0] {
+		if p.step != stepArts {
+			continue
+		}
+		arts, terms := r.arts0[p.lo:p.hi], []float64(nil)
+		if r.terms0 != nil {
+			terms = r.terms0[p.lo:p.hi]
+		}
+		for _, x := range r.late {
+			if x.p == p {
+				arts, terms = x.arts, x.terms
+			}
+		}
+		copy(r.artScore[p.lo:p.hi], arts)
+		if r.terms0 != nil {
+			copy(r.artTerm[p.lo:p.hi], terms)
+		}
+	}
 }
 
 // cut appends to ps the pieces of step over the docs [0, n), size docs

@@ -360,6 +360,13 @@ type lexRun struct {
 	wake     chan struct{}
 	best     topk.Heap[float64] // the best chunks of the stage's finished pieces
 	maxArt   float32
+	// arts0 and terms0 are where the second step's first runs write the
+	// articles' scores and term bounds; artScore and artTerm what the
+	// third step reads: the same, or new arrays where second runs
+	// finished first (late; lateScores).
+	arts0    []float32
+	terms0   []float64
+	late     []lateArts
 	artScore []float32
 	maxChunk float32
 	extras   []float64
