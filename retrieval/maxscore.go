@@ -263,9 +263,10 @@ type lexWork struct {
 	docs     int64 // docs taken from the essential lists
 	contribs int64 // contributions computed
 	pushed   int64 // docs pushed into the heap
-	blocks   int64 // blocks of the walk looked at
-	skipped  int64 // blocks skipped whole
-	capped   int64 // of those, blocks skipped by their cap (caps)
+	blocks   int64 // blocks of the walk whose terms' bounds were summed
+	skipped  int64 // of those, the blocks skipped whole
+	coasted  int64 // blocks skipped whole after a skipped block, on its bounds (coast)
+	capped   int64 // blocks skipped by their cap (caps), before their terms' bounds
 	docCaps  int64 // docs pruned by their article's bound (artTerm)
 }
 
@@ -278,6 +279,7 @@ func (w *lexWork) add(x *lexWork) {
 	atomic.AddInt64(&w.skipped, x.skipped)
 	atomic.AddInt64(&w.capped, x.capped)
 	atomic.AddInt64(&w.docCaps, x.docCaps)
+	atomic.AddInt64(&w.coasted, x.coasted)
 }
 
 // setSeg moves the level to segment g.
@@ -333,8 +335,15 @@ type msCursor struct {
 	ub         float64 // upper bound of the contribution
 	aPos, aEnd uint32  // text postings
 	bPos, bEnd uint32  // title postings
+	aDoc       int32   // the doc of the text posting at aPos, or docEnd
 	bDoc       int32   // current doc within the current title article, or docEnd
-	doc        int32
+	bStop      int32   // the end of the docs of the title posting at bPos
+	doc        int32   // min(aDoc, bDoc)
+	w          float64 // the term's weight: lv.ws[term]
+	// bAcc is the title field's part of the pseudo-frequency at the
+	// title posting bAt-1, the same for every doc of its article.
+	bAcc float32
+	bAt  uint32
 
 	// The bounds by block of the walk (windowBound): x are the bounds of
 	// the pseudo-frequency, aLo the first text posting; blkAt is the
@@ -346,12 +355,32 @@ type msCursor struct {
 	blkAt uint32
 	tAt   uint32
 	wub   float64
+
+	// What windowBound found before, which holds for the later blocks
+	// of the walk lo..hi-1 below (the blocks come in increasing order):
+	// a text bound that one block of postings alone gave (or a short
+	// list's), for lo <= cLast (that block's last doc) and hi <= cNext
+	// (the next block's first doc) while aDoc < hi; and the first title
+	// posting tc that ends after lo, whose docs are tStart..tEnd-1 (both
+	// docEnd past the last), for lo < tEnd while bPos <= tc (it reaches
+	// the block if tStart < hi). cw, cwT and cT are the contribution
+	// bounds of the text alone, the text and the title, and the title
+	// alone. A posting block of all but the densest terms, and an
+	// article, spans several blocks of the walk, so most calls end there.
+	cLast, cNext int32
+	// aStable is the first doc of the first posting block that the last
+	// text bound left out: until a block of the walk reaches it, the text
+	// bound does not grow (stableTo).
+	aStable      int32
+	tc           uint32
+	tStart, tEnd int32
+	cw, cwT, cT  float64
 }
 
 // newCursor sets c to a cursor over query term i in the current segment,
 // with bounds x.
 func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x msBound) {
-	*c = msCursor{term: i, x: x}
+	*c = msCursor{term: i, x: x, w: lv.ws[i]}
 	c.ub = lv.contribBound(i, x.text+x.title)
 	c.aPos, c.aEnd = lv.text.span(t.id)
 	c.aLo = c.aPos
@@ -359,6 +388,14 @@ func (lv *msLevel) newCursor(c *msCursor, i int, t qterm, x msBound) {
 		c.bPos, c.bEnd = lv.g.titlePost.span(t.id)
 	}
 	c.tAt = c.bPos
+	c.cLast = -1
+	if x.blk == nil && x.text > 0 {
+		c.cacheText(lv, x.text, docEnd, docEnd)
+		c.aStable = docEnd
+	}
+	if x.title > 0 {
+		c.cT = min(c.ub, lv.contribBound(i, x.title))
+	}
 	c.loadTitle(lv)
 	c.setDoc(lv)
 }
@@ -375,6 +412,75 @@ func (lv *msLevel) contribBound(i int, x float64) float64 {
 // short list) plus its title bound if a title posting reaches there. The
 // blocks come in increasing order and the cursor is at or before lo.
 func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
+	text := c.aDoc < hi
+	if text && (lo > c.cLast || hi > c.cNext) {
+		return c.windowBoundAll(lv, lo, hi)
+	}
+	title := false
+	switch {
+	case c.bDoc >= hi:
+	case c.bDoc >= lo:
+		// A title doc in the block: the title posting at bPos reaches it
+		// (and ends after lo, so windowBoundAll would stop there too).
+		title = true
+	case c.bPos > c.tc || lo >= c.tEnd:
+		return c.windowBoundAll(lv, lo, hi)
+	default:
+		title = c.tStart < hi
+	}
+	switch {
+	case text && title:
+		return c.cwT
+	case text:
+		return c.cw
+	case title:
+		return c.cT
+	}
+	return 0
+}
+
+// stableTo returns a doc e such that for every block of the walk lo'..hi'-1
+// after lo..hi-1 with hi' <= e, windowBound is at most c.wub, its value
+// for lo..hi-1 (just computed, or 0 when c.doc >= hi), as long as the
+// cursor does not move: up to its first doc when it has none before hi;
+// else while what windowBound found holds, and no text doc or title
+// posting left out of c.wub comes in.
+func (c *msCursor) stableTo(lo, hi int32) int32 {
+	if c.doc >= hi {
+		return c.doc
+	}
+	e := c.aDoc // a text doc comes in
+	if c.aDoc < hi {
+		// The text bound is that of some of the posting blocks it took.
+		e = c.aStable
+	}
+	switch {
+	case c.bDoc >= hi:
+		e = min(e, c.bDoc) // a title doc comes in
+	case c.bDoc >= lo:
+		// The title is in c.wub.
+	case c.bPos > c.tc || lo >= c.tEnd:
+		return hi
+	case c.tStart >= hi:
+		e = min(e, c.tStart) // the title posting tc comes in
+	}
+	return e
+}
+
+// cacheText keeps the text bound x (a pseudo-frequency), which holds
+// for the blocks of the walk lo..hi-1 with lo <= last and hi <= next, for
+// windowBound.
+func (c *msCursor) cacheText(lv *msLevel, x float64, last, next int32) {
+	c.cLast, c.cNext = last, next
+	c.cw = min(c.ub, lv.contribBound(c.term, x))
+	if c.x.title > 0 {
+		c.cwT = min(c.ub, lv.contribBound(c.term, x+c.x.title))
+	}
+}
+
+// windowBoundAll is windowBound without what it found before, which it
+// keeps where it holds for later blocks.
+func (c *msCursor) windowBoundAll(lv *msLevel, lo, hi int32) float64 {
 	if c.doc >= hi {
 		return 0
 	}
@@ -382,7 +488,7 @@ func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
 	if c.aPos < c.aEnd {
 		docs := lv.text.doc
 		switch {
-		case int32(docs[c.aPos]) >= hi:
+		case c.aDoc >= hi:
 		case c.x.blk == nil:
 			x = c.x.text
 		default:
@@ -392,22 +498,35 @@ func (c *msCursor) windowBound(lv *msLevel, lo, hi int32) float64 {
 				k++
 			}
 			c.blkAt = k
-			if k < n && int32(docs[max(c.aLo+k*postBlock, c.aPos)]) < hi {
+			c.aStable = docEnd
+			if k < n {
+				c.aStable = int32(docs[max(c.aLo+k*postBlock, c.aPos)])
+			}
+			if c.aStable < hi {
 				q := c.x.blk[k]
+				k0 := k
 				for k++; k < n && int32(docs[c.aLo+k*postBlock]) < hi; k++ {
 					q = max(q, c.x.blk[k])
 				}
 				x = blockBound(c.x.top, q) * c.x.grow
+				c.aStable = docEnd
+				if k < n {
+					c.aStable = int32(docs[c.aLo+k*postBlock])
+				}
+				if k == k0+1 {
+					c.cacheText(lv, x, int32(docs[min(c.aLo+k*postBlock, c.aEnd)-1]), c.aStable)
+				}
 			}
 		}
 	}
 	if c.x.title > 0 && c.bDoc < hi {
 		t := max(c.tAt, c.bPos)
-		for t < c.bEnd && lv.titleEnd(t) <= lo {
-			t++
+		t = lv.titleAfter(t, c.bEnd, lo)
+		c.tAt, c.tc, c.tStart, c.tEnd = t, t, docEnd, docEnd
+		if t < c.bEnd {
+			c.tStart, c.tEnd = lv.titleStart(t), lv.titleEnd(t)
 		}
-		c.tAt = t
-		if t < c.bEnd && lv.titleStart(t) < hi {
+		if c.tStart < hi {
 			x += c.x.title
 		}
 	}
@@ -425,15 +544,40 @@ func (c *msCursor) loadTitle(lv *msLevel) {
 	for ; c.bPos < c.bEnd; c.bPos++ {
 		a := int32(tp.doc[c.bPos])
 		if lv.first == nil {
-			c.bDoc = a
+			c.bDoc, c.bStop = a, a+1
 			return
 		}
-		if lv.first[a] < lv.first[a+1] {
-			c.bDoc = lv.first[a]
+		if f, e := lv.first[a], lv.first[a+1]; f < e {
+			c.bDoc, c.bStop = f, e
 			return
 		}
 	}
 	c.bDoc = docEnd
+}
+
+// titleAfter returns the first title posting in from..to-1 whose docs end
+// after d (titleEnd grows with the posting), or to: a gallop, then a
+// binary search.
+func (lv *msLevel) titleAfter(from, to uint32, d int32) uint32 {
+	if from >= to || lv.titleEnd(from) > d {
+		return from
+	}
+	step := uint32(1)
+	for from+step < to && lv.titleEnd(from+step) <= d {
+		step *= 2
+	}
+	// titleEnd(from+step/2) <= d: the answer is in from+step/2+1 ..
+	// min(from+step, to).
+	i, j := from+step/2+1, min(from+step, to)
+	for i < j {
+		h := i + (j-i)/2
+		if lv.titleEnd(h) <= d {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i
 }
 
 // titleStart returns the first doc of the title posting at pos.
@@ -454,12 +598,13 @@ func (lv *msLevel) titleEnd(pos uint32) int32 {
 	return lv.first[a+1]
 }
 
+// setDoc sets the cursor's aDoc and doc after a move.
 func (c *msCursor) setDoc(lv *msLevel) {
-	c.doc = docEnd
+	c.aDoc = docEnd
 	if c.aPos < c.aEnd {
-		c.doc = int32(lv.text.doc[c.aPos])
+		c.aDoc = int32(lv.text.doc[c.aPos])
 	}
-	c.doc = min(c.doc, c.bDoc)
+	c.doc = min(c.aDoc, c.bDoc)
 }
 
 // seek moves the cursor to its first doc at or after d.
@@ -467,7 +612,7 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 	if c.doc >= d {
 		return
 	}
-	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) < d {
+	if c.aDoc < d {
 		docs := lv.text.doc[c.aPos:c.aEnd]
 		// Gallop, then binary search.
 		step := 1
@@ -486,82 +631,67 @@ func (c *msCursor) seek(lv *msLevel, d int32) {
 			}
 		}
 		c.aPos += uint32(i)
+		c.aDoc = docEnd
+		if i < len(docs) {
+			c.aDoc = int32(docs[i])
+		}
 	}
-	c.seekTitle(lv, d)
+	if c.bDoc < d {
+		c.seekTitle(lv, d)
+	}
+	c.doc = min(c.aDoc, c.bDoc)
 }
 
-// seekTitle moves the cursor's title postings to d, as seek does, and
-// sets its doc: to the first title posting whose article ends after d
-// (the article of d or a later one), found by galloping, then past the
-// articles without docs at this level.
+// seekTitle moves the cursor's title postings to d, as seek does, when
+// c.bDoc < d.
 func (c *msCursor) seekTitle(lv *msLevel, d int32) {
-	if c.bDoc < d {
-		a := uint32(d)
-		if lv.first != nil {
-			a = math.MaxUint32 // past the last chunk: every article ends before d
-			if int(d) < len(lv.lx.chunkArt) {
-				a = uint32(lv.lx.chunkArt[d])
-			}
-		}
-		c.bPos += gallop(lv.g.titlePost.doc[c.bPos:c.bEnd], a)
+	if d >= c.bStop {
+		c.bPos = lv.titleAfter(c.bPos+1, c.bEnd, d)
 		c.loadTitle(lv)
 		c.bDoc = max(c.bDoc, d)
 	}
-	c.setDoc(lv)
-}
-
-// gallop returns the index of the first of the increasing docs at or
-// after d (len(docs) for none): galloping from the start, then binary
-// search.
-func gallop(docs []uint32, d uint32) uint32 {
-	if len(docs) == 0 || docs[0] >= d {
-		return 0
-	}
-	step := 1
-	for step < len(docs) && docs[step] < d {
-		step *= 2
-	}
-	// The first doc at or after d is in docs[step/2+1 : step+1]
-	// (docs[step/2] < d): binary search there, without a closure.
-	i, j := step/2+1, min(step+1, len(docs))
-	for i < j {
-		h := int(uint(i+j) >> 1)
-		if docs[h] < d {
-			i = h + 1
-		} else {
-			j = h
-		}
-	}
-	return uint32(i)
+	// Past d (an article after d), docEnd, or in the article with d.
+	c.bDoc = max(c.bDoc, d)
 }
 
 // next moves the cursor past its current doc: seek to c.doc+1, whose text
 // posting, when it has one at c.doc, is the next one.
 func (c *msCursor) next(lv *msLevel) {
-	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) == c.doc {
+	d := c.doc + 1
+	if c.aDoc < d {
 		c.aPos++
+		c.aDoc = docEnd
+		if c.aPos < c.aEnd {
+			c.aDoc = int32(lv.text.doc[c.aPos])
+		}
 	}
-	c.seekTitle(lv, c.doc+1)
+	if c.bDoc < d {
+		c.seekTitle(lv, d)
+	}
+	c.doc = min(c.aDoc, c.bDoc)
 }
 
 // contribution returns the cursor's term's float32 contribution to doc
 // c.doc, computed as scoring every posting computes it.
 func (c *msCursor) contribution(lv *msLevel) float32 {
-	lx, p := lv.lx, lv.p
+	p := &lv.p
 	d := c.doc
 	var acc float32
-	if c.aPos < c.aEnd && int32(lv.text.doc[c.aPos]) == d {
+	if c.aDoc == d {
 		norm := (1 - p.b) + p.b*float64(lv.lens[d])/lv.avg
 		acc += float32(float64(lv.text.freq(c.aPos)) / norm)
 	}
 	if c.bDoc == d {
-		tp := &lv.g.titlePost
-		a := tp.doc[c.bPos]
-		norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
-		acc += float32(p.titleW * float64(tp.freq(c.bPos)) / norm)
+		if c.bAt != c.bPos+1 {
+			lx, tp := lv.lx, &lv.g.titlePost
+			a := tp.doc[c.bPos]
+			norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[a])/lx.avgTitle
+			c.bAcc, c.bAt = float32(p.titleW*float64(tp.freq(c.bPos))/norm), c.bPos+1
+		}
+		acc += c.bAcc
 	}
 	x := float64(acc)
-	return float32(lv.ws[c.term] * x / (p.k1 + x))
+	return float32(c.w * x / (p.k1 + x))
 }
 
 // run is MaxScore at one level over every segment: it pushes into h the
@@ -715,21 +845,19 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		if extras != nil {
 			extra = extras[b]
 		}
-		wk.blocks++
 		if lv.caps != nil && lv.caps[b-lv.capBase] < theta {
 			// No doc of the block can reach the threshold: skipped
 			// before the terms' bounds there are looked at.
-			wk.skipped++
 			wk.capped++
 			wlo = whi
 			continue
 		}
+		wk.blocks++
 		// The terms with docs in the block, by bound there.
 		act := win.act[:0]
 		total := extra
-		next := int32(docEnd) // no cursor has a doc in whi..next-1
+		terms := 0.0 // total without the extra
 		for _, c := range cs {
-			next = min(next, c.doc)
 			if c.doc >= whi {
 				c.wub = 0
 				continue
@@ -737,15 +865,12 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			if c.wub = c.windowBound(lv, wlo, whi); c.wub > 0 {
 				act = append(act, c)
 				total += c.wub * scale
+				terms += c.wub * scale
 			}
 		}
 		if total < theta {
 			wk.skipped++
-			wlo = whi
-			if len(act) == 0 && next > whi {
-				// No term has a doc before next: on to its block.
-				wlo = max(whi, next/msBlock*msBlock)
-			}
+			wlo = coast(cs, wlo, whi, hi, terms, extras, theta, &wk)
 			continue
 		}
 		for i := 1; i < len(act); i++ {
@@ -802,7 +927,9 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 					break
 				}
 				c := act[i]
-				c.seek(lv, d)
+				if c.doc < d { // seek, without a call where it would not move
+					c.seek(lv, d)
+				}
 				if c.doc == d {
 					x := c.contribution(lv)
 					wk.contribs++
@@ -831,6 +958,37 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		}
 		wlo = whi
 	}
+}
+
+// coast returns where the walk goes on after the block lo..hi-1 of the
+// range that ends at end is skipped, its terms' bounds summing to terms
+// (times scale): past the blocks after it that are skipped too, without
+// the bounds of each term there. No term's bound grows before the
+// least of their stableTo, so up to there a block whose extra keeps
+// terms below theta is skipped.
+func coast(cs []*msCursor, lo, hi, end int32, terms float64, extras []float64, theta float64, wk *lexWork) int32 {
+	e := int32(docEnd)
+	for _, c := range cs {
+		if e = min(e, c.stableTo(lo, hi)); e <= hi {
+			return hi
+		}
+	}
+	if e >= end {
+		e = end
+	}
+	if extras == nil {
+		// Every block ending at or before e: on to the one with e.
+		next := max(hi, min(e/msBlock*msBlock, end))
+		if e == end {
+			next = end
+		}
+		wk.coasted += int64((next - hi + msBlock - 1) / msBlock)
+		return next
+	}
+	for lo = hi; lo < end && min(lo+msBlock, end) <= e && terms+extras[lo/msBlock] < theta; lo += msBlock {
+		wk.coasted++
+	}
+	return min(lo, end)
 }
 
 // lower returns the threshold theta lowered by the level's margin.
