@@ -33,7 +33,7 @@ type Probe struct {
 // Span is one run of one piece of a search.
 type Span struct {
 	Worker int    // the goroutine that ran it, numbered as they started
-	Side   string // "lex0", "lex1" (the lexical stages) or "vec"
+	Side   string // "lex0", "lex1" (the lexical stages), "vec" or "vecx" (the vector side's exact rescoring)
 	Piece  int    // its index in its stage or scan
 	Again  bool   // a second run, of a piece another goroutine held late
 	// Start and End are the run's, from the search's start.

@@ -8,7 +8,8 @@ import (
 )
 
 // TestProbeRecordsPieces checks that a search carrying a recording probe
-// records a run of every vector piece and of lexical pieces, each within
+// records a run of every vector piece, of every part of the vector
+// side's rescoring and of lexical pieces, each within
 // the search, and that the overlap schedule returns the same hits as the
 // one pool.
 func TestProbeRecordsPieces(t *testing.T) {
@@ -38,23 +39,29 @@ func TestProbeRecordsPieces(t *testing.T) {
 					break
 				}
 			}
-			vec, lex := map[int]bool{}, 0
+			vec, parts, lex := map[int]bool{}, map[int]bool{}, 0
 			for _, s := range spans {
 				switch s.Side {
 				case "vec":
 					vec[s.Piece] = true
+				case "vecx":
+					parts[s.Piece] = true
 				case "lex0", "lex1":
 					lex++
 				default:
 					t.Errorf("%q: got a run of side %q", q.Text, s.Side)
 				}
-				if s.Start < 0 || s.End < s.Start || s.Side == "vec" && !s.Again && s.End > end {
+				if s.Start < 0 || s.End < s.Start || (s.Side == "vec" || s.Side == "vecx") && !s.Again && s.End > end {
 					t.Errorf("%q: got a run from %v to %v, the sides done at %v", q.Text, s.Start, s.End, end)
 				}
 			}
 			pieces := (ix.current().vecs.slots + scanPiece - 1) / scanPiece
 			if len(vec) != pieces || lex == 0 {
 				t.Errorf("%q, overlap %v: got runs of %d vector pieces and %d lexical ones, want %d and some", q.Text, overlap, len(vec), lex, pieces)
+			}
+			r := max(rescoreFactor*(DefaultTuning().Candidates+vecTieSlack), minRescore)
+			if want := (r + rescorePart - 1) / rescorePart; len(parts) != want {
+				t.Errorf("%q, overlap %v: got runs of %d parts of the rescoring, want %d", q.Text, overlap, len(parts), want)
 			}
 		}
 	}

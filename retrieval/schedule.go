@@ -3,6 +3,7 @@ package retrieval
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,7 +29,10 @@ const scanPiece = 8192
 // of a piece keeps the best candidates of the piece by their codes apart,
 // and the first run of it to finish adds them to the scan's; the
 // candidates of all are cut to the best r (ties by slot), and those are
-// rescored exactly.
+// rescored exactly, in parts that the goroutines take as they do the
+// pieces, and run again as soon as they have nothing else to take: the
+// rescoring, a tenth of the scan, no longer waits for the caller's core
+// alone (and, in a hybrid query, for the lexical side's end).
 type vecScan struct {
 	v        *vecView
 	q        []float32
@@ -46,23 +50,48 @@ type vecScan struct {
 	fraction int
 	piece    int
 	pieces   int64
-	// hold, when set, is called as a piece starts (again: a second run):
-	// for tests. probe, when set, records the pieces' runs.
-	hold  func(piece int, again bool)
-	probe *Probe
+	// hold and holdPart, when set, are called as a piece or a part of
+	// the rescoring starts (again: a second run): for tests. probe, when
+	// set, records their runs.
+	hold, holdPart func(i int, again bool)
+	probe          *Probe
 
 	next   atomic.Int64        // the next piece to take
 	failed atomic.Pointer[any] // the first panic of a goroutine working on the scan
-	mu     sync.Mutex
-	best   topk.Heap[float32] // the best r candidates of the pieces finished, by slot
-	state  []pieceState       // of each piece taken
-	merged int64              // pieces finished
+	// thr is the float32 bits of best's threshold (threshold), for the
+	// pieces to drop the candidates below it without the mutex.
+	thr atomic.Uint32
+	mu  sync.Mutex
+	// best holds the keys (topk.Key) of the best r candidates of the
+	// pieces finished, best first (ties by slot); spare is the room the
+	// next merge writes.
+	best, spare []uint64
+	state       []pieceState // of each piece taken
+	merged      int64        // pieces finished
 	// doneTime is the time the finished pieces took, from their first
 	// run's start; over tells that done is closed.
 	doneTime time.Duration
 	over     bool
-	done     chan struct{} // closed when merged reaches pieces, or on a panic
+	done     chan struct{} // closed when the rescoring is done, or on a panic
+
+	// The exact rescoring: once every piece is merged, cands holds the
+	// slots of best, cut into parts of rescorePart taken in turn (rnext)
+	// and run again by a goroutine with nothing else to take (speculate);
+	// rhits holds each part's best k, by its first run to finish.
+	// rescoring is closed when the parts are set.
+	rescoring chan struct{}
+	cands     []int32
+	parts     int64
+	rnext     atomic.Int64
+	rstate    []pieceState
+	rhits     [][]vecHit
+	rmerged   int64
 }
+
+// rescorePart is how many candidates a part of a scan's exact rescoring
+// holds: about 20 µs of 512-d vectors, so that the cores finish within a
+// part of each other.
+const rescorePart = 64
 
 // newScan prepares the scan for the k chunks most similar to the unit
 // vector q (see scan), with a 1-bit pass passing one in fraction slots
@@ -85,8 +114,11 @@ func (v *vecView) newScan(q []float32, k int, chunkArt []int32, allowed []bool, 
 		piece = max(piece, (sc.r+1)*fraction)
 	}
 	sc.cut(piece)
-	sc.best = topk.New[float32](sc.r)
+	sc.best = make([]uint64, 0, sc.r)
+	sc.spare = make([]uint64, 0, sc.r)
+	sc.thr.Store(math.Float32bits(float32(math.Inf(-1))))
 	sc.done = make(chan struct{})
+	sc.rescoring = make(chan struct{})
 	return sc
 }
 
@@ -129,22 +161,19 @@ func (sc *vecScan) run(helpers int) []vecHit {
 	return sc.finish()
 }
 
-// finish waits until the candidates of every piece are merged, and
-// rescores them exactly.
+// finish waits until the candidates of every piece are merged and
+// rescored exactly, and returns the best k.
 func (sc *vecScan) finish() []vecHit {
 	<-sc.done
 	if p := sc.failed.Load(); p != nil {
 		panic(*p) // to the caller's recover, as if it had scanned the piece
 	}
-	// The candidates rescored four at a time (dot4): one sum at a time
-	// waits on each addition, and took as long as the codes of a small
-	// index.
-	slots := make([]int32, len(sc.best.Items))
-	for i, c := range sc.best.Items {
-		slots[i] = c.ID
-	}
 	t := topk.New[float32](sc.k)
-	sc.v.scanList(sc.q, slots, &t)
+	for _, hits := range sc.rhits {
+		for _, h := range hits {
+			t.Push(h)
+		}
+	}
 	return t.Sorted()
 }
 
@@ -159,9 +188,10 @@ func (sc *vecScan) spawn() {
 }
 
 // help works on the scan until it is done: it takes pieces until none is
-// left, then runs late ones again. It does nothing for a scan that is not
-// shared, or nil. A panic in a piece ends the scan (abort), so that no
-// goroutine waits for the piece, and goes on up.
+// left, then runs late ones again, and so the rescoring's parts. It does
+// nothing for a scan that is not shared, or nil. A panic in a piece ends
+// the scan (abort), so that no goroutine waits for the piece, and goes on
+// up.
 func (sc *vecScan) help() {
 	if sc == nil || !sc.shared {
 		return
@@ -181,6 +211,10 @@ func (sc *vecScan) help() {
 		if ran {
 			continue
 		}
+		rescoring, ok := sc.rescoringChan()
+		if !ok {
+			continue // the rescoring started since step
+		}
 		var late <-chan time.Time
 		if wait > 0 {
 			late = time.After(wait)
@@ -188,9 +222,20 @@ func (sc *vecScan) help() {
 		select {
 		case <-sc.done:
 			return
+		case <-rescoring:
 		case <-late:
 		}
 	}
+}
+
+// rescoringChan returns the channel to wait on for the rescoring to
+// start, nil once it has, or false when it has started and has parts
+// left to take.
+func (sc *vecScan) rescoringChan() (<-chan struct{}, bool) {
+	if !closed(sc.rescoring) {
+		return sc.rescoring, true
+	}
+	return nil, sc.rnext.Load() >= sc.parts
 }
 
 // abort ends the scan after the panic p of a goroutine working on it,
@@ -213,33 +258,57 @@ type vecWorker struct {
 	sc *vecScan
 	id int // for the probe
 	t  topk.Buffer[float32]
+	// keys holds the keys of the candidates of the piece run last.
+	keys []uint64
 }
 
 // worker returns a new worker on the shared scan.
 func (sc *vecScan) worker(id int) *vecWorker {
-	return &vecWorker{sc: sc, id: id, t: topk.NewBuffer[float32](sc.r)}
+	return &vecWorker{sc: sc, id: id, t: topk.NewBuffer[float32](sc.r), keys: make([]uint64, 0, sc.r)}
 }
 
-// step takes and scans a piece, if one is left.
+// step takes and scans a piece, or once they are all merged rescores a
+// part, if one is left.
 func (w *vecWorker) step() bool {
 	sc := w.sc
-	p := sc.next.Add(1) - 1
-	if p >= sc.pieces {
+	if p, ok := sc.take(&sc.next, sc.pieces, sc.state); ok {
+		w.scan(p, false)
+		return true
+	}
+	if !closed(sc.rescoring) {
 		return false
 	}
+	if i, ok := sc.take(&sc.rnext, sc.parts, sc.rstate); ok {
+		w.rescore(i, false)
+		return true
+	}
+	return false
+}
+
+// take takes the next of n tasks (pieces, or parts of the rescoring)
+// that next counts, if one is left, and starts its first run in state.
+// The two at once, under the mutex: a task taken but not yet started
+// would be one speculate neither runs again nor waits for, and a
+// goroutine stalled between the two would hold the scan up for good.
+func (sc *vecScan) take(next *atomic.Int64, n int64, state []pieceState) (int, bool) {
+	if next.Load() >= n {
+		return 0, false
+	}
 	sc.mu.Lock()
-	ps := &sc.state[p]
-	ps.runs, ps.start = 1, time.Now()
-	thr := sc.best.Threshold()
-	sc.mu.Unlock()
-	w.scan(int(p), thr, false)
-	return true
+	defer sc.mu.Unlock()
+	i := next.Add(1) - 1
+	if i >= n {
+		return 0, false
+	}
+	state[i].runs, state[i].start = 1, time.Now()
+	return int(i), true
 }
 
 // speculate runs again a piece of the scan that another goroutine has
-// held late (lateAfter the finished pieces' mean time), as lexRun's does.
-// It returns false when no piece is that late, with how long until the
-// next one held would be (0: none is held that could run again).
+// held late (lateAfter the finished pieces' mean time), as lexRun's does,
+// or a part of the rescoring another goroutine holds. It returns false
+// when none is, with how long until the next piece held would be late
+// (0: none is held that could run again).
 func (w *vecWorker) speculate() (bool, time.Duration) {
 	sc := w.sc
 	sc.mu.Lock()
@@ -247,21 +316,37 @@ func (w *vecWorker) speculate() (bool, time.Duration) {
 		sc.mu.Unlock()
 		return false, 0
 	}
-	i, wait := lateOne(sc.state[:min(sc.next.Load(), sc.pieces)], sc.doneTime, int(sc.merged))
-	if i < 0 {
+	if sc.rstate != nil {
+		// A part of the rescoring runs again as soon as a goroutine has
+		// nothing else to take: a part is short (about 20 us at 512-d),
+		// and the query's last step waits for the last part, so a run
+		// again costs less than waiting to know whether its core stalled.
+		for i := range sc.rstate[:min(sc.rnext.Load(), sc.parts)] {
+			if ps := &sc.rstate[i]; ps.runs == 1 && !ps.done {
+				ps.runs++
+				sc.mu.Unlock()
+				w.rescore(i, true)
+				return true, 0
+			}
+		}
 		sc.mu.Unlock()
+		return false, 0
+	}
+	i, wait := lateOne(sc.state[:min(sc.next.Load(), sc.pieces)], sc.doneTime, int(sc.merged))
+	sc.mu.Unlock()
+	if i < 0 {
 		return false, wait
 	}
-	thr := sc.best.Threshold()
-	sc.mu.Unlock()
-	w.scan(i, thr, true)
+	w.scan(i, true)
 	return true, 0
 }
 
 // scan runs piece p into the worker's buffer, which admits no candidate
-// below thr (the scan's best r so far rank at or above it, so no such
-// candidate could be among the best r of all), and records it.
-func (w *vecWorker) scan(p int, thr float32, again bool) {
+// below the scan's threshold (the scan's best r so far rank at or above
+// it, so no such candidate could be among the best r of all), and
+// records the candidates still above it as the piece ends, sorted here,
+// outside the scan's mutex.
+func (w *vecWorker) scan(p int, again bool) {
 	sc := w.sc
 	t0 := sc.probe.now()
 	if sc.hold != nil {
@@ -270,33 +355,94 @@ func (w *vecWorker) scan(p int, thr float32, again bool) {
 	n := sc.v.slots
 	lo := p * sc.piece
 	hi := min(lo+sc.piece, n)
-	w.t.Reset(thr)
+	w.t.Reset(sc.threshold())
 	if c1 := vecscan.BitShare(n/max(sc.fraction, 1), lo, hi, n); sc.fraction > 0 && c1 > sc.r {
 		sc.v.refine(sc.qq, sc.v.scanBits(sc.qb, c1, lo, hi, sc.chunkArt, sc.allowed), &w.t)
 	} else {
 		sc.v.scanCodes(sc.qq, lo, hi, sc.chunkArt, sc.allowed, &w.t)
 	}
-	items := w.t.Items()
+	thr := sc.threshold()
+	w.keys = w.keys[:0]
+	for _, c := range w.t.Items() {
+		if c.Score >= thr {
+			w.keys = append(w.keys, topk.Key(c))
+		}
+	}
+	slices.Sort(w.keys)
 	sc.probe.span(w.id, "vec", p, again, t0) // first: a record may end the scan
-	sc.record(p, items)
+	sc.record(p, w.keys)
 }
 
-// record adds the candidates of piece p, items, to the scan's best,
-// unless another run of the piece finished first (or the scan was
-// aborted); after the last piece it closes done.
-func (sc *vecScan) record(p int, items []topk.Item[float32]) {
+// threshold returns a score below which no candidate can enter the scan's
+// best r: that of the r-th best of the pieces finished, -Inf while they
+// have fewer.
+func (sc *vecScan) threshold() float32 { return math.Float32frombits(sc.thr.Load()) }
+
+// record merges the candidates of piece p, keys (topk.Key) in order, into
+// the scan's best, unless another run of the piece finished first (or
+// the scan was aborted); after the last piece it starts the rescoring.
+func (sc *vecScan) record(p int, keys []uint64) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	ps := &sc.state[p]
-	if ps.done || sc.over {
+	if !sc.first(ps) {
 		return
 	}
-	ps.done = true
 	sc.doneTime += time.Since(ps.start)
-	for _, c := range items {
-		sc.best.Push(c)
+	sc.best, sc.spare = topk.MergeKeys(sc.spare, sc.r, sc.best, keys), sc.best
+	if len(sc.best) == sc.r {
+		sc.thr.Store(math.Float32bits(topk.FromKey(sc.best[sc.r-1]).Score))
 	}
-	if sc.merged++; sc.merged == sc.pieces {
+	if sc.merged++; sc.merged < sc.pieces {
+		return
+	}
+	sc.cands = make([]int32, len(sc.best))
+	for i, c := range sc.best {
+		sc.cands[i] = topk.FromKey(c).ID
+	}
+	sc.parts = int64((len(sc.cands) + rescorePart - 1) / rescorePart)
+	sc.rstate = make([]pieceState, sc.parts)
+	sc.rhits = make([][]vecHit, sc.parts)
+	close(sc.rescoring)
+	if sc.parts == 0 {
+		sc.over = true
+		close(sc.done)
+	}
+}
+
+// first reports whether the run of a piece or part that has ended, whose
+// state is ps, is the first to finish, and marks it done; false too once
+// the scan is over (aborted). Under the mutex.
+func (sc *vecScan) first(ps *pieceState) bool {
+	if ps.done || sc.over {
+		return false
+	}
+	ps.done = true
+	return true
+}
+
+// rescore scores part i of the candidates exactly, keeps the best k, and
+// records them unless another run of the part finished first; after the
+// last part it closes done.
+func (w *vecWorker) rescore(i int, again bool) {
+	sc := w.sc
+	t0 := sc.probe.now()
+	if sc.holdPart != nil {
+		sc.holdPart(i, again)
+	}
+	cands := sc.cands[i*rescorePart : min((i+1)*rescorePart, len(sc.cands))]
+	t := topk.Heap[float32]{K: sc.k, Items: make([]vecHit, 0, min(sc.k, len(cands)))}
+	// Four at a time (Rescorer): one sum at a time waits on each
+	// addition.
+	sc.v.scanList(sc.q, cands, &t)
+	sc.probe.span(w.id, "vecx", i, again, t0)
+	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	if !sc.first(&sc.rstate[i]) {
+		return
+	}
+	sc.rhits[i] = t.Items
+	if sc.rmerged++; sc.rmerged == sc.parts {
 		sc.over = true
 		close(sc.done)
 	}
@@ -670,7 +816,7 @@ func work(lr *lexRun, sc *vecScan, vecFirst bool) {
 		if ran {
 			continue
 		}
-		lexDone, vecDone := lr.done, (<-chan struct{})(nil)
+		lexDone, vecDone, rescoring := lr.done, (<-chan struct{})(nil), (<-chan struct{})(nil)
 		if vw != nil {
 			vran, vwait := vw.speculate()
 			if vran {
@@ -680,6 +826,10 @@ func work(lr *lexRun, sc *vecScan, vecFirst bool) {
 				wait = vwait
 			}
 			vecDone = sc.done
+			var ok bool
+			if rescoring, ok = sc.rescoringChan(); !ok {
+				continue // the rescoring started since step
+			}
 		}
 		switch {
 		case closed(lexDone) && (vecDone == nil || closed(vecDone)):
@@ -696,6 +846,7 @@ func work(lr *lexRun, sc *vecScan, vecFirst bool) {
 		select {
 		case <-lexDone:
 		case <-vecDone:
+		case <-rescoring:
 		case <-wake:
 		case <-late:
 		}

@@ -129,7 +129,7 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 					if !slices.Equal(got, w) {
 						t.Errorf("question %d, k %d, fraction %d, %s: got %v, want %v", i, k, fraction, sd.name, got, w)
 					}
-					if cands := sc.best.Sorted(); fraction == 0 && !slices.Equal(cands, wantCands) {
+					if cands := bestItems(sc); fraction == 0 && !slices.Equal(cands, wantCands) {
 						t.Errorf("question %d, k %d, %s: got %d candidates %v, want the %d best by code %v", i, k, sd.name, len(cands), cands, len(wantCands), wantCands)
 					}
 				}
@@ -138,25 +138,43 @@ func TestSharedScanIgnoresSchedule(t *testing.T) {
 	}
 }
 
+// bestItems returns the candidates of the scan's best, best first.
+func bestItems(sc *vecScan) []vecHit {
+	out := make([]vecHit, len(sc.best))
+	for i, c := range sc.best {
+		out[i] = topk.FromKey(c)
+	}
+	return out
+}
+
 // stallWait is the longest a test holds a piece; a scan that takes half
 // as long waited for one.
 const stallWait = 10 * time.Second
 
-// stallScan makes sc hold pieces as stall says (see
-// TestSharedScanIgnoresSchedule; "" for none) and returns the count of
-// second runs started.
+// stallScan makes sc hold pieces, and parts of its rescoring, as stall
+// says (see TestSharedScanIgnoresSchedule; "" for none) and returns the
+// count of second runs started.
 func stallScan(sc *vecScan, stall string) *atomic.Int32 {
 	var twins atomic.Int32
+	sc.hold = stallHold(sc, stall, &twins, func() []pieceState { return sc.state })
+	sc.holdPart = stallHold(sc, stall, &twins, func() []pieceState { return sc.rstate })
+	return &twins
+}
+
+// stallHold returns a hold for the pieces or parts of sc whose states
+// states returns (under sc.mu), as stallScan's, counting second runs in
+// twins.
+func stallHold(sc *vecScan, stall string, twins *atomic.Int32, states func() []pieceState) func(p int, again bool) {
 	var holding atomic.Bool
 	pieceDone := func(p int) bool {
 		sc.mu.Lock()
 		defer sc.mu.Unlock()
-		return sc.state[p].done || sc.over
+		return states()[p].done || sc.over
 	}
 	twinStarted := func(p int) bool {
 		sc.mu.Lock()
 		defer sc.mu.Unlock()
-		return sc.state[p].runs == 2 || sc.over
+		return states()[p].runs == 2 || sc.over
 	}
 	until := func(cond func() bool) {
 		for deadline := time.Now().Add(stallWait); !cond() && time.Now().Before(deadline); {
@@ -165,7 +183,7 @@ func stallScan(sc *vecScan, stall string) *atomic.Int32 {
 	}
 	switch stall {
 	case "first":
-		sc.hold = func(p int, again bool) {
+		return func(p int, again bool) {
 			if again {
 				twins.Add(1)
 			} else if p%3 == 0 && holding.CompareAndSwap(false, true) {
@@ -174,7 +192,7 @@ func stallScan(sc *vecScan, stall string) *atomic.Int32 {
 			}
 		}
 	case "twin":
-		sc.hold = func(p int, again bool) {
+		return func(p int, again bool) {
 			if again {
 				twins.Add(1)
 				until(func() bool { return pieceDone(p) })
@@ -184,7 +202,7 @@ func stallScan(sc *vecScan, stall string) *atomic.Int32 {
 			}
 		}
 	}
-	return &twins
+	return nil
 }
 
 // TestSpawnedHelperPanicReachesCaller checks that a panic in a goroutine
@@ -416,6 +434,7 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 		lr.chunkPiece, lr.artPiece = int32(s.lex.nChunks+msBlock)/msBlock*msBlock, int32(s.lex.nArts)
 		sc.cut(s.vecs.slots)
 		wantLex, wantVec := lr.run(0), sc.run(0)
+		wantCands := bestItems(sc)
 		if len(wantLex) == 0 || len(wantVec) == 0 {
 			t.Fatalf("%q: %d lexical and %d vector hits, want some of each", text, len(wantLex), len(wantVec))
 		}
@@ -450,6 +469,11 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 				}
 				if !slices.Equal(gotVec, wantVec) {
 					t.Errorf("%q, %s, overlap %v: got vector %v, want %v", text, sd.name, overlap, gotVec[:min(5, len(gotVec))], wantVec[:min(5, len(wantVec))])
+				}
+				// Without the 1-bit pass the candidates are the best r of
+				// all the slots by code, however the slots are cut.
+				if cands := bestItems(sc); sc.fraction == 0 && !slices.Equal(cands, wantCands) {
+					t.Errorf("%q, %s, overlap %v: got %d candidates, want the %d best by code", text, sd.name, overlap, len(cands), len(wantCands))
 				}
 				if sd.stall != "" && twins.Load() == 0 {
 					t.Errorf("%q, %s, overlap %v: no vector piece ran twice", text, sd.name, overlap)
@@ -541,10 +565,10 @@ func TestLexRunOutrunsStalledPiece(t *testing.T) {
 	}
 }
 
-// TestVecPieceRunsTwice checks, step by step, that a vector piece run
-// twice while the scan goes on adds its candidates once, whichever run
-// finishes first: the hits and the candidates are those of the scan run
-// once.
+// TestVecPieceRunsTwice checks, step by step, that a vector piece, or a
+// part of the scan's rescoring, run twice while the scan goes on adds its
+// candidates (or hits) once, whichever run finishes first: the hits and
+// the candidates are those of the scan run once.
 func TestVecPieceRunsTwice(t *testing.T) {
 	ix, arts := synthIndex(t, 300)
 	s := ix.current()
@@ -557,7 +581,7 @@ func TestVecPieceRunsTwice(t *testing.T) {
 	ref := v.newScan(qv, k, s.lex.chunkArt, nil, nil, 0)
 	ref.cut(piece)
 	want := ref.run(0)
-	wantCands := ref.best.Sorted()
+	wantCands := bestItems(ref)
 	// until polls cond, for at most stallWait.
 	until := func(cond func() bool) {
 		for deadline := time.Now().Add(stallWait); !cond(); time.Sleep(50 * time.Microsecond) {
@@ -566,65 +590,83 @@ func TestVecPieceRunsTwice(t *testing.T) {
 			}
 		}
 	}
-	for _, twinFirst := range []bool{true, false} {
-		sc := v.newScan(qv, k, s.lex.chunkArt, nil, nil, 0)
-		sc.cut(piece)
-		if sc.pieces < 4 {
-			t.Fatalf("%d pieces: want at least 4", sc.pieces)
-		}
-		state := func(p int) pieceState {
+	for _, part := range []bool{false, true} {
+		for _, twinFirst := range []bool{true, false} {
+			sc := v.newScan(qv, k, s.lex.chunkArt, nil, nil, 0)
+			sc.cut(piece)
+			if sc.pieces < 4 {
+				t.Fatalf("%d pieces: want at least 4", sc.pieces)
+			}
+			w := sc.worker(1)
+			// states returns the states of the pieces, or of the parts,
+			// and how many are done.
+			states, hold := func() ([]pieceState, int64) { return sc.state, sc.merged }, &sc.hold
+			if part {
+				for !closed(sc.rescoring) {
+					w.step() // every piece, then the rescoring starts
+				}
+				if sc.parts < 3 {
+					t.Fatalf("%d parts of the rescoring: want at least 3", sc.parts)
+				}
+				states, hold = func() ([]pieceState, int64) { return sc.rstate, sc.rmerged }, &sc.holdPart
+			}
+			state := func(p int) pieceState {
+				sc.mu.Lock()
+				defer sc.mu.Unlock()
+				ps, _ := states()
+				return ps[p]
+			}
+			release := make(chan struct{})
+			*hold = func(p int, again bool) {
+				switch {
+				case p == 0 && !again:
+					<-release
+				case p == 0 && !twinFirst:
+					until(func() bool { return state(0).done })
+				}
+			}
+			var wg sync.WaitGroup
+			wg.Go(func() { sc.worker(0).step() }) // takes piece (part) 0 and holds it
+			until(func() bool { return state(0).runs == 1 })
+			w.step() // piece (part) 1
+			twin := func() {
+				until(func() bool {
+					ran, _ := sc.worker(2).speculate()
+					return ran
+				})
+			}
+			if twinFirst {
+				twin()
+				if !state(0).done {
+					t.Fatal("the twin of piece 0 finished, the piece is not done")
+				}
+				close(release)
+				wg.Wait()
+			} else {
+				wg.Go(twin)
+				until(func() bool { return state(0).runs == 2 })
+				close(release)
+				wg.Wait()
+			}
 			sc.mu.Lock()
-			defer sc.mu.Unlock()
-			return sc.state[p]
-		}
-		release := make(chan struct{})
-		sc.hold = func(p int, again bool) {
-			switch {
-			case p == 0 && !again:
-				<-release
-			case p == 0 && !twinFirst:
-				until(func() bool { return state(0).done })
+			_, merged := states()
+			sc.mu.Unlock()
+			if merged != 2 {
+				t.Errorf("part %v, twin first %v: got %d done after 0 and 1, want 2", part, twinFirst, merged)
 			}
-		}
-		var wg sync.WaitGroup
-		wg.Go(func() { sc.worker(0).step() }) // takes piece 0 and holds it
-		until(func() bool { return state(0).runs == 1 })
-		w := sc.worker(1)
-		w.step() // piece 1
-		twin := func() {
-			until(func() bool {
-				ran, _ := sc.worker(2).speculate()
-				return ran
-			})
-		}
-		if twinFirst {
-			twin()
-			if !state(0).done {
-				t.Fatal("the twin of piece 0 finished, the piece is not done")
+			for w.step() {
 			}
-			close(release)
-			wg.Wait()
-		} else {
-			wg.Go(twin)
-			until(func() bool { return state(0).runs == 2 })
-			close(release)
-			wg.Wait()
-		}
-		if got := sc.merged; got != 2 {
-			t.Errorf("twin first %v: got %d pieces merged after pieces 0 and 1, want 2", twinFirst, got)
-		}
-		for w.step() {
-		}
-		got := sc.finish()
-		if !slices.Equal(got, want) {
-			t.Errorf("twin first %v: got %v, want %v", twinFirst, got, want)
-		}
-		if cands := sc.best.Sorted(); !slices.Equal(cands, wantCands) {
-			i := 0
-			for i < min(len(cands), len(wantCands)) && cands[i] == wantCands[i] {
-				i++
+			got := sc.finish()
+			if !slices.Equal(got, want) {
+				t.Errorf("part %v, twin first %v: got %v, want %v", part, twinFirst, got, want)
 			}
-			t.Errorf("twin first %v: got %d candidates, want %d; they differ first at %d", twinFirst, len(cands), len(wantCands), i)
+			if cands := bestItems(sc); !slices.Equal(cands, wantCands) {
+				i := 0
+				for i < min(len(cands), len(wantCands)) && cands[i] == wantCands[i] {
+					i++
+				}
+				t.Errorf("part %v, twin first %v: got %d candidates, want %d; they differ first at %d", part, twinFirst, len(cands), len(wantCands), i)
+			}
 		}
 	}
 }

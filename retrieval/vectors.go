@@ -322,20 +322,23 @@ const codeRun = 256
 func (v *vecView) runs(lo, hi int, chunkArt []int32, allowed []bool, fn func(slot, b, o, n int)) {
 	for slot := lo; slot < hi; {
 		b, o := slot/slabSlots, slot%slabSlots
-		limit := min(hi, (b+1)*slabSlots, slot+codeRun)
-		e := slot
-		for ; e < limit; e++ {
-			c := v.chunkOf(e)
+		// The slots' chunks up to the run's limit, read from their
+		// block as one slice: a lookup per slot (chunkOf) cost a tenth
+		// of the scan.
+		chunks := v.slotChunk[b][o : o+min(hi, (b+1)*slabSlots, slot+codeRun)-slot]
+		n := 0
+		for _, c := range chunks {
 			if c < 0 || allowed != nil && !allowed[chunkArt[c]] {
 				break
 			}
+			n++
 		}
-		if e == slot {
+		if n == 0 {
 			slot++
 			continue
 		}
-		fn(slot, b, o, e-slot)
-		slot = e
+		fn(slot, b, o, n)
+		slot += n
 	}
 }
 
