@@ -478,6 +478,9 @@ type lexIndex struct {
 	artFirst       []int32 // article -> first chunk; artFirst[nArts] == nChunks
 
 	chunkLen, artLen, titleLen []float32
+	// minChunk is, by article, the length of its shortest chunk (+Inf
+	// for none): it bounds the chunk-level score of its chunks (termCaps).
+	minChunk []float32
 
 	// sorted is how many of the first chunks (and sortedArts articles)
 	// are in article ID order, as a compacted index has them; later ones
@@ -525,11 +528,19 @@ func (lx *lexIndex) artDF(t uint32) int32 {
 // nTerms returns the number of terms the index covers.
 func (lx *lexIndex) nTerms() int { return lx.terms }
 
-// setAverages computes the average lengths from the sums.
+// setAverages computes the average lengths from the sums, and the
+// shortest chunk of the articles added since it last ran (minChunk).
 func (lx *lexIndex) setAverages() {
 	lx.avgChunk = safeAvg(lx.sumChunk, lx.liveChunks)
 	lx.avgArt = safeAvg(lx.sumArt, lx.liveArts)
 	lx.avgTitle = safeAvg(lx.sumTitle, lx.liveArts)
+	for a := len(lx.minChunk); a < lx.nArts; a++ {
+		m := float32(math.Inf(1))
+		for _, l := range lx.chunkLen[lx.artFirst[a]:lx.artFirst[a+1]] {
+			m = min(m, l)
+		}
+		lx.minChunk = append(lx.minChunk, m)
+	}
 }
 
 func safeAvg(sum float64, n int) float64 {

@@ -178,5 +178,7 @@ func (w *lexWork) report(b *testing.B, n int) {
 	b.ReportMetric(per(w.pushed), "pushed/q")
 	b.ReportMetric(per(w.blocks), "blocks/q")
 	b.ReportMetric(per(w.skipped), "skipped/q")
+	b.ReportMetric(per(w.capped), "capped/q")
+	b.ReportMetric(per(w.docCaps), "doccaps/q")
 	b.ReportMetric(per(w.coasted), "coasted/q")
 }

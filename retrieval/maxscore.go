@@ -239,6 +239,15 @@ type msLevel struct {
 	artScore []float32
 	maxArt   float32
 	artW     float64
+	// caps and artTerm, when not nil, bound the final score of a chunk:
+	// caps by block of the walk (caps[b-capBase] for block b), and
+	// artTerm by article (artTerm[a-artBase]), the sum of the chunk-level
+	// bounds of the query terms the article has (unscaled, as the
+	// cursors' bounds), to which a chunk's article part is added.
+	caps    []float64
+	artTerm []float64
+	capBase int32
+	artBase int32
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
@@ -257,6 +266,8 @@ type lexWork struct {
 	blocks   int64 // blocks of the walk whose terms' bounds were summed
 	skipped  int64 // of those, the blocks skipped whole
 	coasted  int64 // blocks skipped whole after a skipped block, on its bounds (coast)
+	capped   int64 // blocks skipped by their cap (caps), before their terms' bounds
+	docCaps  int64 // docs pruned by their article's bound (artTerm)
 }
 
 // add adds the counts of x to w, atomically.
@@ -266,6 +277,8 @@ func (w *lexWork) add(x *lexWork) {
 	atomic.AddInt64(&w.pushed, x.pushed)
 	atomic.AddInt64(&w.blocks, x.blocks)
 	atomic.AddInt64(&w.skipped, x.skipped)
+	atomic.AddInt64(&w.capped, x.capped)
+	atomic.AddInt64(&w.docCaps, x.docCaps)
 	atomic.AddInt64(&w.coasted, x.coasted)
 }
 
@@ -635,6 +648,7 @@ func (c *msCursor) seekTitle(lv *msLevel, d int32) {
 	if d >= c.bStop {
 		c.bPos = lv.titleAfter(c.bPos+1, c.bEnd, d)
 		c.loadTitle(lv)
+		c.bDoc = max(c.bDoc, d)
 	}
 	// Past d (an article after d), docEnd, or in the article with d.
 	c.bDoc = max(c.bDoc, d)
@@ -699,11 +713,13 @@ type msScratch struct {
 	all    []msCursor
 	cs     []*msCursor
 	win    *msWindow
-	h      topk.Heap[float64] // a piece's own best
-	seen   []int32            // the chunks a first-step piece scored in full
-	top    topk.Heap[float64] // a second-step piece's best articles
-	arts   []float32          // a piece's article scores
-	extras []float64          // a second run's block extras
+	h      topk.Heap[float64]   // a piece's own best
+	seen   []topk.Item[float32] // the chunks a first-step piece scored in full, with their scores
+	top    topk.Heap[float64]   // a second-step piece's best articles
+	scaled []float64            // a piece's article term bounds scaled (tests: lexQuery.capScale)
+	extras []float64            // a second run's block extras
+	caps   []float64            // and caps
+	caps1  []float64            // a piece's first-step caps
 }
 
 // reset sizes the scratch for n query terms.
@@ -829,6 +845,13 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		if extras != nil {
 			extra = extras[b]
 		}
+		if lv.caps != nil && lv.caps[b-lv.capBase] < theta {
+			// No doc of the block can reach the threshold: skipped
+			// before the terms' bounds there are looked at.
+			wk.capped++
+			wlo = whi
+			continue
+		}
 		wk.blocks++
 		// The terms with docs in the block, by bound there.
 		act := win.act[:0]
@@ -891,6 +914,10 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 			x := extra
 			if lv.artScore != nil {
 				x = lv.artW * float64(lv.artScore[lv.lx.chunkArt[d]]/lv.maxArt)
+			}
+			if lv.artTerm != nil && lv.artTerm[lv.lx.chunkArt[d]-lv.artBase]*scale+x < theta {
+				wk.docCaps++
+				continue
 			}
 			bound := (partial+prefix[ess])*scale + x
 			pruned := false
@@ -993,6 +1020,10 @@ type lexQuery struct {
 	// starts from instead of its own seed: for tests only (a seed above
 	// the step's true k-th best score is no longer a bound).
 	seed [2]float64
+	// capScale, where not 0, multiplies the third step's caps by block
+	// ([0]) or the article bounds per chunk ([1]): below 1 no longer
+	// bounds, for tests only.
+	capScale [2]float64
 }
 
 // levels returns the chunk and article levels of q: term weights with the
@@ -1095,51 +1126,133 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 		})
 		return
 	case stepArts:
+		// A first run writes the scores in place, in the run's arrays; a
+		// second one, which may go on beside the first, in arrays of its
+		// own that it hands to the run if it finishes first (nextStage).
 		lv := r.al
-		ws.arts = append(ws.arts[:0], make([]float32, p.hi-p.lo)...)
-		m := lv.scoreRange(q.terms, ws.arts, p.lo, p.hi, r.artAllow)
+		arts := r.arts0[p.lo:p.hi]
+		var terms []float64
+		if r.terms0 != nil {
+			terms = r.terms0[p.lo:p.hi]
+		}
+		if again {
+			arts = make([]float32, p.hi-p.lo)
+			if terms != nil {
+				terms = make([]float64, p.hi-p.lo)
+			}
+		}
+		m := lv.scoreRange(q.terms, arts, terms, &r.termCaps, p.lo, p.hi, r.artAllow)
+		if terms != nil {
+			r.bestOfArts(ws, p, terms)
+		}
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
 		for a := p.lo; a < p.hi; a++ {
 			// Most articles fall below the heap's worst: not a call each.
-			s := ws.arts[a-p.lo]
+			s := arts[a-p.lo]
 			if s > 0 && (!ws.top.Full() || float64(s) >= ws.top.Items[0].Score) && (r.artAllow == nil || r.artAllow(a)) {
 				ws.top.Push(topk.Item[float64]{ID: a, Score: float64(s)})
 			}
 		}
 		r.finish(st, i, func() {
-			copy(r.artScore[p.lo:p.hi], ws.arts)
+			if again {
+				r.late = append(r.late, lateArts{p, arts, terms})
+			}
 			r.maxArt = max(r.maxArt, m)
 			for _, x := range ws.top.Items {
 				r.topArts.Push(x)
 			}
+			if terms != nil {
+				for _, x := range ws.h.Items {
+					r.best.Push(x)
+				}
+				r.seen = append(r.seen, ws.seen...)
+			}
 		})
 		return
 	case stepChunks:
-		extras := r.extras
+		scale := r.cl.boundScale / float64(r.maxChunk)
+		extras, caps := r.extras, r.caps
 		if extras != nil {
 			if again {
 				// The first run may still be writing the piece's blocks:
 				// a second run writes its own copy of them.
 				if len(ws.extras) < len(extras) {
 					ws.extras = make([]float64, len(extras))
+					ws.caps = make([]float64, len(extras))
 				}
+				blo, bhi := p.lo/msBlock, (p.hi+msBlock-1)/msBlock
 				extras = ws.extras
-				clear(extras[p.lo/msBlock : (p.hi+msBlock-1)/msBlock])
+				clear(extras[blo:bhi])
+				if caps != nil {
+					caps = ws.caps
+					clear(caps[blo:bhi])
+				}
 			}
-			r.lx.blockExtras(extras, r.artScore, r.maxArt, q.artW*r.cl.boundScale, p.lo, p.hi)
+			r.lx.blockExtras(extras, caps, r.artScore, r.artTerm, r.maxArt, q.artW*r.cl.boundScale, scale*r.capScale(0), p.lo, p.hi)
 		}
 		lv := r.cl
 		if extras != nil {
 			lv.artScore, lv.maxArt, lv.artW = r.artScore, r.maxArt, q.artW*r.cl.boundScale
+			lv.caps, lv.artTerm = caps, r.docTerm
 		}
 		ws.h = topk.Heap[float64]{K: q.k, Items: ws.h.Items[:0], Order: q.order}
-		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, r.cl.boundScale/float64(r.maxChunk), extras, r.final, p.lo, p.hi, &r.theta[1])
+		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, scale, extras, r.final, p.lo, p.hi, &r.theta[1])
 	}
 	r.finish(st, i, func() {
 		for _, x := range ws.h.Items {
 			r.best.Push(x)
 		}
 	})
+}
+
+// bestOfArts is the first step over the chunks of the articles of the
+// second step's piece p, once their scores and term bounds are in ws and
+// terms: MaxScore with k = 1 into ws.h, each block bounded by the term
+// bounds of its articles (caps) and each chunk by its article's.
+func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, terms []float64) {
+	lx := r.lx
+	ws.h = topk.Heap[float64]{K: 1, Items: ws.h.Items[:0], Order: r.q.order}
+	ws.seen = ws.seen[:0]
+	lo, hi := lx.artFirst[p.lo], lx.artFirst[p.hi]
+	if lo >= hi {
+		return
+	}
+	base := lo / msBlock
+	ws.caps1 = zeroed(ws.caps1, int((hi+msBlock-1)/msBlock-base))
+	f := r.capScale(0)
+	for a := p.lo; a < p.hi; a++ {
+		x := terms[a-p.lo] * f
+		for b := lx.artFirst[a] / msBlock; b < (lx.artFirst[a+1]+msBlock-1)/msBlock; b++ {
+			ws.caps1[b-base] = max(ws.caps1[b-base], x)
+		}
+	}
+	lv := r.cl
+	lv.caps, lv.capBase, lv.artTerm, lv.artBase = ws.caps1, base, terms, p.lo
+	if f := r.capScale(1); f != 1 {
+		ws.scaled = zeroed(ws.scaled, len(terms))
+		for j, x := range terms {
+			ws.scaled[j] = x * f
+		}
+		lv.artTerm = ws.scaled
+	}
+	lv.runRange(ws, r.q.terms, &ws.h, r.chunkAllow, 1, nil, ws.scored, lo, hi, &r.theta[0])
+}
+
+// zeroed returns buf resized to n and cleared, reusing its array when
+// it is large enough.
+func zeroed[T any](buf []T, n int) []T {
+	buf = slices.Grow(buf[:0], n)[:n]
+	clear(buf)
+	return buf
+}
+
+// capScale returns the test factor of the third step's caps by block
+// (i = 0) or article bounds per chunk (1): 1 in searches.
+func (r *lexRun) capScale(i int) float64 {
+	if r.q.capScale[i] != 0 {
+		return r.q.capScale[i]
+	}
+	return 1
 }
 
 // chunkScore is the final score of the first step: the BM25F score.
@@ -1150,7 +1263,7 @@ func chunkScore(_ int32, s float32) float64 { return float64(s) }
 // third step's threshold (seedChunks).
 func (ws *msScratch) scored(d int32, s float32) float64 {
 	if len(ws.seen) < maxSeen {
-		ws.seen = append(ws.seen, d)
+		ws.seen = append(ws.seen, topk.Item[float32]{ID: d, Score: s})
 	}
 	return float64(s)
 }
@@ -1178,26 +1291,39 @@ const (
 // full.
 func (r *lexRun) seedChunks() float64 {
 	q, lx := r.q, r.lx
-	ids := slices.Clone(r.seen)
+	// The first step's chunks come with their scores; those of the best
+	// articles not among them are scored here.
+	seen := r.seen
+	slices.SortFunc(seen, func(x, y topk.Item[float32]) int { return cmp.Compare(x.ID, y.ID) })
+	var ids []int32
 	for _, x := range r.topArts.Items {
 		a := x.ID
 		for c := lx.artFirst[a]; c < min(lx.artFirst[a+1], lx.artFirst[a]+maxSeedChunks); c++ {
-			ids = append(ids, c)
+			if _, ok := slices.BinarySearchFunc(seen, c, func(x topk.Item[float32], c int32) int { return cmp.Compare(x.ID, c) }); !ok {
+				ids = append(ids, c)
+			}
 		}
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
-	if len(ids) < q.k {
+	seen = slices.CompactFunc(seen, func(x, y topk.Item[float32]) bool { return x.ID == y.ID })
+	if len(ids)+len(seen) < q.k {
 		return math.Inf(-1)
 	}
 	sc := make([]float32, len(ids))
 	lv := r.cl // a copy: a second run of a first-step piece may still read r.cl
 	lv.exactScores(q.terms, ids, sc)
 	h := topk.New[float64](q.k)
-	for j, c := range ids {
-		if sc[j] > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
-			h.Push(topk.Item[float64]{ID: c, Score: r.final(c, sc[j])})
+	push := func(c int32, s float32) {
+		if s > 0 && (r.chunkAllow == nil || r.chunkAllow(c)) {
+			h.Push(topk.Item[float64]{ID: c, Score: r.final(c, s)})
 		}
+	}
+	for j, c := range ids {
+		push(c, sc[j])
+	}
+	for _, x := range seen {
+		push(x.ID, x.Score)
 	}
 	return h.Threshold()
 }
@@ -1229,6 +1355,9 @@ func (r *lexRun) seedBest() float64 {
 			xs[i] = lv.bound(sb, t.id)
 			ub[i] = lv.contribBound(i, xs[i].text)
 			top = append(top, i)
+			if r.termUB != nil {
+				r.termUB[i] = max(r.termUB[i], lv.contribBound(i, xs[i].text+xs[i].title))
+			}
 		}
 		slices.SortStableFunc(top, func(a, b int) int { return cmp.Compare(ub[b], ub[a]) })
 		for _, i := range top[:min(seedTerms, len(top))] {
@@ -1294,17 +1423,34 @@ func (r *lexRun) final(c int32, s float32) float64 {
 }
 
 // firstPieces returns the pieces of the first stage: the best chunk's
-// score and, with an article part, the articles' scores, which need
-// nothing from each other.
+// score and, with an article part, the articles' scores. With the
+// articles' term bounds (artTerm), each piece of articles scores them,
+// then finds the best of their chunks (bestOfArts); else the two steps
+// are pieces of their own, which need nothing from each other.
 func (r *lexRun) firstPieces() []lexPiece {
+	q := r.q
+	// A chunk has only terms its article has (its text is part of the
+	// article's body, its title field the article's title) when both
+	// levels score the title field or neither does.
+	if q.artW > 0 && q.chunk.titleW > 0 == (q.article.titleW > 0) {
+		r.termUB = make([]float64, len(q.terms))
+		r.terms0 = make([]float64, r.lx.nArts)
+	}
 	r.seeded[0] = r.seedBest()
+	if r.termUB != nil {
+		r.termCaps = newTermCaps(&r.cl, r.termUB)
+	}
 	if r.q.seed[0] != 0 {
 		r.seeded[0] = r.q.seed[0]
 	}
 	r.theta[0].raise(r.seeded[0])
-	ps := r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
+	var ps []lexPiece
+	if r.terms0 == nil {
+		// Else the articles' pieces do the first step too.
+		ps = r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
+	}
 	if r.q.artW > 0 {
-		r.artScore = make([]float32, r.lx.nArts)
+		r.arts0 = make([]float32, r.lx.nArts)
 		ps = r.cut(ps, stepArts, int32(r.lx.nArts), r.artPiece)
 	}
 	return ps
@@ -1323,8 +1469,22 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 		return nil
 	}
 	r.maxChunk = float32(best[0].Score)
+	r.artScore, r.artTerm = r.arts0, r.terms0
+	if len(r.late) > 0 {
+		r.lateScores()
+	}
 	if r.maxArt > 0 {
 		r.extras = make([]float64, (r.lx.nChunks+msBlock-1)/msBlock)
+		if r.artTerm != nil {
+			r.caps = make([]float64, len(r.extras))
+			r.docTerm = r.artTerm
+			if f := r.capScale(1); f != 1 {
+				r.docTerm = make([]float64, len(r.artTerm))
+				for a, x := range r.artTerm {
+					r.docTerm[a] = x * f
+				}
+			}
+		}
 	}
 	r.best = topk.New[float64](r.q.k)
 	r.best.Order = r.q.order
@@ -1334,6 +1494,43 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 	}
 	r.theta[1].raise(r.seeded[1])
 	return r.cut(nil, stepChunks, int32(r.lx.nChunks), r.chunkPiece)
+}
+
+// lateArts are the scores and term bounds of the articles of piece p of
+// the second step by a second run that finished first.
+type lateArts struct {
+	p     lexPiece
+	arts  []float32
+	terms []float64
+}
+
+// lateScores sets the run's article scores and term bounds, where second
+// runs of some pieces finished first (r.late), to new arrays, from theirs
+// and from the others' in place: the first runs of those pieces may
+// still be writing in the arrays.
+func (r *lexRun) lateScores() {
+	r.artScore = make([]float32, len(r.arts0))
+	if r.terms0 != nil {
+		r.artTerm = make([]float64, len(r.terms0))
+	}
+	for _, p := range r.stages[0] {
+		if p.step != stepArts {
+			continue
+		}
+		arts, terms := r.arts0[p.lo:p.hi], []float64(nil)
+		if r.terms0 != nil {
+			terms = r.terms0[p.lo:p.hi]
+		}
+		for _, x := range r.late {
+			if x.p == p {
+				arts, terms = x.arts, x.terms
+			}
+		}
+		copy(r.artScore[p.lo:p.hi], arts)
+		if r.terms0 != nil {
+			copy(r.artTerm[p.lo:p.hi], terms)
+		}
+	}
 }
 
 // cut appends to ps the pieces of step over the docs [0, n), size docs
@@ -1349,12 +1546,15 @@ func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
 // in [lo, hi) with a query term (sc zero before), at the article level
 // (whose title postings are by doc too), term after term: the same
 // operations in the same order as msCursor.contribution and runSeg's sum,
-// so the same float32 scores. It returns the best score of the articles
-// that allow admits (nil: all).
-func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(int32) bool) float32 {
+// so the same float32 scores. With terms not nil (zero before), it also
+// sets terms[a-lo] to the sum of ub[i] over the query terms i that a has.
+// It returns the best score of the articles that allow admits (nil: all).
+func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32, allow func(int32) bool) float32 {
 	lx, p := lv.lx, lv.p
 	for i, t := range q {
 		w := lv.ws[i]
+		var x0 float64 // the chunk-level pseudo-frequency bound of the article's term
+		var tf float32 // its text frequency
 		for _, g := range lx.segs {
 			if g.firstArt >= hi || g.firstArt+g.arts <= lo {
 				continue
@@ -1374,7 +1574,9 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(
 					d = min(d, g.titlePost.doc[b])
 				}
 				var acc float32
+				x0, tf = 0, 0
 				if a < aEnd && lv.text.doc[a] == d {
+					tf = float32(lv.text.freq(a))
 					norm := (1 - p.b) + p.b*float64(lv.lens[d])/lv.avg
 					acc += float32(float64(lv.text.freq(a)) / norm)
 					a++
@@ -1382,6 +1584,9 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(
 				if b < bEnd && g.titlePost.doc[b] == d {
 					norm := (1 - p.titleB) + p.titleB*float64(lx.titleLen[d])/lx.avgTitle
 					acc += float32(p.titleW * float64(g.titlePost.freq(b)) / norm)
+					if terms != nil {
+						x0 = tc.title * float64(g.titlePost.freq(b)) / ((1 - tc.titleB) + tc.titleB*float64(lx.titleLen[d])/lx.avgTitle)
+					}
 					b++
 				}
 				if lx.nDead > 0 && lx.isDead(d) {
@@ -1389,6 +1594,9 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(
 				}
 				x := float64(acc)
 				sc[d-uint32(lo)] += float32(w * x / (p.k1 + x))
+				if terms != nil {
+					terms[d-uint32(lo)] += tc.bound(i, d, tf, x0)
+				}
 			}
 		}
 	}
@@ -1399,6 +1607,41 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, lo, hi int32, allow func(
 		}
 	}
 	return m
+}
+
+// termCaps bounds the chunk-level contribution of a query term to the
+// chunks of an article that has it (scoreRange).
+type termCaps struct {
+	ub     []float64 // by query term: its bound over every chunk
+	w      []float64 // by query term: its chunk-level weight times the bound scale
+	minLen []float32 // by article: its shortest chunk (lexIndex.minChunk)
+	k1     float64   // the chunk level's saturation
+	c0, c1 float64   // its length norm of a chunk of length l: c0 + c1*l
+	// The chunk level's title weight and length normalisation.
+	title, titleB float64
+}
+
+// newTermCaps returns the termCaps of the chunk level cl, with the
+// terms' bounds over every chunk ub.
+func newTermCaps(cl *msLevel, ub []float64) termCaps {
+	tc := termCaps{ub: ub, w: make([]float64, len(ub)), minLen: cl.lx.minChunk, k1: cl.p.k1, c0: 1 - cl.p.b, c1: cl.p.b / cl.avg,
+		title: cl.p.titleW, titleB: cl.p.titleB}
+	for i := range ub {
+		tc.w[i] = cl.ws[i] * cl.boundScale
+	}
+	return tc
+}
+
+// bound returns the bound of query term i's contribution to the chunks
+// of article a, whose text has it tf times and whose title field gives
+// it the chunk-level pseudo-frequency title: a chunk's text has it at
+// most tf times, and is at least as long as the article's shortest chunk.
+func (tc *termCaps) bound(i int, a uint32, tf float32, title float64) float64 {
+	// The contribution bound w*x/(k1+x) of the pseudo-frequency
+	// x = tf/norm + title, with one division.
+	norm := tc.c0 + tc.c1*float64(tc.minLen[a])
+	y := float64(tf) + title*norm
+	return min(tc.ub[i], tc.w[i]*y/(tc.k1*norm+y))
 }
 
 // subSpan returns the positions of term t's postings in p whose docs are
@@ -1412,18 +1655,27 @@ func subSpan(p *postings, t uint32, lo, hi int32) (uint32, uint32) {
 }
 
 // blockExtras sets out[b], for the blocks of msBlock chunks in the
-// chunks [lo, hi) (lo a multiple of msBlock), to w times the best score
-// over maxArt of the articles of its chunks.
-func (lx *lexIndex) blockExtras(out []float64, artScore []float32, maxArt float32, w float64, lo, hi int32) {
+// chunks [lo, hi) (lo a multiple of msBlock; out and caps zero there), to
+// w times the best score over maxArt of the articles of its chunks; and
+// with caps not nil, caps[b] to the best over those articles a of the
+// bound of their chunks' final scores, artTerm[a]*scale plus that.
+func (lx *lexIndex) blockExtras(out, caps []float64, artScore []float32, artTerm []float64, maxArt float32, w, scale float64, lo, hi int32) {
 	for a := lx.chunkArt[lo]; a <= lx.chunkArt[hi-1]; a++ {
 		s := artScore[a]
-		if s == 0 {
+		if s == 0 && (caps == nil || artTerm[a] == 0) {
 			continue
 		}
 		x := w * float64(s/maxArt)
+		c := 0.0
+		if caps != nil {
+			c = artTerm[a]*scale + x
+		}
 		clo, chi := max(lx.artFirst[a], lo), min(lx.artFirst[a+1], hi)
 		for b := clo / msBlock; b < (chi+msBlock-1)/msBlock; b++ {
 			out[b] = max(out[b], x)
+			if caps != nil {
+				caps[b] = max(caps[b], c)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -39,6 +40,10 @@ type lexCase struct {
 	// final score times it, instead of its seed: above 1 no longer a
 	// bound.
 	seedAbove [2]float64
+	// capScale, where not 0, multiplies the third step's caps by block
+	// ([0]) or its article bounds per chunk ([1]): below 1 no longer
+	// bounds.
+	capScale [2]float64
 }
 
 // lexCases returns the cases every test runs: k = 1, 10, 100 and past
@@ -78,6 +83,7 @@ func lexMismatches(tb testing.TB, ix *Index, qs []string, c lexCase) []string {
 		terms := ix.queryTerms(s, ix.an.tokens(text, nil), t)
 		q := newLexQuery(s, terms, t, allowed, c.k)
 		q.boundScale = c.boundScale
+		q.capScale = c.capScale
 		want := ix.exhaustive(s, q, c.prf, t)
 		if c.seedAbove != [2]float64{} && len(want) == c.k {
 			best := s.lex.chunkScores(&q, 1)
@@ -101,6 +107,15 @@ func lexMismatches(tb testing.TB, ix *Index, qs []string, c lexCase) []string {
 // itemsText shows the first few items of a result.
 func itemsText(items []topk.Item[float64]) string {
 	return fmt.Sprintf("%d results %v", len(items), items[:min(5, len(items))])
+}
+
+// wantMismatch fails the test where c, whose bounds or seeds are off as
+// what says, gets the oracle's results for every question.
+func wantMismatch(t *testing.T, ix *Index, qs []string, c lexCase, what string) {
+	t.Helper()
+	if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
+		t.Errorf("%s, %s: got the oracle's results for every question, want some differing", c.name, what)
+	}
 }
 
 // checkLex fails the test where the pruned search and the oracle differ.
@@ -136,11 +151,76 @@ func TestMaxScoreTightBoundsFail(t *testing.T) {
 			{name: "k=100 no article score", k: 100, titleW: 1.5},
 		} {
 			c.boundScale = scale
-			if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
-				t.Errorf("%s, bounds times %v: got the oracle's results for every question, want some differing", c.name, scale)
-			}
+			wantMismatch(t, ix, qs, c, fmt.Sprintf("bounds times %v", scale))
 		}
 	}
+}
+
+// TestMaxScoreTightCapsFail checks that the identity test catches each
+// of the third step's bounds from the articles' query terms (caps by
+// block, article bounds per chunk) alone when it is a few percent too
+// tight. It asks every one of the first 200 questions, under the race
+// detector too: only some of them find a bound a few percent too tight.
+func TestMaxScoreTightCapsFail(t *testing.T) {
+	arts, qs := multiHop(t)
+	qs = qs[:min(len(qs), 200)]
+	ix := newTestIndex(t, Config{}, arts)
+	for i, name := range []string{"caps by block", "article bounds per chunk"} {
+		for _, scale := range []float64{0.97, 0.95} {
+			c := lexCase{name: "k=10", k: 10, artW: 0.5, titleW: 1.5}
+			c.capScale[i] = scale
+			wantMismatch(t, ix, qs, c, fmt.Sprintf("%s times %v", name, scale))
+		}
+	}
+}
+
+// TestMaxScoreArticleBounds checks the identity where the bounds from the
+// articles' query terms meet their edge cases: questions of more than 64
+// terms, articles with no chunks whose titles match (the article step
+// scores them, the chunk steps have nothing of them), in one add and
+// after adds one at a time (several segments) and removals.
+func TestMaxScoreArticleBounds(t *testing.T) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	qs = every(qs[:min(len(qs), 120)], 2*raceStride)
+	var long []string
+	for i := 0; i+6 <= len(qs); i += 6 {
+		long = append(long, strings.Join(qs[i:i+6], " "))
+	}
+	var empty []article.Article
+	for i, q := range long {
+		empty = append(empty, article.Article{ID: fmt.Sprintf("empty-%d", i), Title: q, Outlet: arts[0].Outlet, URL: "https://example.com/" + strconv.Itoa(i)})
+	}
+	ix := newTestIndex(t, Config{MergeIdle: -1}, slices.Concat(arts[:200], empty))
+	s := ix.current()
+	most := 0
+	for _, q := range long {
+		most = max(most, len(ix.queryTerms(s, ix.an.tokens(q, nil), DefaultTuning())))
+	}
+	if most <= 64 {
+		t.Fatalf("got at most %d terms in the long questions, want more than 64", most)
+	}
+	none := 0
+	for a := range s.lex.nArts {
+		if s.lex.artFirst[a] == s.lex.artFirst[a+1] {
+			none++
+		}
+	}
+	if none != len(empty) {
+		t.Fatalf("got %d articles with no chunks, want %d", none, len(empty))
+	}
+	outlets := []string{arts[0].Outlet, arts[1].Outlet}
+	qs = append(qs, long...)
+	checkLex(t, "one add", ix, qs, outlets)
+	for i := 200; i < 240; i++ {
+		if _, err := ix.Add(ctx, []article.Article{arts[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := ix.Remove(ctx, arts[10].ID, arts[210].ID, empty[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	checkLex(t, "segments and removals", ix, qs, outlets)
 }
 
 // TestMaxScoreSeedIsBound checks that the thresholds the first and third
@@ -215,9 +295,7 @@ func TestMaxScoreHighSeedsFail(t *testing.T) {
 				{name: "k=100 no article score", k: 100, titleW: 1.5},
 			} {
 				c.seedAbove[step] = above
-				if bad := lexMismatches(t, ix, qs, c); len(bad) == 0 {
-					t.Errorf("%s, the %s step's seed times %v: got the oracle's results for every question, want some differing", c.name, name, above)
-				}
+				wantMismatch(t, ix, qs, c, fmt.Sprintf("the %s step's seed times %v", name, above))
 			}
 		}
 	}

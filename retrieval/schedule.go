@@ -506,14 +506,31 @@ type lexRun struct {
 	wake     chan struct{}
 	best     topk.Heap[float64] // the best chunks of the stage's finished pieces
 	maxArt   float32
+	// arts0 and terms0 are where the second step's first runs write the
+	// articles' scores and term bounds; artScore and artTerm what the
+	// third step reads: the same, or new arrays where second runs
+	// finished first (late; lateScores).
+	arts0    []float32
+	terms0   []float64
+	late     []lateArts
 	artScore []float32
 	maxChunk float32
 	extras   []float64
+	// With an article part, when a chunk has only terms its article has:
+	// termUB are the query terms' chunk-level bounds (the largest over
+	// the segments), artTerm by article the sum of those of the terms it
+	// has (set by the second step), and caps the third step's bounds by
+	// block (blockExtras); docTerm is artTerm, or a scaled copy (tests).
+	termUB   []float64
+	termCaps termCaps // from termUB
+	artTerm  []float64
+	docTerm  []float64
+	caps     []float64
 	result   []topk.Item[float64]
 	// seen and topArts are the candidates of the seed of the third
 	// step's threshold (seedChunks): chunks the first step scored in
 	// full, and the best articles.
-	seen    []int32
+	seen    []topk.Item[float32]
 	topArts topk.Heap[float64]
 	seeded  [2]float64 // the thresholds the MaxScore steps started from
 }
