@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/article"
+	"github.com/briefbot/briefbot/retrieval/topk"
 )
 
 // edgeLengths are the posting-list lengths of edgeArticles' rare terms:
@@ -80,40 +81,25 @@ func edgeQuestions() []string {
 func checkEdgeSchedules(t *testing.T, stage string, ix *Index, qs []string) {
 	t.Helper()
 	s := ix.current()
-	matched := 0
 	cases := append(lexCases([]string{"alpha"}),
 		lexCase{name: "one article", k: 10, artW: 0.5, titleW: 1.5, filter: Filter{ArticleIDs: []string{"edge-0412"}}},
 		lexCase{name: "one article, k=1", k: 1, artW: 0.5, titleW: 1.5, filter: Filter{ArticleIDs: []string{"edge-0064"}}},
 		lexCase{name: "a removed article and a live one", k: 10, artW: 0.5, titleW: 1.5, filter: Filter{ArticleIDs: []string{"edge-0200", "edge-0401"}}})
-	for _, c := range cases {
-		if c.prf > 0 {
-			continue
+	matched := eachLexQuery(ix, s, cases, qs, func(c lexCase, text string, q lexQuery, want []topk.Item[float64]) {
+		if got := s.lex.search(&q); !slices.Equal(got, want) {
+			t.Errorf("%s, %s, %q, own pieces: got %s, want %s", stage, c.name, text, itemsText(got), itemsText(want))
 		}
-		allowed, _ := s.allowed(c.filter)
-		tu := DefaultTuning()
-		tu.ArticleWeight, tu.TitleWeight = c.artW, c.titleW
-		for _, text := range qs {
-			q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, allowed, c.k)
-			if len(q.terms) == 0 {
-				continue
-			}
-			want := ix.exhaustive(s, q, 0, tu)
-			matched += len(want)
-			if got := s.lex.search(&q); !slices.Equal(got, want) {
-				t.Errorf("%s, %s, %q, own pieces: got %s, want %s", stage, c.name, text, itemsText(got), itemsText(want))
-			}
-			r := s.lex.newRun(&q)
-			r.chunkPiece, r.artPiece = msBlock, 3
-			r.start()
-			for range 3 {
-				go work(r, nil, false)
-			}
-			work(r, nil, false)
-			if got := r.wait(); !slices.Equal(got, want) {
-				t.Errorf("%s, %s, %q, one block a piece: got %s, want %s", stage, c.name, text, itemsText(got), itemsText(want))
-			}
+		r := s.lex.newRun(&q)
+		r.chunkPiece, r.artPiece = msBlock, 3
+		r.start()
+		for range 3 {
+			go work(r, nil, false)
 		}
-	}
+		work(r, nil, false)
+		if got := r.wait(); !slices.Equal(got, want) {
+			t.Errorf("%s, %s, %q, one block a piece: got %s, want %s", stage, c.name, text, itemsText(got), itemsText(want))
+		}
+	})
 	if matched == 0 {
 		t.Fatalf("%s: no question matched anything", stage)
 	}

@@ -289,10 +289,65 @@ func TestLexRunIgnoresSchedule(t *testing.T) {
 		t.Fatalf("got %d segments and %d dead articles, want several and some", len(s.lex.segs), s.lex.nDead)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	matched := eachLexQuery(ix, s, lexCases([]string{arts[0].Outlet, arts[1].Outlet}), qs, func(c lexCase, text string, q lexQuery, want []topk.Item[float64]) {
+		one := s.lex.newRun(&q)
+		one.chunkPiece, one.artPiece = int32(s.lex.nChunks+msBlock)/msBlock*msBlock, int32(s.lex.nArts)
+		if got := one.run(0); !slices.Equal(got, want) {
+			t.Errorf("%s, %q, one piece: got %s, want %s", c.name, text, itemsText(got), itemsText(want))
+		}
+		for _, sd := range lexSchedules {
+			procs := runtime.GOMAXPROCS(sd.maxprocs) // 0 only asks
+			r := s.lex.newRun(&q)
+			if sd.chunkPiece > 0 {
+				r.chunkPiece, r.artPiece = sd.chunkPiece, sd.artPiece
+			}
+			switch sd.order {
+			case "reverse":
+				r.permute = slices.Reverse[[]lexPiece]
+			case "shuffle":
+				seed := rng.Uint64()
+				r.permute = func(ps []lexPiece) {
+					pr := rand.New(rand.NewPCG(seed, 0))
+					pr.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
+				}
+			}
+			var wg sync.WaitGroup
+			started := make(chan struct{})
+			for range sd.helpers {
+				wg.Go(func() {
+					<-started
+					time.Sleep(sd.delay)
+					r.help()
+				})
+			}
+			r.start()
+			close(started)
+			for range r.workers() - 1 - sd.helpers {
+				go work(r, nil, false)
+			}
+			work(r, nil, false)
+			got := r.wait()
+			wg.Wait()
+			runtime.GOMAXPROCS(procs)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s, %q, %s: got %s, want %s", c.name, text, sd.name, itemsText(got), itemsText(want))
+			}
+		}
+	})
+	if matched == 0 {
+		t.Fatal("no question matched anything")
+	}
+}
+
+// eachLexQuery calls f with every lexical query of the cases (but those
+// with an expansion, which runs before the search: nothing of the
+// search's own) over the questions qs that has terms, and the exhaustive
+// scorer's result, and returns how many chunks those results hold.
+func eachLexQuery(ix *Index, s *snapshot, cases []lexCase, qs []string, f func(c lexCase, text string, q lexQuery, want []topk.Item[float64])) int {
 	matched := 0
-	for _, c := range lexCases([]string{arts[0].Outlet, arts[1].Outlet}) {
+	for _, c := range cases {
 		if c.prf > 0 {
-			continue // the expansion runs before the search: nothing of its own here
+			continue
 		}
 		allowed, _ := s.allowed(c.filter)
 		tu := DefaultTuning()
@@ -304,54 +359,10 @@ func TestLexRunIgnoresSchedule(t *testing.T) {
 			}
 			want := ix.exhaustive(s, q, 0, tu)
 			matched += len(want)
-			one := s.lex.newRun(&q)
-			one.chunkPiece, one.artPiece = int32(s.lex.nChunks+msBlock)/msBlock*msBlock, int32(s.lex.nArts)
-			if got := one.run(0); !slices.Equal(got, want) {
-				t.Errorf("%s, %q, one piece: got %s, want %s", c.name, text, itemsText(got), itemsText(want))
-			}
-			for _, sd := range lexSchedules {
-				procs := runtime.GOMAXPROCS(sd.maxprocs) // 0 only asks
-				r := s.lex.newRun(&q)
-				if sd.chunkPiece > 0 {
-					r.chunkPiece, r.artPiece = sd.chunkPiece, sd.artPiece
-				}
-				switch sd.order {
-				case "reverse":
-					r.permute = slices.Reverse[[]lexPiece]
-				case "shuffle":
-					seed := rng.Uint64()
-					r.permute = func(ps []lexPiece) {
-						pr := rand.New(rand.NewPCG(seed, 0))
-						pr.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
-					}
-				}
-				var wg sync.WaitGroup
-				started := make(chan struct{})
-				for range sd.helpers {
-					wg.Go(func() {
-						<-started
-						time.Sleep(sd.delay)
-						r.help()
-					})
-				}
-				r.start()
-				close(started)
-				for range r.workers() - 1 - sd.helpers {
-					go work(r, nil, false)
-				}
-				work(r, nil, false)
-				got := r.wait()
-				wg.Wait()
-				runtime.GOMAXPROCS(procs)
-				if !slices.Equal(got, want) {
-					t.Errorf("%s, %q, %s: got %s, want %s", c.name, text, sd.name, itemsText(got), itemsText(want))
-				}
-			}
+			f(c, text, q, want)
 		}
 	}
-	if matched == 0 {
-		t.Fatal("no question matched anything")
-	}
+	return matched
 }
 
 // TestLexPanicReachesCaller checks that a panic in a piece of the
