@@ -722,7 +722,9 @@ type msScratch struct {
 	h      topk.Heap[float64]   // a piece's own best
 	seen   []topk.Item[float32] // the chunks a first-step piece scored in full, with their scores
 	top    topk.Heap[float64]   // a second-step piece's best articles
-	worst  float64              // top's threshold (pushArt)
+	worst  float64              // top's threshold (seeArt)
+	bar    float64              // the least of worst and maxArt
+	maxArt float32              // a second-step piece's best article score
 	scaled []float64            // a piece's article term bounds scaled (tests: lexQuery.capScale)
 	extras []float64            // a second run's block extras
 	caps   []float64            // and caps
@@ -1158,16 +1160,15 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			clear(arts)
 			clear(terms)
 		}
-		m := lv.scoreRange(q.terms, arts, terms, &r.termCaps, p.lo, p.hi, r.artAllow)
+		lv.scoreRange(q.terms, arts, terms, &r.termCaps, p.lo, p.hi)
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
-		ws.worst = math.Inf(-1)
+		ws.worst, ws.maxArt, ws.bar = math.Inf(-1), 0, math.Inf(-1)
 		if terms != nil {
-			r.bestOfArts(ws, p, arts, terms) // which fills ws.top too
+			r.bestOfArts(ws, p, arts, terms) // which sees every article too
 		} else {
-			for a := p.lo; a < p.hi; a++ {
-				ws.pushArt(a, arts[a-p.lo], r.artAllow)
-			}
+			ws.seeArts(p.lo, arts, r.artAllow)
 		}
+		m := ws.maxArt
 		r.finish(st, i, func() {
 			if again {
 				r.late = append(r.late, lateArts{p, arts, terms})
@@ -1243,6 +1244,7 @@ func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, arts []float32, terms []f
 	ws.blkArt, ws.blkTerm = ws.blkArt[:0], ws.blkTerm[:0]
 	lo, hi := lx.artFirst[p.lo], lx.artFirst[p.hi]
 	if lo >= hi {
+		ws.seeArts(p.lo, arts, r.artAllow)
 		return
 	}
 	base := lo / msBlock
@@ -1255,7 +1257,7 @@ func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, arts []float32, terms []f
 	// Each article with chunks goes to ws.top once, in the block of its
 	// first chunk: one that begins in an earlier block (before next) is
 	// only one of the block's maxima.
-	f := r.capScale(0)
+	f, allow := r.capScale(0), r.artAllow
 	next := int32(0)
 	for clo := lo; clo < hi; {
 		chi := min((clo/msBlock+1)*msBlock, hi)
@@ -1264,16 +1266,19 @@ func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, arts []float32, terms []f
 		if alo < next {
 			m, s, alo = terms[alo], arts[alo], next
 		}
+		// Articles without chunks, between those of two blocks.
+		ws.seeArts(p.lo+next, arts[next:alo], allow)
 		for j, x := range terms[alo:ahi] {
 			a := alo + int32(j)
 			m = max(m, x)
 			s = max(s, arts[a])
-			ws.pushArt(a+p.lo, arts[a], r.artAllow)
+			ws.seeArt(a+p.lo, arts[a], allow)
 		}
 		j := clo/msBlock - base
 		ws.caps1[j], ws.blkTerm[j], ws.blkArt[j] = m*f, m, s
 		clo, next = chi, max(next, ahi)
 	}
+	ws.seeArts(p.lo+next, arts[next:], allow)
 	lv := r.cl
 	lv.caps, lv.capBase, lv.artTerm, lv.artBase = ws.caps1, base, terms, p.lo
 	if f := r.capScale(1); f != 1 {
@@ -1286,20 +1291,32 @@ func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, arts []float32, terms []f
 	lv.runRange(ws, r.q.terms, &ws.h, r.chunkAllow, 1, nil, ws.scored, lo, hi, &r.theta[0])
 }
 
-// pushArt pushes article a with score s into ws.top, the best articles
-// of a second-step piece, if it is allowed and scores (allow nil: all).
-// Most articles fall below the heap's worst: not a call of allow each.
-func (ws *msScratch) pushArt(a int32, s float32, allow func(int32) bool) {
-	if x := float64(s); x > 0 && x >= ws.worst {
-		ws.addArt(a, x, allow)
+// seeArt takes article a with score s into a second-step piece's best
+// score (ws.maxArt) and best articles (ws.top), if it is allowed (allow
+// nil: all). Most articles fall below both: not a call of allow each.
+func (ws *msScratch) seeArt(a int32, s float32, allow func(int32) bool) {
+	if x := float64(s); x > 0 && x >= ws.bar {
+		ws.addArt(a, s, allow)
 	}
 }
 
-// addArt is pushArt past the heap's worst.
-func (ws *msScratch) addArt(a int32, x float64, allow func(int32) bool) {
-	if allow == nil || allow(a) {
+// addArt is seeArt past the bests.
+func (ws *msScratch) addArt(a int32, s float32, allow func(int32) bool) {
+	if allow != nil && !allow(a) {
+		return
+	}
+	ws.maxArt = max(ws.maxArt, s)
+	if x := float64(s); x >= ws.worst {
 		ws.top.Push(topk.Item[float64]{ID: a, Score: x})
 		ws.worst = ws.top.Threshold()
+	}
+	ws.bar = min(ws.worst, float64(ws.maxArt))
+}
+
+// seeArts is seeArt for the articles from a on, with scores arts.
+func (ws *msScratch) seeArts(a int32, arts []float32, allow func(int32) bool) {
+	for j, s := range arts {
+		ws.seeArt(a+int32(j), s, allow)
 	}
 }
 
@@ -1625,8 +1642,7 @@ func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
 // operations in the same order as msCursor.contribution and runSeg's sum,
 // so the same float32 scores. With terms not nil (zero before), it also
 // sets terms[a-lo] to the sum of ub[i] over the query terms i that a has.
-// It returns the best score of the articles that allow admits (nil: all).
-func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32, allow func(int32) bool) float32 {
+func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32) {
 	lx, p := lv.lx, lv.p
 	for i, t := range q {
 		w := lv.ws[i]
@@ -1677,13 +1693,6 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 			}
 		}
 	}
-	var m float32
-	for a := lo; a < hi; a++ {
-		if s := sc[a-lo]; s > m && (allow == nil || allow(a)) {
-			m = s
-		}
-	}
-	return m
 }
 
 // termCaps bounds the chunk-level contribution of a query term to the

@@ -532,18 +532,24 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 	}
 }
 
+// stallIndex returns the index of the stalled-piece tests (300 articles)
+// with its snapshot, the questions and the tuning, on two cores until
+// the test ends.
+func stallIndex(t *testing.T) (*Index, *snapshot, []string, Tuning) {
+	arts, qs := multiHop(t)
+	ix := newTestIndex(t, Config{}, arts[:300])
+	procs := runtime.GOMAXPROCS(2)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
+	return ix, ix.current(), qs, DefaultTuning()
+}
+
 // TestLexRunOutrunsStalledPiece checks that a goroutine that stalls
 // while it holds a piece (here the first piece taken in each stage, until
 // the stage is over) does not hold up the search: another goroutine runs
 // the piece again, and the result is still exactly the exhaustive
 // scorer's.
 func TestLexRunOutrunsStalledPiece(t *testing.T) {
-	arts, qs := multiHop(t)
-	ix := newTestIndex(t, Config{}, arts[:300])
-	s := ix.current()
-	tu := DefaultTuning()
-	procs := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(procs)
+	ix, s, qs, tu := stallIndex(t)
 	const stall = 10 * time.Second
 	for _, text := range every(qs[:min(len(qs), 40)], 4*raceStride) {
 		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, 100)
@@ -691,12 +697,7 @@ func TestVecPieceRunsTwice(t *testing.T) {
 // stages, must still find the exhaustive scorer's result: in arrays the
 // stalled run wrote, it would read another question's article scores.
 func TestLexRunPoolsArraysAfterItsLastRun(t *testing.T) {
-	arts, qs := multiHop(t)
-	ix := newTestIndex(t, Config{}, arts[:300])
-	s := ix.current()
-	tu := DefaultTuning()
-	procs := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(procs)
+	ix, s, qs, tu := stallIndex(t)
 	search := func(text string) (*lexRun, []topk.Item[float64]) {
 		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, 100)
 		r := s.lex.newRun(&q)
