@@ -1599,13 +1599,14 @@ type lateArts struct {
 }
 
 // lateScores sets the run's article scores and term bounds, where second
-// runs of some pieces finished first (r.late), to new arrays, from theirs
-// and from the others' in place: the first runs of those pieces may
-// still be writing in the arrays.
+// runs of some pieces finished first (r.late), to other arrays (pooled
+// with the run's, not cleared: every piece's range is copied), from
+// theirs and from the others' in place: the first runs of those pieces
+// may still be writing in the arrays.
 func (r *lexRun) lateScores() {
-	r.artScore = make([]float32, len(r.arts0))
+	r.artScore = r.arr.lateArts(len(r.arts0))
 	if r.terms0 != nil {
-		r.artTerm = make([]float64, len(r.terms0))
+		r.artTerm = r.arr.lateTerms(len(r.terms0))
 	}
 	for _, p := range r.stages[0] {
 		if p.step != stepArts {
