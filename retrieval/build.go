@@ -319,7 +319,7 @@ func compact(s *snapshot) (*snapshot, error) {
 	}
 	out := &snapshot{arts: make([]*entry, nArts), chunks: make([]chunkRec, nChunks),
 		idBase: make(map[string]int32, nArts), outletID: map[string]int32{}, artOutlet: make([]int32, nArts)}
-	lx := &lexIndex{nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
+	lx := &lexIndex{pool: olx.pool, nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
 		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks),
 		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: olx.terms}
 	c := int32(0)

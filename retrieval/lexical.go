@@ -499,6 +499,10 @@ type lexIndex struct {
 	sumChunk, sumArt, sumTitle float64 // sums of word counts: exact
 	avgChunk, avgArt, avgTitle float64
 	terms                      int // term IDs below terms are known to the snapshot
+
+	// pool keeps the searches' arrays over every article (lexArrays),
+	// shared with the later snapshots' copies; nil pools nothing.
+	pool *lexPool
 }
 
 // isDead reports whether article a was removed.

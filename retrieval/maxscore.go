@@ -248,6 +248,12 @@ type msLevel struct {
 	artTerm []float64
 	capBase int32
 	artBase int32
+	// capTerm, when not nil, are the articles' term bounds (unscaled,
+	// by article) from which a block whose cap does not skip it gets a
+	// tighter one (blockCap), capScale their scale: caps then bound a
+	// block's best score and term bound apart (blockCaps).
+	capTerm  []float64
+	capScale float64
 
 	g    *lexSeg   // the segment being scored
 	text *postings // its postings at this level
@@ -716,10 +722,19 @@ type msScratch struct {
 	h      topk.Heap[float64]   // a piece's own best
 	seen   []topk.Item[float32] // the chunks a first-step piece scored in full, with their scores
 	top    topk.Heap[float64]   // a second-step piece's best articles
+	worst  float64              // top's threshold (seeArt)
+	bar    float64              // the least of worst and maxArt
+	maxArt float32              // a second-step piece's best article score
 	scaled []float64            // a piece's article term bounds scaled (tests: lexQuery.capScale)
 	extras []float64            // a second run's block extras
 	caps   []float64            // and caps
 	caps1  []float64            // a piece's first-step caps
+	// A second-step piece's best article score and term bound by block
+	// of the walk, from block blkBase: the third step's block extras and
+	// caps (blockCaps), merged into the run's when the piece finishes.
+	blkArt  []float32
+	blkTerm []float64
+	blkBase int32
 }
 
 // reset sizes the scratch for n query terms.
@@ -845,7 +860,7 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 		if extras != nil {
 			extra = extras[b]
 		}
-		if lv.caps != nil && lv.caps[b-lv.capBase] < theta {
+		if lv.caps != nil && (lv.caps[b-lv.capBase] < theta || lv.capTerm != nil && lv.blockCap(wlo, whi) < theta) {
 			// No doc of the block can reach the threshold: skipped
 			// before the terms' bounds there are looked at.
 			wk.capped++
@@ -1140,19 +1155,20 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 			if terms != nil {
 				terms = make([]float64, p.hi-p.lo)
 			}
+		} else {
+			// The run's arrays come from the pool, not cleared.
+			clear(arts)
+			clear(terms)
 		}
-		m := lv.scoreRange(q.terms, arts, terms, &r.termCaps, p.lo, p.hi, r.artAllow)
-		if terms != nil {
-			r.bestOfArts(ws, p, terms)
-		}
+		lv.scoreRange(q.terms, arts, terms, &r.termCaps, p.lo, p.hi)
 		ws.top = topk.Heap[float64]{K: seedArts, Items: ws.top.Items[:0], Order: cmpInt32}
-		for a := p.lo; a < p.hi; a++ {
-			// Most articles fall below the heap's worst: not a call each.
-			s := arts[a-p.lo]
-			if s > 0 && (!ws.top.Full() || float64(s) >= ws.top.Items[0].Score) && (r.artAllow == nil || r.artAllow(a)) {
-				ws.top.Push(topk.Item[float64]{ID: a, Score: float64(s)})
-			}
+		ws.worst, ws.maxArt, ws.bar = math.Inf(-1), 0, math.Inf(-1)
+		if terms != nil {
+			r.bestOfArts(ws, p, arts, terms) // which sees every article too
+		} else {
+			ws.seeArts(p.lo, arts, r.artAllow)
 		}
+		m := ws.maxArt
 		r.finish(st, i, func() {
 			if again {
 				r.late = append(r.late, lateArts{p, arts, terms})
@@ -1166,6 +1182,11 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 					r.best.Push(x)
 				}
 				r.seen = append(r.seen, ws.seen...)
+				for j, x := range ws.blkArt {
+					b := ws.blkBase + int32(j)
+					r.blkArt[b] = max(r.blkArt[b], x)
+					r.blkTerm[b] = max(r.blkTerm[b], ws.blkTerm[j])
+				}
 			}
 		})
 		return
@@ -1180,20 +1201,25 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 					ws.extras = make([]float64, len(extras))
 					ws.caps = make([]float64, len(extras))
 				}
-				blo, bhi := p.lo/msBlock, (p.hi+msBlock-1)/msBlock
 				extras = ws.extras
-				clear(extras[blo:bhi])
 				if caps != nil {
 					caps = ws.caps
-					clear(caps[blo:bhi])
 				}
 			}
-			r.lx.blockExtras(extras, caps, r.artScore, r.artTerm, r.maxArt, q.artW*r.cl.boundScale, scale*r.capScale(0), p.lo, p.hi)
+			w := q.artW * r.cl.boundScale
+			if r.blkArt != nil {
+				blockCaps(extras, caps, r.blkArt, r.blkTerm, r.maxArt, w, scale*r.capScale(0), p.lo/msBlock, (p.hi+msBlock-1)/msBlock)
+			} else {
+				r.lx.blockExtras(extras, r.artScore, r.maxArt, w, p.lo, p.hi)
+			}
 		}
 		lv := r.cl
 		if extras != nil {
 			lv.artScore, lv.maxArt, lv.artW = r.artScore, r.maxArt, q.artW*r.cl.boundScale
 			lv.caps, lv.artTerm = caps, r.docTerm
+			if r.blkArt != nil {
+				lv.capTerm, lv.capScale = r.artTerm, scale*r.capScale(0)
+			}
 		}
 		ws.h = topk.Heap[float64]{K: q.k, Items: ws.h.Items[:0], Order: q.order}
 		lv.runRange(ws, q.terms, &ws.h, r.chunkAllow, scale, extras, r.final, p.lo, p.hi, &r.theta[1])
@@ -1206,26 +1232,53 @@ func (r *lexRun) piece(st, i int, p lexPiece, ws *msScratch, again bool) {
 }
 
 // bestOfArts is the first step over the chunks of the articles of the
-// second step's piece p, once their scores and term bounds are in ws and
-// terms: MaxScore with k = 1 into ws.h, each block bounded by the term
-// bounds of its articles (caps) and each chunk by its article's.
-func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, terms []float64) {
+// second step's piece p, once their scores and term bounds are in arts
+// and terms: MaxScore with k = 1 into ws.h, each block bounded by the
+// term bounds of its articles (caps) and each chunk by its article's.
+// It also keeps, by block, the best score and term bound of the
+// piece's articles there (ws.blkArt, ws.blkTerm), for the third step.
+func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, arts []float32, terms []float64) {
 	lx := r.lx
 	ws.h = topk.Heap[float64]{K: 1, Items: ws.h.Items[:0], Order: r.q.order}
 	ws.seen = ws.seen[:0]
+	ws.blkArt, ws.blkTerm = ws.blkArt[:0], ws.blkTerm[:0]
 	lo, hi := lx.artFirst[p.lo], lx.artFirst[p.hi]
 	if lo >= hi {
+		ws.seeArts(p.lo, arts, r.artAllow)
 		return
 	}
 	base := lo / msBlock
-	ws.caps1 = zeroed(ws.caps1, int((hi+msBlock-1)/msBlock-base))
-	f := r.capScale(0)
-	for a := p.lo; a < p.hi; a++ {
-		x := terms[a-p.lo] * f
-		for b := lx.artFirst[a] / msBlock; b < (lx.artFirst[a+1]+msBlock-1)/msBlock; b++ {
-			ws.caps1[b-base] = max(ws.caps1[b-base], x)
+	n := int((hi+msBlock-1)/msBlock - base)
+	// Every block is set below.
+	ws.caps1 = slices.Grow(ws.caps1[:0], n)[:n]
+	ws.blkArt, ws.blkTerm, ws.blkBase = slices.Grow(ws.blkArt[:0], n)[:n], slices.Grow(ws.blkTerm[:0], n)[:n], base
+	// Block by block, over the articles of each (consecutive): the cap is
+	// the best term bound times f (the product is monotone in the bound).
+	// Each article with chunks goes to ws.top once, in the block of its
+	// first chunk: one that begins in an earlier block (before next) is
+	// only one of the block's maxima.
+	f, allow := r.capScale(0), r.artAllow
+	next := int32(0)
+	for clo := lo; clo < hi; {
+		chi := min((clo/msBlock+1)*msBlock, hi)
+		alo, ahi := lx.chunkArt[clo]-p.lo, lx.chunkArt[chi-1]+1-p.lo
+		m, s := 0.0, float32(0)
+		if alo < next {
+			m, s, alo = terms[alo], arts[alo], next
 		}
+		// Articles without chunks, between those of two blocks.
+		ws.seeArts(p.lo+next, arts[next:alo], allow)
+		for j, x := range terms[alo:ahi] {
+			a := alo + int32(j)
+			m = max(m, x)
+			s = max(s, arts[a])
+			ws.seeArt(a+p.lo, arts[a], allow)
+		}
+		j := clo/msBlock - base
+		ws.caps1[j], ws.blkTerm[j], ws.blkArt[j] = m*f, m, s
+		clo, next = chi, max(next, ahi)
 	}
+	ws.seeArts(p.lo+next, arts[next:], allow)
 	lv := r.cl
 	lv.caps, lv.capBase, lv.artTerm, lv.artBase = ws.caps1, base, terms, p.lo
 	if f := r.capScale(1); f != 1 {
@@ -1236,6 +1289,35 @@ func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, terms []float64) {
 		lv.artTerm = ws.scaled
 	}
 	lv.runRange(ws, r.q.terms, &ws.h, r.chunkAllow, 1, nil, ws.scored, lo, hi, &r.theta[0])
+}
+
+// seeArt takes article a with score s into a second-step piece's best
+// score (ws.maxArt) and best articles (ws.top), if it is allowed (allow
+// nil: all). Most articles fall below both: not a call of allow each.
+func (ws *msScratch) seeArt(a int32, s float32, allow func(int32) bool) {
+	if x := float64(s); x > 0 && x >= ws.bar {
+		ws.addArt(a, s, allow)
+	}
+}
+
+// addArt is seeArt past the bests.
+func (ws *msScratch) addArt(a int32, s float32, allow func(int32) bool) {
+	if allow != nil && !allow(a) {
+		return
+	}
+	ws.maxArt = max(ws.maxArt, s)
+	if x := float64(s); x >= ws.worst {
+		ws.top.Push(topk.Item[float64]{ID: a, Score: x})
+		ws.worst = ws.top.Threshold()
+	}
+	ws.bar = min(ws.worst, float64(ws.maxArt))
+}
+
+// seeArts is seeArt for the articles from a on, with scores arts.
+func (ws *msScratch) seeArts(a int32, arts []float32, allow func(int32) bool) {
+	for j, s := range arts {
+		ws.seeArt(a+int32(j), s, allow)
+	}
 }
 
 // zeroed returns buf resized to n and cleared, reusing its array when
@@ -1432,9 +1514,13 @@ func (r *lexRun) firstPieces() []lexPiece {
 	// A chunk has only terms its article has (its text is part of the
 	// article's body, its title field the article's title) when both
 	// levels score the title field or neither does.
+	nb := (r.lx.nChunks + msBlock - 1) / msBlock
+	if q.artW > 0 {
+		r.arr = r.lx.pool.get(r.lx.nArts, nb)
+	}
 	if q.artW > 0 && q.chunk.titleW > 0 == (q.article.titleW > 0) {
 		r.termUB = make([]float64, len(q.terms))
-		r.terms0 = make([]float64, r.lx.nArts)
+		r.terms0 = r.arr.terms[:r.lx.nArts]
 	}
 	r.seeded[0] = r.seedBest()
 	if r.termUB != nil {
@@ -1450,7 +1536,14 @@ func (r *lexRun) firstPieces() []lexPiece {
 		ps = r.cut(nil, stepBest, int32(r.lx.nChunks), r.chunkPiece)
 	}
 	if r.q.artW > 0 {
-		r.arts0 = make([]float32, r.lx.nArts)
+		if r.terms0 != nil {
+			// Merged by max as the pieces finish; their arts0 and terms0
+			// each piece clears.
+			r.blkArt, r.blkTerm = r.arr.blkArt[:nb], r.arr.blkTerm[:nb]
+			clear(r.blkArt)
+			clear(r.blkTerm)
+		}
+		r.arts0 = r.arr.arts[:r.lx.nArts]
 		ps = r.cut(ps, stepArts, int32(r.lx.nArts), r.artPiece)
 	}
 	return ps
@@ -1474,9 +1567,10 @@ func (r *lexRun) nextStage(st int) []lexPiece {
 		r.lateScores()
 	}
 	if r.maxArt > 0 {
-		r.extras = make([]float64, (r.lx.nChunks+msBlock-1)/msBlock)
+		// Every block is set by its piece (blockExtras, blockCaps).
+		r.extras = r.arr.extras[:(r.lx.nChunks+msBlock-1)/msBlock]
 		if r.artTerm != nil {
-			r.caps = make([]float64, len(r.extras))
+			r.caps = r.arr.caps[:len(r.extras)]
 			r.docTerm = r.artTerm
 			if f := r.capScale(1); f != 1 {
 				r.docTerm = make([]float64, len(r.artTerm))
@@ -1505,13 +1599,14 @@ type lateArts struct {
 }
 
 // lateScores sets the run's article scores and term bounds, where second
-// runs of some pieces finished first (r.late), to new arrays, from theirs
-// and from the others' in place: the first runs of those pieces may
-// still be writing in the arrays.
+// runs of some pieces finished first (r.late), to other arrays (pooled
+// with the run's, not cleared: every piece's range is copied), from
+// theirs and from the others' in place: the first runs of those pieces
+// may still be writing in the arrays.
 func (r *lexRun) lateScores() {
-	r.artScore = make([]float32, len(r.arts0))
+	r.artScore = r.arr.lateArts(len(r.arts0))
 	if r.terms0 != nil {
-		r.artTerm = make([]float64, len(r.terms0))
+		r.artTerm = r.arr.lateTerms(len(r.terms0))
 	}
 	for _, p := range r.stages[0] {
 		if p.step != stepArts {
@@ -1548,8 +1643,7 @@ func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
 // operations in the same order as msCursor.contribution and runSeg's sum,
 // so the same float32 scores. With terms not nil (zero before), it also
 // sets terms[a-lo] to the sum of ub[i] over the query terms i that a has.
-// It returns the best score of the articles that allow admits (nil: all).
-func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32, allow func(int32) bool) float32 {
+func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32) {
 	lx, p := lv.lx, lv.p
 	for i, t := range q {
 		w := lv.ws[i]
@@ -1600,13 +1694,6 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 			}
 		}
 	}
-	var m float32
-	for a := lo; a < hi; a++ {
-		if s := sc[a-lo]; s > m && (allow == nil || allow(a)) {
-			m = s
-		}
-	}
-	return m
 }
 
 // termCaps bounds the chunk-level contribution of a query term to the
@@ -1655,27 +1742,42 @@ func subSpan(p *postings, t uint32, lo, hi int32) (uint32, uint32) {
 }
 
 // blockExtras sets out[b], for the blocks of msBlock chunks in the
-// chunks [lo, hi) (lo a multiple of msBlock; out and caps zero there), to
-// w times the best score over maxArt of the articles of its chunks; and
-// with caps not nil, caps[b] to the best over those articles a of the
-// bound of their chunks' final scores, artTerm[a]*scale plus that.
-func (lx *lexIndex) blockExtras(out, caps []float64, artScore []float32, artTerm []float64, maxArt float32, w, scale float64, lo, hi int32) {
-	for a := lx.chunkArt[lo]; a <= lx.chunkArt[hi-1]; a++ {
-		s := artScore[a]
-		if s == 0 && (caps == nil || artTerm[a] == 0) {
-			continue
+// chunks [lo, hi) (lo a multiple of msBlock), to w times the best score
+// over maxArt of the articles of its chunks (consecutive: chunkArt of
+// its first and last chunk). The extra is monotone in the score: it is
+// that of the block's best score.
+func (lx *lexIndex) blockExtras(out []float64, artScore []float32, maxArt float32, w float64, lo, hi int32) {
+	for blo := lo; blo < hi; blo += msBlock {
+		var s float32
+		for _, x := range artScore[lx.chunkArt[blo] : lx.chunkArt[min(blo+msBlock, hi)-1]+1] {
+			s = max(s, x)
 		}
-		x := w * float64(s/maxArt)
-		c := 0.0
-		if caps != nil {
-			c = artTerm[a]*scale + x
-		}
-		clo, chi := max(lx.artFirst[a], lo), min(lx.artFirst[a+1], hi)
-		for b := clo / msBlock; b < (chi+msBlock-1)/msBlock; b++ {
-			out[b] = max(out[b], x)
-			if caps != nil {
-				caps[b] = max(caps[b], c)
-			}
-		}
+		out[blo/msBlock] = w * float64(s/maxArt)
+	}
+}
+
+// blockCap returns the bound of the final scores of the chunks [lo, hi)
+// of one block that blockExtras' caps were before blockCaps: the best
+// over the articles a of their chunks of capTerm[a]*capScale plus
+// artW times a's score over maxArt. It is at most the block's cap, and
+// taken only for blocks that their cap does not skip.
+func (lv *msLevel) blockCap(lo, hi int32) float64 {
+	c := 0.0
+	for a := lv.lx.chunkArt[lo]; a <= lv.lx.chunkArt[hi-1]; a++ {
+		c = max(c, lv.capTerm[a]*lv.capScale+lv.artW*float64(lv.artScore[a]/lv.maxArt))
+	}
+	return c
+}
+
+// blockCaps sets out[b] and caps[b] for the blocks b in [blo, bhi) from
+// the best score blkArt[b] and term bound blkTerm[b] of the articles of
+// the block's chunks: out[b] as blockExtras, and caps[b] a bound of their
+// chunks' final scores, blkTerm[b]*scale plus out[b]. The cap is looser
+// than the best over the articles of the sum of each one's parts, but
+// takes a product and a sum by block where that takes them by article.
+func blockCaps(out, caps []float64, blkArt []float32, blkTerm []float64, maxArt float32, w, scale float64, blo, bhi int32) {
+	for b := blo; b < bhi; b++ {
+		out[b] = w * float64(blkArt[b]/maxArt)
+		caps[b] = blkTerm[b]*scale + out[b]
 	}
 }
