@@ -181,4 +181,5 @@ func (w *lexWork) report(b *testing.B, n int) {
 	b.ReportMetric(per(w.capped), "capped/q")
 	b.ReportMetric(per(w.docCaps), "doccaps/q")
 	b.ReportMetric(per(w.coasted), "coasted/q")
+	b.ReportMetric(per(w.artPosts), "artposts/q")
 }
