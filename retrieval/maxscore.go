@@ -1557,7 +1557,8 @@ func (r *lexRun) cut(ps []lexPiece, step lexStep, n, size int32) []lexPiece {
 func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *termCaps, lo, hi int32, allow func(int32) bool) float32 {
 	lx, p := lv.lx, lv.p
 	nm := lx.artNorms(p, lv.bp[0])
-	text, title, one := nm.text, nm.title, nm.one
+	text, title, one, cap1 := nm.text, nm.title, nm.one, nm.cap1
+	dead := lx.nDead > 0
 	// The chunk level's title norm is the article level's when their
 	// title normalisations are the same.
 	sameTitle := tc.titleB == p.titleB
@@ -1576,28 +1577,36 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 				b, bEnd = subSpan(&g.titlePost, t.id, lo, hi)
 			}
 			posts += int64(aEnd-a) + int64(bEnd-b)
+			var ub, w1 float64
+			if terms != nil {
+				ub, w1 = tc.ub[i], tc.weightUp(i)
+			}
+			docs, tfs := tp.doc[:aEnd], tp.tf[:aEnd]
 			for a < aEnd || b < bEnd {
 				// The text postings before the next title posting.
 				next := uint32(docEnd)
 				if b < bEnd {
 					next = g.titlePost.doc[b]
 				}
-				for ; a < aEnd && tp.doc[a] < next; a++ {
-					d := tp.doc[a]
-					f := tp.freq(a)
+				for ; a < aEnd && docs[a] < next; a++ {
+					d := docs[a]
+					if dead && lx.isDead(d) {
+						continue
+					}
 					var acc float32
-					if f == 1 {
+					if tfs[a] == 1 {
 						acc = one[d]
 					} else {
-						acc = float32(float64(f) / text[d])
-					}
-					if lx.nDead > 0 && lx.isDead(d) {
-						continue
+						acc = float32(float64(tp.freq(a)) / text[d])
 					}
 					x := float64(acc)
 					sc[d-uint32(lo)] += float32(w * x / (p.k1 + x))
 					if terms != nil {
-						terms[d-uint32(lo)] += tc.bound(i, d, f, 0)
+						y := w1 * float64(cap1[d])
+						if tfs[a] != 1 {
+							y = tc.bound(i, d, tp.freq(a), 0)
+						}
+						terms[d-uint32(lo)] += min(ub, y)
 					}
 				}
 				if b >= bEnd {
@@ -1615,7 +1624,7 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 				tf := float64(g.titlePost.freq(b))
 				acc += float32(p.titleW * tf / title[d])
 				b++
-				if lx.nDead > 0 && lx.isDead(d) {
+				if dead && lx.isDead(d) {
 					continue
 				}
 				x := float64(acc)
@@ -1723,32 +1732,30 @@ type termCaps struct {
 	c0, c1 float64   // its length norm of a chunk of length l: c0 + c1*l
 	// The chunk level's title weight and length normalisation.
 	title, titleB float64
-	// cap1 is by article the bound over the weight of a text frequency
-	// of 1 without title (artNorms.cap1).
-	cap1 []float32
 }
 
 // newTermCaps returns the termCaps of the chunk level cl, with the
 // terms' bounds over every chunk ub.
 func newTermCaps(cl *msLevel, ub []float64) termCaps {
 	tc := termCaps{ub: ub, w: make([]float64, len(ub)), minLen: cl.lx.minChunk, k1: cl.p.k1, c0: 1 - cl.p.b, c1: cl.p.b / cl.avg,
-		title: cl.p.titleW, titleB: cl.p.titleB, cap1: cl.lx.artNorms(cl.bp[1], cl.bp[0]).cap1}
+		title: cl.p.titleW, titleB: cl.p.titleB}
 	for i := range ub {
 		tc.w[i] = cl.ws[i] * cl.boundScale
 	}
 	return tc
 }
 
+// weightUp returns query term i's weight rounded upward by more than the
+// roundings of its product with artNorms.cap1: that product bounds the
+// term's contribution to the chunks of an article whose text has it once,
+// without title, as bound does.
+func (tc *termCaps) weightUp(i int) float64 { return tc.w[i] * (1 + 0x1p-47) }
+
 // bound returns the bound of query term i's contribution to the chunks
 // of article a, whose text has it tf times and whose title field gives
 // it the chunk-level pseudo-frequency title: a chunk's text has it at
 // most tf times, and is at least as long as the article's shortest chunk.
 func (tc *termCaps) bound(i int, a uint32, tf uint32, title float64) float64 {
-	if tf == 1 && title == 0 {
-		// w/(k1*norm+1), without a division: cap1 is rounded upward,
-		// and so is the product, by more than its two roundings.
-		return min(tc.ub[i], tc.w[i]*float64(tc.cap1[a])*(1+0x1p-48))
-	}
 	// The contribution bound w*x/(k1+x) of the pseudo-frequency
 	// x = tf/norm + title, with one division.
 	norm := tc.c0 + tc.c1*float64(tc.minLen[a])
