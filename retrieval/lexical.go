@@ -503,6 +503,11 @@ type lexIndex struct {
 	// pool keeps the searches' arrays over every article (lexArrays),
 	// shared with the later snapshots' copies; nil pools nothing.
 	pool *lexPool
+	// norms keeps the articles' length normalisations of the snapshot's
+	// searches (artNorms), computed on its first search; a new snapshot
+	// with other articles or averages gets a new one, a merge shares it.
+	// nil: computed by every search.
+	norms *normCache
 }
 
 // isDead reports whether article a was removed.

@@ -630,7 +630,8 @@ func (ix *Index) install(st *stored) error {
 		outletID: map[string]int32{}}
 	lx := &lexIndex{pool: new(lexPool), nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
 		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks),
-		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: nTerms}
+		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: nTerms,
+		norms: new(normCache)}
 	c := 0
 	for a := range st.arts {
 		art := &st.arts[a]
