@@ -73,7 +73,16 @@ func TestArtNorms(t *testing.T) {
 			t.Fatal(err)
 		}
 		lx := ix.current().lex
+		// The add computed them before it published the snapshot: no
+		// search after it pays for them.
+		pre := lx.norms.p.Load()
+		if pre == nil || !pre.fits(lx, pa, pc) {
+			t.Errorf("got no norms in the snapshot an add published, want them computed by the add")
+		}
 		nm := lx.artNorms(pa, pc)
+		if nm != pre {
+			t.Errorf("got a computation of the norms by the first search after an add, want the add's")
+		}
 		if nm == before || nm.n != lx.nArts || nm.avgArt != lx.avgArt {
 			t.Errorf("got the norms of %d articles at average %v, want the new snapshot's: %d at %v", nm.n, nm.avgArt, lx.nArts, lx.avgArt)
 		}

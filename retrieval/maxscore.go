@@ -75,15 +75,19 @@ func (g *lexSeg) bounds(lx *lexIndex, pc, pa bm25f) *segBounds {
 }
 
 // prepareBounds computes the bounds that searches with tuning t use in
-// every segment that lacks them, so that no search pays for them: an add
-// or a merge calls it before it publishes its snapshot (whose new segment
-// is then the only one without them). A restart does not: there the first
-// search computes them (a pass over the long posting lists), so that the
-// restart costs what it did.
+// every segment that lacks them, and the articles' norms (artNorms), so
+// that no search pays for them: an add or a merge calls it before it
+// publishes its snapshot (whose new segment is then the only one without
+// them; the norms are new with every snapshot). A restart does not: there
+// the first search computes them (a pass over the long posting lists and
+// the articles), so that the restart costs what it did.
 func (lx *lexIndex) prepareBounds(t Tuning) {
 	pc, pa := t.bm25f()
 	for _, g := range lx.segs {
 		g.bounds(lx, pc, pa)
+	}
+	if lx.nArts > 0 {
+		lx.artNorms(pa, pc)
 	}
 }
 
