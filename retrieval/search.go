@@ -239,6 +239,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if ix.damaged != nil {
+		return nil, fmt.Errorf("search %q: %w", q.Text, ix.damaged)
+	}
 	s = ix.snap
 	if s.lex.liveChunks == 0 {
 		return nil, nil
