@@ -34,24 +34,13 @@ func TestUnneededRunPanicGoesNoFurther(t *testing.T) {
 	ix, arts := synthIndex(t, 300)
 	s := ix.current()
 	ctx := context.Background()
-	tu := DefaultTuning()
 	const k = 100
 	text := arts[0].Title
 	qv, err := ix.embedQuery(ctx, text)
 	if err != nil {
 		t.Fatal(err)
 	}
-	newSides := func() (*lexRun, *vecScan) {
-		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, k)
-		sc, err := s.vectorScan(qv, nil, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !sc.shared {
-			t.Fatalf("%d slots: the scan is not shared", s.vecs.slots)
-		}
-		return s.lex.newRun(&q), sc
-	}
+	newSides := func() (*lexRun, *vecScan) { return hybridSides(t, ix, s, text, qv, k) }
 	lr, sc := newSides()
 	lr.chunkPiece, lr.artPiece = int32(s.lex.nChunks+msBlock)/msBlock*msBlock, int32(s.lex.nArts)
 	sc.cut(s.vecs.slots)
@@ -217,21 +206,8 @@ func TestUnneededRunPanicGoesNoFurther(t *testing.T) {
 // article part as their final score, among the results. Checked to fail
 // without the fix (runSeg skips a score of 0): 7 questions differed.
 func TestTinyWeightsMatchOracle(t *testing.T) {
-	ctx := context.Background()
-	arts, qs := multiHop(t)
-	arts = arts[:240]
-	qs = every(qs[:min(len(qs), 300)], 6*raceStride)
-	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:180])
-	for i, a := range arts[180:] {
-		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
-			t.Fatal(err)
-		}
-		if i%10 == 9 {
-			if _, err := ix.Remove(ctx, arts[i].ID); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	ix, qs := tuningIndex(t)
+	qs = every(qs, 6*raceStride)
 	sub := math.SmallestNonzeroFloat64
 	for _, tc := range []struct {
 		name string
@@ -255,22 +231,7 @@ func TestTinyWeightsMatchOracle(t *testing.T) {
 			if err := tu.check(); err != nil {
 				t.Fatalf("the tuning is refused: %v", err)
 			}
-			s := ix.current()
-			matched := 0
-			for _, k := range []int{1, 10, 100} {
-				for _, text := range qs {
-					q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, k)
-					want := ix.exhaustive(s, q, 0, tu)
-					got := s.lex.search(&q)
-					matched += len(want)
-					if !slices.Equal(got, want) {
-						t.Errorf("k=%d, %q: got %s, want %s", k, text, itemsText(got), itemsText(want))
-					}
-				}
-			}
-			if matched == 0 {
-				t.Fatal("no question matched anything")
-			}
+			checkTuning(t, ix, qs, tu, []int{1, 10, 100})
 		})
 	}
 }
