@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -332,5 +333,117 @@ func TestFeedbackWeightEdges(t *testing.T) {
 		if matched == 0 {
 			t.Fatalf("PRFWeight %g: no question matched anything", w)
 		}
+	}
+}
+
+// TestTiedScoresMatchOracle checks the pruned lexical search, with its
+// own pieces and with small ones run by two goroutines, against the
+// exhaustive scorer on random indexes over a vocabulary of six words:
+// chunks and articles of one to hundreds of words, empty ones, titles of
+// none to two words, so that scores tie everywhere (ties by chunk order,
+// bounds equal to the threshold); adds one at a time, removals, updates,
+// then the merge; random questions with repeated words, filters, k from
+// 1 to past the index, and tunings (no article score, a tiny title
+// weight, full length normalisation). No break found.
+func TestTiedScoresMatchOracle(t *testing.T) {
+	ctx := context.Background()
+	vocab := strings.Fields("alpha beta gamma delta omega sigma")
+	matched := 0
+	for seed := range uint64(40 / raceStride) {
+		rng := rand.New(rand.NewPCG(seed, 17))
+		mkArt := func(i int) article.Article {
+			var b strings.Builder
+			n := []int{1, 2, 5, 40, 400}[rng.IntN(5)]
+			for j := range n {
+				b.WriteString(vocab[rng.IntN(len(vocab))])
+				if j%7 == 6 {
+					b.WriteString(". ")
+				} else {
+					b.WriteString(" ")
+				}
+			}
+			text := b.String()
+			if rng.IntN(8) == 0 {
+				text = ""
+			}
+			title := ""
+			for range rng.IntN(3) {
+				title += vocab[rng.IntN(len(vocab))] + " "
+			}
+			return article.Article{ID: fmt.Sprintf("a%03d", i), Title: title, Outlet: []string{"x", "y"}[rng.IntN(2)],
+				Text: text, Body: []article.Span{{Start: 0, End: len(text)}}}
+		}
+		var arts []article.Article
+		for i := range 300 {
+			arts = append(arts, mkArt(i))
+		}
+		ix := newTestIndex(t, Config{MergeIdle: -1, MergeChunks: 1 << 20}, arts[:200])
+		for i := 200; i < 300; i++ {
+			if _, err := ix.Add(ctx, arts[i:i+1]); err != nil {
+				t.Fatal(err)
+			}
+			if rng.IntN(4) == 0 {
+				if _, err := ix.Remove(ctx, arts[rng.IntN(i)].ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if rng.IntN(6) == 0 {
+				u := mkArt(rng.IntN(i))
+				if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for stage := range 2 {
+			if stage == 1 {
+				if err := ix.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := ix.current()
+			for range 60 {
+				var qw []string
+				for range 1 + rng.IntN(6) {
+					qw = append(qw, vocab[rng.IntN(len(vocab))])
+				}
+				text := strings.Join(qw, " ")
+				tu := DefaultTuning()
+				switch rng.IntN(4) {
+				case 1:
+					tu.ArticleWeight = -1
+				case 2:
+					tu.TitleWeight = 0.001
+				case 3:
+					tu.B, tu.K1 = 1, 0.1
+				}
+				var allowed []bool
+				if rng.IntN(3) == 0 {
+					allowed, _ = s.allowed(Filter{Outlets: []string{"x"}})
+				}
+				k := []int{1, 3, 10, 100, 5000}[rng.IntN(5)]
+				q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, allowed, k)
+				if len(q.terms) == 0 {
+					continue
+				}
+				want := ix.exhaustive(s, q, 0, tu)
+				matched += len(want)
+				got := s.lex.search(&q)
+				if rng.IntN(2) == 0 {
+					r := s.lex.newRun(&q)
+					r.chunkPiece, r.artPiece = msBlock*int32(1+rng.IntN(3)), int32(1+rng.IntN(20))
+					r.start()
+					for range 2 {
+						go work(r, nil, false)
+					}
+					got = r.wait()
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("seed %d, stage %d, %q, k=%d: got %s, want %s", seed, stage, text, k, itemsText(got), itemsText(want))
+				}
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no question matched anything")
 	}
 }
