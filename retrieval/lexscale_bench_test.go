@@ -30,6 +30,12 @@ import (
 //
 //	go test -run '^$' -bench LexicalScale -benchtime 1x ./retrieval/ -args -large
 //
+// With -lexcold each question runs after a read of a buffer larger than
+// the caches (untimed), as in cmd/scalebench, whose engines take turns on
+// each question, so that the lexical side often starts right after the
+// floor program read every vector: what a question's memory traffic
+// costs then shows.
+//
 // With -lexdir the index persists there and later runs reopen it, so
 // that two builds of the code compare on one index.
 func BenchmarkLexicalScale(b *testing.B) {
@@ -62,6 +68,7 @@ func BenchmarkLexicalScale(b *testing.B) {
 			// label them.
 			took := make([]time.Duration, len(qs))
 			for i := range qs {
+				evictCaches()
 				t0 := time.Now()
 				ix.lexical(s, toks[i], nil, t.Candidates, t)
 				took[i] = time.Since(t0)
@@ -83,6 +90,7 @@ func BenchmarkLexicalScale(b *testing.B) {
 						c = slowCtx
 					}
 					pprof.SetGoroutineLabels(c)
+					evictCaches()
 					t0 := time.Now()
 					ix.lexical(s, toks[i], nil, t.Candidates, t)
 					d := time.Since(t0)
@@ -110,6 +118,35 @@ func quantileMS(ds []time.Duration, q float64) float64 {
 	slices.Sort(ds)
 	return ds[int(q*float64(len(ds)-1))].Seconds() * 1e3
 }
+
+// lexCold runs each question of BenchmarkLexicalScale with cold caches.
+var lexCold = flag.Bool("lexcold", false, "BenchmarkLexicalScale: read a buffer larger than the caches before each question")
+
+// coldBuf is what evictCaches reads: 64 MiB, more than this machine's
+// last-level cache.
+var coldBuf []uint64
+
+// evictCaches reads coldBuf with -lexcold, so that what the next question
+// reads comes from memory; without it, nothing.
+func evictCaches() {
+	if !*lexCold {
+		return
+	}
+	if coldBuf == nil {
+		coldBuf = make([]uint64, 64<<20/8)
+		for i := range coldBuf {
+			coldBuf[i] = uint64(i)
+		}
+	}
+	var x uint64
+	for i := 0; i < len(coldBuf); i += 8 { // a cache line each
+		x += coldBuf[i]
+	}
+	coldSink = x
+}
+
+// coldSink keeps evictCaches' reads from being optimised away.
+var coldSink uint64
 
 // lexDir keeps BenchmarkLexicalScale's indexes, one directory per size.
 var lexDir = flag.String("lexdir", "", "directory where BenchmarkLexicalScale keeps its indexes (empty: in memory)")
