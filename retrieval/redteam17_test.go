@@ -447,3 +447,83 @@ func TestTiedScoresMatchOracle(t *testing.T) {
 		t.Fatal("no question matched anything")
 	}
 }
+
+// TestUnneededPanicLeavesNoStaleScratch: the twin of the first stage's
+// piece holding the best chunk panics in the middle of a block of its
+// walk (in the filter's allow), after its first run finished: the panic
+// goes no further (settle), and the goroutine takes the search's other
+// pieces. It must not take them with the walk's window as the panic left
+// it (partial sums and term bits of the block set, which runSeg clears
+// only as a block ends): those add stale contributions to its next
+// pieces' scores. Here one goroutine runs the pieces in turn, the twin
+// as a run started before its first run ended. Checked to fail without
+// the fix (settle gives the goroutine a new scratch).
+func TestUnneededPanicLeavesNoStaleScratch(t *testing.T) {
+	arts, qs := multiHop(t)
+	ix := newTestIndex(t, Config{}, arts[:300])
+	s := ix.current()
+	tu := DefaultTuning()
+	allowed := make([]bool, s.lex.nArts)
+	for a := range allowed {
+		allowed[a] = true
+	}
+	panics := 0
+	for _, text := range every(qs[:min(len(qs), 40)], 2*raceStride) {
+		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, allowed, 100)
+		best := s.lex.chunkScores(&q, 1)
+		if len(q.terms) == 0 || len(best) == 0 {
+			continue
+		}
+		want := ix.exhaustive(s, q, 0, tu)
+		r := s.lex.newRun(&q)
+		r.chunkPiece, r.artPiece = 4*msBlock, 50
+		// The first stage's piece holding the best chunk first, so that
+		// its twin's walk reaches that chunk's block.
+		bestArt := s.lex.chunkArt[best[0].ID]
+		r.permute = func(ps []lexPiece) {
+			for j, p := range ps {
+				if p.step == stepArts && p.lo <= bestArt && bestArt < p.hi {
+					ps[0], ps[j] = ps[j], ps[0]
+					return
+				}
+			}
+		}
+		var armed, fired atomic.Bool
+		allow := r.chunkAllow
+		r.chunkAllow = func(d int32) bool {
+			if armed.CompareAndSwap(true, false) {
+				fired.Store(true)
+				panic("a late twin's panic in its walk")
+			}
+			return allow(d)
+		}
+		r.start()
+		if r.terms0 == nil || r.stages[0][0].step != stepArts {
+			t.Fatal("the first stage's pieces are not the articles' with the first step")
+		}
+		var ws msScratch
+		if !r.step(&ws, 0) { // piece 0's first run
+			t.Fatal("no piece to take")
+		}
+		r.mu.Lock()
+		r.pstate[0][0].runs++ // its twin, started before the first run ended
+		r.mu.Unlock()
+		armed.Store(true)
+		r.runPiece(0, 0, r.stages[0][0], &ws, true)
+		armed.Store(false)
+		if fired.Load() {
+			panics++
+		}
+		for !closed(r.done) {
+			if !r.step(&ws, 0) {
+				t.Fatal("a stage has pieces left that no goroutine runs")
+			}
+		}
+		if got := r.wait(); !slices.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", text, itemsText(got), itemsText(want))
+		}
+	}
+	if panics == 0 {
+		t.Fatal("no twin panicked in its walk")
+	}
+}

@@ -704,13 +704,16 @@ func (r *lexRun) step(ws *msScratch, wid int) bool {
 // once another run has finished the piece, or the stage is over, the
 // run's result is not needed and its panic goes no further: a late
 // twin's panic must not end a search that has, or will have, its result.
+// The goroutine then goes on with a new scratch: the panic may have left
+// ws's window half set (runSeg clears it as a block ends), which would
+// add stale contributions to the scores of its next pieces.
 func (r *lexRun) runPiece(st, i int, p lexPiece, ws *msScratch, again bool) {
-	defer r.settle(st, i)
+	defer r.settle(st, i, ws)
 	r.piece(st, i, p, ws, again)
 }
 
 // settle is runPiece's recover.
-func (r *lexRun) settle(st, i int) {
+func (r *lexRun) settle(st, i int, ws *msScratch) {
 	p := recover()
 	if p == nil {
 		return
@@ -721,6 +724,7 @@ func (r *lexRun) settle(st, i int) {
 	if needed {
 		panic(p)
 	}
+	*ws = msScratch{}
 }
 
 // lexSide names the stages for the probe.
