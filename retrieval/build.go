@@ -49,6 +49,7 @@ func (ix *Index) next(old *snapshot, ch change) (built, error) {
 
 	s := *old
 	lx := *olx
+	lx.norms = new(normCache)
 	s.lex = &lx
 	s.idOver = maps.Clone(old.idOver)
 	if s.idOver == nil {
@@ -319,9 +320,10 @@ func compact(s *snapshot) (*snapshot, error) {
 	}
 	out := &snapshot{arts: make([]*entry, nArts), chunks: make([]chunkRec, nChunks),
 		idBase: make(map[string]int32, nArts), outletID: map[string]int32{}, artOutlet: make([]int32, nArts)}
-	lx := &lexIndex{nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
+	lx := &lexIndex{pool: olx.pool, nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
 		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks),
-		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: olx.terms}
+		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: olx.terms,
+		norms: new(normCache)}
 	c := int32(0)
 	for i, a := range order {
 		e := s.arts[a]

@@ -499,6 +499,15 @@ type lexIndex struct {
 	sumChunk, sumArt, sumTitle float64 // sums of word counts: exact
 	avgChunk, avgArt, avgTitle float64
 	terms                      int // term IDs below terms are known to the snapshot
+
+	// pool keeps the searches' arrays over every article (lexArrays),
+	// shared with the later snapshots' copies; nil pools nothing.
+	pool *lexPool
+	// norms keeps the articles' length normalisations of the snapshot's
+	// searches (artNorms), computed on its first search; a new snapshot
+	// with other articles or averages gets a new one, a merge shares it.
+	// nil: computed by every search.
+	norms *normCache
 }
 
 // isDead reports whether article a was removed.

@@ -218,4 +218,61 @@ func (w *lexWork) report(b *testing.B, n int) {
 	b.ReportMetric(per(w.capped), "capped/q")
 	b.ReportMetric(per(w.docCaps), "doccaps/q")
 	b.ReportMetric(per(w.coasted), "coasted/q")
+	b.ReportMetric(per(w.artPosts), "artposts/q")
+}
+
+// BenchmarkArticleStep times the article step of the lexical search alone
+// (scoreRange over every piece of articles, with the articles' term
+// bounds), on the questions and corpus of BenchmarkLexicalScale: a
+// steadier measure of that step than the searches' times. It reports the
+// time per question and the article postings scored per question.
+func BenchmarkArticleStep(b *testing.B) {
+	qs := benchdata.MultiHopQuestions(b)
+	for _, size := range []int{100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
+			if !boolFlag("large") || size > 100_000 && !boolFlag("huge") {
+				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
+			}
+			ix, _ := lexScaleIndex(b, size)
+			s := ix.current()
+			t := DefaultTuning()
+			type artRun struct {
+				r  *lexRun
+				ps []lexPiece
+			}
+			var runs []artRun
+			for _, question := range qs {
+				terms := ix.queryTerms(s, ix.an.tokens(question, nil), t)
+				if len(terms) == 0 {
+					continue
+				}
+				q := newLexQuery(s, terms, t, nil, t.Candidates)
+				var w lexWork
+				q.work = &w
+				r := s.lex.newRun(&q)
+				runs = append(runs, artRun{r, r.firstPieces()})
+			}
+			sc := make([]float32, s.lex.nArts)
+			terms := make([]float64, s.lex.nArts)
+			for b.Loop() {
+				for _, x := range runs {
+					r := x.r
+					clear(sc)
+					clear(terms)
+					for _, p := range x.ps {
+						if p.step == stepArts {
+							r.al.scoreRange(r.q.terms, sc[p.lo:p.hi], terms[p.lo:p.hi], &r.termCaps, p.lo, p.hi)
+						}
+					}
+				}
+			}
+			var posts int64
+			for _, x := range runs {
+				posts += x.r.q.work.artPosts
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(runs))/1e3, "us/q")
+			b.ReportMetric(float64(posts)/float64(b.N*len(runs)), "artposts/q")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }

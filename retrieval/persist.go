@@ -628,9 +628,10 @@ func (ix *Index) install(st *stored) error {
 	nArts, nChunks, nTerms := len(st.arts), len(st.starts), len(st.lens)
 	s := &snapshot{arts: make([]*entry, nArts), idBase: make(map[string]int32, nArts), chunks: make([]chunkRec, nChunks),
 		outletID: map[string]int32{}}
-	lx := &lexIndex{nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
+	lx := &lexIndex{pool: new(lexPool), nArts: nArts, nChunks: nChunks, artFirst: make([]int32, nArts+1), chunkArt: make([]int32, nChunks),
 		artLen: make([]float32, nArts), titleLen: make([]float32, nArts), chunkLen: make([]float32, nChunks),
-		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: nTerms}
+		sorted: int32(nChunks), sortedArts: int32(nArts), liveArts: nArts, liveChunks: nChunks, terms: nTerms,
+		norms: new(normCache)}
 	c := 0
 	for a := range st.arts {
 		art := &st.arts[a]

@@ -249,9 +249,11 @@ func TestTakenLexPieceNotYetMarkedIsWatched(t *testing.T) {
 	wake := r.waitChan()
 	r.mu.Lock()
 	r.pstate[st][i].runs, r.pstate[st][i].start = 1, time.Now()
+	r.live++
 	r.mu.Unlock()
 	armed.Store(true)
 	r.piece(st, i, p, &ws, false)
+	r.ended()
 	armed.Store(false)
 	select {
 	case <-wake:

@@ -552,13 +552,106 @@ type lexRun struct {
 	artTerm  []float64
 	docTerm  []float64
 	caps     []float64
-	result   []topk.Item[float64]
+	// arr holds the arrays over every article and block below, from
+	// the index's pool, until the last run of a piece has ended (live
+	// counts them, under mu): a run late past the search's end may still
+	// write them.
+	arr  *lexArrays
+	live int
+	// blkArt and blkTerm are, by block of the walk, the best score and
+	// term bound of the articles of its chunks (bestOfArts, merged as the
+	// second step's pieces finish): the third step's extras and caps.
+	blkArt  []float32
+	blkTerm []float64
+	result  []topk.Item[float64]
 	// seen and topArts are the candidates of the seed of the third
 	// step's threshold (seedChunks): chunks the first step scored in
 	// full, and the best articles.
 	seen    []topk.Item[float32]
 	topArts topk.Heap[float64]
 	seeded  [2]float64 // the thresholds the MaxScore steps started from
+}
+
+// lexArrays are a lexical search's arrays over every article (the
+// second step's scores and term bounds) and every block of the walk (the
+// best of those by block, the third step's extras and caps), reused by
+// later searches of the index (lexPool): not cleared, each user clears
+// or sets its part.
+type lexArrays struct {
+	arts         []float32
+	terms        []float64
+	blkArt       []float32
+	blkTerm      []float64
+	extras, caps []float64
+	// late copies of arts and terms (lateScores), made when first needed
+	lateA []float32
+	lateT []float64
+}
+
+// lateArts returns a's late copy of arts, of n articles.
+func (a *lexArrays) lateArts(n int) []float32 {
+	if cap(a.lateA) < n {
+		a.lateA = make([]float32, n)
+	}
+	return a.lateA[:n]
+}
+
+// lateTerms returns a's late copy of terms, of n articles.
+func (a *lexArrays) lateTerms(n int) []float64 {
+	if cap(a.lateT) < n {
+		a.lateT = make([]float64, n)
+	}
+	return a.lateT[:n]
+}
+
+// lexPool keeps lexArrays for the lexical searches of an index and its
+// later snapshots (which share it), so that a search does not allocate
+// and clear arrays over every article, and the scratch of the goroutines
+// that work on them (msScratch); nil pools nothing.
+type lexPool struct{ p, ws sync.Pool }
+
+// scratch returns a goroutine's scratch for the pieces of one search.
+func (lp *lexPool) scratch() *msScratch {
+	if lp != nil {
+		if ws, ok := lp.ws.Get().(*msScratch); ok {
+			return ws
+		}
+	}
+	return &msScratch{}
+}
+
+// putScratch returns ws, whose pieces have all ended, to the pool.
+func (lp *lexPool) putScratch(ws *msScratch) {
+	if lp != nil {
+		lp.ws.Put(ws)
+	}
+}
+
+// get returns arrays of at least arts articles and blocks blocks, not
+// cleared.
+func (lp *lexPool) get(arts, blocks int) *lexArrays {
+	var a *lexArrays
+	if lp != nil {
+		a, _ = lp.p.Get().(*lexArrays)
+	}
+	if a == nil {
+		a = &lexArrays{}
+	}
+	if cap(a.arts) < arts {
+		a.arts, a.terms = make([]float32, arts), make([]float64, arts)
+	}
+	if cap(a.extras) < blocks {
+		a.blkArt, a.blkTerm = make([]float32, blocks), make([]float64, blocks)
+		a.extras, a.caps = make([]float64, blocks), make([]float64, blocks)
+	}
+	return a
+}
+
+// put returns a to the pool, for a later search.
+func (lp *lexPool) put(a *lexArrays) {
+	if lp != nil {
+		lp.p.Put(a)
+	}
 }
 
 // pieceState is what a lexical search knows of one of its pieces, under
@@ -691,10 +784,12 @@ func (r *lexRun) step(ws *msScratch, wid int) bool {
 	}
 	ps := &r.pstate[st][i]
 	ps.runs, ps.start = 1, time.Now()
+	r.live++
 	r.mu.Unlock()
 	t0 := r.probe.now()
 	r.runPiece(st, i, p, ws, false)
 	r.probe.span(wid, lexSide[st], i, false, t0)
+	r.ended()
 	return true
 }
 
@@ -725,6 +820,17 @@ func (r *lexRun) settle(st, i int, ws *msScratch) {
 		panic(p)
 	}
 	*ws = msScratch{}
+}
+
+// ended records that a run of a piece ended: the last one to end after
+// the search did returns the run's arrays to the pool.
+func (r *lexRun) ended() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.live--; r.live == 0 && r.stage == 2 && r.arr != nil && r.failed.Load() == nil {
+		r.lx.pool.put(r.arr)
+		r.arr = nil
+	}
 }
 
 // lexSide names the stages for the probe.
@@ -768,10 +874,12 @@ func (r *lexRun) speculate(ws *msScratch, wid int) (bool, time.Duration) {
 		return false, wait
 	}
 	p := r.stages[st][i]
+	r.live++
 	r.mu.Unlock()
 	t0 := r.probe.now()
 	r.runPiece(st, i, p, ws, true)
 	r.probe.span(wid, lexSide[st], i, true, t0)
+	r.ended()
 	return true, 0
 }
 
@@ -868,13 +976,15 @@ func work(lr *lexRun, sc *vecScan, vecFirst bool) {
 			}
 		}
 	}()
-	var ws msScratch
+	// The scratch goes back to the pool on a normal end only: a panic
+	// may leave its window half set.
+	ws := lr.lx.pool.scratch()
 	for {
 		wake := lr.waitChan()
-		if vecFirst && vw != nil && vw.step() || lr.step(&ws, wid) || !vecFirst && vw != nil && vw.step() {
+		if vecFirst && vw != nil && vw.step() || lr.step(ws, wid) || !vecFirst && vw != nil && vw.step() {
 			continue
 		}
-		ran, wait := lr.speculate(&ws, wid)
+		ran, wait := lr.speculate(ws, wid)
 		if ran {
 			continue
 		}
@@ -895,6 +1005,7 @@ func work(lr *lexRun, sc *vecScan, vecFirst bool) {
 		}
 		switch {
 		case closed(lexDone) && (vecDone == nil || closed(vecDone)):
+			lr.lx.pool.putScratch(ws)
 			return
 		case closed(lexDone):
 			lexDone, wake = nil, nil // only the scan is left

@@ -538,18 +538,24 @@ func hybridSides(t *testing.T, ix *Index, s *snapshot, text string, qv []float32
 	return s.lex.newRun(&q), sc
 }
 
+// stallIndex returns the index of the stalled-piece tests (300 articles)
+// with its snapshot, the questions and the tuning, on two cores until
+// the test ends.
+func stallIndex(t *testing.T) (*Index, *snapshot, []string, Tuning) {
+	arts, qs := multiHop(t)
+	ix := newTestIndex(t, Config{}, arts[:300])
+	procs := runtime.GOMAXPROCS(2)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
+	return ix, ix.current(), qs, DefaultTuning()
+}
+
 // TestLexRunOutrunsStalledPiece checks that a goroutine that stalls
 // while it holds a piece (here the first piece taken in each stage, until
 // the stage is over) does not hold up the search: another goroutine runs
 // the piece again, and the result is still exactly the exhaustive
 // scorer's.
 func TestLexRunOutrunsStalledPiece(t *testing.T) {
-	arts, qs := multiHop(t)
-	ix := newTestIndex(t, Config{}, arts[:300])
-	s := ix.current()
-	tu := DefaultTuning()
-	procs := runtime.GOMAXPROCS(2)
-	defer runtime.GOMAXPROCS(procs)
+	ix, s, qs, tu := stallIndex(t)
 	const stall = 10 * time.Second
 	for _, text := range every(qs[:min(len(qs), 40)], 4*raceStride) {
 		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, 100)
@@ -684,6 +690,82 @@ func TestVecPieceRunsTwice(t *testing.T) {
 				}
 				t.Errorf("part %v, twin first %v: got %d candidates, want %d; they differ first at %d", part, twinFirst, len(cands), len(wantCands), i)
 			}
+		}
+	}
+}
+
+// TestLexRunPoolsArraysAfterItsLastRun checks that a lexical search's
+// pooled arrays (lexArrays) go back to the index's pool only when the
+// last run of its pieces has ended, not when the search returns: the
+// first run of a first-stage piece, stalled until after the search
+// returned (another goroutine ran the piece again), still writes them.
+// The next search, which lets the stalled run go on and end between its
+// stages, must still find the exhaustive scorer's result: in arrays the
+// stalled run wrote, it would read another question's article scores.
+func TestLexRunPoolsArraysAfterItsLastRun(t *testing.T) {
+	ix, s, qs, tu := stallIndex(t)
+	search := func(text string) (*lexRun, []topk.Item[float64]) {
+		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, 100)
+		r := s.lex.newRun(&q)
+		r.chunkPiece, r.artPiece = 4*msBlock, 50
+		return r, ix.exhaustive(s, q, 0, tu)
+	}
+	// ended reports whether every run of r's pieces has ended and its
+	// arrays went back to the pool.
+	ended := func(r *lexRun) bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.arr == nil && r.live == 0
+	}
+	texts := every(qs[:min(len(qs), 41)], 4*raceStride)
+	for k, text := range texts[:len(texts)-1] {
+		r, want := search(text)
+		if len(r.q.terms) == 0 || r.q.artW == 0 {
+			continue
+		}
+		release := make(chan struct{})
+		var held atomic.Bool
+		stalled := make(chan struct{})
+		r.hold = func(st int, again bool) {
+			if st == 0 && !again && held.CompareAndSwap(false, true) {
+				close(stalled)
+				select {
+				case <-release:
+				case <-time.After(stallWait):
+				}
+			}
+		}
+		if got := r.run(0); !slices.Equal(got, want) {
+			t.Errorf("%q: got %s, want %s", text, itemsText(got), itemsText(want))
+		}
+		<-stalled
+		if ended(r) {
+			t.Fatalf("%q: the arrays went back to the pool while a stalled run goes on", text)
+		}
+		next := texts[k+1]
+		r2, want2 := search(next)
+		if len(r2.q.terms) == 0 {
+			close(release)
+			continue
+		}
+		var once atomic.Bool
+		r2.hold = func(st int, again bool) {
+			if st != 1 || !once.CompareAndSwap(false, true) {
+				return
+			}
+			close(release)
+			for deadline := time.Now().Add(stallWait); !ended(r); time.Sleep(100 * time.Microsecond) {
+				if time.Now().After(deadline) {
+					t.Errorf("%q: the arrays did not go back to the pool after the last run ended", text)
+					return
+				}
+			}
+		}
+		if got := r2.run(0); !slices.Equal(got, want2) {
+			t.Errorf("%q after a stalled run of %q: got %s, want %s", next, text, itemsText(got), itemsText(want2))
+		}
+		if !once.Load() {
+			close(release)
 		}
 	}
 }

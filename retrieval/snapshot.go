@@ -54,7 +54,7 @@ type snapshot struct {
 }
 
 func emptySnapshot() *snapshot {
-	s := &snapshot{idBase: map[string]int32{}, outletID: map[string]int32{}, lex: &lexIndex{artFirst: []int32{0}}}
+	s := &snapshot{idBase: map[string]int32{}, outletID: map[string]int32{}, lex: &lexIndex{artFirst: []int32{0}, pool: new(lexPool)}}
 	s.maxIDF = idf(0, 0)
 	s.lex.setAverages()
 	return s
