@@ -125,9 +125,12 @@ type Index struct {
 	bitCost    scanCost       // what a check's scan costs: wallClock (tests inject one)
 	memMin     int            // chunks from which builds and merges guard memory: minGuardChunks (tests lower it)
 
-	mu     sync.RWMutex // guards tuning and snap
+	mu     sync.RWMutex // guards tuning, snap and damaged
 	tuning Tuning
 	snap   *snapshot
+	// damaged is set once a merge found the mapped base file damaged
+	// (dropDamaged): searches and changes fail with it.
+	damaged error
 
 	terms *dict
 	vecs  *vecStore
@@ -248,6 +251,9 @@ func (ix *Index) current() *snapshot {
 func (ix *Index) Add(ctx context.Context, arts []article.Article) (AddStats, error) {
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
+	if err := ix.refuseDamaged(); err != nil {
+		return AddStats{}, fmt.Errorf("add articles: %w", err)
+	}
 	return ix.add(ctx, arts, nil)
 }
 
@@ -389,6 +395,9 @@ func (ix *Index) Remove(ctx context.Context, ids ...string) (int, error) {
 	}
 	ix.addMu.Lock()
 	defer ix.addMu.Unlock()
+	if err := ix.refuseDamaged(); err != nil {
+		return 0, fmt.Errorf("remove articles: %w", err)
+	}
 	n := 0
 	for _, id := range ids {
 		if _, ok := ix.snap.lookup(id); ok {

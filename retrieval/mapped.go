@@ -27,7 +27,51 @@ import (
 // again once it is complete; another program that truncated it while it
 // is mapped would end the process (SIGBUS) instead of a search failing,
 // or the compaction: the merge's check of the file before it compacts
-// (checkMapped) reports that as an error instead (readFaults).
+// (checkMapped) reports that as an error instead (readFaults), and the
+// index then reads the mapping no more (dropDamaged).
+
+// ErrDamaged is the error of searches and changes of an index whose base
+// file a merge found damaged (cut short, or its checksum failing) while
+// the index read its postings from a mapping of it: the index no longer
+// reads that mapping (a read of a page cut off would end the process),
+// so it can no longer search, and refuses changes, until the process
+// opens the directory again, which checks the file (a damaged one is an
+// error there: restore it, or rebuild the index).
+var ErrDamaged = errors.New("the index's base file was damaged while in use")
+
+// dropDamaged is called, with addMu held, with the error of a merge: when
+// its check of the mapped base file (checkMapped) failed, from then on
+// searches,
+// adds, removals and merges fail with ErrDamaged and err, and the current
+// snapshot's base segment holds no postings, so that nothing reads the
+// damaged mapping again (the searches hold mu while they read it, so none
+// is reading it once this returns; the mapping is released once no
+// snapshot holds it). Articles, their chunks and status stay readable.
+func (ix *Index) dropDamaged(err error) {
+	if _, ok := errors.AsType[*mapCheckError](err); !ok {
+		return
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.damaged == nil {
+		ix.damaged = fmt.Errorf("%w: %w; searches and changes are refused: restore the file from a backup, or move the index directory %s aside and ingest the articles again, then restart", ErrDamaged, err, ix.dir)
+		ix.log.Error("the index's base file was damaged while in use: searches and changes are refused", "err", err)
+	}
+	s := ix.snap
+	if len(s.lex.segs) == 0 || s.lex.segs[0].mapped == nil {
+		return
+	}
+	g := s.lex.segs[0]
+	ix.snap = s.withSegs([]*lexSeg{g}, g.withPostings(postings{}, postings{}))
+}
+
+// refuseDamaged returns the error of an index whose base file was found
+// damaged (dropDamaged), or nil.
+func (ix *Index) refuseDamaged() error {
+	ix.mu.RLock()
+	defer ix.mu.RUnlock()
+	return ix.damaged
+}
 
 // baseFile locates a base segment's dense postings in the base file it
 // was read from or written to.
@@ -134,10 +178,16 @@ func (s *snapshot) checkMapped() error {
 	}
 	g := s.lex.segs[0]
 	if err := readFaults(g.mapped.m.checkSum); err != nil {
-		return fmt.Errorf("check %s: %w", g.file.Load().path, err)
+		return &mapCheckError{fmt.Errorf("check %s: %w", g.file.Load().path, err)}
 	}
 	return nil
 }
+
+// mapCheckError is checkMapped's error: the mapped base file is damaged.
+type mapCheckError struct{ err error }
+
+func (e *mapCheckError) Error() string { return e.err.Error() }
+func (e *mapCheckError) Unwrap() error { return e.err }
 
 // readFaults runs read, which reads a mapping, with a fault on the
 // mapping (SIGBUS: another program cut the file short under it) raised

@@ -970,6 +970,12 @@ func (lv *msLevel) runSeg(q []qterm, cs []*msCursor, lo, hi int32, h *topk.Heap[
 					s += win.contrib[i*msBlock+int(j)]
 				}
 			}
+			if s <= 0 {
+				// Its terms' contributions round to nothing (a title
+				// weight near the smallest float): no match, as for the
+				// exhaustive scorer and the seeds.
+				continue
+			}
 			wk.pushed++
 			h.Push(topk.Item[float64]{ID: d, Score: final(d, s)})
 			theta = lv.lower(shared.raise(h.Threshold()))

@@ -273,26 +273,8 @@ func TestHugeKKeepsTheVectorSide(t *testing.T) {
 // a title or bigram weight far above the chunk's), on a segmented index
 // with removed and updated articles.
 func TestMaxScoreExtremeTunings(t *testing.T) {
-	ctx := context.Background()
-	arts, qs := multiHop(t)
-	arts = arts[:240]
-	qs = every(qs[:min(len(qs), 300)], 3*raceStride)
-	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:180])
-	for i, a := range arts[180:] {
-		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
-			t.Fatal(err)
-		}
-		if i%10 == 9 {
-			if _, err := ix.Remove(ctx, arts[i].ID); err != nil {
-				t.Fatal(err)
-			}
-			u := arts[i+100]
-			u.Title += " update"
-			if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	ix, qs := tuningIndex(t)
+	qs = every(qs, 3*raceStride)
 	d := DefaultTuning()
 	tunings := map[string]func(*Tuning){
 		"b=1":                 func(t *Tuning) { t.B, t.TitleB, t.ArticleB = 1, 1, 1 },
@@ -312,28 +294,59 @@ func TestMaxScoreExtremeTunings(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tu := d
 			set(&tu)
-			s := ix.current()
-			matched := 0
 			ks := []int{1, 10, 100}
 			if raceStride > 1 {
 				ks = ks[1:2]
 			}
-			for _, k := range ks {
-				for _, text := range qs {
-					terms := ix.queryTerms(s, ix.an.tokens(text, nil), tu)
-					q := newLexQuery(s, terms, tu, nil, k)
-					want := ix.exhaustive(s, q, 0, tu)
-					got := s.lex.search(&q)
-					matched += len(want)
-					if !slices.Equal(got, want) {
-						t.Errorf("k=%d, %q: got %s, want %s", k, text, itemsText(got), itemsText(want))
-					}
-				}
-			}
-			if matched == 0 {
-				t.Fatal("no question matched anything")
-			}
+			checkTuning(t, ix, qs, tu, ks)
 		})
+	}
+}
+
+// tuningIndex returns a segmented index of 240 MultiHop-RAG articles,
+// some removed and updated, and the first 300 questions.
+func tuningIndex(t *testing.T) (*Index, []string) {
+	ctx := context.Background()
+	arts, qs := multiHop(t)
+	arts = arts[:240]
+	ix := newTestIndex(t, Config{MergeIdle: -1}, arts[:180])
+	for i, a := range arts[180:] {
+		if _, err := ix.Add(ctx, []article.Article{a}); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if _, err := ix.Remove(ctx, arts[i].ID); err != nil {
+				t.Fatal(err)
+			}
+			u := arts[i+100]
+			u.Title += " update"
+			if _, err := ix.Add(ctx, []article.Article{u}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return ix, qs[:min(len(qs), 300)]
+}
+
+// checkTuning checks the pruned lexical search against the exhaustive
+// scorer with the tuning tu, for the questions qs and each k of ks.
+func checkTuning(t *testing.T, ix *Index, qs []string, tu Tuning, ks []int) {
+	t.Helper()
+	s := ix.current()
+	matched := 0
+	for _, k := range ks {
+		for _, text := range qs {
+			q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, k)
+			want := ix.exhaustive(s, q, 0, tu)
+			got := s.lex.search(&q)
+			matched += len(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("k=%d, %q: got %s, want %s", k, text, itemsText(got), itemsText(want))
+			}
+		}
+	}
+	if matched == 0 {
+		t.Fatal("no question matched anything")
 	}
 }
 

@@ -239,9 +239,8 @@ func (sc *vecScan) rescoringChan() (<-chan struct{}, bool) {
 }
 
 // abort ends the scan after the panic p of a goroutine working on it,
-// kept for finish to raise, unless the scan was over: then a run of a
-// piece that had finished twice panicked, after the caller may have had
-// the result, and p goes no further than the goroutine's recover.
+// kept for finish to raise, unless the scan was over (a run's panic then
+// goes no further than its settle).
 func (sc *vecScan) abort(p any) {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
@@ -348,6 +347,7 @@ func (w *vecWorker) speculate() (bool, time.Duration) {
 // outside the scan's mutex.
 func (w *vecWorker) scan(p int, again bool) {
 	sc := w.sc
+	defer sc.settle(&sc.state[p])
 	t0 := sc.probe.now()
 	if sc.hold != nil {
 		sc.hold(p, again)
@@ -393,9 +393,15 @@ func (sc *vecScan) record(p int, keys []uint64) {
 	if len(sc.best) == sc.r {
 		sc.thr.Store(math.Float32bits(topk.FromKey(sc.best[sc.r-1]).Score))
 	}
-	if sc.merged++; sc.merged < sc.pieces {
-		return
+	if sc.merged++; sc.merged == sc.pieces {
+		sc.startRescoring()
 	}
+	ps.done = true
+}
+
+// startRescoring cuts the candidates of every piece, merged, into the
+// parts of the exact rescoring, under the mutex.
+func (sc *vecScan) startRescoring() {
 	sc.cands = make([]int32, len(sc.best))
 	for i, c := range sc.best {
 		sc.cands[i] = topk.FromKey(c).ID
@@ -411,14 +417,32 @@ func (sc *vecScan) record(p int, keys []uint64) {
 }
 
 // first reports whether the run of a piece or part that has ended, whose
-// state is ps, is the first to finish, and marks it done; false too once
-// the scan is over (aborted). Under the mutex.
+// state is ps, is the first to finish; false too once the scan is over
+// (aborted). Under the mutex; the caller marks ps done once it has
+// merged the run's result, so that a panic before leaves the run needed
+// (settle).
 func (sc *vecScan) first(ps *pieceState) bool {
-	if ps.done || sc.over {
-		return false
+	return !ps.done && !sc.over
+}
+
+// settle, deferred by a run of a piece or part of the rescoring whose
+// state is ps, lets a panic of the run go on up (to the recover of help
+// or work, which ends the scan and raises the panic in the caller) while
+// the scan needs the run's result; once another run has finished the
+// piece or part, or the scan is over, the run's result is not needed and
+// its panic goes no further: a late twin's panic must not end a search
+// that has, or will have, its result.
+func (sc *vecScan) settle(ps *pieceState) {
+	p := recover()
+	if p == nil {
+		return
 	}
-	ps.done = true
-	return true
+	sc.mu.Lock()
+	needed := !ps.done && !sc.over
+	sc.mu.Unlock()
+	if needed {
+		panic(p)
+	}
 }
 
 // rescore scores part i of the candidates exactly, keeps the best k, and
@@ -426,6 +450,7 @@ func (sc *vecScan) first(ps *pieceState) bool {
 // last part it closes done.
 func (w *vecWorker) rescore(i int, again bool) {
 	sc := w.sc
+	defer sc.settle(&sc.rstate[i])
 	t0 := sc.probe.now()
 	if sc.holdPart != nil {
 		sc.holdPart(i, again)
@@ -446,6 +471,7 @@ func (w *vecWorker) rescore(i int, again bool) {
 		sc.over = true
 		close(sc.done)
 	}
+	sc.rstate[i].done = true
 }
 
 // lexPieces is about how many pieces each step of a lexical search is cut
@@ -761,10 +787,39 @@ func (r *lexRun) step(ws *msScratch, wid int) bool {
 	r.live++
 	r.mu.Unlock()
 	t0 := r.probe.now()
-	r.piece(st, i, p, ws, false)
+	r.runPiece(st, i, p, ws, false)
 	r.probe.span(wid, lexSide[st], i, false, t0)
 	r.ended()
 	return true
+}
+
+// runPiece runs piece i of stage st, p (see piece), and lets a panic in
+// it go on up (to work's recover, which ends the search and raises the
+// panic in the caller of wait) while the search needs the run's result;
+// once another run has finished the piece, or the stage is over, the
+// run's result is not needed and its panic goes no further: a late
+// twin's panic must not end a search that has, or will have, its result.
+// The goroutine then goes on with a new scratch: the panic may have left
+// ws's window half set (runSeg clears it as a block ends), which would
+// add stale contributions to the scores of its next pieces.
+func (r *lexRun) runPiece(st, i int, p lexPiece, ws *msScratch, again bool) {
+	defer r.settle(st, i, ws)
+	r.piece(st, i, p, ws, again)
+}
+
+// settle is runPiece's recover.
+func (r *lexRun) settle(st, i int, ws *msScratch) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	r.mu.Lock()
+	needed := r.stage == st && !r.pstate[st][i].done
+	r.mu.Unlock()
+	if needed {
+		panic(p)
+	}
+	*ws = msScratch{}
 }
 
 // ended records that a run of a piece ended: the last one to end after
@@ -822,7 +877,7 @@ func (r *lexRun) speculate(ws *msScratch, wid int) (bool, time.Duration) {
 	r.live++
 	r.mu.Unlock()
 	t0 := r.probe.now()
-	r.piece(st, i, p, ws, true)
+	r.runPiece(st, i, p, ws, true)
 	r.probe.span(wid, lexSide[st], i, true, t0)
 	r.ended()
 	return true, 0
@@ -871,13 +926,13 @@ func (r *lexRun) finish(st, i int, merge func()) {
 		return
 	}
 	ps := &r.pstate[st][i]
-	ps.done = true
 	r.doneTime += time.Since(ps.start)
 	r.nDone++
 	merge()
 	if r.finished++; r.finished == len(r.stages[st]) {
 		r.publish(st+1, r.nextStage(st))
 	}
+	ps.done = true // last: a panic above leaves the run needed (settle)
 }
 
 // waitChan returns a channel closed when the stage changes.

@@ -419,22 +419,8 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 	ix, arts := synthIndex(t, 300)
 	s := ix.current()
 	ctx := context.Background()
-	tu := DefaultTuning()
 	const k = 100
-	newSides := func(text string, qv []float32) (*lexRun, *vecScan) {
-		q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, k)
-		if len(q.terms) == 0 {
-			t.Fatalf("%q: no known query term", text)
-		}
-		sc, err := s.vectorScan(qv, nil, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !sc.shared {
-			t.Fatalf("%d slots: the scan is not shared", s.vecs.slots)
-		}
-		return s.lex.newRun(&q), sc
-	}
+	newSides := func(text string, qv []float32) (*lexRun, *vecScan) { return hybridSides(t, ix, s, text, qv, k) }
 	for i := range 6 {
 		text := arts[i*41].Title
 		qv, err := ix.embedQuery(ctx, text)
@@ -530,6 +516,26 @@ func TestHybridPoolIgnoresSchedule(t *testing.T) {
 			t.Errorf("broken %s pieces: hybrid returned; want their panic", side)
 		}
 	}
+}
+
+// hybridSides returns the two sides of the hybrid query text (its
+// vector qv) for the k best on s: the lexical search and the shared
+// vector scan.
+func hybridSides(t *testing.T, ix *Index, s *snapshot, text string, qv []float32, k int) (*lexRun, *vecScan) {
+	t.Helper()
+	tu := DefaultTuning()
+	q := newLexQuery(s, ix.queryTerms(s, ix.an.tokens(text, nil), tu), tu, nil, k)
+	if len(q.terms) == 0 {
+		t.Fatalf("%q: no known query term", text)
+	}
+	sc, err := s.vectorScan(qv, nil, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sc.shared {
+		t.Fatalf("%d slots: the scan is not shared", s.vecs.slots)
+	}
+	return s.lex.newRun(&q), sc
 }
 
 // stallIndex returns the index of the stalled-piece tests (300 articles)

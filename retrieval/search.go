@@ -137,9 +137,9 @@ func (t Tuning) withDefaults() Tuning {
 	return t
 }
 
-// maxSaturation is the largest K1, ArticleK1 and TitleWeight that check
-// accepts: far above any useful value (1-3), far below where the scores
-// overflow.
+// maxSaturation is the largest K1, ArticleK1, TitleWeight and PRFWeight
+// that check accepts: far above any useful value (0.3-3), far below where
+// the scores overflow.
 const maxSaturation = 1e6
 
 // check returns an error naming the first parameter of t (defaults
@@ -150,10 +150,11 @@ const maxSaturation = 1e6
 // bigram or feedback weight a negative contribution, so that an upper
 // bound of a term's contribution is no longer one and the pruned search
 // would drop chunks the exhaustive scorer ranks. A number that is not
-// finite is refused too, and a K1, ArticleK1 or TitleWeight above
-// maxSaturation: a TitleWeight near 1e38 overflows a title's float32
-// contribution, a K1 near 1e308 a term's float64 weight, the scores turn
-// NaN and the pruned search's results are arbitrary. Refused too, as
+// finite is refused too, and a K1, ArticleK1, TitleWeight or PRFWeight
+// above maxSaturation: a TitleWeight near 1e38 overflows a title's
+// float32 contribution, a PRFWeight there a feedback term's, a K1 near
+// 1e308 a term's float64 weight, the scores turn NaN and the pruned
+// search's results are arbitrary. Refused too, as
 // they rank nonsense: a negative RRFK (a rank divided by zero, the ranks
 // past it above the best), a negative diversity penalty (a score's sign
 // flipped at each hit picked), a Fusion other than FusionRRF and
@@ -171,7 +172,7 @@ func (t Tuning) check() error {
 		{"BigramWeight", t.BigramWeight, 0, math.Inf(1)},
 		{"ArticleK1", t.ArticleK1, 0, maxSaturation},
 		{"ArticleB", t.ArticleB, 0, 1},
-		{"PRFWeight", t.PRFWeight, 0, math.Inf(1)},
+		{"PRFWeight", t.PRFWeight, 0, maxSaturation},
 		{"ArticleWeight", t.ArticleWeight, math.Inf(-1), math.Inf(1)},
 		{"LexicalWeight", t.LexicalWeight, math.Inf(-1), math.Inf(1)},
 		{"VectorWeight", t.VectorWeight, math.Inf(-1), math.Inf(1)},
@@ -239,6 +240,9 @@ func (ix *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 
 	ix.mu.RLock()
 	defer ix.mu.RUnlock()
+	if ix.damaged != nil {
+		return nil, fmt.Errorf("search %q: %w", q.Text, ix.damaged)
+	}
 	s = ix.snap
 	if s.lex.liveChunks == 0 {
 		return nil, nil

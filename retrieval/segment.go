@@ -690,6 +690,9 @@ func (ix *Index) waitMerges() {
 // startMemoryMerge compacts the index in the background without writing
 // anything (an index in memory, or read-only). Callers hold addMu.
 func (ix *Index) startMemoryMerge() {
+	if ix.refuseDamaged() != nil {
+		return
+	}
 	ix.memMerging = true
 	ix.bg++
 	job := ix.mapBase()
@@ -707,6 +710,7 @@ func (ix *Index) startMemoryMerge() {
 		}
 		ix.addMu.Lock()
 		defer ix.addMu.Unlock()
+		ix.dropDamaged(err)
 		if err == nil {
 			err = ix.publishCompacted(job, comp, pre)
 		}
@@ -835,6 +839,9 @@ func (ix *Index) stopIdleMerge() {
 // with the changes made meanwhile, replaces the one searches see. Callers
 // hold addMu.
 func (ix *Index) startBackgroundMerge() {
+	if ix.refuseDamaged() != nil {
+		return
+	}
 	ix.mapBase()
 	job, err := ix.startMerge()
 	if err != nil {
@@ -852,6 +859,7 @@ func (ix *Index) startBackgroundMerge() {
 		}
 		ix.addMu.Lock()
 		defer ix.addMu.Unlock()
+		ix.dropDamaged(err)
 		if err == nil {
 			err = ix.publishCompacted(job.snap, comp, pre)
 		}
@@ -1015,6 +1023,9 @@ func (ix *Index) checkpoint() error {
 	if ix.dir == "" || ix.readOnly {
 		return nil
 	}
+	if err := ix.refuseDamaged(); err != nil {
+		return fmt.Errorf("save index: %w", err)
+	}
 	ix.stopIdleMerge()
 	ix.waitMerges()
 	ix.WaitVectorCheck()
@@ -1031,6 +1042,7 @@ func (ix *Index) checkpoint() error {
 		return fmt.Errorf("save index: %w", err)
 	}
 	comp, err := ix.finishMerge(job)
+	ix.dropDamaged(err)
 	if err == nil {
 		err = ix.publishCompacted(job.snap, comp, nil)
 	}

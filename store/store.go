@@ -16,8 +16,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -30,6 +32,11 @@ const FileName = "state.db"
 // ErrLocked is returned by Open when another process has the database (and
 // so the data directory) open.
 var ErrLocked = errors.New("another briefbot process is using this data directory")
+
+// ErrReadOnly is returned by Open when the data directory or the database
+// cannot be written (its permissions, or a read-only file system):
+// OpenReadOnly may still read it.
+var ErrReadOnly = errors.New("the data directory is read-only")
 
 // ErrNotFound is returned by Get for a key that is not there (or, for
 // expiring entries, has expired).
@@ -49,10 +56,42 @@ func Open(dir string, lockWait time.Duration) (*Store, error) {
 		lockWait = time.Second
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+		return nil, fmt.Errorf("create data directory: %w", readOnly(err))
 	}
 	path := filepath.Join(dir, FileName)
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockWait})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, readOnly(err))
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// readOnly returns err, marked ErrReadOnly too when it says that a file
+// cannot be written (permission denied, a read-only file system).
+func readOnly(err error) error {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return fmt.Errorf("%w: %w", ErrReadOnly, err)
+	}
+	return err
+}
+
+// OpenReadOnly opens the database in dir for reading only, beside other
+// readers, for a process that cannot write the data directory (Open
+// returned ErrReadOnly): every write then fails. A database that is not
+// there is an error wrapping fs.ErrNotExist; one that a writer holds,
+// ErrLocked after lockWait (<= 0: one second).
+func OpenReadOnly(dir string, lockWait time.Duration) (*Store, error) {
+	if lockWait <= 0 {
+		lockWait = time.Second
+	}
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db, err := bbolt.Open(path, 0o400, &bbolt.Options{Timeout: lockWait, ReadOnly: true})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrLocked)
 	}

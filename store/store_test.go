@@ -3,7 +3,9 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -211,5 +213,51 @@ func BenchmarkBatchVsPut(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestOpenReadOnly checks the store a process that cannot write the data
+// directory opens: it reads what a writer stored, refuses writes, and is
+// fs.ErrNotExist where there is no database.
+func TestOpenReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := OpenReadOnly(dir, 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenReadOnly without a database: got %v, want fs.ErrNotExist", err)
+	}
+	s := openTemp(t, dir)
+	if err := s.Put("b", "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenReadOnly(dir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if v, err := r.Get("b", "k"); err != nil || string(v) != "v" {
+		t.Errorf("Get: got %q, %v, want %q", v, err, "v")
+	}
+	if err := r.Put("b", "k2", []byte("v2")); err == nil {
+		t.Error("Put on a read-only store: no error")
+	}
+}
+
+// TestReadOnlyErrorsMarked checks that Open's errors that say a file
+// cannot be written are ErrReadOnly, and only those.
+func TestReadOnlyErrorsMarked(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&fs.PathError{Op: "open", Path: "state.db", Err: syscall.EACCES}, true},
+		{&fs.PathError{Op: "open", Path: "state.db", Err: syscall.EROFS}, true},
+		{&fs.PathError{Op: "open", Path: "state.db", Err: syscall.ENOSPC}, false},
+		{errors.New("invalid database"), false},
+	} {
+		if got := errors.Is(readOnly(tt.err), ErrReadOnly); got != tt.want {
+			t.Errorf("%v: errors.Is ErrReadOnly %t, want %t", tt.err, got, tt.want)
+		}
 	}
 }

@@ -33,19 +33,21 @@ type lineRead struct {
 // conversation kept for follow-ups.
 func runChat(ctx context.Context, cfg config, logger *slog.Logger, stdin io.Reader, stdout, stderr io.Writer) error {
 	stdout = termtext.StripControls(stdout) // article text reaches the terminal
-	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K}, logger, stderr)
+	eng, err := openEngine(ctx, cfg, engineOptions{k: cfg.K, readOnlyOK: true}, logger, stderr)
 	if err != nil {
 		return err
 	}
 	defer eng.close()
 	// The articles folder, the feeds and the retention are kept up while
-	// the chat runs.
+	// the chat runs, where the data directory can be written.
 	bgCtx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	startWatch(bgCtx, &wg, cfg, eng, logger)
-	startFeeds(bgCtx, &wg, cfg, eng, logger)
+	if !eng.readOnly {
+		startWatch(bgCtx, &wg, cfg, eng, logger)
+		startFeeds(bgCtx, &wg, cfg, eng, logger)
+	}
 	n := len(eng.index.Articles())
 	fmt.Fprintf(stdout, "briefbot: %d articles loaded. Ask a question; /help for commands, /quit to leave.\n", n)
 	in := newLineReader(stdin, stdout, "> ")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -30,6 +31,9 @@ type engine struct {
 	// process the data directory's one writer; nil for an in-memory index
 	// or a read-only one.
 	state *store.Store
+	// readOnly tells that BOT_DATA_DIR cannot be written: the index is
+	// read as it is and nothing is saved (engineOptions.readOnlyOK).
+	readOnly bool
 	// watchEvery is how often BOT_ARTICLES_DIR is polled.
 	watchEvery time.Duration
 	// answerOpts made composer; answers scoped to what a Slack channel
@@ -65,6 +69,11 @@ type engineOptions struct {
 	// read-only instead of failing, and it lets go of the directory once
 	// the index is open.
 	reader bool
+	// readOnlyOK marks a command that can serve from a data directory
+	// this process cannot write (the chat; every reader can): the index
+	// is opened read-only, the state store read-only (or not at all when
+	// there is none), and a one-line note on stderr says so.
+	readOnlyOK bool
 	// maybeEmpty lets the index be empty (ingest, remove).
 	maybeEmpty bool
 	// noModel leaves the model server out even when one is configured.
@@ -101,6 +110,7 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 	var seedArts []article.Article
 	rcfg := retrieval.Config{Logger: logger}
 	var state *store.Store
+	readOnly := false
 	defer func() {
 		if err != nil && state != nil {
 			state.Close()
@@ -135,6 +145,22 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 			rcfg.ReadOnly = true
 		case errors.Is(err, store.ErrLocked):
 			return nil, errDataDirBusy
+		case errors.Is(err, store.ErrReadOnly) && (opts.reader || opts.readOnlyOK):
+			// Read-only still, the store tells which articles were
+			// removed (a file of BOT_ARTICLES_DIR must not bring one back).
+			state, err = store.OpenReadOnly(cfg.DataDir, time.Second)
+			if errors.Is(err, fs.ErrNotExist) {
+				state, err = nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("open the bot's state: %w", err)
+			}
+			readOnly, rcfg.ReadOnly = true, true
+			note := "the index is opened read-only"
+			if !opts.reader {
+				note = "answering from the index as it is (read-only); nothing is saved, and the articles folder, the feeds and the retention are off"
+			}
+			fmt.Fprintf(stderr, "note: BOT_DATA_DIR %s cannot be written: %s\n", cfg.DataDir, note)
 		case err != nil:
 			return nil, err
 		}
@@ -223,7 +249,7 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		}
 		logger.Debug("index ready", "added", st.Added, "updated", st.Updated, "unchanged", st.Unchanged, "chunks", st.Chunks)
 	}
-	if state != nil && cfg.ArticlesDir != "" {
+	if state != nil && !readOnly && cfg.ArticlesDir != "" {
 		if err := forgetDeletedFiles(ctx, state, ix, dirIDs, logger); err != nil {
 			return nil, err
 		}
@@ -240,8 +266,8 @@ func openEngine(ctx context.Context, cfg config, opts engineOptions, logger *slo
 		return nil, errors.New("no articles to answer from: the index is empty and BOT_SEEDS=false; add some with bot ingest")
 	}
 	eng = &engine{index: ix, composer: answer.New(ix, aopts, logger), briefer: briefing.NewBuilder(ix, bopts, logger), ingest: svc, state: state, watchEvery: watchInterval,
-		answerOpts: aopts, log: logger}
-	if opts.reader && state != nil {
+		answerOpts: aopts, log: logger, readOnly: readOnly}
+	if (opts.reader || readOnly) && state != nil {
 		// Everything is in memory now: let a writer have the directory.
 		if err := eng.close(); err != nil {
 			return nil, err

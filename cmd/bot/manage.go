@@ -134,6 +134,9 @@ func runStatus(ctx context.Context, cfg config, logger *slog.Logger, args []stri
 // in between).
 func feedStatuses(dataDir string) ([]ingest.FeedStatus, error) {
 	state, err := store.Open(dataDir, 0)
+	if errors.Is(err, store.ErrReadOnly) {
+		state, err = store.OpenReadOnly(dataDir, 0)
+	}
 	if errors.Is(err, store.ErrLocked) {
 		snap, serr := snapshotStore(dataDir)
 		if serr != nil {
