@@ -40,75 +40,84 @@ import (
 // that two builds of the code compare on one index.
 func BenchmarkLexicalScale(b *testing.B) {
 	qs := benchdata.MultiHopQuestions(b)
+	eachScale(b, func(b *testing.B, size int) {
+		ix, opened := lexScaleIndex(b, size)
+		s := ix.current()
+		t := DefaultTuning()
+		toks := make([][]token, len(qs))
+		for i, q := range qs {
+			toks[i] = ix.an.tokens(q, nil)
+		}
+		// After a restart: how long the index took to open and its
+		// first search (reported after the loop, which clears them).
+		t0 := time.Now()
+		ix.lexical(s, toks[0], nil, t.Candidates, t)
+		first := time.Since(t0)
+		for i := 0; i < len(qs); i += 20 {
+			q := newLexQuery(s, ix.queryTerms(s, toks[i], t), t, nil, t.Candidates)
+			if got, want := s.lex.search(&q), ix.exhaustive(s, q, 0, t); !slices.Equal(got, want) {
+				b.Fatalf("%q: pruned and exhaustive differ", qs[i])
+			}
+		}
+		w := countLexWork(ix, s, toks, t)
+		// A first pass finds the slowest tenth; the timed passes
+		// label them.
+		took := make([]time.Duration, len(qs))
+		for i := range qs {
+			evictCaches()
+			t0 := time.Now()
+			ix.lexical(s, toks[i], nil, t.Candidates, t)
+			took[i] = time.Since(t0)
+		}
+		cut := slices.Clone(took)
+		slices.Sort(cut)
+		slow := cut[len(cut)*9/10]
+		ctx := context.Background()
+		fast, slowCtx := pprof.WithLabels(ctx, pprof.Labels("lex", "fast")), pprof.WithLabels(ctx, pprof.Labels("lex", "slow"))
+		var all []time.Duration
+		best := make([]time.Duration, len(qs))
+		for i := range best {
+			best[i] = time.Hour
+		}
+		for b.Loop() {
+			for i := range qs {
+				c := fast
+				if took[i] >= slow {
+					c = slowCtx
+				}
+				pprof.SetGoroutineLabels(c)
+				evictCaches()
+				t0 := time.Now()
+				ix.lexical(s, toks[i], nil, t.Candidates, t)
+				d := time.Since(t0)
+				all = append(all, d)
+				best[i] = min(best[i], d)
+			}
+		}
+		pprof.SetGoroutineLabels(ctx)
+		b.ReportMetric(quantileMS(all, 0.5), "p50-ms")
+		b.ReportMetric(quantileMS(all, 0.99), "p99-ms")
+		b.ReportMetric(quantileMS(best, 0.5), "best-p50-ms")
+		b.ReportMetric(quantileMS(best, 0.99), "best-p99-ms")
+		w.report(b, len(qs))
+		if opened > 0 {
+			b.ReportMetric(opened.Seconds(), "open-s")
+			b.ReportMetric(first.Seconds()*1e3, "first-ms")
+		}
+		b.ReportMetric(0, "ns/op")
+	})
+}
+
+// eachScale runs f as a sub-benchmark for each size of the synthetic
+// corpus that the flags ask for: 100,000 chunks with -large, 1,000,000
+// with -huge too.
+func eachScale(b *testing.B, f func(b *testing.B, size int)) {
 	for _, size := range []int{100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
 			if !boolFlag("large") || size > 100_000 && !boolFlag("huge") {
 				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
 			}
-			ix, opened := lexScaleIndex(b, size)
-			s := ix.current()
-			t := DefaultTuning()
-			toks := make([][]token, len(qs))
-			for i, q := range qs {
-				toks[i] = ix.an.tokens(q, nil)
-			}
-			// After a restart: how long the index took to open and its
-			// first search (reported after the loop, which clears them).
-			t0 := time.Now()
-			ix.lexical(s, toks[0], nil, t.Candidates, t)
-			first := time.Since(t0)
-			for i := 0; i < len(qs); i += 20 {
-				q := newLexQuery(s, ix.queryTerms(s, toks[i], t), t, nil, t.Candidates)
-				if got, want := s.lex.search(&q), ix.exhaustive(s, q, 0, t); !slices.Equal(got, want) {
-					b.Fatalf("%q: pruned and exhaustive differ", qs[i])
-				}
-			}
-			w := countLexWork(ix, s, toks, t)
-			// A first pass finds the slowest tenth; the timed passes
-			// label them.
-			took := make([]time.Duration, len(qs))
-			for i := range qs {
-				evictCaches()
-				t0 := time.Now()
-				ix.lexical(s, toks[i], nil, t.Candidates, t)
-				took[i] = time.Since(t0)
-			}
-			cut := slices.Clone(took)
-			slices.Sort(cut)
-			slow := cut[len(cut)*9/10]
-			ctx := context.Background()
-			fast, slowCtx := pprof.WithLabels(ctx, pprof.Labels("lex", "fast")), pprof.WithLabels(ctx, pprof.Labels("lex", "slow"))
-			var all []time.Duration
-			best := make([]time.Duration, len(qs))
-			for i := range best {
-				best[i] = time.Hour
-			}
-			for b.Loop() {
-				for i := range qs {
-					c := fast
-					if took[i] >= slow {
-						c = slowCtx
-					}
-					pprof.SetGoroutineLabels(c)
-					evictCaches()
-					t0 := time.Now()
-					ix.lexical(s, toks[i], nil, t.Candidates, t)
-					d := time.Since(t0)
-					all = append(all, d)
-					best[i] = min(best[i], d)
-				}
-			}
-			pprof.SetGoroutineLabels(ctx)
-			b.ReportMetric(quantileMS(all, 0.5), "p50-ms")
-			b.ReportMetric(quantileMS(all, 0.99), "p99-ms")
-			b.ReportMetric(quantileMS(best, 0.5), "best-p50-ms")
-			b.ReportMetric(quantileMS(best, 0.99), "best-p99-ms")
-			w.report(b, len(qs))
-			if opened > 0 {
-				b.ReportMetric(opened.Seconds(), "open-s")
-				b.ReportMetric(first.Seconds()*1e3, "first-ms")
-			}
-			b.ReportMetric(0, "ns/op")
+			f(b, size)
 		})
 	}
 }
@@ -228,51 +237,46 @@ func (w *lexWork) report(b *testing.B, n int) {
 // time per question and the article postings scored per question.
 func BenchmarkArticleStep(b *testing.B) {
 	qs := benchdata.MultiHopQuestions(b)
-	for _, size := range []int{100_000, 1_000_000} {
-		b.Run(fmt.Sprintf("%dk", size/1000), func(b *testing.B) {
-			if !boolFlag("large") || size > 100_000 && !boolFlag("huge") {
-				b.Skip("large synthetic corpus: run with -args -large (and -huge for 1M)")
+	eachScale(b, func(b *testing.B, size int) {
+		ix, _ := lexScaleIndex(b, size)
+		s := ix.current()
+		t := DefaultTuning()
+		type artRun struct {
+			r  *lexRun
+			ps []lexPiece
+		}
+		var runs []artRun
+		for _, question := range qs {
+			terms := ix.queryTerms(s, ix.an.tokens(question, nil), t)
+			if len(terms) == 0 {
+				continue
 			}
-			ix, _ := lexScaleIndex(b, size)
-			s := ix.current()
-			t := DefaultTuning()
-			type artRun struct {
-				r  *lexRun
-				ps []lexPiece
-			}
-			var runs []artRun
-			for _, question := range qs {
-				terms := ix.queryTerms(s, ix.an.tokens(question, nil), t)
-				if len(terms) == 0 {
-					continue
-				}
-				q := newLexQuery(s, terms, t, nil, t.Candidates)
-				var w lexWork
-				q.work = &w
-				r := s.lex.newRun(&q)
-				runs = append(runs, artRun{r, r.firstPieces()})
-			}
-			sc := make([]float32, s.lex.nArts)
-			terms := make([]float64, s.lex.nArts)
-			for b.Loop() {
-				for _, x := range runs {
-					r := x.r
-					clear(sc)
-					clear(terms)
-					for _, p := range x.ps {
-						if p.step == stepArts {
-							r.al.scoreRange(r.q.terms, sc[p.lo:p.hi], terms[p.lo:p.hi], &r.termCaps, p.lo, p.hi)
-						}
+			q := newLexQuery(s, terms, t, nil, t.Candidates)
+			var w lexWork
+			q.work = &w
+			r := s.lex.newRun(&q)
+			runs = append(runs, artRun{r, r.firstPieces()})
+		}
+		sc := make([]float32, s.lex.nArts)
+		terms := make([]float64, s.lex.nArts)
+		for b.Loop() {
+			for _, x := range runs {
+				r := x.r
+				clear(sc)
+				clear(terms)
+				for _, p := range x.ps {
+					if p.step == stepArts {
+						r.al.scoreRange(r.q.terms, sc[p.lo:p.hi], terms[p.lo:p.hi], &r.termCaps, p.lo, p.hi)
 					}
 				}
 			}
-			var posts int64
-			for _, x := range runs {
-				posts += x.r.q.work.artPosts
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(runs))/1e3, "us/q")
-			b.ReportMetric(float64(posts)/float64(b.N*len(runs)), "artposts/q")
-			b.ReportMetric(0, "ns/op")
-		})
-	}
+		}
+		var posts int64
+		for _, x := range runs {
+			posts += x.r.q.work.artPosts
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(runs))/1e3, "us/q")
+		b.ReportMetric(float64(posts)/float64(b.N*len(runs)), "artposts/q")
+		b.ReportMetric(0, "ns/op")
+	})
 }
