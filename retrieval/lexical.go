@@ -504,9 +504,9 @@ type lexIndex struct {
 	// shared with the later snapshots' copies; nil pools nothing.
 	pool *lexPool
 	// norms keeps the articles' length normalisations of the snapshot's
-	// searches (artNorms), computed on its first search; a new snapshot
-	// with other articles or averages gets a new one, a merge shares it.
-	// nil: computed by every search.
+	// searches (artNorms), computed by the add or merge that publishes
+	// the snapshot (prepareBounds), or after a restart by its first
+	// search; every snapshot has its own. nil: computed by every search.
 	norms *normCache
 }
 

@@ -1752,9 +1752,10 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 
 // artNorms are, by article, the length normalisations that the article
 // step (scoreRange) and its chunk bounds (termCaps) take per posting, for
-// one snapshot's averages and one tuning: computed once, on the
-// snapshot's first search with that tuning (a pass over the articles:
-// about a millisecond at 1M chunks), instead of divisions per posting.
+// one snapshot's averages and one tuning: computed once, by the add or
+// merge that publishes the snapshot, or by its first search with another
+// tuning or after a restart (a pass over the articles: a few milliseconds
+// at 1M chunks), instead of divisions per posting.
 // They are the same float64 values as computed per posting, so the scores
 // are the same. 24 bytes an article (3-4 a chunk).
 type artNorms struct {
