@@ -41,12 +41,12 @@ var ErrDamaged = errors.New("the index's base file was damaged while in use")
 
 // dropDamaged is called, with addMu held, with the error of a merge: when
 // its check of the mapped base file (checkMapped) failed, from then on
-// searches,
-// adds, removals and merges fail with ErrDamaged and err, and the current
-// snapshot's base segment holds no postings, so that nothing reads the
-// damaged mapping again (the searches hold mu while they read it, so none
-// is reading it once this returns; the mapping is released once no
-// snapshot holds it). Articles, their chunks and status stay readable.
+// searches, adds, removals and merges fail with ErrDamaged and err, and
+// the current snapshot's base segment holds no postings, so that nothing
+// reads the damaged mapping again (the searches hold mu while they read
+// it, so none is reading it once this returns; the mapping is released
+// once no snapshot holds it). Articles, their chunks and status stay
+// readable.
 func (ix *Index) dropDamaged(err error) {
 	if _, ok := errors.AsType[*mapCheckError](err); !ok {
 		return

@@ -660,7 +660,6 @@ func (c *msCursor) seekTitle(lv *msLevel, d int32) {
 	if d >= c.bStop {
 		c.bPos = lv.titleAfter(c.bPos+1, c.bEnd, d)
 		c.loadTitle(lv)
-		c.bDoc = max(c.bDoc, d)
 	}
 	// Past d (an article after d), docEnd, or in the article with d.
 	c.bDoc = max(c.bDoc, d)
@@ -1262,8 +1261,8 @@ func (r *lexRun) bestOfArts(ws *msScratch, p lexPiece, arts []float32, terms []f
 	base := lo / msBlock
 	n := int((hi+msBlock-1)/msBlock - base)
 	// Every block is set below.
-	ws.caps1 = slices.Grow(ws.caps1[:0], n)[:n]
-	ws.blkArt, ws.blkTerm, ws.blkBase = slices.Grow(ws.blkArt[:0], n)[:n], slices.Grow(ws.blkTerm[:0], n)[:n], base
+	ws.caps1 = sized(ws.caps1, n)
+	ws.blkArt, ws.blkTerm, ws.blkBase = sized(ws.blkArt, n), sized(ws.blkTerm, n), base
 	// Block by block, over the articles of each (consecutive): the cap is
 	// the best term bound times f (the product is monotone in the bound).
 	// Each article with chunks goes to ws.top once, in the block of its
@@ -1332,10 +1331,13 @@ func (ws *msScratch) seeArts(a int32, arts []float32, allow func(int32) bool) {
 	}
 }
 
-// zeroed returns buf resized to n and cleared, reusing its array when
-// it is large enough.
+// sized returns buf resized to n, reusing its array when it is large
+// enough; what it holds is not cleared.
+func sized[T any](buf []T, n int) []T { return slices.Grow(buf[:0], n)[:n] }
+
+// zeroed returns buf resized to n and cleared (sized).
 func zeroed[T any](buf []T, n int) []T {
-	buf = slices.Grow(buf[:0], n)[:n]
+	buf = sized(buf, n)
 	clear(buf)
 	return buf
 }
@@ -1616,9 +1618,11 @@ type lateArts struct {
 // theirs and from the others' in place: the first runs of those pieces
 // may still be writing in the arrays.
 func (r *lexRun) lateScores() {
-	r.artScore = r.arr.lateArts(len(r.arts0))
+	r.arr.lateA = sized(r.arr.lateA, len(r.arts0))
+	r.artScore = r.arr.lateA
 	if r.terms0 != nil {
-		r.artTerm = r.arr.lateTerms(len(r.terms0))
+		r.arr.lateT = sized(r.arr.lateT, len(r.terms0))
+		r.artTerm = r.arr.lateT
 	}
 	for _, p := range r.stages[0] {
 		if p.step != stepArts {
@@ -1738,7 +1742,7 @@ func (lv *msLevel) scoreRange(q []qterm, sc []float32, terms []float64, tc *term
 					// article's title field.
 					norm := title[d]
 					if !sameTitle {
-						norm = (1 - tc.titleB) + tc.titleB*float64(lx.titleLen[d])/lx.avgTitle
+						norm = lengthNorm(lx.titleLen[d], lx.avgTitle, tc.titleB)
 					}
 					terms[d-uint32(lo)] += tc.bound(i, d, f, tc.title*tf/norm)
 				}
@@ -1810,10 +1814,10 @@ func (lx *lexIndex) newArtNorms(pa, pc bm25f) *artNorms {
 		avgArt: lx.avgArt, avgTitle: lx.avgTitle, avgChunk: lx.avgChunk, n: n,
 		text: make([]float64, n), one: make([]float32, n), title: make([]float64, n), cap1: make([]float32, n)}
 	for a := range n {
-		norm := (1 - pa.b) + pa.b*float64(lx.artLen[a])/lx.avgArt
+		norm := lengthNorm(lx.artLen[a], lx.avgArt, pa.b)
 		nm.text[a] = norm
 		nm.one[a] = float32(float64(1) / norm)
-		nm.title[a] = (1 - pa.titleB) + pa.titleB*float64(lx.titleLen[a])/lx.avgTitle
+		nm.title[a] = lengthNorm(lx.titleLen[a], lx.avgTitle, pa.titleB)
 		cn := (1 - pc.b) + pc.b/lx.avgChunk*float64(lx.minChunk[a])
 		nm.cap1[a] = roundUp32(1 / (pc.k1*cn + 1))
 	}

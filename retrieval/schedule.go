@@ -588,22 +588,6 @@ type lexArrays struct {
 	lateT []float64
 }
 
-// lateArts returns a's late copy of arts, of n articles.
-func (a *lexArrays) lateArts(n int) []float32 {
-	if cap(a.lateA) < n {
-		a.lateA = make([]float32, n)
-	}
-	return a.lateA[:n]
-}
-
-// lateTerms returns a's late copy of terms, of n articles.
-func (a *lexArrays) lateTerms(n int) []float64 {
-	if cap(a.lateT) < n {
-		a.lateT = make([]float64, n)
-	}
-	return a.lateT[:n]
-}
-
 // lexPool keeps lexArrays for the lexical searches of an index and its
 // later snapshots (which share it), so that a search does not allocate
 // and clear arrays over every article, and the scratch of the goroutines
